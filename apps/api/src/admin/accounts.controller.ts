@@ -1,0 +1,53 @@
+import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AccountAdminService } from '@mayak/accounts';
+import { Actor } from '@mayak/identity';
+import { UuidParam } from '../http/params';
+import { CurrentActor } from '../http/request-context';
+import { AccountResponse, CreateAccountRequest, SetRolesRequest } from './accounts.dto';
+
+@ApiTags('admin')
+@Controller('admin/users')
+export class AccountsController {
+  constructor(private readonly accounts: AccountAdminService) {}
+
+  @Get()
+  list(@CurrentActor() actor: Actor): Promise<AccountResponse[]> {
+    return this.accounts.list(actor);
+  }
+
+  @Post()
+  create(
+    @CurrentActor() actor: Actor,
+    @Body() body: CreateAccountRequest,
+  ): Promise<AccountResponse> {
+    return this.accounts.create(actor, body);
+  }
+
+  @Put(':id/roles')
+  setRoles(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+    @Body() body: SetRolesRequest,
+  ): Promise<AccountResponse> {
+    return this.accounts.setRoles(actor, id, body.roles);
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  disable(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
+    return this.accounts.disable(actor, id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  enable(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
+    return this.accounts.enable(actor, id);
+  }
+
+  @Post(':id/totp/reset')
+  @HttpCode(200)
+  resetTotp(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
+    return this.accounts.resetTotp(actor, id);
+  }
+}

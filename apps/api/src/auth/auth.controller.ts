@@ -1,0 +1,73 @@
+import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { ResolvedSession, SessionService, SignInService } from '@mayak/identity';
+import { AppConfig } from '@mayak/platform';
+import { FastifyReply } from 'fastify';
+import { clearCsrfCookie, setCsrfCookie } from '../http/csrf';
+import { Public } from '../http/public.decorator';
+import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
+import { EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, MeResponse } from './auth.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+@UseGuards(ThrottlerGuard)
+export class AuthController {
+  constructor(
+    private readonly signIn: SignInService,
+    private readonly sessions: SessionService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async login(
+    @Body() body: LoginRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LoginResponse> {
+    const session = await this.signIn.signIn(body.username, body.password, body.totp);
+    reply.setCookie(SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.config.cookieSecure,
+      path: '/',
+      expires: session.expiresAt,
+    });
+    setCsrfCookie(reply, session.token, {
+      secure: this.config.cookieSecure,
+      expires: session.expiresAt,
+    });
+    return session;
+  }
+
+  @Public()
+  @Post('totp/enrol')
+  @HttpCode(200)
+  enrol(@Body() body: EnrolRequest): Promise<EnrolResponse> {
+    return this.signIn.beginTotpEnrolment(body.username, body.password);
+  }
+
+  @SkipThrottle()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @CurrentActor() actor: ResolvedSession,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    await this.sessions.revoke(actor.sessionId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    clearCsrfCookie(reply);
+  }
+
+  @SkipThrottle()
+  @Get('me')
+  me(@CurrentActor() actor: ResolvedSession): MeResponse {
+    return {
+      id: actor.userId,
+      username: actor.username,
+      roles: [...actor.roles],
+      idleExpiresAt: actor.idleExpiresAt,
+    };
+  }
+}

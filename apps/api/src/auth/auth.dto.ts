@@ -1,0 +1,43 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length, Matches } from 'class-validator';
+
+export class LoginRequest {
+  @ApiProperty({ example: 'volunteer' })
+  @IsString()
+  @Length(1, 64)
+  username!: string;
+
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+
+  @ApiProperty({ example: '123456', description: 'The current code from the authenticator app' })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'totp must be six digits' })
+  totp!: string;
+}
+
+export class LoginResponse {
+  @ApiProperty() token!: string;
+  @ApiProperty() expiresAt!: Date;
+}
+
+export class EnrolRequest {
+  @ApiProperty() @IsString() @Length(1, 64) username!: string;
+  @ApiProperty({ format: 'password' }) @IsString() @Length(1, 256) password!: string;
+}
+
+export class EnrolResponse {
+  @ApiProperty({ description: 'Scan into an authenticator app, then sign in with a code from it' })
+  otpauthUri!: string;
+  @ApiProperty({ description: 'The same secret, for typing in by hand' })
+  secret!: string;
+}
+
+export class MeResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() username!: string;
+  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ description: 'When the session ends if it is not used' }) idleExpiresAt!: Date;
+}

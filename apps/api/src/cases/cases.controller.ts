@@ -1,0 +1,83 @@
+import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CaseLifecycleService, CaseNotesService, CaseQueriesService } from '@mayak/cases';
+import { Actor } from '@mayak/identity';
+import { UuidParam } from '../http/params';
+import { CurrentActor } from '../http/request-context';
+import {
+  AddNoteRequest,
+  CaseStatusResponse,
+  CloseCaseRequest,
+  ListCasesQuery,
+  NoteCreatedResponse,
+  ReassignRequest,
+} from './case.dto';
+
+@ApiTags('cases')
+@Controller('cases')
+export class CasesController {
+  constructor(
+    private readonly queries: CaseQueriesService,
+    private readonly lifecycle: CaseLifecycleService,
+    private readonly notes: CaseNotesService,
+  ) {}
+
+  @Get()
+  list(
+    @CurrentActor() actor: Actor,
+    @Query() query: ListCasesQuery,
+  ): Promise<Array<Record<string, unknown>>> {
+    return this.queries.list(actor, query.view, { service: query.service, status: query.status });
+  }
+
+  @Get(':id')
+  read(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<Record<string, unknown>> {
+    return this.queries.read(actor, id);
+  }
+
+  @Post(':id/claim')
+  @HttpCode(200)
+  claim(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
+    return this.lifecycle.claim(actor, id);
+  }
+
+  @Post(':id/accept')
+  @HttpCode(200)
+  accept(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
+    return this.lifecycle.accept(actor, id);
+  }
+
+  @Post(':id/decline')
+  @HttpCode(200)
+  decline(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
+    return this.lifecycle.decline(actor, id);
+  }
+
+  @Post(':id/notes')
+  addNote(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+    @Body() body: AddNoteRequest,
+  ): Promise<NoteCreatedResponse> {
+    return this.notes.add(actor, id, body.text);
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  close(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+    @Body() body: CloseCaseRequest,
+  ): Promise<CaseStatusResponse> {
+    return this.lifecycle.close(actor, id, body.outcome);
+  }
+
+  @Put(':id/assignee')
+  reassign(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+    @Body() body: ReassignRequest,
+  ): Promise<CaseStatusResponse> {
+    return this.lifecycle.reassign(actor, id, body.userId);
+  }
+}

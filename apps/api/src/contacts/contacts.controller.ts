@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { MyContact, VolunteerContactsService } from '@mayak/contacts';
+import { Actor } from '@mayak/identity';
+import { IntakeService } from '@mayak/intake';
+import { CurrentActor } from '../http/request-context';
+import { IdempotencyKey } from '../http/idempotency-key';
+import {
+  CallerLookupRequest,
+  CallerLookupResponse,
+  CreateContactRequest,
+  IntakeReceiptResponse,
+} from './contact.dto';
+
+@ApiTags('intake')
+@Controller()
+export class ContactsController {
+  constructor(
+    private readonly intake: IntakeService,
+    private readonly contacts: VolunteerContactsService,
+  ) {}
+
+  @Post('contacts')
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'A retried submit with the same key returns the first answer',
+  })
+  create(
+    @CurrentActor() actor: Actor,
+    @Body() body: CreateContactRequest,
+    @IdempotencyKey() key: string | undefined,
+  ): Promise<IntakeReceiptResponse> {
+    return this.intake.log(actor, body, key);
+  }
+
+  @Get('contacts/mine')
+  mine(@CurrentActor() actor: Actor): Promise<MyContact[]> {
+    return this.contacts.listMine(actor);
+  }
+
+  @Post('callers/lookup')
+  @HttpCode(200)
+  lookup(
+    @CurrentActor() actor: Actor,
+    @Body() body: CallerLookupRequest,
+  ): Promise<CallerLookupResponse> {
+    return this.intake.lookup(actor, body.identifier);
+  }
+}

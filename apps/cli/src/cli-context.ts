@@ -1,0 +1,58 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig, createLogger, loadConfig, runMigrations } from '@mayak/platform';
+import { prepareLocalStack } from '@mayak/platform/embedded';
+import { CliModule } from './cli.module';
+
+/**
+ * Runs an operator command against the configured database, or the embedded one: the one
+ * `npm start` is running, or, when it is not running, started just for this command.
+ */
+export async function withCliContext<T>(
+  fn: (app: INestApplicationContext, config: AppConfig) => Promise<T>,
+): Promise<T> {
+  const base = loadConfig();
+  const stack = await prepareLocalStack(base, { redis: false });
+  try {
+    for (const notice of stack.notices) process.stderr.write(`${notice}\n`);
+    const config = loadConfig({ ...process.env, ...definedOnly(stack.env) });
+    await runMigrations(stack.env.DATABASE_URL);
+    const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn');
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
+      logger: false,
+    });
+    try {
+      return await fn(app, config);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+export function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '',
+    ),
+  );
+}
+
+export async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new UsageError('--password-stdin expects the password on standard input');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** A mistake in how the command was called: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { createLogger, loadConfig, runMigrations } from '@mayak/platform';
+import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
+import { definedOnly } from '../cli-context';
+import { CliModule } from '../cli.module';
+import { createDemoAccountsOnce, formatDemoAccounts } from '../stack/demo-accounts';
+import { Supervisor } from '../stack/supervisor';
+import { Command } from './command';
+
+const distApps = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * `npm start`: the whole system on embedded defaults. Starts PostgreSQL and Redis when no
+ * URLs are configured, applies migrations, creates demo accounts on the first run, then runs
+ * the API and the worker as two supervised processes until SIGINT or SIGTERM.
+ */
+export const startCommand: Command = {
+  name: 'start',
+  usage: 'start',
+  summary: 'run the whole system (embedded PostgreSQL and Redis unless configured)',
+  async run() {
+    const base = loadConfig();
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    log(`Mayak: data in ${path.resolve(base.DATA_DIR)}`);
+    const stack = await prepareLocalStack(base, { redis: true });
+    stack.notices.forEach(log);
+    const env = { ...process.env, ...definedOnly(stack.env) };
+    const config = loadConfig(env);
+    if (stack.postgres) log('PostgreSQL: embedded');
+    if (stack.redis) log(`Redis: private redis-server on 127.0.0.1:${stack.redis.port}`);
+
+    const applied = await runMigrations(stack.env.DATABASE_URL);
+    if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+    const context = await NestFactory.createApplicationContext(
+      CliModule.forRoot(config, createLogger('cli', 'warn')),
+      { logger: false },
+    );
+    try {
+      const demo = await createDemoAccountsOnce(context);
+      if (demo.length) log(formatDemoAccounts(demo));
+    } finally {
+      await context.close();
+    }
+
+    const supervisor = new Supervisor(env);
+    supervisor.add('worker', path.join(distApps, 'worker', 'src', 'main.js'));
+    supervisor.add('api', path.join(distApps, 'api', 'src', 'main.js'));
+
+    let shuttingDown: Promise<void> | undefined;
+    const shutdown = (signal: string) => {
+      shuttingDown ??= (async () => {
+        log(`${signal}: stopping`);
+        await supervisor.stop();
+        await stack.stop();
+        log('stopped');
+      })();
+      return shuttingDown;
+    };
+    const exitCode = await new Promise<number>((resolve) => {
+      process.once('SIGINT', () => void shutdown('SIGINT').then(() => resolve(0)));
+      process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => resolve(0)));
+      supervisor.onGiveUp = () => void shutdown('failure').then(() => resolve(1));
+      const url = `http://${config.HOST}:${config.PORT}`;
+      waitFor('the API', () => fetch(`${url}/api/health`).then((r) => r.ok), 60_000, 200)
+        .then(() => log(`Mayak is up: ${url} (API docs at ${url}/api/docs)`))
+        .catch(() => log('the API did not become healthy within 60 s; see the log above'));
+    });
+    return exitCode;
+  },
+};

@@ -1,0 +1,27 @@
+import { Processor } from '@nestjs/bullmq';
+import { PagingService, Tier } from '@mayak/emergency';
+import { WebhooksService } from '@mayak/notifications';
+import { JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+
+@Processor('emergency', WORKER_OPTIONS)
+export class EmergencyProcessor extends QueueProcessor<'emergency'> {
+  readonly queueName = 'emergency';
+  readonly handlers: JobHandlers<'emergency'> = {
+    'page-responders': async ({ caseId, tier, round }) => {
+      await this.paging.page(caseId, tier as Tier, round);
+    },
+    'check-ack': async ({ caseId, tier, round }) => {
+      await this.paging.checkAck(caseId, tier as Tier, round);
+    },
+    'deliver-webhook': async ({ notificationId }) => {
+      await this.webhooks.deliver(notificationId);
+    },
+  };
+
+  constructor(
+    private readonly paging: PagingService,
+    private readonly webhooks: WebhooksService,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,79 @@
+import { InjectQueue, Processor } from '@nestjs/bullmq';
+import { OnModuleDestroy } from '@nestjs/common';
+import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+import { RetentionService } from '@mayak/retention';
+import { StatsRollupService } from '@mayak/statistics';
+import { Queue } from 'bullmq';
+
+@Processor('maintenance', WORKER_OPTIONS)
+export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implements OnModuleDestroy {
+  readonly queueName = 'maintenance';
+  readonly handlers: JobHandlers<'maintenance'> = {
+    'retention-sweep': async () => {
+      await this.retention.sweep();
+    },
+    'stats-rollup': async () => {
+      // Not behind a running build, holding a connection: it or the next one covers this.
+      await this.stats.incremental({ ifIdle: true });
+    },
+    'stats-rebuild': async () => {
+      await this.stats.full();
+    },
+  };
+
+  private recheck?: NodeJS.Timeout;
+
+  constructor(
+    private readonly retention: RetentionService,
+    private readonly stats: StatsRollupService,
+    private readonly config: AppConfig,
+    @InjectQueue('maintenance') private readonly queue: Queue,
+  ) {
+    super();
+  }
+
+  override onApplicationBootstrap(): void {
+    super.onApplicationBootstrap();
+    for (const [name, repeat] of SCHEDULES(this.config.STATS_TIMEZONE))
+      void this.queue
+        .upsertJobScheduler(name, repeat, { name, data: {} })
+        .catch(() =>
+          this.logger.warn({ schedule: name }, 'could not schedule; Redis is unavailable'),
+        );
+    // The schedules live in Redis: if it loses its data (FLUSHALL, a restart without its
+    // append-only file) they are gone, and retention would never run again. Put back any
+    // that is missing; an existing one is left alone, so its timing is not disturbed.
+    this.recheck = setInterval(() => void this.restoreMissing(), SCHEDULE_CHECK_MS);
+    this.recheck.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.recheck);
+  }
+
+  private async restoreMissing(): Promise<void> {
+    for (const [name, repeat] of SCHEDULES(this.config.STATS_TIMEZONE)) {
+      try {
+        if (await this.queue.getJobScheduler(name)) continue;
+        await this.queue.upsertJobScheduler(name, repeat, { name, data: {} });
+        this.logger.warn({ schedule: name }, 'schedule was missing from Redis; restored');
+      } catch {
+        return; // Redis is away; the next check tries again
+      }
+    }
+  }
+}
+
+const SCHEDULE_CHECK_MS = 10_000;
+
+/**
+ * Idempotent: every worker upserts the same schedules. The minutely rollup catches any
+ * change whose own rollup job ran before it committed; the nightly rebuild, any drift.
+ */
+const SCHEDULES = (
+  tz: string,
+): Array<[string, { every: number } | { pattern: string; tz: string }]> => [
+  ['retention-sweep', { every: 3_600_000 }],
+  ['stats-rollup', { every: 60_000 }],
+  ['stats-rebuild', { pattern: '0 3 * * *', tz }],
+];

@@ -1,0 +1,70 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AuditChainModule, AuditModule } from '@mayak/audit';
+import { AccessModule } from '@mayak/access';
+import { CasesModule } from '@mayak/cases';
+import { EmergencyModule } from '@mayak/emergency';
+import { IdentityModule } from '@mayak/identity';
+import { LegalModule } from '@mayak/legal';
+import { NotificationsModule } from '@mayak/notifications';
+import { PsychModule } from '@mayak/psych';
+import {
+  AppConfig,
+  ClockModule,
+  ConfigModule,
+  CryptoModule,
+  DatabaseModule,
+  Logger,
+  LoggingModule,
+  OutboxModule,
+  OutboxRelayModule,
+  WorkerQueuesModule,
+} from '@mayak/platform';
+import { RetentionModule } from '@mayak/retention';
+import { StatisticsModule } from '@mayak/statistics';
+import { ProcessorCheck } from './processor-check';
+import { EmergencyProcessor } from './processors/emergency.processor';
+import { LegalProcessor } from './processors/legal.processor';
+import { MaintenanceProcessor } from './processors/maintenance.processor';
+import { PsychProcessor } from './processors/psych.processor';
+import { RoutingProcessor } from './processors/routing.processor';
+
+/** The worker: relays the outbox into BullMQ and runs one processor per queue. No HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(logger),
+        DatabaseModule.forRoot({ deferredCommits: true }),
+        CryptoModule,
+        ClockModule,
+        OutboxModule,
+        OutboxRelayModule,
+        WorkerQueuesModule.forRoot(),
+        DiscoveryModule,
+        AuditModule,
+        AuditChainModule,
+        IdentityModule,
+        RetentionModule,
+        AccessModule,
+        CasesModule,
+        LegalModule,
+        PsychModule,
+        NotificationsModule,
+        EmergencyModule,
+        StatisticsModule,
+      ],
+      providers: [
+        ProcessorCheck,
+        MaintenanceProcessor,
+        RoutingProcessor,
+        LegalProcessor,
+        PsychProcessor,
+        EmergencyProcessor,
+      ],
+    };
+  }
+}

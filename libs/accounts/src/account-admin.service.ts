@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AccessControl } from '@mayak/access';
+import { AuditTrail } from '@mayak/audit';
+import {
+  Actor,
+  IdentityError,
+  IdentityException,
+  normaliseUsername,
+  newTotpSecret,
+  PasswordHasher,
+  Role,
+  SessionService,
+  UserEntity,
+} from '@mayak/identity';
+import { EnvelopeCipher, PgError, pgErrorCode, rowsOf } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+
+export interface NewAccount {
+  username: string;
+  password: string;
+  roles: Role[];
+}
+
+export interface AccountView {
+  id: string;
+  username: string;
+  roles: Role[];
+  disabled: boolean;
+  totpEnrolled: boolean;
+  createdAt: Date;
+}
+
+/** Who acts when an operator uses the command line: no session, recorded as such. */
+export const OPERATOR = Symbol('operator');
+export type AdminActor = Actor | typeof OPERATOR;
+
+/**
+ * Account administration: admins (and operators at the command line) create accounts, set
+ * roles, disable accounts and reset second factors. Any change that narrows what a user may
+ * do ends their sessions in the same transaction.
+ */
+@Injectable()
+export class AccountAdminService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionService,
+    private readonly cipher: EnvelopeCipher,
+  ) {}
+
+  async list(actor: Actor): Promise<AccountView[]> {
+    await this.access.requireCapability(actor, 'user:manage');
+    const users = await this.db.getRepository(UserEntity).find({ order: { username: 'ASC' } });
+    return users.map(view);
+  }
+
+  /**
+   * Creates an account. From the command line the second factor is set up at once and its
+   * secret returned to the operator; through the API the user enrols it at first sign-in.
+   */
+  async create(
+    actor: AdminActor,
+    input: NewAccount,
+  ): Promise<AccountView & { totpSecret?: string }> {
+    if (actor !== OPERATOR) await this.access.requireCapability(actor, 'user:manage');
+    const id = randomUUID();
+    const dek = this.cipher.newDataKey('users', id);
+    const totpSecret = actor === OPERATOR ? newTotpSecret() : undefined;
+    const passwordHash = await this.hasher.hash(input.password);
+    try {
+      await this.db.transaction(async (em) => {
+        await em.query(
+          `INSERT INTO users (id, username, password_hash, roles, dek_wrapped, totp_secret_enc, totp_enrolled)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [
+            id,
+            normaliseUsername(input.username),
+            passwordHash,
+            [...new Set(input.roles)],
+            dek.wrapped,
+            totpSecret
+              ? this.cipher.encrypt(dek, { table: 'users', id, column: 'totp_secret' }, totpSecret)
+              : null,
+            totpSecret !== undefined,
+          ],
+        );
+        await this.audit.record(
+          {
+            actorId: actorId(actor),
+            action: 'user.create',
+            recordType: 'user',
+            recordId: id,
+            outcome: 'success',
+            reason: reasonOf(actor),
+          },
+          em,
+        );
+      });
+    } catch (error) {
+      if (pgErrorCode(error) === PgError.UniqueViolation)
+        throw new IdentityException(IdentityError.UsernameTaken);
+      throw error;
+    }
+    const created = await this.db.getRepository(UserEntity).findOneByOrFail({ id });
+    return { ...view(created), totpSecret };
+  }
+
+  async setRoles(actor: AdminActor, userId: string, roles: Role[]): Promise<AccountView> {
+    await this.requireAdmin(actor, userId);
+    return this.change(actor, userId, 'user.set_roles', `roles = $2`, [[...new Set(roles)]]);
+  }
+
+  async disable(actor: AdminActor, userId: string): Promise<AccountView> {
+    await this.requireAdmin(actor, userId);
+    return this.change(
+      actor,
+      userId,
+      'user.disable',
+      `disabled_at = coalesce(disabled_at, now())`,
+      [],
+    );
+  }
+
+  async enable(actor: AdminActor, userId: string): Promise<AccountView> {
+    await this.requireAdmin(actor, userId);
+    return this.change(
+      actor,
+      userId,
+      'user.enable',
+      `disabled_at = NULL, failed_logins = 0, locked_until = NULL`,
+      [],
+    );
+  }
+
+  /** The user sets up a new second factor at their next sign-in (POST /api/auth/totp/enrol). */
+  async resetTotp(actor: AdminActor, userId: string): Promise<AccountView> {
+    await this.requireAdmin(actor, userId);
+    return this.change(
+      actor,
+      userId,
+      'user.reset_totp',
+      `totp_secret_enc = NULL, totp_enrolled = false, totp_last_step = NULL`,
+      [],
+    );
+  }
+
+  private async requireAdmin(actor: AdminActor, userId: string): Promise<void> {
+    if (actor === OPERATOR) return;
+    await this.access.requireCapability(actor, 'user:manage', { type: 'user', id: userId });
+    // An admin who could strip their own role or disable themselves could lock everyone out.
+    if (actor.userId === userId) throw new IdentityException(IdentityError.CannotChangeOwnAccount);
+  }
+
+  private async change(
+    actor: AdminActor,
+    userId: string,
+    action: string,
+    set: string,
+    params: unknown[],
+  ): Promise<AccountView> {
+    return this.db.transaction(async (em) => {
+      const result: unknown = await em.query(
+        `UPDATE users SET ${set}, updated_at = now() WHERE id = $1 RETURNING id`,
+        [userId, ...params],
+      );
+      if (rowsOf(result).length === 0) throw new IdentityException(IdentityError.UserNotFound);
+      await this.sessions.revokeAllOf(userId, em);
+      await this.audit.record(
+        {
+          actorId: actorId(actor),
+          action,
+          recordType: 'user',
+          recordId: userId,
+          outcome: 'success',
+          reason: reasonOf(actor),
+        },
+        em,
+      );
+      return view(await em.getRepository(UserEntity).findOneByOrFail({ id: userId }));
+    });
+  }
+}
+
+const actorId = (actor: AdminActor): string | null => (actor === OPERATOR ? null : actor.userId);
+const reasonOf = (actor: AdminActor): string | undefined =>
+  actor === OPERATOR ? 'operator_cli' : undefined;
+
+function view(user: UserEntity): AccountView {
+  return {
+    id: user.id,
+    username: user.username,
+    roles: user.roles,
+    disabled: user.disabledAt !== null,
+    totpEnrolled: user.totpEnrolled,
+    createdAt: user.createdAt,
+  };
+}

@@ -1,0 +1,2 @@
+export * from './account-admin.service';
+export * from './accounts.module';

@@ -1,0 +1,102 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { describeError, KeyedHash, Logger, LOGGER } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { canonicalEntry, ChainedRow, GENESIS } from './audit-chain';
+
+const BATCH = 5_000;
+
+/**
+ * Links appended audit entries into the chain: each entry's link is an HMAC, under a key the
+ * database never sees, of the previous link and the entry. Entries are linked in the order
+ * they became visible (committed), in batches, under an advisory lock so that two chainers
+ * never interleave. Appending itself takes no lock at all.
+ */
+@Injectable()
+export class AuditChainer {
+  constructor(
+    private readonly db: DataSource,
+    private readonly keyed: KeyedHash,
+  ) {}
+
+  /** Links everything committed and not yet linked; returns how many entries it linked. */
+  async chainPending(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const linked = await this.db.transaction(async (em) => {
+        await em.query(`SELECT pg_advisory_xact_lock(hashtext('mayak.audit-chain'))`);
+        const head: Array<{ chain_pos: string; hash: Buffer }> = await em.query(
+          `SELECT chain_pos::text AS chain_pos, hash FROM audit_entries WHERE chain_pos IS NOT NULL ORDER BY audit_entries.chain_pos DESC LIMIT 1`,
+        );
+        const rows: Array<Omit<ChainedRow, 'chain_pos'>> = await em.query(
+          `SELECT seq::text AS seq, at, actor_id, action, record_type, record_id, outcome, reason, break_glass
+             FROM audit_entries WHERE chain_pos IS NULL ORDER BY audit_entries.seq LIMIT $1 FOR UPDATE`,
+          [BATCH],
+        );
+        if (rows.length === 0) return 0;
+        let previous = head[0]?.hash ?? GENESIS;
+        let position = BigInt(head[0]?.chain_pos ?? 0);
+        const seqs: string[] = [];
+        const positions: string[] = [];
+        const prevs: Buffer[] = [];
+        const hashes: Buffer[] = [];
+        for (const row of rows) {
+          position += 1n;
+          const link = this.keyed.auditLink(
+            previous,
+            canonicalEntry({ ...row, chain_pos: String(position) }),
+          );
+          seqs.push(row.seq);
+          positions.push(String(position));
+          prevs.push(previous);
+          hashes.push(link);
+          previous = link;
+        }
+        await em.query(
+          `UPDATE audit_entries a SET chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
+             FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS v(seq, pos, prev, hash)
+            WHERE a.seq = v.seq`,
+          [seqs, positions, prevs, hashes],
+        );
+        return rows.length;
+      });
+      total += linked;
+      if (linked < BATCH) return total;
+    }
+  }
+}
+
+/** Runs the chainer in the worker, a few times a second. */
+@Injectable()
+export class AuditChainRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private failing = false;
+
+  constructor(
+    private readonly chainer: AuditChainer,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.chainer
+        .chainPending()
+        .then(() => (this.failing = false))
+        .catch((error: unknown) => {
+          if (!this.failing)
+            this.logger.warn(
+              describeError(error),
+              'audit chainer cannot link entries yet; will retry',
+            );
+          this.failing = true;
+        })
+        .finally(() => (this.running = undefined));
+    }, 250);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEvent } from './audit-event';
+
+/**
+ * Appends to the audit trail. Inside a transaction the entries commit or vanish with the
+ * change they describe; outside one (a denied read, a failed sign-in) they stand alone.
+ * Appending takes no lock; the worker's chainer links entries into the chain (AuditChainer).
+ */
+@Injectable()
+export class AuditTrail {
+  constructor(private readonly db: DataSource) {}
+
+  async record(events: AuditEvent | readonly AuditEvent[], manager?: EntityManager): Promise<void> {
+    const list: readonly AuditEvent[] = 'action' in events ? [events] : events;
+    if (list.length === 0) return;
+    const params: unknown[] = [];
+    const rows = list.map((e) => {
+      params.push(
+        e.actorId,
+        e.action,
+        e.recordType ?? null,
+        e.recordId ?? null,
+        e.outcome,
+        e.reason ?? null,
+        e.breakGlass ?? false,
+      );
+      const n = params.length;
+      return `($${n - 6}::uuid, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
+    });
+    await (manager ?? this.db).query(
+      `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass)
+       VALUES ${rows.join(', ')}`,
+      params,
+    );
+  }
+}

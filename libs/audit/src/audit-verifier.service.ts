@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { KeyedHash } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { canonicalEntry, ChainedRow, GENESIS } from './audit-chain';
+
+export type AuditVerification =
+  | { ok: true; entries: number; unlinked: number; head?: { seq: string; hash: string } }
+  | { ok: false; entries: number; brokenAt: string; problem: 'content_altered' | 'chain_broken' };
+
+/**
+ * Walks the whole chain in order, recomputing every link with the key. An edited entry no
+ * longer matches its link, and without the key nobody can forge a new one; a deleted or
+ * inserted entry breaks the link to its neighbour. (Cutting entries off the end leaves a
+ * valid shorter chain: record the head this prints somewhere else to catch that.) Entries
+ * not linked yet are counted, not judged.
+ */
+@Injectable()
+export class AuditVerifier {
+  constructor(
+    private readonly db: DataSource,
+    private readonly keyed: KeyedHash,
+  ) {}
+
+  async verify(batchSize = 5_000): Promise<AuditVerification> {
+    let previous: Buffer = GENESIS;
+    let afterPos = '0';
+    let entries = 0;
+    let head: { seq: string; hash: string } | undefined;
+    for (;;) {
+      const rows: Array<ChainedRow & { prev_hash: Buffer; hash: Buffer }> = await this.db.query(
+        `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, actor_id, action, record_type, record_id, outcome, reason,
+                break_glass, prev_hash, hash
+           FROM audit_entries WHERE chain_pos > $1::bigint ORDER BY audit_entries.chain_pos LIMIT $2`,
+        [afterPos, batchSize],
+      );
+      for (const row of rows) {
+        if (!row.prev_hash.equals(previous) || BigInt(row.chain_pos) !== BigInt(entries + 1))
+          return { ok: false, entries, brokenAt: row.seq, problem: 'chain_broken' };
+        if (!row.hash.equals(this.keyed.auditLink(previous, canonicalEntry(row))))
+          return { ok: false, entries, brokenAt: row.seq, problem: 'content_altered' };
+        previous = row.hash;
+        entries += 1;
+        head = { seq: row.seq, hash: row.hash.toString('hex') };
+      }
+      if (rows.length < batchSize) break;
+      afterPos = rows[rows.length - 1].chain_pos;
+    }
+    const [{ unlinked }] = await this.db.query<Array<{ unlinked: number }>>(
+      `SELECT count(*)::int AS unlinked FROM audit_entries WHERE chain_pos IS NULL`,
+    );
+    return { ok: true, entries, unlinked, head };
+  }
+}

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { AuditChainer, AuditChainRunner } from './audit-chainer.service';
+import { AuditTrail } from './audit-trail.service';
+import { AuditVerifier } from './audit-verifier.service';
+
+@Global()
+@Module({
+  providers: [AuditTrail, AuditVerifier, AuditChainer],
+  exports: [AuditTrail, AuditVerifier, AuditChainer],
+})
+export class AuditModule {}
+
+/** The worker links the chain; nobody else runs the timer. */
+@Module({ providers: [AuditChainRunner] })
+export class AuditChainModule {}

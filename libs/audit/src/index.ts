@@ -1,0 +1,6 @@
+export * from './audit-chain';
+export * from './audit-chainer.service';
+export * from './audit-event';
+export * from './audit-trail.service';
+export * from './audit-verifier.service';
+export * from './audit.module';

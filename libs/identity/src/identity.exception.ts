@@ -1,0 +1,28 @@
+import { DomainException } from '@mayak/platform';
+
+export enum IdentityError {
+  /** Unknown user, wrong password, wrong or reused code, locked or disabled: all the same. */
+  InvalidCredentials = 'invalid_credentials',
+  TotpEnrolmentRequired = 'totp_enrolment_required',
+  AlreadyEnrolled = 'totp_already_enrolled',
+  Unauthenticated = 'unauthenticated',
+  UsernameTaken = 'username_taken',
+  UserNotFound = 'user_not_found',
+  CannotChangeOwnAccount = 'cannot_change_own_account',
+}
+
+const MESSAGES: Record<IdentityError, string> = {
+  [IdentityError.InvalidCredentials]: 'The username, password or code is not right.',
+  [IdentityError.TotpEnrolmentRequired]: 'Set up a second factor first: POST /api/auth/totp/enrol.',
+  [IdentityError.AlreadyEnrolled]: 'A second factor is already set up for this account.',
+  [IdentityError.Unauthenticated]: 'Sign in first.',
+  [IdentityError.UsernameTaken]: 'That username is taken.',
+  [IdentityError.UserNotFound]: 'No such user.',
+  [IdentityError.CannotChangeOwnAccount]: 'Ask another administrator to change your own account.',
+};
+
+export class IdentityException extends DomainException<IdentityError> {
+  constructor(code: IdentityError) {
+    super(code, MESSAGES[code]);
+  }
+}

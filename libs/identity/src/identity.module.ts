@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PasswordHasher } from './password-hasher';
+import { SessionService } from './session.service';
+import { SignInService } from './sign-in.service';
+import { UserEntity } from './user.entity';
+
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity])],
+  providers: [PasswordHasher, SessionService, SignInService],
+  exports: [PasswordHasher, SessionService, SignInService, TypeOrmModule],
+})
+export class IdentityModule {}

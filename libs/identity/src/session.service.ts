@@ -1,0 +1,169 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
+import { Actor, Role } from './roles';
+
+export interface IssuedSession {
+  token: string;
+  expiresAt: Date;
+}
+
+export interface ResolvedSession extends Actor {
+  readonly sessionId: string;
+  readonly username: string;
+  readonly idleExpiresAt: Date;
+}
+
+/** Seen-at is refreshed at most this often, so a busy session is not a write per request. */
+const TOUCH_AFTER_MS = 30_000;
+/** The most sessions one process remembers. */
+const CACHE_LIMIT = 10_000;
+export const SESSION_REVOKED_CHANNEL = 'mayak_sessions';
+
+interface Remembered {
+  session: Omit<ResolvedSession, 'idleExpiresAt'>;
+  lastSeen: number;
+  expiresAt: number;
+  rememberedAt: number;
+}
+
+const hashToken = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * Opaque 256-bit tokens, kept in the database only as their SHA-256. A session dies after
+ * SESSION_IDLE_MINUTES without use and SESSION_ABSOLUTE_HOURS after sign-in, and at once
+ * when its user signs out, is disabled, or has their roles changed.
+ */
+@Injectable()
+export class SessionService {
+  /**
+   * The API's memory of live sessions, by token hash: a request then costs no query. Only
+   * switched on while the process hears revocations (see SessionRevocationListener), and
+   * each entry is trusted for SESSION_CACHE_SECONDS at most even then.
+   */
+  private readonly remembered = new Map<string, Remembered>();
+  private remembering = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Called by the revocation listener: on while it is connected, off (and forgotten) otherwise. */
+  setRemembering(on: boolean): void {
+    this.remembering = on && this.config.SESSION_CACHE_SECONDS > 0;
+    if (!this.remembering) this.remembered.clear();
+  }
+
+  /** A revocation heard from any process: `user:<id>` or `session:<id>`. */
+  forget(what: string): void {
+    const [kind, id] = what.split(':');
+    for (const [hash, entry] of this.remembered)
+      if (
+        (kind === 'user' && entry.session.userId === id) ||
+        (kind === 'session' && entry.session.sessionId === id)
+      )
+        this.remembered.delete(hash);
+  }
+
+  async issue(userId: string, manager: EntityManager = this.db.manager): Promise<IssuedSession> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
+    await manager.query(
+      `INSERT INTO sessions (id, token_hash, user_id, expires_at) VALUES ($1, $2, $3, $4)`,
+      [randomUUID(), hashToken(token), userId, expiresAt],
+    );
+    return { token, expiresAt };
+  }
+
+  async resolve(token: string): Promise<ResolvedSession | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const hash = hashToken(token);
+    const key = hash.toString('hex');
+    const now = Date.now();
+    const entry = this.remembering ? this.remembered.get(key) : undefined;
+    if (
+      entry &&
+      now - entry.rememberedAt < this.config.SESSION_CACHE_SECONDS * 1000 &&
+      now < entry.expiresAt &&
+      now - entry.lastSeen < TOUCH_AFTER_MS
+    )
+      return {
+        ...entry.session,
+        idleExpiresAt: new Date(entry.lastSeen + this.config.SESSION_IDLE_MINUTES * 60_000),
+      };
+    const rows: Array<{
+      id: string;
+      user_id: string;
+      username: string;
+      roles: Role[];
+      last_seen_at: Date;
+      expires_at: Date;
+    }> = await this.db.query(
+      `SELECT s.id, s.user_id, u.username, u.roles, s.last_seen_at, s.expires_at
+           FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.token_hash = $1
+            AND s.expires_at > now()
+            AND s.last_seen_at > now() - make_interval(mins => $2)
+            AND u.disabled_at IS NULL`,
+      [hash, this.config.SESSION_IDLE_MINUTES],
+    );
+    const row = rows[0];
+    if (!row) {
+      this.remembered.delete(key);
+      return undefined;
+    }
+    let lastSeen = row.last_seen_at;
+    if (Date.now() - lastSeen.getTime() > TOUCH_AFTER_MS) {
+      lastSeen = new Date();
+      await this.db.query(`UPDATE sessions SET last_seen_at = now() WHERE id = $1`, [row.id]);
+    }
+    const session = {
+      sessionId: row.id,
+      userId: row.user_id,
+      username: row.username,
+      roles: row.roles,
+    };
+    if (this.remembering) {
+      if (this.remembered.size >= CACHE_LIMIT)
+        this.remembered.delete(this.remembered.keys().next().value as string);
+      this.remembered.set(key, {
+        session,
+        lastSeen: lastSeen.getTime(),
+        expiresAt: row.expires_at.getTime(),
+        rememberedAt: now,
+      });
+    }
+    return {
+      ...session,
+      idleExpiresAt: new Date(lastSeen.getTime() + this.config.SESSION_IDLE_MINUTES * 60_000),
+    };
+  }
+
+  /** Ends a session here and, through NOTIFY on commit, in every API process's memory. */
+  async revoke(sessionId: string): Promise<void> {
+    this.forget(`session:${sessionId}`);
+    await this.db.query(
+      `WITH gone AS (DELETE FROM sessions WHERE id = $1) SELECT pg_notify($2, 'session:' || $1::text)`,
+      [sessionId, SESSION_REVOKED_CHANNEL],
+    );
+  }
+
+  async revokeAllOf(userId: string, manager: EntityManager = this.db.manager): Promise<void> {
+    this.forget(`user:${userId}`);
+    await manager.query(
+      `WITH gone AS (DELETE FROM sessions WHERE user_id = $1) SELECT pg_notify($2, 'user:' || $1::text)`,
+      [userId, SESSION_REVOKED_CHANNEL],
+    );
+  }
+
+  /** Removes sessions that can no longer be used; part of the retention sweep. */
+  async purgeExpired(): Promise<number> {
+    const result: [unknown[], number] = await this.db.query(
+      `DELETE FROM sessions WHERE expires_at < now() OR last_seen_at < now() - make_interval(mins => $1)`,
+      [this.config.SESSION_IDLE_MINUTES],
+    );
+    return result[1];
+  }
+}

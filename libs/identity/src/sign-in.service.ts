@@ -1,0 +1,183 @@
+import { Injectable } from '@nestjs/common';
+import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { AppConfig, EnvelopeCipher, rowsOf } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { IdentityError, IdentityException } from './identity.exception';
+import { PasswordHasher } from './password-hasher';
+import { IssuedSession, SessionService } from './session.service';
+import { newTotpSecret, otpauthUri, totpStep } from './totp';
+import { UserEntity } from './user.entity';
+
+const SIGN_IN = 'auth.sign_in';
+
+export const normaliseUsername = (username: string): string => username.trim().toLowerCase();
+
+/**
+ * Password and TOTP sign-in. Every way of failing looks the same from outside (one status,
+ * one body, the same argon2 work) and is written to the audit trail with a reason code.
+ * Consecutive failures lock the account for a while.
+ */
+@Injectable()
+export class SignInService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionService,
+    private readonly cipher: EnvelopeCipher,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async signIn(username: string, password: string, code: string): Promise<IssuedSession> {
+    const user = await this.db
+      .getRepository(UserEntity)
+      .findOneBy({ username: normaliseUsername(username) });
+    const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
+    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    if (!user) return this.fail(null, 'unknown_user');
+    if (user.disabledAt) return this.fail(user.id, 'disabled');
+    if (!usable) return this.fail(user.id, 'locked');
+    if (!passwordOk) return this.failAndCount(user, 'bad_password');
+
+    const secret = this.totpSecret(user);
+    if (!secret) {
+      await this.audit.record({
+        actorId: user.id,
+        action: SIGN_IN,
+        recordType: 'user',
+        recordId: user.id,
+        outcome: 'failure',
+        reason: 'totp_not_enrolled',
+      });
+      throw new IdentityException(IdentityError.TotpEnrolmentRequired);
+    }
+    const step = totpStep(secret, code);
+    if (step === undefined) return this.failAndCount(user, 'bad_totp');
+
+    return this.db
+      .transaction(async (em) => {
+        // Accepting the step and issuing the session is one atomic act: of two requests with
+        // the same code, exactly one passes this update.
+        const accepted: unknown = await em.query(
+          `UPDATE users SET totp_last_step = $2, totp_enrolled = true, failed_logins = 0, locked_until = NULL, updated_at = now()
+          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
+          [user.id, step],
+        );
+        if (rowsOf(accepted).length === 0) {
+          // Leaves the transaction (and its empty update) behind; the failure is recorded on its own.
+          throw new ReusedCode();
+        }
+        const session = await this.sessions.issue(user.id, em);
+        await this.audit.record(
+          {
+            actorId: user.id,
+            action: SIGN_IN,
+            recordType: 'user',
+            recordId: user.id,
+            outcome: 'success',
+          },
+          em,
+        );
+        return session;
+      })
+      .catch(async (error: unknown) => {
+        if (error instanceof ReusedCode) return this.failAndCount(user, 'totp_reused');
+        throw error;
+      });
+  }
+
+  /**
+   * First step of setting up a second factor, for an account without one: proves the
+   * password and returns a fresh secret as an otpauth URI. The first sign-in with a code
+   * from it completes the enrolment.
+   */
+  async beginTotpEnrolment(
+    username: string,
+    password: string,
+  ): Promise<{ otpauthUri: string; secret: string }> {
+    const user = await this.db
+      .getRepository(UserEntity)
+      .findOneBy({ username: normaliseUsername(username) });
+    const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
+    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    if (!user) return this.fail(null, 'unknown_user', 'auth.totp_enrol');
+    if (!usable)
+      return this.fail(user.id, user.disabledAt ? 'disabled' : 'locked', 'auth.totp_enrol');
+    if (!passwordOk) return this.failAndCount(user, 'bad_password', 'auth.totp_enrol');
+    if (user.totpEnrolled) throw new IdentityException(IdentityError.AlreadyEnrolled);
+    const secret = newTotpSecret();
+    const dek = this.cipher.unwrapDataKey('users', user.id, user.dekWrapped);
+    await this.db.query(
+      `UPDATE users SET totp_secret_enc = $2, totp_last_step = NULL, updated_at = now() WHERE id = $1 AND NOT totp_enrolled`,
+      [
+        user.id,
+        this.cipher.encrypt(dek, { table: 'users', id: user.id, column: 'totp_secret' }, secret),
+      ],
+    );
+    await this.audit.record({
+      actorId: user.id,
+      action: 'auth.totp_enrol',
+      recordType: 'user',
+      recordId: user.id,
+      outcome: 'success',
+    });
+    return { otpauthUri: otpauthUri(secret, user.username), secret };
+  }
+
+  private totpSecret(user: UserEntity): string | undefined {
+    if (!user.totpSecretEnc) return undefined;
+    const dek = this.cipher.unwrapDataKey('users', user.id, user.dekWrapped);
+    return this.cipher.decrypt(
+      dek,
+      { table: 'users', id: user.id, column: 'totp_secret' },
+      user.totpSecretEnc,
+    );
+  }
+
+  private async fail(userId: string | null, reason: string, action = SIGN_IN): Promise<never> {
+    await this.audit.record({
+      actorId: userId,
+      action,
+      recordType: 'user',
+      recordId: userId ?? undefined,
+      outcome: 'failure',
+      reason,
+    });
+    throw new IdentityException(IdentityError.InvalidCredentials);
+  }
+
+  private async failAndCount(user: UserEntity, reason: string, action = SIGN_IN): Promise<never> {
+    const result: unknown = await this.db.query(
+      `UPDATE users
+          SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END,
+              updated_at = now()
+        WHERE id = $1
+        RETURNING locked_until IS NOT NULL AND locked_until > now() AS locked`,
+      [user.id, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCKOUT_MINUTES],
+    );
+    const events: AuditEvent[] = [
+      {
+        actorId: user.id,
+        action,
+        recordType: 'user',
+        recordId: user.id,
+        outcome: 'failure',
+        reason,
+      },
+    ];
+    if (rowsOf<{ locked: boolean }>(result)[0]?.locked)
+      events.push({
+        actorId: user.id,
+        action: 'auth.lockout',
+        recordType: 'user',
+        recordId: user.id,
+        outcome: 'success',
+        reason: 'too_many_failures',
+      });
+    await this.audit.record(events);
+    throw new IdentityException(IdentityError.InvalidCredentials);
+  }
+}
+
+class ReusedCode extends Error {}

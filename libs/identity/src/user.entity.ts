@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Role } from './roles';
+
+@Entity('users')
+export class UserEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('text') username!: string;
+  @Column('text', { name: 'password_hash' }) passwordHash!: string;
+  @Column('text', { array: true }) roles!: Role[];
+  /** The user's data key, wrapped by the master key; it encrypts the TOTP secret. */
+  @Column('bytea', { name: 'dek_wrapped' }) dekWrapped!: Buffer;
+  @Column('bytea', { name: 'totp_secret_enc', nullable: true }) totpSecretEnc!: Buffer | null;
+  @Column('boolean', { name: 'totp_enrolled' }) totpEnrolled!: boolean;
+  /** The last TOTP time step accepted: a code is good once. */
+  @Column('bigint', { name: 'totp_last_step', nullable: true }) totpLastStep!: string | null;
+  @Column('integer', { name: 'failed_logins' }) failedLogins!: number;
+  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
+  @Column('timestamptz', { name: 'disabled_at', nullable: true }) disabledAt!: Date | null;
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ConfigError, loadConfig, requireServices } from './app-config';
+
+describe('configuration', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.HOST).toBe('127.0.0.1');
+    expect(config.PORT).toBe(3000);
+    expect(config.DATA_DIR).toBe('./var');
+    expect(config.SESSION_IDLE_MINUTES).toBe(30);
+    expect(config.SESSION_ABSOLUTE_HOURS).toBe(12);
+    expect(config.cookieSecure).toBe(false);
+  });
+
+  it('converts numbers and booleans from their string form', () => {
+    const config = loadConfig({ PORT: '8080', TRUST_PROXY: 'true', HOST: '0.0.0.0' });
+    expect(config.PORT).toBe(8080);
+    expect(config.TRUST_PROXY).toBe(true);
+    expect(config.cookieSecure).toBe(true);
+  });
+
+  it('a malformed variable stops start-up with a message that names it', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL must be a postgres:\/\/ URL/,
+    );
+  });
+
+  it('names every bad variable at once, and never echoes a secret', () => {
+    const secret = 'not-base64-but-secret';
+    try {
+      loadConfig({ PORT: '99999', MASTER_KEY: secret, LOG_LEVEL: 'loud' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).toMatch(/PORT/);
+      expect(message).toMatch(/MASTER_KEY/);
+      expect(message).toMatch(/LOG_LEVEL/);
+      expect(message).not.toContain(secret);
+    }
+  });
+
+  it('the api and worker refuse to start without database, queue and keys, naming each', () => {
+    const config = loadConfig({});
+    expect(() => requireServices(config)).toThrow(
+      /DATABASE_URL[\s\S]*REDIS_URL[\s\S]*MASTER_KEY[\s\S]*CALLER_HASH_KEY/,
+    );
+  });
+});
+
+describe('passwords from files (Docker secrets)', () => {
+  it('puts the database and Redis passwords from files into the URLs', () => {
+    const dir = mkdtempSync(`${tmpdir()}/mayak-secret-`);
+    writeFileSync(`${dir}/pg`, 'p@ss:word\n');
+    writeFileSync(`${dir}/redis`, 'r3dis\n');
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://mayak@db:5432/mayak',
+      DATABASE_PASSWORD_FILE: `${dir}/pg`,
+      REDIS_URL: 'redis://redis:6379',
+      REDIS_PASSWORD_FILE: `${dir}/redis`,
+    });
+    expect(decodeURIComponent(new URL(config.DATABASE_URL!).password)).toBe('p@ss:word');
+    expect(new URL(config.REDIS_URL!).password).toBe('r3dis');
+  });
+
+  it('an unreadable password file stops start-up naming the variable', () => {
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgres://x@db/x', DATABASE_PASSWORD_FILE: '/nonexistent/pg' }),
+    ).toThrow(/DATABASE_PASSWORD_FILE cannot be read/);
+  });
+});

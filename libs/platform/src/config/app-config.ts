@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidationError,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/**
+ * Every environment variable Mayak reads, with its default. The README's configuration table
+ * is this class in prose; keep them together. Secrets (keys, URLs with passwords) are never
+ * echoed in validation messages.
+ */
+export class AppConfig {
+  @IsIn(['production', 'development', 'test'])
+  NODE_ENV: 'production' | 'development' | 'test' = 'development';
+
+  @IsString()
+  @MinLength(1)
+  HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Where the embedded PostgreSQL, Redis and generated keys live. */
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './var';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** A file holding the database password (a Docker secret, say), put into DATABASE_URL. */
+  @IsOptional()
+  @IsString()
+  DATABASE_PASSWORD_FILE?: string;
+
+  /** A file holding the Redis password, put into REDIS_URL. */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD_FILE?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  /** Base64 of 32 random bytes; or MASTER_KEY_FILE naming a file that holds it. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
+  MASTER_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  MASTER_KEY_FILE?: string;
+
+  /** The key of the keyed hash that recognises repeat callers (base64 of 32 bytes). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
+  CALLER_HASH_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  CALLER_HASH_KEY_FILE?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 60)
+  SESSION_IDLE_MINUTES = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(72)
+  SESSION_ABSOLUTE_HOURS = 12;
+
+  /**
+   * How long the API may answer from its memory of a session instead of asking the database.
+   * Sign-out, disabling and role changes still end sessions at once (every API process hears
+   * of them through NOTIFY); 0 turns the memory off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60)
+  SESSION_CACHE_SECONDS = 5;
+
+  /** Consecutive failed sign-ins that lock an account. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOGIN_MAX_FAILURES = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 60)
+  LOGIN_LOCKOUT_MINUTES = 15;
+
+  /** Sign-in attempts accepted per client address per minute before 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOGIN_RATE_PER_MINUTE = 20;
+
+  /** Behind a reverse proxy: trust its X-Forwarded-For for client addresses (throttling). */
+  @Transform(toBool)
+  @IsBoolean()
+  TRUST_PROXY = false;
+
+  /** Secure flag on the session cookie; defaults to on unless HOST is a loopback address. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  COOKIE_SECURE?: boolean;
+
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'must be a short lowercase name' })
+  QUEUE_PREFIX = 'mayak';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY = 16;
+
+  /** How long a volunteer keeps seeing the contacts they logged. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 14)
+  VOLUNTEER_CONTACT_WINDOW_HOURS = 24;
+
+  /** How long a paged tier has to acknowledge an emergency before the next tier is paged. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  EMERGENCY_ACK_TIMEOUT_SECONDS = 300;
+
+  /** The address people open Mayak at; links in webhooks point here. Default: http://HOST:PORT. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
+  /** Statistics: no published count may lie between 1 and k − 1. Never below 5. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(5)
+  @Max(1000)
+  STATS_K = 10;
+
+  /** The time zone whose calendar days, weeks, months and quarters statistics are counted in. */
+  @IsString()
+  @Matches(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, {
+    message: 'must be an IANA time zone such as Europe/Moscow',
+  })
+  STATS_TIMEZONE = 'Europe/Moscow';
+
+  /** A sent outbox row not done after this long is sent again (Redis lost it, say). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  OUTBOX_SWEEP_AFTER_SECONDS = 15;
+
+  get publicUrl(): string {
+    return (
+      this.PUBLIC_URL ??
+      `http://${this.HOST.includes(':') ? `[${this.HOST}]` : this.HOST}:${this.PORT}`
+    ).replace(/\/$/, '');
+  }
+
+  get cookieSecure(): boolean {
+    return this.COOKIE_SECURE ?? !isLoopback(this.HOST);
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KNOWN = Object.keys(new AppConfig()).concat([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'MASTER_KEY',
+  'MASTER_KEY_FILE',
+  'CALLER_HASH_KEY',
+  'CALLER_HASH_KEY_FILE',
+  'COOKIE_SECURE',
+  'DATABASE_PASSWORD_FILE',
+  'PUBLIC_URL',
+  'REDIS_PASSWORD_FILE',
+]);
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const plain: Record<string, string> = {};
+  for (const key of new Set(KNOWN)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') plain[key] = value.trim();
+  }
+  const config = plainToInstance(AppConfig, plain);
+  const problems = validateSync(config, { forbidUnknownValues: true }).flatMap(describe);
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (config.DATABASE_URL && config.DATABASE_PASSWORD_FILE)
+    config.DATABASE_URL = withPassword(
+      config.DATABASE_URL,
+      readSecret('DATABASE_PASSWORD_FILE', config.DATABASE_PASSWORD_FILE),
+    );
+  if (config.REDIS_URL && config.REDIS_PASSWORD_FILE)
+    config.REDIS_URL = withPassword(
+      config.REDIS_URL,
+      readSecret('REDIS_PASSWORD_FILE', config.REDIS_PASSWORD_FILE),
+    );
+  return config;
+}
+
+function readSecret(name: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError([
+      `${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    ]);
+  }
+}
+
+function withPassword(url: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
+/** What a long-running process (api, worker) needs that the launcher would otherwise provide. */
+export function requireServices(config: AppConfig): asserts config is AppConfig & {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+} {
+  const problems: string[] = [];
+  if (!config.DATABASE_URL)
+    problems.push('DATABASE_URL is not set (`npm start` provides an embedded PostgreSQL)');
+  if (!config.REDIS_URL)
+    problems.push('REDIS_URL is not set (`npm start` provides a private Redis)');
+  if (!config.MASTER_KEY && !config.MASTER_KEY_FILE)
+    problems.push(
+      'MASTER_KEY or MASTER_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
+    );
+  if (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE)
+    problems.push(
+      'CALLER_HASH_KEY or CALLER_HASH_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+function describe(error: ValidationError): string[] {
+  const own = Object.values(error.constraints ?? {}).map((message) =>
+    // class-validator prefixes messages with the property name already.
+    message.startsWith(error.property) ? message : `${error.property} ${message}`,
+  );
+  return own.concat((error.children ?? []).flatMap(describe));
+}

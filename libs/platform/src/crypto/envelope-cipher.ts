@@ -1,0 +1,116 @@
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { KeyMaterial, keyId } from './key-material';
+
+/** Where a ciphertext belongs. It is authenticated with the ciphertext, so a copy moved
+ *  to another table, row or column fails to decrypt. */
+export interface CipherBinding {
+  table: string;
+  id: string;
+  column: string;
+}
+
+/** A data key in the clear (only ever in memory) and as stored, wrapped by the master key. */
+export interface DataKey {
+  readonly key: Buffer;
+  readonly wrapped: Buffer;
+}
+
+/** Thrown for any ciphertext or wrapped key that does not open. Deliberately says nothing more. */
+export class DecryptionError extends Error {
+  constructor() {
+    super('ciphertext could not be decrypted');
+    this.name = 'DecryptionError';
+  }
+}
+
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const KEY_ID_BYTES = 4;
+
+/**
+ * Envelope encryption with AES-256-GCM: every record gets its own random data key, wrapped
+ * by the master key and stored beside the record. Destroying the wrapped key destroys the
+ * record's encrypted fields everywhere they were copied, backups included.
+ *
+ * Layouts (all binary):
+ *   wrapped key: version(1) | master key id(4) | iv(12) | tag(16) | key(32)
+ *   ciphertext:  version(1) | iv(12) | tag(16) | data
+ */
+export class EnvelopeCipher {
+  private readonly masterKeyId: Buffer;
+
+  constructor(private readonly keys: KeyMaterial) {
+    this.masterKeyId = keyId(keys.masterKey);
+  }
+
+  newDataKey(table: string, id: string): DataKey {
+    const key = randomBytes(KEY_BYTES);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.masterKey, iv);
+    cipher.setAAD(wrapAad(table, id));
+    const body = Buffer.concat([cipher.update(key), cipher.final()]);
+    const wrapped = Buffer.concat([
+      Buffer.of(VERSION),
+      this.masterKeyId,
+      iv,
+      cipher.getAuthTag(),
+      body,
+    ]);
+    return { key, wrapped };
+  }
+
+  unwrapDataKey(table: string, id: string, wrapped: Buffer): DataKey {
+    const expectedLength = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES + KEY_BYTES;
+    if (wrapped.length !== expectedLength || wrapped[0] !== VERSION) throw new DecryptionError();
+    const id4 = wrapped.subarray(1, 1 + KEY_ID_BYTES);
+    if (!timingSafeEqual(id4, this.masterKeyId)) throw new DecryptionError();
+    const iv = wrapped.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
+    const tag = wrapped.subarray(
+      1 + KEY_ID_BYTES + IV_BYTES,
+      1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES,
+    );
+    const body = wrapped.subarray(1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.keys.masterKey, iv);
+      decipher.setAAD(wrapAad(table, id));
+      decipher.setAuthTag(tag);
+      const key = Buffer.concat([decipher.update(body), decipher.final()]);
+      return { key, wrapped };
+    } catch {
+      throw new DecryptionError();
+    }
+  }
+
+  encrypt(dataKey: DataKey, binding: CipherBinding, plaintext: string): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv);
+    cipher.setAAD(fieldAad(binding));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]);
+  }
+
+  decrypt(dataKey: DataKey, binding: CipherBinding, blob: Buffer): string {
+    if (blob.length < 1 + IV_BYTES + TAG_BYTES || blob[0] !== VERSION) throw new DecryptionError();
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', dataKey.key, blob.subarray(1, 1 + IV_BYTES));
+      decipher.setAAD(fieldAad(binding));
+      decipher.setAuthTag(blob.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
+      return Buffer.concat([
+        decipher.update(blob.subarray(1 + IV_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch {
+      throw new DecryptionError();
+    }
+  }
+}
+
+function wrapAad(table: string, id: string): Buffer {
+  return Buffer.from(`mayak:dek:v1\u001f${table}\u001f${id}`, 'utf8');
+}
+
+function fieldAad({ table, id, column }: CipherBinding): Buffer {
+  return Buffer.from(`mayak:field:v1\u001f${table}\u001f${id}\u001f${column}`, 'utf8');
+}

@@ -1,0 +1,4 @@
+export * from './crypto.module';
+export * from './envelope-cipher';
+export * from './key-material';
+export * from './keyed-hash';

@@ -1,0 +1,41 @@
+import { createHmac } from 'node:crypto';
+import { KeyMaterial } from './key-material';
+
+/**
+ * HMAC-SHA256 under a key kept outside the database: recognises the same caller again
+ * without storing, or being able to reverse, their phone number or handle.
+ */
+export class KeyedHash {
+  constructor(private readonly keys: KeyMaterial) {}
+
+  /** A link of the audit chain: covers the previous link and this entry's canonical form. */
+  auditLink(previous: Buffer, canonicalEntry: string): Buffer {
+    return createHmac('sha256', this.keys.auditChainKey)
+      .update(previous)
+      .update(canonicalEntry, 'utf8')
+      .digest();
+  }
+
+  callerIdentifier(identifier: string): Buffer {
+    return createHmac('sha256', this.keys.callerHashKey)
+      .update('mayak:caller:v1\u001f')
+      .update(normaliseIdentifier(identifier))
+      .digest();
+  }
+}
+
+/**
+ * The same person typed two ways must hash the same: phone numbers keep only their digits
+ * (a leading 8 in an 11-digit Russian number becomes 7), handles lose case, spaces and a
+ * leading @.
+ */
+export function normaliseIdentifier(raw: string): string {
+  const trimmed = raw.normalize('NFKC').trim();
+  const digits = trimmed.replace(/[\s()\-.]/g, '');
+  if (/^\+?\d{6,15}$/.test(digits)) {
+    let number = digits.replace(/^\+/, '');
+    if (number.length === 11 && number.startsWith('8')) number = `7${number.slice(1)}`;
+    return `tel:${number}`;
+  }
+  return `handle:${trimmed.replace(/^@/, '').replace(/\s+/g, '').toLowerCase()}`;
+}

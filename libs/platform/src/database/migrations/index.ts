@@ -1,0 +1,14 @@
+import { Foundation1763700000000 } from './1763700000000-foundation';
+import { CorePath1763800000000 } from './1763800000000-core-path';
+import { Emergencies1763900000000 } from './1763900000000-emergencies';
+import { Statistics1764000000000 } from './1764000000000-statistics';
+import { AuditChainHmac1764100000000 } from './1764100000000-audit-chain-hmac';
+
+/** Every migration, oldest first. A new schema change is a new file added at the end. */
+export const MIGRATIONS = [
+  Foundation1763700000000,
+  CorePath1763800000000,
+  Emergencies1763900000000,
+  Statistics1764000000000,
+  AuditChainHmac1764100000000,
+];

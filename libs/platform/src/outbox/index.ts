@@ -1,0 +1,4 @@
+export * from './outbox.ledger';
+export * from './outbox.module';
+export * from './outbox.relay';
+export * from './outbox.writer';

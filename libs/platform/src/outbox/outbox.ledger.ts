@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { GroupCommit } from '../database/group-commit';
+import { outboxIdOf } from '../queue/queue.contract';
+
+const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
+
+/** Records what became of an outbox row once the worker has handled its job. */
+@Injectable()
+export class OutboxLedger {
+  /** Jobs finishing at the same moment share one UPDATE (and one commit). */
+  private readonly done = new GroupCommit<string, void>((jobIds) => this.writeDone(jobIds), {
+    maxBatch: 500,
+    maxInFlight: 1,
+  });
+
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * `jobId` is the BullMQ job id: `outbox-<row id>` or the row's job key. A job that came
+   * from no outbox row (the scheduled retention sweep) matches nothing, which is fine.
+   */
+  markDone(jobId: string): Promise<void> {
+    return this.done.submit(jobId);
+  }
+
+  /** After the last retry: the row leaves the sweeper's sight and waits for an operator. */
+  async markFailed(jobId: string, errorName: string): Promise<void> {
+    await this.db.query(
+      `UPDATE outbox SET status = 'failed', last_error = $3 WHERE ${WHERE_JOB} AND status <> 'done'`,
+      [outboxIdOf(jobId) ?? null, jobId, errorName.slice(0, 200)],
+    );
+  }
+
+  private async writeDone(jobIds: readonly string[]): Promise<void[]> {
+    const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
+    await this.db.query(
+      `UPDATE outbox SET status = 'done', done_at = now(), last_error = NULL
+        WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
+      [ids, jobIds],
+    );
+    return jobIds.map(() => undefined);
+  }
+}

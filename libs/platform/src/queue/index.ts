@@ -1,0 +1,5 @@
+export * from './job-options';
+export * from './queue-processor';
+export * from './queue.contract';
+export * from './queue.module';
+export * from './redis-connection';

@@ -1,0 +1,25 @@
+import { JobsOptions } from 'bullmq';
+
+/** Retries with backoff; finished jobs are kept a while so a re-sent id stays a no-op. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+};
+
+/**
+ * Worker settings for every processor. Jobs here take milliseconds, so a job whose worker
+ * died (SIGKILL, OOM) is found stalled and handed to another worker within seconds rather
+ * than BullMQ's default half minute. A job falsely thought stalled (an event loop blocked
+ * for 5 s) runs twice, which handlers tolerate: they check state before acting.
+ */
+export const WORKER_OPTIONS = {
+  lockDuration: 5_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 10,
+  // An idle worker long-polls Redis for at most this many seconds (BullMQ's default is 5).
+  // A delayed job (an SLA timer) is announced to one worker only; if that worker dies, the
+  // others notice the timer at their next poll, so this bounds how late it can fire then.
+  drainDelay: 0.25,
+} as const;

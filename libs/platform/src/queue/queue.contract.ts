@@ -1,0 +1,113 @@
+/**
+ * The one contract between producers (through the outbox) and the worker's processors:
+ * queue names, job names and the payload of each job. Payloads carry ids only; whatever a
+ * handler needs beyond ids it reads from PostgreSQL, so nothing personal ever sits in Redis.
+ */
+export interface JobPayloads {
+  routing: {
+    /** Pick an assignee for a new or declined case, or leave it in its service's pool. */
+    'route-case': { caseId: string };
+  };
+  legal: {
+    /** Tell the lawyer a case is theirs (an in-app notification). */
+    'notify-assignee': { caseId: string; assigneeId: string };
+  };
+  psych: {
+    /** Tell the psychologist a case is theirs. */
+    'notify-assignee': { caseId: string; assigneeId: string };
+  };
+  emergency: {
+    /** Page the on-shift responders of one tier, in one round of a case's climb. */
+    'page-responders': { caseId: string; tier: number; round: number };
+    /** The SLA clock of one page ran out: if nobody acknowledged, climb to the next tier. */
+    'check-ack': { caseId: string; tier: number; round: number };
+    /** POST one notification's signed webhook to its recipient's own endpoint. */
+    'deliver-webhook': { notificationId: string };
+  };
+  maintenance: {
+    /** Destroy what has outlived its retention: finished outbox rows, dead sessions. */
+    'retention-sweep': Record<string, never>;
+    /** Bring the statistics rollups up to date with new contacts and withdrawn consents. */
+    'stats-rollup': Record<string, never>;
+    /** Rebuild the statistics rollups from scratch (nightly), correcting any drift. */
+    'stats-rebuild': Record<string, never>;
+  };
+}
+
+export type QueueName = keyof JobPayloads;
+export type JobName<Q extends QueueName> = keyof JobPayloads[Q] & string;
+export type JobPayload<Q extends QueueName, J extends JobName<Q>> = JobPayloads[Q][J];
+
+/** The same contract at run time; TypeScript makes it list every job of every queue. */
+export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>, true>> } = {
+  routing: { 'route-case': true },
+  legal: { 'notify-assignee': true },
+  psych: { 'notify-assignee': true },
+  emergency: { 'page-responders': true, 'check-ack': true, 'deliver-webhook': true },
+  maintenance: { 'retention-sweep': true, 'stats-rollup': true, 'stats-rebuild': true },
+};
+
+export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
+
+export interface JobContext {
+  jobId: string;
+  /** 0 on the first attempt. */
+  attemptsMade: number;
+}
+
+/** What a processor must provide: one handler for every job name of its queue. */
+export type JobHandlers<Q extends QueueName> = {
+  readonly [J in JobName<Q>]: (payload: JobPayload<Q, J>, context: JobContext) => Promise<void>;
+};
+
+/** One job of the contract, as written to the outbox: every (queue, name, payload) combination. */
+export type OutboxJob = {
+  [Q in QueueName]: {
+    [J in JobName<Q>]: {
+      queue: Q;
+      name: J;
+      payload: JobPayload<Q, J>;
+      /** A timer: not before this moment. */ runAt?: Date;
+      /** A job that must exist once (a timer, a page, a rollup window): also its BullMQ id. */
+      key?: string;
+    };
+  }[JobName<Q>];
+}[QueueName];
+
+/** Builds an outbox job with its payload checked against the contract. */
+export function job<Q extends QueueName, J extends JobName<Q>>(
+  queue: Q,
+  name: J,
+  payload: JobPayload<Q, J>,
+  runAt?: Date,
+  key?: string,
+): OutboxJob {
+  return { queue, name, payload, runAt, key } as OutboxJob;
+}
+
+/**
+ * The statistics rollup job, shared by a few seconds of changes: every intake or withdrawal in
+ * the same window writes the same job key, so a burst makes one job, run just after the
+ * window closes.
+ */
+export function statsRollupJob(now = Date.now(), windowSeconds = 5): OutboxJob {
+  const window = Math.floor(now / 1000 / windowSeconds);
+  return job(
+    'maintenance',
+    'stats-rollup',
+    {},
+    new Date((window + 1) * windowSeconds * 1000 + 500),
+    `stats-rollup-${window}`,
+  );
+}
+
+/**
+ * The job id of an outbox row; deterministic, so a re-send is a no-op while the job exists.
+ * (`outbox-<id>` rather than `outbox:<id>`: BullMQ reserves ':' in custom job ids.)
+ */
+export const outboxJobId = (outboxId: string | number): string => `outbox-${outboxId}`;
+
+export function outboxIdOf(jobId: string | undefined): string | undefined {
+  const match = /^outbox-(\d+)$/.exec(jobId ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,132 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { job, OutboxWriter } from '@mayak/platform';
+import { EmbeddedRedis } from '@mayak/platform/embedded';
+import {
+  createTestEnvironment,
+  eventually,
+  startPrivateRedis,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
+import { rm } from 'node:fs/promises';
+import { DataSource } from 'typeorm';
+
+describe('the transactional outbox', () => {
+  let env: TestEnvironment;
+  let redis: EmbeddedRedis;
+  let redisDir: string;
+  let worker: INestApplicationContext;
+
+  beforeAll(async () => {
+    // A Redis of this test's own, because the test stops and restarts it.
+    ({ redis, dir: redisDir } = await startPrivateRedis());
+    env = await createTestEnvironment({ REDIS_URL: redis.url(), OUTBOX_SWEEP_AFTER_SECONDS: '1' });
+    worker = await startWorker(env);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await env?.dispose();
+    await redis?.stop();
+    await rm(redisDir, { recursive: true, force: true });
+  });
+
+  const status = async (id: string): Promise<string> =>
+    (
+      (await env.db.query(`SELECT status FROM outbox WHERE id = $1`, [id])) as Array<{
+        status: string;
+      }>
+    )[0].status;
+
+  async function enqueue(): Promise<string> {
+    const db = worker.get(DataSource);
+    return db.transaction(async (em) => {
+      await worker.get(OutboxWriter).add(em, [job('maintenance', 'retention-sweep', {})]);
+      const [{ id }] = await em.query(`SELECT max(id)::text AS id FROM outbox`);
+      return id as string;
+    });
+  }
+
+  it('the worker commits without waiting for the WAL flush; its work is redone from the outbox', async () => {
+    // See DatabaseModuleOptions.deferredCommits: only the worker, whose every write can be redone.
+    const setting = `SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'`;
+    expect(await worker.get(DataSource).query(setting)).toEqual([
+      { setting: 'off', source: 'client' },
+    ]);
+    // Everyone else keeps the server's setting (the test servers may relax it for speed).
+    const [others] = await env.db.query(setting);
+    expect(others.source).not.toBe('client');
+  });
+
+  it('a job written in a transaction that rolls back never exists', async () => {
+    const db = worker.get(DataSource);
+    const before = await env.db.query(`SELECT count(*)::int AS n FROM outbox`);
+    await expect(
+      db.transaction(async (em) => {
+        await worker.get(OutboxWriter).add(em, [job('maintenance', 'retention-sweep', {})]);
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await env.db.query(`SELECT count(*)::int AS n FROM outbox`)).toEqual(before);
+  });
+
+  it('refuses to write outside a transaction', async () => {
+    await expect(
+      worker
+        .get(OutboxWriter)
+        .add(worker.get(DataSource).manager, [job('maintenance', 'retention-sweep', {})]),
+    ).rejects.toThrow(/inside the transaction/);
+  });
+
+  it('a job with a key is written once, however many transactions write it', async () => {
+    // Timers, pages and statistics windows rely on it: one rollup job per window, not per intake.
+    const db = worker.get(DataSource);
+    const key = `once-${Date.now()}`;
+    const runAt = new Date(Date.now() + 60_000);
+    for (let i = 0; i < 3; i += 1)
+      await db.transaction((em) =>
+        worker
+          .get(OutboxWriter)
+          .add(em, [
+            job('maintenance', 'stats-rollup', {}, runAt, key),
+            job('maintenance', 'stats-rollup', {}, runAt, key),
+          ]),
+      );
+    expect(await env.db.query(`SELECT job_key FROM outbox WHERE job_key = $1`, [key])).toEqual([
+      { job_key: key },
+    ]);
+  });
+
+  it('is relayed and processed within moments of the commit', async () => {
+    const id = await enqueue();
+    await eventually('the job to be done', async () => (await status(id)) === 'done', 5_000);
+  });
+
+  it('a row written while Redis is stopped waits in PostgreSQL and is delivered after Redis comes back', async () => {
+    await redis.stop();
+    const id = await enqueue();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await status(id)).toBe('pending');
+    await redis.start();
+    await eventually(
+      'the job to be done after Redis returned',
+      async () => (await status(id)) === 'done',
+      20_000,
+      100,
+    );
+  });
+
+  it('a sent job that Redis lost (FLUSHALL) is sent again by the sweeper', async () => {
+    // As if relayed a while ago into a Redis that has since lost everything.
+    const [{ id }] = await env.db.query(
+      `INSERT INTO outbox (queue, job_name, payload, status, sent_at, sends) VALUES ('maintenance', 'retention-sweep', '{}', 'sent', now() - interval '5 seconds', 1) RETURNING id::text AS id`,
+    );
+    await eventually(
+      'the sweeper to re-send the lost job',
+      async () => (await status(id)) === 'done',
+      15_000,
+      100,
+    );
+    const [{ sends }] = await env.db.query(`SELECT sends FROM outbox WHERE id = $1`, [id]);
+    expect(sends).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,99 @@
+import { chmod, rm, stat } from 'node:fs/promises';
+import { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { totpCode } from '@mayak/identity';
+import { freePort } from '@mayak/platform/embedded';
+import { eventually, exited, GiveUp, HttpClient, privateDir, spawnApp } from '@mayak/testing';
+
+/**
+ * The README's quick start, `npm start`, on a machine with nothing configured: embedded
+ * PostgreSQL, a private Redis, generated keys, demo accounts printed once, data kept.
+ */
+describe('npm start on embedded defaults', () => {
+  let dataDir: string;
+  let port: number;
+
+  beforeAll(async () => {
+    dataDir = await privateDir('start');
+    // mkdtemp makes it 0700; the embedded PostgreSQL runs as the postgres user when we are root.
+    await chmod(dataDir, 0o755);
+    port = await freePort();
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const start = () =>
+    spawnApp('cli', ['start'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
+
+  /** Healthy, or fail at once with the output if the process died. */
+  const healthy = (http: HttpClient, child: ChildProcess & { output: () => string }) =>
+    eventually(
+      'a healthy API',
+      async () => {
+        if (child.exitCode !== null)
+          throw new GiveUp(`npm start exited ${child.exitCode}:\n${child.output()}`);
+        return (await http.get('/api/health')).body?.status === 'ok';
+      },
+      60_000,
+      250,
+    );
+
+  it('comes up healthy within 60 s, prints demo accounts once, and keeps its data across a restart', async () => {
+    const http = new HttpClient(`http://127.0.0.1:${port}`);
+    const first = start();
+    let accounts: Map<string, { password: string; secret: string }>;
+    try {
+      await healthy(http, first);
+      await eventually(
+        'the banner',
+        () => Promise.resolve(first.output().includes('Mayak is up')),
+        10_000,
+      );
+      const output = first.output();
+      accounts = new Map(
+        [...output.matchAll(/^ {2}(\w+) +(\S{16}) +([A-Z2-7]{32})$/gm)].map((m) => [
+          m[1],
+          { password: m[2], secret: m[3] },
+        ]),
+      );
+      expect([...accounts.keys()].sort()).toEqual([
+        'admin',
+        'coordinator',
+        'lawyer',
+        'psychologist',
+        'responder',
+        'volunteer',
+      ]);
+      expect(output).toMatch(/Generated a master key at .*master\.key \(mode 0600\)/);
+      expect((await stat(path.join(dataDir, 'keys', 'master.key'))).mode & 0o777).toBe(0o600);
+      const lawyer = accounts.get('lawyer')!;
+      const login = await http.post('/api/auth/login', {
+        username: 'lawyer',
+        password: lawyer.password,
+        totp: totpCode(lawyer.secret),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      first.kill('SIGTERM');
+    }
+    expect(await exited(first)).toEqual({ code: 0, signal: null });
+    expect(first.output()).toMatch(/stopped\n$/);
+
+    const second = start();
+    try {
+      await healthy(http, second);
+      expect(second.output()).not.toMatch(/Demo accounts/);
+      const admin = accounts.get('admin')!;
+      const login = await http.post('/api/auth/login', {
+        username: 'admin',
+        password: admin.password,
+        totp: totpCode(admin.secret),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      second.kill('SIGTERM');
+    }
+    expect(await exited(second)).toEqual({ code: 0, signal: null });
+  }, 150_000);
+});
