@@ -1,0 +1,305 @@
+import { Actor, Role } from '@mayak/identity';
+import { ConsentScope, Service, SERVICE_ROLE, serviceScope } from './scopes';
+
+export type CaseStatus = 'queued' | 'assigned' | 'in_progress' | 'closed';
+
+export type CaseAction =
+  | 'case:read'
+  | 'case:list-mine'
+  | 'case:list-pool'
+  | 'case:list-board'
+  | 'case:notes:write'
+  | 'case:claim'
+  | 'case:accept'
+  | 'case:decline'
+  | 'case:close'
+  | 'case:reassign'
+  | 'case:acknowledge'
+  | 'case:break-glass'
+  | 'case:escalate';
+
+/**
+ * How the actor must stand to the case:
+ * - assignee: the case is assigned to them;
+ * - pool: the case waits, unassigned, in its service's pool;
+ * - service: any case of a service they serve (to try to claim it);
+ * - paged: they were paged for this emergency;
+ * - break-glass: they hold an unexpired break-glass grant on it;
+ * - origin-volunteer: they logged the contact that raised it, within their window;
+ * - any: no relation needed (coordinators' metadata).
+ */
+export type CaseRelation =
+  'assignee' | 'pool' | 'service' | 'paged' | 'break-glass' | 'origin-volunteer' | 'any';
+
+/** Which fields a permitted actor gets back. See CASE_FIELDS. */
+export type CaseView = 'full' | 'metadata' | 'mine' | 'pool' | 'withdrawn';
+
+export interface CaseRule {
+  /** 'service-role': the role that serves the case's own service (a lawyer for legal…). */
+  readonly roles: 'service-role' | readonly Role[];
+  readonly relation: CaseRelation;
+  /**
+   * 'service': the caller's consent must still cover the case's service;
+   * 'withdrawn': it must no longer cover it (what the assignee may still see then: that
+   * the data is gone);
+   * 'none': consent plays no part.
+   */
+  readonly consent: 'service' | 'withdrawn' | 'none';
+  readonly view: CaseView;
+  /** The rule applies to cases of these services only. */
+  readonly only?: readonly Service[];
+  /** Access beyond consent: marked as break-glass in the audit trail. */
+  readonly breakGlass?: boolean;
+}
+
+const ROUTED: readonly Service[] = ['legal', 'psych'];
+const EMERGENCY: readonly Service[] = ['emergency'];
+
+/**
+ * THE policy for cases: for every action, the ways it may be allowed, most generous first.
+ * Anything not matched by a rule is denied. Single-record checks (decideCase) and list
+ * queries (caseScopeSql) both interpret this one table, and the role-by-route test is
+ * generated from it.
+ */
+export const CASE_POLICY: { readonly [A in CaseAction]: readonly CaseRule[] } = {
+  'case:read': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full' },
+    { roles: 'service-role', relation: 'paged', consent: 'service', view: 'full', only: EMERGENCY },
+    {
+      roles: ['responder'],
+      relation: 'break-glass',
+      consent: 'none',
+      view: 'full',
+      only: EMERGENCY,
+      breakGlass: true,
+    },
+    { roles: 'service-role', relation: 'assignee', consent: 'withdrawn', view: 'withdrawn' },
+    {
+      roles: 'service-role',
+      relation: 'paged',
+      consent: 'none',
+      view: 'metadata',
+      only: EMERGENCY,
+    },
+    { roles: ['coordinator'], relation: 'any', consent: 'none', view: 'metadata' },
+  ],
+  'case:list-mine': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'mine' },
+  ],
+  'case:list-pool': [
+    { roles: 'service-role', relation: 'pool', consent: 'service', view: 'pool', only: ROUTED },
+  ],
+  'case:list-board': [
+    { roles: ['coordinator'], relation: 'any', consent: 'none', view: 'metadata' },
+  ],
+  'case:notes:write': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full' },
+    {
+      roles: ['responder'],
+      relation: 'break-glass',
+      consent: 'none',
+      view: 'full',
+      only: EMERGENCY,
+      breakGlass: true,
+    },
+  ],
+  'case:claim': [
+    { roles: 'service-role', relation: 'service', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  'case:accept': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  'case:decline': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  'case:close': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full' },
+    // Someone who took an emergency without the caller's consent must still be able to end it.
+    {
+      roles: 'service-role',
+      relation: 'assignee',
+      consent: 'none',
+      view: 'metadata',
+      only: EMERGENCY,
+    },
+  ],
+  'case:reassign': [{ roles: ['coordinator'], relation: 'any', consent: 'none', view: 'metadata' }],
+  'case:acknowledge': [
+    {
+      roles: 'service-role',
+      relation: 'paged',
+      consent: 'none',
+      view: 'metadata',
+      only: EMERGENCY,
+    },
+    {
+      roles: ['coordinator'],
+      relation: 'paged',
+      consent: 'none',
+      view: 'metadata',
+      only: EMERGENCY,
+    },
+  ],
+  'case:break-glass': [
+    { roles: ['responder'], relation: 'paged', consent: 'none', view: 'metadata', only: EMERGENCY },
+    {
+      roles: ['responder'],
+      relation: 'assignee',
+      consent: 'none',
+      view: 'metadata',
+      only: EMERGENCY,
+    },
+  ],
+  'case:escalate': [
+    {
+      roles: ['volunteer'],
+      relation: 'origin-volunteer',
+      consent: 'none',
+      view: 'metadata',
+      only: ROUTED,
+    },
+    {
+      roles: 'service-role',
+      relation: 'assignee',
+      consent: 'none',
+      view: 'metadata',
+      only: ROUTED,
+    },
+  ],
+};
+
+export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
+  full: [
+    'id',
+    'service',
+    'status',
+    'priority',
+    'assigneeId',
+    'region',
+    'ageBand',
+    'topics',
+    'createdAt',
+    'updatedAt',
+    'assignedAt',
+    'acknowledgedAt',
+    'closedAt',
+    'dueAt',
+    'outcome',
+    'timeline',
+    'notes',
+    'contact',
+    'callerId',
+    'breakGlass',
+  ],
+  metadata: [
+    'id',
+    'service',
+    'status',
+    'priority',
+    'assigneeId',
+    'region',
+    'ageBand',
+    'createdAt',
+    'updatedAt',
+    'assignedAt',
+    'acknowledgedAt',
+    'closedAt',
+    'dueAt',
+    'timeline',
+  ],
+  mine: [
+    'id',
+    'service',
+    'status',
+    'priority',
+    'region',
+    'ageBand',
+    'topics',
+    'createdAt',
+    'assignedAt',
+    'dueAt',
+  ],
+  pool: ['id', 'service', 'region', 'topics', 'ageBand', 'createdAt', 'waitingSeconds'],
+  /** After the caller withdrew consent: the case's fate and that its data was erased. */
+  withdrawn: [
+    'id',
+    'service',
+    'status',
+    'outcome',
+    'assigneeId',
+    'createdAt',
+    'closedAt',
+    'timeline',
+    'notes',
+    'erased',
+  ],
+};
+
+/** What a single-record decision needs to know about the case. */
+export interface CaseFacts {
+  readonly service: Service;
+  readonly status: CaseStatus;
+  readonly assigneeId: string | null;
+  /** The scopes still in force on the consent of the contact that raised the case. */
+  readonly scopes: readonly ConsentScope[];
+  /** Everyone paged for this case, in any tier or round (emergencies). */
+  readonly pagedUserIds: readonly string[];
+  /** Holders of a break-glass grant on this case that has not expired. */
+  readonly breakGlassUserIds: readonly string[];
+  /** The volunteer who logged the originating contact, while it is within their window; else null. */
+  readonly originVolunteerId: string | null;
+}
+
+export type DenyReason = 'role' | 'relation' | 'consent';
+export type CaseDecision =
+  { allowed: true; view: CaseView; breakGlass: boolean } | { allowed: false; reason: DenyReason };
+
+export function roleMatches(rule: CaseRule, roles: readonly Role[], service: Service): boolean {
+  if (rule.only && !rule.only.includes(service)) return false;
+  return rule.roles === 'service-role'
+    ? roles.includes(SERVICE_ROLE[service])
+    : rule.roles.some((r) => roles.includes(r));
+}
+
+export function relationHolds(rule: CaseRule, actor: Actor, facts: CaseFacts): boolean {
+  switch (rule.relation) {
+    case 'assignee':
+      return facts.assigneeId === actor.userId;
+    case 'pool':
+      return facts.status === 'queued' && facts.assigneeId === null;
+    case 'paged':
+      return facts.pagedUserIds.includes(actor.userId);
+    case 'break-glass':
+      return facts.breakGlassUserIds.includes(actor.userId);
+    case 'origin-volunteer':
+      return facts.originVolunteerId === actor.userId;
+    case 'service':
+    case 'any':
+      return true;
+  }
+}
+
+export function consentHolds(rule: CaseRule, facts: CaseFacts): boolean {
+  const covered = facts.scopes.includes(serviceScope(facts.service));
+  switch (rule.consent) {
+    case 'service':
+      return covered;
+    case 'withdrawn':
+      return !covered;
+    case 'none':
+      return true;
+  }
+}
+
+/** Decides one action on one case. The most specific reason is reported for a denial. */
+export function decideCase(actor: Actor, action: CaseAction, facts: CaseFacts): CaseDecision {
+  const rules = CASE_POLICY[action];
+  const byRole = rules.filter((rule) => roleMatches(rule, actor.roles, facts.service));
+  if (byRole.length === 0) return { allowed: false, reason: 'role' };
+  const byRelation = byRole.filter((rule) => relationHolds(rule, actor, facts));
+  if (byRelation.length === 0) return { allowed: false, reason: 'relation' };
+  const allowed = byRelation.find((rule) => consentHolds(rule, facts));
+  return allowed
+    ? { allowed: true, view: allowed.view, breakGlass: allowed.breakGlass === true }
+    : { allowed: false, reason: 'consent' };
+}

@@ -1,0 +1,62 @@
+import { Actor } from '@mayak/identity';
+import { SqlScope } from './case-policy.sql';
+import { DenyReason } from './case-policy';
+
+export type ContactAction = 'contact:read' | 'contact:list-mine';
+
+/**
+ * A volunteer sees the contacts they logged themselves, and only for a while (24 h by
+ * default): after that the record belongs to the services it was logged for, not to them.
+ */
+export interface ContactFacts {
+  readonly volunteerId: string;
+  readonly createdAt: Date;
+}
+
+export function decideContact(
+  actor: Actor,
+  facts: ContactFacts,
+  windowHours: number,
+  now = Date.now(),
+): { allowed: true } | { allowed: false; reason: DenyReason } {
+  if (!actor.roles.includes('volunteer')) return { allowed: false, reason: 'role' };
+  if (
+    facts.volunteerId !== actor.userId ||
+    now - facts.createdAt.getTime() > windowHours * 3_600_000
+  )
+    return { allowed: false, reason: 'relation' };
+  return { allowed: true };
+}
+
+/** The same rule inside SQL; the contacts table aliased `ct`. */
+export function contactScopeSql(actor: Actor, windowHours: number, firstParam = 1): SqlScope {
+  if (!actor.roles.includes('volunteer')) return { sql: 'false', params: [] };
+  return {
+    sql: `(ct.volunteer_id = $${firstParam}::uuid AND ct.created_at > now() - make_interval(hours => $${firstParam + 1}))`,
+    params: [actor.userId, windowHours],
+  };
+}
+
+/**
+ * Withdrawing a caller's consent is done for the caller, by someone in touch with them: the
+ * volunteer on a call with them (who logged one of their contacts within the window), or the
+ * assignee of one of their cases.
+ */
+export interface CallerFacts {
+  readonly recentVolunteerIds: readonly string[];
+  readonly assigneeIds: readonly string[];
+}
+
+export function decideConsentWithdrawal(
+  actor: Actor,
+  facts: CallerFacts,
+): { allowed: true } | { allowed: false; reason: DenyReason } {
+  const asVolunteer =
+    actor.roles.includes('volunteer') && facts.recentVolunteerIds.includes(actor.userId);
+  const asAssignee = facts.assigneeIds.includes(actor.userId);
+  if (asVolunteer || asAssignee) return { allowed: true };
+  return {
+    allowed: false,
+    reason: actor.roles.some((r) => r !== 'admin' && r !== 'coordinator') ? 'relation' : 'role',
+  };
+}

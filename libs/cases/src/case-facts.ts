@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { CaseFacts, CaseStatus, effectiveScopes, Service } from '@mayak/access';
+import { AppConfig, Clock } from '@mayak/platform';
+import { EntityManager } from 'typeorm';
+
+export interface CaseRow {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+  priority: number;
+  caller_id: string;
+  contact_id: string;
+  assignee_id: string | null;
+  declined_by: string[];
+  region: string;
+  age_band: string | null;
+  topics: string[];
+  outcome: string | null;
+  created_at: Date;
+  updated_at: Date;
+  assigned_at: Date | null;
+  acknowledged_at: Date | null;
+  closed_at: Date | null;
+  due_at: Date;
+  escalated_from: string | null;
+  scopes: string[];
+  withdrawn_scopes: string[];
+  paged_user_ids: string[];
+  break_glass_user_ids: string[];
+  origin_volunteer_id: string;
+  origin_created_at: Date;
+}
+
+export interface LoadedCase {
+  row: CaseRow;
+  facts: CaseFacts;
+}
+
+/**
+ * The case and everything the policy weighs about it, in one query: the consent it lives
+ * under, who was paged for it, who holds an unexpired break-glass grant (by the Clock), and
+ * who logged the contact that raised it. With `lock`, the case row stays locked for the
+ * rest of the transaction, so the decision and the change see the same state.
+ */
+@Injectable()
+export class CaseLoader {
+  constructor(
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  async load(em: EntityManager, caseId: string, lock = false): Promise<LoadedCase | undefined> {
+    const now = this.clock.now();
+    const rows: CaseRow[] = await em.query(
+      `SELECT c.*, cs.scopes, cs.withdrawn_scopes,
+              ct.volunteer_id AS origin_volunteer_id, ct.created_at AS origin_created_at,
+              coalesce((SELECT array_agg(DISTINCT r) FROM emergency_pages p, unnest(p.recipients) r WHERE p.case_id = c.id), '{}') AS paged_user_ids,
+              coalesce((SELECT array_agg(DISTINCT g.user_id) FROM break_glass_grants g
+                         WHERE g.case_id = c.id AND g.granted_at <= $2 AND g.expires_at > $2), '{}') AS break_glass_user_ids
+         FROM cases c
+         JOIN consents cs ON cs.contact_id = c.contact_id
+         JOIN contacts ct ON ct.id = c.contact_id
+        WHERE c.id = $1 ${lock ? 'FOR UPDATE OF c' : ''}`,
+      [caseId, now],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const windowMs = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS * 3_600_000;
+    return {
+      row,
+      facts: {
+        service: row.service,
+        status: row.status,
+        assigneeId: row.assignee_id,
+        scopes: effectiveScopes(row.scopes, row.withdrawn_scopes),
+        pagedUserIds: row.paged_user_ids,
+        breakGlassUserIds: row.break_glass_user_ids,
+        originVolunteerId:
+          now.getTime() - row.origin_created_at.getTime() <= windowMs
+            ? row.origin_volunteer_id
+            : null,
+      },
+    };
+  }
+}
+
+export async function addEvent(
+  em: EntityManager,
+  caseId: string,
+  actorId: string | null,
+  type: string,
+  detail: Record<string, string | number | boolean | null> = {},
+): Promise<void> {
+  await em.query(
+    `INSERT INTO case_events (case_id, actor_id, type, detail) VALUES ($1, $2, $3, $4)`,
+    [caseId, actorId, type, JSON.stringify(detail)],
+  );
+}

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { Service, SERVICE_ROLE } from '@mayak/access';
+import { Actor, Role } from '@mayak/identity';
+import { job, OutboxWriter } from '@mayak/platform';
+import { StaffLoad } from '@mayak/staffing';
+import { EntityManager } from 'typeorm';
+import { CaseError, CaseException } from './case.exception';
+import { addEvent, CaseRow } from './case-facts';
+import { CaseServiceRegistry } from './case-services';
+import { CaseTransaction } from './case-transaction';
+
+export const CASE_OUTCOMES = [
+  'resolved',
+  'referred_out',
+  'no_contact',
+  'declined_by_caller',
+  'other',
+] as const;
+export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
+
+export interface CaseStatusView {
+  id: string;
+  status: string;
+  assigneeId: string | null;
+}
+
+/**
+ * The shared lifecycle of every service's cases: queued → assigned → in_progress → closed,
+ * or declined back to queued (and to routing, never to the same person again).
+ */
+@Injectable()
+export class CaseLifecycleService {
+  constructor(
+    private readonly tx: CaseTransaction,
+    private readonly load: StaffLoad,
+    private readonly outbox: OutboxWriter,
+    private readonly services: CaseServiceRegistry,
+  ) {}
+
+  /** Takes a case from the pool. Of two simultaneous claims exactly one wins; the other gets 409. */
+  claim(actor: Actor, caseId: string): Promise<CaseStatusView> {
+    return this.tx.run(actor, 'case:claim', caseId, async (em, { row }) => {
+      if (row.status !== 'queued') throw new CaseException(CaseError.AlreadyClaimed);
+      await this.assign(em, row, actor.userId, actor.userId, 'claimed');
+      return { id: caseId, status: 'assigned', assigneeId: actor.userId };
+    });
+  }
+
+  accept(actor: Actor, caseId: string): Promise<CaseStatusView> {
+    return this.tx.run(actor, 'case:accept', caseId, async (em, { row }) => {
+      if (row.status !== 'assigned') throw new CaseException(CaseError.InvalidState);
+      await em.query(`UPDATE cases SET status = 'in_progress', updated_at = now() WHERE id = $1`, [
+        caseId,
+      ]);
+      await addEvent(em, caseId, actor.userId, 'accepted');
+      return { id: caseId, status: 'in_progress', assigneeId: actor.userId };
+    });
+  }
+
+  /** Back to the pool and to routing; the decliner is never offered this case again. */
+  decline(actor: Actor, caseId: string): Promise<CaseStatusView> {
+    return this.tx.run(actor, 'case:decline', caseId, async (em, { row }) => {
+      if (row.status !== 'assigned' && row.status !== 'in_progress')
+        throw new CaseException(CaseError.InvalidState);
+      await em.query(
+        `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL,
+                declined_by = array_append(declined_by, $2::uuid), updated_at = now()
+          WHERE id = $1`,
+        [caseId, actor.userId],
+      );
+      await this.load.adjust(em, actor.userId, -1);
+      await addEvent(em, caseId, actor.userId, 'declined');
+      await this.outbox.add(em, [job('routing', 'route-case', { caseId })]);
+      return { id: caseId, status: 'queued', assigneeId: null };
+    });
+  }
+
+  close(actor: Actor, caseId: string, outcome: CaseOutcome): Promise<CaseStatusView> {
+    return this.tx.run(actor, 'case:close', caseId, async (em, { row }) => {
+      if (row.status !== 'assigned' && row.status !== 'in_progress')
+        throw new CaseException(CaseError.InvalidState);
+      await em.query(
+        `UPDATE cases SET status = 'closed', outcome = $2, closed_at = now(), updated_at = now() WHERE id = $1`,
+        [caseId, outcome],
+      );
+      await this.load.adjust(em, actor.userId, -1);
+      await addEvent(em, caseId, actor.userId, 'closed', { outcome });
+      return { id: caseId, status: 'closed', assigneeId: actor.userId };
+    });
+  }
+
+  /** A coordinator moves a case to someone else, or (null) back to the pool. */
+  reassign(actor: Actor, caseId: string, userId: string | null): Promise<CaseStatusView> {
+    return this.tx.run(actor, 'case:reassign', caseId, async (em, { row }) => {
+      if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
+      if (row.assignee_id === userId) return { id: caseId, status: row.status, assigneeId: userId };
+      if (userId !== null && !(await this.canServe(em, userId, row.service)))
+        throw new CaseException(CaseError.InvalidAssignee);
+      if (row.assignee_id) await this.load.adjust(em, row.assignee_id, -1);
+      if (userId === null) {
+        await em.query(
+          `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, updated_at = now() WHERE id = $1`,
+          [caseId],
+        );
+        await addEvent(em, caseId, actor.userId, 'reassigned', { from: row.assignee_id, to: null });
+        return { id: caseId, status: 'queued', assigneeId: null };
+      }
+      await this.assign(em, row, userId, actor.userId, 'reassigned', {
+        from: row.assignee_id,
+        to: userId,
+      });
+      return { id: caseId, status: 'assigned', assigneeId: userId };
+    });
+  }
+
+  /**
+   * Assigns inside the caller's transaction: status, load, timeline, and the service's
+   * notify-assignee job. Used by claim, reassign and routing alike.
+   */
+  async assign(
+    em: EntityManager,
+    row: Pick<CaseRow, 'id' | 'service'>,
+    assigneeId: string,
+    actorId: string | null,
+    event: 'assigned' | 'claimed' | 'reassigned',
+    detail: Record<string, string | null> = { assigneeId },
+  ): Promise<void> {
+    await em.query(
+      `WITH assigned AS (
+         UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING id)
+       INSERT INTO case_events (case_id, actor_id, type, detail) SELECT id, $3, $4, $5 FROM assigned`,
+      [row.id, assigneeId, actorId, event, JSON.stringify(detail)],
+    );
+    if (event !== 'assigned') await this.load.adjust(em, assigneeId, 1); // routing reserved the load already
+    const followUp = this.services.get(row.service).onAssign?.(row.id, assigneeId);
+    if (followUp) await this.outbox.add(em, [followUp]);
+  }
+
+  private async canServe(em: EntityManager, userId: string, service: Service): Promise<boolean> {
+    const rows: Array<{ roles: Role[] }> = await em.query(
+      `SELECT roles FROM users WHERE id = $1 AND disabled_at IS NULL`,
+      [userId],
+    );
+    return rows[0]?.roles.includes(SERVICE_ROLE[service]) ?? false;
+  }
+}

@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AccessControl,
+  AccessError,
+  AccessException,
+  CASE_FIELDS,
+  CASE_POLICY,
+  CaseAction,
+  caseScopeSql,
+  CaseView,
+  Service,
+  servicesOf,
+} from '@mayak/access';
+import { AuditTrail } from '@mayak/audit';
+import { CallerRegistry, ContactRecords } from '@mayak/contacts';
+import { Actor } from '@mayak/identity';
+import { DecryptionError } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { CaseError, CaseException } from './case.exception';
+import { CaseLoader, CaseRow } from './case-facts';
+import { CaseNotesService } from './case-notes.service';
+
+export type CaseListView = 'mine' | 'pool' | 'board';
+
+const LIST_ACTION: Record<CaseListView, CaseAction> = {
+  mine: 'case:list-mine',
+  pool: 'case:list-pool',
+  board: 'case:list-board',
+};
+
+export interface TimelineEntry {
+  at: Date;
+  type: string;
+  actorId: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Keeps only the fields the view allows: what a role may not see is never in the response. */
+export function pick(record: Record<string, unknown>, view: CaseView): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of CASE_FIELDS[view]) if (field in record) out[field] = record[field];
+  return out;
+}
+
+function metadata(row: CaseRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    service: row.service,
+    status: row.status,
+    priority: row.priority,
+    assigneeId: row.assignee_id,
+    region: row.region,
+    ageBand: row.age_band,
+    topics: row.topics,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    assignedAt: row.assigned_at,
+    acknowledgedAt: row.acknowledged_at,
+    closedAt: row.closed_at,
+    dueAt: row.due_at,
+    outcome: row.outcome,
+    callerId: row.caller_id,
+    waitingSeconds: Math.max(0, Math.round((Date.now() - row.created_at.getTime()) / 1000)),
+  };
+}
+
+/** Lists and reads of cases, each shaped by the policy's view for the reader. */
+@Injectable()
+export class CaseQueriesService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+    private readonly notes: CaseNotesService,
+    private readonly contacts: ContactRecords,
+    private readonly callers: CallerRegistry,
+    private readonly loader: CaseLoader,
+  ) {}
+
+  async list(
+    actor: Actor,
+    view: CaseListView,
+    filter: { service?: Service; status?: string } = {},
+  ): Promise<Array<Record<string, unknown>>> {
+    const action = LIST_ACTION[view];
+    const couldMatch = CASE_POLICY[action].some((rule) =>
+      rule.roles === 'service-role'
+        ? servicesOf(actor.roles).length > 0
+        : rule.roles.some((r) => actor.roles.includes(r)),
+    );
+    if (!couldMatch) {
+      await this.audit.record({ actorId: actor.userId, action, outcome: 'deny', reason: 'role' });
+      throw new AccessException(AccessError.Forbidden);
+    }
+    const scope = caseScopeSql(actor, action);
+    const params = [...scope.params];
+    const where = [scope.sql];
+    if (filter.service) where.push(`c.service = $${params.push(filter.service)}`);
+    if (filter.status) where.push(`c.status = $${params.push(filter.status)}`);
+    else if (view !== 'pool') where.push(`c.status <> 'closed'`);
+    const order =
+      view === 'pool'
+        ? 'c.priority, c.created_at'
+        : view === 'board'
+          ? 'c.updated_at DESC'
+          : 'c.priority, c.due_at';
+    const rows: CaseRow[] = await this.db.query(
+      `SELECT c.* FROM cases c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 500`,
+      params,
+    );
+    await this.access.recordList(actor, action, rows.length);
+    const fields = view === 'board' ? 'metadata' : view;
+    return rows.map((row) => pick(metadata(row), fields));
+  }
+
+  async read(actor: Actor, caseId: string): Promise<Record<string, unknown>> {
+    const loaded = await this.loader.load(this.db.manager, caseId);
+    const judgement = this.access.judgeCase(actor, 'case:read', caseId, loaded?.facts);
+    const view = await this.access.enforce(judgement);
+    const row = loaded!.row;
+    const record = metadata(row);
+    const wanted = CASE_FIELDS[view];
+    // Seen beyond the caller's consent: the reader is told so, and until when.
+    if (judgement.event.breakGlass)
+      record.breakGlass = { expiresAt: await this.grantExpiry(caseId, actor.userId) };
+    if (wanted.includes('timeline')) record.timeline = await this.timeline(caseId);
+    if (view === 'withdrawn') {
+      // Consent is gone: say what existed and that it was erased, show none of it.
+      record.notes = (await this.notes.list(caseId)).map((n) => ({
+        ...n,
+        text: null,
+        erased: true,
+      }));
+      record.erased = ['notes', 'contact'];
+    } else if (wanted.includes('notes')) record.notes = await this.notes.read(caseId, actor.userId);
+    if (wanted.includes('contact'))
+      record.contact = await this.contact(row, loaded!.facts.scopes, actor.userId);
+    return pick(record, view);
+  }
+
+  private async grantExpiry(caseId: string, userId: string): Promise<Date | null> {
+    const rows: Array<{ expires_at: Date | null }> = await this.db.query(
+      `SELECT max(expires_at) AS expires_at FROM break_glass_grants WHERE case_id = $1 AND user_id = $2`,
+      [caseId, userId],
+    );
+    return rows[0]?.expires_at ?? null;
+  }
+
+  private async timeline(caseId: string): Promise<TimelineEntry[]> {
+    const rows: Array<{
+      at: Date;
+      type: string;
+      actor_id: string | null;
+      detail: Record<string, unknown>;
+    }> = await this.db.query(
+      `SELECT at, type, actor_id, detail FROM case_events WHERE case_id = $1 ORDER BY id`,
+      [caseId],
+    );
+    return rows.map((r) => ({ at: r.at, type: r.type, actorId: r.actor_id, detail: r.detail }));
+  }
+
+  /** The contact that raised the case, as far as the caller's consent covers it. */
+  private async contact(
+    row: CaseRow,
+    scopes: readonly string[],
+    readerId: string,
+  ): Promise<Record<string, unknown> | null> {
+    const contactRow = await this.contacts.findForCase(row.contact_id);
+    if (!contactRow) return null;
+    const contact = await this.contacts.view(contactRow, readerId);
+    const result: Record<string, unknown> = { ...contact };
+    delete result.callerId;
+    if (scopes.includes('contact_back')) {
+      try {
+        const details = await this.callers.contactDetails(row.caller_id);
+        if (details) result.contactBack = details;
+        else (result.erased as string[]).push('contactBack');
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        await this.audit.record({
+          actorId: readerId,
+          action: 'crypto.decrypt',
+          recordType: 'caller',
+          recordId: row.caller_id,
+          outcome: 'failure',
+          reason: 'integrity',
+        });
+        throw new CaseException(CaseError.RecordUnreadable);
+      }
+    }
+    return result;
+  }
+}

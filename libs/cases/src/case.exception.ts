@@ -1,0 +1,25 @@
+import { DomainException } from '@mayak/platform';
+
+export enum CaseError {
+  /** Someone else claimed it first. */
+  AlreadyClaimed = 'already_claimed',
+  /** The case is not in a state that allows this (closing a closed case, say). */
+  InvalidState = 'invalid_state',
+  /** The new assignee cannot take cases of this service. */
+  InvalidAssignee = 'invalid_assignee',
+  /** A ciphertext did not open: tampering or corruption. */
+  RecordUnreadable = 'record_unreadable',
+}
+
+const MESSAGES: Record<CaseError, string> = {
+  [CaseError.AlreadyClaimed]: 'Someone else took this case a moment ago.',
+  [CaseError.InvalidState]: 'The case is not in a state that allows this.',
+  [CaseError.InvalidAssignee]: 'That person cannot take cases of this service.',
+  [CaseError.RecordUnreadable]: 'This record cannot be read; the incident has been recorded.',
+};
+
+export class CaseException extends DomainException<CaseError> {
+  constructor(code: CaseError) {
+    super(code, MESSAGES[code]);
+  }
+}

@@ -1,0 +1,41 @@
+import { Global, Module } from '@nestjs/common';
+import { ContactsModule } from '@mayak/contacts';
+import { StaffingModule } from '@mayak/staffing';
+import { AssigneeNotifier } from './assignee-notifier.service';
+import { CaseLoader } from './case-facts';
+import { CaseLifecycleService } from './case-lifecycle.service';
+import { CaseNotesService } from './case-notes.service';
+import { CaseOpening } from './case-opening.service';
+import { CaseQueriesService } from './case-queries.service';
+import { CaseServiceRegistry } from './case-services';
+import { CaseTransaction } from './case-transaction';
+import { RoutingService } from './routing.service';
+
+/** The shared case lifecycle. Each service (legal, psych, emergency) plugs in with its own module. */
+@Global()
+@Module({
+  imports: [ContactsModule, StaffingModule],
+  providers: [
+    CaseLoader,
+    CaseServiceRegistry,
+    CaseTransaction,
+    CaseOpening,
+    CaseLifecycleService,
+    CaseNotesService,
+    CaseQueriesService,
+    RoutingService,
+    AssigneeNotifier,
+  ],
+  exports: [
+    CaseLoader,
+    CaseTransaction,
+    CaseServiceRegistry,
+    CaseOpening,
+    CaseLifecycleService,
+    CaseNotesService,
+    CaseQueriesService,
+    RoutingService,
+    AssigneeNotifier,
+  ],
+})
+export class CasesModule {}

@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AccessControl,
+  AccessError,
+  AccessException,
+  ConsentScope,
+  decideConsentWithdrawal,
+  Service,
+  SERVICES,
+  serviceScope,
+} from '@mayak/access';
+import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { addEvent } from '@mayak/cases';
+import { Actor } from '@mayak/identity';
+import { AppConfig, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
+import { StaffLoad } from '@mayak/staffing';
+import { DataSource } from 'typeorm';
+
+export interface WithdrawalReceipt {
+  callerId: string;
+  withdrawn: ConsentScope[];
+  /** Open cases of a withdrawn service, now closed as withdrawn. */
+  closedCaseIds: string[];
+}
+
+const SERVICE_SCOPES = SERVICES.map(serviceScope);
+
+/**
+ * A caller takes back consent. It takes effect at once, in one transaction: data held only
+ * under the withdrawn scopes is destroyed by destroying its data keys (crypto-shredding, so
+ * backups are covered too), open cases of a withdrawn service are closed as withdrawn, and
+ * the audit trail records it. Categorical fields stay for plain counts; `statistics`
+ * withdrawn takes the caller's contacts out of every breakdown.
+ */
+@Injectable()
+export class ConsentWithdrawalService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+    private readonly load: StaffLoad,
+    private readonly config: AppConfig,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async withdraw(
+    actor: Actor,
+    callerId: string,
+    scopes: ConsentScope[],
+  ): Promise<WithdrawalReceipt> {
+    const withdrawn = [...new Set(scopes)];
+    let denial: AuditEvent | undefined;
+    try {
+      return await this.db.transaction(async (em) => {
+        const facts: Array<{ recent: string[] | null; assignees: string[] | null }> =
+          await em.query(
+            `SELECT
+             (SELECT array_agg(DISTINCT volunteer_id) FROM contacts
+               WHERE caller_id = c.id AND created_at > now() - make_interval(hours => $2)) AS recent,
+             (SELECT array_agg(DISTINCT assignee_id) FROM cases
+               WHERE caller_id = c.id AND assignee_id IS NOT NULL AND status <> 'closed') AS assignees
+           FROM callers c WHERE c.id = $1 FOR UPDATE OF c`,
+            [callerId, this.config.VOLUNTEER_CONTACT_WINDOW_HOURS],
+          );
+        const decision = facts[0]
+          ? decideConsentWithdrawal(actor, {
+              recentVolunteerIds: facts[0].recent ?? [],
+              assigneeIds: facts[0].assignees ?? [],
+            })
+          : ({ allowed: false, reason: 'not_found' } as const);
+        const judgement = this.access.judge(
+          actor,
+          'caller:consent-withdraw',
+          { type: 'caller', id: callerId },
+          decision,
+        );
+        if (!judgement.allowed) {
+          denial = judgement.event;
+          throw new AccessException(AccessError.NotFound);
+        }
+
+        await em.query(
+          `UPDATE consents SET withdrawn_scopes = ARRAY(SELECT DISTINCT unnest(withdrawn_scopes || $2::text[]) ORDER BY 1),
+                  withdrawn_at = now()
+            WHERE caller_id = $1`,
+          [callerId, withdrawn],
+        );
+
+        const services = SERVICES.filter((s: Service) => withdrawn.includes(serviceScope(s)));
+        const closed: Array<{ id: string; assignee_id: string | null }> = services.length
+          ? await em
+              .query(
+                `UPDATE cases SET status = 'closed', outcome = 'withdrawn', closed_at = now(), updated_at = now()
+                WHERE caller_id = $1 AND service = ANY($2::text[]) AND status <> 'closed'
+                RETURNING id, assignee_id`,
+                [callerId, services],
+              )
+              .then((r: unknown) => rowsOf<{ id: string; assignee_id: string | null }>(r))
+          : [];
+        for (const c of closed) {
+          if (c.assignee_id) await this.load.adjust(em, c.assignee_id, -1);
+          await addEvent(em, c.id, actor.userId, 'withdrawn', { scopes: withdrawn.join(',') });
+        }
+        if (services.length)
+          await em.query(
+            `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = now()
+              WHERE erased_at IS NULL AND case_id IN (SELECT id FROM cases WHERE caller_id = $1 AND service = ANY($2::text[]))`,
+            [callerId, services],
+          );
+
+        // A contact's summary and pseudonym were taken for the services the caller asked for;
+        // when no service consent is left on it, they go.
+        await em.query(
+          `UPDATE contacts ct SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = now()
+             FROM consents cs
+            WHERE cs.contact_id = ct.id AND ct.caller_id = $1 AND ct.erased_at IS NULL
+              AND cs.scopes && $2::text[]
+              AND NOT (ARRAY(SELECT unnest(cs.scopes) EXCEPT SELECT unnest(cs.withdrawn_scopes)) && $2::text[])`,
+          [callerId, SERVICE_SCOPES],
+        );
+
+        if (withdrawn.includes('statistics')) {
+          // Out of every breakdown at once: the days it counted in are rebuilt by the next rollup.
+          await em.query(
+            `WITH changed AS (
+               UPDATE contacts SET stats_consented = false WHERE caller_id = $1 AND stats_consented
+               RETURNING (started_at AT TIME ZONE $2)::date AS day)
+             INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM changed ON CONFLICT DO NOTHING`,
+            [callerId, this.config.STATS_TIMEZONE],
+          );
+          await this.outbox.add(em, [statsRollupJob()]);
+        }
+
+        if (withdrawn.includes('contact_back'))
+          await em.query(
+            `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = now() WHERE id = $1`,
+            [callerId],
+          );
+
+        await this.audit.record(
+          { ...judgement.event, reason: `scopes:${withdrawn.join(',')}` },
+          em,
+        );
+        return { callerId, withdrawn, closedCaseIds: closed.map((c) => c.id) };
+      });
+    } catch (error) {
+      if (denial) await this.audit.record(denial);
+      throw error;
+    }
+  }
+}

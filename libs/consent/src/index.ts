@@ -1,0 +1,2 @@
+export * from './consent-withdrawal.service';
+export * from './consent.module';

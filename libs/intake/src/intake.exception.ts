@@ -1,0 +1,14 @@
+import { DomainException } from '@mayak/platform';
+
+export enum IntakeError {
+  /** A service was requested without the consent scope it needs. */
+  ConsentMissing = 'consent_missing',
+  /** The same Idempotency-Key was sent with a different request. */
+  IdempotencyKeyReused = 'idempotency_key_reused',
+}
+
+export class IntakeException extends DomainException<IntakeError> {
+  constructor(code: IntakeError, message: string, fields?: Record<string, string[]>) {
+    super(code, message, fields);
+  }
+}

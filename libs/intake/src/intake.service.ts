@@ -1,0 +1,333 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  AccessControl,
+  AccessError,
+  AccessException,
+  ConsentScope,
+  hasCapability,
+  Service,
+  serviceScope,
+} from '@mayak/access';
+import { AuditTrail } from '@mayak/audit';
+import { CaseOpening } from '@mayak/cases';
+import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
+import { Actor } from '@mayak/identity';
+import { AppConfig, GroupCommit, OutboxWriter, statsRollupJob } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
+import { IntakeError, IntakeException } from './intake.exception';
+import {
+  AgeBand,
+  Channel,
+  ContactOutcome,
+  GenderIdentity,
+  Orientation,
+  Region,
+  Topic,
+} from './vocabulary';
+
+/** One call, chat or message, as the volunteer logs it. */
+export interface NewContact {
+  channel: Channel;
+  startedAt: Date;
+  durationSeconds: number;
+  region: Region;
+  caller?: {
+    pseudonym?: string;
+    ageBand?: AgeBand;
+    genderIdentity?: GenderIdentity;
+    orientation?: Orientation;
+    /** Phone number or messenger handle; only ever stored hashed (and encrypted under contact_back). */
+    identifier?: string;
+  };
+  topics: Topic[];
+  immediateRisk: boolean;
+  summary?: string;
+  outcome: ContactOutcome;
+  consent: {
+    scopes: ConsentScope[];
+    textVersion: string;
+    retentionDays: number;
+    contactBack?: ContactBackDetails;
+  };
+  services: Service[];
+}
+
+export interface IntakeReceipt {
+  id: string;
+  callerId: string;
+  caseIds: string[];
+  repeatCaller: { previousContacts: number };
+}
+
+/** An intake that passed every check, waiting for its transaction. */
+interface IntakeToWrite {
+  actorId: string;
+  input: NewContact;
+  services: Service[];
+  idempotency?: { key: string; requestHash: Buffer };
+}
+
+/** The most intakes one transaction writes. */
+const MAX_BATCH = 64;
+/** Intake transactions under way at once, at most; each holds one pooled connection. */
+const MAX_TRANSACTIONS = 4;
+
+/**
+ * Logs a contact. In ONE transaction: the caller (recognised by keyed hash), the contact and
+ * its consent, one case per requested service, the routing jobs in the outbox, and the audit
+ * entry. With an Idempotency-Key, a retried submit returns the first receipt and creates
+ * nothing new, even when the two arrive at the same moment.
+ *
+ * Concurrent intakes share their transaction (group commit, see GroupCommit): the intakes
+ * that arrive while earlier ones are being written go into the next transaction together,
+ * written with a few multi-row statements, so a busy hour costs the database a few
+ * statements per batch rather than a dozen per call. Each intake still commits or fails
+ * whole, and one that fails fails alone.
+ */
+@Injectable()
+export class IntakeService {
+  private readonly committer: GroupCommit<IntakeToWrite, IntakeReceipt | undefined>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+    private readonly callers: CallerRegistry,
+    private readonly contacts: ContactRecords,
+    private readonly cases: CaseOpening,
+    private readonly outbox: OutboxWriter,
+    config: AppConfig,
+  ) {
+    this.committer = new GroupCommit((items) => this.write(items), {
+      maxBatch: MAX_BATCH,
+      // Leave the pool room for everything else the API reads and writes.
+      maxInFlight: Math.min(MAX_TRANSACTIONS, Math.max(1, config.DATABASE_POOL_SIZE - 2)),
+      keyOf: idempotencyScope,
+    });
+  }
+
+  async log(actor: Actor, input: NewContact, idempotencyKey?: string): Promise<IntakeReceipt> {
+    if (!hasCapability(actor.roles, 'contact:create')) {
+      await this.audit.record({
+        actorId: actor.userId,
+        action: 'contact:create',
+        outcome: 'deny',
+        reason: 'role',
+      });
+      throw new AccessException(AccessError.Forbidden);
+    }
+    this.checkConsent(input);
+    // Danger to life or liberty, with consent to emergency help: an emergency, asked for or not.
+    const services = [
+      ...new Set<Service>([
+        ...input.services,
+        ...(input.immediateRisk && input.consent.scopes.includes('service:emergency')
+          ? (['emergency'] as const)
+          : []),
+      ]),
+    ];
+    const idempotency = idempotencyKey
+      ? { key: idempotencyKey, requestHash: hashRequest(input) }
+      : undefined;
+    const receipt = await this.committer.submit({
+      actorId: actor.userId,
+      input,
+      services,
+      idempotency,
+    });
+    return receipt ?? this.replay(actor, idempotency!.key, idempotency!.requestHash);
+  }
+
+  /**
+   * Writes a batch of intakes in one transaction. An intake whose idempotency key was already
+   * claimed (a retry, or its twin in another transaction, which this one waits for) writes
+   * nothing and gets no receipt here: its caller replays the first answer.
+   */
+  private async write(items: readonly IntakeToWrite[]): Promise<Array<IntakeReceipt | undefined>> {
+    return this.db.transaction(async (em) => {
+      const claimed = await this.claimKeys(em, items);
+      const toWrite = items.filter((i) => !i.idempotency || claimed.has(idempotencyScope(i)!));
+      const callers = await this.callers.recogniseMany(
+        em,
+        toWrite.map(({ input }) => ({
+          identifier: input.caller?.identifier,
+          contactBack: input.consent.scopes.includes('contact_back')
+            ? { details: input.consent.contactBack }
+            : undefined,
+        })),
+      );
+      const contacts = await this.contacts.insertMany(
+        em,
+        toWrite.map(({ actorId, input, services }, n) => ({
+          volunteerId: actorId,
+          callerId: callers[n].callerId,
+          channel: input.channel,
+          startedAt: input.startedAt,
+          durationSeconds: input.durationSeconds,
+          region: input.region,
+          pseudonym: input.caller?.pseudonym,
+          ageBand: input.caller?.ageBand,
+          genderIdentity: input.caller?.genderIdentity,
+          orientation: input.caller?.orientation,
+          topics: [...new Set(input.topics)],
+          immediateRisk: input.immediateRisk,
+          summary: input.summary,
+          outcome: input.outcome,
+          services,
+          consent: {
+            scopes: [...new Set(input.consent.scopes)],
+            textVersion: input.consent.textVersion,
+            retentionDays: input.consent.retentionDays,
+          },
+        })),
+      );
+      const caseIds = await this.cases.openMany(
+        em,
+        toWrite.map(({ actorId, input, services }, n) => ({
+          contactId: contacts[n].contactId,
+          callerId: callers[n].callerId,
+          services,
+          region: input.region,
+          ageBand: input.caller?.ageBand,
+          topics: [...new Set(input.topics)],
+          openedBy: actorId,
+        })),
+      );
+      const receipts = new Map<IntakeToWrite, IntakeReceipt>();
+      toWrite.forEach((item, n) =>
+        receipts.set(item, {
+          id: contacts[n].contactId,
+          callerId: callers[n].callerId,
+          caseIds: caseIds[n],
+          repeatCaller: { previousContacts: callers[n].previousContacts },
+        }),
+      );
+      await this.storeAnswers(
+        em,
+        toWrite.filter((i) => i.idempotency).map((i) => [i, receipts.get(i)!]),
+      );
+      await this.audit.record(
+        toWrite.map((item, n) => ({
+          actorId: item.actorId,
+          action: 'contact:create',
+          recordType: 'contact',
+          recordId: contacts[n].contactId,
+          outcome: 'allow' as const,
+        })),
+        em,
+      );
+      // Last: every intake of the same few seconds writes this key, and a transaction that
+      // meets another's uncommitted key waits for its commit, so hold it for the least time.
+      if (toWrite.length > 0) await this.outbox.add(em, [statsRollupJob()]);
+      return items.map((item) => receipts.get(item));
+    });
+  }
+
+  /** Claims the batch's idempotency keys, first thing, so a concurrent twin waits for us. */
+  private async claimKeys(
+    em: EntityManager,
+    items: readonly IntakeToWrite[],
+  ): Promise<Set<string>> {
+    const keyed = items.filter((i) => i.idempotency);
+    if (keyed.length === 0) return new Set();
+    const rows: Array<{ actor_id: string; key: string }> = await em.query(
+      `INSERT INTO idempotency_keys (actor_id, key, request_hash)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[]) ORDER BY 1, 2
+       ON CONFLICT (actor_id, key) DO NOTHING RETURNING actor_id, key`,
+      [
+        keyed.map((i) => i.actorId),
+        keyed.map((i) => i.idempotency!.key),
+        keyed.map((i) => i.idempotency!.requestHash),
+      ],
+    );
+    return new Set(rows.map((r) => `${r.actor_id}\n${r.key}`));
+  }
+
+  /** What a retry with the same key will be answered. */
+  private async storeAnswers(
+    em: EntityManager,
+    answers: Array<[IntakeToWrite, IntakeReceipt]>,
+  ): Promise<void> {
+    if (answers.length === 0) return;
+    await em.query(
+      `UPDATE idempotency_keys k SET status_code = 201, response = v.response
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS v (actor_id, key, response)
+        WHERE k.actor_id = v.actor_id AND k.key = v.key`,
+      [
+        answers.map(([i]) => i.actorId),
+        answers.map(([i]) => i.idempotency!.key),
+        answers.map(([, receipt]) => JSON.stringify(receipt)),
+      ],
+    );
+  }
+
+  /** Whether a caller identifier has called before, for the notice shown while typing it. */
+  async lookup(actor: Actor, identifier: string): Promise<{ previousContacts: number }> {
+    await this.access.requireCapability(actor, 'caller:lookup');
+    return { previousContacts: await this.callers.previousContacts(identifier) };
+  }
+
+  private checkConsent(input: NewContact): void {
+    const missing = [...new Set(input.services)].filter(
+      (s) => !input.consent.scopes.includes(serviceScope(s)),
+    );
+    if (missing.length > 0)
+      throw new IntakeException(
+        IntakeError.ConsentMissing,
+        'A requested service lacks the caller’s consent.',
+        {
+          services: missing.map((s) => `${s} needs the consent scope ${serviceScope(s)}`),
+        },
+      );
+    if (input.consent.contactBack && !input.consent.scopes.includes('contact_back'))
+      throw new IntakeException(
+        IntakeError.ConsentMissing,
+        'Contact-back details need the contact_back consent scope.',
+        {
+          'consent.contactBack': ['consent.contactBack needs the consent scope contact_back'],
+        },
+      );
+  }
+
+  private async replay(actor: Actor, key: string, requestHash: Buffer): Promise<IntakeReceipt> {
+    const rows: Array<{ request_hash: Buffer; response: IntakeReceipt | null }> =
+      await this.db.query(
+        `SELECT request_hash, response FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
+        [actor.userId, key],
+      );
+    const row = rows[0];
+    if (!row?.response || !row.request_hash.equals(requestHash))
+      throw new IntakeException(
+        IntakeError.IdempotencyKeyReused,
+        'This Idempotency-Key was used for a different request.',
+        {
+          'Idempotency-Key': ['was used before for a different request'],
+        },
+      );
+    return row.response;
+  }
+}
+
+/** Who and which key: a retry must not share a transaction with its first attempt. */
+function idempotencyScope(item: IntakeToWrite): string | undefined {
+  return item.idempotency && `${item.actorId}\n${item.idempotency.key}`;
+}
+
+/** A stable hash of the request: same fields and values, same hash, whatever the key order. */
+function hashRequest(input: NewContact): Buffer {
+  const canonical = (value: unknown): unknown => {
+    if (value instanceof Date) return value.toISOString();
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.keys(value as Record<string, unknown>)
+          .sort()
+          .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+      );
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(input)))
+    .digest();
+}

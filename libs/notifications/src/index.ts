@@ -1,0 +1,5 @@
+export * from './notification-stream.service';
+export * from './notifications.exception';
+export * from './notifications.module';
+export * from './notifications.service';
+export * from './webhooks.service';

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AccessError, AccessException } from '@mayak/access';
+import { Actor } from '@mayak/identity';
+import { rowsOf } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
+
+export type NotificationType = 'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached';
+
+/** What a notification says: a type and a case id. Never anything about the caller. */
+export interface NotificationView {
+  id: string;
+  type: NotificationType;
+  caseId: string | null;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export interface NewNotification {
+  userId: string;
+  type: NotificationType;
+  caseId: string;
+  /** Writing the same key twice (a retried job) creates one notification. */
+  dedupeKey: string;
+}
+
+@Injectable()
+export class NotificationsService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inside the caller's transaction; returns the notifications actually created. */
+  async create(
+    em: EntityManager,
+    notifications: readonly NewNotification[],
+  ): Promise<Array<{ id: string; userId: string }>> {
+    if (notifications.length === 0) return [];
+    const params: unknown[] = [];
+    const values = notifications.map((n) => {
+      params.push(randomUUID(), n.userId, n.type, n.caseId, n.dedupeKey);
+      const k = params.length;
+      return `($${k - 4}::uuid, $${k - 3}::uuid, $${k - 2}, $${k - 1}::uuid, $${k})`;
+    });
+    const rows = rowsOf<{ id: string; user_id: string }>(
+      await em.query(
+        `INSERT INTO notifications (id, user_id, type, case_id, dedupe_key) VALUES ${values.join(', ')}
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+         RETURNING id, user_id`,
+        params,
+      ),
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id }));
+  }
+
+  /** A user's own notifications, newest first. Nobody reads anyone else's. */
+  async list(actor: Actor, limit = 100): Promise<NotificationView[]> {
+    const rows: Array<{
+      id: string;
+      type: NotificationType;
+      case_id: string | null;
+      created_at: Date;
+      read_at: Date | null;
+    }> = await this.db.query(
+      `SELECT id, type, case_id, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`,
+      [actor.userId, limit],
+    );
+    return rows.map(view);
+  }
+
+  async get(userId: string, id: string): Promise<NotificationView | undefined> {
+    const rows: Array<{
+      id: string;
+      type: NotificationType;
+      case_id: string | null;
+      created_at: Date;
+      read_at: Date | null;
+    }> = await this.db.query(
+      `SELECT id, type, case_id, created_at, read_at FROM notifications WHERE id = $1 AND user_id = $2`,
+      [id, userId],
+    );
+    return rows[0] ? view(rows[0]) : undefined;
+  }
+
+  async markRead(actor: Actor, id: string): Promise<NotificationView> {
+    await this.db.query(
+      `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2`,
+      [id, actor.userId],
+    );
+    const found = await this.get(actor.userId, id);
+    if (!found) throw new AccessException(AccessError.NotFound);
+    return found;
+  }
+}
+
+function view(r: {
+  id: string;
+  type: NotificationType;
+  case_id: string | null;
+  created_at: Date;
+  read_at: Date | null;
+}): NotificationView {
+  return { id: r.id, type: r.type, caseId: r.case_id, createdAt: r.created_at, readAt: r.read_at };
+}

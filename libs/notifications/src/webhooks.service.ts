@@ -1,0 +1,183 @@
+import { createHmac } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AccessControl, AccessError, AccessException } from '@mayak/access';
+import { Actor } from '@mayak/identity';
+import { AppConfig, EnvelopeCipher, isLoopback, Logger, LOGGER } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { NotificationsError, NotificationsException } from './notifications.exception';
+
+export interface WebhookSettings {
+  url: string;
+  /** Shared with the receiver to check signatures; stored encrypted, never returned. */
+  secret: string;
+}
+
+/** What a receiver gets: ids and a link, never personal data. */
+export interface WebhookBody {
+  id: string;
+  type: string;
+  caseId: string | null;
+  link: string | null;
+  createdAt: string;
+}
+
+export class WebhookDeliveryError extends Error {
+  constructor(readonly status: number | 'network') {
+    super(`webhook receiver answered ${status}`);
+    this.name = 'WebhookDeliveryError';
+  }
+}
+
+/** The signature a receiver checks: HMAC-SHA256 of `<timestamp>.<body>` under the shared secret. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Outbound webhooks, one per staff member, so a helpline can bridge pages to its own secure
+ * messenger. Each notification is its own job (a failing receiver delays nobody else),
+ * retried with backoff until the receiver answers 2xx once; after that it is never sent again.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly cipher: EnvelopeCipher,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async set(actor: Actor, settings: WebhookSettings): Promise<{ url: string }> {
+    await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
+    this.checkUrl(settings.url);
+    const dek = this.cipher.newDataKey('staff_webhooks', actor.userId);
+    await this.db.query(
+      `INSERT INTO staff_webhooks (user_id, url, dek_wrapped, secret_enc) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id) DO UPDATE SET url = $2, dek_wrapped = $3, secret_enc = $4, updated_at = now()`,
+      [
+        actor.userId,
+        settings.url,
+        dek.wrapped,
+        this.cipher.encrypt(
+          dek,
+          { table: 'staff_webhooks', id: actor.userId, column: 'secret' },
+          settings.secret,
+        ),
+      ],
+    );
+    return { url: settings.url };
+  }
+
+  /** Where one's own pages are bridged to; never the secret. */
+  async get(actor: Actor): Promise<{ url: string }> {
+    await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
+    const rows: Array<{ url: string }> = await this.db.query(
+      `SELECT url FROM staff_webhooks WHERE user_id = $1`,
+      [actor.userId],
+    );
+    if (!rows[0]) throw new AccessException(AccessError.NotFound);
+    return { url: rows[0].url };
+  }
+
+  async remove(actor: Actor): Promise<void> {
+    await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
+    await this.db.query(`DELETE FROM staff_webhooks WHERE user_id = $1`, [actor.userId]);
+  }
+
+  /** The deliver-webhook job. Throws (so BullMQ retries with backoff) until the receiver accepts. */
+  async deliver(notificationId: string): Promise<'delivered' | 'already_delivered' | 'no_webhook'> {
+    const rows: Array<{
+      id: string;
+      type: string;
+      case_id: string | null;
+      created_at: Date;
+      user_id: string;
+      url: string | null;
+      dek_wrapped: Buffer | null;
+      secret_enc: Buffer | null;
+      delivered_at: Date | null;
+    }> = await this.db.query(
+      `SELECT n.id, n.type, n.case_id, n.created_at, n.user_id, w.url, w.dek_wrapped, w.secret_enc, d.delivered_at
+         FROM notifications n
+         LEFT JOIN staff_webhooks w ON w.user_id = n.user_id
+         LEFT JOIN webhook_deliveries d ON d.notification_id = n.id
+        WHERE n.id = $1`,
+      [notificationId],
+    );
+    const row = rows[0];
+    if (!row || !row.url || !row.dek_wrapped || !row.secret_enc) return 'no_webhook';
+    if (row.delivered_at) return 'already_delivered';
+    const dek = this.cipher.unwrapDataKey('staff_webhooks', row.user_id, row.dek_wrapped);
+    const secret = this.cipher.decrypt(
+      dek,
+      { table: 'staff_webhooks', id: row.user_id, column: 'secret' },
+      row.secret_enc,
+    );
+    const body: WebhookBody = {
+      id: row.id,
+      type: row.type,
+      caseId: row.case_id,
+      link: row.case_id ? `${this.config.publicUrl}/cases/${row.case_id}` : null,
+      createdAt: row.created_at.toISOString(),
+    };
+    const payload = JSON.stringify(body);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    let status: number | 'network';
+    try {
+      const response = await fetch(row.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Mayak-Webhook/1',
+          'x-mayak-delivery': row.id,
+          'x-mayak-timestamp': timestamp,
+          'x-mayak-signature': signWebhook(secret, timestamp, payload),
+        },
+        body: payload,
+        redirect: 'error',
+        signal: AbortSignal.timeout(5_000),
+      });
+      status = response.status;
+      await response.body?.cancel();
+    } catch {
+      status = 'network';
+    }
+    const delivered = typeof status === 'number' && status >= 200 && status < 300;
+    await this.db.query(
+      `INSERT INTO webhook_deliveries (notification_id, attempts, last_status, delivered_at) VALUES ($1, 1, $2, CASE WHEN $3 THEN now() END)
+       ON CONFLICT (notification_id) DO UPDATE SET attempts = webhook_deliveries.attempts + 1, last_status = $2,
+              delivered_at = coalesce(webhook_deliveries.delivered_at, CASE WHEN $3 THEN now() END)`,
+      [row.id, typeof status === 'number' ? status : null, delivered],
+    );
+    if (!delivered) {
+      this.logger.warn({ notificationId: row.id, status }, 'webhook not accepted; will retry');
+      throw new WebhookDeliveryError(status);
+    }
+    return 'delivered';
+  }
+
+  /** Plain HTTP only to this machine (tests, a local bridge); anything else must be HTTPS. */
+  private checkUrl(url: string): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new NotificationsException(
+        NotificationsError.BadWebhookUrl,
+        'url must be an absolute http(s) URL',
+      );
+    }
+    if (parsed.username || parsed.password)
+      throw new NotificationsException(
+        NotificationsError.BadWebhookUrl,
+        'url must not carry credentials; use the secret',
+      );
+    if (parsed.protocol === 'https:') return;
+    if (parsed.protocol === 'http:' && isLoopback(parsed.hostname.replace(/^\[|\]$/g, ''))) return;
+    throw new NotificationsException(
+      NotificationsError.BadWebhookUrl,
+      'url must be https (plain http only to this machine)',
+    );
+  }
+}

@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { AccessControl, AccessError, AccessException, Service, SERVICE_ROLE } from '@mayak/access';
+import { Actor, Role } from '@mayak/identity';
+import { rowsOf } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
+import { StaffingError, StaffingException } from './staffing.exception';
+
+export interface Availability {
+  onShift: boolean;
+  capacity: number;
+  /** Regions they take cases from; empty means any. */
+  regions: string[];
+}
+
+export interface StaffMember extends Availability {
+  userId: string;
+  username: string;
+  roles: Role[];
+  openCases: number;
+}
+
+const CASE_ROLES: Role[] = ['lawyer', 'psychologist', 'responder'];
+
+/**
+ * Who is on shift, for which regions, and how many open cases each can carry. Staff set
+ * their own; coordinators set anyone's. The open-case count is kept here, in the same
+ * transactions that assign and release cases, so routing never has to count.
+ */
+@Injectable()
+export class StaffAvailabilityService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+  ) {}
+
+  /** `userRef` is a user id, or 'me'. */
+  async get(actor: Actor, userRef: string): Promise<Availability> {
+    const userId = userRef === 'me' ? actor.userId : userRef;
+    await this.requireManage(actor, userId);
+    const rows: Array<{ on_shift: boolean; capacity: number; regions: string[] }> =
+      await this.db.query(
+        `SELECT on_shift, capacity, regions FROM staff_availability WHERE user_id = $1`,
+        [userId],
+      );
+    const row = rows[0];
+    return row
+      ? { onShift: row.on_shift, capacity: row.capacity, regions: row.regions }
+      : { onShift: false, capacity: 10, regions: [] };
+  }
+
+  async set(actor: Actor, userRef: string, availability: Availability): Promise<Availability> {
+    const userId = userRef === 'me' ? actor.userId : userRef;
+    await this.requireManage(actor, userId);
+    const target: Array<{ roles: Role[] }> = await this.db.query(
+      `SELECT roles FROM users WHERE id = $1 AND disabled_at IS NULL`,
+      [userId],
+    );
+    if (!target[0]) throw new AccessException(AccessError.NotFound);
+    if (!target[0].roles.some((r) => CASE_ROLES.includes(r)))
+      throw new StaffingException(StaffingError.NotCaseStaff);
+    await this.db.query(
+      `INSERT INTO staff_availability (user_id, on_shift, capacity, regions) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id) DO UPDATE SET on_shift = $2, capacity = $3, regions = $4, updated_at = now()`,
+      [userId, availability.onShift, availability.capacity, [...new Set(availability.regions)]],
+    );
+    return {
+      onShift: availability.onShift,
+      capacity: availability.capacity,
+      regions: [...new Set(availability.regions)],
+    };
+  }
+
+  async list(actor: Actor): Promise<StaffMember[]> {
+    await this.access.requireCapability(actor, 'staff:manage');
+    const rows: Array<{
+      id: string;
+      username: string;
+      roles: Role[];
+      on_shift: boolean | null;
+      capacity: number | null;
+      regions: string[] | null;
+      open_cases: number | null;
+    }> = await this.db.query(
+      `SELECT u.id, u.username, u.roles, a.on_shift, a.capacity, a.regions, a.open_cases
+           FROM users u LEFT JOIN staff_availability a ON a.user_id = u.id
+          WHERE u.disabled_at IS NULL AND u.roles && $1::text[]
+          ORDER BY u.username`,
+      // Coordinators too: they hold rota tier 3, and a case can be handed to one to keep it moving.
+      [[...CASE_ROLES, 'coordinator']],
+    );
+    return rows.map((r) => ({
+      userId: r.id,
+      username: r.username,
+      roles: r.roles,
+      onShift: r.on_shift ?? false,
+      capacity: r.capacity ?? 10,
+      regions: r.regions ?? [],
+      openCases: r.open_cases ?? 0,
+    }));
+  }
+
+  private async requireManage(actor: Actor, userId: string): Promise<void> {
+    if (userId === actor.userId)
+      await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: userId });
+    else await this.access.requireCapability(actor, 'staff:manage', { type: 'user', id: userId });
+  }
+}
+
+/**
+ * Load bookkeeping and assignee choice, used by the case lifecycle inside its transactions.
+ */
+@Injectable()
+export class StaffLoad {
+  /**
+   * The on-shift member of the service's staff with the fewest open cases below their
+   * capacity, who covers the region (or all regions) and has not declined this case.
+   * SKIP LOCKED lets concurrent routings pick different people instead of queueing on one;
+   * the row lock held until commit keeps anyone from going over capacity.
+   */
+  async pickAndReserve(
+    em: EntityManager,
+    service: Service,
+    region: string,
+    excluded: readonly string[],
+  ): Promise<string | undefined> {
+    const rows = rowsOf<{ user_id: string }>(
+      await em.query(
+        `WITH pick AS (
+         SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
+          WHERE a.on_shift AND a.open_cases < a.capacity
+            AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
+            AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
+            AND NOT (a.user_id = ANY($3::uuid[]))
+          ORDER BY a.open_cases, a.updated_at, a.user_id
+          LIMIT 1
+          FOR UPDATE OF a SKIP LOCKED)
+       UPDATE staff_availability s SET open_cases = s.open_cases + 1
+         FROM pick WHERE s.user_id = pick.user_id
+       RETURNING s.user_id`,
+        [SERVICE_ROLE[service], region, excluded],
+      ),
+    );
+    return rows[0]?.user_id;
+  }
+
+  async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {
+    await em.query(
+      `INSERT INTO staff_availability (user_id, open_cases) VALUES ($1, greatest($2, 0))
+       ON CONFLICT (user_id) DO UPDATE SET open_cases = greatest(staff_availability.open_cases + $2, 0)`,
+      [userId, delta],
+    );
+  }
+}

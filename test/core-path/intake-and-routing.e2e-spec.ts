@@ -1,0 +1,347 @@
+import { INestApplicationContext } from '@nestjs/common';
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  eventually,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  startWorker,
+  TestEnvironment,
+  TestUser,
+} from '@mayak/testing';
+
+describe('intake and routing', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let http: HttpClient;
+  let volunteer: TestUser;
+  let volunteerToken: string;
+  const staff: Record<string, { user: TestUser; token: string }> = {};
+
+  const availability = (name: string, body: Record<string, unknown>) =>
+    http.put('/api/staff/me/availability', body, { token: staff[name].token });
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+    worker = await startWorker(env);
+    http = new HttpClient(api.url);
+    volunteer = await createUser(api.app, ['volunteer']);
+    volunteerToken = await signIn(http, volunteer);
+    for (const [name, role] of [
+      ['busyLawyer', 'lawyer'],
+      ['freeLawyer', 'lawyer'],
+      ['offShiftLawyer', 'lawyer'],
+      ['moscowLawyer', 'lawyer'],
+      ['psychologist', 'psychologist'],
+    ] as const) {
+      const user = await createUser(api.app, [role]);
+      staff[name] = { user, token: await signIn(http, user) };
+    }
+    expect(
+      (await availability('busyLawyer', { onShift: true, capacity: 10, regions: [] })).status,
+    ).toBe(200);
+    expect(
+      (await availability('freeLawyer', { onShift: true, capacity: 10, regions: [] })).status,
+    ).toBe(200);
+    expect(
+      (await availability('offShiftLawyer', { onShift: false, capacity: 10, regions: [] })).status,
+    ).toBe(200);
+    expect(
+      (await availability('moscowLawyer', { onShift: true, capacity: 10, regions: ['RU-MOW'] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await availability('psychologist', { onShift: true, capacity: 5, regions: [] })).status,
+    ).toBe(200);
+    // The busy lawyer already carries open cases.
+    await env.db.query(`UPDATE staff_availability SET open_cases = 3 WHERE user_id = $1`, [
+      staff.busyLawyer.user.id,
+    ]);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  const assigneeOf = async (caseId: string): Promise<string | undefined> => {
+    const [row] = await env.db.query(`SELECT status, assignee_id FROM cases WHERE id = $1`, [
+      caseId,
+    ]);
+    return row?.status === 'assigned' ? (row.assignee_id as string) : undefined;
+  };
+
+  it('a call asking for legal and psychological help raises two cases, routed within 2 s to the least-loaded on-shift staff', async () => {
+    const started = Date.now();
+    const response = await http.post(
+      '/api/contacts',
+      contactBody({
+        region: 'RU-SPE',
+        services: ['legal', 'psych'],
+        consent: {
+          scopes: ['service:legal', 'service:psych', 'statistics'],
+          textVersion: '2026-01',
+          retentionDays: 365,
+        },
+      }),
+      { token: volunteerToken },
+    );
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.any(String),
+      callerId: expect.any(String),
+      caseIds: [expect.any(String), expect.any(String)],
+      repeatCaller: { previousContacts: 0 },
+    });
+    const services: Array<{ id: string; service: string }> = await env.db.query(
+      `SELECT id, service FROM cases WHERE contact_id = $1`,
+      [response.body.id],
+    );
+    const legal = services.find((c) => c.service === 'legal')!.id;
+    const psych = services.find((c) => c.service === 'psych')!.id;
+    // Not the busy lawyer (3 open), not the off-shift one, not the one who only takes Moscow.
+    expect(await eventually('the legal case to be assigned', () => assigneeOf(legal), 2_000)).toBe(
+      staff.freeLawyer.user.id,
+    );
+    expect(await eventually('the psych case to be assigned', () => assigneeOf(psych), 2_000)).toBe(
+      staff.psychologist.user.id,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    // The assignee is told, and sees it in "my cases".
+    await eventually('the notification', async () => {
+      const [n] = await env.db.query(
+        `SELECT type FROM notifications WHERE user_id = $1 AND case_id = $2`,
+        [staff.freeLawyer.user.id, legal],
+      );
+      return n?.type === 'case_assigned';
+    });
+    const mine = await http.get('/api/cases?view=mine&service=legal', {
+      token: staff.freeLawyer.token,
+    });
+    expect(mine.status).toBe(200);
+    expect(mine.body.map((c: { id: string }) => c.id)).toContain(legal);
+  });
+
+  it('matches the case region for staff who keep a region list', async () => {
+    // Make the Moscow lawyer the least loaded: only a Moscow case may go to them.
+    await env.db.query(`UPDATE staff_availability SET open_cases = 0 WHERE user_id = $1`, [
+      staff.moscowLawyer.user.id,
+    ]);
+    await env.db.query(`UPDATE staff_availability SET open_cases = 5 WHERE user_id = $1`, [
+      staff.freeLawyer.user.id,
+    ]);
+    const spb = await http.post('/api/contacts', contactBody({ region: 'RU-SPE' }), {
+      token: volunteerToken,
+    });
+    const msk = await http.post('/api/contacts', contactBody({ region: 'RU-MOW' }), {
+      token: volunteerToken,
+    });
+    expect(await eventually('spb routed', () => assigneeOf(spb.body.caseIds[0]))).not.toBe(
+      staff.moscowLawyer.user.id,
+    );
+    expect(await eventually('msk routed', () => assigneeOf(msk.body.caseIds[0]))).toBe(
+      staff.moscowLawyer.user.id,
+    );
+  });
+
+  it('leaves a case in the pool when no one fits, and never exceeds capacity', async () => {
+    await env.db.query(
+      `UPDATE staff_availability SET capacity = open_cases WHERE user_id IN (SELECT id FROM users WHERE 'lawyer' = ANY(roles))`,
+    );
+    const response = await http.post('/api/contacts', contactBody(), { token: volunteerToken });
+    const caseId = response.body.caseIds[0];
+    await new Promise((r) => setTimeout(r, 500));
+    const [row] = await env.db.query(`SELECT status, assignee_id FROM cases WHERE id = $1`, [
+      caseId,
+    ]);
+    expect(row).toEqual({ status: 'queued', assignee_id: null });
+    const pool = await http.get('/api/cases?view=pool&service=legal', {
+      token: staff.offShiftLawyer.token,
+    });
+    expect(pool.status).toBe(200);
+    const entry = pool.body.find((c: { id: string }) => c.id === caseId);
+    // Metadata only until claimed.
+    expect(Object.keys(entry).sort()).toEqual([
+      'ageBand',
+      'createdAt',
+      'id',
+      'region',
+      'service',
+      'topics',
+      'waitingSeconds',
+    ]);
+    const over: Array<{ n: number }> = await env.db.query(
+      `SELECT count(*)::int AS n FROM staff_availability WHERE open_cases > capacity`,
+    );
+    expect(over[0].n).toBe(0);
+    await env.db.query(`UPDATE staff_availability SET capacity = 10`);
+  });
+
+  it('a declined case goes back to routing and never to the same person', async () => {
+    await env.db.query(`UPDATE staff_availability SET open_cases = 0, capacity = 10`);
+    const response = await http.post('/api/contacts', contactBody({ region: 'RU-KDA' }), {
+      token: volunteerToken,
+    });
+    const caseId = response.body.caseIds[0];
+    const first = await eventually('first assignment', () => assigneeOf(caseId));
+    const firstToken = Object.values(staff).find((s) => s.user.id === first)!.token;
+    expect(
+      (await http.post(`/api/cases/${caseId}/decline`, undefined, { token: firstToken })).status,
+    ).toBe(200);
+    const second = await eventually('second assignment', async () => {
+      const a = await assigneeOf(caseId);
+      return a && a !== first ? a : undefined;
+    });
+    expect(second).not.toBe(first);
+    const [{ declined_by }] = await env.db.query(`SELECT declined_by FROM cases WHERE id = $1`, [
+      caseId,
+    ]);
+    expect(declined_by).toEqual([first]);
+  });
+
+  it('tells the volunteer when a caller has called before, and how many times', async () => {
+    const identifier = '+7 (921) 555-01-02';
+    const first = await http.post('/api/contacts', contactBody({ caller: { identifier } }), {
+      token: volunteerToken,
+    });
+    expect(first.body.repeatCaller).toEqual({ previousContacts: 0 });
+    const lookup = await http.post(
+      '/api/callers/lookup',
+      { identifier: '89215550102' },
+      { token: volunteerToken },
+    );
+    expect(lookup.body).toEqual({ previousContacts: 1 });
+    const second = await http.post(
+      '/api/contacts',
+      contactBody({ caller: { identifier: '89215550102' } }),
+      { token: volunteerToken },
+    );
+    expect(second.body.repeatCaller).toEqual({ previousContacts: 1 });
+    expect(second.body.callerId).toBe(first.body.callerId);
+    const third = await http.post(
+      '/api/contacts',
+      contactBody({ caller: { identifier: '+79215550102' } }),
+      { token: volunteerToken },
+    );
+    expect(third.body.repeatCaller).toEqual({ previousContacts: 2 });
+  });
+
+  it('a service requested without its consent scope is a 400, and nothing is written', async () => {
+    const [{ n: before }] = await env.db.query(`SELECT count(*)::int AS n FROM contacts`);
+    const response = await http.post(
+      '/api/contacts',
+      contactBody({
+        services: ['legal', 'psych'],
+        consent: { scopes: ['service:legal'], textVersion: '2026-01', retentionDays: 30 },
+      }),
+      { token: volunteerToken },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: 'consent_missing',
+      fields: { services: ['psych needs the consent scope service:psych'] },
+    });
+    const [{ n: after }] = await env.db.query(`SELECT count(*)::int AS n FROM contacts`);
+    expect(after).toBe(before);
+  });
+
+  it('invalid input gets a 400 that names each bad field', async () => {
+    const response = await http.post(
+      '/api/contacts',
+      contactBody({
+        channel: 'pigeon',
+        region: 'RU-XYZ',
+        startedAt: 'yesterday',
+        caller: { ageBand: '30' },
+        topics: ['detention', 'unknown-topic'],
+      }),
+      { token: volunteerToken },
+    );
+    expect(response.status).toBe(400);
+    expect(Object.keys(response.body.fields).sort()).toEqual([
+      'caller.ageBand',
+      'channel',
+      'region',
+      'startedAt',
+      'topics',
+    ]);
+  });
+
+  it('lists the volunteer’s own contacts of the last 24 hours, and not older ones', async () => {
+    const fresh = await http.post('/api/contacts', contactBody({ summary: 'fresh call' }), {
+      token: volunteerToken,
+    });
+    const old = await http.post('/api/contacts', contactBody({ summary: 'old call' }), {
+      token: volunteerToken,
+    });
+    await env.db.query(
+      `UPDATE contacts SET created_at = now() - interval '25 hours' WHERE id = $1`,
+      [old.body.id],
+    );
+    const mine = await http.get('/api/contacts/mine', { token: volunteerToken });
+    expect(mine.status).toBe(200);
+    const ids = mine.body.map((c: { id: string }) => c.id);
+    expect(ids).toContain(fresh.body.id);
+    expect(ids).not.toContain(old.body.id);
+    const entry = mine.body.find((c: { id: string }) => c.id === fresh.body.id);
+    expect(entry).toMatchObject({
+      summary: 'fresh call',
+      caseIds: fresh.body.caseIds,
+      cases: [{ id: fresh.body.caseIds[0], service: 'legal', status: expect.any(String) }],
+      caller: { pseudonym: 'Anna' },
+    });
+    // Someone else's contacts are not theirs to see.
+    const other = await createUser(api.app, ['volunteer']);
+    const otherMine = await http.get('/api/contacts/mine', { token: await signIn(http, other) });
+    expect(otherMine.body).toEqual([]);
+  });
+});
+
+describe('intake refuses malformed nesting', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let http: HttpClient;
+  let token: string;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+    http = new HttpClient(api.url);
+    token = await signIn(http, await createUser(api.app, ['volunteer']));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['consent missing', { consent: undefined }, 'consent'],
+    ['consent an array', { consent: [] }, 'consent'],
+    ['caller an array', { caller: [{ identifier: '+79991234567' }] }, 'caller'],
+    [
+      'contactBack an array',
+      {
+        consent: {
+          scopes: ['contact_back'],
+          textVersion: '2026-01',
+          retentionDays: 30,
+          contactBack: [{}],
+        },
+        services: [],
+      },
+      'consent.contactBack',
+    ],
+  ])('%s is a 400 naming it, never a 500 or a silent drop', async (_name, overrides, field) => {
+    const body = contactBody(overrides);
+    if (overrides.consent === undefined && 'consent' in overrides) delete body.consent;
+    const response = await http.post('/api/contacts', body, { token });
+    expect(response.status).toBe(400);
+    expect(Object.keys(response.body.fields)).toContain(field);
+  });
+});
