@@ -1,0 +1,633 @@
+import { createHmac } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { INestApplicationContext } from '@nestjs/common';
+import { PagingService } from '@mayak/emergency';
+import { Clock } from '@mayak/platform';
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  eventually,
+  exited,
+  HttpClient,
+  openEventStream,
+  RunningApi,
+  signIn,
+  spawnApp,
+  startApi,
+  startWorker,
+  TestEnvironment,
+  TestUser,
+} from '@mayak/testing';
+
+const SLA_SECONDS = 2;
+
+const emergencyBody = (overrides: Record<string, unknown> = {}) =>
+  contactBody({
+    immediateRisk: true,
+    topics: ['violence'],
+    summary: 'Partner threatens to kill the caller tonight; caller is hiding at a friend’s flat.',
+    consent: {
+      scopes: ['service:emergency', 'statistics'],
+      textVersion: '2026-01',
+      retentionDays: 365,
+    },
+    services: [],
+    ...overrides,
+  });
+
+describe('emergency escalation', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext | undefined;
+  let http: HttpClient;
+  let volunteer: TestUser;
+  let coordinator: TestUser;
+  const people: Record<string, TestUser> = {};
+  const token: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await createTestEnvironment({
+      EMERGENCY_ACK_TIMEOUT_SECONDS: String(SLA_SECONDS),
+      OUTBOX_SWEEP_AFTER_SECONDS: '30',
+    });
+    api = await startApi(env);
+    worker = await startWorker(env);
+    http = new HttpClient(api.url);
+    volunteer = await createUser(api.app, ['volunteer']);
+    coordinator = await createUser(api.app, ['coordinator']);
+    for (const [name, roles] of [
+      ['tier1a', ['responder']],
+      ['tier1b', ['responder']],
+      ['offShift', ['responder']],
+      ['tier2', ['responder']],
+      ['tier3', ['coordinator']],
+    ] as const) {
+      people[name] = await createUser(api.app, [...roles]);
+      token[name] = await signIn(http, people[name]);
+    }
+    token.volunteer = await signIn(http, volunteer);
+    token.coordinator = await signIn(http, coordinator);
+    const now = Date.now();
+    const shift = (name: string, tier: number, fromMs: number, toMs: number) =>
+      http.post(
+        '/api/rota/shifts',
+        {
+          userId: people[name].id,
+          tier,
+          startsAt: new Date(now + fromMs).toISOString(),
+          endsAt: new Date(now + toMs).toISOString(),
+        },
+        { token: token.coordinator },
+      );
+    for (const [name, tier] of [
+      ['tier1a', 1],
+      ['tier1b', 1],
+      ['tier2', 2],
+      ['tier3', 3],
+    ] as const)
+      expect((await shift(name, tier, -3_600_000, 3_600_000)).status).toBe(201);
+    // Not on call now: a shift that ended an hour ago.
+    expect((await shift('offShift', 1, -7_200_000, -3_600_000)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  const pages = (
+    caseId: string,
+  ): Promise<Array<{ tier: number; round: number; recipients: string[]; breached: boolean }>> =>
+    env.db.query(
+      `SELECT tier, round, recipients, breached_at IS NOT NULL AS breached FROM emergency_pages WHERE case_id = $1 ORDER BY paged_at`,
+      [caseId],
+    );
+  const emergencyOf = async (contactId: string): Promise<string> =>
+    (
+      await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
+        contactId,
+      ])
+    )[0].id;
+
+  it('an emergency contact pages every tier-1 responder on shift within 1 s of the 201, live over server-sent events', async () => {
+    const streams = await Promise.all(
+      ['tier1a', 'tier1b', 'offShift'].map((n) =>
+        openEventStream(`${api.url}/api/notifications/stream`, token[n]),
+      ),
+    );
+    try {
+      const response = await http.post('/api/contacts', emergencyBody(), {
+        token: token.volunteer,
+      });
+      const created = Date.now();
+      expect(response.status).toBe(201);
+      const caseId = await emergencyOf(response.body.id);
+      const received = await Promise.all(
+        streams
+          .slice(0, 2)
+          .map((s) =>
+            eventually(
+              'the page on the stream',
+              async () =>
+                s.events.find(
+                  (e) => e.type === 'notification' && JSON.parse(e.data).caseId === caseId,
+                ),
+              1_000,
+              5,
+            ),
+          ),
+      );
+      for (const event of received) {
+        expect(event.receivedAt - created).toBeLessThan(1_000);
+        expect(JSON.parse(event.data)).toEqual({
+          id: expect.any(String),
+          type: 'emergency_page',
+          caseId,
+          createdAt: expect.any(String),
+          readAt: null,
+        });
+      }
+      // Not the responder whose shift is over.
+      expect(streams[2].events.filter((e) => e.type === 'notification')).toEqual([]);
+      const listed = await http.get('/api/notifications', { token: token.tier1a });
+      expect(listed.body[0]).toMatchObject({ type: 'emergency_page', caseId, readAt: null });
+      const board = await http.get('/api/emergencies', { token: token.tier1a });
+      expect(board.body.find((e: { id: string }) => e.id === caseId)).toMatchObject({
+        tier: 1,
+        round: 1,
+        consented: true,
+        acknowledgedAt: null,
+      });
+      // Acknowledge, so this case stops climbing.
+      expect(
+        (await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier1b }))
+          .status,
+      ).toBe(200);
+    } finally {
+      streams.forEach((s) => s.close());
+    }
+  });
+
+  it('without acknowledgement tier 2 is paged after the SLA, then tier 3; an acknowledgement stops the climb', async () => {
+    const response = await http.post('/api/contacts', emergencyBody(), { token: token.volunteer });
+    const caseId = await emergencyOf(response.body.id);
+    const started = Date.now();
+    await eventually(
+      'tier 2 page',
+      async () => (await pages(caseId)).some((p) => p.tier === 2),
+      6_000,
+      20,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SLA_SECONDS * 1000 - 200);
+    await eventually(
+      'tier 3 page',
+      async () => (await pages(caseId)).some((p) => p.tier === 3),
+      6_000,
+      20,
+    );
+    expect((await pages(caseId)).map((p) => [p.tier, p.round, p.breached])).toEqual([
+      [1, 1, true],
+      [2, 1, true],
+      [3, 1, false],
+    ]);
+    expect((await pages(caseId))[1].recipients).toEqual([people.tier2.id]);
+    // A paged tier-1 responder (from an earlier tier) may still take it; the tier-3 coordinator too.
+    const ack = await http.post(`/api/cases/${caseId}/acknowledge`, undefined, {
+      token: token.tier3,
+    });
+    expect(ack.status).toBe(200);
+    expect(ack.body).toEqual({ id: caseId, status: 'assigned', assigneeId: people.tier3.id });
+    const again = await http.post(`/api/cases/${caseId}/acknowledge`, undefined, {
+      token: token.tier1a,
+    });
+    expect(again.status).toBe(409);
+    // No further page after the acknowledgement, though tier 3's clock would have run out.
+    await new Promise((r) => setTimeout(r, SLA_SECONDS * 1000 + 800));
+    expect((await pages(caseId)).length).toBe(3);
+    const types = (
+      await env.db.query(`SELECT type FROM case_events WHERE case_id = $1 ORDER BY id`, [caseId])
+    ).map((e: { type: string }) => e.type);
+    expect(types).toEqual([
+      'created',
+      'paged',
+      'sla_breached',
+      'escalated',
+      'paged',
+      'sla_breached',
+      'escalated',
+      'paged',
+      'acknowledged',
+    ]);
+    const audit = await env.db.query(
+      `SELECT action, outcome FROM audit_entries WHERE record_id = $1 ORDER BY seq`,
+      [caseId],
+    );
+    expect(audit.map((a: { action: string }) => a.action)).toEqual([
+      'emergency.page',
+      'emergency.sla_breach',
+      'emergency.escalate',
+      'emergency.page',
+      'emergency.sla_breach',
+      'emergency.escalate',
+      'emergency.page',
+      'case:acknowledge',
+      'case:acknowledge',
+    ]);
+    expect(audit[audit.length - 1].outcome).toBe('failure'); // the second, refused acknowledgement
+  });
+
+  it('an acknowledgement at tier 1 stops the clock: tier 2 is never paged', async () => {
+    const response = await http.post('/api/contacts', emergencyBody(), { token: token.volunteer });
+    const caseId = await emergencyOf(response.body.id);
+    await eventually('tier 1 page', async () => (await pages(caseId)).length === 1);
+    // Someone not paged cannot acknowledge (and learns nothing: 404).
+    expect(
+      (await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.offShift }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier1a }))
+        .status,
+    ).toBe(200);
+    await new Promise((r) => setTimeout(r, SLA_SECONDS * 1000 + 800));
+    expect((await pages(caseId)).map((p) => p.tier)).toEqual([1]);
+  });
+
+  it('a retried check-ack or page job never pages a tier twice', async () => {
+    const response = await http.post('/api/contacts', emergencyBody(), { token: token.volunteer });
+    const caseId = await emergencyOf(response.body.id);
+    await eventually('tier 1 page', async () => (await pages(caseId)).length === 1);
+    const paging = worker!.get(PagingService);
+    // The timer fires (maybe early in this test) and its job is retried; the page job too.
+    const results = await Promise.all([
+      paging.checkAck(caseId, 1, 1),
+      paging.checkAck(caseId, 1, 1),
+    ]);
+    expect(results.sort()).toEqual(['already_handled', 'escalated']);
+    expect(await paging.page(caseId, 1, 1)).toBe('already_paged');
+    await eventually('tier 2 page', async () => (await pages(caseId)).length === 2);
+    expect(await paging.page(caseId, 2, 1)).toBe('already_paged');
+    const notifications = await env.db.query(
+      `SELECT user_id, count(*)::int AS n FROM notifications WHERE case_id = $1 GROUP BY user_id`,
+      [caseId],
+    );
+    for (const n of notifications) expect(n.n).toBe(1);
+    await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+  });
+
+  /** Runs an emergency to its tier-1 page with the given workers, then kills the first one. */
+  async function killAfterFirstPage(
+    workers: Array<ReturnType<typeof spawnApp>>,
+  ): Promise<{ caseId: string; due: Date }> {
+    const response = await http.post('/api/contacts', emergencyBody(), { token: token.volunteer });
+    const caseId = await emergencyOf(response.body.id);
+    await eventually('tier 1 page', async () => (await pages(caseId)).length === 1, 5_000, 10);
+    const [{ due_at: due }] = await env.db.query(
+      `SELECT due_at FROM emergency_pages WHERE case_id = $1 AND tier = 1`,
+      [caseId],
+    );
+    workers[0].kill('SIGKILL');
+    await exited(workers[0]);
+    return { caseId, due: new Date(due) };
+  }
+
+  const tier2PagedAt = async (caseId: string): Promise<number> => {
+    await eventually(
+      'the tier 2 page',
+      async () => (await pages(caseId)).some((p) => p.tier === 2),
+      15_000,
+      10,
+    );
+    const [{ paged_at }] = await env.db.query(
+      `SELECT paged_at FROM emergency_pages WHERE case_id = $1 AND tier = 2`,
+      [caseId],
+    );
+    return new Date(paged_at).getTime();
+  };
+
+  it('a worker killed (SIGKILL) between the page and the deadline: another worker escalates on time, exactly once', async () => {
+    await worker!.close();
+    worker = undefined;
+    const loud = { ...env.env, LOG_LEVEL: 'info' };
+    const workers = [spawnApp('worker', [], loud), spawnApp('worker', [], loud)];
+    try {
+      await eventually(
+        'both workers up',
+        async () => workers.every((w) => w.output().includes('worker running')),
+        20_000,
+      );
+      const { caseId, due } = await killAfterFirstPage(workers);
+      // The SLA timer lives in Redis, not in the dead process: the survivor fires it on time.
+      expect((await tier2PagedAt(caseId)) - due.getTime()).toBeLessThan(500);
+      await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await pages(caseId)).map((p) => p.tier)).toEqual([1, 2]);
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map(exited));
+      worker = await startWorker(env);
+    }
+  });
+
+  it('a lone worker killed (SIGKILL) before the deadline escalates as soon as it is back, exactly once', async () => {
+    await worker!.close();
+    worker = undefined;
+    const loud = { ...env.env, LOG_LEVEL: 'info' };
+    const first = spawnApp('worker', [], loud);
+    let restarted: ReturnType<typeof spawnApp> | undefined;
+    try {
+      await eventually(
+        'the worker up',
+        async () => first.output().includes('worker running'),
+        20_000,
+      );
+      const { caseId, due } = await killAfterFirstPage([first]);
+      restarted = spawnApp('worker', [], loud);
+      const ready = await eventually(
+        'the restarted worker up',
+        async () => restarted!.output().includes('worker running') && Date.now(),
+        20_000,
+        5,
+      );
+      // On time if it came back before the deadline; at once if it came back after it.
+      expect((await tier2PagedAt(caseId)) - Math.max(due.getTime(), ready)).toBeLessThan(1_000);
+      await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await pages(caseId)).map((p) => p.tier)).toEqual([1, 2]);
+    } finally {
+      restarted?.kill('SIGTERM');
+      if (restarted) await exited(restarted);
+      worker = await startWorker(env);
+    }
+  });
+});
+
+describe('webhooks', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let http: HttpClient;
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Array<{
+    status: number;
+    headers: IncomingMessage['headers'];
+    body: string;
+    path: string;
+  }> = [];
+  let failuresLeft = 0;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment({
+      EMERGENCY_ACK_TIMEOUT_SECONDS: '60',
+      PUBLIC_URL: 'https://mayak.example.org',
+    });
+    api = await startApi(env);
+    worker = await startWorker(env);
+    http = new HttpClient(api.url);
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        // Only the flaky receiver fails (its first attempts); every other path accepts at once.
+        const fail = req.url === '/hook/flaky' && failuresLeft > 0;
+        const status = fail ? 503 : 200;
+        if (fail) failuresLeft -= 1;
+        received.push({ status, headers: req.headers, body, path: req.url ?? '' });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(async () => {
+    receiver?.close();
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  /** Each responder's webhook has a path of its own, so deliveries can be told apart. */
+  async function responderWithWebhook(secret: string, path: string): Promise<TestUser> {
+    const coordinator = await createUser(api.app, ['coordinator']);
+    const responder = await createUser(api.app, ['responder']);
+    const rt = await signIn(http, responder);
+    expect(
+      (
+        await http.put(
+          '/api/staff/me/webhook',
+          { url: `${receiverUrl}/${path}`, secret },
+          { token: rt },
+        )
+      ).status,
+    ).toBe(200);
+    const now = Date.now();
+    await http.post(
+      '/api/rota/shifts',
+      {
+        userId: responder.id,
+        tier: 1,
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 3_600_000).toISOString(),
+      },
+      { token: await signIn(http, coordinator) },
+    );
+    return responder;
+  }
+
+  it('the receiver gets a correctly signed body with no personal data', async () => {
+    const secret = 'a-long-shared-secret-0001';
+    await responderWithWebhook(secret, 'first');
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const response = await http.post(
+      '/api/contacts',
+      emergencyBody({ caller: { pseudonym: 'Olga', identifier: '+79001112233' } }),
+      {
+        token: await signIn(http, volunteer),
+      },
+    );
+    const caseId = (
+      await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
+        response.body.id,
+      ])
+    )[0].id;
+    const delivery = await eventually(
+      'the webhook',
+      async () => received.find((r) => r.body.includes(caseId)),
+      5_000,
+      10,
+    );
+    const signature = createHmac('sha256', secret)
+      .update(`${delivery.headers['x-mayak-timestamp'] as string}.${delivery.body}`)
+      .digest('hex');
+    expect(delivery.headers['x-mayak-signature']).toBe(`v1=${signature}`);
+    const body = JSON.parse(delivery.body);
+    expect(body).toEqual({
+      id: expect.any(String),
+      type: 'emergency_page',
+      caseId,
+      link: `https://mayak.example.org/cases/${caseId}`,
+      createdAt: expect.any(String),
+    });
+    expect(delivery.body).not.toMatch(/Olga|79001112233|kill|friend/);
+  });
+
+  it('a receiver that fails twice and then succeeds gets exactly one delivery that it accepts', async () => {
+    received.length = 0;
+    failuresLeft = 2;
+    await responderWithWebhook('another-shared-secret-02', 'flaky');
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const response = await http.post('/api/contacts', emergencyBody(), {
+      token: await signIn(http, volunteer),
+    });
+    const caseId = (
+      await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
+        response.body.id,
+      ])
+    )[0].id;
+    // Only the flaky receiver's deliveries (the first test's responder is on call too).
+    const flaky = () => received.filter((r) => r.path === '/hook/flaky' && r.body.includes(caseId));
+    await eventually(
+      'an accepted delivery',
+      async () => flaky().some((r) => r.status === 200),
+      15_000,
+      20,
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    const forCase = flaky();
+    expect(forCase.map((r) => r.status)).toEqual([503, 503, 200]);
+    expect(new Set(forCase.map((r) => r.headers['x-mayak-delivery'])).size).toBe(1);
+  });
+
+  it('refuses a plain-http webhook to another machine', async () => {
+    const responder = await createUser(api.app, ['responder']);
+    const response = await http.put(
+      '/api/staff/me/webhook',
+      { url: 'http://example.org/hook', secret: 'x'.repeat(20) },
+      { token: await signIn(http, responder) },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe('bad_webhook_url');
+  });
+});
+
+describe('break-glass', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment({ EMERGENCY_ACK_TIMEOUT_SECONDS: '60' });
+    api = await startApi(env);
+    worker = await startWorker(env);
+    http = new HttpClient(api.url);
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('is refused without a reason, lasts an hour, notifies coordinators, and is audited as break-glass', async () => {
+    const coordinator = await createUser(api.app, ['coordinator']);
+    const responder = await createUser(api.app, ['responder']);
+    const lawyer = await createUser(api.app, ['lawyer']);
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const ct = await signIn(http, coordinator);
+    const rt = await signIn(http, responder);
+    const lt = await signIn(http, lawyer);
+    const vt = await signIn(http, volunteer);
+    const now = Date.now();
+    await http.post(
+      '/api/rota/shifts',
+      {
+        userId: responder.id,
+        tier: 1,
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 7_200_000).toISOString(),
+      },
+      { token: ct },
+    );
+
+    // A legal case; the lawyer escalates it: the caller never consented to emergency help.
+    const receipt = await http.post(
+      '/api/contacts',
+      contactBody({ summary: 'Threatened with a knife at the door' }),
+      { token: vt },
+    );
+    const legal = receipt.body.caseIds[0];
+    expect((await http.post(`/api/cases/${legal}/claim`, undefined, { token: lt })).status).toBe(
+      200,
+    );
+    expect(
+      (await http.post(`/api/cases/${legal}/escalate`, { reason: 'short' }, { token: lt })).status,
+    ).toBe(400);
+    const escalated = await http.post(
+      `/api/cases/${legal}/escalate`,
+      { reason: 'Caller says the attacker is outside now.' },
+      { token: lt },
+    );
+    expect(escalated.status).toBe(200);
+    const emergency = escalated.body.emergencyCaseId;
+    await eventually('the page', async () =>
+      (await http.get('/api/emergencies', { token: rt })).body.some(
+        (e: { id: string }) => e.id === emergency,
+      ),
+    );
+
+    // Paged, but without consent: metadata only.
+    const before = await http.get(`/api/cases/${emergency}`, { token: rt });
+    expect(before.status).toBe(200);
+    expect(before.body).not.toHaveProperty('contact');
+    expect(before.body).not.toHaveProperty('notes');
+
+    const noReason = await http.post(`/api/cases/${emergency}/break-glass`, {}, { token: rt });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.fields).toHaveProperty('reason');
+
+    const clock = api.app.get(Clock);
+    const granted = await http.post(
+      `/api/cases/${emergency}/break-glass`,
+      { reason: 'Caller could not consent; life at risk.' },
+      { token: rt },
+    );
+    expect(granted.status).toBe(200);
+    expect(new Date(granted.body.expiresAt).getTime() - Date.now()).toBeGreaterThan(59 * 60_000);
+
+    const during = await http.get(`/api/cases/${emergency}`, { token: rt });
+    expect(during.body.contact.summary).toBe('Threatened with a knife at the door');
+    expect(during.body.notes[0].text).toBe('Caller says the attacker is outside now.');
+
+    const audit = await env.db.query(
+      `SELECT action, outcome, break_glass FROM audit_entries WHERE record_id = $1 AND actor_id = $2 ORDER BY seq`,
+      [emergency, responder.id],
+    );
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { action: 'case:break-glass', outcome: 'allow', break_glass: true },
+        { action: 'case:read', outcome: 'allow', break_glass: true },
+      ]),
+    );
+    const notified = await env.db.query(
+      `SELECT user_id FROM notifications WHERE type = 'break_glass' AND case_id = $1`,
+      [emergency],
+    );
+    expect(notified.map((n: { user_id: string }) => n.user_id)).toContain(coordinator.id);
+
+    // An hour and a minute later (the Clock, not the wall): back to metadata only.
+    jest.spyOn(clock, 'now').mockReturnValue(new Date(Date.now() + 61 * 60_000));
+    const after = await http.get(`/api/cases/${emergency}`, { token: rt });
+    expect(after.status).toBe(200);
+    expect(after.body).not.toHaveProperty('contact');
+    expect(after.body).not.toHaveProperty('notes');
+    const lastRead = await env.db.query(
+      `SELECT break_glass FROM audit_entries WHERE record_id = $1 AND actor_id = $2 AND action = 'case:read' ORDER BY seq DESC LIMIT 1`,
+      [emergency, responder.id],
+    );
+    expect(lastRead[0].break_glass).toBe(false);
+  });
+});
