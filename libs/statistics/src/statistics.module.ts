@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { ContactSeeder } from './seeding/contact-seeder.service';
+import { StatisticsService } from './statistics.service';
+import { StatsRollupService } from './stats-rollup.service';
+
+@Module({
+  providers: [StatisticsService, StatsRollupService, ContactSeeder],
+  exports: [StatisticsService, StatsRollupService, ContactSeeder],
+})
+export class StatisticsModule {}

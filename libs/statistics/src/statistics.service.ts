@@ -1,0 +1,332 @@
+import { Injectable } from '@nestjs/common';
+import { AccessControl } from '@mayak/access';
+import { Actor } from '@mayak/identity';
+import { AppConfig } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+import { chooseCuboid } from './cuboids';
+import { canonical, Dimension, DIMENSION } from './dimensions';
+import { protectTable } from './disclosure';
+import { alignToPeriods, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
+import { StatisticsError, StatisticsException } from './statistics.exception';
+import { CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
+
+interface RawCell {
+  period: string;
+  key: string[];
+  count: number;
+}
+
+const CASE_COLUMN: Record<CaseDimension, string> = {
+  service: 'c.service',
+  status: 'c.status',
+  outcome: `coalesce(c.outcome, 'open')`,
+  region: 'c.region',
+};
+
+/**
+ * Anonymized statistics for coordinators. Every answer is built of whole, fixed periods;
+ * plain totals count every contact, any breakdown only contacts whose caller consented to
+ * statistics (and says how many were left out); and no released cell or total lies between
+ * 1 and k − 1, with complementary suppression so that totals cannot give a suppressed cell
+ * away (see ./disclosure). Breakdowns read the day or month rollups where a cuboid covers
+ * them, and count the contacts otherwise.
+ */
+@Injectable()
+export class StatisticsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly access: AccessControl,
+    private readonly config: AppConfig,
+  ) {}
+
+  async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
+    await this.access.requireCapability(actor, 'stats:read');
+    return this.compute(query);
+  }
+
+  /**
+   * The statistics without the access check, for the benchmark and for tests that compare the
+   * rollups with the contacts. `unprotected` skips disclosure control: never let its result
+   * leave the process.
+   */
+  async compute(
+    query: StatsQuery,
+    options: { source?: 'rollup' | 'contacts'; unprotected?: boolean } = {},
+  ): Promise<StatsResult> {
+    const range = this.range(query);
+    const k = this.config.STATS_K;
+    const plain =
+      query.groupBy.length === 0 && Object.values(query.filters).every((v) => !v?.length);
+    let cells: RawCell[];
+    let excluded: number;
+    if (query.measure === 'cases') {
+      ({ cells, excluded } = await this.caseCells(query, range, plain));
+    } else {
+      const needed = canonical([
+        ...(query.groupBy as Dimension[]),
+        ...(Object.keys(query.filters) as Dimension[]),
+      ]);
+      const cuboid = options.source === 'contacts' ? undefined : chooseCuboid(needed);
+      cells = cuboid
+        ? await this.rollupCells(query, range, cuboid.id, plain)
+        : await this.contactCells(query, range, plain);
+      excluded = plain ? 0 : await this.excluded(query, range, options.source !== 'contacts');
+    }
+    return {
+      k,
+      period: query.period,
+      measure: query.measure,
+      groupBy: query.groupBy,
+      from: range.start,
+      to: iso(new Date(Date.parse(range.end) - 86_400_000)),
+      rows: options.unprotected ? this.unprotected(query, cells) : this.protect(query, cells, k),
+      excludedWithoutConsent: excluded,
+    };
+  }
+
+  private range(query: StatsQuery): { start: string; end: string } {
+    let range: ReturnType<typeof alignToPeriods>;
+    try {
+      range = alignToPeriods(query.period, query.from, query.to);
+    } catch {
+      throw new StatisticsException(
+        StatisticsError.InvalidQuery,
+        'from',
+        'from and to must be calendar dates (YYYY-MM-DD)',
+      );
+    }
+    if (range.count <= 0)
+      throw new StatisticsException(
+        StatisticsError.InvalidQuery,
+        'to',
+        'to must not be before from',
+      );
+    if (range.count > MAX_PERIODS[query.period])
+      throw new StatisticsException(
+        StatisticsError.InvalidQuery,
+        'to',
+        `at most ${MAX_PERIODS[query.period]} ${query.period}s at a time`,
+      );
+    return range;
+  }
+
+  private async rollupCells(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    cuboid: number,
+    plain: boolean,
+  ): Promise<RawCell[]> {
+    const grain = GRAIN[query.period];
+    const dims = query.groupBy as Dimension[];
+    const params: unknown[] = [cuboid, range.start, range.end];
+    const where = Object.entries(query.filters)
+      .filter(([, values]) => values?.length)
+      .map(
+        ([d, values]) =>
+          `${DIMENSION[d as Dimension].column} = ANY($${params.push(values)}::text[])`,
+      );
+    const columns = dims.map((d) => DIMENSION[d].column);
+    const measure = plain ? 'contacts' : 'consented';
+    const rows: Array<Record<string, string | number>> = await this.db.query(
+      `SELECT ${PERIOD_LABEL_SQL[query.period]('bucket')} AS period, ${[...columns, `sum(${measure})::int AS count`].join(', ')}
+         FROM stats_rollup_${grain}
+        WHERE cuboid = $1 AND bucket >= $2::date AND bucket < $3::date ${where.map((w) => `AND ${w}`).join(' ')}
+        GROUP BY ${['1', ...columns].join(', ')}
+       HAVING sum(${measure}) > 0`,
+      params,
+    );
+    return rows.map((r) => ({
+      period: String(r.period),
+      key: columns.map((c) => String(r[c])),
+      count: Number(r.count),
+    }));
+  }
+
+  /** The same counts straight from the contacts: the fallback, and the ground truth the rollups are checked against. */
+  private async contactCells(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    plain: boolean,
+  ): Promise<RawCell[]> {
+    const dims = query.groupBy as Dimension[];
+    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
+    const joins = dims
+      .filter((d) => DIMENSION[d].multiValued)
+      .map((d) => `CROSS JOIN LATERAL unnest(${DIMENSION[d].source}) AS u_${d}(value)`);
+    const value = (d: Dimension) =>
+      DIMENSION[d].multiValued ? `u_${d}.value` : DIMENSION[d].source;
+    const where = [
+      `ct.started_at >= ($1::date)::timestamp AT TIME ZONE $3`,
+      `ct.started_at < ($2::date)::timestamp AT TIME ZONE $3`,
+      ...(plain ? [] : ['ct.stats_consented']),
+      ...this.filterSql(query, params),
+    ];
+    const bucket =
+      GRAIN[query.period] === 'day'
+        ? `(ct.started_at AT TIME ZONE $3)::date`
+        : `date_trunc('month', ct.started_at AT TIME ZONE $3)::date`;
+    const rows: Array<Record<string, string | number>> = await this.db.query(
+      `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, ${[...dims.map((d, i) => `${value(d)} AS d${i}`), 'count(*)::int AS count'].join(', ')}
+         FROM contacts ct ${joins.join(' ')}
+        WHERE ${where.join(' AND ')}
+        GROUP BY ${['1', ...dims.map((_, i) => `d${i}`)].join(', ')}`,
+      params,
+    );
+    return rows.map((r) => ({
+      period: String(r.period),
+      key: dims.map((_, i) => String(r[`d${i}`])),
+      count: Number(r.count),
+    }));
+  }
+
+  /** Filters on contacts: single-valued by equality, multi-valued by overlap (each contact once). */
+  private filterSql(query: StatsQuery, params: unknown[]): string[] {
+    return Object.entries(query.filters)
+      .filter(([, values]) => values?.length)
+      .map(([d, values]) => {
+        const def = DIMENSION[d as Dimension];
+        return def.multiValued
+          ? `(${def.source}) && $${params.push(values)}::text[]`
+          : `${def.source} = ANY($${params.push(values)}::text[])`;
+      });
+  }
+
+  /**
+   * Contacts in the filtered range whose caller did not consent: from the rollup of the
+   * filter's own dimensions when there is one (and no filter names several values of a
+   * multi-valued dimension, which would count a contact twice), else from the contacts.
+   */
+  private async excluded(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    useRollup: boolean,
+  ): Promise<number> {
+    const filterDims = canonical(Object.keys(query.filters) as Dimension[]);
+    const cuboid = useRollup ? chooseCuboid(filterDims) : undefined;
+    const countsTwice = filterDims.some(
+      (d) => DIMENSION[d].multiValued && (query.filters[d]?.length ?? 0) > 1,
+    );
+    if (cuboid && !countsTwice) {
+      const params: unknown[] = [cuboid.id, range.start, range.end];
+      const where = filterDims.map(
+        (d) => `${DIMENSION[d].column} = ANY($${params.push(query.filters[d])}::text[])`,
+      );
+      const [{ n }] = await this.db.query<Array<{ n: number }>>(
+        `SELECT coalesce(sum(contacts - consented), 0)::int AS n FROM stats_rollup_${GRAIN[query.period]}
+          WHERE cuboid = $1 AND bucket >= $2::date AND bucket < $3::date ${where.map((w) => `AND ${w}`).join(' ')}`,
+        params,
+      );
+      return Number(n);
+    }
+    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
+    const where = [
+      `ct.started_at >= ($1::date)::timestamp AT TIME ZONE $3`,
+      `ct.started_at < ($2::date)::timestamp AT TIME ZONE $3`,
+      'NOT ct.stats_consented',
+      ...this.filterSql(query, params),
+    ];
+    const [{ n }] = await this.db.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM contacts ct WHERE ${where.join(' AND ')}`,
+      params,
+    );
+    return Number(n);
+  }
+
+  private async caseCells(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    plain: boolean,
+  ): Promise<{ cells: RawCell[]; excluded: number }> {
+    const dims = query.groupBy as CaseDimension[];
+    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
+    const filters = Object.entries(query.filters)
+      .filter(([, values]) => values?.length)
+      .map(
+        ([d, values]) =>
+          `${CASE_COLUMN[d as CaseDimension]} = ANY($${params.push(values)}::text[])`,
+      );
+    const bucket =
+      GRAIN[query.period] === 'day'
+        ? `(c.created_at AT TIME ZONE $3)::date`
+        : `date_trunc('month', c.created_at AT TIME ZONE $3)::date`;
+    const scope = [
+      `c.created_at >= ($1::date)::timestamp AT TIME ZONE $3`,
+      `c.created_at < ($2::date)::timestamp AT TIME ZONE $3`,
+      ...filters,
+    ];
+    const rows: Array<Record<string, string | number>> = await this.db.query(
+      `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, ${[...dims.map((d, i) => `${CASE_COLUMN[d]} AS d${i}`), 'count(*)::int AS count'].join(', ')}
+         FROM cases c JOIN contacts ct ON ct.id = c.contact_id
+        WHERE ${[...scope, ...(plain ? [] : ['ct.stats_consented'])].join(' AND ')}
+        GROUP BY ${['1', ...dims.map((_, i) => `d${i}`)].join(', ')}`,
+      params,
+    );
+    const [{ n }]: Array<{ n: number }> = plain
+      ? [{ n: 0 }]
+      : await this.db.query(
+          `SELECT count(*)::int AS n FROM cases c JOIN contacts ct ON ct.id = c.contact_id WHERE ${[...scope, 'NOT ct.stats_consented'].join(' AND ')}`,
+          params,
+        );
+    return {
+      cells: rows.map((r) => ({
+        period: String(r.period),
+        key: dims.map((_, i) => String(r[`d${i}`])),
+        count: Number(r.count),
+      })),
+      excluded: Number(n),
+    };
+  }
+
+  private unprotected(query: StatsQuery, cells: RawCell[]): StatsRow[] {
+    return cells
+      .map((cell) => {
+        const row: StatsRow = { period: cell.period, count: cell.count };
+        query.groupBy.forEach((d, i) => (row[d] = cell.key[i]));
+        return row;
+      })
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+
+  /**
+   * One period's table through disclosure control. Some values can only be protected by
+   * hiding totals of k or more, which other answers do publish (the plain total and the
+   * excluded count give the consented grand total; a coarser breakdown gives its rows). When
+   * that happens this period's breakdown is withheld entirely, every cell suppressed.
+   */
+  private protectPeriod(
+    query: StatsQuery,
+    cells: RawCell[],
+    k: number,
+  ): ReadonlyArray<{ key: readonly string[]; count: number | null }> {
+    const table = protectTable({
+      dimensions: query.groupBy,
+      cells: cells.map((c) => ({ key: c.key, count: c.count })),
+      k,
+    });
+    if (table.exposedToCoarserReleases.length === 0) return table.cells;
+    return table.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null }));
+  }
+
+  /** Disclosure control, period by period: each period is a table of its own. */
+  private protect(query: StatsQuery, cells: RawCell[], k: number): StatsRow[] {
+    const byPeriod = new Map<string, RawCell[]>();
+    for (const cell of cells)
+      byPeriod.set(cell.period, [...(byPeriod.get(cell.period) ?? []), cell]);
+    const rows: StatsRow[] = [];
+    for (const period of [...byPeriod.keys()].sort()) {
+      const periodCells = byPeriod.get(period)!;
+      const released =
+        query.groupBy.length === 0
+          ? periodCells.map((c) => ({ key: c.key, count: c.count >= k ? c.count : null }))
+          : this.protectPeriod(query, periodCells, k);
+      for (const cell of released) {
+        if (cell.count === 0) continue;
+        const row: StatsRow = { period, count: cell.count };
+        query.groupBy.forEach((d, i) => (row[d] = cell.key[i]));
+        if (cell.count === null) row.suppressed = true;
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,39 @@
+import { Dimension } from './dimensions';
+import { Period } from './periods';
+
+export type Measure = 'contacts' | 'cases';
+
+/** Breakdowns of cases: by service, status, outcome and region, counted when the case was opened. */
+export const CASE_DIMENSIONS = ['service', 'status', 'outcome', 'region'] as const;
+export type CaseDimension = (typeof CASE_DIMENSIONS)[number];
+
+export interface StatsQuery {
+  /** Calendar dates (YYYY-MM-DD), inclusive; widened to whole periods. */
+  from: string;
+  to: string;
+  period: Period;
+  measure: Measure;
+  groupBy: Array<Dimension | CaseDimension>;
+  /** Dimension → the values to keep. */
+  filters: Partial<Record<Dimension | CaseDimension, string[]>>;
+}
+
+export interface StatsRow {
+  period: string;
+  count: number | null;
+  suppressed?: true;
+  [dimension: string]: string | number | null | true | undefined;
+}
+
+export interface StatsResult {
+  k: number;
+  period: Period;
+  measure: Measure;
+  groupBy: string[];
+  /** The whole periods actually counted (the request widened to period boundaries). */
+  from: string;
+  to: string;
+  rows: StatsRow[];
+  /** Contacts (or cases) left out of the breakdown because the caller did not consent to statistics. */
+  excludedWithoutConsent: number;
+}
