@@ -1,0 +1,346 @@
+/** The shapes of the Mayak HTTP API that the UI uses (see /api/docs). */
+
+export const ROLES = [
+  'volunteer',
+  'lawyer',
+  'psychologist',
+  'responder',
+  'coordinator',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Me {
+  id: string;
+  username: string;
+  roles: Role[];
+  idleExpiresAt: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  expiresAt: string;
+}
+
+export interface EnrolResponse {
+  otpauthUri: string;
+  secret: string;
+}
+
+export interface Account {
+  id: string;
+  username: string;
+  roles: Role[];
+  disabled: boolean;
+  totpEnrolled: boolean;
+  createdAt: string;
+}
+
+export interface Vocabulary {
+  channels: string[];
+  regions: string[];
+  topics: string[];
+  ageBands: string[];
+  genderIdentities: string[];
+  orientations: string[];
+  contactOutcomes: string[];
+  caseOutcomes: string[];
+  consentScopes: string[];
+  services: string[];
+}
+
+export type Service = 'legal' | 'psych' | 'emergency';
+
+export interface NewContact {
+  channel: string;
+  startedAt: string;
+  durationSeconds: number;
+  region: string;
+  caller?: {
+    pseudonym?: string;
+    ageBand?: string;
+    genderIdentity?: string;
+    orientation?: string;
+    identifier?: string;
+  };
+  topics: string[];
+  immediateRisk: boolean;
+  summary?: string;
+  outcome: string;
+  consent: {
+    scopes: string[];
+    textVersion: string;
+    retentionDays: number;
+    contactBack?: { channel: string; safeTimes: string };
+  };
+  services: Service[];
+}
+
+export interface ContactCreated {
+  id: string;
+  callerId: string | null;
+  caseIds: string[];
+  repeatCaller: { previousContacts: number };
+}
+
+export interface MyContact {
+  id: string;
+  callerId: string | null;
+  channel: string;
+  startedAt: string;
+  durationSeconds: number;
+  region: string;
+  caller: {
+    pseudonym?: string | null;
+    ageBand?: string | null;
+    genderIdentity?: string | null;
+    orientation?: string | null;
+  } | null;
+  topics: string[];
+  immediateRisk: boolean;
+  summary: string | null;
+  outcome: string;
+  services: Service[];
+  caseIds: string[];
+  /** The cases the contact raised (and any emergency escalated from them since). */
+  cases: ContactCase[];
+  createdAt: string;
+}
+
+export interface CallerLookup {
+  previousContacts: number;
+}
+
+/** A case its contact raised, as "my contacts today" lists it. */
+export interface ContactCase {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+}
+
+export type CaseStatus = 'queued' | 'assigned' | 'in_progress' | 'closed';
+
+/** GET /api/cases?view=mine */
+export interface MyCase {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+  priority: number;
+  region: string;
+  ageBand: string | null;
+  topics: string[];
+  createdAt: string;
+  assignedAt: string | null;
+  dueAt: string | null;
+}
+
+/** GET /api/cases?view=pool: metadata only until someone claims it. */
+export interface PoolCase {
+  id: string;
+  service: Service;
+  region: string;
+  topics: string[];
+  ageBand: string | null;
+  createdAt: string;
+  waitingSeconds: number;
+}
+
+/** GET /api/cases?view=board (coordinators): metadata, never content. */
+export interface BoardCase {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+  priority: number;
+  assigneeId: string | null;
+  region: string;
+  ageBand: string | null;
+  createdAt: string;
+  updatedAt: string;
+  assignedAt: string | null;
+  dueAt: string | null;
+}
+
+export type TimelineType =
+  | 'created'
+  | 'routed'
+  | 'assigned'
+  | 'claimed'
+  | 'accepted'
+  | 'declined'
+  | 'reassigned'
+  | 'note_added'
+  | 'closed'
+  | 'withdrawn'
+  | 'escalated'
+  | 'paged'
+  | 'acknowledged'
+  | 'sla_breached'
+  | 'break_glass';
+
+export interface TimelineEntry {
+  at: string;
+  /** A type this build does not know yet is shown by its code. */
+  type: TimelineType | (string & {});
+  actorId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface CaseNote {
+  id: string;
+  authorId: string;
+  createdAt: string;
+  text: string | null;
+  erased: boolean;
+}
+
+export interface CaseContact {
+  channel: string;
+  startedAt: string;
+  durationSeconds: number;
+  region: string;
+  caller: {
+    pseudonym: string | null;
+    ageBand: string | null;
+    genderIdentity: string | null;
+    orientation: string | null;
+  };
+  topics: string[];
+  immediateRisk: boolean;
+  summary: string | null;
+  outcome: string;
+  services?: string[];
+  /** Encrypted fields that no longer exist (consent withdrawn, retention passed). */
+  erased: string[];
+  /** Only under contact_back consent. */
+  contactBack?: {
+    identifier: string;
+    contactBack: { channel: string; safeTimes: string } | null;
+  };
+}
+
+/**
+ * GET /api/cases/:id. Each part is present only as far as the reader may see it: a
+ * coordinator gets metadata and the timeline, an assignee the contact and notes too.
+ */
+export interface CaseDetail {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+  priority?: number;
+  assigneeId?: string | null;
+  region?: string;
+  ageBand?: string | null;
+  topics?: string[];
+  createdAt: string;
+  updatedAt?: string;
+  assignedAt?: string | null;
+  acknowledgedAt?: string | null;
+  closedAt?: string | null;
+  dueAt?: string | null;
+  outcome?: string | null;
+  timeline?: TimelineEntry[];
+  notes?: CaseNote[];
+  contact?: CaseContact | null;
+  /** After the caller withdrew consent: what existed and was destroyed. */
+  erased?: string[];
+}
+
+export interface CaseStatusResponse {
+  id: string;
+  status: CaseStatus;
+  assigneeId: string | null;
+}
+
+/** GET /api/emergencies */
+export interface EmergencyEntry {
+  id: string;
+  status: CaseStatus;
+  region: string;
+  createdAt: string;
+  tier: number;
+  round: number;
+  pagedAt: string;
+  /** When the current tier's time to acknowledge runs out; null once acknowledged. */
+  ackDueAt: string | null;
+  acknowledgedAt: string | null;
+  assigneeId: string | null;
+  /** Whether the caller consented to emergency help; without it, details need break-glass. */
+  consented: boolean;
+}
+
+export type NotificationType = 'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached';
+
+export interface AppNotification {
+  id: string;
+  type: NotificationType | (string & {});
+  caseId: string | null;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export interface Availability {
+  onShift: boolean;
+  capacity: number;
+  /** Empty: any region. */
+  regions: string[];
+}
+
+export interface StaffMember extends Availability {
+  userId: string;
+  username: string;
+  roles: Role[];
+  openCases: number;
+}
+
+export type Tier = 1 | 2 | 3;
+
+export interface Shift {
+  id: string;
+  userId: string;
+  username: string;
+  tier: Tier;
+  startsAt: string;
+  endsAt: string;
+}
+
+export interface RotaView {
+  shifts: Shift[];
+  ackTimeoutSeconds: Record<Tier, number>;
+}
+
+export const STAT_DIMENSIONS = [
+  'channel',
+  'region',
+  'topic',
+  'service',
+  'outcome',
+  'ageBand',
+  'genderIdentity',
+  'immediateRisk',
+] as const;
+export type StatDimension = (typeof STAT_DIMENSIONS)[number];
+export type StatPeriod = 'day' | 'week' | 'month' | 'quarter';
+
+/**
+ * One published count: a period, a value for each dimension it is broken down by, and the
+ * count, or null when disclosure control withheld it (suppressed).
+ */
+export interface StatRow {
+  period?: string;
+  count: number | null;
+  suppressed?: boolean;
+  [dimension: string]: string | number | boolean | null | undefined;
+}
+
+/** GET /api/stats */
+export interface StatsResponse {
+  /** No published count is below k. */
+  k: number;
+  period?: StatPeriod;
+  groupBy: StatDimension[];
+  rows: StatRow[];
+  /** Contacts without consent to statistics: in plain counts, never in breakdowns. */
+  excludedWithoutConsent?: number;
+  /** Marginal totals of the breakdown (a row without some of the dimensions). */
+  totals?: StatRow[];
+}

@@ -1,0 +1,33 @@
+import { BrowserRouter } from 'react-router';
+import { useI18n } from '../i18n/i18n';
+import { SignInScreen } from '../screens/sign-in/SignInScreen';
+import { useSession } from '../session/session';
+import { Shell } from './Shell';
+
+/**
+ * Signed out, every address shows the sign-in screen (and keeps the address, so signing in
+ * lands where the person was going); signed in, the shell. Locking swaps the whole signed-in
+ * tree for the sign-in screen in one render: nothing of it stays in the page.
+ */
+export function App() {
+  const { t } = useI18n();
+  const { state } = useSession();
+  return (
+    <BrowserRouter>
+      {state.status === 'loading' ? (
+        <p className="loading" role="status">
+          {t('app.loading')}
+        </p>
+      ) : state.status === 'signedOut' ? (
+        <SignInScreen
+          key={state.reason ?? 'none'}
+          reason={state.reason}
+          username={state.username}
+          idleMinutes={state.idleMinutes}
+        />
+      ) : (
+        <Shell key={state.me.id} idleMs={state.idleMs} />
+      )}
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,21 @@
+import type { AppNotification } from '../api/types';
+import type { I18n, MessageKey } from '../i18n/i18n';
+
+const TEXT: Record<string, MessageKey> = {
+  emergency_page: 'notifications.type.emergency_page',
+  case_assigned: 'notifications.type.case_assigned',
+  break_glass: 'notifications.type.break_glass',
+  sla_breached: 'notifications.type.sla_breached',
+};
+
+/** What a notification says, in words; a type this build does not know is named by its code. */
+export function notificationText(t: I18n['t'], notification: AppNotification): string {
+  const key = TEXT[notification.type];
+  return key ? t(key) : t('notifications.type.other', { type: notification.type });
+}
+
+/** Where a notification leads: the board for a page, otherwise its case. */
+export function notificationTarget(notification: AppNotification): string | null {
+  if (notification.type === 'emergency_page') return '/emergencies';
+  return notification.caseId ? `/cases/${notification.caseId}` : null;
+}

@@ -1,0 +1,258 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import { errorMessage } from '../../api/error-message';
+import { ROLES, type Account, type Role } from '../../api/types';
+import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { Notice } from '../../components/Notice';
+import { useI18n } from '../../i18n/i18n';
+import { useMe } from '../../session/session';
+import { accountError } from './account-error';
+import { CreateUserForm } from './CreateUserForm';
+
+type Action = 'disable' | 'enable' | 'resetTotp';
+
+type Pending =
+  { kind: Action; account: Account } | { kind: 'roles'; account: Account; roles: Role[] };
+
+const PATHS: Record<Action, string> = {
+  disable: 'disable',
+  enable: 'enable',
+  resetTotp: 'totp/reset',
+};
+
+/** Accounts: who may sign in, with which roles; admins never see case content here. */
+export function UsersScreen() {
+  const { t, date } = useI18n();
+  const me = useMe();
+  const [accounts, setAccounts] = useState<Account[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const reload = useCallback(
+    (signal?: AbortSignal) =>
+      api
+        .get<Account[]>('/api/admin/users', signal ? { signal } : {})
+        .then((list) => {
+          setAccounts(list);
+          setLoadError(null);
+        })
+        .catch((error: unknown) => {
+          if (!signal?.aborted) setLoadError(`${t('users.loadFailed')} ${errorMessage(t, error)}`);
+        }),
+    [t],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    void reload(controller.signal);
+    return () => controller.abort();
+  }, [reload]);
+
+  const close = () => {
+    setPending(null);
+    setActionError(null);
+  };
+
+  const confirm = async () => {
+    if (!pending) return;
+    setBusy(true);
+    setActionError(null);
+    const { account } = pending;
+    try {
+      const updated =
+        pending.kind === 'roles'
+          ? await api.put<Account>(`/api/admin/users/${account.id}/roles`, {
+              roles: pending.roles,
+            })
+          : await api.post<Account>(`/api/admin/users/${account.id}/${PATHS[pending.kind]}`);
+      setAccounts((list) => list?.map((a) => (a.id === updated.id ? updated : a)) ?? null);
+      const messages = {
+        disable: 'users.doneDisabled',
+        enable: 'users.doneEnabled',
+        resetTotp: 'users.doneTotpReset',
+        roles: 'users.doneRoles',
+      } as const;
+      setDone(t(messages[pending.kind], { username: account.username }));
+      setPending(null);
+    } catch (error) {
+      setActionError(accountError(t, error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const confirmText = (kind: Action, username: string) =>
+    kind === 'disable'
+      ? t('users.confirmDisable', { username })
+      : kind === 'enable'
+        ? t('users.confirmEnable', { username })
+        : t('users.confirmResetTotp', { username });
+  const actionLabel = (kind: Action) =>
+    kind === 'disable'
+      ? t('users.disable')
+      : kind === 'enable'
+        ? t('users.enable')
+        : t('users.resetTotp');
+
+  return (
+    <section className="users">
+      <h1 tabIndex={-1}>{t('users.title')}</h1>
+      {done ? <Notice tone="success">{done}</Notice> : null}
+
+      <CreateUserForm
+        onCreated={(account) => {
+          setAccounts((list) =>
+            [...(list ?? []), account].sort((a, b) => a.username.localeCompare(b.username)),
+          );
+          setDone(t('users.created', { username: account.username }));
+        }}
+      />
+
+      <h2>{t('users.listTitle')}</h2>
+      {loadError ? <Notice tone="error">{loadError}</Notice> : null}
+      {accounts === null && !loadError ? <p role="status">{t('app.loading')}</p> : null}
+      {accounts ? (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('users.colUsername')}</th>
+                <th scope="col">{t('users.colRoles')}</th>
+                <th scope="col">{t('users.colStatus')}</th>
+                <th scope="col">{t('users.colTotp')}</th>
+                <th scope="col">{t('users.colCreated')}</th>
+                <th scope="col">{t('users.colActions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.map((account) => {
+                const self = account.id === me.id;
+                return (
+                  <tr key={account.id} data-username={account.username}>
+                    <th scope="row">
+                      {account.username}{' '}
+                      {self ? <span className="muted">{t('users.you')}</span> : null}
+                    </th>
+                    <td>{account.roles.map((role) => t(`role.${role}`)).join(', ')}</td>
+                    <td>
+                      <span
+                        className={account.disabled ? 'badge badge--danger' : 'badge badge--ok'}
+                      >
+                        {account.disabled ? t('users.disabled') : t('users.active')}
+                      </span>
+                    </td>
+                    <td>
+                      {account.totpEnrolled ? t('users.totpEnrolled') : t('users.totpNotEnrolled')}
+                    </td>
+                    <td>{date(account.createdAt)}</td>
+                    <td>
+                      {self ? null : (
+                        <div className="table__actions">
+                          <button
+                            type="button"
+                            className="button button--small button--secondary"
+                            aria-label={`${t('users.editRoles')} ${account.username}`}
+                            onClick={() =>
+                              setPending({ kind: 'roles', account, roles: [...account.roles] })
+                            }
+                          >
+                            {t('users.editRoles')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button button--small button--secondary"
+                            aria-label={`${actionLabel(account.disabled ? 'enable' : 'disable')} ${account.username}`}
+                            onClick={() =>
+                              setPending({ kind: account.disabled ? 'enable' : 'disable', account })
+                            }
+                          >
+                            {actionLabel(account.disabled ? 'enable' : 'disable')}
+                          </button>
+                          {account.totpEnrolled ? (
+                            <button
+                              type="button"
+                              className="button button--small button--secondary"
+                              aria-label={`${actionLabel('resetTotp')} ${account.username}`}
+                              onClick={() => setPending({ kind: 'resetTotp', account })}
+                            >
+                              {actionLabel('resetTotp')}
+                            </button>
+                          ) : null}
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+
+      {pending && pending.kind !== 'roles' ? (
+        <ConfirmDialog
+          title={actionLabel(pending.kind)}
+          message={confirmText(pending.kind, pending.account.username)}
+          confirmLabel={actionLabel(pending.kind)}
+          cancelLabel={t('common.cancel')}
+          danger={pending.kind !== 'enable'}
+          busy={busy}
+          error={actionError}
+          onConfirm={() => void confirm()}
+          onCancel={close}
+        />
+      ) : null}
+      {pending?.kind === 'roles' ? (
+        <Dialog
+          title={t('users.rolesTitle', { username: pending.account.username })}
+          onClose={close}
+        >
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              void confirm();
+            }}
+          >
+            <fieldset className="checks">
+              <legend className="field__label">{t('users.roles')}</legend>
+              {ROLES.map((role) => (
+                <label key={role} className="check">
+                  <input
+                    type="checkbox"
+                    checked={pending.roles.includes(role)}
+                    onChange={(event) =>
+                      setPending({
+                        ...pending,
+                        roles: event.target.checked
+                          ? [...pending.roles, role]
+                          : pending.roles.filter((r) => r !== role),
+                      })
+                    }
+                  />
+                  {t(`role.${role}`)}
+                </label>
+              ))}
+            </fieldset>
+            <p className="field__hint">{t('users.rolesNote')}</p>
+            {actionError ? (
+              <p className="notice notice--error" role="alert">
+                {actionError}
+              </p>
+            ) : null}
+            <div className="dialog__actions">
+              <button type="button" className="button button--secondary" onClick={close}>
+                {t('common.cancel')}
+              </button>
+              <button type="submit" className="button" disabled={busy}>
+                {t('common.save')}
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,190 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import { errorMessage } from '../../api/error-message';
+import type { ContactCase, MyContact } from '../../api/types';
+import { Notice } from '../../components/Notice';
+import { ReasonDialog } from '../../components/ReasonDialog';
+import { useI18n } from '../../i18n/i18n';
+import { statusLabel } from '../cases/case-words';
+import { escalatable } from './escalation';
+
+type Load =
+  | { status: 'loading' }
+  | { status: 'ready'; contacts: MyContact[] }
+  | { status: 'failed'; message: string };
+
+type Flash = { tone: 'success' | 'error'; text: string };
+
+/**
+ * What this volunteer logged in the last 24 hours, newest first; the server hides older ones.
+ * From here a contact whose caller turns out to be in danger is escalated to an emergency.
+ */
+export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
+  const { t, label, time } = useI18n();
+  const [load, setLoad] = useState<Load>({ status: 'loading' });
+  const [manualRefresh, setManualRefresh] = useState(0);
+  const [escalating, setEscalating] = useState<{ contact: MyContact; from: ContactCase } | null>(
+    null,
+  );
+  const [busy, setBusy] = useState(false);
+  const [dialogError, setDialogError] = useState<string | null>(null);
+  const [flash, setFlash] = useState<Flash | null>(null);
+
+  const escalate = async (from: ContactCase, reason: string) => {
+    setBusy(true);
+    setDialogError(null);
+    try {
+      await api.post(`/api/cases/${from.id}/escalate`, { reason });
+      setEscalating(null);
+      setFlash({ tone: 'success', text: t('mine.escalated') });
+      setManualRefresh((n) => n + 1);
+    } catch (error) {
+      setDialogError(errorMessage(t, error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .get<MyContact[]>('/api/contacts/mine', { signal: controller.signal })
+      .then((contacts) =>
+        setLoad({
+          status: 'ready',
+          contacts: [...contacts].sort((a, b) => b.startedAt.localeCompare(a.startedAt)),
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!controller.signal.aborted)
+          setLoad({
+            status: 'failed',
+            message: `${t('mine.loadFailed')} ${errorMessage(t, error)}`,
+          });
+      });
+    return () => controller.abort();
+  }, [refreshKey, manualRefresh, t]);
+
+  return (
+    <section className="mine" aria-labelledby="mine-title">
+      <div className="section-header">
+        <h2 id="mine-title">{t('mine.title')}</h2>
+        <button
+          type="button"
+          className="button button--secondary button--small"
+          onClick={() => setManualRefresh((n) => n + 1)}
+        >
+          {t('common.refresh')}
+        </button>
+      </div>
+      <p className="field__hint">{t('mine.subtitle')}</p>
+      {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
+      {load.status === 'loading' ? (
+        <p role="status">{t('app.loading')}</p>
+      ) : load.status === 'failed' ? (
+        <Notice tone="error">{load.message}</Notice>
+      ) : load.contacts.length === 0 ? (
+        <p>{t('mine.empty')}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('mine.time')}</th>
+                <th scope="col">{t('mine.channel')}</th>
+                <th scope="col">{t('mine.region')}</th>
+                <th scope="col">{t('mine.topics')}</th>
+                <th scope="col">{t('mine.services')}</th>
+                <th scope="col">{t('mine.outcome')}</th>
+                <th scope="col">{t('mine.summary')}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('cases.actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {load.contacts.map((contact) => {
+                const from = escalatable(contact);
+                const emergency = contact.cases.find(
+                  (c) => c.service === 'emergency' && c.status !== 'closed',
+                );
+                return (
+                  <tr key={contact.id}>
+                    <td>
+                      {time(contact.startedAt)}
+                      {contact.immediateRisk ? (
+                        <span className="badge badge--danger">{t('mine.risk')}</span>
+                      ) : null}
+                    </td>
+                    <td>{label('channels', contact.channel)}</td>
+                    <td>{label('regions', contact.region)}</td>
+                    <td>{contact.topics.map((code) => label('topics', code)).join(', ')}</td>
+                    <td>
+                      <ul className="plain-list">
+                        {contact.cases.map((c) => (
+                          <li key={c.id}>
+                            {label('services', c.service)}{' '}
+                            <span className="muted">({statusLabel(t, c.status, c.service)})</span>
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td>{label('contactOutcomes', contact.outcome)}</td>
+                    <td className="table__summary">{contact.summary ?? ''}</td>
+                    <td>
+                      <div className="table__actions">
+                        {emergency ? (
+                          <span className="badge badge--danger">{t('mine.emergencyOpen')}</span>
+                        ) : from ? (
+                          <button
+                            type="button"
+                            className="button button--danger button--small"
+                            onClick={() => {
+                              setDialogError(null);
+                              setFlash(null);
+                              setEscalating({ contact, from });
+                            }}
+                          >
+                            {t('mine.escalate')}
+                          </button>
+                        ) : null}
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {load.status === 'ready' &&
+      load.contacts.some(
+        (c) =>
+          !escalatable(c) &&
+          !c.cases.some((x) => x.service === 'emergency' && x.status !== 'closed'),
+      ) ? (
+        <p className="field__hint">{t('mine.escalateHint')}</p>
+      ) : null}
+      {escalating ? (
+        <ReasonDialog
+          title={t('mine.escalateTitle')}
+          explanation={
+            <p>
+              {t('mine.escalateText', {
+                time: time(escalating.contact.startedAt),
+                service: label('services', escalating.from.service),
+              })}
+            </p>
+          }
+          label={t('case.escalateReason')}
+          confirmLabel={t('case.escalate')}
+          danger
+          busy={busy}
+          error={dialogError}
+          onCancel={() => setEscalating(null)}
+          onConfirm={(reason) => void escalate(escalating.from, reason)}
+        />
+      ) : null}
+    </section>
+  );
+}

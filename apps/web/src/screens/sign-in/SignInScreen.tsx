@@ -1,0 +1,234 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
+import { api, ApiError } from '../../api/client';
+import { errorMessage } from '../../api/error-message';
+import type { EnrolResponse } from '../../api/types';
+import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
+import { Field } from '../../components/Field';
+import { LanguageSwitch } from '../../components/LanguageSwitch';
+import { Notice } from '../../components/Notice';
+import { useI18n } from '../../i18n/i18n';
+import { useSession, type SignedOutReason } from '../../session/session';
+
+const QrCode = lazy(() => import('./QrCode'));
+
+const FIELD = { username: 'sign-in-username', password: 'sign-in-password', code: 'sign-in-code' };
+
+interface Props {
+  reason?: SignedOutReason | undefined;
+  username?: string | undefined;
+  idleMinutes?: number | undefined;
+}
+
+/** Groups of four, as authenticator apps show keys, so it can be typed without losing place. */
+const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ');
+
+export function SignInScreen({ reason, username: knownUsername, idleMinutes }: Props) {
+  const { t } = useI18n();
+  const { signIn } = useSession();
+  const [username, setUsername] = useState(knownUsername ?? '');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [enrolment, setEnrolment] = useState<'no' | 'needed' | EnrolResponse>('no');
+  const [busy, setBusy] = useState(false);
+  const [problems, setProblems] = useState<SummaryItem[]>([]);
+  const [general, setGeneral] = useState<string | null>(null);
+
+  useEffect(() => {
+    document.title = `${t('signIn.title')} — ${t('app.titleSuffix')}`;
+  }, [t]);
+
+  const fieldError = (target: string) => problems.find((p) => p.target === target)?.message;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found: SummaryItem[] = [];
+    if (!username.trim()) found.push({ target: FIELD.username, message: t('error.required') });
+    if (!password) found.push({ target: FIELD.password, message: t('error.required') });
+    if (!/^\d{6}$/.test(code.trim()))
+      found.push({ target: FIELD.code, message: t('signIn.error.codeFormat') });
+    setProblems(found);
+    setGeneral(null);
+    if (found.length > 0) return;
+    setBusy(true);
+    try {
+      await signIn(username.trim(), password, code.trim());
+    } catch (error) {
+      setCode('');
+      if (error instanceof ApiError && error.code === 'totp_enrolment_required') {
+        setEnrolment('needed');
+      } else if (error instanceof ApiError && error.code === 'invalid_credentials') {
+        setGeneral(t('signIn.error.invalid'));
+      } else if (error instanceof ApiError && error.status === 429) {
+        setGeneral(t('signIn.error.throttled'));
+      } else setGeneral(errorMessage(t, error));
+      setBusy(false);
+    }
+  };
+
+  const startEnrolment = async () => {
+    setBusy(true);
+    setGeneral(null);
+    try {
+      setEnrolment(
+        await api.post<EnrolResponse>('/api/auth/totp/enrol', {
+          username: username.trim(),
+          password,
+        }),
+      );
+    } catch (error) {
+      setGeneral(
+        error instanceof ApiError && error.code === 'invalid_credentials'
+          ? t('signIn.error.invalid')
+          : errorMessage(t, error),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const reasonText =
+    reason === 'expired'
+      ? t('signIn.reason.expired')
+      : reason === 'idle'
+        ? t('signIn.reason.idle', { count: idleMinutes ?? 30 })
+        : reason === 'locked'
+          ? t('signIn.reason.locked')
+          : reason === 'signedOut'
+            ? t('signIn.reason.signedOut')
+            : null;
+
+  const codeField = (
+    <Field
+      id={FIELD.code}
+      label={t('signIn.code')}
+      hint={t('signIn.codeHint')}
+      error={fieldError(FIELD.code)}
+    >
+      {(control) => (
+        <input
+          {...control}
+          className="input input--code"
+          name="totp"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          maxLength={6}
+          value={code}
+          onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
+          autoFocus={typeof enrolment === 'object'}
+        />
+      )}
+    </Field>
+  );
+
+  return (
+    <div className="sign-in">
+      <header className="sign-in__header">
+        <span className="brand" aria-hidden="true">
+          <img src="/favicon.svg" alt="" width="28" height="28" /> {t('app.name')}
+        </span>
+        <LanguageSwitch />
+      </header>
+      <main className="sign-in__card" id="main">
+        <h1>{enrolment === 'no' ? t('signIn.title') : t('enrol.title')}</h1>
+        {reasonText && enrolment === 'no' ? (
+          <Notice tone={reason === 'signedOut' || reason === 'locked' ? 'info' : 'warning'}>
+            {reasonText}
+          </Notice>
+        ) : null}
+        <ErrorSummary items={problems} general={general} />
+
+        {enrolment === 'no' ? (
+          <form onSubmit={(e) => void submit(e)} noValidate>
+            <Field
+              id={FIELD.username}
+              label={t('signIn.username')}
+              error={fieldError(FIELD.username)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  className="input"
+                  name="username"
+                  autoComplete="username"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  value={username}
+                  onChange={(event) => setUsername(event.target.value)}
+                  autoFocus={!knownUsername}
+                />
+              )}
+            </Field>
+            <Field
+              id={FIELD.password}
+              label={t('signIn.password')}
+              error={fieldError(FIELD.password)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  className="input"
+                  type="password"
+                  name="password"
+                  autoComplete="current-password"
+                  value={password}
+                  onChange={(event) => setPassword(event.target.value)}
+                  autoFocus={Boolean(knownUsername)}
+                />
+              )}
+            </Field>
+            {codeField}
+            <button type="submit" className="button button--wide" disabled={busy}>
+              {busy ? t('signIn.submitting') : t('signIn.submit')}
+            </button>
+          </form>
+        ) : enrolment === 'needed' ? (
+          <div className="enrol">
+            <p>{t('enrol.intro')}</p>
+            <div className="enrol__actions">
+              <button
+                type="button"
+                className="button button--secondary"
+                onClick={() => setEnrolment('no')}
+              >
+                {t('enrol.back')}
+              </button>
+              <button
+                type="button"
+                className="button"
+                disabled={busy}
+                autoFocus
+                onClick={() => void startEnrolment()}
+              >
+                {t('enrol.start')}
+              </button>
+            </div>
+          </div>
+        ) : (
+          <form className="enrol" onSubmit={(e) => void submit(e)} noValidate>
+            <p>{t('enrol.scan')}</p>
+            <div className="enrol__key">
+              <Suspense fallback={<div className="qr qr--placeholder" />}>
+                <QrCode value={enrolment.otpauthUri} label={t('enrol.qr')} />
+              </Suspense>
+              <div>
+                <p className="field__label">{t('enrol.secret')}</p>
+                <p>
+                  <code className="secret" translate="no">
+                    {grouped(enrolment.secret)}
+                  </code>
+                </p>
+                <p className="field__hint">{t('enrol.warning')}</p>
+              </div>
+            </div>
+            <p>{t('enrol.then')}</p>
+            {codeField}
+            <button type="submit" className="button button--wide" disabled={busy}>
+              {busy ? t('signIn.submitting') : t('signIn.submit')}
+            </button>
+          </form>
+        )}
+      </main>
+    </div>
+  );
+}

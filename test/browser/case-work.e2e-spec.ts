@@ -1,0 +1,202 @@
+import { INestApplicationContext } from '@nestjs/common';
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
+import { Browser } from 'playwright-core';
+import { launchBrowser, pageProblems, screenshot, signedInPage } from './support/browser';
+
+jest.setTimeout(90_000);
+
+describe('lawyers and psychologists at work (browser)', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let browser: Browser;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+    worker = await startWorker(env);
+    browser = await launchBrowser();
+    http = new HttpClient(api.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('a call logged with consent to legal help reaches the lawyer on shift, who adds a note and closes it; the volunteer cannot open the case', async () => {
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const lawyer = await createUser(api.app, ['lawyer']);
+
+    // The lawyer goes on shift on their availability screen.
+    const { context: lawyerContext, page: lawyerPage } = await signedInPage(
+      browser,
+      api.url,
+      lawyer,
+    );
+    const { context: volunteerContext, page: volunteerPage } = await signedInPage(
+      browser,
+      api.url,
+      volunteer,
+    );
+    try {
+      await lawyerPage.getByRole('heading', { name: 'Заявки', level: 1 }).waitFor();
+      await lawyerPage.getByText('Сейчас у вас нет открытых заявок.').waitFor();
+      await lawyerPage.getByRole('link', { name: 'Моя доступность', exact: true }).click();
+      await lawyerPage.getByRole('switch', { name: /На смене/ }).click();
+      await lawyerPage.getByRole('button', { name: 'Сохранить', exact: true }).click();
+      await lawyerPage.getByText('Сохранено: вы на смене.').waitFor();
+      await screenshot(lawyerPage, 'availability');
+      await lawyerPage.getByRole('link', { name: 'Заявки', exact: true }).click();
+      await lawyerPage.getByText('Сейчас у вас нет открытых заявок.').waitFor();
+
+      // The caller has called once before (logged by someone else, last week's shift).
+      const phone = '+7 912 555-01-23';
+      const earlier = await http.post(
+        '/api/contacts',
+        contactBody({ caller: { identifier: phone }, services: [], outcome: 'information_given' }),
+        { token: await signIn(http, await createUser(api.app, ['volunteer'])) },
+      );
+      expect(earlier.status).toBe(201);
+
+      // The volunteer logs the call: legal help, with the caller's consent.
+      const summary = 'Задержали после акции, просит адвоката';
+      await volunteerPage.getByRole('heading', { name: 'Новое обращение' }).waitFor();
+      await volunteerPage.getByLabel('Телефон или ник').fill(phone);
+      await volunteerPage.getByText('Повторное обращение: раньше было 1 обращение.').waitFor();
+      await volunteerPage.getByLabel('Регион').focus();
+      await volunteerPage.keyboard.type('казан');
+      await volunteerPage.keyboard.press('Tab');
+      await volunteerPage.getByLabel('Темы').focus();
+      await volunteerPage.keyboard.type('задер');
+      await volunteerPage.keyboard.press('Enter');
+      await volunteerPage.getByLabel('Юридическая помощь').check();
+      await volunteerPage.getByLabel(/Передать юристу/).check();
+      await volunteerPage.getByLabel('Краткое описание').fill(summary);
+      await volunteerPage.getByRole('button', { name: /^Сохранить обращение/ }).click();
+      await volunteerPage.getByText('Обращение сохранено.', { exact: false }).waitFor();
+      const mine = volunteerPage.locator('.mine tbody tr');
+      await mine.filter({ hasText: summary }).waitFor();
+
+      // Routing gives it to the lawyer on shift: it appears in "my cases" without a reload.
+      const row = lawyerPage.locator('.cases__mine tbody tr').filter({ hasText: 'Татарстан' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('Задержание');
+      await lawyerPage.getByRole('link', { name: /Уведомления: 1 новое/ }).waitFor();
+      await screenshot(lawyerPage, 'cases-lawyer');
+
+      await row.getByRole('link').click();
+      await lawyerPage.getByRole('heading', { name: 'Заявка: Юридическая помощь' }).waitFor();
+      await lawyerPage.getByText(summary).waitFor();
+      const caseId = lawyerPage.url().split('/cases/')[1] ?? '';
+      expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+
+      await lawyerPage.getByRole('button', { name: 'Принять в работу' }).click();
+      await lawyerPage.getByText('Заявка в работе.').waitFor();
+      await lawyerPage.getByLabel('Новая запись').fill('Связалась с адвокатом, выезжает в ОВД.');
+      await lawyerPage.getByRole('button', { name: /^Добавить запись/ }).click();
+      await lawyerPage.locator('.note__text').getByText('Связалась с адвокатом').waitFor();
+      await lawyerPage.locator('.timeline').getByText('Добавлена запись').waitFor();
+      await lawyerPage.evaluate(() =>
+        (globalThis as unknown as { scrollTo: (x: number, y: number) => void }).scrollTo(0, 0),
+      );
+      await screenshot(lawyerPage, 'case-lawyer');
+
+      await lawyerPage.getByRole('button', { name: 'Закрыть…' }).click();
+      const dialog = lawyerPage.getByRole('dialog', { name: 'Закрыть заявку' });
+      await dialog.getByLabel('Решено').check();
+      await dialog.getByRole('button', { name: 'Закрыть заявку' }).click();
+      await lawyerPage.getByText('Заявка закрыта.').waitFor();
+      await lawyerPage.locator('.case__header .status').getByText('Закрыта').waitFor();
+      // Closed: nothing left to do, and nothing more to write.
+      expect(await lawyerPage.getByRole('button', { name: 'Закрыть…' }).count()).toBe(0);
+      expect(await lawyerPage.getByLabel('Новая запись').count()).toBe(0);
+
+      // The notification that brought the case, now in the list.
+      await lawyerPage.getByRole('link', { name: /^Уведомления/ }).click();
+      await lawyerPage.getByRole('link', { name: 'Вам назначена заявка' }).waitFor();
+      await screenshot(lawyerPage, 'notifications');
+
+      // A volunteer typing the case's address: the UI refuses, and so does the API.
+      await volunteerPage.goto(`/cases/${caseId}`);
+      await volunteerPage.getByRole('heading', { name: 'Нет доступа' }).waitFor();
+      expect(await volunteerPage.getByText(summary).count()).toBe(0);
+      const volunteerToken = await signIn(http, volunteer);
+      expect((await http.get(`/api/cases/${caseId}`, { token: volunteerToken })).status).toBe(404);
+
+      expect(pageProblems(lawyerPage)).toEqual([]);
+      expect(pageProblems(volunteerPage)).toEqual([]);
+    } finally {
+      await lawyerContext.close();
+      await volunteerContext.close();
+    }
+  });
+
+  it('claiming from the pool takes one click, and says so plainly when someone else was faster', async () => {
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const fast = await createUser(api.app, ['psychologist']);
+    const slow = await createUser(api.app, ['psychologist']);
+    const volunteerToken = await signIn(http, volunteer);
+    const fastToken = await signIn(http, fast);
+    // Nobody is on shift for psychological help: both cases wait in the pool.
+    const consent = {
+      scopes: ['service:psych', 'statistics'],
+      textVersion: '2026-01',
+      retentionDays: 365,
+    };
+    const created: string[] = [];
+    for (const region of ['RU-NVS', 'RU-IRK']) {
+      const response = await http.post(
+        '/api/contacts',
+        contactBody({ region, services: ['psych'], consent, topics: ['mental_health'] }),
+        { token: volunteerToken },
+      );
+      expect(response.status).toBe(201);
+      created.push(response.body.caseIds[0]);
+    }
+
+    const { context, page } = await signedInPage(browser, api.url, slow);
+    try {
+      const pool = page.locator('.cases__pool tbody tr');
+      const novosibirsk = pool.filter({ hasText: 'Новосибирская область' });
+      const irkutsk = pool.filter({ hasText: 'Иркутская область' });
+      await novosibirsk.waitFor();
+      await irkutsk.waitFor();
+      await screenshot(page, 'cases-pool');
+
+      // Someone else takes the first one while it is still on this screen.
+      expect(
+        (await http.post(`/api/cases/${created[0]}/claim`, undefined, { token: fastToken })).status,
+      ).toBe(200);
+      await novosibirsk.getByRole('button', { name: 'Взять' }).click();
+      await page
+        .getByText('Эту заявку только что взял другой специалист.', { exact: false })
+        .waitFor();
+      await novosibirsk.waitFor({ state: 'detached' });
+
+      await irkutsk.getByRole('button', { name: 'Взять' }).click();
+      await page.getByText('Заявка теперь ваша.').waitFor();
+      await page
+        .locator('.cases__mine tbody tr')
+        .filter({ hasText: 'Иркутская область' })
+        .waitFor();
+      await irkutsk.waitFor({ state: 'detached' });
+      await page.getByText('Очередь пуста.').waitFor();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { freshCode, TestUser } from '@mayak/testing';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+
+export const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-output', 'screenshots');
+
+// Keep in step with test/browser/find-chromium.mjs, which `npm test` runs first.
+const CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+].filter((p): p is string => Boolean(p));
+
+export function chromiumPath(): string {
+  const found = CANDIDATES.find((p) => existsSync(p));
+  if (!found)
+    throw new Error(
+      'Browser tests need Chromium: run `sudo apt-get install -y chromium`, or set CHROMIUM_PATH.',
+    );
+  return found;
+}
+
+/** Debian's Chromium, headless, with nothing that would phone home. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh browser profile (no cookies, no storage) on the laptop screen we design for. */
+export async function newPage(
+  browser: Browser,
+  baseURL: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 1280, height: 720 },
+    locale: 'ru-RU',
+    timezoneId: 'Europe/Moscow',
+  });
+  const page = await context.newPage();
+  // A CSP violation or a script error is a failure of the page, not noise.
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+      problems.push(`CSP: ${message.text()}`);
+  });
+  Object.assign(page, { problems });
+  return { context, page };
+}
+
+/** What went wrong inside the page so far: script errors and CSP refusals. */
+export function pageProblems(page: Page): string[] {
+  return (page as Page & { problems?: string[] }).problems ?? [];
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/** Signs in through the form, as a person would: username, password, the app's code. */
+export async function signInThroughUi(
+  page: Page,
+  user: TestUser,
+  code: string = freshCode(user),
+): Promise<void> {
+  await page.getByLabel(/^(Имя пользователя|Username)$/).fill(user.username);
+  await page.getByLabel(/^(Пароль|Password)$/).fill(user.password);
+  await page.getByLabel(/^(Код из приложения|Code from the app)/).fill(code);
+  await page.getByRole('button', { name: /^(Войти|Sign in)$/ }).click();
+}
+
+/**
+ * A fresh profile signed in as `user`, on the screen "/" sends them to. `prepare` runs before
+ * the first page load (for init scripts).
+ */
+export async function signedInPage(
+  browser: Browser,
+  baseURL: string,
+  user: TestUser,
+  prepare?: (page: Page) => Promise<void>,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const opened = await newPage(browser, baseURL);
+  await prepare?.(opened.page);
+  await opened.page.goto('/');
+  await signInThroughUi(opened.page, user);
+  await opened.page.getByRole('navigation').waitFor();
+  return opened;
+}

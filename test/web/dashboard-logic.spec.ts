@@ -1,0 +1,172 @@
+import type { MyContact, StatsResponse } from '../../apps/web/src/api/types';
+import { ru } from '../../apps/web/src/i18n/messages.ru';
+import { formatMessage } from '../../apps/web/src/i18n/format';
+import { timelineText } from '../../apps/web/src/screens/cases/case-words';
+import {
+  axisTicks,
+  breakdown,
+  periodLabel,
+  periodsOf,
+  sortedEntries,
+  statsQuery,
+} from '../../apps/web/src/screens/coordinator/stats';
+import { clock } from '../../apps/web/src/screens/emergencies/clock';
+import { escalatable } from '../../apps/web/src/screens/intake/escalation';
+
+/** The work screens' rules that need no browser. */
+describe('statistics dashboard arithmetic', () => {
+  const filters = { from: '2026-01-01', to: '2026-03-31', period: 'month' as const, service: null };
+
+  const answer = (overrides: Partial<StatsResponse> = {}): StatsResponse => ({
+    k: 10,
+    period: 'month',
+    groupBy: ['region', 'topic'],
+    rows: [
+      { period: '2026-02', region: 'RU-SPE', topic: 'detention', count: 12 },
+      { period: '2026-02', region: 'RU-SPE', topic: 'violence', count: null, suppressed: true },
+      { period: '2026-02', region: 'RU-CE', topic: 'violence', count: null, suppressed: true },
+      { period: '2026-03', region: 'RU-MOW', topic: 'family', count: 20 },
+    ],
+    ...overrides,
+  });
+
+  it('asks for plain counts without a breakdown, and for the breakdown and CSV by name', () => {
+    expect(statsQuery(filters)).toBe('/api/stats?from=2026-01-01&to=2026-03-31&period=month');
+    expect(statsQuery({ ...filters, service: 'legal' }, ['region', 'topic'], 'csv')).toBe(
+      '/api/stats?from=2026-01-01&to=2026-03-31&period=month&groupBy=region%2Ctopic&service=legal&format=csv',
+    );
+  });
+
+  it('shows the published cells of a period as they are, a withheld one as withheld', () => {
+    const cells = breakdown(answer(), '2026-02', ['region', 'topic']);
+    expect(cells.get('RU-SPE|detention')).toEqual({ kind: 'count', count: 12 });
+    expect(cells.get('RU-CE|violence')).toEqual({ kind: 'suppressed' });
+    expect(cells.has('RU-MOW|family')).toBe(false);
+  });
+
+  it('takes a coarser breakdown from the published totals, never from adding up cells', () => {
+    const withTotals = answer({
+      totals: [
+        { period: '2026-02', region: 'RU-SPE', count: 15 },
+        { period: '2026-02', region: 'RU-CE', count: null, suppressed: true },
+        { period: '2026-02', topic: 'violence', count: null, suppressed: true },
+        { period: '2026-02', count: 18 },
+      ],
+    });
+    const regions = breakdown(withTotals, '2026-02', ['region']);
+    expect(regions.get('RU-SPE')).toEqual({ kind: 'count', count: 15 });
+    expect(regions.get('RU-CE')).toEqual({ kind: 'suppressed' });
+    expect(regions.size).toBe(2); // the grand total and the topic totals are not regions
+  });
+
+  it('without totals, a sum over withheld cells is only "at least" what was published', () => {
+    const regions = breakdown(answer(), '2026-02', ['region']);
+    expect(regions.get('RU-SPE')).toEqual({ kind: 'atLeast', count: 12 });
+    expect(regions.get('RU-CE')).toEqual({ kind: 'suppressed' });
+  });
+
+  it('sorts biggest first and withheld values last', () => {
+    const sorted = sortedEntries(breakdown(answer(), '2026-02', ['region', 'topic']));
+    expect(sorted.map(([key]) => key)).toEqual([
+      'RU-SPE|detention',
+      'RU-CE|violence',
+      'RU-SPE|violence',
+    ]);
+  });
+
+  it('lists the periods present, in order', () => {
+    expect(periodsOf(answer())).toEqual(['2026-02', '2026-03']);
+    expect(periodsOf(undefined)).toEqual([]);
+  });
+
+  it('axis ticks are round numbers that reach the maximum', () => {
+    expect(axisTicks(12)).toEqual([0, 5, 10, 15]);
+    expect(axisTicks(95)).toEqual([0, 25, 50, 75, 100]);
+    expect(axisTicks(3)).toEqual([0, 1, 2, 3]);
+    expect(axisTicks(2)).toEqual([0, 1, 2]);
+    expect(axisTicks(0)).toEqual([0, 1]);
+  });
+
+  it('names months, quarters, weeks and days in the reader’s language', () => {
+    const words = {
+      quarter: (q: number, year: number) => `Q${q} ${year}`,
+      week: (w: number, year: number) => `W${w} ${year}`,
+    };
+    expect(periodLabel('2026-10', 'month', 'en-GB', words)).toBe('Oct 2026');
+    expect(periodLabel('2026-Q4', 'quarter', 'en-GB', words)).toBe('Q4 2026');
+    expect(periodLabel('2026-W42', 'week', 'en-GB', words)).toBe('W42 2026');
+    expect(periodLabel('2026-10-05', 'day', 'en-GB', words)).toBe('5 Oct 2026');
+    expect(periodLabel('whatever', 'day', 'en-GB', words)).toBe('whatever');
+  });
+});
+
+describe('emergency countdown and escalation', () => {
+  it('writes the time left as m:ss, or h:mm:ss past an hour', () => {
+    expect(clock(0)).toBe('0:00');
+    expect(clock(65)).toBe('1:05');
+    expect(clock(600)).toBe('10:00');
+    expect(clock(3723)).toBe('1:02:03');
+    expect(clock(-12)).toBe('0:12');
+  });
+
+  const contact = (cases: MyContact['cases']): MyContact => ({
+    id: 'c',
+    callerId: null,
+    channel: 'phone',
+    startedAt: '2026-11-21T10:00:00Z',
+    durationSeconds: 60,
+    region: 'RU-MOW',
+    caller: null,
+    topics: [],
+    immediateRisk: false,
+    summary: null,
+    outcome: 'referred',
+    services: [],
+    caseIds: cases.map((c) => c.id),
+    cases,
+    createdAt: '2026-11-21T10:01:00Z',
+  });
+
+  it('offers to escalate an open legal or psychological case, once', () => {
+    expect(escalatable(contact([{ id: 'l', service: 'legal', status: 'assigned' }]))?.id).toBe('l');
+    expect(escalatable(contact([{ id: 'l', service: 'legal', status: 'closed' }]))).toBeUndefined();
+    expect(escalatable(contact([]))).toBeUndefined();
+    // An emergency already open for the contact: nothing more to escalate.
+    expect(
+      escalatable(
+        contact([
+          { id: 'e', service: 'emergency', status: 'queued' },
+          { id: 'p', service: 'psych', status: 'queued' },
+        ]),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('case timeline in words', () => {
+  const t = (key: keyof typeof ru, params?: Record<string, string | number>) =>
+    formatMessage(ru[key], params, 'ru-RU');
+  const label = (_kind: string, code: string) => `«${code}»`;
+  const entry = (type: string, detail: Record<string, unknown> = {}) => ({
+    at: '2026-11-21T10:00:00Z',
+    type,
+    actorId: null,
+    detail,
+  });
+
+  it('says who was paged, and an outcome or withdrawn scope by its name, never more', () => {
+    expect(timelineText(t, label, entry('paged', { tier: 1, round: 1, recipients: 2 }))).toBe(
+      'Вызван уровень 1: 2 человека',
+    );
+    expect(timelineText(t, label, entry('paged', { tier: 2, recipients: 0 }))).toBe(
+      'Уровень 2: на дежурстве никого нет',
+    );
+    expect(timelineText(t, label, entry('closed', { outcome: 'resolved' }))).toBe(
+      'Закрыта: «resolved»',
+    );
+    expect(timelineText(t, label, entry('withdrawn', { scopes: 'service:legal,statistics' }))).toBe(
+      'Согласие отозвано: «service:legal», «statistics»',
+    );
+    expect(timelineText(t, label, entry('something_new'))).toBe('something_new');
+  });
+});
