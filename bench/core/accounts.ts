@@ -1,0 +1,89 @@
+import { totpCode } from '@mayak/identity';
+
+export interface BenchAccount {
+  id: string;
+  username: string;
+  password: string;
+  totpSecret: string;
+}
+
+/** A small JSON-over-fetch client for setting up figures (not for load: autocannon does that). */
+export class Api {
+  constructor(readonly baseUrl: string) {}
+
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T; text: string }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text)
+      parsed = JSON.parse(text);
+    return { status: response.status, body: parsed as T, text };
+  }
+
+  /** Fails with the status and body when the answer is not the one expected. */
+  async expect<T = unknown>(
+    status: number,
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<T> {
+    const response = await this.call<T>(method, path, body, token);
+    if (response.status !== status)
+      throw new Error(
+        `${method} ${path} answered ${response.status} (expected ${status}): ${response.text.slice(0, 300)}`,
+      );
+    return response.body;
+  }
+}
+
+/**
+ * Each TOTP code signs in once per database (the server remembers the last step used), so
+ * successive sign-ins of one account take successive steps; the server accepts one step ahead.
+ */
+const usedSteps = new Map<string, number>();
+
+export async function signIn(api: Api, account: BenchAccount, database: string): Promise<string> {
+  const key = `${database}:${account.username}`;
+  const current = Math.floor(Date.now() / 30_000);
+  const step = Math.max(current, (usedSteps.get(key) ?? current - 1) + 1);
+  if (step > current + 1)
+    throw new Error(`${account.username} has signed in too often in this database for TOTP`);
+  usedSteps.set(key, step);
+  const { token } = await api.expect<{ token: string }>(200, 'POST', '/api/auth/login', {
+    username: account.username,
+    password: account.password,
+    totp: totpCode(account.totpSecret, step * 30_000 + 1_000),
+  });
+  return token;
+}
+
+/** Runs tasks with at most `limit` at a time (sign-ins hash passwords: the API has two cores). */
+export async function inBatches<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
+import { Queue } from 'bullmq';
+import { freePort } from '@mayak/platform/embedded';
+import { Pool } from 'pg';
+import { Api, BenchAccount, inBatches, signIn } from './accounts';
+import { AppProcess, runToCompletion, waitUntil } from './apps';
+import { BenchServices } from './services';
+
+export interface AccountSet {
+  admin: BenchAccount;
+  volunteers: BenchAccount[];
+  coordinator: BenchAccount;
+  lawyers: BenchAccount[];
+  /** On call at tier 1 for the timers figure. */
+  responder: BenchAccount;
+}
+
+const VOLUNTEERS = 10;
+const LAWYERS = 20;
+
+/** The API and/or the worker of one figure, on a database and a queue prefix of its own. */
+export class RunningStack {
+  api?: AppProcess;
+  worker?: AppProcess;
+  readonly db: Pool;
+
+  constructor(
+    readonly label: string,
+    readonly database: { name: string; url: string },
+    readonly env: Record<string, string>,
+    readonly http: Api,
+    private readonly logDir: string,
+    readonly profileDir?: string,
+    private readonly onStop?: () => void,
+  ) {
+    this.db = new Pool({ connectionString: database.url, max: 4 });
+    // A server stopping under an idle connection (Ctrl-C) must not crash the cleanup.
+    this.db.on('error', () => undefined);
+  }
+
+  async startApi(): Promise<AppProcess> {
+    const api = AppProcess.start(
+      'api',
+      this.env,
+      path.join(this.logDir, `${this.label}-api.log`),
+      this.nodeArgs('api'),
+    );
+    this.api = api;
+    await waitUntil(
+      'the API to answer /api/health',
+      async () => (await fetch(`${this.http.baseUrl}/api/health`)).ok,
+      { process: api, timeoutMs: 60_000 },
+    );
+    return api;
+  }
+
+  /** Ready once every queue of the contract has a worker connected to Redis. */
+  async startWorker(): Promise<AppProcess> {
+    const worker = AppProcess.start(
+      'worker',
+      this.env,
+      path.join(this.logDir, `${this.label}-worker.log`),
+      this.nodeArgs('worker'),
+    );
+    this.worker = worker;
+    const queues = QUEUE_NAMES.map(
+      (name) =>
+        new Queue(name, {
+          connection: producerConnection(this.env.REDIS_URL),
+          prefix: this.env.QUEUE_PREFIX,
+        }),
+    );
+    try {
+      await waitUntil(
+        'the worker to start',
+        async () => {
+          const workers = await Promise.all(queues.map((q) => q.getWorkersCount()));
+          return workers.every((n) => n > 0);
+        },
+        { process: worker, timeoutMs: 60_000 },
+      );
+    } finally {
+      await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
+    }
+    return worker;
+  }
+
+  private nodeArgs(app: string): string[] {
+    if (!this.profileDir) return [];
+    return [
+      '--cpu-prof',
+      `--cpu-prof-dir=${this.profileDir}`,
+      `--cpu-prof-name=${this.label}-${app}.cpuprofile`,
+    ];
+  }
+
+  signIn(account: BenchAccount): Promise<string> {
+    return signIn(this.http, account, this.database.name);
+  }
+
+  async stop(): Promise<void> {
+    this.onStop?.();
+    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await this.db.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Mayak itself, for the figures that need it: a template database (migrated, with accounts)
+ * made once, then for each figure a copy of it, a queue prefix of its own, and the API and
+ * worker as child processes from dist/. Figures never see each other's data or backlog.
+ */
+export class AppStack {
+  readonly keys = {
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    CALLER_HASH_KEY: randomBytes(32).toString('base64'),
+  };
+  private readonly password = `bench-${randomBytes(12).toString('hex')}`;
+  private prepared?: Promise<{ template: string; accounts: AccountSet }>;
+  private readonly running = new Set<RunningStack>();
+
+  constructor(
+    private readonly services: BenchServices,
+    readonly workerConcurrency: number,
+    private readonly log: (line: string) => void,
+    /** Where the API's and worker's CPU profiles go; no profiling without it. */
+    private readonly profileDir?: string,
+  ) {}
+
+  get logDir(): string {
+    return this.services.workDir;
+  }
+
+  accounts(): Promise<AccountSet> {
+    return this.prepare().then((p) => p.accounts);
+  }
+
+  /** A copy of the template database (migrated, with accounts), with no app running on it. */
+  async freshDatabase(label: string): Promise<{ name: string; url: string }> {
+    const { template } = await this.prepare();
+    return this.services.createDatabase(label, template);
+  }
+
+  async launch(label: string, apps: { api: boolean; worker: boolean }): Promise<RunningStack> {
+    const { template } = await this.prepare();
+    const stack = await this.fresh(label, template);
+    try {
+      if (apps.worker) await stack.startWorker();
+      if (apps.api) await stack.startApi();
+      return stack;
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+  }
+
+  /** Stops every API and worker still running (an interrupted run). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running].map((stack) => stack.stop()));
+  }
+
+  private async fresh(label: string, template?: string): Promise<RunningStack> {
+    const database = await this.services.createDatabase(label.replace(/-/g, '_'), template);
+    const port = await freePort();
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: path.join(this.services.workDir, 'var'),
+      DATABASE_URL: database.url,
+      REDIS_URL: this.services.redisUrl,
+      QUEUE_PREFIX: `${this.services.prefix}${label.replace(/[^a-z0-9]/g, '')}`.slice(0, 32),
+      WORKER_CONCURRENCY: String(this.workerConcurrency),
+      // Production logs every request at info; the bench pays for that too.
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      // Setting up a figure signs in dozens of accounts from one address.
+      LOGIN_RATE_PER_MINUTE: '100000',
+      ...this.keys,
+    };
+    const stack = new RunningStack(
+      label,
+      database,
+      env,
+      new Api(`http://127.0.0.1:${port}`),
+      this.services.workDir,
+      label === 'template' ? undefined : this.profileDir,
+      () => this.running.delete(stack),
+    );
+    this.running.add(stack);
+    return stack;
+  }
+
+  private prepare(): Promise<{ template: string; accounts: AccountSet }> {
+    this.prepared ??= this.makeTemplate();
+    return this.prepared;
+  }
+
+  private async makeTemplate(): Promise<{ template: string; accounts: AccountSet }> {
+    const started = Date.now();
+    const stack = await this.fresh('template');
+    await runMigrations(stack.database.url);
+    const admin = await this.createAdmin(stack.env);
+    let accounts: AccountSet;
+    try {
+      await stack.startApi();
+      const adminToken = await stack.signIn(admin);
+      const create = async (username: string, roles: string[]): Promise<BenchAccount> => {
+        const { id } = await stack.http.expect<{ id: string }>(
+          201,
+          'POST',
+          '/api/admin/users',
+          { username, password: this.password, roles },
+          adminToken,
+        );
+        // Accounts made through the API enrol their second factor themselves.
+        const { secret } = await stack.http.expect<{ secret: string }>(
+          200,
+          'POST',
+          '/api/auth/totp/enrol',
+          { username, password: this.password },
+        );
+        return { id, username, password: this.password, totpSecret: secret };
+      };
+      const pad = (i: number) => String(i + 1).padStart(2, '0');
+      const volunteers = await inBatches(range(VOLUNTEERS), 2, (i) =>
+        create(`bench.volunteer.${pad(i)}`, ['volunteer']),
+      );
+      const lawyers = await inBatches(range(LAWYERS), 2, (i) =>
+        create(`bench.lawyer.${pad(i)}`, ['lawyer']),
+      );
+      const coordinator = await create('bench.coordinator', ['coordinator']);
+      const responder = await create('bench.responder', ['responder']);
+      accounts = { admin, volunteers, lawyers, coordinator, responder };
+    } finally {
+      await stack.stop();
+    }
+    this.log(
+      `  template database with ${VOLUNTEERS} volunteers, ${LAWYERS} lawyers, a coordinator and a responder (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    return { template: stack.database.name, accounts };
+  }
+
+  /** The first admin is made the operator's way, at the command line. */
+  private async createAdmin(env: Record<string, string>): Promise<BenchAccount> {
+    const username = 'bench.admin';
+    const result = await runToCompletion(
+      'cli',
+      ['create-admin', '--username', username, '--password-stdin'],
+      { ...env, LOG_LEVEL: 'warn' },
+      this.password,
+    );
+    if (result.code !== 0)
+      throw new Error(`create-admin failed (${result.code}): ${result.stderr.trim()}`);
+    const created = JSON.parse(result.stdout) as { id: string; totpSecret: string };
+    return { id: created.id, username, password: this.password, totpSecret: created.totpSecret };
+  }
+}
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

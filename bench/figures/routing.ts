@@ -1,0 +1,143 @@
+import { measureNoopWorker } from '../baselines/noop-worker';
+import { contactBodies } from '../core/contact-body';
+import { failed, Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
+import { runLoad } from '../core/http-load';
+import {
+  casesTableMissing,
+  explainingTimeouts,
+  INTAKE,
+  intakeMissing,
+  routingJobMissing,
+  staffOnShift,
+} from '../core/mayak';
+import { round } from '../core/percentiles';
+import { WaitSampler } from '../core/pg-waits';
+import { cpuMeter } from '../core/cpu';
+import { waitUntil } from '../core/apps';
+
+const THROUGHPUT: Target[] = [{ op: '>=', value: 0.3, of: 'ratio' }];
+
+/**
+ * Routing: with the worker stopped, volunteers raise N legal cases through the intake route
+ * (N outbox rows wait in PostgreSQL); then the worker starts at its configured concurrency
+ * and relays and routes them. Throughput = cases assigned per second between the first and
+ * the last assignment. The baseline is a no-op BullMQ worker draining N jobs on the same Redis.
+ */
+export const routingFigure: Figure = {
+  id: 'routing',
+  title: 'cases/s from outbox to assigned, beside a no-op BullMQ worker',
+  names: [{ name: 'routing.throughput', unit: 'cases/s', targets: THROUGHPUT }],
+  async run(ctx) {
+    const cases = ctx.options.sizes.routingCases;
+    ctx.log(
+      `  baseline: no-op worker draining ${cases} jobs at concurrency ${ctx.workerConcurrency}`,
+    );
+    const baseline = await measureNoopWorker(ctx.services, {
+      jobs: cases,
+      concurrency: ctx.workerConcurrency,
+    });
+    const baselineFigure = measured(
+      'baseline.noop_worker.throughput',
+      round(baseline.jobsPerSecond),
+      'jobs/s',
+      { note: `${baseline.jobs} jobs, concurrency ${baseline.concurrency}` },
+    );
+    const notYet = (why: string) => [
+      unavailable('routing.throughput', 'cases/s', why, {
+        baseline: round(baseline.jobsPerSecond),
+        targets: THROUGHPUT,
+      }),
+      baselineFigure,
+    ];
+    const noJob = routingJobMissing();
+    if (noJob) return notYet(noJob);
+
+    const stack = await ctx.stack.launch('routing', { api: true, worker: false });
+    try {
+      return await measureRouting();
+    } catch (error) {
+      // The baseline was measured: keep it beside the failure.
+      return [failed('routing.throughput', 'cases/s', error, THROUGHPUT), baselineFigure];
+    } finally {
+      await stack.stop();
+    }
+
+    async function measureRouting(): Promise<FigureValue[]> {
+      const accounts = await ctx.stack.accounts();
+      const tokens = await Promise.all(accounts.volunteers.map((v) => stack.signIn(v)));
+      const { bodies } = contactBodies(1_000);
+      const why =
+        (await intakeMissing(stack, tokens[0], bodies)) ??
+        (await casesTableMissing(stack)) ??
+        (await staffOnShift(
+          stack,
+          accounts.lawyers,
+          Math.ceil((cases + 10) / accounts.lawyers.length) + 1,
+        ));
+      if (why) return notYet(why);
+
+      ctx.log(`  raising ${cases} legal cases with the worker stopped`);
+      const load = await runLoad({
+        baseUrl: stack.http.baseUrl,
+        method: INTAKE.method,
+        path: INTAKE.path,
+        connections: 20,
+        amount: cases,
+        bodies,
+        tokens,
+      });
+      if (load.ok !== cases)
+        throw new Error(
+          `only ${load.ok} of ${cases} intakes succeeded (${JSON.stringify(load.statusCounts)})`,
+        );
+      const count = async (where: string) =>
+        Number(
+          (await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${where}`)).rows[0]
+            .n,
+        );
+      const total = await count('');
+
+      ctx.log(`  starting the worker; routing ${total} cases`);
+      await stack.startWorker();
+      const cpu = await cpuMeter(ctx.services, stack);
+      await cpu.start();
+      const waits = new WaitSampler(stack.db, stack.database.name);
+      waits.start();
+      const t0 = performance.now();
+      await explainingTimeouts(stack, waits, () =>
+        waitUntil(
+          `all ${total} cases to be assigned`,
+          async () =>
+            (await count(`WHERE status = 'assigned' AND assigned_at IS NOT NULL`)) === total,
+          { timeoutMs: 30_000 + total * 10, intervalMs: 200, process: stack.worker },
+        ),
+      );
+      const elapsed = (performance.now() - t0) / 1000;
+      const used = await cpu.stop();
+      const waiting = waits.stop();
+      const { rows } = await stack.db.query<{ seconds: number }>(
+        `SELECT extract(epoch FROM max(assigned_at) - min(assigned_at))::float8 AS seconds FROM cases`,
+      );
+      const rate = (total - 1) / rows[0].seconds;
+      return [
+        measured('routing.throughput', round(rate), 'cases/s', {
+          baseline: round(baseline.jobsPerSecond),
+          targets: THROUGHPUT,
+          note: `${total} cases, first to last assignment in ${round(rows[0].seconds)} s, worker concurrency ${ctx.workerConcurrency}; CPU used (cores): ${Object.entries(
+            used,
+          )
+            .map(([name, sec]) => `${name} ${round(sec / elapsed, 2)}`)
+            .join(', ')}; database sessions on average: ${waiting}`,
+        }),
+        ...Object.entries(used)
+          .filter(([name]) => name !== 'api')
+          .map(([name, seconds]) =>
+            measured(`routing.cpu_per_case.${name}`, round((seconds * 1000) / total), 'ms', {
+              note: `CPU time of the ${name} process${name === 'postgres' ? 'es' : ''} while routing ÷ cases`,
+            }),
+          ),
+        baselineFigure,
+      ];
+    }
+  },
+};

@@ -1,0 +1,183 @@
+import path from 'node:path';
+import { loadConfig } from '@mayak/platform';
+import { alignToPeriods } from '@mayak/statistics';
+import { runToCompletion } from '../core/apps';
+import { Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
+import { distribution, Distribution, round } from '../core/percentiles';
+import { RunningStack } from '../core/stack';
+import { StatementCounter } from '../core/statements';
+
+const DASHBOARD: Target[] = [{ op: '<=', value: 25 }];
+const SERIES: Target[] = [{ op: '<=', value: 100 }];
+
+/** The dashboard's breakdowns, asked in turn. */
+const BREAKDOWNS = [['region', 'topic'], ['region'], ['topic']] as const;
+
+/** How each dimension reads from a contact: the statistics service's own definitions. */
+const DIMENSION_SQL = {
+  region: { value: 'ct.region', join: '' },
+  topic: {
+    value: 'u_topic.value',
+    join: `CROSS JOIN LATERAL unnest(CASE WHEN cardinality(ct.topics) = 0 THEN ARRAY['none'] ELSE ct.topics END) AS u_topic(value)`,
+  },
+} as const;
+
+/**
+ * The same question as direct SQL on the contacts, the way the statistics service computes
+ * its ground truth: whole months in the statistics time zone, breakdowns over contacts whose
+ * caller consented to statistics, plain counts over every contact. No rollups, no
+ * disclosure control: the floor under the API's answer.
+ */
+function groupBySql(dimensions: ReadonlyArray<keyof typeof DIMENSION_SQL>): string {
+  const dims = dimensions.map((d) => DIMENSION_SQL[d]);
+  return `SELECT date_trunc('month', ct.started_at AT TIME ZONE $3)::date AS period,
+                 ${[...dims.map((d, i) => `${d.value} AS d${i}`), 'count(*)::int AS count'].join(', ')}
+            FROM contacts ct ${dims.map((d) => d.join).join(' ')}
+           WHERE ct.started_at >= ($1::date)::timestamp AT TIME ZONE $3
+             AND ct.started_at < ($2::date)::timestamp AT TIME ZONE $3
+             ${dims.length ? 'AND ct.stats_consented' : ''}
+           GROUP BY ${['1', ...dims.map((_, i) => `d${i}`)].join(', ')}`;
+}
+
+/**
+ * Statistics: p95 of dashboard breakdowns (the last 30 days by region and topic, by region,
+ * by topic, asked in turn) and of a two-year monthly series, through GET /api/stats as a
+ * coordinator, one request at a time, over N synthetic contacts seeded by Mayak's own
+ * `seed` command (which also builds the rollups); beside the same questions as SQL GROUP BY.
+ */
+export const statsFigure: Figure = {
+  id: 'stats',
+  title: 'p95 of dashboard breakdowns and a two-year monthly series, beside direct SQL',
+  names: [
+    { name: 'stats.dashboard.p95', unit: 'ms', targets: DASHBOARD },
+    { name: 'stats.series.p95', unit: 'ms', targets: SERIES },
+  ],
+  async run(ctx) {
+    const { statsContacts, statsQueries } = ctx.options.sizes;
+    const notYet = (why: string) =>
+      this.names.map((n) => unavailable(n.name, n.unit, why, { targets: n.targets }));
+    const stack = await ctx.stack.launch('stats', { api: true, worker: true });
+    try {
+      const token = await stack.signIn((await ctx.stack.accounts()).coordinator);
+      const day = (offsetDays: number) =>
+        new Date(Date.now() - offsetDays * 86_400_000).toISOString().slice(0, 10);
+      const dashboard = { from: day(30), to: day(0) };
+      const series = { from: day(730), to: day(0) };
+      const apiPath = (range: { from: string; to: string }, groupBy: readonly string[]) =>
+        `/api/stats?from=${range.from}&to=${range.to}&period=month${groupBy.length ? `&groupBy=${groupBy.join(',')}` : ''}`;
+      const dashboardPaths = BREAKDOWNS.map((g) => apiPath(dashboard, g));
+      const seriesPath = apiPath(series, []);
+      const probe = await stack.http.call('GET', dashboardPaths[0], undefined, token);
+      if (probe.status === 404) return notYet('GET /api/stats answers 404');
+      if (probe.status !== 200)
+        throw new Error(`GET /api/stats answered ${probe.status}: ${probe.text.slice(0, 300)}`);
+
+      const why = await seed(stack, statsContacts, ctx.log);
+      if (why) return notYet(why);
+      // Warm the caches the way a dashboard in use would have.
+      for (const path of [...dashboardPaths, seriesPath])
+        await stack.http.expect(200, 'GET', path, undefined, token);
+
+      // At most statsQueries of each, and at most a minute's worth: a slow query on five
+      // million rows must not hold the run for half an hour (the note gives the count).
+      const time = async (ask: (i: number) => Promise<unknown>): Promise<Distribution> => {
+        const samples: number[] = [];
+        const started = performance.now();
+        while (
+          samples.length < statsQueries &&
+          !(samples.length >= 20 && performance.now() - started > 60_000)
+        ) {
+          const t0 = performance.now();
+          await ask(samples.length);
+          samples.push(performance.now() - t0);
+        }
+        return distribution(samples);
+      };
+      const tz = loadConfig(stack.env).STATS_TIMEZONE;
+      const sql = (range: { from: string; to: string }, dims: readonly string[]) => {
+        const { start, end } = alignToPeriods('month', range.from, range.to);
+        const text = groupBySql(dims as Array<keyof typeof DIMENSION_SQL>);
+        return () => stack.db.query(text, [start, end, tz]);
+      };
+      const dashboardSql = BREAKDOWNS.map((g) => sql(dashboard, g));
+      const seriesSql = sql(series, []);
+
+      ctx.log(`  up to ${statsQueries} of each (a minute at most), through the API and as SQL`);
+      const statements =
+        ctx.services.statements && stack.profileDir
+          ? new StatementCounter(stack.db, stack.database.name)
+          : undefined;
+      await statements?.reset();
+      const api = {
+        dashboard: await time((i) =>
+          stack.http.expect(
+            200,
+            'GET',
+            dashboardPaths[i % dashboardPaths.length],
+            undefined,
+            token,
+          ),
+        ),
+        series: await time(() => stack.http.expect(200, 'GET', seriesPath, undefined, token)),
+      };
+      if (statements && stack.profileDir)
+        await statements.report(
+          api.dashboard.count + api.series.count,
+          path.join(stack.profileDir, 'stats-statements.txt'),
+        );
+      const raw = {
+        dashboard: await time((i) => dashboardSql[i % dashboardSql.length]()),
+        series: await time(() => seriesSql()),
+      };
+      const note = (a: Distribution, b: Distribution) =>
+        `${statsContacts.toLocaleString('en-US')} synthetic contacts (npm run cli -- seed); ${a.count} requests and ${b.count} SQL queries, one at a time; API p50 ${round(a.p50)} ms, SQL p50 ${round(b.p50)} ms`;
+      const values: FigureValue[] = [
+        measured('stats.dashboard.p95', round(api.dashboard.p95), 'ms', {
+          baseline: round(raw.dashboard.p95),
+          targets: DASHBOARD,
+          note: note(api.dashboard, raw.dashboard),
+        }),
+        measured('stats.series.p95', round(api.series.p95), 'ms', {
+          baseline: round(raw.series.p95),
+          targets: SERIES,
+          note: note(api.series, raw.series),
+        }),
+      ];
+      return values;
+    } finally {
+      await stack.stop();
+    }
+  },
+};
+
+/**
+ * Seeds through Mayak's own command line (`seed --contacts N`), which writes synthetic
+ * contacts shaped like a real helpline's and rebuilds the statistics rollups. Returns why
+ * it cannot yet, if so.
+ */
+async function seed(
+  stack: RunningStack,
+  contacts: number,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  log(`  seeding ${contacts.toLocaleString('en-US')} contacts with \`seed\` (rollups included)`);
+  const started = Date.now();
+  const result = await runToCompletion(
+    'cli',
+    ['seed', '--contacts', String(contacts), '--days', '730', '--batch', '10000'],
+    { ...stack.env, LOG_LEVEL: 'warn' },
+    '',
+    // Five million contacts and their rollups take a while on two cores.
+    Math.max(120_000, contacts * 0.5),
+  );
+  if (result.code === 2 && /unknown command/.test(result.stderr))
+    return 'the command line has no seed command';
+  if (result.code !== 0)
+    throw new Error(`seed failed (${result.code}): ${result.stderr.trim().slice(-300)}`);
+  const rate = /contacts: \d+\/\d+ \((\d+)\/s\)\s*$/m.exec(result.stderr.trim())?.[1];
+  log(
+    `  seeded in ${((Date.now() - started) / 1000).toFixed(0)} s${rate ? ` (contacts at ${rate}/s, then the rollups)` : ''}`,
+  );
+  await stack.db.query('VACUUM ANALYZE contacts');
+  return undefined;
+}
