@@ -23,10 +23,11 @@ export class RoutingService {
   route(caseId: string): Promise<RoutingResult> {
     return this.db.transaction(async (em) => {
       // Only what routing needs, under the row lock: not the reader's facts (CaseLoader).
-      const [row] = (await em.query(
-        `SELECT id, service, status, region, declined_by FROM cases WHERE id = $1 FOR UPDATE`,
-        [caseId],
-      )) as Array<Pick<CaseRow, 'id' | 'service' | 'status' | 'region' | 'declined_by'>>;
+      const [row] = await em.query<
+        Array<Pick<CaseRow, 'id' | 'service' | 'status' | 'region' | 'declined_by'>>
+      >(`SELECT id, service, status, region, declined_by FROM cases WHERE id = $1 FOR UPDATE`, [
+        caseId,
+      ]);
       if (!row || row.status !== 'queued') return 'not_queued';
       const assignee = await this.load.pickAndReserve(em, row.service, row.region, row.declined_by);
       if (!assignee) return 'pooled';
