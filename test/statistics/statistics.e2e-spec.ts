@@ -14,6 +14,7 @@ import {
   eventually,
   HttpClient,
   RunningApi,
+  runApp,
   signIn,
   startApi,
   startWorker,
@@ -263,4 +264,63 @@ describe('statistics', () => {
       (await statistics.compute(filtered, { source: 'rollup', unprotected: true })).rows,
     ).toEqual((await statistics.compute(filtered, { source: 'contacts', unprotected: true })).rows);
   }, 120_000);
+});
+
+describe('statistics: a breakdown too fine to protect in time', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let http: HttpClient;
+  let token: string;
+
+  beforeAll(async () => {
+    // The smallest budget allowed: exact planning of a four-way quarter takes far longer.
+    env = await createTestEnvironment({ STATS_PROTECTION_BUDGET_MS: '10' });
+    const seeded = await runApp(
+      'cli',
+      ['seed', '--contacts', '20000', '--days', '200', '--seed', '7'],
+      env.env,
+      '',
+      120_000,
+    );
+    expect(seeded.code).toBe(0);
+    api = await startApi(env);
+    http = new HttpClient(api.url);
+    token = await signIn(http, await createUser(api.app, ['coordinator']));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  const from = dateOf(Date.now() - 180 * DAY);
+  const to = dateOf(Date.now());
+
+  it('is withheld whole, named in withheldPeriods, instead of stalling the API', async () => {
+    const query = `from=${from}&to=${to}&period=quarter&groupBy=channel,outcome,ageBand,genderIdentity`;
+    const started = performance.now();
+    const fine = await http.get(`/api/stats?${query}`, { token });
+    expect(fine.status).toBe(200);
+    expect(fine.body.withheldPeriods.length).toBeGreaterThan(0);
+    const withheld = new Set<string>(fine.body.withheldPeriods);
+    const inWithheld = fine.body.rows.filter((r: { period: string }) => withheld.has(r.period));
+    expect(inWithheld.length).toBeGreaterThan(0);
+    for (const row of inWithheld) expect(row).toMatchObject({ count: null, suppressed: true });
+    // Well under the seconds exact planning of these tables would take.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // Asked again, the same answer (the verdict is remembered, not re-planned differently).
+    const again = await http.get(`/api/stats?${query}`, { token });
+    expect(again.body).toEqual(fine.body);
+  });
+
+  it('a coarse breakdown of the same data is protected as usual, nothing withheld', async () => {
+    const coarse = await http.get(
+      `/api/stats?from=${from}&to=${to}&period=quarter&groupBy=channel`,
+      {
+        token,
+      },
+    );
+    expect(coarse.status).toBe(200);
+    expect(coarse.body.withheldPeriods).toEqual([]);
+    expect(coarse.body.rows.some((r: { count: number | null }) => (r.count ?? 0) >= 10)).toBe(true);
+  });
 });

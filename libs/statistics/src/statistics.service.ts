@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { Actor } from '@mayak/identity';
@@ -5,7 +6,7 @@ import { AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { chooseCuboid } from './cuboids';
 import { canonical, Dimension, DIMENSION } from './dimensions';
-import { protectTable } from './disclosure';
+import { DisclosureBudgetExceeded, protectTable } from './disclosure';
 import { alignToPeriods, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
 import { StatisticsError, StatisticsException } from './statistics.exception';
 import { CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
@@ -15,6 +16,16 @@ interface RawCell {
   key: string[];
   count: number;
 }
+
+type ReleasedCells = ReadonlyArray<{ key: readonly string[]; count: number | null }>;
+
+interface ProtectedPeriod {
+  cells: ReleasedCells;
+  withheld: boolean;
+}
+
+/** Protected tables remembered, by the hash of their input: see StatisticsService.protectPeriod. */
+const REMEMBERED_TABLES = 256;
 
 const CASE_COLUMN: Record<CaseDimension, string> = {
   service: 'c.service',
@@ -33,6 +44,14 @@ const CASE_COLUMN: Record<CaseDimension, string> = {
  */
 @Injectable()
 export class StatisticsService {
+  /**
+   * Disclosure control is a pure, deterministic function of the table, so its result for the
+   * same counts can be reused exactly: a dashboard asked again (closed months never change)
+   * costs the SQL only. Only aggregate counts of consenting callers are kept, in this
+   * process's memory; least recently used first out.
+   */
+  private readonly protectedTables = new Map<string, ProtectedPeriod>();
+
   constructor(
     private readonly db: DataSource,
     private readonly access: AccessControl,
@@ -79,7 +98,9 @@ export class StatisticsService {
       groupBy: query.groupBy,
       from: range.start,
       to: iso(new Date(Date.parse(range.end) - 86_400_000)),
-      rows: options.unprotected ? this.unprotected(query, cells) : this.protect(query, cells, k),
+      ...(options.unprotected
+        ? { rows: this.unprotected(query, cells), withheldPeriods: [] }
+        : this.protect(query, cells, k)),
       excludedWithoutConsent: excluded,
     };
   }
@@ -291,34 +312,79 @@ export class StatisticsService {
    * One period's table through disclosure control. Some values can only be protected by
    * hiding totals of k or more, which other answers do publish (the plain total and the
    * excluded count give the consented grand total; a coarser breakdown gives its rows). When
-   * that happens this period's breakdown is withheld entirely, every cell suppressed.
+   * that happens, or when planning would run past the answer's time budget, this period's
+   * breakdown is withheld entirely: every non-zero cell suppressed, which releases nothing
+   * but the public zeros. Plans are remembered, and so is a verdict of "too slow" reached with
+   * the whole budget to itself (asking again would only spend it again); one reached after
+   * other periods used part of the budget is not.
    */
   private protectPeriod(
     query: StatsQuery,
     cells: RawCell[],
     k: number,
-  ): ReadonlyArray<{ key: readonly string[]; count: number | null }> {
-    const table = protectTable({
+    budget: { deadline: number; whole: boolean },
+  ): ProtectedPeriod {
+    const input = {
       dimensions: query.groupBy,
       cells: cells.map((c) => ({ key: c.key, count: c.count })),
       k,
+    };
+    const id = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
+    const remembered = this.protectedTables.get(id);
+    if (remembered) {
+      this.protectedTables.delete(id);
+      this.protectedTables.set(id, remembered);
+      return remembered;
+    }
+    const withheld = (): ProtectedPeriod => ({
+      cells: input.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null })),
+      withheld: true,
     });
-    if (table.exposedToCoarserReleases.length === 0) return table.cells;
-    return table.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null }));
+    let result: ProtectedPeriod;
+    const whole = budget.whole;
+    budget.whole = false;
+    try {
+      const table = protectTable(input, { deadline: budget.deadline });
+      result =
+        table.exposedToCoarserReleases.length === 0
+          ? { cells: table.cells, withheld: false }
+          : withheld();
+    } catch (error) {
+      if (!(error instanceof DisclosureBudgetExceeded)) throw error;
+      if (!whole) return withheld();
+      result = withheld();
+    }
+    if (this.protectedTables.size >= REMEMBERED_TABLES)
+      this.protectedTables.delete(this.protectedTables.keys().next().value as string);
+    this.protectedTables.set(id, result);
+    return result;
   }
 
   /** Disclosure control, period by period: each period is a table of its own. */
-  private protect(query: StatsQuery, cells: RawCell[], k: number): StatsRow[] {
+  private protect(
+    query: StatsQuery,
+    cells: RawCell[],
+    k: number,
+  ): { rows: StatsRow[]; withheldPeriods: string[] } {
+    const budget = {
+      deadline: performance.now() + this.config.STATS_PROTECTION_BUDGET_MS,
+      whole: true,
+    };
     const byPeriod = new Map<string, RawCell[]>();
     for (const cell of cells)
       byPeriod.set(cell.period, [...(byPeriod.get(cell.period) ?? []), cell]);
     const rows: StatsRow[] = [];
+    const withheldPeriods: string[] = [];
     for (const period of [...byPeriod.keys()].sort()) {
       const periodCells = byPeriod.get(period)!;
-      const released =
-        query.groupBy.length === 0
-          ? periodCells.map((c) => ({ key: c.key, count: c.count >= k ? c.count : null }))
-          : this.protectPeriod(query, periodCells, k);
+      let released: ReleasedCells;
+      if (query.groupBy.length === 0)
+        released = periodCells.map((c) => ({ key: c.key, count: c.count >= k ? c.count : null }));
+      else {
+        const protectedPeriod = this.protectPeriod(query, periodCells, k, budget);
+        released = protectedPeriod.cells;
+        if (protectedPeriod.withheld) withheldPeriods.push(period);
+      }
       for (const cell of released) {
         if (cell.count === 0) continue;
         const row: StatsRow = { period, count: cell.count };
@@ -327,6 +393,6 @@ export class StatisticsService {
         rows.push(row);
       }
     }
-    return rows;
+    return { rows, withheldPeriods };
   }
 }

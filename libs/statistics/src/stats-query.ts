@@ -36,4 +36,10 @@ export interface StatsResult {
   rows: StatsRow[];
   /** Contacts (or cases) left out of the breakdown because the caller did not consent to statistics. */
   excludedWithoutConsent: number;
+  /**
+   * Periods whose breakdown was withheld entirely (every non-zero cell suppressed): it could
+   * not be protected without hiding totals other answers publish, or not within the time
+   * budget of disclosure control. Fewer dimensions or a longer period usually help.
+   */
+  withheldPeriods: string[];
 }

@@ -341,6 +341,8 @@ export interface StatsResponse {
   rows: StatRow[];
   /** Contacts without consent to statistics: in plain counts, never in breakdowns. */
   excludedWithoutConsent?: number;
+  /** Periods whose breakdown was withheld whole (too fine to protect, or not in time). */
+  withheldPeriods?: string[];
   /** Marginal totals of the breakdown (a row without some of the dimensions). */
   totals?: StatRow[];
 }

@@ -564,6 +564,8 @@ export const en: Record<MessageKey, Message> = {
     other:
       '{count} contacts without consent to statistics count only in the total number of contacts, not in the breakdown.',
   },
+  'stats.withheldPeriods':
+    'The breakdown of some periods is withheld whole: it is too fine to protect without risk of recognising people. Choose fewer attributes or a longer period.',
   'stats.overTime': 'Contacts over time',
   'stats.overTimeChart': 'Chart: number of contacts per period',
   'stats.total': 'Total for the chosen time: {count}.',

@@ -183,6 +183,17 @@ export class AppConfig {
   @Max(1000)
   STATS_K = 10;
 
+  /**
+   * Statistics: the most CPU time, in ms, disclosure control may spend on one answer. A
+   * breakdown that cannot be protected within it is withheld (every cell suppressed) rather
+   * than stall every other request of the API.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  STATS_PROTECTION_BUDGET_MS = 250;
+
   /** The time zone whose calendar days, weeks, months and quarters statistics are counted in. */
   @IsString()
   @Matches(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, {

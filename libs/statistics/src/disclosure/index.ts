@@ -1,5 +1,7 @@
 export * from './disclosure.types';
 export * from './protect-table';
+export { DisclosureBudgetExceeded } from './suppression-planner';
+export type { PlanningOptions } from './suppression-planner';
 // For the repository's benchmark script, which may only import @mayak/statistics.
 export { benchmarkDisclosure } from './disclosure.bench';
 export type { DisclosureBenchmark, DisclosureBenchmarkOptions } from './disclosure.bench';

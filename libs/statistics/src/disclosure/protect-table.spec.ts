@@ -2,6 +2,7 @@ import { StatisticsError, StatisticsException } from '../statistics.exception';
 import { CountCell, CountTable, ProtectedTable } from './disclosure.types';
 import { protectTable } from './protect-table';
 import { seededRandom, skewedCountTable } from './skewed-table';
+import { DisclosureBudgetExceeded } from './suppression-planner';
 
 const table = (rows: Record<string, Record<string, number>>, k?: number): CountTable => ({
   dimensions: ['region', 'topic'],
@@ -219,5 +220,32 @@ describe('malformed tables', () => {
       expect(error).toBeInstanceOf(StatisticsException);
       expect((error as Error).message).not.toMatch(/tver|3/);
     }
+  });
+});
+
+describe('the time budget of disclosure control', () => {
+  // A fine four-way breakdown: exact planning takes far longer than a millisecond.
+  const fine = skewedCountTable({
+    seed: 7,
+    total: 1000,
+    dimensions: [
+      { name: 'channel', size: 5, skew: 0.8 },
+      { name: 'outcome', size: 5, skew: 0.8 },
+      { name: 'ageBand', size: 8, skew: 0.5 },
+      { name: 'genderIdentity', size: 8, skew: 0.8 },
+    ],
+  });
+
+  it('stops planning with DisclosureBudgetExceeded once the deadline has passed', () => {
+    expect(() => protectTable(fine, { deadline: performance.now() - 1 })).toThrow(
+      DisclosureBudgetExceeded,
+    );
+  });
+
+  it('changes nothing when the plan is made in time', () => {
+    const small = table({ ...LARGE, kazan: { legal: 3, psych: 22, emergency: 14 } });
+    expect(protectTable(small, { deadline: performance.now() + 60_000 })).toEqual(
+      protectTable(small),
+    );
   });
 });

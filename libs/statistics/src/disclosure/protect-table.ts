@@ -1,6 +1,6 @@
 import { IndexedTable, indexTable, subsetDimensions, validateCountTable } from './count-table';
 import { CountTable, ProtectedTable, ValueReference } from './disclosure.types';
-import { planSuppression } from './suppression-planner';
+import { planSuppression, PlanningOptions } from './suppression-planner';
 
 /**
  * Statistical disclosure control for one breakdown of one period: returns every cell and
@@ -12,11 +12,12 @@ import { planSuppression } from './suppression-planner';
  * nothing new.
  *
  * @throws StatisticsException for k below 5 or a malformed table.
+ * @throws DisclosureBudgetExceeded when `options.deadline` passes before the plan is made.
  */
-export function protectTable(input: CountTable): ProtectedTable {
+export function protectTable(input: CountTable, options: PlanningOptions = {}): ProtectedTable {
   const published = indexTable(validateCountTable(input));
   const { table: informative, dimensions: kept } = informativeTable(published);
-  const plan = planSuppression(informative);
+  const plan = planSuppression(informative, options);
   const unknownOf = informativeUnknowns(published, informative, kept);
   const informativeCells = informative.cellCounts.length;
   const hidden = (unknown: number) =>

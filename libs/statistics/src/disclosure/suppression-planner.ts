@@ -2,6 +2,23 @@ import { IndexedTable } from './count-table';
 import { ExactRowSpace, SparseColumn } from './exact-row-space';
 
 /**
+ * Thrown when planning runs past its deadline. Planning is exact, and on fine breakdowns
+ * (four or five dimensions, thousands of cells) it can take seconds of CPU that would stall
+ * every other request of the process; the caller withholds the table instead.
+ */
+export class DisclosureBudgetExceeded extends Error {
+  constructor() {
+    super('disclosure planning ran past its time budget');
+    this.name = 'DisclosureBudgetExceeded';
+  }
+}
+
+export interface PlanningOptions {
+  /** A `performance.now()` moment; past it, planning stops with DisclosureBudgetExceeded. */
+  readonly deadline?: number;
+}
+
+/**
  * Which cells and totals to suppress. Unknown ids: a cell is its cell id, a total is
  * (number of cells + its total id).
  */
@@ -27,12 +44,15 @@ export interface SuppressionPlan {
  * One non-linear inference is closed as well: hidden cells are listed, so known to be ≥ 1, and
  * hidden cells of 1 that make up all the rest of a public line are each exactly 1.
  */
-export function planSuppression(table: IndexedTable): SuppressionPlan {
-  const first = new SuppressionPlanner(table);
+export function planSuppression(
+  table: IndexedTable,
+  options: PlanningOptions = {},
+): SuppressionPlan {
+  const first = new SuppressionPlanner(table, options.deadline);
   if (first.run()) return first.plan();
   // The heuristic chose a complement the conservative attacker knows anyway: plan again,
   // knowing from the start which cells those are.
-  const second = new SuppressionPlanner(table, first.unavoidable());
+  const second = new SuppressionPlanner(table, options.deadline, first.unavoidable());
   if (!second.run()) throw new Error('disclosure audit: planning did not settle');
   return second.plan();
 }
@@ -63,6 +83,7 @@ class SuppressionPlanner {
 
   constructor(
     private readonly table: IndexedTable,
+    private readonly deadline = Infinity,
     unavoidable?: Set<number>,
   ) {
     this.unavoidableValues = unavoidable;
@@ -115,6 +136,7 @@ class SuppressionPlanner {
    */
   private completeLines(): void {
     for (let next = 0; next < this.lineQueue.length; next++) {
+      this.checkDeadline();
       const line = this.lineQueue[next];
       this.queued[line] = false;
       if (this.table.totals[line].count < this.table.k) continue;
@@ -163,6 +185,7 @@ class SuppressionPlanner {
     if (this.conservative.determined().length > 0 && this.choseUnavoidableComplement())
       return false;
     for (;;) {
+      this.checkDeadline();
       const disclosed = this.conservative.determined();
       const avoidable = disclosed.find((u) => !this.unavoidable().has(u));
       if (avoidable !== undefined) {
@@ -308,7 +331,10 @@ class SuppressionPlanner {
     tiers: readonly (readonly number[])[],
   ): number | undefined {
     for (const tier of tiers)
-      for (const unknown of tier) if (space.wouldHide(target, this.column(unknown))) return unknown;
+      for (const unknown of tier) {
+        this.checkDeadline();
+        if (space.wouldHide(target, this.column(unknown))) return unknown;
+      }
     return undefined;
   }
 
@@ -355,7 +381,14 @@ class SuppressionPlanner {
     else this.suppressTotal(unknown - this.cellCount);
   }
 
+  /** Cheap enough to call in every loop of the planner: one clock read. */
+  private checkDeadline(): void {
+    if (this.deadline !== Infinity && performance.now() > this.deadline)
+      throw new DisclosureBudgetExceeded();
+  }
+
   private suppressCell(cell: number): void {
+    this.checkDeadline();
     this.cellSuppressed[cell] = true;
     for (const total of this.table.cellTotals[cell]) this.suppressedCellsIn[total]++;
     for (const line of this.linesThrough(cell)) this.enqueueLine(line);
@@ -390,8 +423,10 @@ class SuppressionPlanner {
   private conservativelyUnavoidable(): Set<number> {
     // The conservative space already holds every small total and the suppressed cells.
     const space = this.conservative.clone();
-    for (const cell of this.cellsBySize)
+    for (const cell of this.cellsBySize) {
+      this.checkDeadline();
       if (!this.cellSuppressed[cell]) space.add(cell, this.column(cell));
+    }
     return new Set(space.determined());
   }
 

@@ -195,6 +195,7 @@ export function StatisticsScreen() {
         {excluded !== undefined && excluded > 0 ? (
           <p>{t('stats.excluded', { count: excluded })}</p>
         ) : null}
+        {detail.data?.withheldPeriods?.length ? <p>{t('stats.withheldPeriods')}</p> : null}
       </div>
 
       <section className="panel" aria-labelledby="stats-over-time">
