@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
-import { addEvent, CaseLoader } from '@mayak/cases';
+import { addEvent } from '@mayak/cases';
 import { NotificationsService } from '@mayak/notifications';
-import { Clock, job, OutboxJob, OutboxWriter } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { Clock, job, OutboxJob, OutboxWriter, rowsOf } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
 import { RotaService, Tier } from './rota.service';
 
 export const pageJob = (caseId: string, tier: Tier, round: number): OutboxJob =>
@@ -40,7 +40,6 @@ export type CheckResult = 'acknowledged' | 'escalated' | 'already_handled';
 export class PagingService {
   constructor(
     private readonly db: DataSource,
-    private readonly loader: CaseLoader,
     private readonly rota: RotaService,
     private readonly notifications: NotificationsService,
     private readonly outbox: OutboxWriter,
@@ -50,9 +49,7 @@ export class PagingService {
 
   page(caseId: string, tier: Tier, round: number): Promise<PageResult> {
     return this.db.transaction(async (em) => {
-      const loaded = await this.loader.load(em, caseId, true);
-      if (!loaded || loaded.row.acknowledged_at || loaded.row.status === 'closed')
-        return 'not_needed';
+      if (!(await this.stillUnanswered(em, caseId))) return 'not_needed';
       const existing: unknown[] = await em.query(
         `SELECT 1 FROM emergency_pages WHERE case_id = $1 AND tier = $2 AND round = $3`,
         [caseId, tier, round],
@@ -126,27 +123,38 @@ export class PagingService {
     });
   }
 
+  /**
+   * The timer's verdict, in as few round trips as it can be (a burst of breaches is when
+   * the worker is busiest): the case row locked, then one statement that marks the page
+   * breached, only if it is not yet, and records both events.
+   */
   checkAck(caseId: string, tier: Tier, round: number): Promise<CheckResult> {
     return this.db.transaction(async (em) => {
-      const loaded = await this.loader.load(em, caseId, true);
-      if (!loaded || loaded.row.acknowledged_at || loaded.row.status === 'closed')
-        return 'acknowledged';
-      const pages: Array<{ breached_at: Date | null }> = await em.query(
-        `SELECT breached_at FROM emergency_pages WHERE case_id = $1 AND tier = $2 AND round = $3`,
-        [caseId, tier, round],
-      );
-      if (!pages[0] || pages[0].breached_at) return 'already_handled';
-      await em.query(
-        `UPDATE emergency_pages SET breached_at = $4 WHERE case_id = $1 AND tier = $2 AND round = $3`,
-        [caseId, tier, round, this.clock.now()],
-      );
+      if (!(await this.stillUnanswered(em, caseId))) return 'acknowledged';
       const next = this.next(tier, round);
-      await addEvent(em, caseId, null, 'sla_breached', { tier, round });
-      await addEvent(em, caseId, null, 'escalated', {
-        fromTier: tier,
-        toTier: next.tier,
-        round: next.round,
-      });
+      const breached = rowsOf<{ case_id: string }>(
+        await em.query(
+          `WITH breached AS (
+             UPDATE emergency_pages SET breached_at = $4
+              WHERE case_id = $1 AND tier = $2 AND round = $3 AND breached_at IS NULL
+             RETURNING case_id),
+           events AS (
+             INSERT INTO case_events (case_id, actor_id, type, detail)
+             SELECT b.case_id, NULL, e.type, e.detail::jsonb
+               FROM breached b, (VALUES (1, 'sla_breached', $5), (2, 'escalated', $6)) AS e(ord, type, detail)
+              ORDER BY e.ord)
+           SELECT case_id FROM breached`,
+          [
+            caseId,
+            tier,
+            round,
+            this.clock.now(),
+            JSON.stringify({ tier, round }),
+            JSON.stringify({ fromTier: tier, toTier: next.tier, round: next.round }),
+          ],
+        ),
+      );
+      if (breached.length === 0) return 'already_handled';
       await this.outbox.add(em, [pageJob(caseId, next.tier, next.round)]);
       await this.audit.record(
         [
@@ -171,6 +179,18 @@ export class PagingService {
       );
       return 'escalated';
     });
+  }
+
+  /**
+   * Locks the case and tells whether it still waits for an answer: only the two columns
+   * that decide it, not the reader's facts (CaseLoader).
+   */
+  private async stillUnanswered(em: EntityManager, caseId: string): Promise<boolean> {
+    const [row] = await em.query<Array<{ acknowledged_at: Date | null; status: string }>>(
+      `SELECT acknowledged_at, status FROM cases WHERE id = $1 FOR UPDATE`,
+      [caseId],
+    );
+    return row !== undefined && row.acknowledged_at === null && row.status !== 'closed';
   }
 
   /** Tier 1 → 2 → 3, then tier 3 again in the next round, until someone acknowledges. */
