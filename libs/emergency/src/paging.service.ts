@@ -49,15 +49,13 @@ export class PagingService {
 
   page(caseId: string, tier: Tier, round: number): Promise<PageResult> {
     return this.db.transaction(async (em) => {
-      if (!(await this.stillUnanswered(em, caseId))) return 'not_needed';
-      const existing: unknown[] = await em.query(
-        `SELECT 1 FROM emergency_pages WHERE case_id = $1 AND tier = $2 AND round = $3`,
-        [caseId, tier, round],
-      );
-      if (existing.length > 0) return 'already_paged';
+      const state = await this.lockCase(em, caseId, tier, round);
+      if (!state.unanswered) return 'not_needed';
+      if (state.paged) return 'already_paged';
 
       const now = this.clock.now();
-      let recipients = await this.rota.onCall(em, tier, now);
+      const rota = await this.rota.tierAt(em, tier, now);
+      let recipients = rota.onCall;
       if (recipients.length === 0 && tier === 3) recipients = await this.rota.allCoordinators(em);
       if (recipients.length === 0 && tier < 3) {
         // Nobody on call at this tier: waiting out its SLA would only lose minutes.
@@ -81,11 +79,21 @@ export class PagingService {
         return 'tier_empty';
       }
 
-      const timeout = (await this.rota.timeouts(em))[tier];
-      const due = new Date(now.getTime() + timeout * 1000);
+      const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
       await em.query(
-        `INSERT INTO emergency_pages (case_id, tier, round, due_at, recipients) VALUES ($1, $2, $3, $4, $5)`,
-        [caseId, tier, round, due, recipients],
+        `WITH page AS (
+           INSERT INTO emergency_pages (case_id, tier, round, due_at, recipients) VALUES ($1, $2, $3, $4, $5)
+           RETURNING case_id)
+         INSERT INTO case_events (case_id, actor_id, type, detail)
+         SELECT case_id, NULL, 'paged', $6::jsonb FROM page`,
+        [
+          caseId,
+          tier,
+          round,
+          due,
+          recipients,
+          JSON.stringify({ tier, round, recipients: recipients.length }),
+        ],
       );
       const created = await this.notifications.create(
         em,
@@ -107,7 +115,6 @@ export class PagingService {
           .filter((n) => hooked.has(n.userId))
           .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
       ]);
-      await addEvent(em, caseId, null, 'paged', { tier, round, recipients: recipients.length });
       await this.audit.record(
         {
           actorId: null,
@@ -191,6 +198,28 @@ export class PagingService {
       [caseId],
     );
     return row !== undefined && row.acknowledged_at === null && row.status !== 'closed';
+  }
+
+  /** The same lock for paging, which also needs to know whether this page exists already. */
+  private async lockCase(
+    em: EntityManager,
+    caseId: string,
+    tier: Tier,
+    round: number,
+  ): Promise<{ unanswered: boolean; paged: boolean }> {
+    const [row] = await em.query<
+      Array<{ acknowledged_at: Date | null; status: string; paged: boolean }>
+    >(
+      `SELECT c.acknowledged_at, c.status,
+              EXISTS (SELECT 1 FROM emergency_pages p
+                       WHERE p.case_id = c.id AND p.tier = $2 AND p.round = $3) AS paged
+         FROM cases c WHERE c.id = $1 FOR UPDATE`,
+      [caseId, tier, round],
+    );
+    return {
+      unanswered: row !== undefined && row.acknowledged_at === null && row.status !== 'closed',
+      paged: row?.paged ?? false,
+    };
   }
 
   /** Tier 1 → 2 → 3, then tier 3 again in the next round, until someone acknowledges. */

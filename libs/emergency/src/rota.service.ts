@@ -106,15 +106,24 @@ export class RotaService {
     return this.timeouts(this.db.manager);
   }
 
-  /** Who is on call at this tier at this moment (active accounts only). */
-  async onCall(em: EntityManager, tier: Tier, at: Date): Promise<string[]> {
-    const rows: Array<{ user_id: string }> = await em.query(
-      `SELECT DISTINCT s.user_id FROM rota_shifts s JOIN users u ON u.id = s.user_id
-        WHERE s.tier = $1 AND s.starts_at <= $2 AND s.ends_at > $2 AND u.disabled_at IS NULL AND $3 = ANY(u.roles)
-        ORDER BY s.user_id`,
+  /** Who is on call at a tier and the tier's acknowledgement timeout, in one round trip. */
+  async tierAt(
+    em: EntityManager,
+    tier: Tier,
+    at: Date,
+  ): Promise<{ onCall: string[]; timeoutSeconds: number }> {
+    const [row] = await em.query<Array<{ on_call: string[]; timeout: number | null }>>(
+      `SELECT coalesce((SELECT array_agg(DISTINCT s.user_id ORDER BY s.user_id)
+                          FROM rota_shifts s JOIN users u ON u.id = s.user_id
+                         WHERE s.tier = $1 AND s.starts_at <= $2 AND s.ends_at > $2
+                           AND u.disabled_at IS NULL AND $3 = ANY(u.roles)), '{}') AS on_call,
+              (SELECT ack_timeout_seconds FROM rota_tiers WHERE tier = $1) AS timeout`,
       [tier, at, TIER_ROLE[tier]],
     );
-    return rows.map((r) => r.user_id);
+    return {
+      onCall: row.on_call,
+      timeoutSeconds: row.timeout ?? this.config.EMERGENCY_ACK_TIMEOUT_SECONDS,
+    };
   }
 
   /** Every active coordinator: the last resort when tier 3 has nobody on the rota. */
