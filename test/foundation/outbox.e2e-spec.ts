@@ -129,4 +129,23 @@ describe('the transactional outbox', () => {
     const [{ sends }] = await env.db.query(`SELECT sends FROM outbox WHERE id = $1`, [id]);
     expect(sends).toBeGreaterThanOrEqual(2);
   });
+
+  it('a job BullMQ finished whose done-mark PostgreSQL lost (a crash) is run again by the sweeper', async () => {
+    const id = await enqueue();
+    await eventually('the job to be done', async () => (await status(id)) === 'done', 5_000);
+    // What a crash of PostgreSQL leaves when it loses the worker's last deferred commits:
+    // the job completed in BullMQ, its row still 'sent'.
+    await env.db.query(
+      `UPDATE outbox SET status = 'sent', done_at = NULL, sent_at = now() - interval '5 seconds' WHERE id = $1`,
+      [id],
+    );
+    await eventually(
+      'the sweeper to run the job again',
+      async () => (await status(id)) === 'done',
+      15_000,
+      100,
+    );
+    const [{ sends }] = await env.db.query(`SELECT sends FROM outbox WHERE id = $1`, [id]);
+    expect(sends).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -87,6 +87,50 @@ describe('the operator command line', () => {
     }
   });
 
+  it('SIGTERM ends open notification streams and exits 0 at once, not at the shutdown deadline', async () => {
+    // Every signed-in browser holds one of these streams open; a deploy must not wait on them.
+    const result = await runApp(
+      'cli',
+      ['create-user', '--username', 'on.call', '--roles', 'responder', '--password-stdin'],
+      env.env,
+      'a long responder password',
+    );
+    expect(result.code).toBe(0);
+    const created = JSON.parse(result.stdout);
+    const port = await freePort();
+    const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+    try {
+      const http = new HttpClient(`http://127.0.0.1:${port}`);
+      await eventually(
+        'the api to listen',
+        async () => (await http.get('/api/health')).status === 200,
+        20_000,
+        100,
+      );
+      const login = await http.post('/api/auth/login', {
+        username: 'on.call',
+        password: 'a long responder password',
+        totp: totpCode(created.totpSecret),
+      });
+      const stream = await fetch(`http://127.0.0.1:${port}/api/notifications/stream`, {
+        headers: { authorization: `Bearer ${login.body.token}`, accept: 'text/event-stream' },
+      });
+      expect(stream.status).toBe(200);
+      const reader = stream.body!.getReader();
+      const ended = (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })().catch(() => 'cut off');
+
+      const signalled = Date.now();
+      api.kill('SIGTERM');
+      expect(await exited(api)).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(3_000);
+      expect(await ended).toBe('ended');
+    } finally {
+      api.kill('SIGKILL');
+    }
+  });
+
   it('refuses bad arguments with the usage and exit code 2', async () => {
     const result = await runApp(
       'cli',

@@ -18,7 +18,7 @@ import {
   NotificationView,
   WebhooksService,
 } from '@mayak/notifications';
-import { interval, map, merge, Observable } from 'rxjs';
+import { endWith, ignoreElements, interval, map, merge, Observable, share, takeUntil } from 'rxjs';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
 
@@ -72,12 +72,18 @@ export class NotificationsController {
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
   live(@CurrentActor() actor: Actor): Observable<MessageEvent> {
-    return merge(
-      this.stream
-        .streamFor(actor.userId)
-        .pipe(map((n): MessageEvent => ({ type: 'notification', id: n.id, data: n }))),
-      interval(HEARTBEAT_MS).pipe(map((): MessageEvent => ({ type: 'heartbeat', data: '' }))),
+    const notifications = this.stream.streamFor(actor.userId).pipe(
+      map((n): MessageEvent => ({ type: 'notification', id: n.id, data: n })),
+      share(),
     );
+    // The server ends the stream when it shuts down (NotificationStream completes it). The
+    // heartbeat must end with it: a merge completes only when all its parts have, and a
+    // response left open holds up the HTTP server's close until the shutdown deadline.
+    const heartbeat = interval(HEARTBEAT_MS).pipe(
+      map((): MessageEvent => ({ type: 'heartbeat', data: '' })),
+      takeUntil(notifications.pipe(ignoreElements(), endWith(true))),
+    );
+    return merge(notifications, heartbeat);
   }
 
   @Get('staff/me/webhook')

@@ -33,7 +33,8 @@ const RETRY_MS = 1_000;
  *
  * While Redis is away the send fails fast, the transaction rolls back and the rows simply
  * stay pending in PostgreSQL. The sweeper sends again whatever was sent but never finished
- * (Redis lost it, say), so nothing depends on Redis keeping its data.
+ * (Redis lost it, say), so nothing depends on Redis keeping its data; and it runs again a
+ * job BullMQ finished whose done-mark a crash of PostgreSQL lost.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -138,31 +139,46 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         );
         if (rows.length === 0) return 0;
         // Lost (Redis restarted empty, FLUSHALL): send again. Failed inside BullMQ without our
-        // handler seeing it (stalled too often): settle as failed. Anything else is on its way.
+        // handler seeing it (stalled too often): settle as failed. Completed in BullMQ: the
+        // handler marked the row done before it returned, so that mark was lost; the worker
+        // commits without waiting for the WAL flush, and a crash of PostgreSQL loses its last
+        // commits. Run it again (handlers are idempotent). Anything else is on its way.
+        // The rows are locked: a done-mark cannot land between this look and the decision.
         const lost: OutboxRow[] = [];
         const failed: OutboxRow[] = [];
+        const undone: OutboxRow[] = [];
         for (const row of rows) {
           const existing = await this.queues
             .get(row.queue)
             ?.getJob(row.job_key ?? outboxJobId(row.id));
           if (!existing) lost.push(row);
           else if (await existing.isFailed()) failed.push(row);
+          else if (await existing.isCompleted()) {
+            await existing.retry('completed', { resetAttemptsMade: true });
+            undone.push(row);
+          }
         }
         if (lost.length) await this.send(lost);
         await em.query(
           `UPDATE outbox SET sent_at = now(), sends = sends + 1 WHERE id = ANY($1::bigint[])`,
-          [lost.map((r) => r.id)],
+          [[...lost, ...undone].map((r) => r.id)],
         );
         await em.query(
           `UPDATE outbox SET status = 'failed', last_error = 'failed_in_queue' WHERE id = ANY($1::bigint[]) AND status = 'sent'`,
           [failed.map((r) => r.id)],
         );
         // Still on its way: look again after another interval.
+        const settled = new Set([...lost, ...failed, ...undone]);
         await em.query(
           `UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[]) AND status = 'sent'`,
-          [rows.filter((r) => !lost.includes(r) && !failed.includes(r)).map((r) => r.id)],
+          [rows.filter((r) => !settled.has(r)).map((r) => r.id)],
         );
-        return lost.length;
+        if (undone.length > 0)
+          this.logger.warn(
+            { rows: undone.length },
+            'outbox sweeper runs again jobs whose done-mark PostgreSQL lost',
+          );
+        return lost.length + undone.length;
       });
       if (count > 0) this.logger.info({ rows: count }, 'outbox sweeper re-sent lost jobs');
       this.redisUp();
