@@ -10,6 +10,29 @@ import {
   TestEnvironment,
 } from '@mayak/testing';
 
+/** The compiled API as its own process, once it answers /api/health. */
+async function listeningApi(env: TestEnvironment): Promise<{
+  api: ReturnType<typeof spawnApp>;
+  http: HttpClient;
+  port: number;
+}> {
+  const port = await freePort();
+  const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+  const http = new HttpClient(`http://127.0.0.1:${port}`);
+  try {
+    await eventually(
+      'the api to listen',
+      async () => (await http.get('/api/health')).status === 200,
+      20_000,
+      100,
+    );
+  } catch (error) {
+    api.kill('SIGKILL');
+    throw error;
+  }
+  return { api, http, port };
+}
+
 describe('the operator command line', () => {
   let env: TestEnvironment;
   beforeAll(async () => {
@@ -63,16 +86,8 @@ describe('the operator command line', () => {
     expect(result.code).toBe(0);
     const created = JSON.parse(result.stdout);
     expect(created.roles).toEqual(['admin']);
-    const port = await freePort();
-    const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+    const { api, http } = await listeningApi(env);
     try {
-      const http = new HttpClient(`http://127.0.0.1:${port}`);
-      await eventually(
-        'the api to listen',
-        async () => (await http.get('/api/health')).status === 200,
-        20_000,
-        100,
-      );
       const login = await http.post('/api/auth/login', {
         username: 'root.admin',
         password: 'another long password',
@@ -97,16 +112,8 @@ describe('the operator command line', () => {
     );
     expect(result.code).toBe(0);
     const created = JSON.parse(result.stdout);
-    const port = await freePort();
-    const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+    const { api, http, port } = await listeningApi(env);
     try {
-      const http = new HttpClient(`http://127.0.0.1:${port}`);
-      await eventually(
-        'the api to listen',
-        async () => (await http.get('/api/health')).status === 200,
-        20_000,
-        100,
-      );
       const login = await http.post('/api/auth/login', {
         username: 'on.call',
         password: 'a long responder password',
