@@ -9,6 +9,7 @@ import { canonical, Dimension, DIMENSION } from './dimensions';
 import { DisclosureBudgetExceeded, protectTable } from './disclosure';
 import { alignToPeriods, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
 import { StatisticsError, StatisticsException } from './statistics.exception';
+import { ProtectedPeriod, RememberedTables } from './remembered-tables';
 import { CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
 
 interface RawCell {
@@ -19,13 +20,8 @@ interface RawCell {
 
 type ReleasedCells = ReadonlyArray<{ key: readonly string[]; count: number | null }>;
 
-interface ProtectedPeriod {
-  cells: ReleasedCells;
-  withheld: boolean;
-}
-
-/** Protected tables remembered, by the hash of their input: see StatisticsService.protectPeriod. */
-const REMEMBERED_TABLES = 256;
+/** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
+const REMEMBERED_CELLS = 100_000;
 
 const CASE_COLUMN: Record<CaseDimension, string> = {
   service: 'c.service',
@@ -50,7 +46,7 @@ export class StatisticsService {
    * costs the SQL only. Only aggregate counts of consenting callers are kept, in this
    * process's memory; least recently used first out.
    */
-  private readonly protectedTables = new Map<string, ProtectedPeriod>();
+  private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
 
   constructor(
     private readonly db: DataSource,
@@ -331,11 +327,7 @@ export class StatisticsService {
     };
     const id = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
     const remembered = this.protectedTables.get(id);
-    if (remembered) {
-      this.protectedTables.delete(id);
-      this.protectedTables.set(id, remembered);
-      return remembered;
-    }
+    if (remembered) return remembered;
     const withheld = (): ProtectedPeriod => ({
       cells: input.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null })),
       withheld: true,
@@ -354,8 +346,6 @@ export class StatisticsService {
       if (!whole) return withheld();
       result = withheld();
     }
-    if (this.protectedTables.size >= REMEMBERED_TABLES)
-      this.protectedTables.delete(this.protectedTables.keys().next().value as string);
     this.protectedTables.set(id, result);
     return result;
   }
