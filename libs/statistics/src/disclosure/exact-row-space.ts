@@ -151,10 +151,27 @@ class IncrementalEchelon<T> implements Echelon {
   wouldHide(target: number, column: SparseColumn): boolean {
     const targetRow = this.rowOfPivot.get(target);
     if (targetRow === undefined) return false;
+    // First the one entry of M·a that matters, (M·a)[target's row]: it is zero for most
+    // candidates, and the full product costs as many entries as M has rows.
+    if (!this.touchesRow(targetRow, column)) return false;
     // A row nobody touched yet has no pivot: the column would become a pivot there.
     const image = this.transform(column, false);
     if (!image || this.firstWithoutPivot(image.rows) >= 0) return false;
     return image.rows.includes(targetRow);
+  }
+
+  /** Whether (M·a)[row] ≠ 0; false too when a touches a row not yet made (see wouldHide). */
+  private touchesRow(row: number, column: SparseColumn): boolean {
+    const { add, isZero, zero } = this.arithmetic;
+    const entries = this.m[row];
+    let sum = zero;
+    for (const total of column.rows) {
+      const local = this.localRow.get(total);
+      if (local === undefined) return false;
+      const entry = entries.get(local);
+      if (entry !== undefined) sum = add(sum, entry);
+    }
+    return !isZero(sum);
   }
 
   /**
