@@ -104,15 +104,10 @@ export class PagingService {
           dedupeKey: `page-${caseId}-t${tier}-r${round}-${userId}`,
         })),
       );
-      const withWebhook: Array<{ user_id: string }> = await em.query(
-        `SELECT user_id FROM staff_webhooks WHERE user_id = ANY($1::uuid[])`,
-        [created.map((n) => n.userId)],
-      );
-      const hooked = new Set(withWebhook.map((w) => w.user_id));
       await this.outbox.add(em, [
         checkAckJob(caseId, tier, round, due),
         ...created
-          .filter((n) => hooked.has(n.userId))
+          .filter((n) => n.hasWebhook)
           .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
       ]);
       await this.audit.record(

@@ -32,7 +32,7 @@ export class NotificationsService {
   async create(
     em: EntityManager,
     notifications: readonly NewNotification[],
-  ): Promise<Array<{ id: string; userId: string }>> {
+  ): Promise<Array<{ id: string; userId: string; hasWebhook: boolean }>> {
     if (notifications.length === 0) return [];
     const params: unknown[] = [];
     const values = notifications.map((n) => {
@@ -40,15 +40,21 @@ export class NotificationsService {
       const k = params.length;
       return `($${k - 4}::uuid, $${k - 3}::uuid, $${k - 2}, $${k - 1}::uuid, $${k})`;
     });
-    const rows = rowsOf<{ id: string; user_id: string }>(
+    // Whether each new notification's person has a webhook comes back with it: paging, where
+    // this runs, needs it next, and a burst of pages is when round trips count.
+    const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
       await em.query(
-        `INSERT INTO notifications (id, user_id, type, case_id, dedupe_key) VALUES ${values.join(', ')}
-         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
-         RETURNING id, user_id`,
+        `WITH created AS (
+           INSERT INTO notifications (id, user_id, type, case_id, dedupe_key) VALUES ${values.join(', ')}
+           ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+           RETURNING id, user_id)
+         SELECT c.id, c.user_id,
+                EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = c.user_id) AS has_webhook
+           FROM created c`,
         params,
       ),
     );
-    return rows.map((r) => ({ id: r.id, userId: r.user_id }));
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
   }
 
   /** A user's own notifications, newest first. Nobody reads anyone else's. */
