@@ -343,8 +343,8 @@ export class StatisticsService {
           : withheld();
     } catch (error) {
       if (!(error instanceof DisclosureBudgetExceeded)) throw error;
-      if (!whole) return withheld();
       result = withheld();
+      if (!whole) return result;
     }
     this.protectedTables.set(id, result);
     return result;
@@ -361,8 +361,11 @@ export class StatisticsService {
       whole: true,
     };
     const byPeriod = new Map<string, RawCell[]>();
-    for (const cell of cells)
-      byPeriod.set(cell.period, [...(byPeriod.get(cell.period) ?? []), cell]);
+    for (const cell of cells) {
+      const periodCells = byPeriod.get(cell.period);
+      if (periodCells) periodCells.push(cell);
+      else byPeriod.set(cell.period, [cell]);
+    }
     const rows: StatsRow[] = [];
     const withheldPeriods: string[] = [];
     for (const period of [...byPeriod.keys()].sort()) {
