@@ -132,7 +132,7 @@ export class PagingService {
    */
   checkAck(caseId: string, tier: Tier, round: number): Promise<CheckResult> {
     return this.db.transaction(async (em) => {
-      if (!(await this.stillUnanswered(em, caseId))) return 'acknowledged';
+      if (!(await this.lockCase(em, caseId, tier, round)).unanswered) return 'acknowledged';
       const next = this.next(tier, round);
       const breached = rowsOf<{ case_id: string }>(
         await em.query(
@@ -184,18 +184,10 @@ export class PagingService {
   }
 
   /**
-   * Locks the case and tells whether it still waits for an answer: only the two columns
-   * that decide it, not the reader's facts (CaseLoader).
+   * Locks the case and tells whether it still waits for an answer, and whether this tier and
+   * round was paged already: only what paging and its timer decide on, not the reader's facts
+   * (CaseLoader).
    */
-  private async stillUnanswered(em: EntityManager, caseId: string): Promise<boolean> {
-    const [row] = await em.query<Array<{ acknowledged_at: Date | null; status: string }>>(
-      `SELECT acknowledged_at, status FROM cases WHERE id = $1 FOR UPDATE`,
-      [caseId],
-    );
-    return row !== undefined && row.acknowledged_at === null && row.status !== 'closed';
-  }
-
-  /** The same lock for paging, which also needs to know whether this page exists already. */
   private async lockCase(
     em: EntityManager,
     caseId: string,
