@@ -1,43 +1,21 @@
+import { createUser, freshCode, HttpClient } from '@mayak/testing';
 import {
-  createTestEnvironment,
-  createUser,
-  freshCode,
-  HttpClient,
-  RunningApi,
-  startApi,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import {
-  launchBrowser,
   newPage,
   pageProblems,
   screenshot,
   signInThroughUi,
+  useBrowserStack,
 } from './support/browser';
 
 jest.setTimeout(90_000);
 
 describe('account administration (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack();
 
   it('an admin creates an account and disables another; the disabled person can no longer sign in', async () => {
-    const admin = await createUser(api.app, ['admin']);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const admin = await createUser(stack.api.app, ['admin']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, admin);
@@ -71,11 +49,12 @@ describe('account administration (browser)', () => {
       expect(await page.getByRole('dialog').count()).toBe(0);
       await screenshot(page, 'admin-users');
 
-      const [{ disabled_at }] = await env.db.query(`SELECT disabled_at FROM users WHERE id = $1`, [
-        volunteer.id,
-      ]);
+      const [{ disabled_at }] = await stack.env.db.query(
+        `SELECT disabled_at FROM users WHERE id = $1`,
+        [volunteer.id],
+      );
       expect(disabled_at).not.toBeNull();
-      const login = await new HttpClient(api.url).post('/api/auth/login', {
+      const login = await new HttpClient(stack.api.url).post('/api/auth/login', {
         username: volunteer.username,
         password: volunteer.password,
         totp: freshCode(volunteer),

@@ -1,54 +1,24 @@
-import { INestApplicationContext } from '@nestjs/common';
-import {
-  contactBody,
-  createTestEnvironment,
-  createUser,
-  HttpClient,
-  RunningApi,
-  signIn,
-  startApi,
-  startWorker,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import { launchBrowser, pageProblems, screenshot, signedInPage } from './support/browser';
+import { contactBody, createUser, signIn } from '@mayak/testing';
+import { pageProblems, screenshot, signedInPage, useBrowserStack } from './support/browser';
 
 jest.setTimeout(90_000);
 
 describe('lawyers and psychologists at work (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let browser: Browser;
-  let http: HttpClient;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    worker = await startWorker(env);
-    browser = await launchBrowser();
-    http = new HttpClient(api.url);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack({ worker: true });
 
   it('a call logged with consent to legal help reaches the lawyer on shift, who adds a note and closes it; the volunteer cannot open the case', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const lawyer = await createUser(api.app, ['lawyer']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const lawyer = await createUser(stack.api.app, ['lawyer']);
 
     // The lawyer goes on shift on their availability screen.
     const { context: lawyerContext, page: lawyerPage } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       lawyer,
     );
     const { context: volunteerContext, page: volunteerPage } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       volunteer,
     );
     try {
@@ -64,10 +34,10 @@ describe('lawyers and psychologists at work (browser)', () => {
 
       // The caller has called once before (logged by someone else, last week's shift).
       const phone = '+7 912 555-01-23';
-      const earlier = await http.post(
+      const earlier = await stack.http.post(
         '/api/contacts',
         contactBody({ caller: { identifier: phone }, services: [], outcome: 'information_given' }),
-        { token: await signIn(http, await createUser(api.app, ['volunteer'])) },
+        { token: await signIn(stack.http, await createUser(stack.api.app, ['volunteer'])) },
       );
       expect(earlier.status).toBe(201);
 
@@ -133,8 +103,10 @@ describe('lawyers and psychologists at work (browser)', () => {
       await volunteerPage.goto(`/cases/${caseId}`);
       await volunteerPage.getByRole('heading', { name: 'Нет доступа' }).waitFor();
       expect(await volunteerPage.getByText(summary).count()).toBe(0);
-      const volunteerToken = await signIn(http, volunteer);
-      expect((await http.get(`/api/cases/${caseId}`, { token: volunteerToken })).status).toBe(404);
+      const volunteerToken = await signIn(stack.http, volunteer);
+      expect((await stack.http.get(`/api/cases/${caseId}`, { token: volunteerToken })).status).toBe(
+        404,
+      );
 
       expect(pageProblems(lawyerPage)).toEqual([]);
       expect(pageProblems(volunteerPage)).toEqual([]);
@@ -145,11 +117,11 @@ describe('lawyers and psychologists at work (browser)', () => {
   });
 
   it('claiming from the pool takes one click, and says so plainly when someone else was faster', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const fast = await createUser(api.app, ['psychologist']);
-    const slow = await createUser(api.app, ['psychologist']);
-    const volunteerToken = await signIn(http, volunteer);
-    const fastToken = await signIn(http, fast);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const fast = await createUser(stack.api.app, ['psychologist']);
+    const slow = await createUser(stack.api.app, ['psychologist']);
+    const volunteerToken = await signIn(stack.http, volunteer);
+    const fastToken = await signIn(stack.http, fast);
     // Nobody is on shift for psychological help: both cases wait in the pool.
     const consent = {
       scopes: ['service:psych', 'statistics'],
@@ -158,7 +130,7 @@ describe('lawyers and psychologists at work (browser)', () => {
     };
     const created: string[] = [];
     for (const region of ['RU-NVS', 'RU-IRK']) {
-      const response = await http.post(
+      const response = await stack.http.post(
         '/api/contacts',
         contactBody({ region, services: ['psych'], consent, topics: ['mental_health'] }),
         { token: volunteerToken },
@@ -167,7 +139,7 @@ describe('lawyers and psychologists at work (browser)', () => {
       created.push(response.body.caseIds[0]);
     }
 
-    const { context, page } = await signedInPage(browser, api.url, slow);
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, slow);
     try {
       const pool = page.locator('.cases__pool tbody tr');
       const novosibirsk = pool.filter({ hasText: 'Новосибирская область' });
@@ -178,7 +150,8 @@ describe('lawyers and psychologists at work (browser)', () => {
 
       // Someone else takes the first one while it is still on this screen.
       expect(
-        (await http.post(`/api/cases/${created[0]}/claim`, undefined, { token: fastToken })).status,
+        (await stack.http.post(`/api/cases/${created[0]}/claim`, undefined, { token: fastToken }))
+          .status,
       ).toBe(200);
       await novosibirsk.getByRole('button', { name: 'Взять' }).click();
       await page

@@ -1,18 +1,5 @@
-import { INestApplicationContext } from '@nestjs/common';
-import {
-  contactBody,
-  createTestEnvironment,
-  createUser,
-  eventually,
-  HttpClient,
-  RunningApi,
-  signIn,
-  startApi,
-  startWorker,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import { launchBrowser, pageProblems, screenshot, signedInPage } from './support/browser';
+import { contactBody, createUser, eventually, signIn } from '@mayak/testing';
+import { pageProblems, screenshot, signedInPage, useBrowserStack } from './support/browser';
 
 jest.setTimeout(90_000);
 
@@ -27,35 +14,17 @@ function thisMonth(): { from: string; to: string } {
 }
 
 describe('coordinators (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let browser: Browser;
-  let http: HttpClient;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    worker = await startWorker(env);
-    browser = await launchBrowser();
-    http = new HttpClient(api.url);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack({ worker: true });
 
   it('the statistics dashboard draws the charts and shows a withheld cell as "< 10", explained in words', async () => {
-    const coordinator = await createUser(api.app, ['coordinator']);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const coordinatorToken = await signIn(http, coordinator);
+    const coordinator = await createUser(stack.api.app, ['coordinator']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const coordinatorToken = await signIn(stack.http, coordinator);
     const { from, to } = thisMonth();
 
     // Written to the statistics contract in API-PLAN.md (issue 5). Until the API serves it,
     // say so instead of testing a screen that can only show an error.
-    const probe = await http.get(`/api/stats?from=${from}&to=${to}&period=month`, {
+    const probe = await stack.http.get(`/api/stats?from=${from}&to=${to}&period=month`, {
       token: coordinatorToken,
     });
     if (probe.status === 404)
@@ -69,11 +38,11 @@ describe('coordinators (browser)', () => {
     // Calls about detention from St Petersburg and Moscow, and 3 about violence from Chechnya
     // (below k = 10, so withheld whatever else disclosure control hides to protect it), all
     // with consent to statistics; and 2 without it, which count only in the plain totals.
-    const volunteerToken = await signIn(http, volunteer);
+    const volunteerToken = await signIn(stack.http, volunteer);
     const log = async (region: string, topic: string, scopes: string[]) =>
       expect(
         (
-          await http.post(
+          await stack.http.post(
             '/api/contacts',
             contactBody({
               region,
@@ -94,7 +63,7 @@ describe('coordinators (browser)', () => {
     await eventually(
       'the breakdown to include the calls from Chechnya',
       async () => {
-        const stats = await http.get(
+        const stats = await stack.http.get(
           `/api/stats?from=${from}&to=${to}&period=month&groupBy=region,topic`,
           { token: coordinatorToken },
         );
@@ -104,7 +73,7 @@ describe('coordinators (browser)', () => {
       250,
     );
 
-    const { context, page } = await signedInPage(browser, api.url, coordinator);
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, coordinator);
     try {
       await page.getByRole('link', { name: 'Статистика', exact: true }).click();
       await page.getByRole('heading', { name: 'Статистика', level: 1 }).waitFor();
@@ -127,24 +96,24 @@ describe('coordinators (browser)', () => {
   });
 
   it('the assignment board reassigns a waiting case, and the rota editor puts a responder on call', async () => {
-    const coordinator = await createUser(api.app, ['coordinator']);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const psychologist = await createUser(api.app, ['psychologist']);
-    const responder = await createUser(api.app, ['responder']);
+    const coordinator = await createUser(stack.api.app, ['coordinator']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const psychologist = await createUser(stack.api.app, ['psychologist']);
+    const responder = await createUser(stack.api.app, ['responder']);
     // Nobody on shift: the psychological case waits in the pool.
-    const logged = await http.post(
+    const logged = await stack.http.post(
       '/api/contacts',
       contactBody({
         region: 'RU-YAR',
         services: ['psych'],
         consent: { scopes: ['service:psych'], textVersion: '2026-01', retentionDays: 365 },
       }),
-      { token: await signIn(http, volunteer) },
+      { token: await signIn(stack.http, volunteer) },
     );
     expect(logged.status).toBe(201);
     const caseId: string = logged.body.caseIds[0];
 
-    const { context, page } = await signedInPage(browser, api.url, coordinator);
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, coordinator);
     try {
       await page.getByRole('link', { name: 'Распределение', exact: true }).click();
       const row = page.locator('tbody tr').filter({ hasText: 'Ярославская область' });
@@ -156,8 +125,8 @@ describe('coordinators (browser)', () => {
       await dialog.getByRole('button', { name: 'Переназначить' }).click();
       await page.getByText(`Заявка назначена: ${psychologist.username}.`).waitFor();
       await row.getByText(psychologist.username).waitFor();
-      const read = await http.get(`/api/cases/${caseId}`, {
-        token: await signIn(http, coordinator),
+      const read = await stack.http.get(`/api/cases/${caseId}`, {
+        token: await signIn(stack.http, coordinator),
       });
       expect(read.body).toMatchObject({ assigneeId: psychologist.id, status: 'assigned' });
       // Metadata only: the coordinator's case page has no contact and no notes.

@@ -1,18 +1,6 @@
-import { INestApplicationContext } from '@nestjs/common';
-import {
-  contactBody,
-  createTestEnvironment,
-  createUser,
-  HttpClient,
-  RunningApi,
-  signIn,
-  startApi,
-  startWorker,
-  TestEnvironment,
-  TestUser,
-} from '@mayak/testing';
-import { Browser, Page } from 'playwright-core';
-import { launchBrowser, pageProblems, screenshot, signedInPage } from './support/browser';
+import { contactBody, createUser, signIn, TestUser } from '@mayak/testing';
+import { Page } from 'playwright-core';
+import { pageProblems, screenshot, signedInPage, useBrowserStack } from './support/browser';
 
 jest.setTimeout(90_000);
 
@@ -35,17 +23,14 @@ const soundPlays = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { soundPlays: number }).soundPlays);
 
 describe('responders and the emergency board (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let worker: INestApplicationContext;
-  let browser: Browser;
-  let http: HttpClient;
+  // Ten minutes to acknowledge: the countdown is visible and never runs out in the test.
+  const stack = useBrowserStack({ env: { EMERGENCY_ACK_TIMEOUT_SECONDS: '600' }, worker: true });
   let coordinatorToken: string;
 
   /** Puts a responder on tier 1 from an hour ago to an hour from now, through the API. */
   async function onTierOne(responder: TestUser): Promise<void> {
     const now = Date.now();
-    const response = await http.post(
+    const response = await stack.http.post(
       '/api/rota/shifts',
       {
         userId: responder.id,
@@ -59,35 +44,23 @@ describe('responders and the emergency board (browser)', () => {
   }
 
   beforeAll(async () => {
-    // Ten minutes to acknowledge: the countdown is visible and never runs out in the test.
-    env = await createTestEnvironment({ EMERGENCY_ACK_TIMEOUT_SECONDS: '600' });
-    api = await startApi(env);
-    worker = await startWorker(env);
-    browser = await launchBrowser();
-    http = new HttpClient(api.url);
-    coordinatorToken = await signIn(http, await createUser(api.app, ['coordinator']));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.close();
-    await api?.close();
-    await env?.dispose();
+    coordinatorToken = await signIn(stack.http, await createUser(stack.api.app, ['coordinator']));
   });
 
   it('an emergency logged by a volunteer appears on the responder’s board without a reload, with a sound; acknowledging stops the countdown', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const responder = await createUser(api.app, ['responder']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const responder = await createUser(stack.api.app, ['responder']);
     await onTierOne(responder);
 
     const { context: responderContext, page: board } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       responder,
       countSoundPlays,
     );
     const { context: volunteerContext, page: intake } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       volunteer,
     );
     try {
@@ -129,8 +102,8 @@ describe('responders and the emergency board (browser)', () => {
       await board.getByText('Все случаи подтверждены.').waitFor();
       expect(await board.title()).toBe('Экстренные — Маяк');
       // The server's clock stopped too: no deadline left, the case is the responder's.
-      const emergencies = await http.get('/api/emergencies', {
-        token: await signIn(http, responder),
+      const emergencies = await stack.http.get('/api/emergencies', {
+        token: await signIn(stack.http, responder),
       });
       expect(emergencies.body).toEqual([
         expect.objectContaining({ ackDueAt: null, assigneeId: responder.id, status: 'assigned' }),
@@ -145,11 +118,11 @@ describe('responders and the emergency board (browser)', () => {
   });
 
   it('a volunteer escalates a legal contact from "my contacts today"; without emergency consent the responder breaks the glass with a reason and sees the case, marked as such', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const responder = await createUser(api.app, ['responder']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const responder = await createUser(stack.api.app, ['responder']);
     await onTierOne(responder);
     const summary = 'Звонил из отдела полиции, телефон отбирают';
-    const logged = await http.post(
+    const logged = await stack.http.post(
       '/api/contacts',
       contactBody({
         region: 'RU-KDA',
@@ -157,18 +130,18 @@ describe('responders and the emergency board (browser)', () => {
         consent: { scopes: ['service:legal'], textVersion: '2026-01', retentionDays: 365 },
         services: ['legal'],
       }),
-      { token: await signIn(http, volunteer) },
+      { token: await signIn(stack.http, volunteer) },
     );
     expect(logged.status).toBe(201);
 
     const { context: volunteerContext, page: intake } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       volunteer,
     );
     const { context: responderContext, page: board } = await signedInPage(
-      browser,
-      api.url,
+      stack.browser,
+      stack.api.url,
       responder,
     );
     try {

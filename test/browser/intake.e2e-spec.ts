@@ -1,40 +1,20 @@
+import { createUser } from '@mayak/testing';
 import {
-  createTestEnvironment,
-  createUser,
-  RunningApi,
-  startApi,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import {
-  launchBrowser,
   newPage,
   pageProblems,
   screenshot,
   signInThroughUi,
+  useBrowserStack,
 } from './support/browser';
 
 jest.setTimeout(90_000);
 
 describe('the volunteer intake form (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack();
 
   it('the language switch turns the form into English and back, keeps what was typed, and is remembered', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, volunteer);
@@ -74,8 +54,8 @@ describe('the volunteer intake form (browser)', () => {
   });
 
   it('is keyboard-first: region and topics by typing, a service without consent warns, the risk switch asks for emergency help', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, volunteer);

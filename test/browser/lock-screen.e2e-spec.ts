@@ -1,41 +1,20 @@
+import { createUser, eventually } from '@mayak/testing';
 import {
-  createTestEnvironment,
-  createUser,
-  eventually,
-  RunningApi,
-  startApi,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import {
-  launchBrowser,
   newPage,
   pageProblems,
   screenshot,
   signInThroughUi,
+  useBrowserStack,
 } from './support/browser';
 
 jest.setTimeout(90_000);
 
 describe('locking the screen (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack();
 
   it('Ctrl+Shift+L hides everything at once and ends the session; unlocking is a fresh sign-in', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, volunteer);
@@ -57,7 +36,7 @@ describe('locking the screen (browser)', () => {
         'the session to end on the server',
         async () => (await page.request.get('/api/auth/me')).status() === 401,
       );
-      const [{ count }] = await env.db.query(
+      const [{ count }] = await stack.env.db.query(
         `SELECT count(*)::int AS count FROM sessions WHERE user_id = $1`,
         [volunteer.id],
       );
@@ -76,8 +55,8 @@ describe('locking the screen (browser)', () => {
   });
 
   it('the Lock button does the same, in the English interface too', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await page.getByRole('button', { name: 'English' }).click();

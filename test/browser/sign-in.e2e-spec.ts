@@ -1,42 +1,21 @@
 import { totpCode } from '@mayak/identity';
+import { createTestEnvironment, createUser, endSessionsOf, startApi } from '@mayak/testing';
 import {
-  createTestEnvironment,
-  createUser,
-  endSessionsOf,
-  RunningApi,
-  startApi,
-  TestEnvironment,
-} from '@mayak/testing';
-import { Browser } from 'playwright-core';
-import {
-  launchBrowser,
   newPage,
   pageProblems,
   screenshot,
   signInThroughUi,
+  useBrowserStack,
 } from './support/browser';
 
 jest.setTimeout(90_000);
 
 describe('signing in (browser)', () => {
-  let env: TestEnvironment;
-  let api: RunningApi;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    api = await startApi(env);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-    await env?.dispose();
-  });
+  const stack = useBrowserStack();
 
   it('a wrong code gets a clear message and the form back; the right one signs in to the volunteer screen', async () => {
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await page.getByRole('heading', { name: 'Вход' }).waitFor();
@@ -72,9 +51,9 @@ describe('signing in (browser)', () => {
   });
 
   it('a person with several roles sees the screens of each, and typing another role’s URL shows “not available”', async () => {
-    const both = await createUser(api.app, ['volunteer', 'admin']);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const { context, page } = await newPage(browser, api.url);
+    const both = await createUser(stack.api.app, ['volunteer', 'admin']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, both);
@@ -97,13 +76,13 @@ describe('signing in (browser)', () => {
   });
 
   it('a session that ends on the server brings the person back to sign-in with a clear message', async () => {
-    const person = await createUser(api.app, ['volunteer', 'admin']);
-    const { context, page } = await newPage(browser, api.url);
+    const person = await createUser(stack.api.app, ['volunteer', 'admin']);
+    const { context, page } = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/intake');
       await signInThroughUi(page, person);
       await page.getByRole('heading', { name: 'Новое обращение' }).waitFor();
-      await endSessionsOf(api.app, person.id);
+      await endSessionsOf(stack.api.app, person.id);
       // The next request the page makes (opening another screen) learns it.
       await page.getByRole('navigation').getByRole('link', { name: 'Пользователи' }).click();
       await page.getByText('Сеанс завершён: он истёк или был закрыт. Войдите снова.').waitFor();
@@ -123,7 +102,7 @@ describe('signing in (browser)', () => {
     const idleEnv = await createTestEnvironment({ SESSION_IDLE_MINUTES: '1' });
     const idleApi = await startApi(idleEnv);
     const volunteer = await createUser(idleApi.app, ['volunteer']);
-    const { context, page } = await newPage(browser, idleApi.url);
+    const { context, page } = await newPage(stack.browser, idleApi.url);
     try {
       await page.clock.install();
       await page.goto('/');

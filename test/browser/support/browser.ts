@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { freshCode, TestUser } from '@mayak/testing';
+import { INestApplicationContext } from '@nestjs/common';
+import {
+  createTestEnvironment,
+  freshCode,
+  HttpClient,
+  RunningApi,
+  startApi,
+  startWorker,
+  TestEnvironment,
+  TestUser,
+} from '@mayak/testing';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 export const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-output', 'screenshots');
@@ -99,4 +109,38 @@ export async function signedInPage(
   await signInThroughUi(opened.page, user);
   await opened.page.getByRole('navigation').waitFor();
   return opened;
+}
+
+/** What a browser test runs against: its own database, the API, the worker if asked, Chromium. */
+export interface BrowserStack {
+  env: TestEnvironment;
+  api: RunningApi;
+  /** Only with `{ worker: true }`. */
+  worker?: INestApplicationContext;
+  browser: Browser;
+  http: HttpClient;
+}
+
+/**
+ * Registers the calling describe block's beforeAll and afterAll: starts the stack before its
+ * tests and stops it, in reverse order, after them. The fields are filled in by beforeAll.
+ */
+export function useBrowserStack(
+  options: { env?: Record<string, string>; worker?: boolean } = {},
+): BrowserStack {
+  const stack = {} as BrowserStack;
+  beforeAll(async () => {
+    stack.env = await createTestEnvironment(options.env);
+    stack.api = await startApi(stack.env);
+    if (options.worker) stack.worker = await startWorker(stack.env);
+    stack.browser = await launchBrowser();
+    stack.http = new HttpClient(stack.api.url);
+  });
+  afterAll(async () => {
+    await stack.browser?.close();
+    await stack.worker?.close();
+    await stack.api?.close();
+    await stack.env?.dispose();
+  });
+  return stack;
 }
