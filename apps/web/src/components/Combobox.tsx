@@ -27,6 +27,38 @@ function useListbox(matches: Match[]) {
   };
 }
 
+type Listbox = ReturnType<typeof useListbox>;
+
+/**
+ * The keys both comboboxes share: arrows move, Enter takes the highlighted choice, Tab takes
+ * it too once something was typed. True when the key was one of these.
+ */
+function navigate(
+  event: KeyboardEvent<HTMLInputElement>,
+  list: Listbox,
+  query: string | null,
+  take: (match: Match) => void,
+): boolean {
+  switch (event.key) {
+    case 'ArrowDown':
+    case 'ArrowUp':
+      event.preventDefault();
+      list.move(event.key === 'ArrowDown' ? 1 : -1);
+      return true;
+    case 'Enter':
+      if (list.activeMatch) {
+        event.preventDefault();
+        take(list.activeMatch);
+      }
+      return true;
+    case 'Tab':
+      if (list.activeMatch && query) take(list.activeMatch);
+      return true;
+    default:
+      return false;
+  }
+}
+
 function Options({
   id,
   matches,
@@ -92,24 +124,8 @@ export function Combobox({ control, choices, value, onChange, required }: Combob
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (navigate(event, list, query, pick)) return;
     switch (event.key) {
-      case 'ArrowDown':
-        event.preventDefault();
-        list.move(1);
-        break;
-      case 'ArrowUp':
-        event.preventDefault();
-        list.move(-1);
-        break;
-      case 'Enter':
-        if (list.activeMatch) {
-          event.preventDefault();
-          pick(list.activeMatch);
-        }
-        break;
-      case 'Tab':
-        if (list.activeMatch && query) pick(list.activeMatch);
-        break;
       case 'Escape':
         if (list.open || query !== null) {
           event.preventDefault();
@@ -204,24 +220,8 @@ export function MultiCombobox({ control, choices, values, onChange }: MultiCombo
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (navigate(event, list, query, add)) return;
     switch (event.key) {
-      case 'ArrowDown':
-        event.preventDefault();
-        list.move(1);
-        break;
-      case 'ArrowUp':
-        event.preventDefault();
-        list.move(-1);
-        break;
-      case 'Enter':
-        if (list.activeMatch) {
-          event.preventDefault();
-          add(list.activeMatch);
-        }
-        break;
-      case 'Tab':
-        if (list.activeMatch && query) add(list.activeMatch);
-        break;
       case 'Backspace': {
         const last = values[values.length - 1];
         if (query === '' && last !== undefined) {
