@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor } from '@mayak/identity';
 import { AuditTrail } from '@mayak/audit';
 import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
 import { addEvent } from './case-facts';
 import { CaseTransaction } from './case-transaction';
@@ -33,21 +33,30 @@ export class CaseNotesService {
   add(actor: Actor, caseId: string, text: string): Promise<{ id: string }> {
     return this.tx.run(actor, 'case:notes:write', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
-      const id = randomUUID();
-      const dek = this.cipher.newDataKey('case_notes', id);
-      await em.query(
-        `INSERT INTO case_notes (id, case_id, author_id, dek_wrapped, text_enc) VALUES ($1, $2, $3, $4, $5)`,
-        [
-          id,
-          caseId,
-          actor.userId,
-          dek.wrapped,
-          this.cipher.encrypt(dek, { table: 'case_notes', id, column: 'text' }, text),
-        ],
-      );
+      const id = await this.write(em, caseId, actor.userId, text);
       await addEvent(em, caseId, actor.userId, 'note_added', { noteId: id });
       return { id };
     });
+  }
+
+  /**
+   * Stores a note, encrypted under a data key of its own and bound to its row, inside the
+   * caller's transaction; access is the caller's to check. Returns the note's id.
+   */
+  async write(em: EntityManager, caseId: string, authorId: string, text: string): Promise<string> {
+    const id = randomUUID();
+    const dek = this.cipher.newDataKey('case_notes', id);
+    await em.query(
+      `INSERT INTO case_notes (id, case_id, author_id, dek_wrapped, text_enc) VALUES ($1, $2, $3, $4, $5)`,
+      [
+        id,
+        caseId,
+        authorId,
+        dek.wrapped,
+        this.cipher.encrypt(dek, { table: 'case_notes', id, column: 'text' }, text),
+      ],
+    );
+    return id;
   }
 
   /** That notes exist, by whom and when: no content, no keys touched. */

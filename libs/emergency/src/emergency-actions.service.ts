@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, caseScopeSql } from '@mayak/access';
-import { addEvent, CaseOpening, CaseTransaction } from '@mayak/cases';
+import { addEvent, CaseNotesService, CaseOpening, CaseTransaction } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { Clock, EnvelopeCipher } from '@mayak/platform';
@@ -37,6 +37,7 @@ export class EmergencyActionsService {
     private readonly tx: CaseTransaction,
     private readonly access: AccessControl,
     private readonly opening: CaseOpening,
+    private readonly notes: CaseNotesService,
     private readonly load: StaffLoad,
     private readonly notifications: NotificationsService,
     private readonly rota: RotaService,
@@ -177,18 +178,7 @@ export class EmergencyActionsService {
         emergencyCaseId,
         caseId,
       ]);
-      const noteId = randomUUID();
-      const dek = this.cipher.newDataKey('case_notes', noteId);
-      await em.query(
-        `INSERT INTO case_notes (id, case_id, author_id, dek_wrapped, text_enc) VALUES ($1, $2, $3, $4, $5)`,
-        [
-          noteId,
-          emergencyCaseId,
-          actor.userId,
-          dek.wrapped,
-          this.cipher.encrypt(dek, { table: 'case_notes', id: noteId, column: 'text' }, reason),
-        ],
-      );
+      await this.notes.write(em, emergencyCaseId, actor.userId, reason);
       await addEvent(em, caseId, actor.userId, 'escalated', { emergencyCaseId });
       await addEvent(em, emergencyCaseId, actor.userId, 'escalated', { fromCaseId: caseId });
       return { emergencyCaseId };
