@@ -59,28 +59,16 @@ export class NotificationsService {
 
   /** A user's own notifications, newest first. Nobody reads anyone else's. */
   async list(actor: Actor, limit = 100): Promise<NotificationView[]> {
-    const rows: Array<{
-      id: string;
-      type: NotificationType;
-      case_id: string | null;
-      created_at: Date;
-      read_at: Date | null;
-    }> = await this.db.query(
-      `SELECT id, type, case_id, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`,
+    const rows: NotificationRow[] = await this.db.query(
+      `SELECT ${VIEW_COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`,
       [actor.userId, limit],
     );
     return rows.map(view);
   }
 
   async get(userId: string, id: string): Promise<NotificationView | undefined> {
-    const rows: Array<{
-      id: string;
-      type: NotificationType;
-      case_id: string | null;
-      created_at: Date;
-      read_at: Date | null;
-    }> = await this.db.query(
-      `SELECT id, type, case_id, created_at, read_at FROM notifications WHERE id = $1 AND user_id = $2`,
+    const rows: NotificationRow[] = await this.db.query(
+      `SELECT ${VIEW_COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2`,
       [id, userId],
     );
     return rows[0] ? view(rows[0]) : undefined;
@@ -97,12 +85,17 @@ export class NotificationsService {
   }
 }
 
-function view(r: {
+/** What a notification's view is read from. */
+const VIEW_COLUMNS = 'id, type, case_id, created_at, read_at';
+
+interface NotificationRow {
   id: string;
   type: NotificationType;
   case_id: string | null;
   created_at: Date;
   read_at: Date | null;
-}): NotificationView {
+}
+
+function view(r: NotificationRow): NotificationView {
   return { id: r.id, type: r.type, caseId: r.case_id, createdAt: r.created_at, readAt: r.read_at };
 }
