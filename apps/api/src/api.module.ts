@@ -8,6 +8,7 @@ import { CasesModule } from '@mayak/cases';
 import { ConsentModule } from '@mayak/consent';
 import { EmergencyModule } from '@mayak/emergency';
 import { ContactsModule } from '@mayak/contacts';
+import { CustodyModule } from '@mayak/custody';
 import { IdentityModule, SessionRevocationListener } from '@mayak/identity';
 import { IntakeModule } from '@mayak/intake';
 import { LegalModule } from '@mayak/legal';
@@ -30,6 +31,7 @@ import { AuthController } from './auth/auth.controller';
 import { CallersController } from './callers/callers.controller';
 import { CasesController } from './cases/cases.controller';
 import { ContactsController } from './contacts/contacts.controller';
+import { CustodyController } from './custody/custody.controller';
 import { EmergencyController } from './emergency/emergency.controller';
 import { NotificationsController } from './notifications/notifications.controller';
 import { RotaController } from './rota/rota.controller';
@@ -68,6 +70,7 @@ export class ApiModule {
         NotificationsModule,
         EmergencyModule,
         StatisticsModule,
+        CustodyModule,
         ThrottlerModule.forRoot([
           { name: 'sign-in', ttl: 60_000, limit: config.LOGIN_RATE_PER_MINUTE },
         ]),
@@ -85,6 +88,7 @@ export class ApiModule {
         RotaController,
         NotificationsController,
         StatisticsController,
+        CustodyController,
       ],
       providers: [
         HealthService,

@@ -1,6 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, createLogger, loadConfig, runMigrations } from '@mayak/platform';
+import { AppConfig, createLogger, KeyRing, loadConfig, runMigrations } from '@mayak/platform';
+import { waitFor } from '@mayak/platform/embedded';
 import { prepareLocalStack } from '@mayak/platform/embedded';
 import { CliModule } from './cli.module';
 
@@ -10,6 +11,7 @@ import { CliModule } from './cli.module';
  */
 export async function withCliContext<T>(
   fn: (app: INestApplicationContext, config: AppConfig) => Promise<T>,
+  options: { needsKeys: boolean } = { needsKeys: true },
 ): Promise<T> {
   const base = loadConfig();
   const stack = await prepareLocalStack(base, { redis: false });
@@ -22,6 +24,7 @@ export async function withCliContext<T>(
       logger: false,
     });
     try {
+      if (options.needsKeys) await awaitKeys(app.get(KeyRing));
       return await fn(app, config);
     } finally {
       await app.close();
@@ -29,6 +32,21 @@ export async function withCliContext<T>(
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * In sealed custody a command that needs keys gets them as any sealed process does: from a
+ * running, unsealed peer that checks this machine's node credential. Without one, it stops.
+ */
+async function awaitKeys(ring: KeyRing): Promise<void> {
+  if (!ring.sealed) return;
+  await waitFor('keys from an unsealed peer', () => Promise.resolve(!ring.sealed), 5_000).catch(
+    () => {
+      throw new UsageError(
+        'Mayak is sealed: this command needs the keys, which it takes from a running, unsealed Mayak process. Unseal first (npm run cli -- unseal), then run it again.',
+      );
+    },
+  );
 }
 
 export function definedOnly(env: Record<string, string | undefined>): Record<string, string> {

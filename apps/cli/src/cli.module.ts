@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from '@mayak/access';
 import { AccountsModule } from '@mayak/accounts';
 import { AuditModule } from '@mayak/audit';
+import { CustodyModule } from '@mayak/custody';
 import { IdentityModule } from '@mayak/identity';
 import { StatisticsModule } from '@mayak/statistics';
 import {
@@ -31,6 +32,7 @@ export class CliModule {
         IdentityModule,
         AccountsModule,
         StatisticsModule,
+        CustodyModule,
       ],
     };
   }

@@ -4,10 +4,13 @@ import { EmbeddedServiceError } from '@mayak/platform/embedded';
 import { UsageError } from './cli-context';
 import { Command } from './commands/command';
 import { createAdminCommand, createUserCommand } from './commands/create-user.command';
+import { custodyCommand } from './commands/custody.command';
+import { lockdownCommand } from './commands/lockdown.command';
 import { migrateCommand } from './commands/migrate.command';
 import { seedCommand } from './commands/seed.command';
 import { startCommand } from './commands/start.command';
 import { totpCommand } from './commands/totp.command';
+import { unsealCommand } from './commands/unseal.command';
 import { verifyAuditCommand } from './commands/verify-audit.command';
 
 const COMMANDS: Command[] = [
@@ -18,6 +21,9 @@ const COMMANDS: Command[] = [
   verifyAuditCommand,
   totpCommand,
   seedCommand,
+  custodyCommand,
+  unsealCommand,
+  lockdownCommand,
 ];
 
 function help(): string {

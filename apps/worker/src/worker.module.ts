@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AuditChainModule, AuditModule } from '@mayak/audit';
 import { AccessModule } from '@mayak/access';
 import { CasesModule } from '@mayak/cases';
+import { CustodyModule } from '@mayak/custody';
 import { EmergencyModule } from '@mayak/emergency';
 import { IdentityModule } from '@mayak/identity';
 import { LegalModule } from '@mayak/legal';
@@ -56,6 +57,7 @@ export class WorkerModule {
         NotificationsModule,
         EmergencyModule,
         StatisticsModule,
+        CustodyModule,
       ],
       providers: [
         ProcessorCheck,

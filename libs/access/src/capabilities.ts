@@ -14,6 +14,7 @@ export const CAPABILITIES = {
   'stats:read': ['coordinator'],
   'emergency:board': ['responder', 'coordinator'],
   'staff:set-own': ['lawyer', 'psychologist', 'responder'],
+  'custody:lockdown': ['coordinator', 'admin'],
   'vocabulary:read': ['volunteer', 'lawyer', 'psychologist', 'responder', 'coordinator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

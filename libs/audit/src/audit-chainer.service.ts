@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { describeError, KeyedHash, Logger, LOGGER } from '@mayak/platform';
+import { describeError, KeyedHash, KeyRing, Logger, LOGGER } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { canonicalEntry, ChainedRow, GENESIS } from './audit-chain';
 
@@ -75,11 +75,13 @@ export class AuditChainRunner implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly chainer: AuditChainer,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly ring: KeyRing,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      if (this.running) return;
+      // Sealed, entries are still appended; they are linked once the chain key is back.
+      if (this.running || this.ring.sealed) return;
       this.running = this.chainer
         .chainPending()
         .then(() => (this.failing = false))

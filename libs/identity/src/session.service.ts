@@ -56,9 +56,13 @@ export class SessionService {
     if (!this.remembering) this.remembered.clear();
   }
 
-  /** A revocation heard from any process: `user:<id>` or `session:<id>`. */
+  /** A revocation heard from any process: `user:<id>`, `session:<id>`, or `all:` (lockdown). */
   forget(what: string): void {
     const [kind, id] = what.split(':');
+    if (kind === 'all') {
+      this.remembered.clear();
+      return;
+    }
     for (const [hash, entry] of this.remembered)
       if (
         (kind === 'user' && entry.session.userId === id) ||

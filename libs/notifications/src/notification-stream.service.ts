@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AppConfig, PgListener } from '@mayak/platform';
+import { AppConfig, KeyRing, PgListener } from '@mayak/platform';
 import { Observable, Subscriber } from 'rxjs';
 import { NotificationsService, NotificationView } from './notifications.service';
 
@@ -16,7 +16,11 @@ export class NotificationStream implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly notifications: NotificationsService,
     private readonly config: AppConfig,
-  ) {}
+    ring: KeyRing,
+  ) {
+    // A lockdown ends every session; the streams those sessions opened end with them.
+    ring.onSeal(() => this.endAll());
+  }
 
   async onModuleInit(): Promise<void> {
     this.listener = new PgListener(
@@ -29,10 +33,14 @@ export class NotificationStream implements OnModuleInit, OnModuleDestroy {
 
   /** Ends every open stream first, so that the HTTP server can close without waiting on them. */
   async onModuleDestroy(): Promise<void> {
+    this.endAll();
+    await this.listener?.stop();
+  }
+
+  private endAll(): void {
     for (const set of this.subscribers.values())
       for (const subscriber of set) subscriber.complete();
     this.subscribers.clear();
-    await this.listener?.stop();
   }
 
   streamFor(userId: string): Observable<NotificationView> {

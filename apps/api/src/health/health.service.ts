@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AppConfig, redisOptions } from '@mayak/platform';
+import { AppConfig, KeyRing, redisOptions } from '@mayak/platform';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -11,6 +11,9 @@ export interface DependencyHealth {
 
 export interface Health {
   status: 'ok' | 'degraded' | 'down';
+  /** True while the keys are not in memory: nothing but unsealing works. */
+  sealed: boolean;
+  custody: 'file' | 'sealed';
   checks: { postgres: DependencyHealth; redis: DependencyHealth & { maxmemoryPolicy?: string } };
 }
 
@@ -24,7 +27,8 @@ export class HealthService implements OnModuleDestroy {
 
   constructor(
     private readonly db: DataSource,
-    config: AppConfig,
+    private readonly config: AppConfig,
+    private readonly ring: KeyRing,
   ) {
     if (config.REDIS_URL)
       this.redis = new Redis({
@@ -42,7 +46,12 @@ export class HealthService implements OnModuleDestroy {
     const [postgres, redis] = await Promise.all([this.postgres(), this.checkRedis()]);
     const status =
       postgres.status === 'down' ? 'down' : redis.status === 'down' ? 'degraded' : 'ok';
-    return { status, checks: { postgres, redis } };
+    return {
+      status,
+      sealed: this.ring.sealed,
+      custody: this.config.keyCustody,
+      checks: { postgres, redis },
+    };
   }
 
   onModuleDestroy(): void {

@@ -4,13 +4,20 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { AccessError, AccessException } from '@mayak/access';
 import { CaseError, CaseException } from '@mayak/cases';
 import { ContactsError, ContactsException } from '@mayak/contacts';
+import { CustodyError, CustodyException } from '@mayak/custody';
 import { EmergencyError, EmergencyException } from '@mayak/emergency';
 import { IdentityError, IdentityException } from '@mayak/identity';
 import { IntakeError, IntakeException } from '@mayak/intake';
 import { NotificationsError, NotificationsException } from '@mayak/notifications';
 import { StaffingError, StaffingException } from '@mayak/staffing';
 import { StatisticsError, StatisticsException } from '@mayak/statistics';
-import { describeError, DomainException, isConnectionError, Logger } from '@mayak/platform';
+import {
+  describeError,
+  DomainException,
+  isConnectionError,
+  Logger,
+  SealedError,
+} from '@mayak/platform';
 import { FastifyReply } from 'fastify';
 import { CsrfRejected } from './csrf';
 import { ErrorBody } from './error-body';
@@ -39,6 +46,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
         fields: exception.fields,
       };
     if (exception instanceof CsrfRejected) return exception.body;
+    // A lockdown that landed while this request was under way.
+    if (exception instanceof SealedError) return SEALED_BODY;
     if (exception instanceof DomainException)
       return domainBody(exception as DomainException<string>);
     if (exception instanceof ThrottlerException)
@@ -88,8 +97,31 @@ function domainStatus(exception: DomainException): number {
   if (exception instanceof EmergencyException) return emergencyStatus(exception.code);
   if (exception instanceof NotificationsException) return notificationsStatus(exception.code);
   if (exception instanceof StatisticsException) return statisticsStatus(exception.code);
+  if (exception instanceof CustodyException) return custodyStatus(exception.code);
   return 500;
 }
+
+function custodyStatus(code: CustodyError): number {
+  switch (code) {
+    case CustodyError.MalformedShare:
+    case CustodyError.ForeignShare:
+    case CustodyError.CheckFailed:
+    case CustodyError.BadParameters:
+      return 400;
+    case CustodyError.AlreadyInitialised:
+    case CustodyError.FileCustody:
+    case CustodyError.NotInitialised:
+      return 409;
+  }
+}
+
+/** What every API route but health and unsealing answers while the keys are not in memory. */
+export const SEALED_BODY: ErrorBody = {
+  statusCode: 503,
+  error: 'sealed',
+  message:
+    'Mayak is sealed: its keys are not in memory. Key holders must unseal it before anyone can work.',
+};
 
 function intakeStatus(code: IntakeError): number {
   switch (code) {

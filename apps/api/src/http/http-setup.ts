@@ -3,13 +3,15 @@ import fastifyHelmet from '@fastify/helmet';
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AppConfig, Logger } from '@mayak/platform';
+import { AppConfig, KeyRing, Logger } from '@mayak/platform';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponse } from './error-body';
 import { serveWebUi } from '../web/web-ui';
-import { ApiExceptionFilter } from './exception.filter';
+import { ApiExceptionFilter, SEALED_BODY } from './exception.filter';
 import { SESSION_COOKIE } from './request-context';
 import { validationPipe } from './validation';
+
+const OPEN_WHILE_SEALED = /^\/api\/(health|unseal)(\/|\?|$)/;
 
 /** Limits on what a client may send: a contact is a few kilobytes; nothing needs more. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -61,6 +63,15 @@ export async function configureHttp(
         ? new BadRequestException()
         : undefined,
     );
+  });
+
+  // Sealed, the API does nothing but report health and take key shares: no sign-in, no
+  // session lookup, no route that could need a key. The web UI itself is still served, so
+  // that it can show the unseal screen.
+  const ring = app.get(KeyRing);
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (ring.sealed && request.url.startsWith('/api') && !OPEN_WHILE_SEALED.test(request.url))
+      await reply.status(503).send(SEALED_BODY);
   });
 
   // JSON only. A form (urlencoded or multipart) or text/plain is what a page on another site

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
+import { CustodyStore } from '@mayak/custody';
 import { createLogger, loadConfig, runMigrations } from '@mayak/platform';
 import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
 import { definedOnly } from '../cli-context';
@@ -9,6 +10,31 @@ import { Supervisor } from '../stack/supervisor';
 import { Command } from './command';
 
 const distApps = path.resolve(__dirname, '..', '..', '..');
+
+const FILE_CUSTODY_WARNING = [
+  '',
+  'WARNING: KEY_CUSTODY=file. The master key and the caller-recognition key are files under',
+  'DATA_DIR/keys, on the same disk as the database: whoever takes this disk can decrypt every',
+  'record. This is for trying Mayak and for tests only; production uses KEY_CUSTODY=sealed.',
+  '',
+].join('\n');
+
+function sealedInstructions(initialised: boolean, url: string): string {
+  return [
+    '',
+    'KEY_CUSTODY=sealed: every process starts sealed; the keys exist only in memory once key',
+    'holders unseal.',
+    ...(initialised
+      ? []
+      : [
+          'Custody is not set up yet. Create the root secret and its shares (once):',
+          '  npm run cli -- custody init --holders 3 --threshold 2',
+        ]),
+    `Unseal: enter K shares at ${url}, or: npm run cli -- unseal --url ${url}  (one share a line)`,
+    'Then create the first admin: npm run cli -- create-admin --username NAME --password-stdin',
+    '',
+  ].join('\n');
+}
 
 /**
  * `npm start`: the whole system on embedded defaults. Starts PostgreSQL and Redis when no
@@ -37,8 +63,14 @@ export const startCommand: Command = {
       { logger: false },
     );
     try {
-      const demo = await createDemoAccountsOnce(context);
-      if (demo.length) log(formatDemoAccounts(demo));
+      if (config.keyCustody === 'file') {
+        log(FILE_CUSTODY_WARNING);
+        const demo = await createDemoAccountsOnce(context);
+        if (demo.length) log(formatDemoAccounts(demo));
+      } else {
+        const initialised = (await context.get(CustodyStore).read()) !== undefined;
+        log(sealedInstructions(initialised, `http://${config.HOST}:${config.PORT}`));
+      }
     } finally {
       await context.close();
     }

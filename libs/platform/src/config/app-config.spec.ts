@@ -71,4 +71,34 @@ describe('passwords from files (Docker secrets)', () => {
       loadConfig({ DATABASE_URL: 'postgres://x@db/x', DATABASE_PASSWORD_FILE: '/nonexistent/pg' }),
     ).toThrow(/DATABASE_PASSWORD_FILE cannot be read/);
   });
+
+  it('keys are files by default outside production, and sealed by default in production', () => {
+    expect(loadConfig({}).keyCustody).toBe('file');
+    expect(loadConfig({ NODE_ENV: 'production' }).keyCustody).toBe('sealed');
+  });
+
+  it('production refuses file custody, with a message that says why', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', KEY_CUSTODY: 'file' })).toThrow(
+      /KEY_CUSTODY=file is refused under NODE_ENV=production/,
+    );
+  });
+
+  it('sealed custody takes no key from the environment, and needs a node credential', () => {
+    expect(() =>
+      loadConfig({ KEY_CUSTODY: 'sealed', MASTER_KEY: Buffer.alloc(32, 1).toString('base64') }),
+    ).toThrow(/unset MASTER_KEY/);
+    const sealed = loadConfig({
+      KEY_CUSTODY: 'sealed',
+      DATABASE_URL: 'postgres://x@localhost/db',
+      REDIS_URL: 'redis://localhost',
+    });
+    expect(() => requireServices(sealed)).toThrow(/NODE_CREDENTIAL/);
+    const withCredential = loadConfig({
+      KEY_CUSTODY: 'sealed',
+      DATABASE_URL: 'postgres://x@localhost/db',
+      REDIS_URL: 'redis://localhost',
+      NODE_CREDENTIAL: Buffer.alloc(32, 2).toString('base64'),
+    });
+    expect(() => requireServices(withCredential)).not.toThrow();
+  });
 });

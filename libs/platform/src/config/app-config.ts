@@ -72,6 +72,28 @@ export class AppConfig {
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * How keys are held. `sealed` (the production default): one root secret, rebuilt from k of
+   * n key holders' shares, in process memory only. `file`: keys in files beside the data, for
+   * the quick start and tests; a seized disk decrypts everything, so production refuses it.
+   */
+  @IsOptional()
+  @IsIn(['file', 'sealed'])
+  KEY_CUSTODY?: 'file' | 'sealed';
+
+  /**
+   * Sealed custody: a credential every Mayak process of one installation shares (base64 of 32
+   * bytes, or NODE_CREDENTIAL_FILE). A sealed process proves it to get the root secret from an
+   * unsealed peer; it is not itself a key to any data.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
+  NODE_CREDENTIAL?: string;
+
+  @IsOptional()
+  @IsString()
+  NODE_CREDENTIAL_FILE?: string;
+
   /** Base64 of 32 random bytes; or MASTER_KEY_FILE naming a file that holds it. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
@@ -208,6 +230,10 @@ export class AppConfig {
   @Max(86400)
   OUTBOX_SWEEP_AFTER_SECONDS = 15;
 
+  get keyCustody(): 'file' | 'sealed' {
+    return this.KEY_CUSTODY ?? (this.NODE_ENV === 'production' ? 'sealed' : 'file');
+  }
+
   get publicUrl(): string {
     return (
       this.PUBLIC_URL ??
@@ -242,6 +268,9 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_PASSWORD_FILE',
   'PUBLIC_URL',
   'REDIS_PASSWORD_FILE',
+  'KEY_CUSTODY',
+  'NODE_CREDENTIAL',
+  'NODE_CREDENTIAL_FILE',
 ]);
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
@@ -254,6 +283,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = plainToInstance(AppConfig, plain);
   const problems = validateSync(config, { forbidUnknownValues: true }).flatMap(describe);
   if (problems.length > 0) throw new ConfigError(problems);
+  if (config.keyCustody === 'file' && config.NODE_ENV === 'production')
+    throw new ConfigError([
+      'KEY_CUSTODY=file is refused under NODE_ENV=production: keys in files beside the data mean a seized disk decrypts everything. Use KEY_CUSTODY=sealed.',
+    ]);
+  if (config.keyCustody === 'sealed') {
+    const inEnvironment = [
+      'MASTER_KEY',
+      'MASTER_KEY_FILE',
+      'CALLER_HASH_KEY',
+      'CALLER_HASH_KEY_FILE',
+    ].filter((name) => plain[name] !== undefined);
+    if (inEnvironment.length > 0)
+      throw new ConfigError([
+        `KEY_CUSTODY=sealed takes no key from the environment or a file; unset ${inEnvironment.join(', ')}`,
+      ]);
+  }
   if (config.DATABASE_URL && config.DATABASE_PASSWORD_FILE)
     config.DATABASE_URL = withPassword(
       config.DATABASE_URL,
@@ -293,13 +338,18 @@ export function requireServices(config: AppConfig): asserts config is AppConfig 
     problems.push('DATABASE_URL is not set (`npm start` provides an embedded PostgreSQL)');
   if (!config.REDIS_URL)
     problems.push('REDIS_URL is not set (`npm start` provides a private Redis)');
-  if (!config.MASTER_KEY && !config.MASTER_KEY_FILE)
+  if (config.keyCustody === 'file') {
+    if (!config.MASTER_KEY && !config.MASTER_KEY_FILE)
+      problems.push(
+        'MASTER_KEY or MASTER_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
+      );
+    if (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE)
+      problems.push(
+        'CALLER_HASH_KEY or CALLER_HASH_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
+      );
+  } else if (!config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE)
     problems.push(
-      'MASTER_KEY or MASTER_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
-    );
-  if (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE)
-    problems.push(
-      'CALLER_HASH_KEY or CALLER_HASH_KEY_FILE is not set (`npm start` generates one under DATA_DIR)',
+      'NODE_CREDENTIAL or NODE_CREDENTIAL_FILE is not set (KEY_CUSTODY=sealed; `npm start` generates one under DATA_DIR)',
     );
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -1,26 +1,33 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { EnvelopeCipher } from './envelope-cipher';
-import { KeyMaterial, loadKeyMaterial } from './key-material';
+import { loadKeyMaterial } from './key-material';
+import { KeyRing } from './key-ring';
 import { KeyedHash } from './keyed-hash';
 
-export const KEY_MATERIAL = Symbol('KEY_MATERIAL');
-
+/**
+ * The process's keys. In file custody they are loaded at start; in sealed custody the ring
+ * starts empty and the custody module fills it from the key holders' shares or a peer.
+ */
 @Global()
 @Module({
   providers: [
-    { provide: KEY_MATERIAL, inject: [AppConfig], useFactory: loadKeyMaterial },
+    {
+      provide: KeyRing,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const ring = new KeyRing();
+        if (config.keyCustody === 'file') ring.install(loadKeyMaterial(config));
+        return ring;
+      },
+    },
     {
       provide: EnvelopeCipher,
-      inject: [KEY_MATERIAL],
-      useFactory: (k: KeyMaterial) => new EnvelopeCipher(k),
+      inject: [KeyRing],
+      useFactory: (r: KeyRing) => new EnvelopeCipher(r),
     },
-    {
-      provide: KeyedHash,
-      inject: [KEY_MATERIAL],
-      useFactory: (k: KeyMaterial) => new KeyedHash(k),
-    },
+    { provide: KeyedHash, inject: [KeyRing], useFactory: (r: KeyRing) => new KeyedHash(r) },
   ],
-  exports: [EnvelopeCipher, KeyedHash],
+  exports: [KeyRing, EnvelopeCipher, KeyedHash],
 })
 export class CryptoModule {}

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
+import { deriveKeyMaterial } from './key-material';
 import { KeyedHash, normaliseIdentifier } from './keyed-hash';
+import { KeyRing, SealedError } from './key-ring';
 
-const keys = () => ({
-  masterKey: randomBytes(32),
-  callerHashKey: randomBytes(32),
-  auditChainKey: randomBytes(32),
-});
+const keys = () => {
+  const ring = new KeyRing();
+  ring.install({
+    masterKey: randomBytes(32),
+    callerHashKey: randomBytes(32),
+    auditChainKey: randomBytes(32),
+  });
+  return ring;
+};
 
 describe('envelope encryption', () => {
   const cipher = new EnvelopeCipher(keys());
@@ -78,5 +84,42 @@ describe('caller recognition', () => {
         .callerIdentifier('89123456789')
         .equals(new KeyedHash(keys()).callerIdentifier('89123456789')),
     ).toBe(false);
+  });
+});
+
+describe('the key ring', () => {
+  it('sealed, every use of a key throws SealedError', () => {
+    const cipher = new EnvelopeCipher(new KeyRing());
+    expect(() => cipher.newDataKey('contacts', 'a')).toThrow(SealedError);
+    expect(() => new KeyedHash(new KeyRing()).callerIdentifier('89123456789')).toThrow(SealedError);
+  });
+
+  it('wiping zeroes the very buffers that held the keys, and seals', () => {
+    const ring = new KeyRing();
+    const material = {
+      masterKey: randomBytes(32),
+      callerHashKey: randomBytes(32),
+      auditChainKey: randomBytes(32),
+    };
+    let sealedEvents = 0;
+    ring.onSeal(() => (sealedEvents += 1));
+    ring.install(material);
+    const cipher = new EnvelopeCipher(ring);
+    const dek = cipher.newDataKey('contacts', 'a');
+    ring.wipe();
+    expect(ring.sealed).toBe(true);
+    expect(sealedEvents).toBe(1);
+    for (const key of Object.values(material)) expect(key.equals(Buffer.alloc(32))).toBe(true);
+    expect(() => cipher.unwrapDataKey('contacts', 'a', dek.wrapped)).toThrow(SealedError);
+  });
+
+  it('derived keys are distinct, and the same root derives the same keys', () => {
+    const root = randomBytes(32);
+    const a = deriveKeyMaterial(root);
+    const b = deriveKeyMaterial(root);
+    expect(a.masterKey.equals(b.masterKey)).toBe(true);
+    expect(a.masterKey.equals(a.callerHashKey)).toBe(false);
+    expect(a.masterKey.equals(a.auditChainKey)).toBe(false);
+    expect(a.masterKey.equals(root)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { KeyMaterial, keyId } from './key-material';
+import { KeyRing } from './key-ring';
 
 /** Where a ciphertext belongs. It is authenticated with the ciphertext, so a copy moved
  *  to another table, row or column fails to decrypt. */
@@ -32,28 +32,25 @@ const KEY_ID_BYTES = 4;
 /**
  * Envelope encryption with AES-256-GCM: every record gets its own random data key, wrapped
  * by the master key and stored beside the record. Destroying the wrapped key destroys the
- * record's encrypted fields everywhere they were copied, backups included.
+ * record's encrypted fields in the live system at once; in a backup, only once the master key
+ * that backup was made under is itself destroyed.
  *
  * Layouts (all binary):
  *   wrapped key: version(1) | master key id(4) | iv(12) | tag(16) | key(32)
  *   ciphertext:  version(1) | iv(12) | tag(16) | data
  */
 export class EnvelopeCipher {
-  private readonly masterKeyId: Buffer;
-
-  constructor(private readonly keys: KeyMaterial) {
-    this.masterKeyId = keyId(keys.masterKey);
-  }
+  constructor(private readonly ring: KeyRing) {}
 
   newDataKey(table: string, id: string): DataKey {
     const key = randomBytes(KEY_BYTES);
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.masterKey, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.ring.keys().masterKey, iv);
     cipher.setAAD(wrapAad(table, id));
     const body = Buffer.concat([cipher.update(key), cipher.final()]);
     const wrapped = Buffer.concat([
       Buffer.of(VERSION),
-      this.masterKeyId,
+      this.ring.masterKeyId(),
       iv,
       cipher.getAuthTag(),
       body,
@@ -65,7 +62,8 @@ export class EnvelopeCipher {
     const expectedLength = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES + KEY_BYTES;
     if (wrapped.length !== expectedLength || wrapped[0] !== VERSION) throw new DecryptionError();
     const id4 = wrapped.subarray(1, 1 + KEY_ID_BYTES);
-    if (!timingSafeEqual(id4, this.masterKeyId)) throw new DecryptionError();
+    const { masterKey } = this.ring.keys();
+    if (!timingSafeEqual(id4, this.ring.masterKeyId())) throw new DecryptionError();
     const iv = wrapped.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
     const tag = wrapped.subarray(
       1 + KEY_ID_BYTES + IV_BYTES,
@@ -73,7 +71,7 @@ export class EnvelopeCipher {
     );
     const body = wrapped.subarray(1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.keys.masterKey, iv);
+      const decipher = createDecipheriv('aes-256-gcm', masterKey, iv);
       decipher.setAAD(wrapAad(table, id));
       decipher.setAuthTag(tag);
       const key = Buffer.concat([decipher.update(body), decipher.final()]);

@@ -16,6 +16,22 @@ export function keyId(key: Buffer): Buffer {
   return createHash('sha256').update('mayak:key-id').update(key).digest().subarray(0, 4);
 }
 
+/**
+ * Sealed custody: every key comes from the one root secret that the key holders' shares
+ * rebuild, by HKDF with a label per key, so the root never needs to be written anywhere.
+ * Each key is a fresh buffer the KeyRing owns and zeroes.
+ */
+export function deriveKeyMaterial(root: Buffer): KeyMaterial {
+  const derive = (label: string) =>
+    Buffer.from(hkdfSync('sha256', root, 'mayak:root:v1', label, 32));
+  return {
+    masterKey: derive('master-key-v1'),
+    callerHashKey: derive('caller-hash-v1'),
+    auditChainKey: derive('audit-chain-v1'),
+  };
+}
+
+/** File custody (quick start and tests only): keys read from files or the environment. */
 export function loadKeyMaterial(config: AppConfig): KeyMaterial {
   const masterKey = readKey('MASTER_KEY', config.MASTER_KEY, config.MASTER_KEY_FILE);
   return {
@@ -25,7 +41,12 @@ export function loadKeyMaterial(config: AppConfig): KeyMaterial {
   };
 }
 
-function readKey(name: string, inline: string | undefined, file: string | undefined): Buffer {
+/** A 32-byte key, base64, given inline or in a file; the message names the variable, never the value. */
+export function readKey(
+  name: string,
+  inline: string | undefined,
+  file: string | undefined,
+): Buffer {
   let encoded = inline;
   if (!encoded && file) {
     try {

@@ -1,23 +1,23 @@
 import { createHmac } from 'node:crypto';
-import { KeyMaterial } from './key-material';
+import { KeyRing } from './key-ring';
 
 /**
  * HMAC-SHA256 under a key kept outside the database: recognises the same caller again
  * without storing, or being able to reverse, their phone number or handle.
  */
 export class KeyedHash {
-  constructor(private readonly keys: KeyMaterial) {}
+  constructor(private readonly ring: KeyRing) {}
 
   /** A link of the audit chain: covers the previous link and this entry's canonical form. */
   auditLink(previous: Buffer, canonicalEntry: string): Buffer {
-    return createHmac('sha256', this.keys.auditChainKey)
+    return createHmac('sha256', this.ring.keys().auditChainKey)
       .update(previous)
       .update(canonicalEntry, 'utf8')
       .digest();
   }
 
   callerIdentifier(identifier: string): Buffer {
-    return createHmac('sha256', this.keys.callerHashKey)
+    return createHmac('sha256', this.ring.keys().callerHashKey)
       .update('mayak:caller:v1\u001f')
       .update(normaliseIdentifier(identifier))
       .digest();

@@ -13,6 +13,7 @@ export interface LocalStack {
     REDIS_URL?: string;
     MASTER_KEY_FILE?: string;
     CALLER_HASH_KEY_FILE?: string;
+    NODE_CREDENTIAL_FILE?: string;
   };
   /** One-off messages for the operator (a key was generated, say). */
   notices: string[];
@@ -31,11 +32,14 @@ export async function prepareLocalStack(
   config: AppConfig,
   options: { redis: boolean },
 ): Promise<LocalStack> {
+  const sealed = config.keyCustody === 'sealed';
   const embeddedNeeded =
     !config.DATABASE_URL ||
     (options.redis && !config.REDIS_URL) ||
-    (!config.MASTER_KEY && !config.MASTER_KEY_FILE) ||
-    (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE);
+    (sealed
+      ? !config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE
+      : (!config.MASTER_KEY && !config.MASTER_KEY_FILE) ||
+        (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE));
   if (!embeddedNeeded && config.DATABASE_URL) {
     // Everything is configured (production): touch nothing on disk.
     return {
@@ -52,7 +56,14 @@ export async function prepareLocalStack(
   const notices: string[] = [];
   const env: LocalStack['env'] = { DATABASE_URL: config.DATABASE_URL ?? '' };
 
-  if (!config.MASTER_KEY && !config.MASTER_KEY_FILE) {
+  if (sealed && !config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE) {
+    // Not a key to any data: it lets this machine's processes hand each other the root
+    // secret once key holders have unsealed one of them.
+    env.NODE_CREDENTIAL_FILE = await ensureSecretFile(keysDir, 'node.credential', () =>
+      randomBytes(32).toString('base64'),
+    );
+  }
+  if (!sealed && !config.MASTER_KEY && !config.MASTER_KEY_FILE) {
     env.MASTER_KEY_FILE = await ensureSecretFile(
       keysDir,
       'master.key',
@@ -63,7 +74,7 @@ export async function prepareLocalStack(
         ),
     );
   }
-  if (!config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE) {
+  if (!sealed && !config.CALLER_HASH_KEY && !config.CALLER_HASH_KEY_FILE) {
     env.CALLER_HASH_KEY_FILE = await ensureSecretFile(
       keysDir,
       'caller-hash.key',

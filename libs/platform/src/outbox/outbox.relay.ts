@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config';
+import { KeyRing } from '../crypto/key-ring';
 import { describeError, Logger } from '../logging';
 import { DEFAULT_JOB_OPTIONS } from '../queue/job-options';
 import { outboxJobId, QUEUE_NAMES, QueueName } from '../queue/queue.contract';
@@ -20,6 +21,8 @@ interface OutboxRow {
 const BATCH = 500;
 /** How often an idle relay looks for new rows: the most a job waits before it is sent. */
 const IDLE_POLL_MS = 20;
+/** While sealed, how often the relay looks whether it has been unsealed. */
+const SEALED_POLL_MS = 100;
 /** After a failure (Redis away), try again at this pace. */
 const RETRY_MS = 1_000;
 
@@ -49,6 +52,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly db: DataSource,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly ring: KeyRing,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,6 +96,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Sends batches while there are rows; resolves to how long to wait before looking again. */
   private async drain(): Promise<number> {
+    // Sealed, the jobs stay in the outbox, where a crash or a lockdown cannot lose them.
+    if (this.ring.sealed) return SEALED_POLL_MS;
     try {
       // The idle probe is one indexed query, no transaction.
       const pending: unknown[] = await this.db.query(
@@ -126,7 +132,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Sends again what was sent long enough ago and is still not done. */
   async sweep(): Promise<number> {
-    if (this.stopped) return 0;
+    if (this.stopped || this.ring.sealed) return 0;
     try {
       const count = await this.db.transaction(async (em) => {
         const rows: OutboxRow[] = await em.query(

@@ -1,7 +1,8 @@
 import { WorkerHost } from '@nestjs/bullmq';
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { AppConfig } from '../config';
+import { KeyRing } from '../crypto/key-ring';
 import { describeError, Logger, LOGGER } from '../logging';
 import { OutboxLedger } from '../outbox/outbox.ledger';
 import { JobHandlers, JobName, QueueName } from './queue.contract';
@@ -28,11 +29,16 @@ export abstract class QueueProcessor<Q extends QueueName>
   @Inject(OutboxLedger) private readonly ledger!: OutboxLedger;
   @Inject(AppConfig) private readonly appConfig!: AppConfig;
   @Inject(LOGGER) protected readonly logger!: Logger;
+  @Inject(KeyRing) private readonly ring!: KeyRing;
 
   private lastErrorLog = 0;
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.appConfig.WORKER_CONCURRENCY;
+    // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
+    if (this.ring.sealed) void this.worker.pause(true);
+    this.ring.onSeal(() => void this.worker.pause(true));
+    this.ring.onUnseal(() => void this.worker.resume());
     // BullMQ reports lost connections here, once a second while Redis is away; they are
     // retried, not fatal, so one line every half minute is enough.
     this.worker.on('error', (error) => {
@@ -45,7 +51,12 @@ export abstract class QueueProcessor<Q extends QueueName>
     });
   }
 
-  async process(job: Job): Promise<void> {
+  async process(job: Job, token?: string): Promise<void> {
+    if (this.ring.sealed && token) {
+      // Taken just before a pause: put it back for later without spending an attempt.
+      await job.moveToDelayed(Date.now() + 1_000, token);
+      throw new DelayedError();
+    }
     const name = job.name as JobName<Q>;
     const handler = Object.prototype.hasOwnProperty.call(this.handlers, name)
       ? this.handlers[name]

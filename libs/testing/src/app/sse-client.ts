@@ -9,7 +9,7 @@ export interface SseEvent {
 export async function openEventStream(
   url: string,
   token: string,
-): Promise<{ events: SseEvent[]; close: () => void }> {
+): Promise<{ events: SseEvent[]; close: () => void; ended: Promise<void> }> {
   const controller = new AbortController();
   const response = await fetch(url, {
     headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
@@ -21,7 +21,7 @@ export async function openEventStream(
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  void (async () => {
+  const ended = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -46,5 +46,5 @@ export async function openEventStream(
       // aborted
     }
   })();
-  return { events, close: () => controller.abort() };
+  return { events, close: () => controller.abort(), ended };
 }

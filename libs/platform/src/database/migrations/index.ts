@@ -3,6 +3,7 @@ import { CorePath1763800000000 } from './1763800000000-core-path';
 import { Emergencies1763900000000 } from './1763900000000-emergencies';
 import { Statistics1764000000000 } from './1764000000000-statistics';
 import { AuditChainHmac1764100000000 } from './1764100000000-audit-chain-hmac';
+import { KeyCustody1764300000000 } from './1764300000000-key-custody';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Emergencies1763900000000,
   Statistics1764000000000,
   AuditChainHmac1764100000000,
+  KeyCustody1764300000000,
 ];

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AuditTrail } from '@mayak/audit';
+import { CustodyError, CustodyException } from './custody.exception';
+import { CustodyStore } from './custody-store';
+import { checkValue, newRootSecret, splitRoot } from './root-secret';
+import { encodeShare } from './share-codec';
+
+export interface CustodySetup {
+  shares: string[];
+  threshold: number;
+}
+
+/**
+ * Creates the root secret, splits it into n shares of which any k rebuild it, and keeps
+ * only the check value. The root is zeroed before this returns: from here on it exists only
+ * as shares in the key holders' hands, and in the memory of unsealed processes.
+ */
+@Injectable()
+export class CustodyInitService {
+  constructor(
+    private readonly store: CustodyStore,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async init(holders: number, threshold: number): Promise<CustodySetup> {
+    if (
+      !Number.isInteger(holders) ||
+      !Number.isInteger(threshold) ||
+      threshold < 2 ||
+      holders < threshold ||
+      holders > 255
+    )
+      throw new CustodyException(CustodyError.BadParameters);
+    if (await this.store.read()) throw new CustodyException(CustodyError.AlreadyInitialised);
+    const custodyId = randomBytes(8);
+    const root = newRootSecret();
+    try {
+      const parts = await splitRoot(root, holders, threshold);
+      const shares = parts.map((part) => encodeShare(custodyId, part));
+      parts.forEach((part) => part.fill(0));
+      const created = await this.store.create({
+        custodyId,
+        threshold,
+        holders,
+        checkValue: checkValue(root, custodyId),
+      });
+      if (!created) throw new CustodyException(CustodyError.AlreadyInitialised);
+      await this.audit.record({
+        actorId: null,
+        action: 'custody.init',
+        recordType: 'key_custody',
+        outcome: 'success',
+        reason: `${threshold}_of_${holders}`,
+      });
+      return { shares, threshold };
+    } finally {
+      root.fill(0);
+    }
+  }
+}

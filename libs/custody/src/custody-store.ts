@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface CustodyRecord {
+  custodyId: Buffer;
+  threshold: number;
+  holders: number;
+  checkValue: Buffer;
+  lockdownEpoch: number;
+}
+
+/** The one writer of `key_custody`: the setup's check value and its lockdown epoch. */
+@Injectable()
+export class CustodyStore {
+  constructor(private readonly db: DataSource) {}
+
+  async read(manager: EntityManager = this.db.manager): Promise<CustodyRecord | undefined> {
+    const rows: Array<{
+      custody_id: Buffer;
+      threshold: number;
+      holders: number;
+      check_value: Buffer;
+      lockdown_epoch: string;
+    }> = await manager.query(
+      `SELECT custody_id, threshold, holders, check_value, lockdown_epoch::text FROM key_custody WHERE id = 1`,
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      custodyId: row.custody_id,
+      threshold: row.threshold,
+      holders: row.holders,
+      checkValue: row.check_value,
+      lockdownEpoch: Number(row.lockdown_epoch),
+    };
+  }
+
+  /** Inserts the setup; false if one already exists (a second root would orphan the data). */
+  async create(record: Omit<CustodyRecord, 'lockdownEpoch'>): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `INSERT INTO key_custody (custody_id, threshold, holders, check_value)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [record.custodyId, record.threshold, record.holders, record.checkValue],
+    );
+    return rows.length === 1;
+  }
+
+  /** Starts a new lockdown epoch; undefined where custody is not set up (file custody). */
+  async nextEpoch(manager: EntityManager): Promise<number | undefined> {
+    const rows: Array<{ lockdown_epoch: string }> = await manager.query(
+      `UPDATE key_custody SET lockdown_epoch = lockdown_epoch + 1, locked_down_at = now()
+        WHERE id = 1 RETURNING lockdown_epoch::text`,
+    );
+    return rows[0] ? Number(rows[0].lockdown_epoch) : undefined;
+  }
+}
