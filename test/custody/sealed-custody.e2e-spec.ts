@@ -9,40 +9,16 @@ import {
   createUser,
   eventually,
   HttpClient,
+  initCustody,
   openEventStream,
   runApp,
   RunningApi,
+  sealedOverrides,
   signIn,
   startApi,
   startWorker,
   TestEnvironment,
 } from '@mayak/testing';
-
-/** Sealed custody's environment: a node credential, and no key anywhere in it. */
-export function sealedOverrides(): Record<string, string> {
-  return {
-    KEY_CUSTODY: 'sealed',
-    NODE_CREDENTIAL: randomBytes(32).toString('base64'),
-    MASTER_KEY: '',
-    CALLER_HASH_KEY: '',
-  };
-}
-
-export async function initCustody(
-  env: TestEnvironment,
-  holders = 3,
-  threshold = 2,
-): Promise<string[]> {
-  const result = await runApp(
-    'cli',
-    ['custody', 'init', '--holders', String(holders), '--threshold', String(threshold), '--json'],
-    env.env,
-  );
-  if (result.code !== 0) throw new Error(`custody init failed: ${result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { shares: string[]; threshold: number };
-  expect(parsed.threshold).toBe(threshold);
-  return parsed.shares;
-}
 
 const sealedOf = (app: INestApplicationContext) => app.get(KeyRing).sealed;
 

@@ -8,3 +8,4 @@ export * from './app/factories';
 export * from './app/captured-logs';
 export * from './harness/database-dump';
 export * from './app/sse-client';
+export * from './app/custody';
