@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
+import { CustodyProvider } from './custody/custody';
 import { I18nProvider } from './i18n/i18n';
 import { SessionProvider } from './session/session';
 import './styles/app.css';
@@ -11,9 +12,11 @@ if (!root) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
     <I18nProvider>
-      <SessionProvider>
-        <App />
-      </SessionProvider>
+      <CustodyProvider>
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      </CustodyProvider>
     </I18nProvider>
   </StrictMode>,
 );

@@ -126,11 +126,17 @@ export interface BrowserStack {
  * tests and stops it, in reverse order, after them. The fields are filled in by beforeAll.
  */
 export function useBrowserStack(
-  options: { env?: Record<string, string>; worker?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    worker?: boolean;
+    /** Runs on the new database before the API starts (an operator's `custody init`). */
+    beforeStart?: (env: TestEnvironment) => Promise<void>;
+  } = {},
 ): BrowserStack {
   const stack = {} as BrowserStack;
   beforeAll(async () => {
     stack.env = await createTestEnvironment(options.env);
+    await options.beforeStart?.(stack.env);
     stack.api = await startApi(stack.env);
     if (options.worker) stack.worker = await startWorker(stack.env);
     stack.browser = await launchBrowser();

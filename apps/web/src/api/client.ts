@@ -2,7 +2,8 @@
  * The one way the UI talks to the API: same-origin fetch with the HttpOnly session cookie,
  * the CSRF token echoed on every state-changing request, and errors turned into ApiError
  * with the server's stable code. A 401 anywhere but at sign-in means the session is gone;
- * listeners (the session provider) take the person back to the sign-in screen.
+ * listeners (the session provider) take the person back to the sign-in screen. A 503
+ * `sealed` anywhere means the keys are gone; listeners (the custody provider) say so.
  */
 
 export const CSRF_COOKIE = 'mayak_csrf';
@@ -32,11 +33,21 @@ export function serverNow(): number {
 
 type Listener = () => void;
 const unauthenticatedListeners = new Set<Listener>();
+const sealedListeners = new Set<Listener>();
 
 /** Called whenever the server says the session is gone; returns the unsubscribe function. */
 export function onUnauthenticated(listener: Listener): () => void {
   unauthenticatedListeners.add(listener);
   return () => unauthenticatedListeners.delete(listener);
+}
+
+/**
+ * Called whenever any answer says Mayak is sealed (503 `sealed`: the keys are not in memory,
+ * after a lockdown or a restart); returns the unsubscribe function.
+ */
+export function onSealed(listener: Listener): () => void {
+  sealedListeners.add(listener);
+  return () => sealedListeners.delete(listener);
 }
 
 /** Where a 401 is an answer about credentials, not a lost session. */
@@ -113,6 +124,8 @@ export async function request<T>(
   // (an old session, cleared cookies): one retry picks it up.
   if (error.code === 'csrf_failed' && !retried)
     return request<T>(method, path, body, options, true);
+  if (response.status === 503 && error.code === 'sealed')
+    sealedListeners.forEach((listener) => listener());
   if (response.status === 401 && !CREDENTIAL_ROUTES.has(path))
     unauthenticatedListeners.forEach((listener) => listener());
   return Promise.reject(error);

@@ -346,3 +346,37 @@ export interface StatsResponse {
   /** Marginal totals of the breakdown (a row without some of the dimensions). */
   totals?: StatRow[];
 }
+
+/** GET /api/health: only what the UI reads. */
+export interface Health {
+  status: 'ok' | 'degraded' | 'down';
+  /** True while the keys are not in memory: nothing but unsealing works. */
+  sealed: boolean;
+  custody: KeyCustody;
+}
+
+export type KeyCustody = 'file' | 'sealed';
+
+/** GET and POST /api/unseal. */
+export interface UnsealStatus {
+  sealed: boolean;
+  /** Shares entered so far towards the threshold. */
+  progress: number;
+  /** Shares needed (k); 0 where custody is not set up. */
+  threshold: number;
+  initialised: boolean;
+  custody: KeyCustody;
+}
+
+/** POST /api/lockdown (202). */
+export interface LockdownResponse {
+  sealed: true;
+}
+
+/** The 400 and 409 codes of POST /api/unseal. */
+export type UnsealErrorCode =
+  | 'malformed_share'
+  | 'foreign_share'
+  | 'shares_do_not_match'
+  | 'file_custody'
+  | 'custody_not_initialised';

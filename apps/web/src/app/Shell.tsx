@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import type { ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { LanguageSwitch } from '../components/LanguageSwitch';
+import { LockdownControl } from '../custody/LockdownControl';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { NotificationBell } from '../notifications/NotificationBell';
 import { NotificationsProvider, receivesNotifications } from '../notifications/notifications';
@@ -77,6 +78,7 @@ export function Shell({ idleMs }: { idleMs: number }) {
   const mine = SCREENS.filter((screen) => mayOpen(screen, me.roles));
   const inNavigation = mine.filter((screen) => !screen.hidden);
   const notified = receivesNotifications(me.roles);
+  const mayLockDown = me.roles.some((role) => role === 'coordinator' || role === 'admin');
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -131,6 +133,7 @@ export function Shell({ idleMs }: { idleMs: number }) {
             <button type="button" className="button button--secondary" onClick={() => signOut()}>
               {t('header.signOut')}
             </button>
+            {mayLockDown ? <LockdownControl /> : null}
           </div>
         </header>
         <IdleMonitor idleMs={idleMs} />

@@ -596,4 +596,43 @@ export const en: Record<MessageKey, Message> = {
     'The contact at {time} ({service}) goes to the responder on call as an emergency: they are paged at once.',
   'mine.escalateHint':
     'A contact can be escalated when it raised a legal or psychological case. Otherwise log a new contact with the danger switch on.',
+
+  'unseal.title': 'Mayak is sealed',
+  'unseal.text':
+    'The encryption keys are not in the server’s memory, so nobody can sign in or work with the data. This happens after a lockdown or a server restart. Key holders must enter their key shares, each their own, one at a time.',
+  'unseal.progress': '{progress} of {count} shares entered.',
+  'unseal.accepted': 'Share accepted.',
+  'unseal.share': 'Key share',
+  'unseal.shareHint':
+    'The line starting with “mayak-share-” that custody init gave you. The field is cleared as soon as it is sent; the share is not stored anywhere.',
+  'unseal.submit': 'Enter share',
+  'unseal.submitting': 'Checking…',
+  'unseal.error.empty': 'Enter a key share.',
+  'unseal.error.malformed':
+    'That is not a key share, or it was mistyped: its checksum does not match. Check every character and enter it again.',
+  'unseal.error.foreign':
+    'That share belongs to another Mayak installation or an older key setup. A share of this installation is needed.',
+  'unseal.error.mismatch':
+    'The shares entered do not rebuild this installation’s key. All shares entered so far were discarded: start again.',
+  'unseal.file':
+    'This server keeps its keys in files (KEY_CUSTODY=file); there are no shares to enter. After a lockdown the server must be restarted: it reads the keys from the files again.',
+  'unseal.notInitialised':
+    'Key custody by shares is not set up yet. The server’s operator must run this once; it creates the key and gives out the shares to the key holders:',
+  'signIn.reason.sealed':
+    'Mayak was sealed and every session ended. The keys are back: sign in again.',
+
+  'lockdown.button': 'Lock down',
+  'lockdown.hint': 'Wipe the keys from every server’s memory and end every session',
+  'lockdown.title': 'Lock down Mayak?',
+  'lockdown.text':
+    'Every Mayak process wipes its keys from memory, everyone (you too) is signed out at once, and nothing can be saved or opened. Only the key holders can bring it back, by entering enough of their shares.',
+  'lockdown.confirm': 'Lock down',
+  'lockdown.failed': 'Mayak could not be locked down.',
+
+  'intake.sealed':
+    'Mayak is sealed: the contact cannot be saved now. Write it down on paper. The draft stays on this page; do not close or reload it. Once the key holders unseal Mayak, save it (you may need to sign in again).',
+  'intake.unsealedAgain':
+    'Mayak is unsealed again. Press “Save contact”; if you are asked to sign in again, do: the draft comes back to the form.',
+  'intake.restored':
+    'The draft typed while Mayak was sealed is back in the form. Check it and save it.',
 };

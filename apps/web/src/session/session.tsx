@@ -11,8 +11,10 @@ import {
 import type { ReactNode } from 'react';
 import { api, ApiError, CSRF_COOKIE, csrfToken, onUnauthenticated, serverNow } from '../api/client';
 import type { LoginResponse, Me } from '../api/types';
+import { useCustody } from '../custody/custody';
+import { forgetHeld } from './held-draft';
 
-export type SignedOutReason = 'expired' | 'idle' | 'locked' | 'signedOut';
+export type SignedOutReason = 'expired' | 'idle' | 'locked' | 'signedOut' | 'sealed';
 
 export type SessionState =
   | { status: 'loading' }
@@ -53,6 +55,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     stateRef.current = state;
   });
   const pendingLogout = useRef<Promise<unknown> | null>(null);
+  const { sealed, held } = useCustody();
 
   useEffect(() => {
     const controller = new AbortController();
@@ -64,9 +67,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         if (controller.signal.aborted) return;
         if (hadSession) forgetCsrfCookie();
         setState(
-          error instanceof ApiError && error.status === 401 && hadSession
-            ? { status: 'signedOut', reason: 'expired' }
-            : { status: 'signedOut' },
+          error instanceof ApiError && error.code === 'sealed'
+            ? { status: 'signedOut', reason: 'sealed' }
+            : error instanceof ApiError && error.status === 401 && hadSession
+              ? { status: 'signedOut', reason: 'expired' }
+              : { status: 'signedOut' },
         );
       });
     return () => controller.abort();
@@ -82,6 +87,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }),
     [],
   );
+
+  // Sealing ends every session on the server (a lockdown deletes them; a restart's keys are
+  // gone). Here it ends at once too, unless the screen holds something that must stay: then
+  // the session ends when the hold does, or with the next request's 401.
+  useEffect(() => {
+    if (!sealed || held) return;
+    const current = stateRef.current;
+    if (current.status === 'loading') return;
+    if (current.status === 'signedOut' && current.reason === 'sealed') return;
+    if (current.status === 'signedIn') forgetCsrfCookie();
+    const username = current.status === 'signedIn' ? current.me.username : current.username;
+    setState({ status: 'signedOut', reason: 'sealed', ...(username ? { username } : {}) });
+  }, [sealed, held, state.status]);
 
   const endSession = useCallback(() => {
     pendingLogout.current = api.post('/api/auth/logout').catch(() => undefined);
@@ -99,6 +117,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     (reason: 'signedOut' | 'idle' = 'signedOut') => {
       const current = stateRef.current;
       if (current.status !== 'signedIn') return;
+      forgetHeld();
       endSession();
       setState({
         status: 'signedOut',
@@ -114,6 +133,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const current = stateRef.current;
     if (current.status !== 'signedIn') return;
     // Hide first (this render replaces the whole signed-in tree), then end the session.
+    forgetHeld();
     setState({ status: 'signedOut', reason: 'locked', username: current.me.username });
     endSession();
   }, [endSession]);

@@ -26,7 +26,10 @@ export async function initCustody(
   );
   if (result.code !== 0) throw new Error(`custody init failed: ${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { shares: string[]; threshold: number };
-  if (parsed.threshold !== threshold) throw new Error('custody init changed the threshold');
+  if (parsed.threshold !== threshold || parsed.shares.length !== holders)
+    throw new Error(
+      `custody init gave ${parsed.shares.length} shares, threshold ${parsed.threshold}`,
+    );
   return parsed.shares;
 }
 

@@ -8,9 +8,12 @@ import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
 import { Field } from '../../components/Field';
 import type { Choice } from '../../components/match';
 import { Notice } from '../../components/Notice';
+import { useCustody, useHoldWhileSealed } from '../../custody/custody';
 import { useI18n, type MessageKey } from '../../i18n/i18n';
 import { REGION_CITIES } from '../../i18n/region-cities';
+import { forgetHeld, holdForNextSignIn, takeHeld } from '../../session/held-draft';
 import { useMe } from '../../session/session';
+import { SealedBanner } from './SealedBanner';
 import { ConsentSection } from './ConsentSection';
 import {
   applyChange,
@@ -97,6 +100,12 @@ interface Saved {
   riskWithoutConsent: boolean;
 }
 
+/** What a sealed form keeps for the same person's next sign-in (see held-draft.ts). */
+interface HeldIntake {
+  draft: Draft;
+  idempotencyKey: string;
+}
+
 export function IntakeForm({
   vocabulary,
   onSaved,
@@ -106,16 +115,29 @@ export function IntakeForm({
 }) {
   const { t, label, date } = useI18n();
   const me = useMe();
-  const [draft, setDraft] = useState<Draft>(() => emptyDraft(new Date(), rememberedRegion(me.id)));
+  // Sealed under this form, nothing typed is lost: the form stays on screen (the hold), and
+  // what was typed comes back after the fresh sign-in that unsealing may need.
+  useHoldWhileSealed();
+  const { sealed } = useCustody();
+  const [restored] = useState(() => takeHeld<HeldIntake>(me.id));
+  const [sealedHere, setSealedHere] = useState(false);
+  const [draft, setDraft] = useState<Draft>(
+    () => restored?.draft ?? emptyDraft(new Date(), rememberedRegion(me.id)),
+  );
   const [now, setNow] = useState(() => new Date());
   // One key per contact: a double press or a retry after a lost answer saves it once.
-  const [idempotencyKey, setIdempotencyKey] = useState(newKey);
+  const [idempotencyKey, setIdempotencyKey] = useState(() => restored?.idempotencyKey ?? newKey());
   const [problems, setProblems] = useState<SummaryItem[]>([]);
   const [general, setGeneral] = useState<string | null>(null);
   const [saved, setSaved] = useState<Saved | null>(null);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const lookup = useCallerLookup(draft.identifier);
+
+  if (sealed && !sealedHere) setSealedHere(true);
+  useEffect(() => {
+    if (sealedHere) holdForNextSignIn(me.id, { draft, idempotencyKey } satisfies HeldIntake);
+  }, [sealedHere, me.id, draft, idempotencyKey]);
 
   const change = (delta: DraftChange) => {
     setDraft((current) => applyChange(current, delta));
@@ -163,7 +185,7 @@ export function IntakeForm({
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
-    if (busy) return;
+    if (busy || sealed) return;
     const at = new Date();
     const found: SummaryItem[] = problemsOf(draft, at).flatMap((problem): SummaryItem[] => {
       switch (problem) {
@@ -190,6 +212,8 @@ export function IntakeForm({
         headers: { 'Idempotency-Key': idempotencyKey },
       });
       rememberRegion(me.id, draft.region);
+      forgetHeld();
+      setSealedHere(false);
       const emergencyConsent = draft.scopes.includes('service:emergency');
       setSaved({
         caseCount: created.caseIds.length,
@@ -220,7 +244,9 @@ export function IntakeForm({
         });
         setProblems(fromServer);
         setGeneral(fromServer.length === 0 ? errorMessage(t, error) : null);
-      } else setGeneral(errorMessage(t, error));
+      } else if (!(error instanceof ApiError && error.code === 'sealed'))
+        // Sealed, the banner says what to do, in both languages.
+        setGeneral(errorMessage(t, error));
     } finally {
       setBusy(false);
     }
@@ -272,6 +298,14 @@ export function IntakeForm({
       noValidate
       aria-labelledby="intake-title"
     >
+      {sealed ? (
+        <SealedBanner state="sealed" />
+      ) : sealedHere ? (
+        <SealedBanner state="unsealedAgain" />
+      ) : null}
+      {restored && !sealedHere && !saved ? (
+        <Notice tone="info">{t('intake.restored')}</Notice>
+      ) : null}
       <ErrorSummary items={shownProblems} general={general} />
       {saved ? (
         <Notice tone="success">
@@ -540,7 +574,7 @@ export function IntakeForm({
               )}
             </Field>
             <div className="intake__buttons">
-              <button type="submit" className="button button--primary" disabled={busy}>
+              <button type="submit" className="button button--primary" disabled={busy || sealed}>
                 {busy ? t('intake.saving') : t('intake.save')}{' '}
                 <kbd className="shortcut">{t('intake.saveShortcut')}</kbd>
               </button>
@@ -548,6 +582,8 @@ export function IntakeForm({
                 type="button"
                 className="button button--secondary"
                 onClick={() => {
+                  forgetHeld();
+                  setSealedHere(false);
                   setDraft(emptyDraft(new Date(), draft.region));
                   setProblems([]);
                   setGeneral(null);

@@ -96,7 +96,9 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
           ? t('signIn.reason.locked')
           : reason === 'signedOut'
             ? t('signIn.reason.signedOut')
-            : null;
+            : reason === 'sealed'
+              ? t('signIn.reason.sealed')
+              : null;
 
   const codeField = (
     <Field
@@ -132,7 +134,13 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
       <main className="sign-in__card" id="main">
         <h1>{enrolment === 'no' ? t('signIn.title') : t('enrol.title')}</h1>
         {reasonText && enrolment === 'no' ? (
-          <Notice tone={reason === 'signedOut' || reason === 'locked' ? 'info' : 'warning'}>
+          <Notice
+            tone={
+              reason === 'signedOut' || reason === 'locked' || reason === 'sealed'
+                ? 'info'
+                : 'warning'
+            }
+          >
             {reasonText}
           </Notice>
         ) : null}
