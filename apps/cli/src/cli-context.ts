@@ -49,6 +49,23 @@ async function awaitKeys(ring: KeyRing): Promise<void> {
   );
 }
 
+/**
+ * Runs fn with the credentials that may change the schema: `migrate`, `backup` and `restore`
+ * use these, and only these (a restore needs the owner to load rows exactly as they were).
+ */
+export async function withOwnerDatabase<T>(
+  fn: (databaseUrl: string, config: AppConfig) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const stack = await prepareLocalStack(config, { redis: false });
+  try {
+    for (const notice of stack.notices) process.stderr.write(`${notice}\n`);
+    return await fn(stack.env.DATABASE_URL, config);
+  } finally {
+    await stack.stop();
+  }
+}
+
 export function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).filter(

@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { ConfigError, describeError } from '@mayak/platform';
 import { EmbeddedServiceError } from '@mayak/platform/embedded';
 import { UsageError } from './cli-context';
+import { backupCommand } from './commands/backup.command';
 import { Command } from './commands/command';
 import { createAdminCommand, createUserCommand } from './commands/create-user.command';
 import { custodyCommand } from './commands/custody.command';
 import { lockdownCommand } from './commands/lockdown.command';
 import { migrateCommand } from './commands/migrate.command';
+import { restoreCommand } from './commands/restore.command';
 import { seedCommand } from './commands/seed.command';
 import { startCommand } from './commands/start.command';
 import { totpCommand } from './commands/totp.command';
@@ -24,6 +26,8 @@ const COMMANDS: Command[] = [
   custodyCommand,
   unsealCommand,
   lockdownCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 function help(): string {

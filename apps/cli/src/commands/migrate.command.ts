@@ -1,5 +1,5 @@
-import { loadConfig, runMigrations } from '@mayak/platform';
-import { prepareLocalStack } from '@mayak/platform/embedded';
+import { runMigrations } from '@mayak/platform';
+import { withOwnerDatabase } from '../cli-context';
 import { Command } from './command';
 
 export const migrateCommand: Command = {
@@ -7,15 +7,10 @@ export const migrateCommand: Command = {
   usage: 'migrate',
   summary: 'apply pending database migrations',
   async run() {
-    const stack = await prepareLocalStack(loadConfig(), { redis: false });
-    try {
-      const applied = await runMigrations(stack.env.DATABASE_URL);
-      process.stdout.write(
-        applied.length ? `applied: ${applied.join(', ')}\n` : 'the schema is up to date\n',
-      );
-      return 0;
-    } finally {
-      await stack.stop();
-    }
+    const applied = await withOwnerDatabase((url) => runMigrations(url));
+    process.stdout.write(
+      applied.length ? `applied: ${applied.join(', ')}\n` : 'the schema is up to date\n',
+    );
+    return 0;
   },
 };

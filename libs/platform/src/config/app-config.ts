@@ -112,6 +112,14 @@ export class AppConfig {
   @IsString()
   CALLER_HASH_KEY_FILE?: string;
 
+  /**
+   * The age public keys `backup` encrypts to when given none (one a line, age's recipients
+   * file format): the key holders' keys or a backup key, never a private key.
+   */
+  @IsOptional()
+  @IsString()
+  BACKUP_RECIPIENTS_FILE?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -271,6 +279,7 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'KEY_CUSTODY',
   'NODE_CREDENTIAL',
   'NODE_CREDENTIAL_FILE',
+  'BACKUP_RECIPIENTS_FILE',
 ]);
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */

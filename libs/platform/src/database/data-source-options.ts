@@ -1,6 +1,9 @@
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 
+/** Where TypeORM records the applied migrations: a backup carries it as the schema version. */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
 export interface DatabaseConnectionOptions {
   url: string;
   poolSize?: number;
@@ -21,7 +24,7 @@ export function dataSourceOptions(options: DatabaseConnectionOptions): DataSourc
     url: options.url,
     entities: options.entities ?? [],
     migrations: MIGRATIONS,
-    migrationsTableName: 'schema_migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
