@@ -16,7 +16,10 @@ export async function withCliContext<T>(
   try {
     for (const notice of stack.notices) process.stderr.write(`${notice}\n`);
     const config = loadConfig({ ...process.env, ...definedOnly(stack.env) });
-    await runMigrations(stack.env.DATABASE_URL);
+    // The command itself works as the application's role (DATABASE_URL), like the API.
+    await runMigrations(config.migrationUrl ?? stack.env.DATABASE_URL, {
+      appUrl: stack.env.DATABASE_URL,
+    });
     const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn');
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
       logger: false,
@@ -29,6 +32,14 @@ export async function withCliContext<T>(
   } finally {
     await stack.stop();
   }
+}
+
+/** What the API and the worker get: the owner's connection stays with the launcher. */
+export function withoutMigrationRole(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_MIGRATION_URL, DATABASE_MIGRATION_PASSWORD_FILE, ...rest } = env;
+  void DATABASE_MIGRATION_URL;
+  void DATABASE_MIGRATION_PASSWORD_FILE;
+  return rest;
 }
 
 export function definedOnly(env: Record<string, string | undefined>): Record<string, string> {

@@ -66,6 +66,29 @@ describe('passwords from files (Docker secrets)', () => {
     expect(new URL(config.REDIS_URL!).password).toBe('r3dis');
   });
 
+  it("puts the migration role's password into its own URL, not the application's", () => {
+    const dir = mkdtempSync(`${tmpdir()}/mayak-secret-`);
+    writeFileSync(`${dir}/app`, 'app-pw\n');
+    writeFileSync(`${dir}/owner`, 'owner-pw\n');
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://mayak_app@db:5432/mayak',
+      DATABASE_PASSWORD_FILE: `${dir}/app`,
+      DATABASE_MIGRATION_URL: 'postgres://mayak@db:5432/mayak',
+      DATABASE_MIGRATION_PASSWORD_FILE: `${dir}/owner`,
+    });
+    expect(new URL(config.DATABASE_URL!).password).toBe('app-pw');
+    expect(new URL(config.migrationUrl!).password).toBe('owner-pw');
+    expect(new URL(config.migrationUrl!).username).toBe('mayak');
+  });
+
+  it("without a migration URL, migrations use the application's", () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://mayak@db:5432/mayak' });
+    expect(config.migrationUrl).toBe('postgres://mayak@db:5432/mayak');
+    expect(() => loadConfig({ DATABASE_MIGRATION_URL: 'mysql://x' })).toThrow(
+      /DATABASE_MIGRATION_URL must be a postgres:\/\/ URL/,
+    );
+  });
+
   it('an unreadable password file stops start-up naming the variable', () => {
     expect(() =>
       loadConfig({ DATABASE_URL: 'postgres://x@db/x', DATABASE_PASSWORD_FILE: '/nonexistent/pg' }),

@@ -48,9 +48,27 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './var';
 
+  /**
+   * What the API, the worker and the operator commands connect as: a role that owns nothing
+   * and is no superuser, so it cannot switch the audit trail's guard off.
+   */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * What `migrate` connects as: the owner of the schema. It also creates DATABASE_URL's role
+   * if missing and grants it the application's rights. Unset: DATABASE_URL does both, and the
+   * application can then disable the audit trail's triggers.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_MIGRATION_URL?: string;
+
+  /** A file holding the migration role's password, put into DATABASE_MIGRATION_URL. */
+  @IsOptional()
+  @IsString()
+  DATABASE_MIGRATION_PASSWORD_FILE?: string;
 
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
@@ -208,6 +226,11 @@ export class AppConfig {
   @Max(86400)
   OUTBOX_SWEEP_AFTER_SECONDS = 15;
 
+  /** The owner's connection, for migrations: DATABASE_MIGRATION_URL, else DATABASE_URL. */
+  get migrationUrl(): string | undefined {
+    return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
+  }
+
   get publicUrl(): string {
     return (
       this.PUBLIC_URL ??
@@ -233,6 +256,8 @@ export class ConfigError extends Error {
 
 const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_URL',
+  'DATABASE_MIGRATION_URL',
+  'DATABASE_MIGRATION_PASSWORD_FILE',
   'REDIS_URL',
   'MASTER_KEY',
   'MASTER_KEY_FILE',
@@ -258,6 +283,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     config.DATABASE_URL = withPassword(
       config.DATABASE_URL,
       readSecret('DATABASE_PASSWORD_FILE', config.DATABASE_PASSWORD_FILE),
+    );
+  if (config.DATABASE_MIGRATION_URL && config.DATABASE_MIGRATION_PASSWORD_FILE)
+    config.DATABASE_MIGRATION_URL = withPassword(
+      config.DATABASE_MIGRATION_URL,
+      readSecret('DATABASE_MIGRATION_PASSWORD_FILE', config.DATABASE_MIGRATION_PASSWORD_FILE),
     );
   if (config.REDIS_URL && config.REDIS_PASSWORD_FILE)
     config.REDIS_URL = withPassword(
