@@ -99,8 +99,18 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
 
 async function createRoleIfMissing(client: Client, role: string, password: string) {
   const exists = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [role]);
-  if (exists.rowCount) return false;
   const r = client.escapeIdentifier(role);
+  if (exists.rowCount) {
+    // The password is the configured one even after a rotation of the secret. One that may not
+    // (no CREATEROLE), or that loses a race with another migrator setting the same, leaves it.
+    if (password)
+      await client
+        .query(`ALTER ROLE ${r} PASSWORD ${client.escapeLiteral(password)}`)
+        .catch((error: { code?: string }) => {
+          if (error.code !== '42501' && error.code !== 'XX000') throw error;
+        });
+    return false;
+  }
   try {
     await client.query(
       `CREATE ROLE ${r} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT` +
