@@ -95,3 +95,35 @@ describe('passwords from files (Docker secrets)', () => {
     ).toThrow(/DATABASE_PASSWORD_FILE cannot be read/);
   });
 });
+
+describe('the audit witness', () => {
+  it('needs a secret, and HTTPS unless it is on this machine', () => {
+    expect(() => loadConfig({ AUDIT_WITNESS_URL: 'https://witness.example/head' })).toThrow(
+      /AUDIT_WITNESS_URL needs AUDIT_WITNESS_SECRET/,
+    );
+    expect(() =>
+      loadConfig({
+        AUDIT_WITNESS_URL: 'http://witness.example/head',
+        AUDIT_WITNESS_SECRET: 'a-long-enough-secret',
+      }),
+    ).toThrow(/AUDIT_WITNESS_URL must be https/);
+    expect(() =>
+      loadConfig({
+        AUDIT_WITNESS_URL: 'https://user:pw@witness.example/',
+        AUDIT_WITNESS_SECRET: 'x'.repeat(16),
+      }),
+    ).toThrow(/AUDIT_WITNESS_URL must be an http\(s\) URL without credentials/);
+    const config = loadConfig({
+      AUDIT_WITNESS_URL: 'http://127.0.0.1:9999/head',
+      AUDIT_WITNESS_SECRET: 'a-long-enough-secret',
+      AUDIT_WITNESS_INTERVAL_MINUTES: '0',
+    });
+    expect(config.AUDIT_WITNESS_INTERVAL_MINUTES).toBe(0);
+  });
+
+  it('names a bad secret without echoing it', () => {
+    expect(() => loadConfig({ AUDIT_WITNESS_SECRET: 'tiny-s3cr' })).toThrow(
+      /^(?![\s\S]*tiny-s3cr)[\s\S]*AUDIT_WITNESS_SECRET must be at least 16 characters/,
+    );
+  });
+});

@@ -219,6 +219,34 @@ export class AppConfig {
   })
   STATS_TIMEZONE = 'Europe/Moscow';
 
+  /**
+   * An outside witness of the audit trail: its head (position, hash, the time it was sent;
+   * nothing personal) is POSTed here, signed like the staff webhooks, so that entries cut off
+   * the end are noticed. HTTPS, or HTTP to this machine only.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/@]+(\/\S*)?$/, {
+    message: 'must be an http(s) URL without credentials',
+  })
+  AUDIT_WITNESS_URL?: string;
+
+  /** The HMAC secret the witness checks signatures with; or AUDIT_WITNESS_SECRET_FILE. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'AUDIT_WITNESS_SECRET must be at least 16 characters' })
+  AUDIT_WITNESS_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  AUDIT_WITNESS_SECRET_FILE?: string;
+
+  /** How often the worker sends the head to the witness; 0: only `verify-audit --witness`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 60)
+  AUDIT_WITNESS_INTERVAL_MINUTES = 60;
+
   /** A sent outbox row not done after this long is sent again (Redis lost it, say). */
   @Transform(toInt)
   @IsInt()
@@ -267,6 +295,9 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_PASSWORD_FILE',
   'PUBLIC_URL',
   'REDIS_PASSWORD_FILE',
+  'AUDIT_WITNESS_URL',
+  'AUDIT_WITNESS_SECRET',
+  'AUDIT_WITNESS_SECRET_FILE',
 ]);
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
@@ -289,6 +320,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       config.DATABASE_MIGRATION_URL,
       readSecret('DATABASE_MIGRATION_PASSWORD_FILE', config.DATABASE_MIGRATION_PASSWORD_FILE),
     );
+  if (config.AUDIT_WITNESS_SECRET_FILE && !config.AUDIT_WITNESS_SECRET)
+    config.AUDIT_WITNESS_SECRET = readSecret(
+      'AUDIT_WITNESS_SECRET_FILE',
+      config.AUDIT_WITNESS_SECRET_FILE,
+    );
+  if (config.AUDIT_WITNESS_URL) {
+    const witness = new URL(config.AUDIT_WITNESS_URL);
+    const problems: string[] = [];
+    if (witness.protocol === 'http:' && !isLoopback(witness.hostname.replace(/^\[|\]$/g, '')))
+      problems.push('AUDIT_WITNESS_URL must be https:// (plain http only to this machine)');
+    if (!config.AUDIT_WITNESS_SECRET)
+      problems.push('AUDIT_WITNESS_URL needs AUDIT_WITNESS_SECRET or AUDIT_WITNESS_SECRET_FILE');
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
   if (config.REDIS_URL && config.REDIS_PASSWORD_FILE)
     config.REDIS_URL = withPassword(
       config.REDIS_URL,

@@ -2,3 +2,4 @@ export * from './crypto.module';
 export * from './envelope-cipher';
 export * from './key-material';
 export * from './keyed-hash';
+export * from './webhook-signature';
