@@ -110,11 +110,11 @@ describe('nothing personal leaves in plain text', () => {
 
     // The database: every table's raw bytes (bytea decoded), and a real pg_dump when one fits.
     // (Positive controls: the plain categorical fields are there, so the search would find a plaintext.)
-    const raw = await rawTableContents(env.env.DATABASE_URL);
+    const raw = await rawTableContents(env.superuserUrl);
     expect(raw.includes('detention') && raw.includes('RU-SPE')).toBe(true);
     notIn('raw table contents', raw);
     if (dumpable) {
-      const dump = await pgDump(dumpable.pgDump, env.env.DATABASE_URL);
+      const dump = await pgDump(dumpable.pgDump, env.superuserUrl);
       expect(dump.includes('detention')).toBe(true);
       notIn('pg_dump', dump);
     }

@@ -1,8 +1,9 @@
-import { chmod, rm, stat } from 'node:fs/promises';
+import { chmod, readFile, rm, stat } from 'node:fs/promises';
 import { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { totpCode } from '@mayak/identity';
-import { freePort } from '@mayak/platform/embedded';
+import { EmbeddedPostgres, freePort } from '@mayak/platform/embedded';
+import { Client } from 'pg';
 import { eventually, exited, GiveUp, HttpClient, privateDir, spawnApp } from '@mayak/testing';
 
 /**
@@ -23,6 +24,36 @@ describe('npm start on embedded defaults', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  /** The embedded cluster as its superuser, the schema's owner (the password is in keys/). */
+  const asOwner = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
+    const pg = new EmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      user: 'mayak',
+      password: (await readFile(path.join(dataDir, 'keys', 'postgres.password'), 'utf8')).trim(),
+    });
+    const running = await pg.runningPort();
+    const port = running ?? (await pg.start());
+    const client = new Client({ connectionString: pg.url(port, 'mayak') });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+      if (!running) await pg.stop();
+    }
+  };
+
+  /** Who the API and the worker are connected as. */
+  const appRoles = () =>
+    asOwner(async (client) =>
+      (
+        await client.query<{ usename: string }>(
+          `SELECT DISTINCT usename FROM pg_stat_activity
+            WHERE datname = 'mayak' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+        )
+      ).rows.map((r) => r.usename),
+    );
+
   const start = () =>
     spawnApp('cli', ['start'], { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' });
 
@@ -39,7 +70,7 @@ describe('npm start on embedded defaults', () => {
       250,
     );
 
-  it('comes up healthy within 60 s, prints demo accounts once, and keeps its data across a restart', async () => {
+  it('comes up healthy within 60 s, prints demo accounts once, runs the apps as a role that owns nothing, and keeps its data across a restart', async () => {
     const http = new HttpClient(`http://127.0.0.1:${port}`);
     const first = start();
     let accounts: Map<string, { password: string; secret: string }>;
@@ -74,16 +105,29 @@ describe('npm start on embedded defaults', () => {
         totp: totpCode(lawyer.secret),
       });
       expect(login.status).toBe(200);
+      // The processes connect as the application's role, not as the owner of the schema.
+      expect(await appRoles()).toEqual(['mayak_app']);
+      expect((await stat(path.join(dataDir, 'keys', 'postgres-app.password'))).mode & 0o777).toBe(
+        0o600,
+      );
     } finally {
       first.kill('SIGTERM');
     }
     expect(await exited(first)).toEqual({ code: 0, signal: null });
     expect(first.output()).toMatch(/stopped\n$/);
 
+    // A data directory from before the application had a role of its own.
+    await asOwner(async (client) => {
+      await client.query(`DROP OWNED BY mayak_app`);
+      await client.query(`DROP ROLE mayak_app`);
+    });
+    await rm(path.join(dataDir, 'keys', 'postgres-app.password'));
+
     const second = start();
     try {
       await healthy(http, second);
       expect(second.output()).not.toMatch(/Demo accounts/);
+      expect(await appRoles()).toEqual(['mayak_app']);
       const admin = accounts.get('admin')!;
       const login = await http.post('/api/auth/login', {
         username: 'admin',

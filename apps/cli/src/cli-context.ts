@@ -1,8 +1,7 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig, createLogger, KeyRing, loadConfig, runMigrations } from '@mayak/platform';
-import { waitFor } from '@mayak/platform/embedded';
-import { prepareLocalStack } from '@mayak/platform/embedded';
+import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
 import { CliModule } from './cli.module';
 
 /**
@@ -18,7 +17,10 @@ export async function withCliContext<T>(
   try {
     for (const notice of stack.notices) process.stderr.write(`${notice}\n`);
     const config = loadConfig({ ...process.env, ...definedOnly(stack.env) });
-    await runMigrations(stack.env.DATABASE_URL);
+    // The command itself works as the application's role (DATABASE_URL), like the API.
+    await runMigrations(config.migrationUrl ?? stack.env.DATABASE_URL, {
+      appUrl: stack.env.DATABASE_URL,
+    });
     const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn');
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
       logger: false,
@@ -50,20 +52,33 @@ async function awaitKeys(ring: KeyRing): Promise<void> {
 }
 
 /**
- * Runs fn with the credentials that may change the schema: `migrate`, `backup` and `restore`
- * use these, and only these (a restore needs the owner to load rows exactly as they were).
+ * Runs fn with the credentials that may change the schema (the owner's; `migrate`, `backup`
+ * and `restore` use these, and only these), and the application's own connection, whose
+ * role migrations give its rights.
  */
 export async function withOwnerDatabase<T>(
-  fn: (databaseUrl: string, config: AppConfig) => Promise<T>,
+  fn: (ownerUrl: string, config: AppConfig, appUrl: string) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
   const stack = await prepareLocalStack(config, { redis: false });
   try {
     for (const notice of stack.notices) process.stderr.write(`${notice}\n`);
-    return await fn(stack.env.DATABASE_URL, config);
+    return await fn(
+      stack.env.DATABASE_MIGRATION_URL ?? stack.env.DATABASE_URL,
+      config,
+      stack.env.DATABASE_URL,
+    );
   } finally {
     await stack.stop();
   }
+}
+
+/** What the API and the worker get: the owner's connection stays with the launcher. */
+export function withoutMigrationRole(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_MIGRATION_URL, DATABASE_MIGRATION_PASSWORD_FILE, ...rest } = env;
+  void DATABASE_MIGRATION_URL;
+  void DATABASE_MIGRATION_PASSWORD_FILE;
+  return rest;
 }
 
 export function definedOnly(env: Record<string, string | undefined>): Record<string, string> {

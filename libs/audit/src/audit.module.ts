@@ -2,11 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { AuditChainer, AuditChainRunner } from './audit-chainer.service';
 import { AuditTrail } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier.service';
+import { AuditWitness } from './audit-witness.service';
 
 @Global()
 @Module({
-  providers: [AuditTrail, AuditVerifier, AuditChainer],
-  exports: [AuditTrail, AuditVerifier, AuditChainer],
+  providers: [AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
+  exports: [AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
 })
 export class AuditModule {}
 

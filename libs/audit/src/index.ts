@@ -3,4 +3,5 @@ export * from './audit-chainer.service';
 export * from './audit-event';
 export * from './audit-trail.service';
 export * from './audit-verifier.service';
+export * from './audit-witness.service';
 export * from './audit.module';

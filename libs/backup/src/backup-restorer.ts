@@ -15,6 +15,8 @@ import { openDatabase } from './database-session';
 export interface RestoreOptions {
   /** Owner or superuser credentials: the same database URL `migrate` uses. */
   databaseUrl: string;
+  /** The application's connection, whose role gets its rights on the restored schema. */
+  appUrl?: string;
   in: string;
   /** An age identity file holding the private key of one of the backup's recipients. */
   identity: string;
@@ -62,7 +64,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
       return reader.expect<BackupHeader>('H');
     });
     const schema = checkSchema(header, applied);
-    await runMigrations(options.databaseUrl, { through: schema });
+    await runMigrations(options.databaseUrl, { through: schema, appUrl: options.appUrl });
 
     await client.query('BEGIN');
     await enterReplicaMode(client);

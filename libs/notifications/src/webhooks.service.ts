@@ -1,8 +1,14 @@
-import { createHmac } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException } from '@mayak/access';
 import { Actor } from '@mayak/identity';
-import { AppConfig, EnvelopeCipher, isLoopback, Logger, LOGGER } from '@mayak/platform';
+import {
+  AppConfig,
+  EnvelopeCipher,
+  isLoopback,
+  Logger,
+  LOGGER,
+  signWebhook,
+} from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { NotificationsError, NotificationsException } from './notifications.exception';
 
@@ -28,10 +34,7 @@ export class WebhookDeliveryError extends Error {
   }
 }
 
-/** The signature a receiver checks: HMAC-SHA256 of `<timestamp>.<body>` under the shared secret. */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
+export { signWebhook } from '@mayak/platform';
 
 /**
  * Outbound webhooks, one per staff member, so a helpline can bridge pages to its own secure

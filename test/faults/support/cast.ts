@@ -67,8 +67,10 @@ async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promi
  */
 export async function prepareCast(services: FaultServices, deskPort: number): Promise<Cast> {
   const template = 'faults_template';
-  const url = await services.createDatabase(template);
-  await runMigrations(url);
+  await runMigrations(await services.createDatabase(template), {
+    appUrl: services.appDatabaseUrl(template),
+  });
+  const url = services.appDatabaseUrl(template);
   const keys = {
     MASTER_KEY: randomBytes(32).toString('base64'),
     CALLER_HASH_KEY: randomBytes(32).toString('base64'),

@@ -151,7 +151,9 @@ export async function runScenario(
 ): Promise<Figures> {
   const started = Date.now();
   const database = `faults_${spec.name.replace(/[^a-z0-9]/g, '_')}`;
-  const url = await services.createDatabase(database, cast.template);
+  // The copy keeps the template's grants to the application's role.
+  const url = services.appDatabaseUrl(database);
+  const superuserUrl = await services.createDatabase(database, cast.template);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -166,7 +168,7 @@ export async function runScenario(
     ...cast.keys,
     ...spec.env,
   };
-  const db = new Pool({ connectionString: url, max: 2 });
+  const db = new Pool({ connectionString: superuserUrl, max: 2 });
   db.on('error', () => undefined); // PostgreSQL restarts under the probe's idle connections
   const ctx = new FaultContext(spec.name, services, env, db);
   try {

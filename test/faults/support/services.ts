@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres, EmbeddedRedis } from '@mayak/platform/embedded';
+import { appRoleUrl } from '@mayak/testing';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 
@@ -57,8 +58,14 @@ export class FaultServices {
     return this.redisServer.url();
   }
 
+  /** The superuser's connection: migrations, and the books' own reads. */
   databaseUrl(name: string): string {
     return this.pg.url(this.postgresPort, name);
+  }
+
+  /** What the API, the worker and the CLI connect as, as in production: a role owning nothing. */
+  appDatabaseUrl(name: string): string {
+    return appRoleUrl(this.databaseUrl(name));
   }
 
   async createDatabase(name: string, template?: string): Promise<string> {

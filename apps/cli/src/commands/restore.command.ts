@@ -18,8 +18,8 @@ export const restoreCommand: Command = {
     if (!values.identity) throw new UsageError('--identity AGE_IDENTITY_FILE is required');
     const input = values.in;
     const identity = values.identity;
-    const summary = await withOwnerDatabase((databaseUrl) =>
-      restoreBackup({ databaseUrl, in: input, identity }),
+    const summary = await withOwnerDatabase((databaseUrl, _config, appUrl) =>
+      restoreBackup({ databaseUrl, appUrl, in: input, identity }),
     );
     const newer = summary.newerMigrations
       ? `; ${summary.newerMigrations} newer migration(s) are pending: \`migrate\` (or the next start) applies them`

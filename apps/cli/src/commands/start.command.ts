@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { CustodyStore } from '@mayak/custody';
 import { createLogger, loadConfig, runMigrations } from '@mayak/platform';
 import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
-import { definedOnly } from '../cli-context';
+import { definedOnly, withoutMigrationRole } from '../cli-context';
 import { CliModule } from '../cli.module';
 import { createDemoAccountsOnce, formatDemoAccounts } from '../stack/demo-accounts';
 import { Supervisor } from '../stack/supervisor';
@@ -51,12 +51,14 @@ export const startCommand: Command = {
     log(`Mayak: data in ${path.resolve(base.DATA_DIR)}`);
     const stack = await prepareLocalStack(base, { redis: true });
     stack.notices.forEach(log);
-    const env = { ...process.env, ...definedOnly(stack.env) };
-    const config = loadConfig(env);
+    const config = loadConfig({ ...process.env, ...definedOnly(stack.env) });
+    const env = withoutMigrationRole({ ...process.env, ...definedOnly(stack.env) });
     if (stack.postgres) log('PostgreSQL: embedded');
     if (stack.redis) log(`Redis: private redis-server on 127.0.0.1:${stack.redis.port}`);
 
-    const applied = await runMigrations(stack.env.DATABASE_URL);
+    const applied = await runMigrations(config.migrationUrl ?? stack.env.DATABASE_URL, {
+      appUrl: stack.env.DATABASE_URL,
+    });
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
     const context = await NestFactory.createApplicationContext(
       CliModule.forRoot(config, createLogger('cli', 'warn')),

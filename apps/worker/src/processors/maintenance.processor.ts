@@ -1,5 +1,6 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { OnModuleDestroy } from '@nestjs/common';
+import { AuditWitness } from '@mayak/audit';
 import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
 import { StatsRollupService } from '@mayak/statistics';
@@ -19,6 +20,10 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     'stats-rebuild': async () => {
       await this.stats.full();
     },
+    'audit-witness': async () => {
+      // A broken chain is logged, not retried: sending again would not mend it.
+      await this.witness.witness();
+    },
   };
 
   private recheck?: NodeJS.Timeout;
@@ -26,6 +31,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
   constructor(
     private readonly retention: RetentionService,
     private readonly stats: StatsRollupService,
+    private readonly witness: AuditWitness,
     private readonly config: AppConfig,
     @InjectQueue('maintenance') private readonly queue: Queue,
   ) {
@@ -34,7 +40,10 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
 
   override onApplicationBootstrap(): void {
     super.onApplicationBootstrap();
-    for (const [name, repeat] of SCHEDULES(this.config.STATS_TIMEZONE))
+    if (!SCHEDULES(this.config).some(([name]) => name === 'audit-witness'))
+      // The witness was turned off (or its interval set to 0) since a worker scheduled it.
+      void this.queue.removeJobScheduler('audit-witness').catch(() => undefined);
+    for (const [name, repeat] of SCHEDULES(this.config))
       void this.queue
         .upsertJobScheduler(name, repeat, { name, data: {} })
         .catch(() =>
@@ -52,7 +61,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
   }
 
   private async restoreMissing(): Promise<void> {
-    for (const [name, repeat] of SCHEDULES(this.config.STATS_TIMEZONE)) {
+    for (const [name, repeat] of SCHEDULES(this.config)) {
       try {
         if (await this.queue.getJobScheduler(name)) continue;
         await this.queue.upsertJobScheduler(name, repeat, { name, data: {} });
@@ -70,10 +79,13 @@ const SCHEDULE_CHECK_MS = 10_000;
  * Idempotent: every worker upserts the same schedules. The minutely rollup catches any
  * change whose own rollup job ran before it committed; the nightly rebuild, any drift.
  */
-const SCHEDULES = (
-  tz: string,
-): Array<[string, { every: number } | { pattern: string; tz: string }]> => [
+type Schedule = [string, { every: number } | { pattern: string; tz: string }];
+
+const SCHEDULES = (config: AppConfig): Schedule[] => [
   ['retention-sweep', { every: 3_600_000 }],
   ['stats-rollup', { every: 60_000 }],
-  ['stats-rebuild', { pattern: '0 3 * * *', tz }],
+  ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],
+  ...(config.AUDIT_WITNESS_URL && config.AUDIT_WITNESS_INTERVAL_MINUTES > 0
+    ? [['audit-witness', { every: config.AUDIT_WITNESS_INTERVAL_MINUTES * 60_000 }] as Schedule]
+    : []),
 ];

@@ -66,6 +66,29 @@ describe('passwords from files (Docker secrets)', () => {
     expect(new URL(config.REDIS_URL!).password).toBe('r3dis');
   });
 
+  it("puts the migration role's password into its own URL, not the application's", () => {
+    const dir = mkdtempSync(`${tmpdir()}/mayak-secret-`);
+    writeFileSync(`${dir}/app`, 'app-pw\n');
+    writeFileSync(`${dir}/owner`, 'owner-pw\n');
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://mayak_app@db:5432/mayak',
+      DATABASE_PASSWORD_FILE: `${dir}/app`,
+      DATABASE_MIGRATION_URL: 'postgres://mayak@db:5432/mayak',
+      DATABASE_MIGRATION_PASSWORD_FILE: `${dir}/owner`,
+    });
+    expect(new URL(config.DATABASE_URL!).password).toBe('app-pw');
+    expect(new URL(config.migrationUrl!).password).toBe('owner-pw');
+    expect(new URL(config.migrationUrl!).username).toBe('mayak');
+  });
+
+  it("without a migration URL, migrations use the application's", () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://mayak@db:5432/mayak' });
+    expect(config.migrationUrl).toBe('postgres://mayak@db:5432/mayak');
+    expect(() => loadConfig({ DATABASE_MIGRATION_URL: 'mysql://x' })).toThrow(
+      /DATABASE_MIGRATION_URL must be a postgres:\/\/ URL/,
+    );
+  });
+
   it('an unreadable password file stops start-up naming the variable', () => {
     expect(() =>
       loadConfig({ DATABASE_URL: 'postgres://x@db/x', DATABASE_PASSWORD_FILE: '/nonexistent/pg' }),
@@ -100,5 +123,37 @@ describe('passwords from files (Docker secrets)', () => {
       NODE_CREDENTIAL: Buffer.alloc(32, 2).toString('base64'),
     });
     expect(() => requireServices(withCredential)).not.toThrow();
+  });
+});
+
+describe('the audit witness', () => {
+  it('needs a secret, and HTTPS unless it is on this machine', () => {
+    expect(() => loadConfig({ AUDIT_WITNESS_URL: 'https://witness.example/head' })).toThrow(
+      /AUDIT_WITNESS_URL needs AUDIT_WITNESS_SECRET/,
+    );
+    expect(() =>
+      loadConfig({
+        AUDIT_WITNESS_URL: 'http://witness.example/head',
+        AUDIT_WITNESS_SECRET: 'a-long-enough-secret',
+      }),
+    ).toThrow(/AUDIT_WITNESS_URL must be https/);
+    expect(() =>
+      loadConfig({
+        AUDIT_WITNESS_URL: 'https://user:pw@witness.example/',
+        AUDIT_WITNESS_SECRET: 'x'.repeat(16),
+      }),
+    ).toThrow(/AUDIT_WITNESS_URL must be an http\(s\) URL without credentials/);
+    const config = loadConfig({
+      AUDIT_WITNESS_URL: 'http://127.0.0.1:9999/head',
+      AUDIT_WITNESS_SECRET: 'a-long-enough-secret',
+      AUDIT_WITNESS_INTERVAL_MINUTES: '0',
+    });
+    expect(config.AUDIT_WITNESS_INTERVAL_MINUTES).toBe(0);
+  });
+
+  it('names a bad secret without echoing it', () => {
+    expect(() => loadConfig({ AUDIT_WITNESS_SECRET: 'tiny-s3cr' })).toThrow(
+      /^(?![\s\S]*tiny-s3cr)[\s\S]*AUDIT_WITNESS_SECRET must be at least 16 characters/,
+    );
   });
 });

@@ -48,9 +48,27 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './var';
 
+  /**
+   * What the API, the worker and the operator commands connect as: a role that owns nothing
+   * and is no superuser, so it cannot switch the audit trail's guard off.
+   */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * What `migrate` connects as: the owner of the schema. It also creates DATABASE_URL's role
+   * if missing and grants it the application's rights. Unset: DATABASE_URL does both, and the
+   * application can then disable the audit trail's triggers.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_MIGRATION_URL?: string;
+
+  /** A file holding the migration role's password, put into DATABASE_MIGRATION_URL. */
+  @IsOptional()
+  @IsString()
+  DATABASE_MIGRATION_PASSWORD_FILE?: string;
 
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
@@ -231,6 +249,34 @@ export class AppConfig {
   })
   STATS_TIMEZONE = 'Europe/Moscow';
 
+  /**
+   * An outside witness of the audit trail: its head (position, hash, the time it was sent;
+   * nothing personal) is POSTed here, signed like the staff webhooks, so that entries cut off
+   * the end are noticed. HTTPS, or HTTP to this machine only.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/@]+(\/\S*)?$/, {
+    message: 'must be an http(s) URL without credentials',
+  })
+  AUDIT_WITNESS_URL?: string;
+
+  /** The HMAC secret the witness checks signatures with; or AUDIT_WITNESS_SECRET_FILE. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'AUDIT_WITNESS_SECRET must be at least 16 characters' })
+  AUDIT_WITNESS_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  AUDIT_WITNESS_SECRET_FILE?: string;
+
+  /** How often the worker sends the head to the witness; 0: only `verify-audit --witness`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 60)
+  AUDIT_WITNESS_INTERVAL_MINUTES = 60;
+
   /** A sent outbox row not done after this long is sent again (Redis lost it, say). */
   @Transform(toInt)
   @IsInt()
@@ -240,6 +286,11 @@ export class AppConfig {
 
   get keyCustody(): 'file' | 'sealed' {
     return this.KEY_CUSTODY ?? (this.NODE_ENV === 'production' ? 'sealed' : 'file');
+  }
+
+  /** The owner's connection, for migrations: DATABASE_MIGRATION_URL, else DATABASE_URL. */
+  get migrationUrl(): string | undefined {
+    return this.DATABASE_MIGRATION_URL ?? this.DATABASE_URL;
   }
 
   get publicUrl(): string {
@@ -267,6 +318,8 @@ export class ConfigError extends Error {
 
 const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_URL',
+  'DATABASE_MIGRATION_URL',
+  'DATABASE_MIGRATION_PASSWORD_FILE',
   'REDIS_URL',
   'MASTER_KEY',
   'MASTER_KEY_FILE',
@@ -280,6 +333,9 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'NODE_CREDENTIAL',
   'NODE_CREDENTIAL_FILE',
   'BACKUP_RECIPIENTS_FILE',
+  'AUDIT_WITNESS_URL',
+  'AUDIT_WITNESS_SECRET',
+  'AUDIT_WITNESS_SECRET_FILE',
 ]);
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
@@ -313,6 +369,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       config.DATABASE_URL,
       readSecret('DATABASE_PASSWORD_FILE', config.DATABASE_PASSWORD_FILE),
     );
+  if (config.DATABASE_MIGRATION_URL && config.DATABASE_MIGRATION_PASSWORD_FILE)
+    config.DATABASE_MIGRATION_URL = withPassword(
+      config.DATABASE_MIGRATION_URL,
+      readSecret('DATABASE_MIGRATION_PASSWORD_FILE', config.DATABASE_MIGRATION_PASSWORD_FILE),
+    );
+  if (config.AUDIT_WITNESS_SECRET_FILE && !config.AUDIT_WITNESS_SECRET)
+    config.AUDIT_WITNESS_SECRET = readSecret(
+      'AUDIT_WITNESS_SECRET_FILE',
+      config.AUDIT_WITNESS_SECRET_FILE,
+    );
+  if (config.AUDIT_WITNESS_URL) {
+    const witness = new URL(config.AUDIT_WITNESS_URL);
+    const problems: string[] = [];
+    if (witness.protocol === 'http:' && !isLoopback(witness.hostname.replace(/^\[|\]$/g, '')))
+      problems.push('AUDIT_WITNESS_URL must be https:// (plain http only to this machine)');
+    if (!config.AUDIT_WITNESS_SECRET)
+      problems.push('AUDIT_WITNESS_URL needs AUDIT_WITNESS_SECRET or AUDIT_WITNESS_SECRET_FILE');
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
   if (config.REDIS_URL && config.REDIS_PASSWORD_FILE)
     config.REDIS_URL = withPassword(
       config.REDIS_URL,

@@ -3,3 +3,4 @@ export * from './envelope-cipher';
 export * from './key-material';
 export * from './keyed-hash';
 export * from './key-ring';
+export * from './webhook-signature';

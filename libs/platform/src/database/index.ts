@@ -1,3 +1,4 @@
+export * from './app-role';
 export * from './data-source-options';
 export * from './database.module';
 export * from './migrate';

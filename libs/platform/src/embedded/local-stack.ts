@@ -9,7 +9,10 @@ import { EmbeddedRedis } from './embedded-redis';
 /** What the embedded default adds to the environment of the processes it starts. */
 export interface LocalStack {
   env: {
+    /** The application's role (no superuser, owns nothing). */
     DATABASE_URL: string;
+    /** The owner's, for migrations only: never handed to the API or the worker. */
+    DATABASE_MIGRATION_URL?: string;
     REDIS_URL?: string;
     MASTER_KEY_FILE?: string;
     CALLER_HASH_KEY_FILE?: string;
@@ -27,6 +30,8 @@ export interface LocalStack {
  * The embedded default: with no DATABASE_URL a private PostgreSQL under DATA_DIR/postgres,
  * with no REDIS_URL (and when asked for) a private redis-server under DATA_DIR/redis, and
  * keys generated under DATA_DIR/keys (mode 0600) unless given. Data survives restarts.
+ * The embedded PostgreSQL's superuser `mayak` owns the schema and runs migrations; the
+ * application connects as `mayak_app`, which migrations create (see ensureAppRole).
  */
 export async function prepareLocalStack(
   config: AppConfig,
@@ -43,7 +48,10 @@ export async function prepareLocalStack(
   if (!embeddedNeeded && config.DATABASE_URL) {
     // Everything is configured (production): touch nothing on disk.
     return {
-      env: { DATABASE_URL: config.DATABASE_URL },
+      env: {
+        DATABASE_URL: config.DATABASE_URL,
+        DATABASE_MIGRATION_URL: config.DATABASE_MIGRATION_URL,
+      },
       notices: [],
       stop: () => Promise.resolve(),
     };
@@ -54,7 +62,10 @@ export async function prepareLocalStack(
   await fs.mkdir(keysDir, { recursive: true, mode: 0o700 });
   await fs.chmod(keysDir, 0o700);
   const notices: string[] = [];
-  const env: LocalStack['env'] = { DATABASE_URL: config.DATABASE_URL ?? '' };
+  const env: LocalStack['env'] = {
+    DATABASE_URL: config.DATABASE_URL ?? '',
+    DATABASE_MIGRATION_URL: config.DATABASE_MIGRATION_URL,
+  };
 
   if (sealed && !config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE) {
     // Not a key to any data: it lets this machine's processes hand each other the root
@@ -104,7 +115,18 @@ export async function prepareLocalStack(
     startedPostgres = (await postgres.runningPort()) === undefined;
     const port = await postgres.start();
     await ensureDatabase(postgres.url(port, 'postgres'), 'mayak');
-    env.DATABASE_URL = postgres.url(port, 'mayak');
+    env.DATABASE_MIGRATION_URL = postgres.url(port, 'mayak');
+    // A data directory from before the application had its own role gets one the same way.
+    const appPassword = await fs.readFile(
+      await ensureSecretFile(keysDir, 'postgres-app.password', () =>
+        randomBytes(24).toString('base64url'),
+      ),
+      'utf8',
+    );
+    const appUrl = new URL(env.DATABASE_MIGRATION_URL);
+    appUrl.username = EMBEDDED_APP_ROLE;
+    appUrl.password = encodeURIComponent(appPassword.trim());
+    env.DATABASE_URL = appUrl.toString();
   }
 
   let redis: EmbeddedRedis | undefined;
@@ -140,6 +162,9 @@ export async function prepareLocalStack(
     },
   };
 }
+
+/** The embedded PostgreSQL's role for the application (its superuser `mayak` owns the schema). */
+export const EMBEDDED_APP_ROLE = 'mayak_app';
 
 async function ensureSecretFile(
   dir: string,

@@ -31,6 +31,8 @@ export interface JobPayloads {
     'stats-rollup': Record<string, never>;
     /** Rebuild the statistics rollups from scratch (nightly), correcting any drift. */
     'stats-rebuild': Record<string, never>;
+    /** Send the verified head of the audit chain to the outside witness (AUDIT_WITNESS_URL). */
+    'audit-witness': Record<string, never>;
   };
 }
 
@@ -44,7 +46,12 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
   legal: { 'notify-assignee': true },
   psych: { 'notify-assignee': true },
   emergency: { 'page-responders': true, 'check-ack': true, 'deliver-webhook': true },
-  maintenance: { 'retention-sweep': true, 'stats-rollup': true, 'stats-rebuild': true },
+  maintenance: {
+    'retention-sweep': true,
+    'stats-rollup': true,
+    'stats-rebuild': true,
+    'audit-witness': true,
+  },
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

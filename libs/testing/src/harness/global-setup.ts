@@ -1,5 +1,11 @@
 import { runMigrations } from '@mayak/platform';
-import { databaseUrl, startTestServices, TestServices, withAdminClient } from './test-services';
+import {
+  appRoleUrl,
+  databaseUrl,
+  startTestServices,
+  TestServices,
+  withAdminClient,
+} from './test-services';
 
 declare global {
   var __MAYAK_TEST_SERVICES__: TestServices | undefined;
@@ -19,7 +25,10 @@ export default async function globalSetup(): Promise<void> {
     await client.query(`DROP DATABASE IF EXISTS ${template}`);
     await client.query(`CREATE DATABASE ${template}`);
   });
-  await runMigrations(databaseUrl(services.postgresAdminUrl, template));
+  // As the superuser, like an owner; the clones keep the app role's grants and default privileges.
+  await runMigrations(databaseUrl(services.postgresAdminUrl, template), {
+    appUrl: appRoleUrl(services.postgresAdminUrl, template),
+  });
   process.env.MAYAK_TEST_PG_ADMIN_URL = services.postgresAdminUrl;
   process.env.MAYAK_TEST_REDIS_URL = services.redisUrl;
   process.env.MAYAK_TEST_RUN = run;

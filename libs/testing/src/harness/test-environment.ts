@@ -1,14 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig, loadConfig, runMigrations } from '@mayak/platform';
 import { DataSource } from 'typeorm';
-import { databaseUrl, withAdminClient } from './test-services';
+import { appRoleUrl, databaseUrl, withAdminClient } from './test-services';
 
 export interface TestEnvironment {
   config: AppConfig;
   /** The environment variables behind `config`, for child processes. */
   env: Record<string, string>;
-  /** A superuser connection to this environment's database, for arranging and inspecting. */
+  /**
+   * A superuser connection to this environment's database, for arranging and inspecting
+   * (the application itself connects as TEST_APP_ROLE, through `env.DATABASE_URL`).
+   */
   db: DataSource;
+  superuserUrl: string;
   adminUrl: string;
   database: string;
   dispose(): Promise<void>;
@@ -35,10 +39,11 @@ export async function createTestEnvironment(
   const run = required('MAYAK_TEST_RUN');
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
   const database = `${run}_${suffix}`;
+  const superuserUrl = databaseUrl(adminUrl, database);
   if (options.postgresAdminUrl) {
     // Another server than the shared one: no template there, so migrate from scratch.
     await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${database}`));
-    await runMigrations(databaseUrl(adminUrl, database));
+    await runMigrations(superuserUrl, { appUrl: appRoleUrl(adminUrl, database) });
   } else {
     await withAdminClient(adminUrl, (client) =>
       client.query(`CREATE DATABASE ${database} TEMPLATE ${run}_template`),
@@ -48,7 +53,7 @@ export async function createTestEnvironment(
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    DATABASE_URL: databaseUrl(adminUrl, database),
+    DATABASE_URL: appRoleUrl(adminUrl, database),
     REDIS_URL: overrides.REDIS_URL ?? required('MAYAK_TEST_REDIS_URL'),
     QUEUE_PREFIX: `t${suffix}`,
     MASTER_KEY: randomBytes(32).toString('base64'),
@@ -61,12 +66,13 @@ export async function createTestEnvironment(
     ...overrides,
   };
   const config = loadConfig(env);
-  const db = new DataSource({ type: 'postgres', url: env.DATABASE_URL, extra: { max: 3 } });
+  const db = new DataSource({ type: 'postgres', url: superuserUrl, extra: { max: 3 } });
   await db.initialize();
   return {
     config,
     env,
     db,
+    superuserUrl,
     adminUrl,
     database,
     async dispose() {

@@ -89,6 +89,23 @@ export async function startTestServices(): Promise<TestServices> {
   };
 }
 
+/**
+ * The role the application connects as in tests: no superuser, owns nothing (see the
+ * platform's app-role.ts). Roles belong to the whole server, so every run shares this one; it
+ * is created (and its rights granted) by the migrations of each run's template database.
+ */
+export const TEST_APP_ROLE = 'mayak_test_app';
+
+/** The same database as `adminUrl`'s, reached as the application's role. */
+export function appRoleUrl(adminUrl: string, database?: string): string {
+  const url = new URL(adminUrl);
+  url.username = TEST_APP_ROLE;
+  // Only a server that asks for passwords looks at it (the private one trusts loopback).
+  url.password = TEST_APP_ROLE;
+  if (database) url.pathname = `/${database}`;
+  return url.toString();
+}
+
 export function databaseUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
