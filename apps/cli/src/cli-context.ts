@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import pino from 'pino';
 import { AppConfig, createLogger, KeyRing, loadConfig, runMigrations } from '@mayak/platform';
 import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
 import { CliModule } from './cli.module';
@@ -21,7 +22,8 @@ export async function withCliContext<T>(
     await runMigrations(config.migrationUrl ?? stack.env.DATABASE_URL, {
       appUrl: stack.env.DATABASE_URL,
     });
-    const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn');
+    // Standard output is the command's answer (often one JSON line); its log goes to stderr.
+    const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
       logger: false,
     });
