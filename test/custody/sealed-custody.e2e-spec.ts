@@ -56,6 +56,7 @@ describe('sealed key custody', () => {
         'id',
         'locked_down_at',
         'lockdown_epoch',
+        'pin',
         'threshold',
       ].sort(),
     );
@@ -122,6 +123,35 @@ describe('sealed key custody', () => {
     expect((await a.get('/api/unseal')).body).toMatchObject({ sealed: true, progress: 0 });
   });
 
+  it('a custody record swapped in by someone who can only write to the database is refused', async () => {
+    // Their own root, split into their own shares, with its check value: without the node
+    // credential they cannot pin it, so no process will adopt keys they know.
+    const [original] = await env.db.query(`SELECT check_value, custody_id, pin FROM key_custody`);
+    const attacker = await createTestEnvironment(sealedOverrides());
+    try {
+      const theirShares = await initCustody(attacker);
+      const [theirs] = await attacker.db.query(
+        `SELECT check_value, custody_id, pin FROM key_custody`,
+      );
+      await env.db.query(`UPDATE key_custody SET check_value = $1, custody_id = $2, pin = $3`, [
+        theirs.check_value,
+        theirs.custody_id,
+        theirs.pin,
+      ]);
+      const refused = await a.post('/api/unseal', { share: theirShares[0] });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ error: 'custody_record_tampered' });
+      expect(sealedOf(apiA.app)).toBe(true);
+    } finally {
+      await env.db.query(`UPDATE key_custody SET check_value = $1, custody_id = $2, pin = $3`, [
+        original.check_value,
+        original.custody_id,
+        original.pin,
+      ]);
+      await attacker.dispose();
+    }
+  });
+
   it('k shares on one API unseal every process within 2 s, with no share entered twice', async () => {
     const first = await a.post('/api/unseal', { share: shares[2] });
     expect(first.body).toMatchObject({ sealed: true, progress: 1, threshold: 2 });
@@ -151,6 +181,7 @@ describe('sealed key custody', () => {
       'custody.init:success:2_of_3',
       'custody.unseal.web:failure:malformed_share',
       'custody.unseal.web:failure:foreign_share',
+      'custody.unseal.web:failure:custody_record_tampered',
       'custody.unseal.web:success:share_accepted',
       'custody.unseal.web:success:duplicate_share',
       'custody.unseal.web:success:share_accepted',

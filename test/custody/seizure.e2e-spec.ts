@@ -44,14 +44,15 @@ describe.each(['sealed', 'file'] as const)('a seized server in %s custody', (cus
     dataDir = path.join(dir, 'var');
     await fs.mkdir(path.join(dir, 'seized'));
     const port = await freePort();
+    // Only `npm start` is told the custody mode: the commands after it must find it out from
+    // the data folder, as an operator's would, rather than mint key files beside the data.
     const env: Record<string, string> = {
       DATA_DIR: dataDir,
       PORT: String(port),
-      KEY_CUSTODY: custody,
       LOG_LEVEL: 'info',
     };
     const http = new HttpClient(`http://127.0.0.1:${port}`);
-    const start = spawnApp('cli', ['start'], env);
+    const start = spawnApp('cli', ['start'], { ...env, KEY_CUSTODY: custody });
     try {
       await eventually(
         'npm start',
@@ -192,6 +193,12 @@ describe.each(['sealed', 'file'] as const)('a seized server in %s custody', (cus
   });
 
   if (custody === 'sealed') {
+    it('no key file was written beside the data, by npm start or by any command after it', async () => {
+      expect((await fs.readdir(path.join(dataDir, 'keys'))).sort()).toEqual(
+        ['node.credential', 'postgres-app.password', 'postgres.password', 'redis.password'].sort(),
+      );
+    });
+
     it('no file holds a canary, in any of the forms a search would try', async () => {
       expect(await findInFiles(seized, forms({ canary: Buffer.from(canary) }))).toEqual([]);
       // The control: the same search does find what is stored in the clear.

@@ -26,6 +26,7 @@ export async function withCliContext<T>(
     const logger = createLogger('cli', process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, logger), {
       logger: false,
+      abortOnError: false,
     });
     try {
       if (options.needsKeys) await awaitKeys(app.get(KeyRing));

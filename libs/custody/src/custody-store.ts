@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { CustodyError, CustodyException } from './custody.exception';
+import { NodeCredential } from './node-credential';
 
 export interface CustodyRecord {
   custodyId: Buffer;
@@ -9,10 +11,16 @@ export interface CustodyRecord {
   lockdownEpoch: number;
 }
 
-/** The one writer of `key_custody`: the setup's check value and its lockdown epoch. */
+/**
+ * The one writer of `key_custody`: the setup's check value and its lockdown epoch. A record
+ * whose pin does not verify under this installation's node credential is refused.
+ */
 @Injectable()
 export class CustodyStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly credential: NodeCredential,
+  ) {}
 
   async read(manager: EntityManager = this.db.manager): Promise<CustodyRecord | undefined> {
     const rows: Array<{
@@ -20,12 +28,22 @@ export class CustodyStore {
       threshold: number;
       holders: number;
       check_value: Buffer;
+      pin: Buffer;
       lockdown_epoch: string;
     }> = await manager.query(
-      `SELECT custody_id, threshold, holders, check_value, lockdown_epoch::text FROM key_custody WHERE id = 1`,
+      `SELECT custody_id, threshold, holders, check_value, pin, lockdown_epoch::text FROM key_custody WHERE id = 1`,
     );
     const row = rows[0];
     if (!row) return undefined;
+    if (
+      this.credential.present &&
+      !this.credential.verify(
+        'custody-pin',
+        pinned(row.custody_id, row.threshold, row.holders, row.check_value),
+        row.pin,
+      )
+    )
+      throw new CustodyException(CustodyError.TamperedRecord);
     return {
       custodyId: row.custody_id,
       threshold: row.threshold,
@@ -37,10 +55,14 @@ export class CustodyStore {
 
   /** Inserts the setup; false if one already exists (a second root would orphan the data). */
   async create(record: Omit<CustodyRecord, 'lockdownEpoch'>): Promise<boolean> {
+    const pin = this.credential.mac(
+      'custody-pin',
+      pinned(record.custodyId, record.threshold, record.holders, record.checkValue),
+    );
     const rows: unknown[] = await this.db.query(
-      `INSERT INTO key_custody (custody_id, threshold, holders, check_value)
-       VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [record.custodyId, record.threshold, record.holders, record.checkValue],
+      `INSERT INTO key_custody (custody_id, threshold, holders, check_value, pin)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [record.custodyId, record.threshold, record.holders, record.checkValue, pin],
     );
     return rows.length === 1;
   }
@@ -53,4 +75,8 @@ export class CustodyStore {
     );
     return rows[0] ? Number(rows[0].lockdown_epoch) : undefined;
   }
+}
+
+function pinned(custodyId: Buffer, threshold: number, holders: number, checkValue: Buffer) {
+  return [custodyId, threshold, holders, checkValue];
 }

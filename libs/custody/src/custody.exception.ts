@@ -8,6 +8,7 @@ export enum CustodyError {
   ForeignShare = 'foreign_share',
   CheckFailed = 'shares_do_not_match',
   BadParameters = 'bad_parameters',
+  TamperedRecord = 'custody_record_tampered',
 }
 
 const MESSAGES: Record<CustodyError, string> = {
@@ -22,6 +23,8 @@ const MESSAGES: Record<CustodyError, string> = {
   [CustodyError.ForeignShare]: 'That share belongs to another installation or an older setup.',
   [CustodyError.CheckFailed]:
     'These shares do not rebuild this installation’s root secret. The shares entered so far were discarded; start again.',
+  [CustodyError.TamperedRecord]:
+    'The key custody record in the database was not written by this installation (its pin does not match the node credential). Refusing to unseal with it.',
   [CustodyError.BadParameters]:
     'The threshold must be at least 2 and at most the number of holders (at most 255).',
 };

@@ -1,9 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { AccessModule } from '@mayak/access';
 import { AuditModule } from '@mayak/audit';
+import { DURESS_LOCKDOWN, DuressLockdown } from '@mayak/identity';
 import { CustodyInitService } from './custody-init.service';
 import { CustodyStore } from './custody-store';
 import { LockdownService } from './lockdown.service';
+import { NodeCredential } from './node-credential';
 import { PeerLink } from './peer-link.service';
 import { RootHolder } from './root-holder';
 import { UnsealService } from './unseal.service';
@@ -16,6 +18,24 @@ import { UnsealService } from './unseal.service';
 @Module({
   imports: [AuditModule, AccessModule],
   providers: [
+    NodeCredential,
+    CustodyStore,
+    RootHolder,
+    PeerLink,
+    UnsealService,
+    LockdownService,
+    CustodyInitService,
+    {
+      provide: DURESS_LOCKDOWN,
+      inject: [LockdownService],
+      useFactory: (lockdowns: LockdownService): DuressLockdown => ({
+        lockdown: (actor) => lockdowns.lockdown(actor, 'duress'),
+      }),
+    },
+  ],
+  exports: [
+    DURESS_LOCKDOWN,
+    NodeCredential,
     CustodyStore,
     RootHolder,
     PeerLink,
@@ -23,6 +43,5 @@ import { UnsealService } from './unseal.service';
     LockdownService,
     CustodyInitService,
   ],
-  exports: [CustodyStore, RootHolder, PeerLink, UnsealService, LockdownService, CustodyInitService],
 })
 export class CustodyModule {}

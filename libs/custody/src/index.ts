@@ -3,6 +3,7 @@ export * from './custody-store';
 export * from './custody.exception';
 export * from './custody.module';
 export * from './lockdown.service';
+export * from './node-credential';
 export * from './peer-link.service';
 export * from './root-holder';
 export * from './root-secret';

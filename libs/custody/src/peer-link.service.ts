@@ -1,7 +1,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHmac,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
@@ -12,9 +11,10 @@ import {
   createPublicKey,
 } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AppConfig, describeError, Logger, LOGGER, PgListener, readKey } from '@mayak/platform';
+import { AppConfig, describeError, Logger, LOGGER, PgListener } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CustodyStore } from './custody-store';
+import { NodeCredential } from './node-credential';
 import { matchesCheckValue } from './root-secret';
 import { RootHolder } from './root-holder';
 
@@ -60,7 +60,6 @@ type Message =
 export class PeerLink implements OnModuleInit, OnModuleDestroy {
   readonly nodeId = randomUUID();
   private listener?: PgListener;
-  private credential?: Buffer;
   private pending?: { privateKey: KeyObject; epoch: number; checkValue: Buffer; custodyId: Buffer };
   private epochTimer?: NodeJS.Timeout;
 
@@ -69,16 +68,11 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly root: RootHolder,
     private readonly store: CustodyStore,
+    private readonly credential: NodeCredential,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.keyCustody === 'sealed')
-      this.credential = readKey(
-        'NODE_CREDENTIAL',
-        this.config.NODE_CREDENTIAL,
-        this.config.NODE_CREDENTIAL_FILE,
-      );
     this.listener = new PgListener(
       this.config.DATABASE_URL ?? '',
       CUSTODY_CHANNEL,
@@ -93,7 +87,6 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.epochTimer);
     await this.listener?.stop();
-    this.credential?.fill(0);
   }
 
   /** After an unseal by key holders: sealed peers ask now rather than wait. */
@@ -103,7 +96,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
 
   /** Asks unsealed peers for the root secret (sealed custody, set up, and sealed only). */
   async requestRoot(): Promise<void> {
-    if (!this.credential || !this.root.sealed) return;
+    if (!this.credential.present || !this.root.sealed) return;
     const record = await this.store.read();
     if (!record) return;
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
@@ -171,7 +164,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
   }
 
   private async grant(request: Extract<Message, { t: 'request' }>): Promise<void> {
-    if (!this.credential || request.node === this.nodeId || this.root.sealed) return;
+    if (!this.credential.present || request.node === this.nodeId || this.root.sealed) return;
     const expected = this.mac(['request', request.node, request.epoch, request.pub, request.ts]);
     if (!this.fresh(request.ts) || !sameMac(expected, request.mac)) {
       this.logger.warn({}, 'custody: refused a request without a valid node credential');
@@ -231,7 +224,8 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
 
   private accept(grant: Extract<Message, { t: 'grant' }>): void {
     const pending = this.pending;
-    if (!this.credential || grant.node !== this.nodeId || !pending || !this.root.sealed) return;
+    if (!this.credential.present || grant.node !== this.nodeId || !pending || !this.root.sealed)
+      return;
     const expected = this.mac([
       'grant',
       grant.node,
@@ -280,10 +274,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
   }
 
   private mac(parts: Array<string | number>): string {
-    if (!this.credential) throw new Error('no node credential');
-    return createHmac('sha256', this.credential)
-      .update(`mayak:peer:v1|${parts.join('|')}`)
-      .digest('base64');
+    return this.credential.mac('peer', parts).toString('base64');
   }
 
   private async send(message: Message): Promise<void> {

@@ -56,7 +56,10 @@ export class UnsealService implements OnModuleDestroy {
 
   async submit(text: string, source: 'web' | 'cli'): Promise<UnsealStatus> {
     if (this.config.keyCustody === 'file') throw new CustodyException(CustodyError.FileCustody);
-    const record = await this.store.read();
+    const record = await this.store.read().catch(async (error: unknown) => {
+      if (error instanceof CustodyException) await this.record('failure', source, error.code);
+      throw error;
+    });
     if (!record) throw new CustodyException(CustodyError.NotInitialised);
     if (!this.root.sealed) return this.status();
     let share;

@@ -9,6 +9,9 @@ export enum IdentityError {
   UsernameTaken = 'username_taken',
   UserNotFound = 'user_not_found',
   CannotChangeOwnAccount = 'cannot_change_own_account',
+  DuressNotAllowed = 'duress_not_allowed',
+  DuressSameAsPassword = 'duress_same_as_password',
+  CurrentPasswordWrong = 'current_password_wrong',
 }
 
 const MESSAGES: Record<IdentityError, string> = {
@@ -19,6 +22,10 @@ const MESSAGES: Record<IdentityError, string> = {
   [IdentityError.UsernameTaken]: 'That username is taken.',
   [IdentityError.UserNotFound]: 'No such user.',
   [IdentityError.CannotChangeOwnAccount]: 'Ask another administrator to change your own account.',
+  [IdentityError.DuressNotAllowed]:
+    'Only coordinators and admins, who may lock Mayak down, can have a duress password.',
+  [IdentityError.DuressSameAsPassword]: 'The duress password must differ from your password.',
+  [IdentityError.CurrentPasswordWrong]: 'Your current password is not right.',
 };
 
 export class IdentityException extends DomainException<IdentityError> {

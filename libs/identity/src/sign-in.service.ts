@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { AppConfig, EnvelopeCipher, rowsOf } from '@mayak/platform';
 import { DataSource } from 'typeorm';
@@ -7,8 +8,21 @@ import { PasswordHasher } from './password-hasher';
 import { IssuedSession, SessionService } from './session.service';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
 import { UserEntity } from './user.entity';
+import { Actor, Role } from './roles';
 
 const SIGN_IN = 'auth.sign_in';
+
+/** Who may hold a duress password: the roles that may lock down (see libs/access). */
+const DURESS_ROLES: readonly Role[] = ['coordinator', 'admin'];
+
+/**
+ * What a duress sign-in sets off: the custody module's lockdown, provided globally so that
+ * identity need not depend on it.
+ */
+export const DURESS_LOCKDOWN = Symbol('DURESS_LOCKDOWN');
+export interface DuressLockdown {
+  lockdown(actor: Actor): Promise<void>;
+}
 
 export const normaliseUsername = (username: string): string => username.trim().toLowerCase();
 
@@ -26,6 +40,7 @@ export class SignInService {
     private readonly sessions: SessionService,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditTrail,
+    @Optional() @Inject(DURESS_LOCKDOWN) private readonly duress?: DuressLockdown,
   ) {}
 
   async signIn(username: string, password: string, code: string): Promise<IssuedSession> {
@@ -34,10 +49,21 @@ export class SignInService {
       .findOneBy({ username: normaliseUsername(username) });
     const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    // A wrong password is always tried as a duress password too (against a decoy when there
+    // is none), so that timing does not tell who has one.
+    const duressOk =
+      !passwordOk &&
+      (await this.hasher.verify(
+        usable && user.roles.some((r) => DURESS_ROLES.includes(r))
+          ? (user.duressPasswordHash ?? undefined)
+          : undefined,
+        password,
+      )) &&
+      !!user?.duressPasswordHash;
     if (!user) return this.fail(null, 'unknown_user');
     if (user.disabledAt) return this.fail(user.id, 'disabled');
     if (!usable) return this.fail(user.id, 'locked');
-    if (!passwordOk) return this.failAndCount(user, 'bad_password');
+    if (!passwordOk && !duressOk) return this.failAndCount(user, 'bad_password');
 
     const secret = this.totpSecret(user);
     if (!secret) {
@@ -53,6 +79,7 @@ export class SignInService {
     }
     const step = totpStep(secret, code);
     if (step === undefined) return this.failAndCount(user, 'bad_totp');
+    if (duressOk) return this.signInUnderDuress(user);
 
     return this.db
       .transaction(async (em) => {
@@ -84,6 +111,50 @@ export class SignInService {
         if (error instanceof ReusedCode) return this.failAndCount(user, 'totp_reused');
         throw error;
       });
+  }
+
+  /**
+   * Someone is made to sign in: lock everything down, and answer exactly as a sign-in would.
+   * The token opens nothing: no session is issued, and the lockdown has ended every other.
+   */
+  private async signInUnderDuress(user: UserEntity): Promise<IssuedSession> {
+    if (!this.duress) throw new IdentityException(IdentityError.InvalidCredentials);
+    await this.duress.lockdown({ userId: user.id, roles: user.roles });
+    return {
+      token: randomBytes(32).toString('base64url'),
+      expiresAt: new Date(Date.now() + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000),
+    };
+  }
+
+  /**
+   * Sets or clears the signed-in user's duress password, after checking their password. Only
+   * for the roles that may lock down; it must differ from the password itself.
+   */
+  async setDuressPassword(actor: Actor, password: string, duress: string | null): Promise<void> {
+    if (!actor.roles.some((r) => DURESS_ROLES.includes(r)))
+      throw new IdentityException(IdentityError.DuressNotAllowed);
+    const user = await this.db.getRepository(UserEntity).findOneByOrFail({ id: actor.userId });
+    if (!(await this.hasher.verify(user.passwordHash, password)))
+      throw new IdentityException(IdentityError.CurrentPasswordWrong);
+    if (duress !== null && duress === password)
+      throw new IdentityException(IdentityError.DuressSameAsPassword);
+    const hash = duress === null ? null : await this.hasher.hash(duress);
+    await this.db.transaction(async (em) => {
+      await em.query(
+        `UPDATE users SET duress_password_hash = $2, updated_at = now() WHERE id = $1`,
+        [user.id, hash],
+      );
+      await this.audit.record(
+        {
+          actorId: user.id,
+          action: duress === null ? 'auth.duress_cleared' : 'auth.duress_set',
+          recordType: 'user',
+          recordId: user.id,
+          outcome: 'success',
+        },
+        em,
+      );
+    });
   }
 
   /**

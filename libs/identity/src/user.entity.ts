@@ -6,6 +6,9 @@ export class UserEntity {
   @PrimaryColumn('uuid') id!: string;
   @Column('text') username!: string;
   @Column('text', { name: 'password_hash' }) passwordHash!: string;
+  /** A second password whose use signs in as usual and silently locks everything down. */
+  @Column('text', { name: 'duress_password_hash', nullable: true })
+  duressPasswordHash!: string | null;
   @Column('text', { array: true }) roles!: Role[];
   /** The user's data key, wrapped by the master key; it encrypts the TOTP secret. */
   @Column('bytea', { name: 'dek_wrapped' }) dekWrapped!: Buffer;

@@ -17,8 +17,13 @@ export const ACK_TIMEOUT_SECONDS = 3;
 
 export interface Cast {
   template: string;
-  /** The keys every scenario's processes share with the template (webhook secrets are sealed with them). */
-  keys: { MASTER_KEY: string; CALLER_HASH_KEY: string };
+  /**
+   * Sealed custody, as in production: the node credential every scenario's processes share
+   * with the template, and the key holders' shares that unseal them (webhook secrets are
+   * sealed with keys derived from the one root secret).
+   */
+  keys: { KEY_CUSTODY: 'sealed'; NODE_CREDENTIAL: string };
+  shares: string[];
   volunteers: Array<{ token: string }>;
   onCall: OnCall[];
 }
@@ -72,8 +77,8 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
   });
   const url = services.appDatabaseUrl(template);
   const keys = {
-    MASTER_KEY: randomBytes(32).toString('base64'),
-    CALLER_HASH_KEY: randomBytes(32).toString('base64'),
+    KEY_CUSTODY: 'sealed' as const,
+    NODE_CREDENTIAL: randomBytes(32).toString('base64'),
   };
   const port = await freePort();
   const env: Record<string, string> = {
@@ -87,6 +92,16 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
     LOGIN_RATE_PER_MINUTE: '100000',
     ...keys,
   };
+  const init = await runApp(
+    'cli',
+    ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
+    env,
+  );
+  if (init.code !== 0) throw new Error(`custody init failed: ${init.stderr}`);
+  const { shares } = JSON.parse(init.stdout) as { shares: string[] };
+  // The admin is made at the command line, which takes its keys from an unsealed API.
+  const api = await startApi('template-api', env, services.logDir);
+  await unseal(`http://127.0.0.1:${port}`, shares);
   const password = `faults-${randomBytes(12).toString('hex')}`;
   const admin = await runApp(
     'cli',
@@ -97,7 +112,6 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
   if (admin.code !== 0) throw new Error(`create-admin failed: ${admin.stderr}`);
   const adminSecret = (JSON.parse(admin.stdout) as { totpSecret: string }).totpSecret;
 
-  const api = await startApi('template-api', env, services.logDir);
   try {
     const http = new SetupApi(`http://127.0.0.1:${port}`);
     const signIn = async (username: string, secret: string) =>
@@ -194,8 +208,28 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
         { ackTimeoutSeconds: ACK_TIMEOUT_SECONDS },
         coordinator.token,
       );
-    return { template, keys, volunteers: volunteers.map((v) => ({ token: v.token })), onCall };
+    return {
+      template,
+      keys,
+      shares,
+      volunteers: volunteers.map((v) => ({ token: v.token })),
+      onCall,
+    };
   } finally {
     await api.stop();
   }
+}
+
+/** What key holders do at the unseal screen: k shares to one API, which unseals its peers. */
+export async function unseal(baseUrl: string, shares: string[]): Promise<void> {
+  for (const share of shares.slice(0, 2)) {
+    const response = await fetch(`${baseUrl}/api/unseal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ share }),
+    });
+    if (response.status !== 200) throw new Error(`unseal answered ${response.status}`);
+  }
+  const health = (await (await fetch(`${baseUrl}/api/health`)).json()) as { sealed: boolean };
+  if (health.sealed) throw new Error('still sealed after two shares');
 }

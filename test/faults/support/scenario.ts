@@ -3,7 +3,7 @@ import { runApp } from '@mayak/testing';
 import { Pool } from 'pg';
 import { AppProcess, sleep, startApi, startWorker, waitFor } from './apps';
 import { Books, checkBooks, Window } from './books';
-import { Cast, VOLUNTEERS } from './cast';
+import { Cast, unseal, VOLUNTEERS } from './cast';
 import { Attempt, VolunteerLoad } from './load';
 import { RespondersDesk } from './responders';
 import { FaultServices } from './services';
@@ -174,6 +174,9 @@ export async function runScenario(
   try {
     for (let i = 0; i < (spec.workers ?? 1); i += 1) await ctx.startWorker();
     await ctx.startApi();
+    // Every process starts sealed; the workers take the root from the API once it is unsealed.
+    await unseal(ctx.baseUrl, cast.shares);
+    await sleep(500);
 
     const load = new VolunteerLoad(() => ctx.baseUrl, cast.volunteers, INTERVAL_MS);
     desk.begin(cast.onCall, () => ctx.baseUrl, load.attempts);
@@ -208,6 +211,11 @@ export async function runScenario(
     const drain = (Date.now() - drainStart) / 1000;
     await desk.finish(5_000);
     await desk.end();
+    // Checked while the processes still run: in sealed custody the command takes the audit
+    // chain's key from one of them, as an operator's would.
+    const audit = await runApp('cli', ['verify-audit'], { ...env, LOG_LEVEL: 'warn' });
+    if (audit.code !== 0)
+      ctx.problems.push(`verify-audit failed: ${(audit.stdout + audit.stderr).trim()}`);
     await ctx.stopAll();
 
     const books = await checkBooks({
@@ -221,9 +229,6 @@ export async function runScenario(
       sentOnce: spec.sentOnce,
       deliveredOnce: spec.deliveredOnce,
     });
-    const audit = await runApp('cli', ['verify-audit'], { ...env, LOG_LEVEL: 'warn' });
-    if (audit.code !== 0)
-      ctx.problems.push(`verify-audit failed: ${(audit.stdout + audit.stderr).trim()}`);
     for (const app of [...ctx.apis, ...ctx.workers]) {
       const errors = app.errorLines();
       if (errors.length > 0)

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ResolvedSession, SessionService, SignInService } from '@mayak/identity';
@@ -7,7 +7,14 @@ import { FastifyReply } from 'fastify';
 import { clearCsrfCookie, setCsrfCookie } from '../http/csrf';
 import { Public } from '../http/public.decorator';
 import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
-import { EnrolRequest, EnrolResponse, LoginRequest, LoginResponse, MeResponse } from './auth.dto';
+import {
+  DuressPasswordRequest,
+  EnrolRequest,
+  EnrolResponse,
+  LoginRequest,
+  LoginResponse,
+  MeResponse,
+} from './auth.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -58,6 +65,16 @@ export class AuthController {
     await this.sessions.revoke(actor.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     clearCsrfCookie(reply);
+  }
+
+  /** Coordinators and admins: a second password that signs in and silently locks down. */
+  @Put('duress')
+  @HttpCode(204)
+  async setDuress(
+    @CurrentActor() actor: ResolvedSession,
+    @Body() body: DuressPasswordRequest,
+  ): Promise<void> {
+    await this.signIn.setDuressPassword(actor, body.password, body.duressPassword ?? null);
   }
 
   @SkipThrottle()

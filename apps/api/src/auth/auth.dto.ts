@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
 
 export class LoginRequest {
   @ApiProperty({ example: 'volunteer' })
@@ -40,4 +40,23 @@ export class MeResponse {
   @ApiProperty() username!: string;
   @ApiProperty({ type: [String] }) roles!: string[];
   @ApiProperty({ description: 'When the session ends if it is not used' }) idleExpiresAt!: Date;
+}
+
+export class DuressPasswordRequest {
+  @ApiProperty({ format: 'password', description: 'Your current password' })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+
+  @ApiProperty({
+    format: 'password',
+    nullable: true,
+    description:
+      'Signing in with this password (and your code) looks like a normal sign-in and silently locks Mayak down. null removes it.',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  @Length(12, 256)
+  duressPassword!: string | null;
 }

@@ -110,6 +110,7 @@ function custodyStatus(code: CustodyError): number {
       return 400;
     case CustodyError.AlreadyInitialised:
     case CustodyError.FileCustody:
+    case CustodyError.TamperedRecord:
     case CustodyError.NotInitialised:
       return 409;
   }
@@ -198,6 +199,11 @@ function identityStatus(code: IdentityError): number {
       return 409;
     case IdentityError.UserNotFound:
       return 404;
+    case IdentityError.DuressNotAllowed:
+      return 403;
+    case IdentityError.DuressSameAsPassword:
+    case IdentityError.CurrentPasswordWrong:
+      return 400;
   }
 }
 

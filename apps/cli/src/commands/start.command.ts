@@ -62,7 +62,7 @@ export const startCommand: Command = {
     if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
     const context = await NestFactory.createApplicationContext(
       CliModule.forRoot(config, createLogger('cli', 'warn')),
-      { logger: false },
+      { logger: false, abortOnError: false },
     );
     try {
       if (config.keyCustody === 'file') {

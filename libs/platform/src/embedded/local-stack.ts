@@ -17,6 +17,7 @@ export interface LocalStack {
     MASTER_KEY_FILE?: string;
     CALLER_HASH_KEY_FILE?: string;
     NODE_CREDENTIAL_FILE?: string;
+    KEY_CUSTODY?: 'sealed';
   };
   /** One-off messages for the operator (a key was generated, say). */
   notices: string[];
@@ -37,7 +38,7 @@ export async function prepareLocalStack(
   config: AppConfig,
   options: { redis: boolean },
 ): Promise<LocalStack> {
-  const sealed = config.keyCustody === 'sealed';
+  const sealed = config.keyCustody === 'sealed' || (await embeddedSealed(config));
   const embeddedNeeded =
     !config.DATABASE_URL ||
     (options.redis && !config.REDIS_URL) ||
@@ -65,6 +66,7 @@ export async function prepareLocalStack(
   const env: LocalStack['env'] = {
     DATABASE_URL: config.DATABASE_URL ?? '',
     DATABASE_MIGRATION_URL: config.DATABASE_MIGRATION_URL,
+    ...(sealed ? { KEY_CUSTODY: 'sealed' as const } : {}),
   };
 
   if (sealed && !config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE) {
@@ -165,6 +167,22 @@ export async function prepareLocalStack(
 
 /** The embedded PostgreSQL's role for the application (its superuser `mayak` owns the schema). */
 export const EMBEDDED_APP_ROLE = 'mayak_app';
+
+/**
+ * An embedded installation started once with KEY_CUSTODY=sealed stays sealed: a later command
+ * run without the variable must not mint key files beside the data (and encrypt with them).
+ * It is recognised by its node credential and the absence of a master key file.
+ */
+async function embeddedSealed(config: AppConfig): Promise<boolean> {
+  if (config.KEY_CUSTODY) return false;
+  const keysDir = path.join(path.resolve(config.DATA_DIR), 'keys');
+  const exists = (name: string) =>
+    fs.access(path.join(keysDir, name)).then(
+      () => true,
+      () => false,
+    );
+  return (await exists('node.credential')) && !(await exists('master.key'));
+}
 
 async function ensureSecretFile(
   dir: string,

@@ -16,6 +16,9 @@ export class KeyCustody1764300000000 implements MigrationInterface {
         threshold smallint NOT NULL CHECK (threshold >= 2),
         holders smallint NOT NULL CHECK (holders >= threshold AND holders <= 255),
         check_value bytea NOT NULL,
+        -- HMAC under the node credential of the row above: a row written by anyone without
+        -- it (a database-only attacker swapping in a root of their own) is refused.
+        pin bytea NOT NULL,
         lockdown_epoch bigint NOT NULL DEFAULT 0,
         locked_down_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now()
