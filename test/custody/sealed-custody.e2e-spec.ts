@@ -28,6 +28,7 @@ describe('sealed key custody', () => {
   let apiA: RunningApi;
   let apiB: RunningApi;
   let worker: INestApplicationContext;
+  let worker2: INestApplicationContext;
   let a: HttpClient;
   let b: HttpClient;
 
@@ -35,12 +36,12 @@ describe('sealed key custody', () => {
     env = await createTestEnvironment(sealedOverrides());
     shares = await initCustody(env);
     [apiA, apiB] = await Promise.all([startApi(env), startApi(env)]);
-    worker = await startWorker(env);
+    [worker, worker2] = await Promise.all([startWorker(env), startWorker(env)]);
     a = new HttpClient(apiA.url);
     b = new HttpClient(apiB.url);
   });
   afterAll(async () => {
-    await Promise.allSettled([apiA?.close(), apiB?.close(), worker?.close()]);
+    await Promise.allSettled([apiA?.close(), apiB?.close(), worker?.close(), worker2?.close()]);
     await env?.dispose();
   });
 
@@ -162,13 +163,13 @@ describe('sealed key custody', () => {
     expect(last.body).toMatchObject({ sealed: false });
     await eventually(
       'every process to unseal',
-      async () => !sealedOf(apiB.app) && !sealedOf(worker),
+      async () => !sealedOf(apiB.app) && !sealedOf(worker) && !sealedOf(worker2),
       2_000,
       10,
     );
     const ms = performance.now() - started;
     process.stdout.write(
-      `custody: 2 APIs + 1 worker unsealed ${ms.toFixed(0)} ms after the k-th share\n`,
+      `custody: 2 APIs + 2 workers unsealed ${ms.toFixed(0)} ms after the k-th share\n`,
     );
     expect((await b.get('/api/health')).body).toMatchObject({ sealed: false });
   });
@@ -236,12 +237,12 @@ describe('sealed key custody', () => {
     expect(response.status).toBe(202);
     await eventually(
       'every process to seal',
-      async () => sealedOf(apiA.app) && sealedOf(apiB.app) && sealedOf(worker),
+      async () => sealedOf(apiA.app) && sealedOf(apiB.app) && sealedOf(worker) && sealedOf(worker2),
       1_000,
       5,
     );
     const ms = performance.now() - started;
-    process.stdout.write(`custody: lockdown sealed 2 APIs + 1 worker in ${ms.toFixed(0)} ms\n`);
+    process.stdout.write(`custody: lockdown sealed 2 APIs + 2 workers in ${ms.toFixed(0)} ms\n`);
     await Promise.race([
       stream.ended,
       new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open')), 1_000)),
@@ -273,7 +274,7 @@ describe('sealed key custody', () => {
   it('jobs wait in the outbox while sealed, and run once unsealed', async () => {
     const volunteer = await createUser(apiA.app, ['volunteer']);
     const token = await signIn(a, volunteer);
-    await worker.close();
+    await Promise.all([worker.close(), worker2.close()]);
     const saved = await a.post('/api/contacts', contactBody({ services: ['legal'] }), {
       token,
       headers: { 'idempotency-key': `sealed-${randomBytes(4).toString('hex')}` },
@@ -287,7 +288,7 @@ describe('sealed key custody', () => {
       1_000,
       5,
     );
-    worker = await startWorker(env);
+    [worker, worker2] = await Promise.all([startWorker(env), startWorker(env)]);
     await new Promise((r) => setTimeout(r, 1_000));
     const pending: Array<{ status: string }> = await env.db.query(
       `SELECT status FROM outbox WHERE job_name = 'route-case'`,

@@ -8,9 +8,6 @@ import { combineShares, matchesCheckValue } from './root-secret';
 import { RootHolder } from './root-holder';
 import { decodeShare } from './share-codec';
 
-/** Partial shares are forgotten after this long without a new one. */
-export const UNSEAL_IDLE_MS = 10 * 60_000;
-
 export interface UnsealStatus {
   sealed: boolean;
   progress: number;
@@ -22,7 +19,8 @@ export interface UnsealStatus {
 /**
  * Collects key holders' shares, in memory only, until k of them rebuild the root secret;
  * then unseals this process and tells its peers, which ask for the secret in turn. Every
- * submission is audited (never the share); shares are dropped after 10 idle minutes.
+ * submission is audited (never the share); shares are dropped after UNSEAL_SHARE_TTL_SECONDS
+ * (10 minutes) without a new one.
  */
 @Injectable()
 export class UnsealService implements OnModuleDestroy {
@@ -119,7 +117,7 @@ export class UnsealService implements OnModuleDestroy {
       if (this.shares.size === 0) return;
       this.logger.info({ dropped: this.shares.size }, 'unseal: partial shares expired');
       this.forgetShares();
-    }, UNSEAL_IDLE_MS);
+    }, this.config.UNSEAL_SHARE_TTL_SECONDS * 1000);
     this.idleTimer.unref();
   }
 

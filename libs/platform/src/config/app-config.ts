@@ -112,6 +112,13 @@ export class AppConfig {
   @IsString()
   NODE_CREDENTIAL_FILE?: string;
 
+  /** Sealed custody: key holders' partial shares are forgotten after this long without a new one. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  UNSEAL_SHARE_TTL_SECONDS = 600;
+
   /** Base64 of 32 random bytes; or MASTER_KEY_FILE naming a file that holds it. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
