@@ -34,6 +34,8 @@ export class RunningStack {
     private readonly logDir: string,
     readonly profileDir?: string,
     private readonly onStop?: () => void,
+    /** Key holders' shares: every process starts sealed, as in production. */
+    private readonly shares: () => string[] = () => [],
   ) {
     this.db = new Pool({ connectionString: database.url, max: 4 });
     // A server stopping under an idle connection (Ctrl-C) must not crash the cleanup.
@@ -53,7 +55,23 @@ export class RunningStack {
       async () => (await fetch(`${this.http.baseUrl}/api/health`)).ok,
       { process: api, timeoutMs: 60_000 },
     );
+    await this.unseal();
     return api;
+  }
+
+  /**
+   * Key holders' part, done once per API start: two shares to it, which unseals it and then
+   * any sealed worker (a worker started later takes the root from the API by itself).
+   */
+  private async unseal(): Promise<void> {
+    const health = (await (await fetch(`${this.http.baseUrl}/api/health`)).json()) as {
+      sealed: boolean;
+    };
+    if (!health.sealed) return;
+    for (const share of this.shares().slice(0, 2))
+      await this.http.expect(200, 'POST', '/api/unseal', { share });
+    // Peers ask for the root within milliseconds of the announcement; let them.
+    await new Promise((r) => setTimeout(r, 300));
   }
 
   /** Ready once every queue of the contract has a worker connected to Redis. */
@@ -113,10 +131,12 @@ export class RunningStack {
  * worker as child processes from dist/. Figures never see each other's data or backlog.
  */
 export class AppStack {
+  /** Sealed custody, as production runs: a node credential, and shares to unseal with. */
   readonly keys = {
-    MASTER_KEY: randomBytes(32).toString('base64'),
-    CALLER_HASH_KEY: randomBytes(32).toString('base64'),
+    KEY_CUSTODY: 'sealed',
+    NODE_CREDENTIAL: randomBytes(32).toString('base64'),
   };
+  private shares: string[] = [];
   private readonly password = `bench-${randomBytes(12).toString('hex')}`;
   private prepared?: Promise<{ template: string; accounts: AccountSet }>;
   private readonly running = new Set<RunningStack>();
@@ -187,6 +207,7 @@ export class AppStack {
       this.services.workDir,
       label === 'template' ? undefined : this.profileDir,
       () => this.running.delete(stack),
+      () => this.shares,
     );
     this.running.add(stack);
     return stack;
@@ -201,10 +222,12 @@ export class AppStack {
     const started = Date.now();
     const stack = await this.fresh('template');
     await runMigrations(stack.database.url);
-    const admin = await this.createAdmin(stack.env);
+    this.shares = await this.initCustody(stack.env);
     let accounts: AccountSet;
     try {
       await stack.startApi();
+      // The command line takes its keys from the unsealed API, as an operator's would.
+      const admin = await this.createAdmin(stack.env);
       const adminToken = await stack.signIn(admin);
       const create = async (username: string, roles: string[]): Promise<BenchAccount> => {
         const { id } = await stack.http.expect<{ id: string }>(
@@ -240,6 +263,18 @@ export class AppStack {
       `  template database with ${VOLUNTEERS} volunteers, ${LAWYERS} lawyers, a coordinator and a responder (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     return { template: stack.database.name, accounts };
+  }
+
+  /** The key holders' shares, made once for the template every figure's database copies. */
+  private async initCustody(env: Record<string, string>): Promise<string[]> {
+    const result = await runToCompletion(
+      'cli',
+      ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
+      { ...env, LOG_LEVEL: 'warn' },
+    );
+    if (result.code !== 0)
+      throw new Error(`custody init failed (${result.code}): ${result.stderr.trim()}`);
+    return (JSON.parse(result.stdout) as { shares: string[] }).shares;
   }
 
   /** The first admin is made the operator's way, at the command line. */
