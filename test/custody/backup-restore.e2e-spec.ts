@@ -17,7 +17,6 @@ import {
   startWorker,
   TestEnvironment,
   TestUser,
-  withAdminClient,
 } from '@mayak/testing';
 
 const CANARY = 'CANARY-backup-5c1d-Соколова';
@@ -200,11 +199,7 @@ describe('encrypted backups and the restore drill', () => {
     expect(over.stderr).not.toMatch(/\n\s+at /);
 
     // The wipe: the database is dropped and created again, empty.
-    await env.db.destroy();
-    await withAdminClient(env.adminUrl, async (client) => {
-      await client.query(`DROP DATABASE ${env.database} WITH (FORCE)`);
-      await client.query(`CREATE DATABASE ${env.database}`);
-    });
+    await env.wipe();
 
     const restore = await runApp(
       'cli',

@@ -18,7 +18,6 @@ import {
   startApi,
   startWorker,
   TestEnvironment,
-  withAdminClient,
 } from '@mayak/testing';
 
 /**
@@ -98,11 +97,7 @@ describe('the restore drill in sealed custody', () => {
     // Everything stops; the database is wiped.
     await Promise.all([api.close(), worker.close()]);
     api = worker = undefined;
-    await env.db.destroy();
-    await withAdminClient(env.adminUrl, async (client) => {
-      await client.query(`DROP DATABASE ${env.database} WITH (FORCE)`);
-      await client.query(`CREATE DATABASE ${env.database}`);
-    });
+    await env.wipe();
     const restore = await runApp(
       'cli',
       ['restore', '--in', file, '--identity', identity],
@@ -110,7 +105,6 @@ describe('the restore drill in sealed custody', () => {
     );
     expect(restore.stderr).toBe('');
     expect(restore.code).toBe(0);
-    await env.db.initialize();
     const [after] = await countRows();
     expect(after).toEqual(before);
 

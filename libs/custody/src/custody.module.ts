@@ -14,17 +14,21 @@ import { UnsealService } from './unseal.service';
  * Sealed key custody: setting up the shares, unsealing from them or from a peer, lockdown.
  * Global so that sign-in can reach lockdown for a duress password without a module cycle.
  */
+const SERVICES = [
+  NodeCredential,
+  CustodyStore,
+  RootHolder,
+  PeerLink,
+  UnsealService,
+  LockdownService,
+  CustodyInitService,
+];
+
 @Global()
 @Module({
   imports: [AuditModule, AccessModule],
   providers: [
-    NodeCredential,
-    CustodyStore,
-    RootHolder,
-    PeerLink,
-    UnsealService,
-    LockdownService,
-    CustodyInitService,
+    ...SERVICES,
     {
       provide: DURESS_LOCKDOWN,
       inject: [LockdownService],
@@ -33,15 +37,6 @@ import { UnsealService } from './unseal.service';
       }),
     },
   ],
-  exports: [
-    DURESS_LOCKDOWN,
-    NodeCredential,
-    CustodyStore,
-    RootHolder,
-    PeerLink,
-    UnsealService,
-    LockdownService,
-    CustodyInitService,
-  ],
+  exports: [...SERVICES, DURESS_LOCKDOWN],
 })
 export class CustodyModule {}

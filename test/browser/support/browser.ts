@@ -16,7 +16,7 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 export const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-output', 'screenshots');
 
-// Keep in step with test/browser/find-chromium.mjs, which `npm test` runs first.
+// Keep in step with test/support/system-tools.mjs, which `npm test` runs first.
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
   '/usr/bin/chromium',

@@ -15,6 +15,8 @@ export interface TestEnvironment {
   superuserUrl: string;
   adminUrl: string;
   database: string;
+  /** A restore drill's wipe: the database dropped and created again, empty (not migrated). */
+  wipe(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -75,6 +77,14 @@ export async function createTestEnvironment(
     superuserUrl,
     adminUrl,
     database,
+    async wipe() {
+      await db.destroy();
+      await withAdminClient(adminUrl, async (client) => {
+        await client.query(`DROP DATABASE ${database} WITH (FORCE)`);
+        await client.query(`CREATE DATABASE ${database}`);
+      });
+      await db.initialize();
+    },
     async dispose() {
       await db.destroy().catch(() => undefined);
       await withAdminClient(adminUrl, (client) =>
