@@ -380,3 +380,15 @@ export type UnsealErrorCode =
   | 'shares_do_not_match'
   | 'file_custody'
   | 'custody_not_initialised';
+
+/** PUT /api/auth/duress (204): coordinators and admins only. */
+export interface DuressPasswordRequest {
+  /** The person's current password, proving it is them at the keyboard. */
+  password: string;
+  /** 12–256 characters, not the password itself; null removes it. */
+  duressPassword: string | null;
+}
+
+/** The 400 and 403 codes of PUT /api/auth/duress, besides `validation_failed`. */
+export type DuressErrorCode =
+  'current_password_wrong' | 'duress_same_as_password' | 'duress_not_allowed';

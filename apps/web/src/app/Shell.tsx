@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import type { ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { LanguageSwitch } from '../components/LanguageSwitch';
+import { DuressPasswordControl } from '../custody/DuressPasswordControl';
 import { LockdownControl } from '../custody/LockdownControl';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { NotificationBell } from '../notifications/NotificationBell';
@@ -113,13 +114,17 @@ export function Shell({ idleMs }: { idleMs: number }) {
           </nav>
           <div className="topbar__tools">
             {notified ? <NotificationBell /> : null}
-            <span
-              className="topbar__user"
-              title={t('header.signedInAs', { username: me.username })}
-            >
-              <span className="visually-hidden">{t('header.signedInAsLabel')} </span>
-              {me.username}
-            </span>
+            {mayLockDown ? (
+              <DuressPasswordControl />
+            ) : (
+              <span
+                className="topbar__user"
+                title={t('header.signedInAs', { username: me.username })}
+              >
+                <span className="visually-hidden">{t('header.signedInAsLabel')} </span>
+                {me.username}
+              </span>
+            )}
             <LanguageSwitch />
             <button
               type="button"

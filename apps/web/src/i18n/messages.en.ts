@@ -629,6 +629,27 @@ export const en: Record<MessageKey, Message> = {
   'lockdown.confirm': 'Lock down',
   'lockdown.failed': 'Mayak could not be locked down.',
 
+  'duress.open': 'Signed in as {username}. Duress password',
+  'duress.title': 'Duress password',
+  'duress.text':
+    'If you are forced to sign in to Mayak, sign in with this password and your usual code: it looks like a normal sign-in, but Mayak locks down at once. Only the key holders can bring it back.',
+  'duress.current': 'Your current password',
+  'duress.new': 'Duress password',
+  'duress.newHint':
+    'At least 12 characters, and not your password. Remember it; do not write it down.',
+  'duress.repeat': 'Repeat the duress password',
+  'duress.save': 'Save password',
+  'duress.remove': 'Remove duress password',
+  'duress.saved': 'Duress password saved.',
+  'duress.removed': 'The duress password no longer works.',
+  'duress.error.currentRequired': 'Enter your current password.',
+  'duress.error.tooShort': 'The duress password must be at least 12 characters long.',
+  'duress.error.tooLong': 'The duress password must be at most 256 characters long.',
+  'duress.error.mismatch': 'The two duress passwords do not match.',
+  'duress.error.same': 'The duress password must differ from your password.',
+  'duress.error.currentWrong': 'Your current password is wrong.',
+  'duress.error.notAllowed': 'Only coordinators and admins can have a duress password.',
+
   'intake.sealed':
     'Mayak is sealed: the contact cannot be saved now. Write it down on paper. The draft stays on this page; do not close or reload it. Once the key holders unseal Mayak, save it (you may need to sign in again).',
   'intake.unsealedAgain':
