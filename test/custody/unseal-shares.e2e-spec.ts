@@ -150,4 +150,17 @@ describe('key holders’ shares', () => {
     }
     expect(await entry.env.db.query(`SELECT 1 FROM key_custody`)).toEqual([]);
   });
+
+  it('file custody has no shares to make: custody init says what it needs', async () => {
+    const env = await createTestEnvironment();
+    running.push({ env });
+    const init = await runApp(
+      'cli',
+      ['custody', 'init', '--holders', '3', '--threshold', '2'],
+      env.env,
+    );
+    expect(init.code).toBe(1);
+    expect(init.stderr).toMatch(/KEY_CUSTODY=file.*need KEY_CUSTODY=sealed/);
+    expect(await env.db.query(`SELECT 1 FROM key_custody`)).toEqual([]);
+  });
 });

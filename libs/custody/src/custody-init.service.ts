@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
+import { AppConfig } from '@mayak/platform';
 import { CustodyError, CustodyException } from './custody.exception';
 import { CustodyStore } from './custody-store';
 import { checkValue, newRootSecret, splitRoot } from './root-secret';
@@ -21,9 +22,11 @@ export class CustodyInitService {
   constructor(
     private readonly store: CustodyStore,
     private readonly audit: AuditTrail,
+    private readonly config: AppConfig,
   ) {}
 
   async init(holders: number, threshold: number): Promise<CustodySetup> {
+    if (this.config.keyCustody === 'file') throw new CustodyException(CustodyError.FileCustody);
     if (
       !Number.isInteger(holders) ||
       !Number.isInteger(threshold) ||

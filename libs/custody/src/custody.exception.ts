@@ -17,7 +17,7 @@ const MESSAGES: Record<CustodyError, string> = {
   [CustodyError.AlreadyInitialised]:
     'Key custody is already set up; a second root secret would orphan every encrypted record.',
   [CustodyError.FileCustody]:
-    'This installation keeps its keys in files (KEY_CUSTODY=file); there is nothing to unseal.',
+    'This installation keeps its keys in files (KEY_CUSTODY=file): shares and unsealing need KEY_CUSTODY=sealed (after a lockdown, restart it).',
   [CustodyError.MalformedShare]:
     'That is not a key share (or it was mistyped: its checksum does not match).',
   [CustodyError.ForeignShare]: 'That share belongs to another installation or an older setup.',

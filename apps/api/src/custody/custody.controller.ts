@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiTags } from '@nestjs/swagger';
 import { LockdownService, UnsealService, UnsealStatus } from '@mayak/custody';
 import { Actor } from '@mayak/identity';
@@ -24,8 +25,10 @@ export class CustodyController {
     return this.unsealing.status();
   }
 
+  /** Throttled like sign-in: shares are not guessable, but a flood of bad ones is noise. */
   @Public()
   @Post('unseal')
+  @UseGuards(ThrottlerGuard)
   @HttpCode(200)
   unseal(@Body() body: UnsealRequest): Promise<UnsealStatus> {
     return this.unsealing.submit(body.share, 'web');
