@@ -31,6 +31,18 @@ export interface EmbeddedPostgresOptions {
  * server properly, and a cluster left running by a crashed parent is found again through
  * its postmaster.pid instead of being started twice.
  */
+/**
+ * PostgreSQL's log is on the same disk as the data and is rarely thought of as data: keep
+ * values out of it. No DETAIL lines (a unique violation's says `Key (username)=(anna)`), no
+ * statement text with an error, no bind parameters. `docker/compose.yaml` sets the same.
+ */
+export const NO_VALUES_IN_LOG: Record<string, string> = {
+  log_error_verbosity: 'terse',
+  log_min_error_statement: 'panic',
+  log_parameter_max_length: '0',
+  log_parameter_max_length_on_error: '0',
+};
+
 export class EmbeddedPostgres {
   private runAs?: RunAs;
 
@@ -127,6 +139,7 @@ export class EmbeddedPostgres {
       listen_addresses: '127.0.0.1',
       unix_socket_directories: '',
       port: String(chosen),
+      ...NO_VALUES_IN_LOG,
       ...this.options.settings,
     };
     const serverArgs = Object.entries(settings)
