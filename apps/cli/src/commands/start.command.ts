@@ -97,7 +97,13 @@ export const startCommand: Command = {
       supervisor.onGiveUp = () => void shutdown('failure').then(() => resolve(1));
       const url = `http://${config.HOST}:${config.PORT}`;
       waitFor('the API', () => fetch(`${url}/api/health`).then((r) => r.ok), 60_000, 200)
-        .then(() => log(`Mayak is up: ${url} (API docs at ${url}/api/docs)`))
+        .then(() =>
+          log(
+            config.keyCustody === 'sealed'
+              ? `Mayak is up, sealed: ${url} shows the unseal screen until key holders unseal it`
+              : `Mayak is up: ${url} (API docs at ${url}/api/docs)`,
+          ),
+        )
         .catch(() => log('the API did not become healthy within 60 s; see the log above'));
     });
     return exitCode;
