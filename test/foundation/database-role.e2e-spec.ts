@@ -1,6 +1,7 @@
 import { AuditChainer } from '@mayak/audit';
-import { roleOf } from '@mayak/platform';
+import { loadConfig, roleOf } from '@mayak/platform';
 import {
+  capturedLogger,
   createTestEnvironment,
   runApp,
   startApi,
@@ -145,5 +146,20 @@ describe('the application database role', () => {
     await denied(`TRUNCATE later_table`);
     await denied(`DROP TABLE later_table`);
     await denied(`ALTER TABLE later_table DISABLE TRIGGER ALL`);
+  });
+
+  it('an API that connects as the owner or a superuser says at start-up what that gives up', async () => {
+    const asApp = capturedLogger('api');
+    const appApi = await startApi(env, asApp.logger);
+    await appApi.close();
+    expect(asApp.text()).not.toMatch(/connects as a superuser or as the schema owner/);
+
+    const asSuperuser = capturedLogger('api');
+    const superuserApi = await startApi(
+      { ...env, config: loadConfig({ ...env.env, DATABASE_URL: env.superuserUrl }) },
+      asSuperuser.logger,
+    );
+    await superuserApi.close();
+    expect(asSuperuser.text()).toMatch(/connects as a superuser or as the schema owner/);
   });
 });

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config';
+import { DatabaseRoleCheck } from './database-role-check';
 import { dataSourceOptions } from './data-source-options';
 
 export interface DatabaseModuleOptions {
@@ -36,6 +37,7 @@ export class DatabaseModule {
           }),
         }),
       ],
+      providers: [DatabaseRoleCheck],
     };
   }
 }
