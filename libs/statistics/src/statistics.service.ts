@@ -369,7 +369,9 @@ export class StatisticsService {
     const rows: StatsRow[] = [];
     const withheldPeriods: string[] = [];
     for (const period of [...byPeriod.keys()].sort()) {
-      const periodCells = byPeriod.get(period)!;
+      // GROUP BY hands cells back in no fixed order; the same question must get the same
+      // answer, row for row (JSON and CSV alike), and the planner the same table.
+      const periodCells = byPeriod.get(period)!.sort((a, b) => compareKeys(a.key, b.key));
       let released: ReleasedCells;
       if (query.groupBy.length === 0)
         released = periodCells.map((c) => ({ key: c.key, count: c.count >= k ? c.count : null }));
@@ -388,4 +390,9 @@ export class StatisticsService {
     }
     return { rows, withheldPeriods };
   }
+}
+
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
 }
