@@ -134,7 +134,7 @@ describe('lockdown wipes the keys from memory', () => {
         );
         return row.open === '0' && row.unlinked === '0';
       },
-      15_000,
+      60_000,
       100,
     );
 

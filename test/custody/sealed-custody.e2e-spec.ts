@@ -306,7 +306,7 @@ describe('sealed key custody', () => {
         );
         return rows.every((r) => r.status === 'done');
       },
-      10_000,
+      30_000,
       50,
     );
   });

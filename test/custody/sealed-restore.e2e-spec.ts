@@ -77,7 +77,7 @@ describe('the restore drill in sealed custody', () => {
             `SELECT 1 FROM outbox WHERE status <> 'done' UNION ALL SELECT 1 FROM audit_entries WHERE chain_pos IS NULL`,
           )
         ).length === 0,
-      10_000,
+      30_000,
       50,
     );
     const [before] = await countRows();
@@ -123,5 +123,5 @@ describe('the restore drill in sealed custody', () => {
     const verified = await runApp('cli', ['verify-audit'], env.env);
     expect(verified.stdout).toMatch(/^OK: \d+ entries verified/);
     expect(verified.code).toBe(0);
-  });
+  }, 180_000);
 });
