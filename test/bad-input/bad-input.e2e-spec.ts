@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { Role, ROLES, SessionService } from '@mayak/identity';
+import { CUSTODY_CHANNEL } from '@mayak/custody';
 import { KeyRing, loadKeyMaterial } from '@mayak/platform';
+import { Client } from 'pg';
 import {
   createTestEnvironment,
   createUser,
+  eventually,
   HttpClient,
   RunningApi,
   signIn,
@@ -67,9 +70,20 @@ describe('hostile input to every route in the OpenAPI document', () => {
   const sent = new Map<string, Map<number, number>>();
   let requestsSent = 0;
 
+  /** A listener of our own on the custody channel, to know when a lockdown's NOTIFY is out. */
+  let lockdowns: Client;
+  let lockdownsHeard = 0;
+  let lockdownsHandled = 0;
+
   beforeAll(async () => {
     env = await createTestEnvironment();
     api = await startApi(env);
+    lockdowns = new Client({ connectionString: env.superuserUrl });
+    await lockdowns.connect();
+    await lockdowns.query(`LISTEN ${CUSTODY_CHANNEL}`);
+    lockdowns.on('notification', (m) => {
+      if (m.payload?.includes('"lockdown"')) lockdownsHeard += 1;
+    });
     base = new URL(api.url);
     const http = new HttpClient(api.url);
     const document = await http.get<OpenApiDocument>('/api/docs/openapi.json');
@@ -124,6 +138,7 @@ describe('hostile input to every route in the OpenAPI document', () => {
 
   afterAll(async () => {
     closeConnections();
+    await lockdowns?.end();
     await api?.close();
     await env?.dispose();
     if (process.env.BAD_INPUT_VERBOSE) console.log(summary(sent));
@@ -143,7 +158,7 @@ describe('hostile input to every route in the OpenAPI document', () => {
         problems.push(`rejected with ${response.status}, yet it changed: ${changed.join(', ')}`);
       baseline = after;
     } else if (response.status < 300 && caller !== 'anonymous' && !SAFE.has(request.method)) {
-      restartIfLockedDown();
+      await restartIfLockedDown();
       await keepSignedIn(caller);
     }
     if (problems.length)
@@ -157,9 +172,20 @@ describe('hostile input to every route in the OpenAPI document', () => {
    * A coordinator's or admin's lockdown succeeded: the API wiped its keys, as it must. In file
    * custody a restart reads them back from their files; do what that restart would.
    */
-  function restartIfLockedDown(): void {
+  async function restartIfLockedDown(): Promise<void> {
     const ring = api.app.get(KeyRing);
-    if (ring.sealed) ring.install(loadKeyMaterial(env.config));
+    if (!ring.sealed) return;
+    // The lockdown's NOTIFY reaches the API a moment after its answer: let it land on the
+    // sealed ring first, or it would seal the "restarted" one in the middle of a request.
+    await eventually(
+      'the lockdown notification',
+      async () => lockdownsHeard > lockdownsHandled,
+      5_000,
+      5,
+    );
+    lockdownsHandled = lockdownsHeard;
+    await new Promise((r) => setTimeout(r, 50));
+    ring.install(loadKeyMaterial(env.config));
   }
 
   /** A request that succeeded may have ended the caller's session (logout does): start another. */
