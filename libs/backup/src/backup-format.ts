@@ -37,8 +37,19 @@ export interface BackupSequence {
   lastValue: string | null;
 }
 
+/**
+ * A data backup holds every table but the keystore; a keystore export holds the keystore
+ * only. They are kept apart so that a retired master key, destroyed in the keystore, is gone
+ * from every later keystore export, while the data backups made under it stay as they were:
+ * ciphertext nobody can open any more. (Backups from before this field are data backups.)
+ */
+export type BackupContents = 'data' | 'keystore';
+
 export interface BackupHeader {
   format: number;
+  contents?: BackupContents;
+  /** A data backup whose data keys need the keystore's generations to open. */
+  needsKeystore?: boolean;
   createdAt: string;
   postgresVersion: string;
   /** Applied migrations, oldest first: the schema version the rows fit. */

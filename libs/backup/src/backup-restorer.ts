@@ -20,6 +20,8 @@ export interface RestoreOptions {
   in: string;
   /** An age identity file holding the private key of one of the backup's recipients. */
   identity: string;
+  /** The keystore export (written beside every backup); needed once keys have rotated. */
+  keystore?: string;
 }
 
 export interface RestoreSummary {
@@ -47,6 +49,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   for (const [what, file] of [
     ['--in', options.in],
     ['--identity', options.identity],
+    ...(options.keystore ? [['--keystore', options.keystore]] : []),
   ])
     if (!existsSync(file))
       throw new BackupException(BackupError.NotABackup, `${what} ${file} does not exist`);
@@ -63,6 +66,16 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
       await reader.readMagic();
       return reader.expect<BackupHeader>('H');
     });
+    if (header.contents === 'keystore')
+      throw new BackupException(
+        BackupError.NotABackup,
+        `${options.in} is a keystore export, not a backup: give it with --keystore, and the backup with --in`,
+      );
+    if (header.needsKeystore && !options.keystore)
+      throw new BackupException(
+        BackupError.KeystoreMissing,
+        'this backup needs the keystore export (keystore.age, written beside every backup): give it with --keystore FILE',
+      );
     const schema = checkSchema(header, applied);
     await runMigrations(options.databaseUrl, { through: schema, appUrl: options.appUrl });
 
@@ -81,6 +94,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     });
     // age has authenticated every chunk; its exit says nothing was cut off or appended.
     await age.finished;
+    if (options.keystore) await loadKeystore(client, options.keystore, options.identity);
     for (const sequence of header.sequences)
       if (sequence.lastValue !== null)
         await client.query(`SELECT setval($1::regclass, $2::bigint, true)`, [
@@ -163,9 +177,51 @@ async function enterReplicaMode(client: Client): Promise<void> {
   }
 }
 
+/**
+ * Loads a keystore export into the (empty) keystore of the database being restored. The
+ * export is the current one, not one from the backup's day: what it no longer holds was
+ * destroyed on purpose, and stays so.
+ */
+async function loadKeystore(client: Client, file: string, identity: string): Promise<void> {
+  const age = runAge(
+    ['--decrypt', '--identity', path.resolve(identity), path.resolve(file)],
+    ['ignore', 'pipe', 'pipe'],
+  );
+  try {
+    const reader = new FrameReader(age.child.stdout! as AsyncIterable<Buffer>);
+    const header = await explainedByAge(age, async () => {
+      await reader.readMagic();
+      return reader.expect<BackupHeader>('H');
+    });
+    if (header.contents !== 'keystore')
+      throw new BackupException(
+        BackupError.NotABackup,
+        `${file} is not a keystore export (those are written beside each backup as keystore.age)`,
+      );
+    const target = new Map((await readTables(client, 'keystore')).map((t) => [t.name, t.columns]));
+    for (const table of header.tables) {
+      const columns = target.get(table.name);
+      if (!columns || [...columns].sort().join() !== [...table.columns].sort().join())
+        throw new BackupException(
+          BackupError.SchemaMismatch,
+          `the keystore export's ${table.name} does not fit this schema: restore a newer backup, or migrate first`,
+        );
+      await client.query(`DELETE FROM ${qualified(client, table.name)}`);
+    }
+    await explainedByAge(age, () => loadTables(client, reader, header));
+    await explainedByAge(age, async () => {
+      if (await reader.next()) throw notABackup('the keystore export goes on after its end');
+    });
+    await age.finished;
+  } catch (error) {
+    age.child.kill('SIGKILL');
+    throw error;
+  }
+}
+
 /** After migrating to the backup's version the tables must be the backup's, column for column. */
 async function requireSameShape(client: Client, header: BackupHeader): Promise<void> {
-  const target = new Map((await readTables(client)).map((t) => [t.name, t.columns]));
+  const target = new Map((await readTables(client, 'data')).map((t) => [t.name, t.columns]));
   const backedUp = new Set(header.tables.map((t) => t.name));
   for (const table of header.tables) {
     const columns = target.get(table.name);

@@ -7,10 +7,17 @@ import { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { MIGRATIONS_LOCK } from '@mayak/platform';
 import { requireAge, runAge } from './age';
-import { BACKUP_FORMAT_VERSION, BACKUP_MAGIC, BackupHeader, frame } from './backup-format';
+import {
+  BACKUP_FORMAT_VERSION,
+  BACKUP_MAGIC,
+  BackupContents,
+  BackupHeader,
+  frame,
+} from './backup-format';
 import { BackupError, BackupException } from './backup.exception';
 import {
   columnList,
+  KEYSTORE_TABLE,
   qualified,
   readAppliedMigrations,
   readSequences,
@@ -26,6 +33,10 @@ export interface BackupOptions {
   recipients: string[];
   /** A file of age recipients, one a line. */
   recipientsFile?: string;
+  /** The data (the default), or the keystore alone; see BackupContents. */
+  contents?: BackupContents;
+  /** May replace an existing file: a keystore export replaces the previous one. */
+  replace?: boolean;
 }
 
 export interface BackupSummary {
@@ -43,8 +54,10 @@ export interface BackupSummary {
  * once age has finished it (until then it is FILE.partial, removed if anything fails).
  *
  * The backup holds what the database holds and nothing else: data keys only wrapped by the
- * master key, and no key file of DATA_DIR/keys. Opening its contents needs both an age
- * identity of a recipient and the master key.
+ * master key, and no key file of DATA_DIR/keys. Opening its contents needs an age identity
+ * of a recipient, the key holders' shares, and the keystore export (`contents: 'keystore'`),
+ * which is written separately and replaced each time: once a retired master key is destroyed,
+ * no current keystore holds it, and the backups made under it are ciphertext for good.
  */
 export async function writeBackup(options: BackupOptions): Promise<BackupSummary> {
   requireAge();
@@ -59,7 +72,7 @@ export async function writeBackup(options: BackupOptions): Promise<BackupSummary
       `the recipients file ${options.recipientsFile} does not exist`,
     );
   const out = path.resolve(options.out);
-  if (existsSync(out))
+  if (!options.replace && existsSync(out))
     throw new BackupException(
       BackupError.OutputExists,
       `${out} exists already: a backup never overwrites a file, choose another name`,
@@ -73,9 +86,12 @@ export async function writeBackup(options: BackupOptions): Promise<BackupSummary
     // Shared against migrate's exclusive lock: the schema stays put while the snapshot is read.
     await client.query(`SELECT pg_advisory_lock_shared(${MIGRATIONS_LOCK})`);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const tables = await readTables(client);
+    const contents = options.contents ?? 'data';
+    const tables = await readTables(client, contents);
     const header: BackupHeader = {
       format: BACKUP_FORMAT_VERSION,
+      contents,
+      needsKeystore: contents === 'data' && (await keystoreInUse(client)),
       createdAt: new Date().toISOString(),
       postgresVersion: (
         await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)
@@ -83,7 +99,7 @@ export async function writeBackup(options: BackupOptions): Promise<BackupSummary
       migrations: (await readAppliedMigrations(client)) ?? [],
       tables,
       // Read after the snapshot began, so no sequence is behind a row the snapshot holds.
-      sequences: await readSequences(client),
+      sequences: contents === 'data' ? await readSequences(client) : [],
     };
     if (header.migrations.length === 0)
       throw new BackupException(
@@ -131,6 +147,14 @@ export async function writeBackup(options: BackupOptions): Promise<BackupSummary
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+async function keystoreInUse(client: Client): Promise<boolean> {
+  const { rows } = await client.query<{ used: boolean }>(
+    `SELECT to_regclass('public.${KEYSTORE_TABLE}') IS NOT NULL
+            AND EXISTS (SELECT 1 FROM ${KEYSTORE_TABLE} WHERE state <> 'destroyed') AS used`,
+  );
+  return rows[0].used;
 }
 
 async function* plaintext(

@@ -10,6 +10,7 @@ export enum BackupError {
   TargetNotEmpty = 'target_not_empty',
   SchemaMismatch = 'schema_mismatch',
   NeedsOwner = 'needs_owner',
+  KeystoreMissing = 'keystore_missing',
 }
 
 /** Backup and restore failures; messages name tables and files, never row contents. */

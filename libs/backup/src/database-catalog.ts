@@ -1,13 +1,23 @@
 import { ClientBase } from 'pg';
 import { MIGRATIONS_TABLE } from '@mayak/platform';
-import { BackupSequence, BackupTable } from './backup-format';
+import { BackupContents, BackupSequence, BackupTable } from './backup-format';
 
 /**
  * What a backup holds is read from the catalog, not listed by hand: every ordinary table of
  * the `public` schema, so a table a new migration adds is backed up without anyone
  * remembering to. Generated columns are left out (the restore's schema computes them).
  */
-export async function readTables(client: ClientBase): Promise<BackupTable[]> {
+/**
+ * The keystore (wrapped key generations) is never part of a data backup: it is exported on
+ * its own and replaced, so that destroying a retired key reaches the backups (see
+ * BackupContents).
+ */
+export const KEYSTORE_TABLE = 'key_generations';
+
+export async function readTables(
+  client: ClientBase,
+  contents: BackupContents | 'all' = 'all',
+): Promise<BackupTable[]> {
   const { rows: tables } = await client.query<{ name: string; columns: string[] }>(`
     SELECT c.relname::text AS name,
            array_agg(a.attname::text ORDER BY a.attnum) AS columns
@@ -22,9 +32,12 @@ export async function readTables(client: ClientBase): Promise<BackupTable[]> {
       JOIN pg_class child ON child.oid = fk.conrelid
       JOIN pg_class parent ON parent.oid = fk.confrelid
      WHERE fk.contype = 'f' AND fk.connamespace = 'public'::regnamespace`);
-  const byName = new Map(tables.map((t) => [t.name, t]));
+  const chosen = tables.filter(
+    (t) => contents === 'all' || (t.name === KEYSTORE_TABLE) === (contents === 'keystore'),
+  );
+  const byName = new Map(chosen.map((t) => [t.name, t]));
   return dependencyOrder(
-    tables.map((t) => t.name),
+    chosen.map((t) => t.name),
     references.map((r) => [r.child, r.parent]),
   ).map((name) => byName.get(name)!);
 }

@@ -5,13 +5,17 @@ import { Command } from './command';
 
 export const restoreCommand: Command = {
   name: 'restore',
-  usage: 'restore --in FILE --identity AGE_IDENTITY_FILE',
+  usage: 'restore --in FILE --identity AGE_IDENTITY_FILE [--keystore KEYSTORE_FILE]',
   summary:
     'restore a backup into an empty database (stop the API and worker first); refuses a database with data',
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { in: { type: 'string' }, identity: { type: 'string' } },
+      options: {
+        in: { type: 'string' },
+        identity: { type: 'string' },
+        keystore: { type: 'string' },
+      },
       strict: true,
     });
     if (!values.in) throw new UsageError('--in FILE is required');
@@ -19,7 +23,7 @@ export const restoreCommand: Command = {
     const input = values.in;
     const identity = values.identity;
     const summary = await withOwnerDatabase((databaseUrl, _config, appUrl) =>
-      restoreBackup({ databaseUrl, appUrl, in: input, identity }),
+      restoreBackup({ databaseUrl, appUrl, in: input, identity, keystore: values.keystore }),
     );
     const newer = summary.newerMigrations
       ? `; ${summary.newerMigrations} newer migration(s) are pending: \`migrate\` (or the next start) applies them`
