@@ -1,6 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { deriveKeyMaterial } from '@mayak/platform';
 import { freePort } from '@mayak/platform/embedded';
 import { run } from '@mayak/platform/embedded/processes';
 import { totpCode } from '@mayak/identity';
@@ -12,7 +11,8 @@ import {
   HttpClient,
   initCustody,
   privateDir,
-  rebuildRoot,
+  custodyKeys,
+  readKeystore,
   runApp,
   sealedOverrides,
   spawnApp,
@@ -74,14 +74,10 @@ describe('lockdown wipes the keys from memory', () => {
 
   it('after lockdown, core dumps of the API and the worker hold no key', async () => {
     const shares = await initCustody(env);
-    const root = await rebuildRoot(shares.slice(0, 2));
-    const derived = deriveKeyMaterial(root);
-    const secrets: Named = {
-      root,
-      masterKey: derived.masterKey,
-      callerHashKey: derived.callerHashKey,
-      auditChainKey: derived.auditChainKey,
-    };
+    // Every key the shares open: the root, the keys derived from it, and the keystore's
+    // generations (the master and caller keys are random generations kept there).
+    const secrets: Named = (await custodyKeys(shares.slice(0, 2), await readKeystore(env.db)))
+      .named;
 
     const port = await freePort();
     const http = new HttpClient(`http://127.0.0.1:${port}`);

@@ -98,9 +98,26 @@ describe('the restore drill in sealed custody', () => {
     await Promise.all([api.close(), worker.close()]);
     api = worker = undefined;
     await env.wipe();
-    const restore = await runApp(
+    // The keystore export was written beside the backup; without it the data keys, wrapped
+    // by a random master key kept only in the keystore, would not open.
+    const withoutKeystore = await runApp(
       'cli',
       ['restore', '--in', file, '--identity', identity],
+      operator(),
+    );
+    expect(withoutKeystore.stderr).toMatch(/needs the keystore export/);
+    expect(withoutKeystore.code).not.toBe(0);
+    const restore = await runApp(
+      'cli',
+      [
+        'restore',
+        '--in',
+        file,
+        '--identity',
+        identity,
+        '--keystore',
+        path.join(dir, 'keystore.age'),
+      ],
       operator(),
     );
     expect(restore.stderr).toBe('');

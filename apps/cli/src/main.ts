@@ -9,6 +9,7 @@ import { custodyCommand } from './commands/custody.command';
 import { lockdownCommand } from './commands/lockdown.command';
 import { migrateCommand } from './commands/migrate.command';
 import { restoreCommand } from './commands/restore.command';
+import { rotateKeysCommand } from './commands/rotate-keys.command';
 import { seedCommand } from './commands/seed.command';
 import { startCommand } from './commands/start.command';
 import { totpCommand } from './commands/totp.command';
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   lockdownCommand,
   backupCommand,
   restoreCommand,
+  rotateKeysCommand,
 ];
 
 function help(): string {

@@ -1,7 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { describeError, KeyedHash, KeyRing, Logger, LOGGER } from '@mayak/platform';
-import { DataSource } from 'typeorm';
-import { canonicalEntry, ChainedRow, GENESIS } from './audit-chain';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  AUDIT_KEY_ROTATED,
+  canonicalEntry,
+  ChainedRow,
+  GENESIS,
+  generationAfter,
+  rotationTarget,
+} from './audit-chain';
 
 const BATCH = 5_000;
 
@@ -16,6 +23,7 @@ export class AuditChainer {
   constructor(
     private readonly db: DataSource,
     private readonly keyed: KeyedHash,
+    private readonly ring: KeyRing,
   ) {}
 
   /** Links everything committed and not yet linked; returns how many entries it linked. */
@@ -35,21 +43,35 @@ export class AuditChainer {
         if (rows.length === 0) return 0;
         let previous = head[0]?.hash ?? GENESIS;
         let position = BigInt(head[0]?.chain_pos ?? 0);
+        let generation = await this.headGeneration(em);
         const seqs: string[] = [];
         const positions: string[] = [];
         const prevs: Buffer[] = [];
         const hashes: Buffer[] = [];
         for (const row of rows) {
+          // A rotation to a key the keystore has but this process has not loaded yet: stop
+          // before it, and link the rest once the keystore is reloaded.
+          const target = rotationTarget(row, generation);
+          if (
+            target !== undefined &&
+            !this.ring.byNumber('audit', target) &&
+            (await this.keystoreHas(em, target))
+          ) {
+            this.ring.requestRefresh();
+            break;
+          }
           position += 1n;
           const link = this.keyed.auditLink(
             previous,
             canonicalEntry({ ...row, chain_pos: String(position) }),
+            generation,
           );
           seqs.push(row.seq);
           positions.push(String(position));
           prevs.push(previous);
           hashes.push(link);
           previous = link;
+          generation = generationAfter(row, generation, this.fingerprintOf);
         }
         await em.query(
           `UPDATE audit_entries a SET chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
@@ -57,11 +79,34 @@ export class AuditChainer {
             WHERE a.seq = v.seq`,
           [seqs, positions, prevs, hashes],
         );
-        return rows.length;
+        return seqs.length;
       });
       total += linked;
       if (linked < BATCH) return total;
     }
+  }
+
+  private readonly fingerprintOf = (generation: number) =>
+    this.ring.byNumber('audit', generation)?.id;
+
+  private async keystoreHas(em: EntityManager, generation: number): Promise<boolean> {
+    const rows: unknown[] = await em.query(
+      `SELECT 1 FROM key_generations WHERE kind = 'audit' AND generation = $1 AND state <> 'destroyed'`,
+      [generation],
+    );
+    return rows.length > 0;
+  }
+
+  /** The audit key generation the chain's head was linked under, and the next link will be. */
+  private async headGeneration(em: EntityManager): Promise<number> {
+    const rotations: ChainedRow[] = await em.query(
+      `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, actor_id, action, record_type, record_id, outcome, reason, break_glass
+         FROM audit_entries WHERE action = $1 AND chain_pos IS NOT NULL ORDER BY chain_pos`,
+      [AUDIT_KEY_ROTATED],
+    );
+    let generation = 0;
+    for (const row of rotations) generation = generationAfter(row, generation, this.fingerprintOf);
+    return generation;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { KeyedHash } from '@mayak/platform';
+import { KeyedHash, KeyRing } from '@mayak/platform';
 import { DataSource } from 'typeorm';
-import { canonicalEntry, ChainedRow, GENESIS } from './audit-chain';
+import { canonicalEntry, ChainedRow, GENESIS, generationAfter } from './audit-chain';
 
 export type AuditVerification =
   | { ok: true; entries: number; unlinked: number; head?: { seq: string; hash: string } }
@@ -12,19 +12,23 @@ export type AuditVerification =
  * longer matches its link, and without the key nobody can forge a new one; a deleted or
  * inserted entry breaks the link to its neighbour. (Cutting entries off the end leaves a
  * valid shorter chain: record the head this prints somewhere else to catch that.) Entries
- * not linked yet are counted, not judged.
+ * not linked yet are counted, not judged. Where the audit key was rotated, the entry that
+ * names the new key is checked under the old one, and the entries after it under the new.
  */
 @Injectable()
 export class AuditVerifier {
   constructor(
     private readonly db: DataSource,
     private readonly keyed: KeyedHash,
+    private readonly ring: KeyRing,
   ) {}
 
   async verify(batchSize = 5_000): Promise<AuditVerification> {
     let previous: Buffer = GENESIS;
     let afterPos = '0';
     let entries = 0;
+    let generation = 0;
+    const fingerprintOf = (g: number) => this.ring.byNumber('audit', g)?.id;
     let head: { seq: string; hash: string } | undefined;
     for (;;) {
       const rows: Array<ChainedRow & { prev_hash: Buffer; hash: Buffer }> = await this.db.query(
@@ -36,8 +40,9 @@ export class AuditVerifier {
       for (const row of rows) {
         if (!row.prev_hash.equals(previous) || BigInt(row.chain_pos) !== BigInt(entries + 1))
           return { ok: false, entries, brokenAt: row.seq, problem: 'chain_broken' };
-        if (!row.hash.equals(this.keyed.auditLink(previous, canonicalEntry(row))))
+        if (!row.hash.equals(this.keyed.auditLink(previous, canonicalEntry(row), generation)))
           return { ok: false, entries, brokenAt: row.seq, problem: 'content_altered' };
+        generation = generationAfter(row, generation, fingerprintOf);
         previous = row.hash;
         entries += 1;
         head = { seq: row.seq, hash: row.hash.toString('hex') };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataKey, EnvelopeCipher, KeyedHash } from '@mayak/platform';
+import { DataKey, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface RecognisedCaller {
@@ -32,13 +32,43 @@ export class CallerRegistry {
     private readonly db: DataSource,
     private readonly hash: KeyedHash,
     private readonly cipher: EnvelopeCipher,
+    private readonly ring: KeyRing,
   ) {}
+
+  /**
+   * While the caller-recognition key rotates, a caller still hashed under the old key is
+   * moved to the new one the moment they call again (the identifier is in hand), so that they
+   * are recognised whether or not they agreed to be contacted back.
+   */
+  private async rehashOnSight(
+    em: EntityManager,
+    callers: readonly CallerToRecognise[],
+  ): Promise<void> {
+    const olds: Buffer[] = [];
+    const news: Buffer[] = [];
+    for (const caller of callers) {
+      if (!caller.identifier) continue;
+      const [current, ...older] = this.hash.callerIdentifiers(caller.identifier);
+      for (const old of older) {
+        olds.push(old.hash);
+        news.push(current.hash);
+      }
+    }
+    if (olds.length === 0) return;
+    await em.query(
+      `UPDATE callers c SET identifier_hash = v.new, hash_generation = $3
+         FROM unnest($1::bytea[], $2::bytea[]) AS v (old, new)
+        WHERE c.identifier_hash = v.old
+          AND NOT EXISTS (SELECT 1 FROM callers n WHERE n.identifier_hash = v.new)`,
+      [olds, news, this.ring.current('caller').generation],
+    );
+  }
 
   /** How often this identifier has called before, without recording anything. */
   async previousContacts(identifier: string): Promise<number> {
     const rows: Array<{ count: number }> = await this.db.query(
-      `SELECT count(ct.id)::int AS count FROM callers c JOIN contacts ct ON ct.caller_id = c.id WHERE c.identifier_hash = $1`,
-      [this.hash.callerIdentifier(identifier)],
+      `SELECT count(ct.id)::int AS count FROM callers c JOIN contacts ct ON ct.caller_id = c.id WHERE c.identifier_hash = ANY($1)`,
+      [this.hash.callerIdentifiers(identifier).map((h) => h.hash)],
     );
     return rows[0]?.count ?? 0;
   }
@@ -67,6 +97,8 @@ export class CallerRegistry {
     const hashes = callers.map((c) =>
       c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
     );
+    const generation = this.ring.current('caller').generation;
+    if (this.ring.keys().caller.length > 1) await this.rehashOnSight(em, callers);
     const ids: string[] = [];
     const rowHashes: Array<Buffer | null> = [];
     /** The row id given to each anonymous caller, by position in `callers`. */
@@ -88,15 +120,15 @@ export class CallerRegistry {
       previous: number;
     }> = await em.query(
       `WITH upsert AS (
-         INSERT INTO callers (id, identifier_hash)
-         SELECT id, hash FROM unnest($1::uuid[], $2::bytea[]) AS i (id, hash) ORDER BY hash NULLS LAST
+         INSERT INTO callers (id, identifier_hash, hash_generation)
+         SELECT id, hash, $3 FROM unnest($1::uuid[], $2::bytea[]) AS i (id, hash) ORDER BY hash NULLS LAST
          ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = now()
          RETURNING id, identifier_hash, dek_wrapped)
        SELECT u.id, u.identifier_hash, u.dek_wrapped,
               CASE WHEN u.identifier_hash IS NULL THEN 0
                    ELSE (SELECT count(*)::int FROM contacts ct WHERE ct.caller_id = u.id) END AS previous
          FROM upsert u`,
-      [ids, rowHashes],
+      [ids, rowHashes, generation],
     );
     const known = new Map<string, (typeof rows)[number]>();
     const anonymous = new Set<string>();

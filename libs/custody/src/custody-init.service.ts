@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
-import { AppConfig } from '@mayak/platform';
+import { AppConfig, deriveKeyMaterial, newGeneration, zeroMaterial } from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
 import { CustodyError, CustodyException } from './custody.exception';
 import { CustodyStore } from './custody-store';
+import { Keystore } from './keystore';
 import { checkValue, newRootSecret, splitRoot } from './root-secret';
 import { encodeShare } from './share-codec';
 
@@ -23,6 +25,8 @@ export class CustodyInitService {
     private readonly store: CustodyStore,
     private readonly audit: AuditTrail,
     private readonly config: AppConfig,
+    private readonly db: DataSource,
+    private readonly keystore: Keystore,
   ) {}
 
   async init(holders: number, threshold: number): Promise<CustodySetup> {
@@ -42,11 +46,13 @@ export class CustodyInitService {
       const parts = await splitRoot(root, holders, threshold);
       const shares = parts.map((part) => encodeShare(custodyId, part));
       parts.forEach((part) => part.fill(0));
-      const created = await this.store.create({
-        custodyId,
-        threshold,
-        holders,
-        checkValue: checkValue(root, custodyId),
+      const created = await this.db.transaction(async (em) => {
+        const made = await this.store.create(
+          { custodyId, threshold, holders, checkValue: checkValue(root, custodyId) },
+          em,
+        );
+        if (made) await this.firstGenerations(em, root);
+        return made;
       });
       if (!created) throw new CustodyException(CustodyError.AlreadyInitialised);
       await this.audit.record({
@@ -59,6 +65,35 @@ export class CustodyInitService {
       return { shares, threshold };
     } finally {
       root.fill(0);
+    }
+  }
+
+  /**
+   * The master and caller-recognition keys start as random generation 1, kept only in the
+   * keystore, never as keys derived from the root: a derived key lives as long as the root,
+   * so it could never be destroyed, and erasure could never reach a backup made under it.
+   * (The audit-chain key may stay derived: it is never destroyed, only rotated.)
+   */
+  private async firstGenerations(em: EntityManager, root: Buffer): Promise<void> {
+    const base = deriveKeyMaterial(root);
+    try {
+      for (const kind of ['master', 'caller'] as const) {
+        await this.keystore.insert(
+          em,
+          { kind, generation: 0, keyId: base[kind][0].id, wrapped: null },
+          'destroyed',
+        );
+        const fresh = newGeneration(base.keystoreKey, kind, 1);
+        await this.keystore.insert(em, {
+          kind,
+          generation: 1,
+          keyId: fresh.generation.id,
+          wrapped: fresh.wrapped,
+        });
+        fresh.generation.key.fill(0);
+      }
+    } finally {
+      zeroMaterial(base);
     }
   }
 }

@@ -54,12 +54,15 @@ export class CustodyStore {
   }
 
   /** Inserts the setup; false if one already exists (a second root would orphan the data). */
-  async create(record: Omit<CustodyRecord, 'lockdownEpoch'>): Promise<boolean> {
+  async create(
+    record: Omit<CustodyRecord, 'lockdownEpoch'>,
+    manager: EntityManager = this.db.manager,
+  ): Promise<boolean> {
     const pin = this.credential.mac(
       'custody-pin',
       pinned(record.custodyId, record.threshold, record.holders, record.checkValue),
     );
-    const rows: unknown[] = await this.db.query(
+    const rows: unknown[] = await manager.query(
       `INSERT INTO key_custody (custody_id, threshold, holders, check_value, pin)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [record.custodyId, record.threshold, record.holders, record.checkValue, pin],

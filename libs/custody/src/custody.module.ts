@@ -4,6 +4,9 @@ import { AuditModule } from '@mayak/audit';
 import { DURESS_LOCKDOWN, DuressLockdown } from '@mayak/identity';
 import { CustodyInitService } from './custody-init.service';
 import { CustodyStore } from './custody-store';
+import { KeyLoader } from './key-loader.service';
+import { KeyRotation } from './key-rotation.service';
+import { Keystore } from './keystore';
 import { LockdownService } from './lockdown.service';
 import { NodeCredential } from './node-credential';
 import { PeerLink } from './peer-link.service';
@@ -18,6 +21,9 @@ const SERVICES = [
   NodeCredential,
   CustodyStore,
   RootHolder,
+  Keystore,
+  KeyLoader,
+  KeyRotation,
   PeerLink,
   UnsealService,
   LockdownService,

@@ -14,6 +14,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { AppConfig, describeError, Logger, LOGGER, PgListener } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CustodyStore } from './custody-store';
+import { KeyLoader } from './key-loader.service';
 import { NodeCredential } from './node-credential';
 import { matchesCheckValue } from './root-secret';
 import { RootHolder } from './root-holder';
@@ -39,7 +40,9 @@ type Message =
       mac: string;
     }
   | { t: 'unsealed'; from: string }
-  | { t: 'lockdown'; epoch: number | null };
+  | { t: 'lockdown'; epoch: number | null }
+  /** A rotation or retirement changed the keystore: load it again (it carries no key). */
+  | { t: 'keystore' };
 
 /**
  * How one unsealing reaches every process, on one machine or several, through PostgreSQL
@@ -67,6 +70,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
     private readonly db: DataSource,
     private readonly config: AppConfig,
     private readonly root: RootHolder,
+    private readonly keys: KeyLoader,
     private readonly store: CustodyStore,
     private readonly credential: NodeCredential,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -87,6 +91,11 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.epochTimer);
     await this.listener?.stop();
+  }
+
+  /** Tells every process that the keystore changed (a rotation, a retirement). */
+  async announceKeystoreChanged(): Promise<void> {
+    await this.send({ t: 'keystore' });
   }
 
   /** After an unseal by key holders: sealed peers ask now rather than wait. */
@@ -155,8 +164,9 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
         case 'request':
           return await this.grant(message);
         case 'grant':
-          this.accept(message);
-          return;
+          return await this.accept(message);
+        case 'keystore':
+          return await this.keys.refresh();
       }
     } catch (error) {
       this.logger.warn({ kind: message.t, ...describeError(error) }, 'custody: message refused');
@@ -222,7 +232,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private accept(grant: Extract<Message, { t: 'grant' }>): void {
+  private async accept(grant: Extract<Message, { t: 'grant' }>): Promise<void> {
     const pending = this.pending;
     if (!this.credential.present || grant.node !== this.nodeId || !pending || !this.root.sealed)
       return;
@@ -265,7 +275,7 @@ export class PeerLink implements OnModuleInit, OnModuleDestroy {
       return;
     }
     this.pending = undefined;
-    this.root.unseal(root, grant.epoch);
+    await this.keys.unseal(root, grant.epoch);
     this.logger.info({ epoch: grant.epoch }, 'unsealed by a peer');
   }
 

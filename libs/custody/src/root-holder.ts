@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { deriveKeyMaterial, KeyRing } from '@mayak/platform';
+import { KeyMaterial, KeyRing, zeroMaterial } from '@mayak/platform';
 
 /**
  * While unsealed, the root secret itself stays in memory too, beside the keys derived from
@@ -32,15 +32,19 @@ export class RootHolder {
     return this.rootEpoch;
   }
 
-  /** Takes ownership of `root` (zeroed on seal) and unseals with the keys derived from it. */
-  unseal(root: Buffer, epoch: number): void {
+  /**
+   * Takes ownership of `root` and `material` (the keys from it; see KeyLoader), both zeroed
+   * on seal, and unseals. Already unsealed, it zeroes both and keeps what it has.
+   */
+  unseal(root: Buffer, epoch: number, material: KeyMaterial): void {
     if (!this.ring.sealed) {
       root.fill(0);
+      zeroMaterial(material);
       return;
     }
     this.root = root;
     this.rootEpoch = epoch;
-    this.ring.install(deriveKeyMaterial(root));
+    this.ring.install(material);
   }
 
   /** Lends the root to `use`, which must not keep it. */

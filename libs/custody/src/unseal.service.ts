@@ -5,6 +5,7 @@ import { CustodyError, CustodyException } from './custody.exception';
 import { CustodyStore } from './custody-store';
 import { PeerLink } from './peer-link.service';
 import { combineShares, matchesCheckValue } from './root-secret';
+import { KeyLoader } from './key-loader.service';
 import { RootHolder } from './root-holder';
 import { decodeShare } from './share-codec';
 
@@ -30,6 +31,7 @@ export class UnsealService implements OnModuleDestroy {
 
   constructor(
     private readonly root: RootHolder,
+    private readonly keys: KeyLoader,
     private readonly store: CustodyStore,
     private readonly audit: AuditTrail,
     private readonly peers: PeerLink,
@@ -105,7 +107,7 @@ export class UnsealService implements OnModuleDestroy {
       await this.record('failure', source, 'check_value_mismatch');
       throw new CustodyException(CustodyError.CheckFailed);
     }
-    this.root.unseal(root, epoch);
+    await this.keys.unseal(root, epoch);
     await this.record('success', source, 'unsealed');
     this.logger.info({ epoch }, 'unsealed by key holders');
     await this.peers.announceUnsealed();

@@ -1,6 +1,7 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { OnModuleDestroy } from '@nestjs/common';
 import { AuditWitness } from '@mayak/audit';
+import { KeyRotation } from '@mayak/custody';
 import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
 import { StatsRollupService } from '@mayak/statistics';
@@ -24,6 +25,9 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
       // A broken chain is logged, not retried: sending again would not mend it.
       await this.witness.witness();
     },
+    'key-maintenance': async () => {
+      await this.rotation.maintain();
+    },
   };
 
   private recheck?: NodeJS.Timeout;
@@ -32,6 +36,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     private readonly retention: RetentionService,
     private readonly stats: StatsRollupService,
     private readonly witness: AuditWitness,
+    private readonly rotation: KeyRotation,
     private readonly config: AppConfig,
     @InjectQueue('maintenance') private readonly queue: Queue,
   ) {
@@ -83,6 +88,7 @@ type Schedule = [string, { every: number } | { pattern: string; tz: string }];
 
 const SCHEDULES = (config: AppConfig): Schedule[] => [
   ['retention-sweep', { every: 3_600_000 }],
+  ['key-maintenance', { every: 3_600_000 }],
   ['stats-rollup', { every: 60_000 }],
   ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],
   ...(config.AUDIT_WITNESS_URL && config.AUDIT_WITNESS_INTERVAL_MINUTES > 0

@@ -119,6 +119,27 @@ export class AppConfig {
   @Max(3600)
   UNSEAL_SHARE_TTL_SECONDS = 600;
 
+  /**
+   * How often the worker rotates the master key (and the audit-chain key), in days; 0 turns
+   * the schedule off (`npm run cli -- rotate-keys` still works). Monthly by default.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  KEY_ROTATION_DAYS = 30;
+
+  /**
+   * How long backups are kept, in days. A master key replaced by a rotation is destroyed this
+   * long after it: from then on no backup taken under it decrypts anything, which is how an
+   * erasure reaches backups. Keep backups no longer than this.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  BACKUP_RETENTION_DAYS = 30;
+
   /** Base64 of 32 random bytes; or MASTER_KEY_FILE naming a file that holds it. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
-import { deriveKeyMaterial } from './key-material';
+import {
+  applyKeystore,
+  deriveKeyMaterial,
+  keyBuffers,
+  KeyMaterial,
+  KeystoreError,
+  newGeneration,
+  StoredGeneration,
+} from './key-material';
 import { KeyedHash, normaliseIdentifier } from './keyed-hash';
 import { KeyRing, SealedError } from './key-ring';
 
 const keys = () => {
   const ring = new KeyRing();
-  ring.install({
-    masterKey: randomBytes(32),
-    callerHashKey: randomBytes(32),
-    auditChainKey: randomBytes(32),
-  });
+  ring.install(deriveKeyMaterial(randomBytes(32)));
   return ring;
 };
 
@@ -96,11 +100,7 @@ describe('the key ring', () => {
 
   it('wiping zeroes the very buffers that held the keys, and seals', () => {
     const ring = new KeyRing();
-    const material = {
-      masterKey: randomBytes(32),
-      callerHashKey: randomBytes(32),
-      auditChainKey: randomBytes(32),
-    };
+    const material = deriveKeyMaterial(randomBytes(32));
     let sealedEvents = 0;
     ring.onSeal(() => (sealedEvents += 1));
     ring.install(material);
@@ -109,7 +109,9 @@ describe('the key ring', () => {
     ring.wipe();
     expect(ring.sealed).toBe(true);
     expect(sealedEvents).toBe(1);
-    for (const key of Object.values(material)) expect(key.equals(Buffer.alloc(32))).toBe(true);
+    const buffers = keyBuffers(material);
+    expect(buffers).toHaveLength(4);
+    for (const key of buffers) expect(key.equals(Buffer.alloc(32))).toBe(true);
     expect(() => cipher.unwrapDataKey('contacts', 'a', dek.wrapped)).toThrow(SealedError);
   });
 
@@ -117,9 +119,95 @@ describe('the key ring', () => {
     const root = randomBytes(32);
     const a = deriveKeyMaterial(root);
     const b = deriveKeyMaterial(root);
-    expect(a.masterKey.equals(b.masterKey)).toBe(true);
-    expect(a.masterKey.equals(a.callerHashKey)).toBe(false);
-    expect(a.masterKey.equals(a.auditChainKey)).toBe(false);
-    expect(a.masterKey.equals(root)).toBe(false);
+    expect(keyBuffers(a).every((key, i) => key.equals(keyBuffers(b)[i]))).toBe(true);
+    const distinct = new Set([...keyBuffers(a), root].map((key) => key.toString('hex')));
+    expect(distinct.size).toBe(5);
+  });
+});
+
+describe('key generations', () => {
+  /** A keystore after one rotation of `kind`: generation 0 retiring, generation 1 current. */
+  const rotated = (root: Buffer, kind: 'master' | 'caller' | 'audit') => {
+    const base = deriveKeyMaterial(root);
+    const fresh = newGeneration(base.keystoreKey, kind, 1);
+    const rows: StoredGeneration[] = [
+      { kind, generation: 0, keyId: base[kind][0].id, wrapped: null, state: 'retiring' },
+      { kind, generation: 1, keyId: fresh.generation.id, wrapped: fresh.wrapped, state: 'active' },
+    ];
+    return { rows, fresh: fresh.generation };
+  };
+  const ringOf = (material: KeyMaterial) => {
+    const ring = new KeyRing();
+    ring.install(material);
+    return ring;
+  };
+
+  it('after a rotation, new data keys are wrapped under the new master key and old ones still open', () => {
+    const root = randomBytes(32);
+    const before = ringOf(deriveKeyMaterial(root));
+    const old = new EnvelopeCipher(before).newDataKey('contacts', 'a');
+    const { rows, fresh } = rotated(root, 'master');
+    const after = ringOf(applyKeystore(deriveKeyMaterial(root), rows));
+    const cipher = new EnvelopeCipher(after);
+    expect(after.current('master').id.equals(fresh.id)).toBe(true);
+    expect(cipher.newDataKey('contacts', 'b').wrapped.subarray(1, 5).equals(fresh.id)).toBe(true);
+    expect(cipher.unwrapDataKey('contacts', 'a', old.wrapped).key.equals(old.key)).toBe(true);
+
+    // Re-wrapping opens only the data key and wraps the same key under the new master key.
+    const rewrapped = cipher.rewrapDataKey('contacts', 'a', old.wrapped)!;
+    expect(rewrapped.subarray(1, 5).equals(fresh.id)).toBe(true);
+    expect(cipher.unwrapDataKey('contacts', 'a', rewrapped).key.equals(old.key)).toBe(true);
+    expect(cipher.rewrapDataKey('contacts', 'a', rewrapped)).toBeUndefined();
+    // Bound to its row still.
+    expect(() => cipher.unwrapDataKey('contacts', 'b', rewrapped)).toThrow(DecryptionError);
+  });
+
+  it('once the old master key is destroyed, what was wrapped under it no longer opens, even with the root', () => {
+    const root = randomBytes(32);
+    const old = new EnvelopeCipher(ringOf(deriveKeyMaterial(root))).newDataKey('contacts', 'a');
+    const { rows } = rotated(root, 'master');
+    rows[0] = { ...rows[0], state: 'destroyed' };
+    const ring = ringOf(applyKeystore(deriveKeyMaterial(root), rows));
+    expect(ring.keys().master.map((g) => g.generation)).toEqual([1]);
+    expect(() => new EnvelopeCipher(ring).unwrapDataKey('contacts', 'a', old.wrapped)).toThrow(
+      DecryptionError,
+    );
+  });
+
+  it('a keystore row that does not open under this root is refused, not skipped', () => {
+    const { rows } = rotated(randomBytes(32), 'master');
+    expect(() => applyKeystore(deriveKeyMaterial(randomBytes(32)), rows)).toThrow(KeystoreError);
+    const tampered = rotated(randomBytes(32), 'caller');
+    expect(() =>
+      applyKeystore(deriveKeyMaterial(randomBytes(32)), [{ ...tampered.rows[1], generation: 2 }]),
+    ).toThrow(KeystoreError);
+  });
+
+  it('while the caller key rotates, a caller is found under both keys, the current one first', () => {
+    const root = randomBytes(32);
+    const old = new KeyedHash(ringOf(deriveKeyMaterial(root))).callerIdentifier('+7 900 000-00-01');
+    const { rows } = rotated(root, 'caller');
+    const keyed = new KeyedHash(ringOf(applyKeystore(deriveKeyMaterial(root), rows)));
+    const hashes = keyed.callerIdentifiers('+7 900 000-00-01');
+    expect(hashes.map((h) => h.generation)).toEqual([1, 0]);
+    expect(hashes[1].hash.equals(old)).toBe(true);
+    expect(hashes[0].hash.equals(old)).toBe(false);
+    expect(keyed.callerIdentifier('+7 900 000-00-01').equals(hashes[0].hash)).toBe(true);
+  });
+
+  it('replacing the generations zeroes the old buffers and keeps the ring unsealed', () => {
+    const root = randomBytes(32);
+    const first = deriveKeyMaterial(root);
+    const ring = ringOf(first);
+    ring.replace(applyKeystore(deriveKeyMaterial(root), rotated(root, 'audit').rows));
+    expect(ring.sealed).toBe(false);
+    expect(keyBuffers(first).every((key) => key.equals(Buffer.alloc(32)))).toBe(true);
+    expect(ring.keys().audit.map((g) => g.generation)).toEqual([0, 1]);
+    // Sealed, a replacement is refused and zeroed: it never unseals.
+    ring.wipe();
+    const late = deriveKeyMaterial(root);
+    ring.replace(late);
+    expect(ring.sealed).toBe(true);
+    expect(keyBuffers(late).every((key) => key.equals(Buffer.alloc(32)))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KeyRing } from './key-ring';
 
 /** Where a ciphertext belongs. It is authenticated with the ciphertext, so a copy moved
@@ -44,26 +44,15 @@ export class EnvelopeCipher {
 
   newDataKey(table: string, id: string): DataKey {
     const key = randomBytes(KEY_BYTES);
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.ring.keys().masterKey, iv);
-    cipher.setAAD(wrapAad(table, id));
-    const body = Buffer.concat([cipher.update(key), cipher.final()]);
-    const wrapped = Buffer.concat([
-      Buffer.of(VERSION),
-      this.ring.masterKeyId(),
-      iv,
-      cipher.getAuthTag(),
-      body,
-    ]);
-    return { key, wrapped };
+    return { key, wrapped: this.wrap(table, id, key) };
   }
 
   unwrapDataKey(table: string, id: string, wrapped: Buffer): DataKey {
     const expectedLength = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES + KEY_BYTES;
     if (wrapped.length !== expectedLength || wrapped[0] !== VERSION) throw new DecryptionError();
-    const id4 = wrapped.subarray(1, 1 + KEY_ID_BYTES);
-    const { masterKey } = this.ring.keys();
-    if (!timingSafeEqual(id4, this.ring.masterKeyId())) throw new DecryptionError();
+    // A key wrapped under a generation this process does not hold (destroyed) is gone.
+    const master = this.ring.byId('master', masterKeyIdOf(wrapped));
+    if (!master) throw new DecryptionError();
     const iv = wrapped.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + IV_BYTES);
     const tag = wrapped.subarray(
       1 + KEY_ID_BYTES + IV_BYTES,
@@ -71,7 +60,7 @@ export class EnvelopeCipher {
     );
     const body = wrapped.subarray(1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', masterKey, iv);
+      const decipher = createDecipheriv('aes-256-gcm', master.key, iv);
       decipher.setAAD(wrapAad(table, id));
       decipher.setAuthTag(tag);
       const key = Buffer.concat([decipher.update(body), decipher.final()]);
@@ -79,6 +68,29 @@ export class EnvelopeCipher {
     } catch {
       throw new DecryptionError();
     }
+  }
+
+  /**
+   * The same data key wrapped under the current master key, or undefined if it already is.
+   * Only the data key is opened: nothing it protects is decrypted.
+   */
+  rewrapDataKey(table: string, id: string, wrapped: Buffer): Buffer | undefined {
+    if (masterKeyIdOf(wrapped).equals(this.ring.current('master').id)) return undefined;
+    const { key } = this.unwrapDataKey(table, id, wrapped);
+    try {
+      return this.wrap(table, id, key);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  private wrap(table: string, id: string, key: Buffer): Buffer {
+    const master = this.ring.current('master');
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', master.key, iv);
+    cipher.setAAD(wrapAad(table, id));
+    const body = Buffer.concat([cipher.update(key), cipher.final()]);
+    return Buffer.concat([Buffer.of(VERSION), master.id, iv, cipher.getAuthTag(), body]);
   }
 
   encrypt(dataKey: DataKey, binding: CipherBinding, plaintext: string): Buffer {
@@ -103,6 +115,11 @@ export class EnvelopeCipher {
       throw new DecryptionError();
     }
   }
+}
+
+/** The fingerprint of the master key a wrapped data key is under (bytes 2–5; SQL: substring(dek_wrapped from 2 for 4)). */
+export function masterKeyIdOf(wrapped: Buffer): Buffer {
+  return wrapped.subarray(1, 1 + KEY_ID_BYTES);
 }
 
 function wrapAad(table: string, id: string): Buffer {

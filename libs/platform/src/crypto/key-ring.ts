@@ -1,4 +1,4 @@
-import { keyId, KeyMaterial } from './key-material';
+import { KeyGeneration, KeyKind, KeyMaterial, zeroMaterial } from './key-material';
 
 /** Thrown by anything that needs a key while the process is sealed. Says nothing more. */
 export class SealedError extends Error {
@@ -12,15 +12,19 @@ type Listener = () => void;
 
 /**
  * The one place a process holds its keys, in memory only. Sealed, it holds nothing and every
- * use of a key throws SealedError. `install` unseals; `wipe` zeroes every key buffer it was
- * given (the caller hands over ownership) and seals again. Listeners hear both changes, so
- * that streams close, workers pause and relays stop the moment the keys go.
+ * use of a key throws SealedError. `install` unseals; `replace` swaps in the generations a
+ * rotation changed; `wipe` zeroes every key buffer it was given (the caller hands over
+ * ownership) and seals again. Listeners hear sealing and unsealing, so that streams close,
+ * workers pause and relays stop the moment the keys go.
+ *
+ * Every use of a key is synchronous (Node copies a key into its cipher context when the
+ * context is made), so zeroing a replaced buffer never pulls a key from under a use.
  */
 export class KeyRing {
   private material?: KeyMaterial;
-  private masterKeyIdCache?: Buffer;
   private readonly onSealListeners: Listener[] = [];
   private readonly onUnsealListeners: Listener[] = [];
+  private readonly onRefreshListeners: Listener[] = [];
 
   get sealed(): boolean {
     return this.material === undefined;
@@ -31,9 +35,20 @@ export class KeyRing {
     return this.material;
   }
 
-  masterKeyId(): Buffer {
-    if (!this.material || !this.masterKeyIdCache) throw new SealedError();
-    return this.masterKeyIdCache;
+  /** The generation of `kind` that new data uses. */
+  current(kind: KeyKind): KeyGeneration {
+    const generations = this.keys()[kind];
+    return generations[generations.length - 1];
+  }
+
+  /** The live generation of `kind` with fingerprint `id`, if this process holds it. */
+  byId(kind: KeyKind, id: Buffer): KeyGeneration | undefined {
+    return this.keys()[kind].find((g) => g.id.equals(id));
+  }
+
+  /** The live generation of `kind` numbered `generation`, if this process holds it. */
+  byNumber(kind: KeyKind, generation: number): KeyGeneration | undefined {
+    return this.keys()[kind].find((g) => g.generation === generation);
   }
 
   /** Takes ownership of the buffers: they are zeroed when the ring is wiped. */
@@ -43,8 +58,21 @@ export class KeyRing {
       return;
     }
     this.material = material;
-    this.masterKeyIdCache = keyId(material.masterKey);
     for (const listener of this.onUnsealListeners) listener();
+  }
+
+  /**
+   * Swaps in a new set of generations (after a rotation, or a retirement) and zeroes the old
+   * buffers. Sealed, it refuses the keys: a replacement never unseals.
+   */
+  replace(material: KeyMaterial): void {
+    const old = this.material;
+    if (!old) {
+      zeroMaterial(material);
+      return;
+    }
+    this.material = material;
+    zeroMaterial(old);
   }
 
   /** Zeroes the keys and seals. Idempotent. */
@@ -52,7 +80,6 @@ export class KeyRing {
     const material = this.material;
     if (!material) return;
     this.material = undefined;
-    this.masterKeyIdCache = undefined;
     zeroMaterial(material);
     for (const listener of this.onSealListeners) listener();
   }
@@ -64,10 +91,14 @@ export class KeyRing {
   onUnseal(listener: Listener): void {
     this.onUnsealListeners.push(listener);
   }
-}
 
-export function zeroMaterial(material: KeyMaterial): void {
-  material.masterKey.fill(0);
-  material.callerHashKey.fill(0);
-  material.auditChainKey.fill(0);
+  /** Asks whoever loads the keystore to load it again (a generation is missing here). */
+  requestRefresh(): void {
+    if (!this.material) return;
+    for (const listener of this.onRefreshListeners) listener();
+  }
+
+  onRefreshRequested(listener: Listener): void {
+    this.onRefreshListeners.push(listener);
+  }
 }

@@ -8,20 +8,38 @@ import { KeyRing } from './key-ring';
 export class KeyedHash {
   constructor(private readonly ring: KeyRing) {}
 
-  /** A link of the audit chain: covers the previous link and this entry's canonical form. */
-  auditLink(previous: Buffer, canonicalEntry: string): Buffer {
-    return createHmac('sha256', this.ring.keys().auditChainKey)
-      .update(previous)
-      .update(canonicalEntry, 'utf8')
-      .digest();
+  /**
+   * A link of the audit chain: covers the previous link and this entry's canonical form,
+   * under the audit key of `generation`.
+   */
+  auditLink(previous: Buffer, canonicalEntry: string, generation: number): Buffer {
+    const key = this.ring.byNumber('audit', generation);
+    if (!key) throw new Error(`audit key generation ${generation} is not held`);
+    return createHmac('sha256', key.key).update(previous).update(canonicalEntry, 'utf8').digest();
   }
 
+  /** The caller's hash under the current caller-recognition key. */
   callerIdentifier(identifier: string): Buffer {
-    return createHmac('sha256', this.ring.keys().callerHashKey)
-      .update('mayak:caller:v1\u001f')
-      .update(normaliseIdentifier(identifier))
-      .digest();
+    return callerHash(this.ring.current('caller').key, identifier);
   }
+
+  /**
+   * The caller's hash under every live caller-recognition key, current first: while a
+   * rotation of that key runs, a caller not yet rehashed is still found under the old one.
+   */
+  callerIdentifiers(identifier: string): Array<{ generation: number; hash: Buffer }> {
+    return this.ring
+      .keys()
+      .caller.map((g) => ({ generation: g.generation, hash: callerHash(g.key, identifier) }))
+      .reverse();
+  }
+}
+
+function callerHash(key: Buffer, identifier: string): Buffer {
+  return createHmac('sha256', key)
+    .update('mayak:caller:v1\u001f')
+    .update(normaliseIdentifier(identifier))
+    .digest();
 }
 
 /**

@@ -33,6 +33,11 @@ export interface JobPayloads {
     'stats-rebuild': Record<string, never>;
     /** Send the verified head of the audit chain to the outside witness (AUDIT_WITNESS_URL). */
     'audit-witness': Record<string, never>;
+    /**
+     * Key rotation's schedule: rotate when the master key is KEY_ROTATION_DAYS old, finish a
+     * rotation cut short, destroy retired keys that are due.
+     */
+    'key-maintenance': Record<string, never>;
   };
 }
 
@@ -51,6 +56,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
     'stats-rollup': true,
     'stats-rebuild': true,
     'audit-witness': true,
+    'key-maintenance': true,
   },
 };
 

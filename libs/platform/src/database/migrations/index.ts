@@ -4,6 +4,7 @@ import { Emergencies1763900000000 } from './1763900000000-emergencies';
 import { Statistics1764000000000 } from './1764000000000-statistics';
 import { AuditChainHmac1764100000000 } from './1764100000000-audit-chain-hmac';
 import { KeyCustody1764300000000 } from './1764300000000-key-custody';
+import { KeyRotation1764400000000 } from './1764400000000-key-rotation';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Statistics1764000000000,
   AuditChainHmac1764100000000,
   KeyCustody1764300000000,
+  KeyRotation1764400000000,
 ];
