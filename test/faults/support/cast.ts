@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { totpCode } from '@mayak/identity';
 import { runMigrations } from '@mayak/platform';
 import { freePort } from '@mayak/platform/embedded';
-import { runApp } from '@mayak/testing';
+import { initCustody, runApp } from '@mayak/testing';
 import { startApi } from './apps';
 import { OnCall } from './responders';
 import { FaultServices } from './services';
@@ -92,13 +92,7 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
     LOGIN_RATE_PER_MINUTE: '100000',
     ...keys,
   };
-  const init = await runApp(
-    'cli',
-    ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
-    env,
-  );
-  if (init.code !== 0) throw new Error(`custody init failed: ${init.stderr}`);
-  const { shares } = JSON.parse(init.stdout) as { shares: string[] };
+  const shares = await initCustody({ env });
   // The admin is made at the command line, which takes its keys from an unsealed API.
   const api = await startApi('template-api', env, services.logDir);
   await unseal(`http://127.0.0.1:${port}`, shares);
