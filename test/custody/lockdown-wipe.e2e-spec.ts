@@ -1,7 +1,6 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { deriveKeyMaterial } from '@mayak/platform';
-import { freePort } from '@mayak/platform/embedded';
 import { run } from '@mayak/platform/embedded/processes';
 import { totpCode } from '@mayak/identity';
 import {
@@ -11,6 +10,7 @@ import {
   exited,
   HttpClient,
   initCustody,
+  listeningApi,
   privateDir,
   rebuildRoot,
   runApp,
@@ -83,16 +83,10 @@ describe('lockdown wipes the keys from memory', () => {
       auditChainKey: derived.auditChainKey,
     };
 
-    const port = await freePort();
-    const http = new HttpClient(`http://127.0.0.1:${port}`);
-    api = spawnApp('api', [], { ...env.env, PORT: String(port) });
     worker = spawnApp('worker', [], env.env);
-    await eventually(
-      'the sealed API',
-      async () => (await http.get('/api/health')).body?.sealed === true,
-      20_000,
-      100,
-    );
+    let http: HttpClient;
+    ({ api, http } = await listeningApi(env));
+    expect((await http.get('/api/health')).body).toMatchObject({ sealed: true });
 
     const unseal = await runApp(
       'cli',

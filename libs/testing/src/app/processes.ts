@@ -1,6 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { freePort } from '@mayak/platform/embedded';
+import type { TestEnvironment } from '../harness/test-environment';
+import { HttpClient } from './http-client';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -64,6 +67,29 @@ export function spawnApp(
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   return Object.assign(child, { output: () => output });
+}
+
+/** The compiled API as its own process on a free port, once it answers /api/health. */
+export async function listeningApi(env: Pick<TestEnvironment, 'env'>): Promise<{
+  api: ReturnType<typeof spawnApp>;
+  http: HttpClient;
+  port: number;
+}> {
+  const port = await freePort();
+  const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+  const http = new HttpClient(`http://127.0.0.1:${port}`);
+  try {
+    await eventually(
+      'the api to listen',
+      async () => (await http.get('/api/health')).status === 200,
+      20_000,
+      100,
+    );
+  } catch (error) {
+    api.kill('SIGKILL');
+    throw error;
+  }
+  return { api, http, port };
 }
 
 export function exited(
