@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { combineShares, decodeShare } from '@mayak/custody';
 import { TestEnvironment } from '../harness/test-environment';
+import { HttpClient } from './http-client';
 import { Finished, runApp } from './processes';
 
 /** Sealed custody's environment: a node credential, and no key anywhere in it. */
@@ -67,6 +68,24 @@ export async function initCustody(
       `custody init gave ${parsed.shares.length} shares, threshold ${parsed.threshold}`,
     );
   return parsed.shares;
+}
+
+/**
+ * What key holders do at the unseal screen: their shares to one API, one at a time, until it
+ * answers that it is unsealed (it then unseals its peers). Fails on any answer but 200, and
+ * when the shares run out first.
+ */
+export async function unsealWithShares(baseUrl: string, shares: string[]): Promise<void> {
+  const http = new HttpClient(baseUrl);
+  for (const share of shares) {
+    const response = await http.post<{ sealed: boolean }>('/api/unseal', { share });
+    if (response.status !== 200)
+      throw new Error(
+        `POST /api/unseal answered ${response.status}: ${response.text.slice(0, 300)}`,
+      );
+    if (!response.body.sealed) return;
+  }
+  throw new Error(`still sealed after ${shares.length} shares`);
 }
 
 /** What an attacker test needs to search for: the root secret the shares rebuild. */
