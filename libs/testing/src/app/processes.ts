@@ -5,7 +5,14 @@ import { freePort } from '@mayak/platform/embedded';
 import type { TestEnvironment } from '../harness/test-environment';
 import { HttpClient } from './http-client';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+/**
+ * The checkout's root: four folders up from this file under Jest, which runs the sources,
+ * and five from its compiled copy in dist/libs/testing (the bench imports that one).
+ */
+const ROOT = path.resolve(
+  __dirname,
+  ...(__filename.endsWith('.js') ? ['..', '..', '..', '..', '..'] : ['..', '..', '..', '..']),
+);
 
 /** The compiled entry point of an app; `npm test` builds before it runs Jest. */
 export function distEntry(app: 'api' | 'worker' | 'cli'): string {
