@@ -3,6 +3,7 @@ import path from 'node:path';
 import { producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
 import { Queue } from 'bullmq';
 import { freePort } from '@mayak/platform/embedded';
+import { initCustody, unsealWithShares } from '@mayak/testing';
 import { Pool } from 'pg';
 import { Api, BenchAccount, inBatches, signIn } from './accounts';
 import { AppProcess, runToCompletion, waitUntil } from './apps';
@@ -68,8 +69,7 @@ export class RunningStack {
       sealed: boolean;
     };
     if (!health.sealed) return;
-    for (const share of this.shares().slice(0, 2))
-      await this.http.expect(200, 'POST', '/api/unseal', { share });
+    await unsealWithShares(this.http.baseUrl, this.shares());
     // Peers ask for the root within milliseconds of the announcement; let them.
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -222,7 +222,8 @@ export class AppStack {
     const started = Date.now();
     const stack = await this.fresh('template');
     await runMigrations(stack.database.url);
-    this.shares = await this.initCustody(stack.env);
+    // The key holders' shares, made once for the template every figure's database copies.
+    this.shares = await initCustody({ env: { ...stack.env, LOG_LEVEL: 'warn' } });
     let accounts: AccountSet;
     try {
       await stack.startApi();
@@ -263,18 +264,6 @@ export class AppStack {
       `  template database with ${VOLUNTEERS} volunteers, ${LAWYERS} lawyers, a coordinator and a responder (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     return { template: stack.database.name, accounts };
-  }
-
-  /** The key holders' shares, made once for the template every figure's database copies. */
-  private async initCustody(env: Record<string, string>): Promise<string[]> {
-    const result = await runToCompletion(
-      'cli',
-      ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
-      { ...env, LOG_LEVEL: 'warn' },
-    );
-    if (result.code !== 0)
-      throw new Error(`custody init failed (${result.code}): ${result.stderr.trim()}`);
-    return (JSON.parse(result.stdout) as { shares: string[] }).shares;
   }
 
   /** The first admin is made the operator's way, at the command line. */

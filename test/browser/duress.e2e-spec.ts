@@ -16,7 +16,7 @@ describe('the duress password in the web UI (browser)', () => {
   const stack = useBrowserStack({
     env: sealedOverrides(),
     beforeStart: async (env) => {
-      shares = await initCustody(env, 3, 2);
+      shares = await initCustody(env, { holders: 3, threshold: 2 });
     },
   });
   const duress = 'открыто, заходите, всё хорошо';

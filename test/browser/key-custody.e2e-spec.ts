@@ -22,7 +22,7 @@ describe('sealed key custody in the web UI (browser)', () => {
   const stack = useBrowserStack({
     env: sealedOverrides(),
     beforeStart: async (env) => {
-      shares = await initCustody(env, 3, 2);
+      shares = await initCustody(env, { holders: 3, threshold: 2 });
     },
   });
 

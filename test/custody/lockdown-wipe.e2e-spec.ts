@@ -1,6 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@mayak/platform/embedded';
 import { run } from '@mayak/platform/embedded/processes';
 import { totpCode } from '@mayak/identity';
 import {
@@ -10,6 +9,7 @@ import {
   exited,
   HttpClient,
   initCustody,
+  listeningApi,
   privateDir,
   custodyKeys,
   readKeystore,
@@ -79,16 +79,10 @@ describe('lockdown wipes the keys from memory', () => {
     const secrets: Named = (await custodyKeys(shares.slice(0, 2), await readKeystore(env.db)))
       .named;
 
-    const port = await freePort();
-    const http = new HttpClient(`http://127.0.0.1:${port}`);
-    api = spawnApp('api', [], { ...env.env, PORT: String(port) });
     worker = spawnApp('worker', [], env.env);
-    await eventually(
-      'the sealed API',
-      async () => (await http.get('/api/health')).body?.sealed === true,
-      20_000,
-      100,
-    );
+    let http: HttpClient;
+    ({ api, http } = await listeningApi(env));
+    expect((await http.get('/api/health')).body).toMatchObject({ sealed: true });
 
     const unseal = await runApp(
       'cli',

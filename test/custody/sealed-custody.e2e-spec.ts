@@ -12,6 +12,7 @@ import {
   initCustody,
   openEventStream,
   runApp,
+  runCustodyInit,
   RunningApi,
   sealedOverrides,
   signIn,
@@ -66,11 +67,7 @@ describe('sealed key custody', () => {
   });
 
   it('a second custody init is refused: it would orphan every record', async () => {
-    const again = await runApp(
-      'cli',
-      ['custody', 'init', '--holders', '3', '--threshold', '2'],
-      env.env,
-    );
+    const again = await runCustodyInit(env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already set up/);
   });

@@ -11,6 +11,7 @@ import {
   eventually,
   exited,
   HttpClient,
+  initCustody,
   privateDir,
   custodyKeys,
   readKeystore,
@@ -65,13 +66,7 @@ describe.each(['sealed', 'file'] as const)('a seized server in %s custody', (cus
         200,
       );
       if (custody === 'sealed') {
-        const init = await runApp(
-          'cli',
-          ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
-          env,
-        );
-        expect(init.code).toBe(0);
-        const shares = (JSON.parse(init.stdout) as { shares: string[] }).shares;
+        const shares = await initCustody({ env });
         const unseal = await runApp(
           'cli',
           ['unseal', '--url', http.baseUrl],

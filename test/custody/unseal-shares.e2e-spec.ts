@@ -6,7 +6,7 @@ import {
   HttpClient,
   initCustody,
   privateDir,
-  runApp,
+  runCustodyInit,
   RunningApi,
   sealedOverrides,
   startApi,
@@ -45,23 +45,11 @@ describe('key holders’ shares', () => {
     );
     await fs.writeFile(path.join(dir, 'holders.txt'), `# one a line\n${recipients.join('\n')}\n`);
     const out = path.join(dir, 'out');
-    const init = await runApp(
-      'cli',
-      [
-        'custody',
-        'init',
-        '--holders',
-        '3',
-        '--threshold',
-        '2',
-        '--json',
-        '--age-recipients',
-        path.join(dir, 'holders.txt'),
-        '--out-dir',
-        out,
-      ],
-      entry.env.env,
-    );
+    const init = await runCustodyInit(entry.env, {
+      json: true,
+      ageRecipients: path.join(dir, 'holders.txt'),
+      outDir: out,
+    });
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     const { files } = JSON.parse(init.stdout) as { files: string[] };
@@ -96,20 +84,10 @@ describe('key holders’ shares', () => {
   it('a wrong number of age recipients is refused before anything is created', async () => {
     const entry = await sealedApi();
     await fs.writeFile(path.join(dir, 'two.txt'), 'age1qqqq\n');
-    const init = await runApp(
-      'cli',
-      [
-        'custody',
-        'init',
-        '--holders',
-        '3',
-        '--threshold',
-        '2',
-        '--age-recipients',
-        path.join(dir, 'two.txt'),
-      ],
-      entry.env.env,
-    );
+    const init = await runCustodyInit(entry.env, {
+      holders: 3,
+      ageRecipients: path.join(dir, 'two.txt'),
+    });
     expect(init.code).toBe(2);
     expect(init.stderr).toMatch(/must list 3 recipients/);
     expect(await entry.env.db.query(`SELECT 1 FROM key_custody`)).toEqual([]);
@@ -140,11 +118,7 @@ describe('key holders’ shares', () => {
       ['300', '2'],
       ['x', '2'],
     ]) {
-      const init = await runApp(
-        'cli',
-        ['custody', 'init', '--holders', holders, '--threshold', threshold],
-        entry.env.env,
-      );
+      const init = await runCustodyInit(entry.env, { holders, threshold });
       expect([1, 2]).toContain(init.code);
       expect(init.stderr).toMatch(/threshold must be at least 2|whole numbers/);
     }
@@ -154,11 +128,7 @@ describe('key holders’ shares', () => {
   it('file custody has no shares to make: custody init says what it needs', async () => {
     const env = await createTestEnvironment();
     running.push({ env });
-    const init = await runApp(
-      'cli',
-      ['custody', 'init', '--holders', '3', '--threshold', '2'],
-      env.env,
-    );
+    const init = await runCustodyInit(env);
     expect(init.code).toBe(1);
     expect(init.stderr).toMatch(/KEY_CUSTODY=file.*need KEY_CUSTODY=sealed/);
     expect(await env.db.query(`SELECT 1 FROM key_custody`)).toEqual([]);

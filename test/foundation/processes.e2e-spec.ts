@@ -1,37 +1,11 @@
-import { freePort } from '@mayak/platform/embedded';
 import { totpCode } from '@mayak/identity';
 import {
   createTestEnvironment,
-  eventually,
   exited,
-  HttpClient,
+  listeningApi,
   runApp,
-  spawnApp,
   TestEnvironment,
 } from '@mayak/testing';
-
-/** The compiled API as its own process, once it answers /api/health. */
-async function listeningApi(env: TestEnvironment): Promise<{
-  api: ReturnType<typeof spawnApp>;
-  http: HttpClient;
-  port: number;
-}> {
-  const port = await freePort();
-  const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
-  const http = new HttpClient(`http://127.0.0.1:${port}`);
-  try {
-    await eventually(
-      'the api to listen',
-      async () => (await http.get('/api/health')).status === 200,
-      20_000,
-      100,
-    );
-  } catch (error) {
-    api.kill('SIGKILL');
-    throw error;
-  }
-  return { api, http, port };
-}
 
 describe('the operator command line', () => {
   let env: TestEnvironment;

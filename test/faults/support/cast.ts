@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { totpCode } from '@mayak/identity';
 import { runMigrations } from '@mayak/platform';
 import { freePort } from '@mayak/platform/embedded';
-import { runApp } from '@mayak/testing';
+import { initCustody, runApp, unsealWithShares } from '@mayak/testing';
 import { startApi } from './apps';
 import { OnCall } from './responders';
 import { FaultServices } from './services';
@@ -92,16 +92,10 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
     LOGIN_RATE_PER_MINUTE: '100000',
     ...keys,
   };
-  const init = await runApp(
-    'cli',
-    ['custody', 'init', '--holders', '3', '--threshold', '2', '--json'],
-    env,
-  );
-  if (init.code !== 0) throw new Error(`custody init failed: ${init.stderr}`);
-  const { shares } = JSON.parse(init.stdout) as { shares: string[] };
+  const shares = await initCustody({ env });
   // The admin is made at the command line, which takes its keys from an unsealed API.
   const api = await startApi('template-api', env, services.logDir);
-  await unseal(`http://127.0.0.1:${port}`, shares);
+  await unsealWithShares(`http://127.0.0.1:${port}`, shares);
   const password = `faults-${randomBytes(12).toString('hex')}`;
   const admin = await runApp(
     'cli',
@@ -218,18 +212,4 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
   } finally {
     await api.stop();
   }
-}
-
-/** What key holders do at the unseal screen: k shares to one API, which unseals its peers. */
-export async function unseal(baseUrl: string, shares: string[]): Promise<void> {
-  for (const share of shares.slice(0, 2)) {
-    const response = await fetch(`${baseUrl}/api/unseal`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ share }),
-    });
-    if (response.status !== 200) throw new Error(`unseal answered ${response.status}`);
-  }
-  const health = (await (await fetch(`${baseUrl}/api/health`)).json()) as { sealed: boolean };
-  if (health.sealed) throw new Error('still sealed after two shares');
 }

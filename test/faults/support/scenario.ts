@@ -1,9 +1,9 @@
 import { freePort } from '@mayak/platform/embedded';
-import { runApp } from '@mayak/testing';
+import { runApp, unsealWithShares } from '@mayak/testing';
 import { Pool } from 'pg';
 import { AppProcess, sleep, startApi, startWorker, waitFor } from './apps';
 import { Books, checkBooks, Window } from './books';
-import { Cast, unseal, VOLUNTEERS } from './cast';
+import { Cast, VOLUNTEERS } from './cast';
 import { Attempt, VolunteerLoad } from './load';
 import { RespondersDesk } from './responders';
 import { FaultServices } from './services';
@@ -175,7 +175,7 @@ export async function runScenario(
     for (let i = 0; i < (spec.workers ?? 1); i += 1) await ctx.startWorker();
     await ctx.startApi();
     // Every process starts sealed; the workers take the root from the API once it is unsealed.
-    await unseal(ctx.baseUrl, cast.shares);
+    await unsealWithShares(ctx.baseUrl, cast.shares);
     await sleep(500);
 
     const load = new VolunteerLoad(() => ctx.baseUrl, cast.volunteers, INTERVAL_MS);

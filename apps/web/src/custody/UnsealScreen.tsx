@@ -1,10 +1,10 @@
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/error-message';
 import type { UnsealErrorCode, UnsealStatus } from '../api/types';
 import { Field } from '../components/Field';
-import { LanguageSwitch } from '../components/LanguageSwitch';
+import { GateScreen } from '../components/GateScreen';
 import { Notice } from '../components/Notice';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 import { useCustody } from './custody';
@@ -35,10 +35,6 @@ export function UnsealScreen() {
   const [error, setError] = useState<string | null>(null);
   const [accepted, setAccepted] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    document.title = `${t('unseal.title')} — ${t('app.titleSuffix')}`;
-  }, [t]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -82,57 +78,48 @@ export function UnsealScreen() {
   const canUnseal = status === null || (status.custody === 'sealed' && status.initialised);
 
   return (
-    <div className="sign-in unseal">
-      <header className="sign-in__header">
-        <span className="brand" aria-hidden="true">
-          <img src="/favicon.svg" alt="" width="28" height="28" /> {t('app.name')}
-        </span>
-        <LanguageSwitch />
-      </header>
-      <main className="sign-in__card unseal__card" id="main">
-        <h1>{t('unseal.title')}</h1>
-        <p>{t('unseal.text')}</p>
-        {explanation}
-        {canUnseal ? (
-          <>
-            <p className="unseal__progress" role="status" aria-live="polite">
-              {status && status.threshold > 0
-                ? t('unseal.progress', { progress: status.progress, count: status.threshold })
-                : t('app.loading')}
-              {accepted && status?.sealed ? ` ${t('unseal.accepted')}` : ''}
-            </p>
-            <form onSubmit={(e) => void submit(e)} noValidate autoComplete="off">
-              <Field
-                id={SHARE_FIELD}
-                label={t('unseal.share')}
-                hint={t('unseal.shareHint')}
-                error={error ?? undefined}
-              >
-                {(control) => (
-                  <input
-                    {...control}
-                    ref={input}
-                    className="input input--share"
-                    type="password"
-                    autoComplete="off"
-                    autoCapitalize="none"
-                    autoCorrect="off"
-                    spellCheck={false}
-                    data-1p-ignore
-                    data-lpignore="true"
-                    value={share}
-                    onChange={(event) => setShare(event.target.value)}
-                    autoFocus
-                  />
-                )}
-              </Field>
-              <button type="submit" className="button button--wide" disabled={busy}>
-                {busy ? t('unseal.submitting') : t('unseal.submit')}
-              </button>
-            </form>
-          </>
-        ) : null}
-      </main>
-    </div>
+    <GateScreen title="unseal.title" wide>
+      <p>{t('unseal.text')}</p>
+      {explanation}
+      {canUnseal ? (
+        <>
+          <p className="unseal__progress" role="status" aria-live="polite">
+            {status && status.threshold > 0
+              ? t('unseal.progress', { progress: status.progress, count: status.threshold })
+              : t('app.loading')}
+            {accepted && status?.sealed ? ` ${t('unseal.accepted')}` : ''}
+          </p>
+          <form onSubmit={(e) => void submit(e)} noValidate autoComplete="off">
+            <Field
+              id={SHARE_FIELD}
+              label={t('unseal.share')}
+              hint={t('unseal.shareHint')}
+              error={error ?? undefined}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  ref={input}
+                  className="input input--share"
+                  type="password"
+                  autoComplete="off"
+                  autoCapitalize="none"
+                  autoCorrect="off"
+                  spellCheck={false}
+                  data-1p-ignore
+                  data-lpignore="true"
+                  value={share}
+                  onChange={(event) => setShare(event.target.value)}
+                  autoFocus
+                />
+              )}
+            </Field>
+            <button type="submit" className="button button--wide" disabled={busy}>
+              {busy ? t('unseal.submitting') : t('unseal.submit')}
+            </button>
+          </form>
+        </>
+      ) : null}
+    </GateScreen>
   );
 }

@@ -9,7 +9,8 @@ import {
   StoredGeneration,
 } from '@mayak/platform';
 import { TestEnvironment } from '../harness/test-environment';
-import { runApp } from './processes';
+import { HttpClient } from './http-client';
+import { Finished, runApp } from './processes';
 
 /** Sealed custody's environment: a node credential, and no key anywhere in it. */
 export function sealedOverrides(): Record<string, string> {
@@ -21,24 +22,78 @@ export function sealedOverrides(): Record<string, string> {
   };
 }
 
-/** `custody init --json` through the real command line; the shares it printed. */
-export async function initCustody(
-  env: TestEnvironment,
-  holders = 3,
-  threshold = 2,
-): Promise<string[]> {
-  const result = await runApp(
+export interface CustodyInitOptions {
+  /** 3 unless given; a string goes to the command line as it is (tests of refused values). */
+  holders?: number | string;
+  /** 2 unless given; a string goes to the command line as it is. */
+  threshold?: number | string;
+  /** --json: one JSON line on standard output instead of the operator's text. */
+  json?: boolean;
+  /** --age-recipients: a file of age public keys, one a line; each share is encrypted to one. */
+  ageRecipients?: string;
+  /** --out-dir: where the encrypted shares are written (the command's default is `.`). */
+  outDir?: string;
+}
+
+/**
+ * `custody init` through the real command line, as an operator types it; how it finished,
+ * whether or not it succeeded. `env` is a test environment, or any object carrying the
+ * variables of one.
+ */
+export function runCustodyInit(
+  env: Pick<TestEnvironment, 'env'>,
+  options: CustodyInitOptions = {},
+): Promise<Finished> {
+  const { holders = 3, threshold = 2, json = false, ageRecipients, outDir } = options;
+  return runApp(
     'cli',
-    ['custody', 'init', '--holders', String(holders), '--threshold', String(threshold), '--json'],
+    [
+      'custody',
+      'init',
+      '--holders',
+      String(holders),
+      '--threshold',
+      String(threshold),
+      ...(json ? ['--json'] : []),
+      ...(ageRecipients === undefined ? [] : ['--age-recipients', ageRecipients]),
+      ...(outDir === undefined ? [] : ['--out-dir', outDir]),
+    ],
     env.env,
   );
-  if (result.code !== 0) throw new Error(`custody init failed: ${result.stderr}`);
+}
+
+/** `custody init --json` that must succeed: the shares it printed, `holders` of them. */
+export async function initCustody(
+  env: Pick<TestEnvironment, 'env'>,
+  options: { holders?: number; threshold?: number } = {},
+): Promise<string[]> {
+  const { holders = 3, threshold = 2 } = options;
+  const result = await runCustodyInit(env, { holders, threshold, json: true });
+  if (result.code !== 0) throw new Error(`custody init failed (${result.code}): ${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { shares: string[]; threshold: number };
   if (parsed.threshold !== threshold || parsed.shares.length !== holders)
     throw new Error(
       `custody init gave ${parsed.shares.length} shares, threshold ${parsed.threshold}`,
     );
   return parsed.shares;
+}
+
+/**
+ * What key holders do at the unseal screen: their shares to one API, one at a time, until it
+ * answers that it is unsealed (it then unseals its peers). Fails on any answer but 200, and
+ * when the shares run out first.
+ */
+export async function unsealWithShares(baseUrl: string, shares: string[]): Promise<void> {
+  const http = new HttpClient(baseUrl);
+  for (const share of shares) {
+    const response = await http.post<{ sealed: boolean }>('/api/unseal', { share });
+    if (response.status !== 200)
+      throw new Error(
+        `POST /api/unseal answered ${response.status}: ${response.text.slice(0, 300)}`,
+      );
+    if (!response.body.sealed) return;
+  }
+  throw new Error(`still sealed after ${shares.length} shares`);
 }
 
 /** What an attacker test needs to search for: the root secret the shares rebuild. */

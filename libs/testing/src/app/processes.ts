@@ -1,8 +1,18 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { freePort } from '@mayak/platform/embedded';
+import type { TestEnvironment } from '../harness/test-environment';
+import { HttpClient } from './http-client';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+/**
+ * The checkout's root: four folders up from this file under Jest, which runs the sources,
+ * and five from its compiled copy in dist/libs/testing (the bench imports that one).
+ */
+const ROOT = path.resolve(
+  __dirname,
+  ...(__filename.endsWith('.js') ? ['..', '..', '..', '..', '..'] : ['..', '..', '..', '..']),
+);
 
 /** The compiled entry point of an app; `npm test` builds before it runs Jest. */
 export function distEntry(app: 'api' | 'worker' | 'cli'): string {
@@ -64,6 +74,29 @@ export function spawnApp(
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   return Object.assign(child, { output: () => output });
+}
+
+/** The compiled API as its own process on a free port, once it answers /api/health. */
+export async function listeningApi(env: Pick<TestEnvironment, 'env'>): Promise<{
+  api: ReturnType<typeof spawnApp>;
+  http: HttpClient;
+  port: number;
+}> {
+  const port = await freePort();
+  const api = spawnApp('api', [], { ...env.env, PORT: String(port) });
+  const http = new HttpClient(`http://127.0.0.1:${port}`);
+  try {
+    await eventually(
+      'the api to listen',
+      async () => (await http.get('/api/health')).status === 200,
+      20_000,
+      100,
+    );
+  } catch (error) {
+    api.kill('SIGKILL');
+    throw error;
+  }
+  return { api, http, port };
 }
 
 export function exited(

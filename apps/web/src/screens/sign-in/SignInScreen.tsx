@@ -1,11 +1,11 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { EnrolResponse } from '../../api/types';
 import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
 import { Field } from '../../components/Field';
-import { LanguageSwitch } from '../../components/LanguageSwitch';
+import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useSession, type SignedOutReason } from '../../session/session';
@@ -33,10 +33,6 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<SummaryItem[]>([]);
   const [general, setGeneral] = useState<string | null>(null);
-
-  useEffect(() => {
-    document.title = `${t('signIn.title')} — ${t('app.titleSuffix')}`;
-  }, [t]);
 
   const fieldError = (target: string) => problems.find((p) => p.target === target)?.message;
 
@@ -124,119 +120,110 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
   );
 
   return (
-    <div className="sign-in">
-      <header className="sign-in__header">
-        <span className="brand" aria-hidden="true">
-          <img src="/favicon.svg" alt="" width="28" height="28" /> {t('app.name')}
-        </span>
-        <LanguageSwitch />
-      </header>
-      <main className="sign-in__card" id="main">
-        <h1>{enrolment === 'no' ? t('signIn.title') : t('enrol.title')}</h1>
-        {reasonText && enrolment === 'no' ? (
-          <Notice
-            tone={
-              reason === 'signedOut' || reason === 'locked' || reason === 'sealed'
-                ? 'info'
-                : 'warning'
-            }
-          >
-            {reasonText}
-          </Notice>
-        ) : null}
-        <ErrorSummary items={problems} general={general} />
+    <GateScreen title="signIn.title" heading={enrolment === 'no' ? undefined : t('enrol.title')}>
+      {reasonText && enrolment === 'no' ? (
+        <Notice
+          tone={
+            reason === 'signedOut' || reason === 'locked' || reason === 'sealed'
+              ? 'info'
+              : 'warning'
+          }
+        >
+          {reasonText}
+        </Notice>
+      ) : null}
+      <ErrorSummary items={problems} general={general} />
 
-        {enrolment === 'no' ? (
-          <form onSubmit={(e) => void submit(e)} noValidate>
-            <Field
-              id={FIELD.username}
-              label={t('signIn.username')}
-              error={fieldError(FIELD.username)}
+      {enrolment === 'no' ? (
+        <form onSubmit={(e) => void submit(e)} noValidate>
+          <Field
+            id={FIELD.username}
+            label={t('signIn.username')}
+            error={fieldError(FIELD.username)}
+          >
+            {(control) => (
+              <input
+                {...control}
+                className="input"
+                name="username"
+                autoComplete="username"
+                autoCapitalize="none"
+                spellCheck={false}
+                value={username}
+                onChange={(event) => setUsername(event.target.value)}
+                autoFocus={!knownUsername}
+              />
+            )}
+          </Field>
+          <Field
+            id={FIELD.password}
+            label={t('signIn.password')}
+            error={fieldError(FIELD.password)}
+          >
+            {(control) => (
+              <input
+                {...control}
+                className="input"
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(event) => setPassword(event.target.value)}
+                autoFocus={Boolean(knownUsername)}
+              />
+            )}
+          </Field>
+          {codeField}
+          <button type="submit" className="button button--wide" disabled={busy}>
+            {busy ? t('signIn.submitting') : t('signIn.submit')}
+          </button>
+        </form>
+      ) : enrolment === 'needed' ? (
+        <div className="enrol">
+          <p>{t('enrol.intro')}</p>
+          <div className="enrol__actions">
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => setEnrolment('no')}
             >
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  name="username"
-                  autoComplete="username"
-                  autoCapitalize="none"
-                  spellCheck={false}
-                  value={username}
-                  onChange={(event) => setUsername(event.target.value)}
-                  autoFocus={!knownUsername}
-                />
-              )}
-            </Field>
-            <Field
-              id={FIELD.password}
-              label={t('signIn.password')}
-              error={fieldError(FIELD.password)}
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="password"
-                  name="password"
-                  autoComplete="current-password"
-                  value={password}
-                  onChange={(event) => setPassword(event.target.value)}
-                  autoFocus={Boolean(knownUsername)}
-                />
-              )}
-            </Field>
-            {codeField}
-            <button type="submit" className="button button--wide" disabled={busy}>
-              {busy ? t('signIn.submitting') : t('signIn.submit')}
+              {t('enrol.back')}
             </button>
-          </form>
-        ) : enrolment === 'needed' ? (
-          <div className="enrol">
-            <p>{t('enrol.intro')}</p>
-            <div className="enrol__actions">
-              <button
-                type="button"
-                className="button button--secondary"
-                onClick={() => setEnrolment('no')}
-              >
-                {t('enrol.back')}
-              </button>
-              <button
-                type="button"
-                className="button"
-                disabled={busy}
-                autoFocus
-                onClick={() => void startEnrolment()}
-              >
-                {t('enrol.start')}
-              </button>
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              autoFocus
+              onClick={() => void startEnrolment()}
+            >
+              {t('enrol.start')}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <form className="enrol" onSubmit={(e) => void submit(e)} noValidate>
+          <p>{t('enrol.scan')}</p>
+          <div className="enrol__key">
+            <Suspense fallback={<div className="qr qr--placeholder" />}>
+              <QrCode value={enrolment.otpauthUri} label={t('enrol.qr')} />
+            </Suspense>
+            <div>
+              <p className="field__label">{t('enrol.secret')}</p>
+              <p>
+                <code className="secret" translate="no">
+                  {grouped(enrolment.secret)}
+                </code>
+              </p>
+              <p className="field__hint">{t('enrol.warning')}</p>
             </div>
           </div>
-        ) : (
-          <form className="enrol" onSubmit={(e) => void submit(e)} noValidate>
-            <p>{t('enrol.scan')}</p>
-            <div className="enrol__key">
-              <Suspense fallback={<div className="qr qr--placeholder" />}>
-                <QrCode value={enrolment.otpauthUri} label={t('enrol.qr')} />
-              </Suspense>
-              <div>
-                <p className="field__label">{t('enrol.secret')}</p>
-                <p>
-                  <code className="secret" translate="no">
-                    {grouped(enrolment.secret)}
-                  </code>
-                </p>
-                <p className="field__hint">{t('enrol.warning')}</p>
-              </div>
-            </div>
-            <p>{t('enrol.then')}</p>
-            {codeField}
-            <button type="submit" className="button button--wide" disabled={busy}>
-              {busy ? t('signIn.submitting') : t('signIn.submit')}
-            </button>
-          </form>
-        )}
-      </main>
-    </div>
+          <p>{t('enrol.then')}</p>
+          {codeField}
+          <button type="submit" className="button button--wide" disabled={busy}>
+            {busy ? t('signIn.submitting') : t('signIn.submit')}
+          </button>
+        </form>
+      )}
+    </GateScreen>
   );
 }
