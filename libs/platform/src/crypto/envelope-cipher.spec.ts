@@ -110,7 +110,7 @@ describe('the key ring', () => {
     expect(ring.sealed).toBe(true);
     expect(sealedEvents).toBe(1);
     const buffers = keyBuffers(material);
-    expect(buffers).toHaveLength(4);
+    expect(buffers).toHaveLength(5);
     for (const key of buffers) expect(key.equals(Buffer.alloc(32))).toBe(true);
     expect(() => cipher.unwrapDataKey('contacts', 'a', dek.wrapped)).toThrow(SealedError);
   });
@@ -121,7 +121,7 @@ describe('the key ring', () => {
     const b = deriveKeyMaterial(root);
     expect(keyBuffers(a).every((key, i) => key.equals(keyBuffers(b)[i]))).toBe(true);
     const distinct = new Set([...keyBuffers(a), root].map((key) => key.toString('hex')));
-    expect(distinct.size).toBe(5);
+    expect(distinct.size).toBe(6);
   });
 });
 

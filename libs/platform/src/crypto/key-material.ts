@@ -22,9 +22,13 @@ export interface KeyGeneration {
  *   caller:   keys the HMAC that recognises repeat callers.
  *   audit:    keys the audit trail's HMAC chain.
  *   keystore: wraps every generation after the first; derived, never rotated.
+ *   pseudonym: keys the HMACs that stand in for identifiers where a lookup needs equality but
+ *             the identifier must not be readable: staff usernames, and the records audit
+ *             entries refer to. Derived, never rotated (a rotation would orphan every one).
  */
 export interface KeyMaterial {
   keystoreKey: Buffer;
+  pseudonymKey: Buffer;
   master: KeyGeneration[];
   caller: KeyGeneration[];
   audit: KeyGeneration[];
@@ -50,6 +54,7 @@ export function deriveKeyMaterial(root: Buffer): KeyMaterial {
     Buffer.from(hkdfSync('sha256', root, 'mayak:root:v1', label, 32));
   return {
     keystoreKey: derive('keystore-v1'),
+    pseudonymKey: derive('pseudonym-v1'),
     master: generationZero(derive('master-key-v1')),
     caller: generationZero(derive('caller-hash-v1')),
     audit: generationZero(derive('audit-chain-v1')),
@@ -63,6 +68,7 @@ export function loadKeyMaterial(config: AppConfig): KeyMaterial {
     Buffer.from(hkdfSync('sha256', masterKey, 'mayak', label, 32));
   return {
     keystoreKey: fromMaster('keystore-v1'),
+    pseudonymKey: fromMaster('pseudonym-v1'),
     master: generationZero(masterKey),
     caller: generationZero(
       readKey('CALLER_HASH_KEY', config.CALLER_HASH_KEY, config.CALLER_HASH_KEY_FILE),
@@ -73,7 +79,11 @@ export function loadKeyMaterial(config: AppConfig): KeyMaterial {
 
 /** Every key buffer in `material`, for zeroing (and for tests that look for them). */
 export function keyBuffers(material: KeyMaterial): Buffer[] {
-  return [material.keystoreKey, ...KEY_KINDS.flatMap((kind) => material[kind].map((g) => g.key))];
+  return [
+    material.keystoreKey,
+    material.pseudonymKey,
+    ...KEY_KINDS.flatMap((kind) => material[kind].map((g) => g.key)),
+  ];
 }
 
 export function zeroMaterial(material: KeyMaterial): void {
@@ -127,6 +137,7 @@ export class KeystoreError extends Error {
 export function applyKeystore(base: KeyMaterial, rows: readonly StoredGeneration[]): KeyMaterial {
   const material: KeyMaterial = {
     keystoreKey: base.keystoreKey,
+    pseudonymKey: base.pseudonymKey,
     master: [],
     caller: [],
     audit: [],

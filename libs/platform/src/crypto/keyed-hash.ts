@@ -18,6 +18,18 @@ export class KeyedHash {
     return createHmac('sha256', key.key).update(previous).update(canonicalEntry, 'utf8').digest();
   }
 
+  /**
+   * A keyed pseudonym: equal inputs give equal outputs, so it can be looked up, but without the
+   * key it cannot be reversed or tested. `domain` keeps the uses apart (a username's pseudonym
+   * never equals a record's).
+   */
+  pseudonym(domain: string, value: string): Buffer {
+    return createHmac('sha256', this.ring.keys().pseudonymKey)
+      .update(`mayak:pseudonym:v1\u001f${domain}\u001f`)
+      .update(value, 'utf8')
+      .digest();
+  }
+
   /** The caller's hash under the current caller-recognition key. */
   callerIdentifier(identifier: string): Buffer {
     return callerHash(this.ring.current('caller').key, identifier);

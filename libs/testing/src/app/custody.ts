@@ -135,7 +135,11 @@ export async function custodyKeys(
 ): Promise<{ named: Record<string, Buffer>; material: KeyMaterial }> {
   const root = await rebuildRoot(shares);
   const material = applyKeystore(deriveKeyMaterial(root), keystore);
-  const named: Record<string, Buffer> = { root, keystore: material.keystoreKey };
+  const named: Record<string, Buffer> = {
+    root,
+    keystore: material.keystoreKey,
+    pseudonym: material.pseudonymKey,
+  };
   for (const kind of KEY_KINDS)
     for (const g of material[kind]) named[`${kind}:${g.generation}`] = g.key;
   return { named, material };
