@@ -1,26 +1,46 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { RetentionService } from '@mayak/retention';
+import { StatsRollupService } from '@mayak/statistics';
 import {
+  capturedLogger,
   contactBody,
   createTestEnvironment,
   createUser,
   HttpClient,
+  runApp,
   RunningApi,
   signIn,
   startApi,
   startWorker,
   TestEnvironment,
+  TestUser,
 } from '@mayak/testing';
 
+/**
+ * Retention that deletes: once a contact's retention has ended and its cases are closed,
+ * nothing in the database refers to it any more (its statistics live on only inside the
+ * aggregates), its caller goes with it when they have no other contact, and the audit chain
+ * gets a receipt.
+ */
 describe('the retention sweep', () => {
   let env: TestEnvironment;
   let api: RunningApi;
   let worker: INestApplicationContext;
+  const workerLogs = capturedLogger('worker');
+  let http: HttpClient;
+  let vt: string;
+  let lt: string;
+  let lawyer: TestUser;
 
   beforeAll(async () => {
     env = await createTestEnvironment();
     api = await startApi(env);
-    worker = await startWorker(env);
+    worker = await startWorker(env, workerLogs.logger);
+    http = new HttpClient(api.url);
+    const volunteer = await createUser(api.app, ['volunteer']);
+    lawyer = await createUser(api.app, ['lawyer']);
+    vt = await signIn(http, volunteer);
+    lt = await signIn(http, lawyer);
   });
   afterAll(async () => {
     await worker?.close();
@@ -28,55 +48,136 @@ describe('the retention sweep', () => {
     await env?.dispose();
   });
 
-  it('destroys the encrypted fields of contacts past their retention, and the notes of their closed cases, keeping categories', async () => {
-    const http = new HttpClient(api.url);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const lawyer = await createUser(api.app, ['lawyer']);
-    const vt = await signIn(http, volunteer);
-    const lt = await signIn(http, lawyer);
-    const expired = await http.post(
+  const sweep = () => worker.get(RetentionService).sweep();
+  const expire = (contactId: string) =>
+    env.db.query(`UPDATE contacts SET expires_at = now() - interval '1 day' WHERE id = $1`, [
+      contactId,
+    ]);
+  const logWithClosedCase = async (overrides: Record<string, unknown> = {}) => {
+    const receipt = await http.post<{ id: string; callerId: string; caseIds: string[] }>(
       '/api/contacts',
-      contactBody({
-        consent: { scopes: ['service:legal'], textVersion: '2026-01', retentionDays: 30 },
-      }),
+      contactBody(overrides),
       { token: vt },
     );
-    const kept = await http.post('/api/contacts', contactBody(), { token: vt });
-    for (const receipt of [expired, kept]) {
-      const caseId = receipt.body.caseIds[0];
-      await http.post(`/api/cases/${caseId}/claim`, undefined, { token: lt });
-      await http.post(`/api/cases/${caseId}/notes`, { text: 'note' }, { token: lt });
-      await http.post(`/api/cases/${caseId}/close`, { outcome: 'resolved' }, { token: lt });
-    }
-    await env.db.query(`UPDATE contacts SET expires_at = now() - interval '1 day' WHERE id = $1`, [
-      expired.body.id,
-    ]);
-
-    const report = await worker.get(RetentionService).sweep();
-    expect(report).toMatchObject({ contacts: 1, notes: 1 });
-
-    const rows = await env.db.query(
-      `SELECT id, dek_wrapped IS NULL AS shredded, summary_enc IS NULL AS no_summary, region, topics FROM contacts WHERE id = ANY($1::uuid[])`,
-      [[expired.body.id, kept.body.id]],
+    expect(receipt.status).toBe(201);
+    const caseId = receipt.body.caseIds[0];
+    await http.post(`/api/cases/${caseId}/claim`, undefined, { token: lt });
+    await http.post(`/api/cases/${caseId}/notes`, { text: 'note' }, { token: lt });
+    const closed = await http.post(
+      `/api/cases/${caseId}/close`,
+      { outcome: 'resolved' },
+      { token: lt },
     );
-    const byId = Object.fromEntries(rows.map((r: { id: string }) => [r.id, r]));
-    expect(byId[expired.body.id]).toMatchObject({
-      shredded: true,
-      no_summary: true,
-      region: 'RU-SPE',
-      topics: ['detention', 'violence'],
+    expect(closed.status).toBe(200);
+    return receipt.body;
+  };
+  /** Every row of every table but the audit trail, as text: where an id could still hide. */
+  const everyRow = async (): Promise<string> => {
+    const tables: Array<{ tablename: string }> = await env.db.query(
+      `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'audit_entries'`,
+    );
+    const parts: string[] = [];
+    for (const { tablename } of tables)
+      parts.push(JSON.stringify(await env.db.query(`SELECT * FROM "${tablename}"`)));
+    return parts.join('\n');
+  };
+  const rollupTotals = async () =>
+    (await env.db.query(
+      `SELECT (SELECT coalesce(sum(contacts), 0)::int FROM stats_rollup_day WHERE cuboid = 0) AS day,
+              (SELECT coalesce(sum(contacts), 0)::int FROM stats_rollup_month WHERE cuboid = 0) AS month,
+              (SELECT coalesce(sum(contacts), 0)::int FROM stats_rollup_day WHERE cuboid = 2 AND region = 'RU-SPE') AS region`,
+    )) as Array<{ day: number; month: number; region: number }>;
+
+  it('deletes an expired contact with every row about it, keeping its statistics in the aggregates', async () => {
+    const expired = await logWithClosedCase({
+      consent: { scopes: ['service:legal'], textVersion: '2026-01', retentionDays: 30 },
     });
-    expect(byId[kept.body.id]).toMatchObject({ shredded: false, no_summary: false });
-    const notes = await env.db.query(
-      `SELECT c.contact_id, n.text_enc IS NULL AS erased FROM case_notes n JOIN cases c ON c.id = n.case_id`,
+    const kept = await logWithClosedCase();
+    const stats = worker.get(StatsRollupService);
+    await stats.full();
+    const [before] = await rollupTotals();
+    expect(before.day).toBe(2);
+
+    await expire(expired.id);
+    const report = await sweep();
+    expect(report.deleted).toMatchObject({ contacts: 1, cases: 1, notes: 1, callers: 1 });
+    expect(report.deleted.events).toBeGreaterThan(0);
+
+    // No row anywhere refers to the contact, its case, or its caller; the other contact stays.
+    const rows = await everyRow();
+    for (const id of [expired.id, expired.caseIds[0], expired.callerId])
+      expect(rows).not.toContain(id);
+    expect(rows).toContain(kept.id);
+    const mine = await http.get<Array<{ id: string }>>('/api/contacts/mine', { token: vt });
+    expect(mine.body.map((c) => c.id)).toEqual([kept.id]);
+
+    // The statistics are the same, and stay so through a rebuild from scratch.
+    expect(await rollupTotals()).toEqual([before]);
+    await stats.full();
+    expect(await rollupTotals()).toEqual([before]);
+
+    // Nor does any log line name them.
+    for (const id of [expired.id, expired.caseIds[0], expired.callerId])
+      expect(workerLogs.text()).not.toContain(id);
+
+    // The receipt, in the audit chain, and through the command line.
+    const receipts: Array<{ reason: string }> = await env.db.query(
+      `SELECT reason FROM audit_entries WHERE action = 'retention.receipt'`,
     );
-    expect(notes.find((n: { contact_id: string }) => n.contact_id === expired.body.id).erased).toBe(
-      true,
+    expect(receipts.map((r) => r.reason)).toEqual([
+      expect.stringMatching(
+        /^contacts:1,cases:1,notes:1,events:\d+,notifications:\d+,pages:0,grants:0,callers:1$/,
+      ),
+    ]);
+    const [{ lines }] = await env.db.query(
+      `SELECT count(*)::int AS lines FROM audit_entries WHERE action = 'retention.deleted'`,
     );
-    expect(notes.find((n: { contact_id: string }) => n.contact_id === kept.body.id).erased).toBe(
-      false,
-    );
+    expect(lines).toBe(2);
+    const printed = await runApp('cli', ['retention', 'report'], env.env);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/contacts 1, cases 1, notes 1/);
+
     // A second run finds nothing more to do.
-    expect(await worker.get(RetentionService).sweep()).toMatchObject({ contacts: 0, notes: 0 });
+    expect((await sweep()).deleted.contacts).toBe(0);
+  });
+
+  it('an expired contact whose case is still open only loses its encrypted fields until the case closes', async () => {
+    const receipt = await http.post<{ id: string; callerId: string; caseIds: string[] }>(
+      '/api/contacts',
+      contactBody(),
+      { token: vt },
+    );
+    const caseId = receipt.body.caseIds[0];
+    await http.post(`/api/cases/${caseId}/claim`, undefined, { token: lt });
+    await expire(receipt.body.id);
+
+    const first = await sweep();
+    expect(first.deleted.contacts).toBe(0);
+    expect(first.contacts).toBe(1);
+    const [row] = await env.db.query(
+      `SELECT dek_wrapped IS NULL AS shredded, summary_enc IS NULL AS no_summary FROM contacts WHERE id = $1`,
+      [receipt.body.id],
+    );
+    expect(row).toEqual({ shredded: true, no_summary: true });
+
+    await http.post(`/api/cases/${caseId}/close`, { outcome: 'resolved' }, { token: lt });
+    expect((await sweep()).deleted).toMatchObject({ contacts: 1, cases: 1 });
+    expect(await everyRow()).not.toContain(receipt.body.id);
+  });
+
+  it('a caller with a live contact keeps their record when an older contact of theirs goes', async () => {
+    const phone = '+79165550101';
+    const caller = { ...contactBody().caller, identifier: phone };
+    const older = await logWithClosedCase({ caller });
+    const newer = await logWithClosedCase({ caller });
+    expect(newer.callerId).toBe(older.callerId);
+    await expire(older.id);
+    expect((await sweep()).deleted).toMatchObject({ contacts: 1, callers: 0 });
+    const lookup = await http.post<{ previousContacts: number }>(
+      '/api/callers/lookup',
+      { identifier: phone },
+      { token: vt },
+    );
+    expect(lookup.body).toEqual({ previousContacts: 1 });
   });
 });

@@ -4,6 +4,7 @@ import { AccountsModule } from '@mayak/accounts';
 import { AuditModule } from '@mayak/audit';
 import { CustodyModule } from '@mayak/custody';
 import { IdentityModule } from '@mayak/identity';
+import { RetentionModule } from '@mayak/retention';
 import { StatisticsModule } from '@mayak/statistics';
 import {
   AppConfig,
@@ -32,6 +33,7 @@ export class CliModule {
         IdentityModule,
         AccountsModule,
         StatisticsModule,
+        RetentionModule,
         CustodyModule,
       ],
     };

@@ -9,6 +9,7 @@ import { custodyCommand } from './commands/custody.command';
 import { lockdownCommand } from './commands/lockdown.command';
 import { migrateCommand } from './commands/migrate.command';
 import { restoreCommand } from './commands/restore.command';
+import { retentionCommand } from './commands/retention.command';
 import { rotateKeysCommand } from './commands/rotate-keys.command';
 import { seedCommand } from './commands/seed.command';
 import { startCommand } from './commands/start.command';
@@ -30,6 +31,7 @@ const COMMANDS: Command[] = [
   backupCommand,
   restoreCommand,
   rotateKeysCommand,
+  retentionCommand,
 ];
 
 function help(): string {

@@ -1,34 +1,66 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SessionService } from '@mayak/identity';
 import { affectedOf, Logger, LOGGER } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { StatsRollupService } from '@mayak/statistics';
 
 /** How long a finished outbox row is kept, for operators investigating a job. */
 const OUTBOX_KEEP_DAYS = 7;
 /** Idempotency keys only need to outlive a client's retries. */
 const IDEMPOTENCY_KEEP_HOURS = 24;
 
+/** How many expired contacts one transaction deletes. */
+const DELETE_BATCH = 200;
+
 export interface RetentionReport {
   sessions: number;
   outbox: number;
   idempotencyKeys: number;
+  /** Expired contacts whose encrypted fields were erased (their cases still open). */
   contacts: number;
   notes: number;
+  /** What retention deleted outright, row and all. */
+  deleted: DeletionCounts;
+}
+
+export interface RetentionReceipt {
+  at: Date;
+  deleted: DeletionCounts;
+}
+
+export interface DeletionCounts {
+  contacts: number;
+  cases: number;
+  notes: number;
+  events: number;
+  notifications: number;
+  pages: number;
+  grants: number;
+  callers: number;
 }
 
 /**
  * Destroys what has outlived its purpose. Runs hourly on the maintenance queue; every step
  * is idempotent, so a retry or a second worker doing the same is harmless.
  *
- * A contact past the retention period the caller agreed to loses its encrypted fields (its
- * data key is destroyed, so copies in backups die with it), and so do the notes of its cases
- * once those are closed; categorical fields stay, for the statistics.
+ * A contact past the retention period the caller agreed to is deleted, row and all, with its
+ * consent and its cases (with their notes, events, notifications, pages and break-glass
+ * grants) once every one of those cases is closed; its statistics stay only as part of the
+ * aggregates (StatsRollupService.retire). A caller with no contact left is deleted too: their
+ * hash, encrypted identifier and contact-back details go. Each sweep that deletes writes a
+ * receipt into the audit chain: the counts, and an entry per deleted contact and case.
+ *
+ * Until its cases close, an expired contact only loses its encrypted fields (its data key is
+ * destroyed), and so do the notes of its closed cases.
  */
 @Injectable()
 export class RetentionService {
   constructor(
     private readonly db: DataSource,
     private readonly sessions: SessionService,
+    private readonly stats: StatsRollupService,
+    private readonly audit: AuditTrail,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -59,8 +91,149 @@ export class RetentionService {
           WHERE n.case_id = c.id AND n.erased_at IS NULL AND c.status = 'closed' AND ct.expires_at < now()`,
       ),
     );
-    const report = { sessions, outbox, idempotencyKeys, contacts, notes };
+    const deleted = await this.deleteExpired();
+    const report = { sessions, outbox, idempotencyKeys, contacts, notes, deleted };
     this.logger.info(report, 'retention sweep');
     return report;
   }
+
+  /** The receipts the sweeps wrote into the audit chain, newest first. */
+  async receipts(limit = 50): Promise<RetentionReceipt[]> {
+    const rows: Array<{ at: Date; reason: string }> = await this.db.query(
+      `SELECT at, reason FROM audit_entries WHERE action = 'retention.receipt' ORDER BY seq DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      at: row.at,
+      deleted: Object.fromEntries(
+        row.reason.split(',').map((part) => {
+          const [what, n] = part.split(':');
+          return [what, Number(n)];
+        }),
+      ) as unknown as DeletionCounts,
+    }));
+  }
+
+  /** Deletes every expired contact whose cases are all closed, a batch per transaction. */
+  private async deleteExpired(): Promise<DeletionCounts> {
+    const total = emptyCounts();
+    for (;;) {
+      const counts = await this.db.transaction((em) => this.deleteBatch(em));
+      if (!counts) break;
+      for (const key of Object.keys(total) as Array<keyof DeletionCounts>)
+        total[key] += counts[key];
+      if (counts.contacts < DELETE_BATCH) break;
+    }
+    if (total.contacts > 0)
+      await this.audit.record({
+        actorId: null,
+        action: 'retention.receipt',
+        recordType: 'retention',
+        outcome: 'success',
+        reason: Object.entries(total)
+          .map(([what, n]) => `${what}:${n}`)
+          .join(','),
+      });
+    return total;
+  }
+
+  private async deleteBatch(em: EntityManager): Promise<DeletionCounts | undefined> {
+    const doomed: Array<{ id: string; caller_id: string }> = await em.query(
+      `SELECT ct.id, ct.caller_id FROM contacts ct
+        WHERE ct.expires_at < now()
+          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.contact_id = ct.id AND c.status <> 'closed')
+        ORDER BY ct.expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [DELETE_BATCH],
+    );
+    if (doomed.length === 0) return undefined;
+    const contactIds = doomed.map((d) => d.id);
+    const callerIds = [...new Set(doomed.map((d) => d.caller_id))];
+    const ids = async (sql: string, params: unknown[]): Promise<string[]> =>
+      (await em.query<Array<{ id: string }>>(sql, params)).map((row) => row.id);
+    const caseIds = await ids(
+      `SELECT id FROM cases WHERE contact_id = ANY($1::uuid[]) FOR UPDATE`,
+      [contactIds],
+    );
+    const notificationIds = await ids(
+      `SELECT id FROM notifications WHERE case_id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+
+    // The statistics first, while the rows they are computed from are still there.
+    await this.stats.retire(em, contactIds);
+    const count = async (sql: string, params: unknown[]): Promise<number> =>
+      (
+        await em.query<Array<{ n: number }>>(
+          `WITH d AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM d`,
+          params,
+        )
+      )[0].n;
+    await em.query(`DELETE FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[])`, [
+      notificationIds,
+    ]);
+    await em.query(
+      `DELETE FROM outbox WHERE status IN ('done', 'failed')
+          AND (payload->>'caseId' = ANY($1::text[]) OR payload->>'notificationId' = ANY($2::text[]))`,
+      [caseIds, notificationIds],
+    );
+    const counts: DeletionCounts = {
+      contacts: 0,
+      cases: caseIds.length,
+      notifications: await count(`DELETE FROM notifications WHERE id = ANY($1::uuid[])`, [
+        notificationIds,
+      ]),
+      pages: await count(`DELETE FROM emergency_pages WHERE case_id = ANY($1::uuid[])`, [caseIds]),
+      grants: await count(`DELETE FROM break_glass_grants WHERE case_id = ANY($1::uuid[])`, [
+        caseIds,
+      ]),
+      events: await count(`DELETE FROM case_events WHERE case_id = ANY($1::uuid[])`, [caseIds]),
+      notes: await count(`DELETE FROM case_notes WHERE case_id = ANY($1::uuid[])`, [caseIds]),
+      callers: 0,
+    };
+    // A later case escalated from one of these keeps going, without the link.
+    await em.query(
+      `UPDATE cases SET escalated_from = NULL WHERE escalated_from = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    await em.query(`DELETE FROM cases WHERE id = ANY($1::uuid[])`, [caseIds]);
+    await em.query(`DELETE FROM consents WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
+    // A retried intake's stored answer names the contact.
+    await em.query(`DELETE FROM idempotency_keys WHERE response->>'id' = ANY($1::text[])`, [
+      contactIds,
+    ]);
+    counts.contacts = await count(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [contactIds]);
+    counts.callers = await count(
+      `DELETE FROM callers c WHERE c.id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM contacts ct WHERE ct.caller_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM cases cs WHERE cs.caller_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM consents cn WHERE cn.caller_id = c.id)`,
+      [callerIds],
+    );
+    await this.audit.record(
+      [
+        ...contactIds.map((id) => deletion('contact', id)),
+        ...caseIds.map((id) => deletion('case', id)),
+      ],
+      em,
+    );
+    return counts;
+  }
+}
+
+function emptyCounts(): DeletionCounts {
+  return {
+    contacts: 0,
+    cases: 0,
+    notes: 0,
+    events: 0,
+    notifications: 0,
+    pages: 0,
+    grants: 0,
+    callers: 0,
+  };
+}
+
+/** The receipt's line for one deleted record (its id becomes a keyed pseudonym in the trail). */
+function deletion(recordType: 'contact' | 'case', recordId: string): AuditEvent {
+  return { actorId: null, action: 'retention.deleted', recordType, recordId, outcome: 'success' };
 }

@@ -8,17 +8,42 @@ import { Dimension, DIMENSION, DIMENSIONS } from './dimensions';
  * instead of one per cuboid.
  */
 export function buildDaySql(tz: string): string[] {
+  return cuboidClasses().map(([unnested, ids]) => classSql(unnested, ids, tz, 'day'));
+}
+
+/**
+ * SQL that adds the cells of the contacts `$1::uuid[]` (on whatever days they fall) to
+ * `stats_retired_day`, the part of each day's rollup that no longer has contacts behind it:
+ * retention deletes a contact, and its statistics live on only as part of the aggregates.
+ */
+export function retireContactsSql(tz: string): string[] {
+  return cuboidClasses().map(([unnested, ids]) => classSql(unnested, ids, tz, 'retire'));
+}
+
+/** Adds a day's retired cells to its freshly built rollup. */
+export const ADD_RETIRED_DAY_SQL = `
+  INSERT INTO stats_rollup_day (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented)
+  SELECT cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented
+    FROM stats_retired_day WHERE bucket = $1::date
+  ON CONFLICT (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}) DO UPDATE
+    SET contacts = stats_rollup_day.contacts + EXCLUDED.contacts,
+        consented = stats_rollup_day.consented + EXCLUDED.consented`;
+
+function cuboidClasses(): Array<[Dimension[], number[]]> {
   const classes = new Map<string, number[]>();
   CUBOIDS.forEach((cuboid, id) => {
     const key = cuboid.filter((d) => DIMENSION[d].multiValued).join('+');
     classes.set(key, [...(classes.get(key) ?? []), id]);
   });
-  return [...classes].map(([key, ids]) =>
-    classSql(key ? (key.split('+') as Dimension[]) : [], ids, tz),
-  );
+  return [...classes].map(([key, ids]) => [key ? (key.split('+') as Dimension[]) : [], ids]);
 }
 
-function classSql(unnested: Dimension[], ids: number[], tz: string): string {
+function classSql(
+  unnested: Dimension[],
+  ids: number[],
+  tz: string,
+  mode: 'day' | 'retire',
+): string {
   const used = DIMENSIONS.filter((d) => ids.some((id) => CUBOIDS[id].includes(d)));
   const value = (d: Dimension) => `v_${DIMENSION[d].column}`;
   const select = used.map((d) =>
@@ -44,8 +69,20 @@ function classSql(unnested: Dimension[], ids: number[], tz: string): string {
   const columns = DIMENSIONS.map((d) =>
     used.includes(d) ? `CASE WHEN GROUPING(${value(d)}) = 0 THEN ${value(d)} ELSE '' END` : `''`,
   );
+  const dimensionColumns = DIMENSIONS.map((d) => DIMENSION[d].column).join(', ');
+  if (mode === 'retire')
+    return `
+    INSERT INTO stats_retired_day (cuboid, bucket, ${dimensionColumns}, contacts, consented)
+    SELECT ${cuboidId}, x.bucket, ${columns.join(', ')}, count(*)::int, (count(*) FILTER (WHERE x.stats_consented))::int
+      FROM (SELECT ${[...select, 'ct.stats_consented', `(ct.started_at AT TIME ZONE '${tz}')::date AS bucket`].join(', ')}
+              FROM contacts ct ${joins.join(' ')}
+             WHERE ct.id = ANY($1::uuid[])) x
+     GROUP BY x.bucket${used.length ? `, GROUPING SETS (${sets})` : ''}
+    ON CONFLICT (cuboid, bucket, ${dimensionColumns}) DO UPDATE
+      SET contacts = stats_retired_day.contacts + EXCLUDED.contacts,
+          consented = stats_retired_day.consented + EXCLUDED.consented`;
   return `
-    INSERT INTO stats_rollup_day (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented)
+    INSERT INTO stats_rollup_day (cuboid, bucket, ${dimensionColumns}, contacts, consented)
     SELECT ${cuboidId}, $1::date, ${columns.join(', ')}, count(*)::int, (count(*) FILTER (WHERE x.stats_consented))::int
       FROM (SELECT ${[...select, 'ct.stats_consented'].join(', ')}
               FROM contacts ct ${joins.join(' ')}

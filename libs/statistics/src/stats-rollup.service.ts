@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig, Logger, LOGGER } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { BUILD_MONTH_SQL, buildDaySql } from './rollup-sql';
+import { ADD_RETIRED_DAY_SQL, BUILD_MONTH_SQL, buildDaySql, retireContactsSql } from './rollup-sql';
 
 /** A transaction may commit a little after its contact's created_at; look back this far. */
 const COMMIT_LAG = '2 minutes';
@@ -16,6 +16,7 @@ const COMMIT_LAG = '2 minutes';
 @Injectable()
 export class StatsRollupService {
   private readonly daySql: string[];
+  private readonly retireSql: string[];
 
   constructor(
     private readonly db: DataSource,
@@ -23,6 +24,7 @@ export class StatsRollupService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.daySql = buildDaySql(config.STATS_TIMEZONE);
+    this.retireSql = retireContactsSql(config.STATS_TIMEZONE);
   }
 
   /**
@@ -60,7 +62,8 @@ export class StatsRollupService {
     const result = await this.locked('wait', async (em) => {
       const [{ started }] = await em.query<Array<{ started: Date }>>(`SELECT now() AS started`);
       const days: Array<{ day: string }> = await em.query(
-        `SELECT DISTINCT (started_at AT TIME ZONE $1)::date::text AS day FROM contacts ORDER BY 1`,
+        `SELECT DISTINCT (started_at AT TIME ZONE $1)::date::text AS day FROM contacts
+         UNION SELECT DISTINCT bucket::text FROM stats_retired_day ORDER BY 1`,
         [this.config.STATS_TIMEZONE],
       );
       const months = await this.rebuild(
@@ -84,6 +87,16 @@ export class StatsRollupService {
     });
     if (result) this.logger.info(result, 'statistics rollups rebuilt');
     return result;
+  }
+
+  /**
+   * Moves the statistics of contacts about to be deleted into `stats_retired_day`, inside the
+   * deleting transaction: the rollups stay exactly as they were (a rebuild adds the retired
+   * part back), and no row is left that refers to the contacts.
+   */
+  async retire(em: EntityManager, contactIds: string[]): Promise<void> {
+    if (contactIds.length === 0) return;
+    for (const sql of this.retireSql) await em.query(sql, [contactIds]);
   }
 
   /**
@@ -126,6 +139,8 @@ export class StatsRollupService {
       await em.transaction(async (tx) => {
         await tx.query(`DELETE FROM stats_rollup_day WHERE bucket = $1`, [day]);
         for (const sql of this.daySql) await tx.query(sql, [day]);
+        // What retention deleted counts still, from the aggregate it left behind.
+        await tx.query(ADD_RETIRED_DAY_SQL, [day]);
         await tx.query(`DELETE FROM stats_dirty_days WHERE day = $1`, [day]);
       });
       months.add(`${day.slice(0, 7)}-01`);

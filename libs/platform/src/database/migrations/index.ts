@@ -5,6 +5,7 @@ import { Statistics1764000000000 } from './1764000000000-statistics';
 import { AuditChainHmac1764100000000 } from './1764100000000-audit-chain-hmac';
 import { KeyCustody1764300000000 } from './1764300000000-key-custody';
 import { KeyRotation1764400000000 } from './1764400000000-key-rotation';
+import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AuditChainHmac1764100000000,
   KeyCustody1764300000000,
   KeyRotation1764400000000,
+  RetentionDeletes1764500000000,
 ];
