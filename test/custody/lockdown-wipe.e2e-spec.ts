@@ -36,11 +36,25 @@ async function secretsInCoreOf(pid: number, dir: string, secrets: Named): Promis
   ]);
   const overlap = Math.max(...needles.map((n) => n.bytes.length)) - 1;
   const found = new Set<string>();
+  const search = (window: Buffer) => {
+    for (const needle of needles) if (window.includes(needle.bytes)) found.add(needle.name);
+  };
+  const chunkSize = 16 << 20;
+  const zeros = Buffer.alloc(chunkSize);
   try {
     let tail = Buffer.alloc(0);
-    for await (const chunk of createReadStream(file, { highWaterMark: 64 << 20 })) {
-      const window = Buffer.concat([tail, chunk as Buffer]);
-      for (const needle of needles) if (window.includes(needle.bytes)) found.add(needle.name);
+    for await (const chunk of createReadStream(file, {
+      highWaterMark: chunkSize,
+    }) as AsyncIterable<Buffer>) {
+      // Most of the core is reserved memory never touched: zeros, where no key can be. Only
+      // the seams with its neighbours are searched there (a key could begin or end in zeros).
+      if (chunk.equals(zeros.subarray(0, chunk.length))) {
+        search(Buffer.concat([tail, chunk.subarray(0, overlap)]));
+        tail = chunk.subarray(Math.max(0, chunk.length - overlap));
+        continue;
+      }
+      const window = Buffer.concat([tail, chunk]);
+      search(window);
       tail = window.subarray(Math.max(0, window.length - overlap));
     }
   } finally {
