@@ -1,13 +1,14 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditChainer, AuditChainRunner } from './audit-chainer.service';
+import { AuditReferences } from './audit-reference';
 import { AuditTrail } from './audit-trail.service';
 import { AuditVerifier } from './audit-verifier.service';
 import { AuditWitness } from './audit-witness.service';
 
 @Global()
 @Module({
-  providers: [AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
-  exports: [AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
+  providers: [AuditReferences, AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
+  exports: [AuditReferences, AuditTrail, AuditVerifier, AuditChainer, AuditWitness],
 })
 export class AuditModule {}
 
