@@ -2,6 +2,7 @@ export * from './audit-chain';
 export * from './audit-chainer.service';
 export * from './audit-event';
 export * from './audit-reference';
+export * from './audit-search.service';
 export * from './audit-trail.service';
 export * from './audit-verifier.service';
 export * from './audit-witness.service';
