@@ -31,7 +31,10 @@ export class AuditTrail {
         e.actorId,
         e.action,
         e.recordType ?? null,
-        e.recordId === undefined ? null : this.references.of(e.recordType, e.recordId),
+        // A missing id stays NULL (a row read from the database may hand over null).
+        e.recordId === undefined || e.recordId === null
+          ? null
+          : this.references.of(e.recordType, e.recordId),
         e.outcome,
         e.reason ?? null,
         e.breakGlass ?? false,
