@@ -62,8 +62,13 @@ export async function measurePgInsert(
            created_at timestamptz NOT NULL DEFAULT now(),
            payload bytea NOT NULL)`,
       );
-    const insert = (client: Client) =>
-      client.query(STATEMENTS[into], [into === 'plain' ? payload : randomUUID()]);
+    // An audit entry names a contact by its keyed pseudonym: 32 bytes, base64url.
+    const values: Record<InsertTarget, () => unknown> = {
+      plain: () => payload,
+      outbox: () => randomUUID(),
+      audit: () => randomBytes(32).toString('base64url'),
+    };
+    const insert = (client: Client) => client.query(STATEMENTS[into], [values[into]()]);
     const loop = async (client: Client, until: number, samples?: number[]) => {
       let rows = 0;
       while (performance.now() < until) {

@@ -7,6 +7,7 @@ import {
   decideCase,
   servicesOf,
 } from '@mayak/access';
+import { AuditReferences } from '@mayak/audit';
 import {
   contactBody,
   createTestEnvironment,
@@ -192,8 +193,8 @@ describe('the case policy, route by route and role by role', () => {
       expect(response.body).toEqual({ statusCode: 404, error: 'not_found', message: 'Not found.' });
     if (route.state !== 'none') {
       const [audit] = await env.db.query(
-        `SELECT outcome FROM audit_entries WHERE actor_id = $1 AND action = $2 AND record_id = $3 ORDER BY seq DESC LIMIT 1`,
-        [ids[who], route.action, caseId],
+        `SELECT outcome FROM audit_entries WHERE actor_id = $1 AND action = $2 AND record_type = 'case' AND record_id = $3 ORDER BY seq DESC LIMIT 1`,
+        [ids[who], route.action, api.app.get(AuditReferences).of('case', caseId)],
       );
       expect(audit?.outcome).toBe(expected === route.ok ? 'allow' : 'deny');
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuditReferences } from '@mayak/audit';
 import { CallerRegistry } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
 import { IntakeService, NewContact } from '@mayak/intake';
@@ -78,9 +79,9 @@ describe('intake under concurrency (group commit)', () => {
                 (SELECT count(*)::int FROM consents c WHERE c.contact_id = ct.id) AS consents,
                 (SELECT count(*)::int FROM cases c WHERE c.contact_id = ct.id) AS cases,
                 (SELECT count(*)::int FROM audit_entries a
-                  WHERE a.record_id = ct.id::text AND a.action = 'contact:create') AS audits
-           FROM contacts ct WHERE ct.id = ANY($1::uuid[])`,
-        [ids],
+                  WHERE a.record_type = 'contact' AND a.record_id = v.ref AND a.action = 'contact:create') AS audits
+           FROM unnest($1::uuid[], $2::text[]) AS v(id, ref) JOIN contacts ct ON ct.id = v.id`,
+        [ids, ids.map((id) => api.app.get(AuditReferences).of('contact', id))],
       );
     expect(rows).toHaveLength(50);
     for (const row of rows) expect([row.consents, row.cases, row.audits]).toEqual([1, 1, 1]);

@@ -1,3 +1,4 @@
+import { AuditReferences } from '@mayak/audit';
 import {
   contactBody,
   createTestEnvironment,
@@ -242,8 +243,8 @@ describe('the case lifecycle, integrity and consent', () => {
       });
       expect(response.text).not.toMatch(/Detained|aes|gcm|tag/i);
       const audit = await env.db.query(
-        `SELECT outcome, reason FROM audit_entries WHERE action = 'crypto.decrypt' AND record_id = $1`,
-        [contactId],
+        `SELECT outcome, reason FROM audit_entries WHERE action = 'crypto.decrypt' AND record_type = 'contact' AND record_id = $1`,
+        [api.app.get(AuditReferences).of('contact', contactId)],
       );
       expect(audit).toEqual([{ outcome: 'failure', reason: 'integrity' }]);
     }
@@ -352,8 +353,8 @@ describe('the case lifecycle, integrity and consent', () => {
     expect(entry).toMatchObject({ summary: null, erased: ['summary', 'pseudonym'] });
 
     const audit = await env.db.query(
-      `SELECT outcome, reason FROM audit_entries WHERE action = 'caller:consent-withdraw' AND record_id = $1 ORDER BY seq`,
-      [callerId],
+      `SELECT outcome, reason FROM audit_entries WHERE action = 'caller:consent-withdraw' AND record_type = 'caller' AND record_id = $1 ORDER BY seq`,
+      [api.app.get(AuditReferences).of('caller', callerId)],
     );
     expect(audit).toEqual([
       { outcome: 'deny', reason: 'relation' },

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplicationContext } from '@nestjs/common';
+import { AuditReferences } from '@mayak/audit';
 import { PagingService } from '@mayak/emergency';
 import { Clock } from '@mayak/platform';
 import {
@@ -221,8 +222,8 @@ describe('emergency escalation', () => {
       'acknowledged',
     ]);
     const audit = await env.db.query(
-      `SELECT action, outcome FROM audit_entries WHERE record_id = $1 ORDER BY seq`,
-      [caseId],
+      `SELECT action, outcome FROM audit_entries WHERE record_type = 'case' AND record_id = $1 ORDER BY seq`,
+      [api.app.get(AuditReferences).of('case', caseId)],
     );
     expect(audit.map((a: { action: string }) => a.action)).toEqual([
       'emergency.page',
@@ -603,8 +604,8 @@ describe('break-glass', () => {
     expect(during.body.notes[0].text).toBe('Caller says the attacker is outside now.');
 
     const audit = await env.db.query(
-      `SELECT action, outcome, break_glass FROM audit_entries WHERE record_id = $1 AND actor_id = $2 ORDER BY seq`,
-      [emergency, responder.id],
+      `SELECT action, outcome, break_glass FROM audit_entries WHERE record_type = 'case' AND record_id = $1 AND actor_id = $2 ORDER BY seq`,
+      [api.app.get(AuditReferences).of('case', emergency), responder.id],
     );
     expect(audit).toEqual(
       expect.arrayContaining([
@@ -625,8 +626,8 @@ describe('break-glass', () => {
     expect(after.body).not.toHaveProperty('contact');
     expect(after.body).not.toHaveProperty('notes');
     const lastRead = await env.db.query(
-      `SELECT break_glass FROM audit_entries WHERE record_id = $1 AND actor_id = $2 AND action = 'case:read' ORDER BY seq DESC LIMIT 1`,
-      [emergency, responder.id],
+      `SELECT break_glass FROM audit_entries WHERE record_type = 'case' AND record_id = $1 AND actor_id = $2 AND action = 'case:read' ORDER BY seq DESC LIMIT 1`,
+      [api.app.get(AuditReferences).of('case', emergency), responder.id],
     );
     expect(lastRead[0].break_glass).toBe(false);
   });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, describeError } from '@mayak/platform';
 import { EmbeddedServiceError } from '@mayak/platform/embedded';
 import { UsageError } from './cli-context';
+import { auditCommand } from './commands/audit.command';
 import { backupCommand } from './commands/backup.command';
 import { Command } from './commands/command';
 import { createAdminCommand, createUserCommand } from './commands/create-user.command';
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   createUserCommand,
   createAdminCommand,
   verifyAuditCommand,
+  auditCommand,
   totpCommand,
   seedCommand,
   custodyCommand,

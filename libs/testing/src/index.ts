@@ -9,3 +9,4 @@ export * from './app/captured-logs';
 export * from './harness/database-dump';
 export * from './app/sse-client';
 export * from './app/custody';
+export * from './app/audit';

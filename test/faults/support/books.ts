@@ -1,3 +1,4 @@
+import { AuditReferences } from '@mayak/audit';
 import { Pool } from 'pg';
 import { Attempt, Intake } from './load';
 
@@ -30,6 +31,8 @@ export interface BookInputs {
    * at-least-once by design: the receiver gets an id to drop a repeat by.
    */
   deliveredOnce: boolean;
+  /** What audit entries call a record (the keys come from the cast's shares). */
+  auditReferences: AuditReferences;
 }
 
 export interface Books {
@@ -105,11 +108,14 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     await db.query(
       `SELECT c.id,
               (SELECT count(*)::int FROM consents s WHERE s.contact_id = c.id) AS consents,
-              coalesce((SELECT json_agg(json_build_object('id', k.id, 'service', k.service)) FROM cases k WHERE k.contact_id = c.id), '[]') AS cases,
-              (SELECT count(*)::int FROM audit_entries a WHERE a.record_type = 'contact' AND a.record_id = c.id::text AND a.action = 'contact:create' AND a.outcome = 'allow') AS audited
+              coalesce((SELECT json_agg(json_build_object('id', k.id, 'service', k.service)) FROM cases k WHERE k.contact_id = c.id), '[]') AS cases
          FROM contacts c`,
     )
   ).rows;
+  // Audit entries name contacts by keyed pseudonym: counted by it, then matched with the keys.
+  const creations = await countByRecord(db, 'contact', 'contact:create', 'allow');
+  for (const c of contacts)
+    c.audited = creations.get(input.auditReferences.of('contact', c.id)) ?? 0;
   const byId = new Map(contacts.map((c) => [c.id, c]));
   const lost: unknown[] = [];
   const halfWritten: unknown[] = [];
@@ -250,14 +256,7 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     )
   ).rows as Array<{ case_id: string; n: number; hooked: string[]; watched: string[] }>)
     pageNotices.set(row.case_id, row);
-  const pageAudits = new Map<string, number>();
-  for (const row of (
-    await db.query(
-      `SELECT record_id, count(*)::int AS n FROM audit_entries
-        WHERE action = 'emergency.page' AND outcome = 'success' GROUP BY record_id`,
-    )
-  ).rows as Array<{ record_id: string; n: number }>)
-    pageAudits.set(row.record_id, row.n);
+  const pageAudits = await countByRecord(db, 'case', 'emergency.page', 'success');
 
   let pages = 0;
   let escalations = 0;
@@ -290,7 +289,7 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     }
     const recipients = e.pages.reduce((sum, p) => sum + p.recipients.length, 0);
     const notices = pageNotices.get(e.id) ?? { n: 0, hooked: [], watched: [] };
-    const audits = pageAudits.get(e.id) ?? 0;
+    const audits = pageAudits.get(input.auditReferences.of('case', e.id)) ?? 0;
     if (notices.n !== recipients || audits !== e.pages.length)
       pagedTwice.push({ case: e.id, recipients, notifications: notices.n, audits });
     for (const id of notices.hooked) {
@@ -355,4 +354,19 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     redelivered,
     problems,
   };
+}
+
+/** How many entries of one action and outcome each record of a type has, by its reference. */
+async function countByRecord(
+  db: Pool,
+  recordType: string,
+  action: string,
+  outcome: string,
+): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ record_id: string; n: number }>(
+    `SELECT record_id, count(*)::int AS n FROM audit_entries
+      WHERE record_type = $1 AND action = $2 AND outcome = $3 GROUP BY record_id`,
+    [recordType, action, outcome],
+  );
+  return new Map(rows.map((r) => [r.record_id, r.n]));
 }

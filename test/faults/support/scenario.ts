@@ -1,5 +1,11 @@
 import { freePort } from '@mayak/platform/embedded';
-import { runApp, unsealWithShares } from '@mayak/testing';
+import {
+  auditReferences,
+  custodyKeys,
+  readKeystore,
+  runApp,
+  unsealWithShares,
+} from '@mayak/testing';
 import { Pool } from 'pg';
 import { AppProcess, sleep, startApi, startWorker, waitFor } from './apps';
 import { Books, checkBooks, Window } from './books';
@@ -228,6 +234,9 @@ export async function runScenario(
       badSignatures: desk.badSignatures,
       sentOnce: spec.sentOnce,
       deliveredOnce: spec.deliveredOnce,
+      auditReferences: auditReferences(
+        (await custodyKeys(cast.shares, await readKeystore(db))).material,
+      ),
     });
     for (const app of [...ctx.apis, ...ctx.workers]) {
       const errors = app.errorLines();

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditReferences, isPseudonymous } from './audit-reference';
+import { AuditTrail } from './audit-trail.service';
+
+/** An audit entry about one record, as an investigator reads it. */
+export interface AuditFinding {
+  seq: string;
+  at: Date;
+  actorId: string | null;
+  action: string;
+  outcome: string;
+  reason: string | null;
+  breakGlass: boolean;
+  /** Whether the entry is in the chain yet (the worker links it within a second). */
+  linked: boolean;
+  /** How the entry names the record: by keyed pseudonym, or by its plain id (written before
+   *  pseudonyms, or a type that keeps plain ids). */
+  reference: 'pseudonym' | 'plain';
+}
+
+/**
+ * Finds the audit entries about one record, for an investigator who holds the keys: the
+ * record's pseudonym is computed here, so the entries can be found although the database
+ * does not say which record they refer to. Entries written before pseudonyms (an upgraded
+ * installation) name the record by its plain id, and are found as well.
+ */
+@Injectable()
+export class AuditSearch {
+  constructor(
+    private readonly db: DataSource,
+    private readonly references: AuditReferences,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /** Oldest first; at most `limit`. The search itself is audited. */
+  async about(recordType: string, recordId: string, limit = 1_000): Promise<AuditFinding[]> {
+    const reference = this.references.of(recordType, recordId);
+    const rows: Array<{
+      seq: string;
+      at: Date;
+      actor_id: string | null;
+      action: string;
+      outcome: string;
+      reason: string | null;
+      break_glass: boolean;
+      linked: boolean;
+      record_id: string;
+    }> = await this.db.query(
+      `SELECT seq::text AS seq, at, actor_id, action, outcome, reason, break_glass,
+              chain_pos IS NOT NULL AS linked, record_id
+         FROM audit_entries
+        WHERE record_type = $1 AND record_id = ANY($2::text[])
+        ORDER BY seq LIMIT $3`,
+      [recordType, [...new Set([reference, recordId])], limit],
+    );
+    await this.audit.record({
+      actorId: null,
+      action: 'audit.search',
+      recordType,
+      recordId,
+      outcome: 'success',
+      reason: `rows:${rows.length}`,
+    });
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      actorId: r.actor_id,
+      action: r.action,
+      outcome: r.outcome,
+      reason: r.reason,
+      breakGlass: r.break_glass,
+      linked: r.linked,
+      reference: isPseudonymous(recordType) && r.record_id === reference ? 'pseudonym' : 'plain',
+    }));
+  }
+}
