@@ -42,7 +42,7 @@ async function secretsInCoreOf(pid: number, dir: string, secrets: Named): Promis
   const chunkSize = 16 << 20;
   const zeros = Buffer.alloc(chunkSize);
   try {
-    let tail = Buffer.alloc(0);
+    let tail: Buffer = Buffer.alloc(0);
     for await (const chunk of createReadStream(file, {
       highWaterMark: chunkSize,
     }) as AsyncIterable<Buffer>) {
