@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig, loadConfig, runMigrations } from '@mayak/platform';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { appRoleUrl, databaseUrl, withAdminClient } from './test-services';
 
@@ -18,6 +19,22 @@ export interface TestEnvironment {
   /** A restore drill's wipe: the database dropped and created again, empty (not migrated). */
   wipe(): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** Unlinks every key matching `pattern`: a shared Redis keeps no queue of a finished test. */
+async function removeKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function required(name: string): string {
@@ -86,6 +103,7 @@ export async function createTestEnvironment(
       await db.initialize();
     },
     async dispose() {
+      await removeKeys(env.REDIS_URL, `${env.QUEUE_PREFIX}:*`).catch(() => undefined);
       await db.destroy().catch(() => undefined);
       await withAdminClient(adminUrl, (client) =>
         client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
