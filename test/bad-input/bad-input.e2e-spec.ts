@@ -64,6 +64,7 @@ describe('hostile input to every route in the OpenAPI document', () => {
   let checks: CheckContext;
   let fingerprint: DatabaseFingerprint;
   const users = new Map<Role, TestUser>();
+  let throwawayIds: string[] = [];
   const tokens = new Map<Caller, string>();
   /** The database as the last rejected request left it; unknown after a success. */
   let baseline: Fingerprint | undefined;
@@ -98,6 +99,7 @@ describe('hostile input to every route in the OpenAPI document', () => {
     // Sign-in style bodies name these, so failed sign-ins (and lock-outs) happen to them and
     // never to the role users above.
     const throwaway = await Promise.all([1, 2, 3].map(() => createUser(api.app, ['volunteer'])));
+    throwawayIds = throwaway.map((u) => u.id);
     const roleUserIds = [...users.values()].map((u) => u.id);
     fuzz = {
       doc,
@@ -239,11 +241,12 @@ describe('hostile input to every route in the OpenAPI document', () => {
 
   it('the database fingerprint sees a changed row, and ignores only what a rejected request may change on purpose', async () => {
     const before = await fingerprint.take();
-    const [victim] = fuzz.usernames;
+    // Usernames are stored only as a keyed hash: the row is found by id.
+    const [victim] = throwawayIds;
     // A failed sign-in, a session kept alive, an audited denial: not changes.
     await env.db.query(
       `UPDATE users SET failed_logins = failed_logins + 1, locked_until = now(), updated_at = now()
-        WHERE username = $1`,
+        WHERE id = $1`,
       [victim],
     );
     await env.db.query(`UPDATE sessions SET last_seen_at = now()`);
@@ -252,10 +255,10 @@ describe('hostile input to every route in the OpenAPI document', () => {
     );
     expect(changedTables(before, await fingerprint.take())).toEqual([]);
     // Anything else is.
-    await env.db.query(`UPDATE users SET disabled_at = now() WHERE username = $1`, [victim]);
+    await env.db.query(`UPDATE users SET disabled_at = now() WHERE id = $1`, [victim]);
     expect(changedTables(before, await fingerprint.take())).toEqual(['users']);
     await env.db.query(
-      `UPDATE users SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE username = $1`,
+      `UPDATE users SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE id = $1`,
       [victim],
     );
     expect(changedTables(before, await fingerprint.take())).toEqual([]);

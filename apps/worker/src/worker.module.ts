@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AuditChainModule, AuditModule } from '@mayak/audit';
 import { AccessModule } from '@mayak/access';
 import { CasesModule } from '@mayak/cases';
+import { ContactsModule } from '@mayak/contacts';
 import { CustodyModule } from '@mayak/custody';
 import { EmergencyModule } from '@mayak/emergency';
 import { IdentityModule } from '@mayak/identity';
@@ -52,6 +53,7 @@ export class WorkerModule {
         RetentionModule,
         AccessModule,
         CasesModule,
+        ContactsModule,
         LegalModule,
         PsychModule,
         NotificationsModule,

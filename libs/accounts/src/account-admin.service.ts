@@ -11,6 +11,8 @@ import {
   PasswordHasher,
   Role,
   SessionService,
+  StaffNames,
+  USERNAME_SHAPE,
   UserEntity,
 } from '@mayak/identity';
 import { EnvelopeCipher, PgError, pgErrorCode, rowsOf } from '@mayak/platform';
@@ -49,12 +51,14 @@ export class AccountAdminService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly cipher: EnvelopeCipher,
+    private readonly names: StaffNames,
   ) {}
 
+  /** Every account, by name. Names are sealed, so they are opened and sorted here. */
   async list(actor: Actor): Promise<AccountView[]> {
     await this.access.requireCapability(actor, 'user:manage');
-    const users = await this.db.getRepository(UserEntity).find({ order: { username: 'ASC' } });
-    return users.map(view);
+    const users = await this.db.getRepository(UserEntity).find();
+    return users.map((u) => this.view(u)).sort(byUsername);
   }
 
   /**
@@ -66,6 +70,9 @@ export class AccountAdminService {
     input: NewAccount,
   ): Promise<AccountView & { totpSecret?: string }> {
     if (actor !== OPERATOR) await this.access.requireCapability(actor, 'user:manage');
+    const username = normaliseUsername(input.username);
+    // The database sees only the hash and the ciphertext, so it cannot check the shape itself.
+    if (!USERNAME_SHAPE.test(username)) throw new Error('username does not have the allowed shape');
     const id = randomUUID();
     const dek = this.cipher.newDataKey('users', id);
     const totpSecret = actor === OPERATOR ? newTotpSecret() : undefined;
@@ -73,11 +80,12 @@ export class AccountAdminService {
     try {
       await this.db.transaction(async (em) => {
         await em.query(
-          `INSERT INTO users (id, username, password_hash, roles, dek_wrapped, totp_secret_enc, totp_enrolled)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          `INSERT INTO users (id, username_hash, username_enc, password_hash, roles, dek_wrapped, totp_secret_enc, totp_enrolled)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
           [
             id,
-            normaliseUsername(input.username),
+            this.names.lookupHash(username),
+            this.names.seal(dek, id, username),
             passwordHash,
             [...new Set(input.roles)],
             dek.wrapped,
@@ -100,12 +108,13 @@ export class AccountAdminService {
         );
       });
     } catch (error) {
+      // Only the hash's unique index can be violated; its DETAIL line would show the hash.
       if (pgErrorCode(error) === PgError.UniqueViolation)
         throw new IdentityException(IdentityError.UsernameTaken);
       throw error;
     }
     const created = await this.db.getRepository(UserEntity).findOneByOrFail({ id });
-    return { ...view(created), totpSecret };
+    return { ...this.view(created), totpSecret };
   }
 
   async setRoles(actor: AdminActor, userId: string, roles: Role[]): Promise<AccountView> {
@@ -147,6 +156,17 @@ export class AccountAdminService {
     );
   }
 
+  private view(user: UserEntity): AccountView {
+    return {
+      id: user.id,
+      username: this.names.open(user.id, user.dekWrapped, user.usernameEnc),
+      roles: user.roles,
+      disabled: user.disabledAt !== null,
+      totpEnrolled: user.totpEnrolled,
+      createdAt: user.createdAt,
+    };
+  }
+
   private async requireAdmin(actor: AdminActor, userId: string): Promise<void> {
     if (actor === OPERATOR) return;
     await this.access.requireCapability(actor, 'user:manage', { type: 'user', id: userId });
@@ -179,7 +199,7 @@ export class AccountAdminService {
         },
         em,
       );
-      return view(await em.getRepository(UserEntity).findOneByOrFail({ id: userId }));
+      return this.view(await em.getRepository(UserEntity).findOneByOrFail({ id: userId }));
     });
   }
 }
@@ -188,13 +208,5 @@ const actorId = (actor: AdminActor): string | null => (actor === OPERATOR ? null
 const reasonOf = (actor: AdminActor): string | undefined =>
   actor === OPERATOR ? 'operator_cli' : undefined;
 
-function view(user: UserEntity): AccountView {
-  return {
-    id: user.id,
-    username: user.username,
-    roles: user.roles,
-    disabled: user.disabledAt !== null,
-    totpEnrolled: user.totpEnrolled,
-    createdAt: user.createdAt,
-  };
-}
+const byUsername = (a: AccountView, b: AccountView): number =>
+  a.username < b.username ? -1 : a.username > b.username ? 1 : 0;

@@ -27,7 +27,8 @@ export interface CaseRow {
   withdrawn_scopes: string[];
   paged_user_ids: string[];
   break_glass_user_ids: string[];
-  origin_volunteer_id: string;
+  /** NULL once the volunteer's window has passed (VolunteerLinkExpiry). */
+  origin_volunteer_id: string | null;
   origin_created_at: Date;
 }
 

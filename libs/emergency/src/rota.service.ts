@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException } from '@mayak/access';
-import { Actor, Role } from '@mayak/identity';
+import { Actor, Role, StaffNames } from '@mayak/identity';
 import { affectedOf, AppConfig } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { EmergencyError, EmergencyException } from './emergency.exception';
@@ -35,6 +35,7 @@ export class RotaService {
     private readonly db: DataSource,
     private readonly access: AccessControl,
     private readonly config: AppConfig,
+    private readonly names: StaffNames,
   ) {}
 
   async list(actor: Actor, from?: Date, to?: Date): Promise<RotaView> {
@@ -42,12 +43,13 @@ export class RotaService {
     const rows: Array<{
       id: string;
       user_id: string;
-      username: string;
+      dek_wrapped: Buffer;
+      username_enc: Buffer;
       tier: Tier;
       starts_at: Date;
       ends_at: Date;
     }> = await this.db.query(
-      `SELECT s.id, s.user_id, u.username, s.tier, s.starts_at, s.ends_at
+      `SELECT s.id, s.user_id, u.dek_wrapped, u.username_enc, s.tier, s.starts_at, s.ends_at
          FROM rota_shifts s JOIN users u ON u.id = s.user_id
         WHERE s.ends_at > coalesce($1, now() - interval '1 day') AND s.starts_at < coalesce($2, now() + interval '14 days')
         ORDER BY s.starts_at, s.tier`,
@@ -57,7 +59,7 @@ export class RotaService {
       shifts: rows.map((r) => ({
         id: r.id,
         userId: r.user_id,
-        username: r.username,
+        username: this.names.open(r.user_id, r.dek_wrapped, r.username_enc),
         tier: r.tier,
         startsAt: r.starts_at,
         endsAt: r.ends_at,
@@ -71,10 +73,11 @@ export class RotaService {
     shift: { userId: string; tier: Tier; startsAt: Date; endsAt: Date },
   ): Promise<Shift> {
     await this.access.requireCapability(actor, 'rota:manage');
-    const users: Array<{ username: string; roles: Role[] }> = await this.db.query(
-      `SELECT username, roles FROM users WHERE id = $1 AND disabled_at IS NULL`,
-      [shift.userId],
-    );
+    const users: Array<{ dek_wrapped: Buffer; username_enc: Buffer; roles: Role[] }> =
+      await this.db.query(
+        `SELECT dek_wrapped, username_enc, roles FROM users WHERE id = $1 AND disabled_at IS NULL`,
+        [shift.userId],
+      );
     if (!users[0]) throw new AccessException(AccessError.NotFound);
     if (!users[0].roles.includes(TIER_ROLE[shift.tier]))
       throw new EmergencyException(EmergencyError.WrongTierRole);
@@ -83,7 +86,11 @@ export class RotaService {
       `INSERT INTO rota_shifts (id, user_id, tier, starts_at, ends_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
       [id, shift.userId, shift.tier, shift.startsAt, shift.endsAt, actor.userId],
     );
-    return { id, username: users[0].username, ...shift };
+    return {
+      id,
+      username: this.names.open(shift.userId, users[0].dek_wrapped, users[0].username_enc),
+      ...shift,
+    };
   }
 
   async removeShift(actor: Actor, id: string): Promise<void> {

@@ -3,12 +3,20 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';
 import { SignInService } from './sign-in.service';
+import { StaffNames, UsernameSealing } from './staff-names';
 import { UserEntity } from './user.entity';
 
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity])],
-  providers: [PasswordHasher, SessionService, SignInService],
-  exports: [PasswordHasher, SessionService, SignInService, TypeOrmModule],
+  providers: [PasswordHasher, SessionService, SignInService, StaffNames, UsernameSealing],
+  exports: [
+    PasswordHasher,
+    SessionService,
+    SignInService,
+    StaffNames,
+    UsernameSealing,
+    TypeOrmModule,
+  ],
 })
 export class IdentityModule {}

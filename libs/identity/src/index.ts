@@ -5,5 +5,6 @@ export * from './roles';
 export * from './session-revocation.listener';
 export * from './session.service';
 export * from './sign-in.service';
+export * from './staff-names';
 export * from './totp';
 export * from './user.entity';

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor, Role } from './roles';
+import { StaffNames, UsernameSealing } from './staff-names';
 
 export interface IssuedSession {
   token: string;
@@ -48,6 +49,8 @@ export class SessionService {
   constructor(
     private readonly db: DataSource,
     private readonly config: AppConfig,
+    private readonly names: StaffNames,
+    private readonly sealing: UsernameSealing,
   ) {}
 
   /** Called by the revocation listener: on while it is connected, off (and forgotten) otherwise. */
@@ -97,15 +100,18 @@ export class SessionService {
         ...entry.session,
         idleExpiresAt: new Date(entry.lastSeen + this.config.SESSION_IDLE_MINUTES * 60_000),
       };
+    // A session from before the upgrade may belong to a name not sealed yet.
+    await this.sealing.settled();
     const rows: Array<{
       id: string;
       user_id: string;
-      username: string;
+      dek_wrapped: Buffer;
+      username_enc: Buffer;
       roles: Role[];
       last_seen_at: Date;
       expires_at: Date;
     }> = await this.db.query(
-      `SELECT s.id, s.user_id, u.username, u.roles, s.last_seen_at, s.expires_at
+      `SELECT s.id, s.user_id, u.dek_wrapped, u.username_enc, u.roles, s.last_seen_at, s.expires_at
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1
             AND s.expires_at > now()
@@ -126,7 +132,7 @@ export class SessionService {
     const session = {
       sessionId: row.id,
       userId: row.user_id,
-      username: row.username,
+      username: this.names.open(row.user_id, row.dek_wrapped, row.username_enc),
       roles: row.roles,
     };
     if (this.remembering) {

@@ -8,6 +8,7 @@ import { PasswordHasher } from './password-hasher';
 import { IssuedSession, SessionService } from './session.service';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
 import { UserEntity } from './user.entity';
+import { normaliseUsername, StaffNames, UsernameSealing } from './staff-names';
 import { Actor, Role } from './roles';
 
 const SIGN_IN = 'auth.sign_in';
@@ -24,8 +25,6 @@ export interface DuressLockdown {
   lockdown(actor: Actor): Promise<void>;
 }
 
-export const normaliseUsername = (username: string): string => username.trim().toLowerCase();
-
 /**
  * Password and TOTP sign-in. Every way of failing looks the same from outside (one status,
  * one body, the same argon2 work) and is written to the audit trail with a reason code.
@@ -40,13 +39,13 @@ export class SignInService {
     private readonly sessions: SessionService,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditTrail,
+    private readonly names: StaffNames,
+    private readonly sealing: UsernameSealing,
     @Optional() @Inject(DURESS_LOCKDOWN) private readonly duress?: DuressLockdown,
   ) {}
 
   async signIn(username: string, password: string, code: string): Promise<IssuedSession> {
-    const user = await this.db
-      .getRepository(UserEntity)
-      .findOneBy({ username: normaliseUsername(username) });
+    const user = await this.findByName(username);
     const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
     // A wrong password is always tried as a duress password too (against a decoy when there
@@ -166,9 +165,7 @@ export class SignInService {
     username: string,
     password: string,
   ): Promise<{ otpauthUri: string; secret: string }> {
-    const user = await this.db
-      .getRepository(UserEntity)
-      .findOneBy({ username: normaliseUsername(username) });
+    const user = await this.findByName(username);
     const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
     if (!user) return this.fail(null, 'unknown_user', 'auth.totp_enrol');
@@ -192,7 +189,18 @@ export class SignInService {
       recordId: user.id,
       outcome: 'success',
     });
-    return { otpauthUri: otpauthUri(secret, user.username), secret };
+    return { otpauthUri: otpauthUri(secret, normaliseUsername(username)), secret };
+  }
+
+  /**
+   * By keyed hash: the same HMAC and the same indexed lookup whether or not the name exists.
+   * Names an older version left in plaintext are sealed first (at most once per unseal).
+   */
+  private async findByName(username: string): Promise<UserEntity | null> {
+    await this.sealing.settled();
+    return this.db
+      .getRepository(UserEntity)
+      .findOneBy({ usernameHash: this.names.lookupHash(username) });
   }
 
   private totpSecret(user: UserEntity): string | undefined {

@@ -2,4 +2,5 @@ export * from './notification-stream.service';
 export * from './notifications.exception';
 export * from './notifications.module';
 export * from './notifications.service';
+export * from './webhook-url-sealing';
 export * from './webhooks.service';

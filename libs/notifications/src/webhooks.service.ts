@@ -11,6 +11,7 @@ import {
 } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { NotificationsError, NotificationsException } from './notifications.exception';
+import { webhookUrlBinding, WebhookUrlSealing } from './webhook-url-sealing';
 
 export interface WebhookSettings {
   url: string;
@@ -48,6 +49,7 @@ export class WebhooksService {
     private readonly access: AccessControl,
     private readonly cipher: EnvelopeCipher,
     private readonly config: AppConfig,
+    private readonly sealing: WebhookUrlSealing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -55,12 +57,13 @@ export class WebhooksService {
     await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
     this.checkUrl(settings.url);
     const dek = this.cipher.newDataKey('staff_webhooks', actor.userId);
+    // The URL names the person's own messenger bridge or server: sealed like the secret.
     await this.db.query(
-      `INSERT INTO staff_webhooks (user_id, url, dek_wrapped, secret_enc) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id) DO UPDATE SET url = $2, dek_wrapped = $3, secret_enc = $4, updated_at = now()`,
+      `INSERT INTO staff_webhooks (user_id, url_enc, dek_wrapped, secret_enc) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (user_id) DO UPDATE SET url = NULL, url_enc = $2, dek_wrapped = $3, secret_enc = $4, updated_at = now()`,
       [
         actor.userId,
-        settings.url,
+        this.cipher.encrypt(dek, webhookUrlBinding(actor.userId), settings.url),
         dek.wrapped,
         this.cipher.encrypt(
           dek,
@@ -75,12 +78,16 @@ export class WebhooksService {
   /** Where one's own pages are bridged to; never the secret. */
   async get(actor: Actor): Promise<{ url: string }> {
     await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
-    const rows: Array<{ url: string }> = await this.db.query(
-      `SELECT url FROM staff_webhooks WHERE user_id = $1`,
+    await this.sealing.settled();
+    const rows: Array<{ url_enc: Buffer; dek_wrapped: Buffer }> = await this.db.query(
+      `SELECT url_enc, dek_wrapped FROM staff_webhooks WHERE user_id = $1`,
       [actor.userId],
     );
     if (!rows[0]) throw new AccessException(AccessError.NotFound);
-    return { url: rows[0].url };
+    const dek = this.cipher.unwrapDataKey('staff_webhooks', actor.userId, rows[0].dek_wrapped);
+    return {
+      url: this.cipher.decrypt(dek, webhookUrlBinding(actor.userId), rows[0].url_enc),
+    };
   }
 
   async remove(actor: Actor): Promise<void> {
@@ -90,18 +97,19 @@ export class WebhooksService {
 
   /** The deliver-webhook job. Throws (so BullMQ retries with backoff) until the receiver accepts. */
   async deliver(notificationId: string): Promise<'delivered' | 'already_delivered' | 'no_webhook'> {
+    await this.sealing.settled();
     const rows: Array<{
       id: string;
       type: string;
       case_id: string | null;
       created_at: Date;
       user_id: string;
-      url: string | null;
+      url_enc: Buffer | null;
       dek_wrapped: Buffer | null;
       secret_enc: Buffer | null;
       delivered_at: Date | null;
     }> = await this.db.query(
-      `SELECT n.id, n.type, n.case_id, n.created_at, n.user_id, w.url, w.dek_wrapped, w.secret_enc, d.delivered_at
+      `SELECT n.id, n.type, n.case_id, n.created_at, n.user_id, w.url_enc, w.dek_wrapped, w.secret_enc, d.delivered_at
          FROM notifications n
          LEFT JOIN staff_webhooks w ON w.user_id = n.user_id
          LEFT JOIN webhook_deliveries d ON d.notification_id = n.id
@@ -109,7 +117,7 @@ export class WebhooksService {
       [notificationId],
     );
     const row = rows[0];
-    if (!row || !row.url || !row.dek_wrapped || !row.secret_enc) return 'no_webhook';
+    if (!row || !row.url_enc || !row.dek_wrapped || !row.secret_enc) return 'no_webhook';
     if (row.delivered_at) return 'already_delivered';
     const dek = this.cipher.unwrapDataKey('staff_webhooks', row.user_id, row.dek_wrapped);
     const secret = this.cipher.decrypt(
@@ -117,6 +125,7 @@ export class WebhooksService {
       { table: 'staff_webhooks', id: row.user_id, column: 'secret' },
       row.secret_enc,
     );
+    const url = this.cipher.decrypt(dek, webhookUrlBinding(row.user_id), row.url_enc);
     const body: WebhookBody = {
       id: row.id,
       type: row.type,
@@ -128,7 +137,7 @@ export class WebhooksService {
     const timestamp = String(Math.floor(Date.now() / 1000));
     let status: number | 'network';
     try {
-      const response = await fetch(row.url, {
+      const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

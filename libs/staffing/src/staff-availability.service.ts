@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException, Service, SERVICE_ROLE } from '@mayak/access';
-import { Actor, Role } from '@mayak/identity';
+import { Actor, Role, StaffNames } from '@mayak/identity';
 import { rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { StaffingError, StaffingException } from './staffing.exception';
@@ -31,6 +31,7 @@ export class StaffAvailabilityService {
   constructor(
     private readonly db: DataSource,
     private readonly access: AccessControl,
+    private readonly names: StaffNames,
   ) {}
 
   /** `userRef` is a user id, or 'me'. */
@@ -74,29 +75,31 @@ export class StaffAvailabilityService {
     await this.access.requireCapability(actor, 'staff:manage');
     const rows: Array<{
       id: string;
-      username: string;
+      dek_wrapped: Buffer;
+      username_enc: Buffer;
       roles: Role[];
       on_shift: boolean | null;
       capacity: number | null;
       regions: string[] | null;
       open_cases: number | null;
     }> = await this.db.query(
-      `SELECT u.id, u.username, u.roles, a.on_shift, a.capacity, a.regions, a.open_cases
+      `SELECT u.id, u.dek_wrapped, u.username_enc, u.roles, a.on_shift, a.capacity, a.regions, a.open_cases
            FROM users u LEFT JOIN staff_availability a ON a.user_id = u.id
-          WHERE u.disabled_at IS NULL AND u.roles && $1::text[]
-          ORDER BY u.username`,
+          WHERE u.disabled_at IS NULL AND u.roles && $1::text[]`,
       // Coordinators too: they hold rota tier 3, and a case can be handed to one to keep it moving.
       [[...CASE_ROLES, 'coordinator']],
     );
-    return rows.map((r) => ({
+    // Names are sealed: opened and put in order here.
+    const members = rows.map((r) => ({
       userId: r.id,
-      username: r.username,
+      username: this.names.open(r.id, r.dek_wrapped, r.username_enc),
       roles: r.roles,
       onShift: r.on_shift ?? false,
       capacity: r.capacity ?? 10,
       regions: r.regions ?? [],
       openCases: r.open_cases ?? 0,
     }));
+    return members.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
   }
 
   private async requireManage(actor: Actor, userId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { OnModuleDestroy } from '@nestjs/common';
 import { AuditWitness } from '@mayak/audit';
+import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { KeyRotation } from '@mayak/custody';
 import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
@@ -13,6 +14,9 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
   readonly handlers: JobHandlers<'maintenance'> = {
     'retention-sweep': async () => {
       await this.retention.sweep();
+    },
+    'volunteer-link-expiry': async () => {
+      await this.volunteerLinks.forgetExpired();
     },
     'stats-rollup': async () => {
       // Not behind a running build, holding a connection: it or the next one covers this.
@@ -34,6 +38,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
 
   constructor(
     private readonly retention: RetentionService,
+    private readonly volunteerLinks: VolunteerLinkExpiry,
     private readonly stats: StatsRollupService,
     private readonly witness: AuditWitness,
     private readonly rotation: KeyRotation,
@@ -88,6 +93,8 @@ type Schedule = [string, { every: number } | { pattern: string; tz: string }];
 
 const SCHEDULES = (config: AppConfig): Schedule[] => [
   ['retention-sweep', { every: 3_600_000 }],
+  // A volunteer's link to a contact goes within a minute of their window's end.
+  ['volunteer-link-expiry', { every: 60_000 }],
   ['key-maintenance', { every: 3_600_000 }],
   ['stats-rollup', { every: 60_000 }],
   ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],

@@ -27,6 +27,8 @@ export interface JobPayloads {
   maintenance: {
     /** Destroy what has outlived its retention: finished outbox rows, dead sessions. */
     'retention-sweep': Record<string, never>;
+    /** Forget which volunteer logged the contacts whose volunteer window has passed. */
+    'volunteer-link-expiry': Record<string, never>;
     /** Bring the statistics rollups up to date with new contacts and withdrawn consents. */
     'stats-rollup': Record<string, never>;
     /** Rebuild the statistics rollups from scratch (nightly), correcting any drift. */
@@ -53,6 +55,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
   emergency: { 'page-responders': true, 'check-ack': true, 'deliver-webhook': true },
   maintenance: {
     'retention-sweep': true,
+    'volunteer-link-expiry': true,
     'stats-rollup': true,
     'stats-rebuild': true,
     'audit-witness': true,

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { StaffNames } from '@mayak/identity';
+import { EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
@@ -19,7 +21,11 @@ const SYNTHETIC_USER = 'synthetic-data';
  */
 @Injectable()
 export class ContactSeeder {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly names: StaffNames,
+    private readonly cipher: EnvelopeCipher,
+  ) {}
 
   async seed(options: SeedOptions): Promise<number> {
     const volunteerId = await this.syntheticVolunteer();
@@ -90,12 +96,19 @@ export class ContactSeeder {
 
   /** The disabled account that "logs" synthetic contacts, created once. */
   private async syntheticVolunteer(): Promise<string> {
+    const id = randomUUID();
+    const dek = this.cipher.newDataKey('users', id);
     const rows: Array<{ id: string }> = await this.db.query(
-      `INSERT INTO users (id, username, password_hash, roles, dek_wrapped, disabled_at)
-       VALUES ($1, $2, '!', '{volunteer}', '\\x00', now())
-       ON CONFLICT (username) DO UPDATE SET updated_at = now()
+      `INSERT INTO users (id, username_hash, username_enc, password_hash, roles, dek_wrapped, disabled_at)
+       VALUES ($1, $2, $3, '!', '{volunteer}', $4, now())
+       ON CONFLICT (username_hash) DO UPDATE SET updated_at = now()
        RETURNING id`,
-      [randomUUID(), SYNTHETIC_USER],
+      [
+        id,
+        this.names.lookupHash(SYNTHETIC_USER),
+        this.names.seal(dek, id, SYNTHETIC_USER),
+        dek.wrapped,
+      ],
     );
     return rows[0].id;
   }

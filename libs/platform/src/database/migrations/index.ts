@@ -6,6 +6,7 @@ import { AuditChainHmac1764100000000 } from './1764100000000-audit-chain-hmac';
 import { KeyCustody1764300000000 } from './1764300000000-key-custody';
 import { KeyRotation1764400000000 } from './1764400000000-key-rotation';
 import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes';
+import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   KeyCustody1764300000000,
   KeyRotation1764400000000,
   RetentionDeletes1764500000000,
+  StaffProtection1764600000000,
 ];

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { affectedOf, AppConfig } from '@mayak/platform';
+import { DataSource } from 'typeorm';
+
+export interface ForgottenLinks {
+  contacts: number;
+  consents: number;
+  caseEvents: number;
+  idempotencyKeys: number;
+}
+
+/**
+ * Who logged a contact is kept only for as long as it is used: the volunteer's window
+ * (VOLUNTEER_CONTACT_WINDOW_HOURS), in which they see the contact in "my contacts", may
+ * withdraw the caller's consent, and are the origin volunteer of its cases. After it, access
+ * already ignores the link (see contact-policy.ts and CaseLoader); this forgets it, so that a
+ * seized database cannot say which volunteer took which call. Runs every minute on the
+ * maintenance queue; idempotent.
+ *
+ * The same link is written in three more places at intake, and goes from them at the same
+ * moment: the consent's `recorded_by`, the actor of the `created` event of the cases the
+ * contact raised, and the intake's idempotency key (the volunteer, and the contact's id in the
+ * stored receipt; a client's retry needs minutes, not a day).
+ */
+@Injectable()
+export class VolunteerLinkExpiry {
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  async forgetExpired(): Promise<ForgottenLinks> {
+    const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
+    return this.db.transaction(async (em) => {
+      const expired: Array<{ id: string; volunteer_id: string }> = await em.query(
+        `SELECT id, volunteer_id FROM contacts
+          WHERE volunteer_id IS NOT NULL AND created_at <= now() - make_interval(hours => $1)
+          FOR UPDATE SKIP LOCKED`,
+        [hours],
+      );
+      const ids = expired.map((c) => c.id);
+      const caseEvents = ids.length
+        ? affectedOf(
+            await em.query(
+              `UPDATE case_events e SET actor_id = NULL
+                 FROM cases c, unnest($1::uuid[], $2::uuid[]) AS x (contact_id, volunteer_id)
+                WHERE c.contact_id = x.contact_id AND e.case_id = c.id
+                  AND e.type = 'created' AND e.actor_id = x.volunteer_id`,
+              [ids, expired.map((c) => c.volunteer_id)],
+            ),
+          )
+        : 0;
+      const consents = ids.length
+        ? affectedOf(
+            await em.query(
+              `UPDATE consents SET recorded_by = NULL WHERE contact_id = ANY($1::uuid[]) AND recorded_by IS NOT NULL`,
+              [ids],
+            ),
+          )
+        : 0;
+      const contacts = ids.length
+        ? affectedOf(
+            await em.query(`UPDATE contacts SET volunteer_id = NULL WHERE id = ANY($1::uuid[])`, [
+              ids,
+            ]),
+          )
+        : 0;
+      const idempotencyKeys = affectedOf(
+        await em.query(
+          `DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => $1)`,
+          [hours],
+        ),
+      );
+      return { contacts, consents, caseEvents, idempotencyKeys };
+    });
+  }
+}
