@@ -313,9 +313,9 @@ describe('an older database is converted in place', () => {
     ring.wipe();
 
     // The upgrade: the new migration, then the app starts with its keys.
-    expect(await runMigrations(env.superuserUrl, { appUrl: env.env.DATABASE_URL })).toEqual([
+    expect(await runMigrations(env.superuserUrl, { appUrl: env.env.DATABASE_URL })).toContain(
       STAFF_PROTECTION,
-    ]);
+    );
     api = await startApi(env);
   });
   afterAll(async () => {
