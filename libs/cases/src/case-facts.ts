@@ -23,6 +23,9 @@ export interface CaseRow {
   closed_at: Date | null;
   due_at: Date;
   escalated_from: string | null;
+  /** Closed and sealed: the exact times are in times_enc, the columns hold the day. */
+  times_sealed: boolean;
+  times_enc: Buffer | null;
   scopes: string[];
   withdrawn_scopes: string[];
   paged_user_ids: string[];

@@ -14,11 +14,12 @@ import {
 import { AuditTrail } from '@mayak/audit';
 import { CallerRegistry, ContactRecords } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
-import { DecryptionError } from '@mayak/platform';
+import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
 import { CaseLoader, CaseRow } from './case-facts';
 import { CaseNotesService } from './case-notes.service';
+import { CaseTimeSealer, SealedCaseTimes } from './case-time-sealer.service';
 
 export type CaseListView = 'mine' | 'pool' | 'board';
 
@@ -75,6 +76,8 @@ export class CaseQueriesService {
     private readonly contacts: ContactRecords,
     private readonly callers: CallerRegistry,
     private readonly loader: CaseLoader,
+    private readonly cipher: EnvelopeCipher,
+    private readonly sealer: CaseTimeSealer,
   ) {}
 
   async list(
@@ -135,7 +138,55 @@ export class CaseQueriesService {
     } else if (wanted.includes('notes')) record.notes = await this.notes.read(caseId, actor.userId);
     if (wanted.includes('contact'))
       record.contact = await this.contact(row, loaded!.facts.scopes, actor.userId);
+    if (view === 'full' && row.times_sealed) await this.exactTimes(row, record);
+    for (const entry of (record.timeline as Array<{ id?: string }> | undefined) ?? [])
+      delete entry.id;
     return pick(record, view);
+  }
+
+  /**
+   * A closed case keeps only the day of each time in the clear (CaseTimeSealer); a reader of
+   * its content gets the exact times back, from under the contact's data key. Without that
+   * key (the contact erased) the days are all there is.
+   */
+  private async exactTimes(row: CaseRow, record: Record<string, unknown>): Promise<void> {
+    const contact = row.times_enc ? await this.contacts.findForCase(row.contact_id) : undefined;
+    if (!contact?.dek_wrapped || !row.times_enc) return;
+    let times: SealedCaseTimes | undefined;
+    try {
+      const dek = this.cipher.unwrapDataKey('contacts', contact.id, contact.dek_wrapped);
+      times = this.sealer.open(row.id, dek, row.times_enc);
+      dek.key.fill(0);
+    } catch (error) {
+      if (error instanceof DecryptionError) return;
+      throw error;
+    }
+    if (!times) return;
+    const exact = (value: string | null | undefined) => (value ? new Date(value) : null);
+    for (const [column, field] of [
+      ['created_at', 'createdAt'],
+      ['updated_at', 'updatedAt'],
+      ['assigned_at', 'assignedAt'],
+      ['acknowledged_at', 'acknowledgedAt'],
+      ['closed_at', 'closedAt'],
+      ['due_at', 'dueAt'],
+    ] as const)
+      if (column in times.case) record[field] = exact(times.case[column]);
+    const timeline = record.timeline as Array<TimelineEntry & { id?: string }> | undefined;
+    if (timeline)
+      for (const entry of timeline) {
+        const at = entry.id !== undefined ? times.events[entry.id] : undefined;
+        if (at) entry.at = new Date(at);
+      }
+    const notes = record.notes as Array<{ id: string; createdAt: Date }> | undefined;
+    if (notes) {
+      for (const note of notes) {
+        const at = times.notes[note.id]?.createdAt;
+        if (at) note.createdAt = new Date(at);
+      }
+      // The day alone cannot order a day's notes; the exact times can.
+      notes.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    }
   }
 
   private async grantExpiry(caseId: string, userId: string): Promise<Date | null> {
@@ -146,17 +197,25 @@ export class CaseQueriesService {
     return rows[0]?.expires_at ?? null;
   }
 
-  private async timeline(caseId: string): Promise<TimelineEntry[]> {
+  /** In order of happening (event ids grow); `id` is dropped before the answer leaves. */
+  private async timeline(caseId: string): Promise<Array<TimelineEntry & { id?: string }>> {
     const rows: Array<{
+      id: string;
       at: Date;
       type: string;
       actor_id: string | null;
       detail: Record<string, unknown>;
     }> = await this.db.query(
-      `SELECT at, type, actor_id, detail FROM case_events WHERE case_id = $1 ORDER BY id`,
+      `SELECT id::text, at, type, actor_id, detail FROM case_events WHERE case_id = $1 ORDER BY id`,
       [caseId],
     );
-    return rows.map((r) => ({ at: r.at, type: r.type, actorId: r.actor_id, detail: r.detail }));
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      type: r.type,
+      actorId: r.actor_id,
+      detail: r.detail,
+    }));
   }
 
   /** The contact that raised the case, as far as the caller's consent covers it. */

@@ -8,6 +8,7 @@ import { CaseNotesService } from './case-notes.service';
 import { CaseOpening } from './case-opening.service';
 import { CaseQueriesService } from './case-queries.service';
 import { CaseServiceRegistry } from './case-services';
+import { CaseTimeSealer } from './case-time-sealer.service';
 import { CaseTransaction } from './case-transaction';
 import { RoutingService } from './routing.service';
 
@@ -25,6 +26,7 @@ import { RoutingService } from './routing.service';
     CaseQueriesService,
     RoutingService,
     AssigneeNotifier,
+    CaseTimeSealer,
   ],
   exports: [
     CaseLoader,
@@ -36,6 +38,7 @@ import { RoutingService } from './routing.service';
     CaseQueriesService,
     RoutingService,
     AssigneeNotifier,
+    CaseTimeSealer,
   ],
 })
 export class CasesModule {}

@@ -5,6 +5,7 @@ export * from './case-notes.service';
 export * from './case-opening.service';
 export * from './case-queries.service';
 export * from './case-services';
+export * from './case-time-sealer.service';
 export * from './case-transaction';
 export * from './case.exception';
 export * from './cases.module';

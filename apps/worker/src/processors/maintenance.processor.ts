@@ -2,6 +2,7 @@ import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { OnModuleDestroy } from '@nestjs/common';
 import { AuditWitness } from '@mayak/audit';
 import { VolunteerLinkExpiry } from '@mayak/contacts';
+import { CaseTimeSealer } from '@mayak/cases';
 import { KeyRotation } from '@mayak/custody';
 import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
@@ -29,6 +30,9 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
       // A broken chain is logged, not retried: sending again would not mend it.
       await this.witness.witness();
     },
+    'seal-case-times': async () => {
+      await this.caseTimes.sealClosed();
+    },
     'key-maintenance': async () => {
       await this.rotation.maintain();
     },
@@ -42,6 +46,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     private readonly stats: StatsRollupService,
     private readonly witness: AuditWitness,
     private readonly rotation: KeyRotation,
+    private readonly caseTimes: CaseTimeSealer,
     private readonly config: AppConfig,
     @InjectQueue('maintenance') private readonly queue: Queue,
   ) {
@@ -96,6 +101,8 @@ const SCHEDULES = (config: AppConfig): Schedule[] => [
   // A volunteer's link to a contact goes within a minute of their window's end.
   ['volunteer-link-expiry', { every: 60_000 }],
   ['key-maintenance', { every: 3_600_000 }],
+  // A closed case's exact times are sealed within a minute.
+  ['seal-case-times', { every: 60_000 }],
   ['stats-rollup', { every: 60_000 }],
   ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],
   ...(config.AUDIT_WITNESS_URL && config.AUDIT_WITNESS_INTERVAL_MINUTES > 0

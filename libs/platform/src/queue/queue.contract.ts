@@ -40,6 +40,8 @@ export interface JobPayloads {
      * rotation cut short, destroy retired keys that are due.
      */
     'key-maintenance': Record<string, never>;
+    /** Seal the exact times of closed cases (and of what hangs off them), leaving the day. */
+    'seal-case-times': Record<string, never>;
   };
 }
 
@@ -60,6 +62,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
     'stats-rebuild': true,
     'audit-witness': true,
     'key-maintenance': true,
+    'seal-case-times': true,
   },
 };
 

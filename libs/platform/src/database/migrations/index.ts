@@ -7,6 +7,7 @@ import { KeyCustody1764300000000 } from './1764300000000-key-custody';
 import { KeyRotation1764400000000 } from './1764400000000-key-rotation';
 import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes';
 import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
+import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   KeyRotation1764400000000,
   RetentionDeletes1764500000000,
   StaffProtection1764600000000,
+  CaseTimeSealing1764700000000,
 ];

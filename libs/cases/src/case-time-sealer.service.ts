@@ -1,0 +1,220 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AppConfig,
+  DataKey,
+  DecryptionError,
+  EnvelopeCipher,
+  Logger,
+  LOGGER,
+} from '@mayak/platform';
+import { DataSource, EntityManager } from 'typeorm';
+
+const BATCH = 200;
+
+/** A closed case's exact times, as sealed into `cases.times_enc` (ISO strings). */
+export interface SealedCaseTimes {
+  case: Record<string, string | null>;
+  /** By event id. */
+  events: Record<string, string>;
+  /** By note id. */
+  notes: Record<string, { createdAt: string; erasedAt: string | null }>;
+  /** By notification id. */
+  notifications: Record<string, { createdAt: string; readAt: string | null }>;
+  /** By "tier:round". */
+  pages: Record<string, { pagedAt: string; dueAt: string; breachedAt: string | null }>;
+  /** By grant id. */
+  grants: Record<string, { grantedAt: string; expiresAt: string }>;
+}
+
+const CASE_TIMES = [
+  'created_at',
+  'updated_at',
+  'assigned_at',
+  'acknowledged_at',
+  'closed_at',
+  'due_at',
+] as const;
+
+type Row = Record<string, unknown>;
+
+/**
+ * Once a case is closed its exact times serve nobody (no SLA runs, no queue orders it, no
+ * clock escalates it), but they would let a seizure join it, by the minute, with the
+ * telephone records. The worker seals them, with those of the case's events, notes,
+ * notifications, pages and break-glass grants, into `cases.times_enc` under the contact's data
+ * key, and leaves only the day (in STATS_TIMEZONE) in the plaintext columns. Whoever may read
+ * the case's content reads the exact times again (CaseQueriesService); a contact whose data
+ * key is gone takes them with it. A grant still running keeps its expiry until it ends.
+ */
+@Injectable()
+export class CaseTimeSealer {
+  constructor(
+    private readonly db: DataSource,
+    private readonly cipher: EnvelopeCipher,
+    private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Seals every closed case not sealed yet, a batch per transaction; how many it sealed. */
+  async sealClosed(batch = BATCH): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sealed = await this.db.transaction((em) => this.sealBatch(em, batch));
+      total += sealed;
+      if (sealed < batch) break;
+    }
+    // Grants that were still running when their case was sealed, now ended.
+    await this.db.query(
+      `UPDATE break_glass_grants g SET granted_at = ${day('g.granted_at')}, expires_at = ${day('g.expires_at')}
+         FROM cases c
+        WHERE c.id = g.case_id AND c.times_sealed AND g.expires_at < now()
+          AND g.expires_at <> ${day('g.expires_at')}`,
+      [this.config.STATS_TIMEZONE],
+    );
+    if (total > 0) this.logger.info({ cases: total }, 'closed cases: times sealed');
+    return total;
+  }
+
+  /** The exact times of a sealed case, for a reader the policy let see its content. */
+  open(caseId: string, dek: DataKey, timesEnc: Buffer): SealedCaseTimes | undefined {
+    try {
+      return JSON.parse(
+        this.cipher.decrypt(dek, { table: 'cases', id: caseId, column: 'times' }, timesEnc),
+      ) as SealedCaseTimes;
+    } catch (error) {
+      if (error instanceof DecryptionError) return undefined;
+      throw error;
+    }
+  }
+
+  private async sealBatch(em: EntityManager, batch: number): Promise<number> {
+    const cases: Array<Row & { id: string; contact_id: string; dek_wrapped: Buffer | null }> =
+      await em.query(
+        `SELECT c.id, ${CASE_TIMES.map((t) => `c.${t}`).join(', ')}, ct.id AS contact_id, ct.dek_wrapped
+           FROM cases c JOIN contacts ct ON ct.id = c.contact_id
+          WHERE c.status = 'closed' AND NOT c.times_sealed
+          ORDER BY c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED`,
+        [batch],
+      );
+    if (cases.length === 0) return 0;
+    const ids = cases.map((c) => c.id);
+    const byCase = <T extends Row & { case_id: string }>(rows: T[]) => {
+      const map = new Map<string, T[]>();
+      for (const row of rows) map.set(row.case_id, [...(map.get(row.case_id) ?? []), row]);
+      return map;
+    };
+    const children = async (sql: string) =>
+      byCase(await em.query<Array<Row & { case_id: string }>>(sql, [ids]));
+    const events = await children(
+      `SELECT id::text, case_id, at FROM case_events WHERE case_id = ANY($1::uuid[])`,
+    );
+    const notes = await children(
+      `SELECT id, case_id, created_at, erased_at FROM case_notes WHERE case_id = ANY($1::uuid[])`,
+    );
+    const notifications = await children(
+      `SELECT id, case_id, created_at, read_at FROM notifications WHERE case_id = ANY($1::uuid[])`,
+    );
+    const pages = await children(
+      `SELECT case_id, tier, round, paged_at, due_at, breached_at FROM emergency_pages WHERE case_id = ANY($1::uuid[])`,
+    );
+    const grants = await children(
+      `SELECT id, case_id, granted_at, expires_at FROM break_glass_grants WHERE case_id = ANY($1::uuid[])`,
+    );
+
+    const sealed: Array<Buffer | null> = cases.map((c) => {
+      const key = this.contactKey(c.contact_id, c.dek_wrapped);
+      if (!key) return null;
+      const times: SealedCaseTimes = {
+        case: Object.fromEntries(CASE_TIMES.map((t) => [t, iso(c[t])])),
+        events: Object.fromEntries((events.get(c.id) ?? []).map((e) => [String(e.id), iso(e.at)!])),
+        notes: Object.fromEntries(
+          (notes.get(c.id) ?? []).map((n) => [
+            String(n.id),
+            { createdAt: iso(n.created_at)!, erasedAt: iso(n.erased_at) },
+          ]),
+        ),
+        notifications: Object.fromEntries(
+          (notifications.get(c.id) ?? []).map((n) => [
+            String(n.id),
+            { createdAt: iso(n.created_at)!, readAt: iso(n.read_at) },
+          ]),
+        ),
+        pages: Object.fromEntries(
+          (pages.get(c.id) ?? []).map((p) => [
+            `${String(p.tier)}:${String(p.round)}`,
+            { pagedAt: iso(p.paged_at)!, dueAt: iso(p.due_at)!, breachedAt: iso(p.breached_at) },
+          ]),
+        ),
+        grants: Object.fromEntries(
+          (grants.get(c.id) ?? []).map((g) => [
+            String(g.id),
+            { grantedAt: iso(g.granted_at)!, expiresAt: iso(g.expires_at)! },
+          ]),
+        ),
+      };
+      try {
+        return this.cipher.encrypt(
+          key,
+          { table: 'cases', id: c.id, column: 'times' },
+          JSON.stringify(times),
+        );
+      } finally {
+        key.key.fill(0);
+      }
+    });
+
+    const tz = this.config.STATS_TIMEZONE;
+    await em.query(
+      `UPDATE cases c SET times_enc = v.enc, times_sealed = true,
+              ${CASE_TIMES.map((t) => `${t} = ${day(`c.${t}`)}`).join(', ')}
+         FROM unnest($2::uuid[], $3::bytea[]) AS v (id, enc)
+        WHERE c.id = v.id`,
+      [tz, ids, sealed],
+    );
+    await em.query(`UPDATE case_events SET at = ${day('at')} WHERE case_id = ANY($2::uuid[])`, [
+      tz,
+      ids,
+    ]);
+    await em.query(
+      `UPDATE case_notes SET created_at = ${day('created_at')}, erased_at = ${day('erased_at')}
+        WHERE case_id = ANY($2::uuid[])`,
+      [tz, ids],
+    );
+    await em.query(
+      `UPDATE notifications SET created_at = ${day('created_at')}, read_at = ${day('read_at')}
+        WHERE case_id = ANY($2::uuid[])`,
+      [tz, ids],
+    );
+    await em.query(
+      `UPDATE emergency_pages SET paged_at = ${day('paged_at')}, due_at = ${day('due_at')},
+              breached_at = ${day('breached_at')}
+        WHERE case_id = ANY($2::uuid[])`,
+      [tz, ids],
+    );
+    await em.query(
+      `UPDATE break_glass_grants SET granted_at = ${day('granted_at')}, expires_at = ${day('expires_at')}
+        WHERE case_id = ANY($2::uuid[]) AND expires_at < now()`,
+      [tz, ids],
+    );
+    return cases.length;
+  }
+
+  private contactKey(contactId: string, wrapped: Buffer | null): DataKey | undefined {
+    if (!wrapped) return undefined;
+    try {
+      return this.cipher.unwrapDataKey('contacts', contactId, wrapped);
+    } catch (error) {
+      if (error instanceof DecryptionError) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** SQL: the day `column` falls on in the statistics time zone ($1), as a timestamptz. */
+function day(column: string): string {
+  return `date_trunc('day', ${column}, $1)`;
+}
+
+function iso(value: unknown): string | null {
+  return value instanceof Date ? value.toISOString() : null;
+}
