@@ -34,6 +34,8 @@ export interface AttackReport {
   recordsAttached: number;
   links: Array<LinkScore & { anchor: string }>;
   rulesTried: number;
+  /** Every join rule and rollup, with the records of logged calls it attached anything to. */
+  joins: Array<{ via: string; matched: number; attached: number }>;
 }
 
 export async function runMetadataAttack(options: AttackOptions): Promise<AttackReport> {
@@ -106,7 +108,7 @@ function attack(
   logged: LoggedCall[],
   dayOf: (ms: number) => string,
   log: (line: string) => void,
-): Pick<AttackReport, 'attributes' | 'recordsAttached' | 'links' | 'rulesTried'> {
+): Pick<AttackReport, 'attributes' | 'recordsAttached' | 'links' | 'rulesTried' | 'joins'> {
   const ev = events(calls);
   const views: RecordView[] = records.map((r) => ({
     index: r.index,
@@ -130,6 +132,12 @@ function attack(
       best[a] = { ...score, via };
   };
   const links: AttackReport['links'] = [];
+  const joins: AttackReport['joins'] = [];
+  const noteJoin = (via: string, matched: number, scores: AttributeScore[]) => {
+    const attachedHere = new Set<number>();
+    for (const s of scores) for (const r of s.attached) attachedHere.add(r);
+    joins.push({ via, matched, attached: attachedHere.size });
+  };
   let rulesTried = 0;
   const index = indexIds(observations);
   const anchors = seizure.tables
@@ -145,17 +153,20 @@ function attack(
     for (const rule of rules) {
       rulesTried++;
       const candidates = candidatesUnder(rule, entities, views, dayNumber);
-      scoreRule(candidates, entities, read, ev, records).forEach((s, a) =>
-        consider(s, `${anchor}: ${rule.name}`, a),
-      );
+      const scores = scoreRule(candidates, entities, read, ev, records);
+      scores.forEach((s, a) => consider(s, `${anchor}: ${rule.name}`, a));
+      const matched = records.filter((r) => r.call && candidates.has(r.index)).length;
+      noteJoin(`${anchor}: ${rule.name}`, matched, scores);
     }
     links.push(...scoreLinks(entities, callOf).map((l) => ({ ...l, anchor })));
     log(
       `anchor ${anchor}: ${entities.length} entities, ${rules.length} join rules; ${(t1 - t0) / 1000} s + ${(Date.now() - t1) / 1000} s`,
     );
   }
-  for (const { table, count, scores } of rollupScores(seizure.tables, records, ev, dayOf))
+  for (const { table, count, scores } of rollupScores(seizure.tables, records, ev, dayOf)) {
     scores.forEach((s, a) => consider(s, `rollup ${table}.${count}`, a));
+    noteJoin(`rollup ${table}.${count}`, 0, scores);
+  }
   const attached = new Set<number>();
   for (const b of best) for (const r of b?.attached ?? []) attached.add(r);
   return {
@@ -163,6 +174,7 @@ function attack(
     recordsAttached: attached.size,
     links: links.sort((a, b) => b.truePairs - a.truePairs || b.precision - a.precision),
     rulesTried,
+    joins: joins.sort((a, b) => b.attached - a.attached),
   };
 }
 

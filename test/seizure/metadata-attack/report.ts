@@ -68,6 +68,14 @@ export function formatReport(report: AttackReport): string {
     `telephone records of logged calls with a true attachment above ${ATTACHMENT}: ${num(report.recordsAttached)} of ${num(phoneRecords)} (${pct(report.recordsAttached / Math.max(1, phoneRecords))})`,
   );
   lines.push('');
+  const telling = report.joins.filter((j) => j.attached > 0);
+  lines.push(
+    `joins that attach (records of logged calls with a true attachment above ${ATTACHMENT}):`,
+  );
+  if (telling.length === 0) lines.push('  none');
+  for (const j of telling.slice(0, 15)) lines.push(`  ${num(j.attached).padStart(7)}  ${j.via}`);
+  if (telling.length > 15) lines.push(`  … and ${telling.length - 15} more`);
+  lines.push('');
   const linking = linkingPaths(report);
   lines.push(`linking: values shared by calls of one caller (precision ≥ ${LINK_PRECISION})`);
   if (linking.length === 0) lines.push('  none');
