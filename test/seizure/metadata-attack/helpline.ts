@@ -61,7 +61,7 @@ export async function runHelpline(
   const appLogs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      appLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      for (const line of chunk.toString('utf8').split('\n')) if (line) appLogs.push(line);
       done();
     },
   });

@@ -158,7 +158,7 @@ function attack(
       const matched = records.filter((r) => r.call && candidates.has(r.index)).length;
       noteJoin(`${anchor}: ${rule.name}`, matched, scores);
     }
-    links.push(...scoreLinks(entities, callOf).map((l) => ({ ...l, anchor })));
+    for (const l of scoreLinks(entities, callOf)) links.push({ ...l, anchor });
     log(
       `anchor ${anchor}: ${entities.length} entities, ${rules.length} join rules; ${(t1 - t0) / 1000} s + ${(Date.now() - t1) / 1000} s`,
     );

@@ -35,10 +35,12 @@ export async function observe(
   period: { from: Date; until: Date },
 ): Promise<Observation[]> {
   const observations: Observation[] = [];
-  for (const table of seizure.tables) observations.push(...observeTable(table));
+  // Pushed one by one: spreading a table of 100,000 rows would overflow the stack.
+  for (const table of seizure.tables) for (const o of observeTable(table)) observations.push(o);
   const known = new Set(observations.flatMap((o) => (o.id ? [o.id] : [])));
   for (const doc of seizure.documents)
-    observations.push(...observeDocument(doc.source, await doc.content(), clock, period, known));
+    for (const o of observeDocument(doc.source, await doc.content(), clock, period, known))
+      observations.push(o);
   // A column is as coarse as its finest value: judged over all its rows, not row by row.
   const fine = new Set<string>();
   for (const o of observations)

@@ -50,14 +50,16 @@ export async function seize(options: {
   await db.connect();
   try {
     const tables = await readTables(db);
-    const documents: SeizedDocument[] = options.appLogs.map((line, i) => ({
+    let documents: SeizedDocument[] = options.appLogs.map((line, i) => ({
       source: 'app-log' as const,
       name: `app-log:${i}`,
       content: () => Promise.resolve(line),
     }));
-    documents.push(...(await postgresLogs(db, missing)));
-    documents.push(...(await redisContents(options.redisUrl, options.redisPrefix)));
-    documents.push(...(await walSegments(db, options.walSince, options.dir, missing)));
+    documents = documents.concat(
+      await postgresLogs(db, missing),
+      await redisContents(options.redisUrl, options.redisPrefix),
+      await walSegments(db, options.walSince, options.dir, missing),
+    );
     return { tables, documents, missing };
   } finally {
     await db.end();
