@@ -25,6 +25,8 @@ const { values } = parseArgs({
 const calls = values.calls ?? (values.quick ? '2000' : '20000');
 const env = {
   ...process.env,
+  // 20,000 calls make some two million observations before the entities are built.
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=6144`.trim(),
   SEIZURE_CALLS: calls,
   SEIZURE_DAYS: values.days,
   SEIZURE_SEED: values.seed,

@@ -164,14 +164,13 @@ export function learnRules(entities: Entity[], records: RecordView[]): JoinRule[
     if (granularity === 'exact') {
       for (const reference of ['start', 'end'] as const) {
         const offsets = nearestOffsets(sorted.values, sample, reference);
-        // The tightest window that stands out; wider ones would only add wrong candidates.
+        // Every window that stands out: a tight one is sharp where the offset is fixed (the
+        // start), a wide one catches an offset that varies (the minutes a volunteer takes).
         for (const tolerance of WINDOWS_MS) {
           const { offset, count } = densestWindow(offsets, tolerance);
           const chance = (offsets.length * 2 * tolerance) / (2 * SEARCH_MS);
-          if (count > 3 * chance + 20) {
+          if (count > 3 * chance + 20)
             base.push({ path, reference, match: { kind: 'window', offset, tolerance } });
-            break;
-          }
         }
       }
     } else {

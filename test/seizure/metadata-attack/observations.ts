@@ -35,12 +35,19 @@ export async function observe(
   period: { from: Date; until: Date },
 ): Promise<Observation[]> {
   const observations: Observation[] = [];
-  // Pushed one by one: spreading a table of 100,000 rows would overflow the stack.
-  for (const table of seizure.tables) for (const o of observeTable(table)) observations.push(o);
+  // Pushed one by one: spreading a table of 100,000 rows would overflow the stack. A row
+  // with no id of its own and none of another's joins nothing (rollups are read apart).
+  for (const table of seizure.tables)
+    for (const o of observeTable(table)) if (o.id || o.ids.size > 0) observations.push(o);
   const known = new Set(observations.flatMap((o) => (o.id ? [o.id] : [])));
-  for (const doc of seizure.documents)
-    for (const o of observeDocument(doc.source, await doc.content(), clock, period, known))
-      observations.push(o);
+  const wal = new WalScanner(known, clock, period);
+  for (const doc of seizure.documents) {
+    if (doc.source === 'wal') wal.scan((await doc.content()) as Buffer);
+    else
+      for (const o of observeDocument(doc.source, await doc.content(), clock, period))
+        observations.push(o);
+  }
+  for (const o of wal.observations()) observations.push(o);
   // A column is as coarse as its finest value: judged over all its rows, not row by row.
   const fine = new Set<string>();
   for (const o of observations)
@@ -104,9 +111,7 @@ function observeDocument(
   content: string | Buffer,
   clock: (ms: number) => number,
   period: { from: Date; until: Date },
-  known: Set<string>,
 ): Observation[] {
-  if (source === 'wal') return observeWal(content as Buffer, clock, period, known);
   const text = content.toString();
   const lines = source === 'redis' ? [text] : text.split('\n');
   const found: Observation[] = [];
@@ -144,46 +149,72 @@ const PG_EPOCH_MS = 946_684_800_000;
 /**
  * The WAL holds every row version ever written, including those later updated or deleted.
  * Without parsing it, the attacker finds every 8-byte timestamp of the period and every
- * 16-byte uuid, and pairs those that sit within one tuple's reach of each other.
+ * known 16-byte uuid, and pairs those that sit within one tuple's reach of each other. One
+ * observation per uuid, over all segments, with the distinct times found beside it; a uuid
+ * beside more than MAX_WAL_TIMES times is a hub (a volunteer's id) and tells nothing.
  */
-function observeWal(
-  bytes: Buffer,
-  clock: (ms: number) => number,
-  period: { from: Date; until: Date },
-  known: Set<string>,
-): Observation[] {
-  const lo = (period.from.getTime() - 86_400_000 - PG_EPOCH_MS) * 1000;
-  // The run itself happened after the period: its real times are in the WAL too.
-  const hi = (Date.now() + 86_400_000 - PG_EPOCH_MS) * 1000;
-  const [loHigh, hiHigh] = [Math.floor(lo / 2 ** 32), Math.floor(hi / 2 ** 32)];
-  const prefixes = new Set([...known].map((id) => parseInt(id.slice(0, 8), 16)));
-  const times: Array<{ at: number; ms: number }> = [];
-  const uuids: Array<{ at: number; id: string }> = [];
-  for (let i = 0; i + 16 <= bytes.length; i++) {
-    const high = bytes.readInt32LE(i + 4);
-    if (high >= loHigh && high <= hiHigh) {
-      const micros = high * 2 ** 32 + bytes.readUInt32LE(i);
-      if (micros >= lo && micros <= hi)
-        times.push({ at: i, ms: clock(Math.floor(micros / 1000) + PG_EPOCH_MS) });
-    }
-    if (prefixes.has(bytes.readUInt32BE(i))) {
-      const hex = bytes.toString('hex', i, i + 16);
-      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-      if (known.has(id)) uuids.push({ at: i, id });
+class WalScanner {
+  private readonly found = new Map<string, Set<number>>();
+  private readonly prefixes = new Uint8Array(1 << 21);
+  private readonly lo: number;
+  private readonly hi: number;
+
+  constructor(
+    private readonly known: Set<string>,
+    private readonly clock: (ms: number) => number,
+    period: { from: Date; until: Date },
+  ) {
+    this.lo = (period.from.getTime() - 86_400_000 - PG_EPOCH_MS) * 1000;
+    // The run itself happened after the period: its real times are in the WAL too.
+    this.hi = (Date.now() + 86_400_000 - PG_EPOCH_MS) * 1000;
+    for (const id of known) {
+      const p = parseInt(id.slice(0, 6), 16);
+      this.prefixes[p >> 3] |= 1 << (p & 7);
     }
   }
-  const found: Observation[] = [];
-  let j = 0;
-  for (const u of uuids) {
-    while (j < times.length && times[j].at < u.at - 96) j++;
-    const o = empty('wal');
-    push(o.ids, 'mentions', u.id);
-    for (let k = j; k < times.length && times[k].at <= u.at + 96; k++)
-      pushTime(o, 'time', times[k].ms, 'exact');
-    if (o.times.size > 0) found.push(o);
+
+  scan(bytes: Buffer): void {
+    const [loHigh, hiHigh] = [Math.floor(this.lo / 2 ** 32), Math.floor(this.hi / 2 ** 32)];
+    const times: Array<{ at: number; ms: number }> = [];
+    const uuids: Array<{ at: number; id: string }> = [];
+    for (let i = 0; i + 16 <= bytes.length; i++) {
+      const high = bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24);
+      if (high >= loHigh && high <= hiHigh) {
+        const micros = high * 2 ** 32 + bytes.readUInt32LE(i);
+        if (micros >= this.lo && micros <= this.hi)
+          times.push({ at: i, ms: this.clock(Math.floor(micros / 1000) + PG_EPOCH_MS) });
+      }
+      const p = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      if (this.prefixes[p >> 3] & (1 << (p & 7))) {
+        const hex = bytes.toString('hex', i, i + 16);
+        const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+        if (this.known.has(id)) uuids.push({ at: i, id });
+      }
+    }
+    let j = 0;
+    for (const u of uuids) {
+      while (j < times.length && times[j].at < u.at - 96) j++;
+      let set = this.found.get(u.id);
+      if (!set) this.found.set(u.id, (set = new Set()));
+      for (let k = j; k < times.length && times[k].at <= u.at + 96; k++)
+        if (set.size <= MAX_WAL_TIMES) set.add(times[k].ms);
+    }
   }
-  return found;
+
+  observations(): Observation[] {
+    const out: Observation[] = [];
+    for (const [id, times] of this.found) {
+      if (times.size === 0 || times.size > MAX_WAL_TIMES) continue;
+      const o = empty('wal');
+      push(o.ids, 'mentions', id);
+      for (const t of times) pushTime(o, 'time', t, 'exact');
+      out.push(o);
+    }
+    return out;
+  }
 }
+
+const MAX_WAL_TIMES = 64;
 
 function granularityOf(values: number[]): Granularity {
   for (const [g, ms] of [
