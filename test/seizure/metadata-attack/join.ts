@@ -147,8 +147,8 @@ const SEARCH_MS = 3_600_000;
 
 /**
  * Learns which time paths line up with the calls, and how: for each path, the offsets from
- * each record to the nearest value; a path whose offsets pile up in a narrow window far above
- * what chance gives is a join key, at that offset and tolerance. Coarse paths (a day column)
+ * each record to every value within an hour; a path whose offsets pile up in a window far
+ * above what chance gives is a join key, at that offset and tolerance. Coarse paths (a day column)
  * join by bucket.
  */
 export function learnRules(entities: Entity[], records: RecordView[]): JoinRule[] {
@@ -168,8 +168,9 @@ export function learnRules(entities: Entity[], records: RecordView[]): JoinRule[
         // start), a wide one catches an offset that varies (the minutes a volunteer takes).
         for (const tolerance of WINDOWS_MS) {
           const { offset, count } = densestWindow(offsets, tolerance);
+          // Far above chance: five standard deviations of a Poisson count, and more than 20.
           const chance = (offsets.length * 2 * tolerance) / (2 * SEARCH_MS);
-          if (count > 3 * chance + 20)
+          if (count > chance + 5 * Math.sqrt(chance) + 20)
             base.push({ path, reference, match: { kind: 'window', offset, tolerance } });
         }
       }
