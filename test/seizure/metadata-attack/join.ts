@@ -25,8 +25,8 @@ export interface Entity {
   features: Set<string>;
   /** The anchor row's own plaintext, by path, for the narrowing filters. */
   own: Map<string, string>;
-  /** Values that may link two entities: the ids and keys of parents, own keys. */
-  links: Map<string, string>;
+  /** Values that may link two entities, by path: the ids its rows name, parents' keys, own keys. */
+  links: Array<[string, string]>;
   texts: string[];
 }
 
@@ -68,7 +68,7 @@ export function buildEntities(
       times: new Map(),
       features: new Set(),
       own: new Map(),
-      links: new Map(),
+      links: [],
       texts: [...anchor.texts],
     };
     add(e, 'self', anchor);
@@ -77,17 +77,21 @@ export function buildEntities(
     for (const [column, values] of anchor.ids)
       for (const id of values) {
         const parent = byId.get(id);
-        e.links.set(`self:${anchor.source}.${column}`, id);
+        e.links.push([`self:${anchor.source}.${column}`, id]);
         if (parent && parent !== anchor) {
           addFeatures(e, `parent:${parent.source}`, parent);
-          for (const [k, v] of parent.keys) e.links.set(`parent:${parent.source}.${k}`, v);
+          for (const [k, v] of parent.keys) e.links.push([`parent:${parent.source}.${k}`, v]);
         }
       }
-    for (const [k, v] of anchor.keys) e.links.set(`self:${anchor.source}.${k}`, v);
+    for (const [k, v] of anchor.keys) e.links.push([`self:${anchor.source}.${k}`, v]);
     const children = (mentions.get(anchor.id) ?? []).filter((c) => c !== anchor);
     if (children.length <= MAX_CHILDREN)
       for (const child of children) {
         add(e, `child:${child.source}`, child);
+        // The other ids a child names (a receipt's caller id, a case's caller) link too.
+        for (const [column, values] of child.ids)
+          for (const id of values)
+            if (id !== anchor.id) e.links.push([`child:${child.source}.${column}`, id]);
         if (child.id) e.ids.add(child.id);
         const grandchildren = child.id ? (mentions.get(child.id) ?? []) : [];
         if (grandchildren.length <= MAX_CHILDREN)

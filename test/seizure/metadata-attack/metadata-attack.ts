@@ -197,7 +197,7 @@ function emptyOf(attribute: string): AttributeScore {
  */
 function callResolver(callById: Map<string, Call>) {
   return (e: Entity): Call | undefined => {
-    for (const id of [e.anchor.id!, ...e.ids, ...e.links.values()]) {
+    for (const id of [e.anchor.id!, ...e.ids, ...e.links.map(([, value]) => value)]) {
       const call = callById.get(id);
       if (call) return call;
     }
