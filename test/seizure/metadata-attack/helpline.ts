@@ -1,0 +1,169 @@
+import { Writable } from 'node:stream';
+import { INestApplicationContext } from '@nestjs/common';
+import { Actor, Role } from '@mayak/identity';
+import { IntakeReceipt, IntakeService, NewContact } from '@mayak/intake';
+import { createLogger } from '@mayak/platform';
+import { StaffAvailabilityService } from '@mayak/staffing';
+import { StatsRollupService } from '@mayak/statistics';
+import { createUser, RunningApi, startApi, startWorker, TestEnvironment } from '@mayak/testing';
+import { Call } from './population';
+import { ClockWarp } from './clock-warp';
+
+/** What the helpline's own system said when each call was logged: the true ids. */
+export interface LoggedCall {
+  call: Call;
+  receipt: IntakeReceipt;
+  volunteerId: string;
+}
+
+export interface HelplineRun {
+  logged: LoggedCall[];
+  /** Every line the API and the worker logged, at the production level (info). */
+  appLogs: string[];
+  warp: ClockWarp;
+  seconds: number;
+}
+
+const VOLUNTEERS = 12;
+const SHIFT_HOURS = 8;
+
+/**
+ * Runs the helpline through the study period, call by call, through the real application:
+ * the API's IntakeService (caller recognition by keyed hash, encryption, consent, cases,
+ * audit, outbox, exactly as `POST /api/contacts` writes them) and the real worker (relay,
+ * routing, notifications, statistics rollups), so that every table, log and queue holds
+ * what it would hold for real.
+ *
+ * Time: the calls span weeks, the run a few minutes. Calls are logged in the order they
+ * happened, one at a time, so everything the intake wrote for a call falls in that call's own
+ * slot of real time. The ClockWarp then maps each slot to the moment the call was logged in
+ * the study period (the call's end plus the minute or few a volunteer takes to finish the
+ * form), as the server's clock would have read it. Nothing of the compressed run is left for
+ * the attacker to notice.
+ *
+ * The worker runs beside the intake and takes some 20–50 ms of real time to route a case, by
+ * which time a few more calls have been logged: what it writes (assignment times,
+ * notifications, pages) lands in a later call's slot, tens of minutes of the period late.
+ * That blunts those times as join keys; the intake's own times (the contact, its consent,
+ * case, audit entry and outbox rows) are exact. With `settleWorker` each call waits for the
+ * worker instead, so its times are exact too, at a quarter of the speed.
+ */
+export async function runHelpline(
+  env: TestEnvironment,
+  calls: readonly Call[],
+  period: { from: Date; until: Date },
+  /** Wait for the worker after each call that raised a case (slower; see above). */
+  settleWorker = false,
+): Promise<HelplineRun> {
+  const started = Date.now();
+  // Accounts and shifts were set up a week before the period began.
+  const warp = await ClockWarp.start(env, new Date(period.from.getTime() - 7 * 86_400_000));
+  const appLogs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) appLogs.push(line);
+      done();
+    },
+  });
+  const api: RunningApi = await startApi(env, createLogger('api', 'info', sink));
+  let worker: INestApplicationContext | undefined;
+  try {
+    worker = await startWorker(env, createLogger('worker', 'info', sink));
+    const volunteers = await Promise.all(
+      Array.from({ length: VOLUNTEERS }, () => createUser(api.app, ['volunteer'])),
+    );
+    await putStaffOnShift(api.app, 'lawyer', 8);
+    await putStaffOnShift(api.app, 'psychologist', 6);
+    const intake = api.app.get(IntakeService);
+    const logged: LoggedCall[] = [];
+    let previousLoggedAt = 0;
+    for (const call of calls) {
+      const loggedAt = Math.max(
+        previousLoggedAt + 1_000,
+        call.startedAt.getTime() + call.durationSeconds * 1000 + volunteerLag(call),
+      );
+      previousLoggedAt = loggedAt;
+      await warp.slot(new Date(loggedAt));
+      const shift = Math.floor(call.startedAt.getTime() / (SHIFT_HOURS * 3_600_000));
+      const volunteer = volunteers[shift % VOLUNTEERS];
+      const actor: Actor = { userId: volunteer.id, roles: ['volunteer'] };
+      const receipt = await intake.log(actor, newContact(call), `call-${call.index}`);
+      logged.push({ call, receipt, volunteerId: volunteer.id });
+      if (settleWorker && receipt.caseIds.length > 0) await workerSettled(env);
+    }
+    await workerSettled(env);
+    // The nightly rebuild, as the last night of the period would have run it.
+    await warp.slot(new Date(previousLoggedAt + 3_600_000));
+    await worker.get(StatsRollupService).full();
+    await warp.end();
+    return { logged, appLogs, warp, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await worker?.close();
+    await api.close();
+  }
+}
+
+function newContact(call: Call): NewContact {
+  const scopes = [
+    ...(call.statistics ? ['statistics'] : []),
+    ...(call.contactBack ? ['contact_back'] : []),
+    ...call.services.map((s) => `service:${s}`),
+  ];
+  return {
+    channel: call.channel,
+    startedAt: call.startedAt,
+    durationSeconds: call.durationSeconds,
+    region: call.region,
+    caller: {
+      pseudonym: `caller ${call.caller.index}`,
+      ...(call.caller.ageBand ? { ageBand: call.caller.ageBand } : {}),
+      ...(call.caller.genderIdentity ? { genderIdentity: call.caller.genderIdentity } : {}),
+      ...(call.caller.orientation ? { orientation: call.caller.orientation } : {}),
+      ...(call.identified ? { identifier: call.caller.phone } : {}),
+    },
+    topics: call.topics,
+    immediateRisk: call.immediateRisk,
+    summary: call.summary,
+    outcome: call.outcome,
+    consent: {
+      scopes,
+      textVersion: '2026-01',
+      retentionDays: 365,
+      ...(call.contactBack ? { contactBack: { channel: 'phone', safeTimes: 'evenings' } } : {}),
+    },
+    services: call.services.filter((s) => s !== 'emergency'),
+  } as NewContact;
+}
+
+/** A volunteer finishes the form a minute or a few after the caller hangs up. */
+function volunteerLag(call: Call): number {
+  return 30_000 + ((call.index * 7919) % 240) * 1000;
+}
+
+async function putStaffOnShift(
+  app: INestApplicationContext,
+  role: Role,
+  count: number,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const user = await createUser(app, [role]);
+    await app.get(StaffAvailabilityService).set({ userId: user.id, roles: [role] }, 'me', {
+      onShift: true,
+      capacity: 1000,
+      regions: [],
+    });
+  }
+}
+
+/** Until the worker has relayed and handled every job written so far. */
+async function workerSettled(env: TestEnvironment): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [{ pending }] = (await env.db.query(
+      `SELECT count(*)::int AS pending FROM outbox WHERE status IN ('pending', 'sent') AND run_at <= now()`,
+    )) as Array<{ pending: number }>;
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`the worker left ${pending} outbox rows unhandled`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
