@@ -81,7 +81,7 @@ export class ConsentWithdrawalService {
 
         await em.query(
           `UPDATE consents SET withdrawn_scopes = ARRAY(SELECT DISTINCT unnest(withdrawn_scopes || $2::text[]) ORDER BY 1),
-                  withdrawn_at = now()
+                  withdrawn_at = date_trunc('day', now())
             WHERE caller_id = $1`,
           [callerId, withdrawn],
         );
@@ -133,7 +133,7 @@ export class ConsentWithdrawalService {
 
         if (withdrawn.includes('contact_back'))
           await em.query(
-            `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = now() WHERE id = $1`,
+            `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = date_trunc('day', now()) WHERE id = $1`,
             [callerId],
           );
 

@@ -122,7 +122,7 @@ export class CallerRegistry {
       `WITH upsert AS (
          INSERT INTO callers (id, identifier_hash, hash_generation)
          SELECT id, hash, $3 FROM unnest($1::uuid[], $2::bytea[]) AS i (id, hash) ORDER BY hash NULLS LAST
-         ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = now()
+         ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('day', now())
          RETURNING id, identifier_hash, dek_wrapped)
        SELECT u.id, u.identifier_hash, u.dek_wrapped,
               CASE WHEN u.identifier_hash IS NULL THEN 0
@@ -186,7 +186,7 @@ export class CallerRegistry {
       await em.query(
         `UPDATE callers c
             SET identifier_enc = v.identifier_enc, contact_back_enc = v.contact_back_enc,
-                dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped), updated_at = now()
+                dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped), updated_at = date_trunc('day', now())
            FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[])
                 AS v (id, identifier_enc, contact_back_enc, dek_wrapped)
           WHERE c.id = v.id`,

@@ -71,7 +71,7 @@ export class ContactSeeder {
         );
         await em.query(
           `INSERT INTO consents (id, caller_id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-           SELECT id, caller_id, contact_id, $1, string_to_array(scopes, ','), 'synthetic', 1095, given_at
+           SELECT id, caller_id, contact_id, $1, string_to_array(scopes, ','), 'synthetic', 1095, date_trunc('day', given_at)
              FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[]) AS t(id, caller_id, contact_id, scopes, given_at)`,
           [
             volunteerId,

@@ -8,6 +8,7 @@ import { KeyRotation1764400000000 } from './1764400000000-key-rotation';
 import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes';
 import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
 import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing';
+import { CoarseIntakeTimes1764800000000 } from './1764800000000-coarse-intake-times';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   RetentionDeletes1764500000000,
   StaffProtection1764600000000,
   CaseTimeSealing1764700000000,
+  CoarseIntakeTimes1764800000000,
 ];

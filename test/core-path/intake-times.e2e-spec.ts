@@ -1,0 +1,55 @@
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  TestEnvironment,
+} from '@mayak/testing';
+
+/**
+ * What intake writes beside the contact must not carry the moment of the call: a consent's or
+ * a caller's exact time, joined with the telephone records, finds the call as surely as the
+ * contact's own start time does. They hold the day.
+ */
+describe('times written at intake', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('consents and callers keep only the day, through intake, a repeat call and a withdrawal', async () => {
+    const http = new HttpClient(api.url);
+    const token = await signIn(http, await createUser(api.app, ['volunteer']));
+    const caller = { ...contactBody().caller, identifier: '+79160001122' };
+    const first = await http.post<{ callerId: string }>('/api/contacts', contactBody({ caller }), {
+      token,
+    });
+    expect(first.status).toBe(201);
+    await http.post('/api/contacts', contactBody({ caller }), { token });
+    const withdrawn = await http.post(
+      `/api/callers/${first.body.callerId}/consent/withdraw`,
+      { scopes: ['contact_back'] },
+      { token },
+    );
+    expect(withdrawn.status).toBe(200);
+
+    const exact = (column: string) =>
+      `count(*) FILTER (WHERE ${column} IS NOT NULL AND ${column} <> date_trunc('day', ${column}))::int`;
+    const [counts] = await env.db.query(
+      `SELECT (SELECT ${exact('given_at')} + ${exact('withdrawn_at')} FROM consents) AS consents,
+              (SELECT ${exact('created_at')} + ${exact('updated_at')} FROM callers) AS callers,
+              (SELECT count(*)::int FROM consents WHERE withdrawn_at IS NOT NULL) AS withdrawals`,
+    );
+    expect(counts).toEqual({ consents: 0, callers: 0, withdrawals: 2 });
+  });
+});
