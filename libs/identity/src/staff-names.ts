@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   affectedOf,
   DataKey,
@@ -9,7 +9,7 @@ import {
   KeyRing,
   Logger,
   LOGGER,
-  UnsealedTask,
+  UnsealedPass,
 } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
@@ -55,9 +55,7 @@ export class StaffNames {
  * another process only finds nothing left to do. Sign-in waits for the pass (`settled`).
  */
 @Injectable()
-export class UsernameSealing implements OnApplicationBootstrap {
-  private readonly task: UnsealedTask;
-
+export class UsernameSealing extends UnsealedPass {
   constructor(
     private readonly db: DataSource,
     private readonly names: StaffNames,
@@ -65,19 +63,15 @@ export class UsernameSealing implements OnApplicationBootstrap {
     ring: KeyRing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.task = new UnsealedTask(
-      ring,
-      () => this.sealRemaining().then(() => undefined),
-      (error) => this.logger.error(describeError(error), 'usernames could not be sealed'),
-    );
+    super(ring);
   }
 
-  onApplicationBootstrap(): void {
-    this.task.start();
+  protected pass(): Promise<number> {
+    return this.sealRemaining();
   }
 
-  settled(): Promise<void> {
-    return this.task.settled();
+  protected failed(error: unknown): void {
+    this.logger.error(describeError(error), 'usernames could not be sealed');
   }
 
   /** Seals every plaintext username left; returns how many this call sealed. */

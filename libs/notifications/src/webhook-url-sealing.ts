@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   affectedOf,
   describeError,
@@ -6,7 +6,7 @@ import {
   KeyRing,
   Logger,
   LOGGER,
-  UnsealedTask,
+  UnsealedPass,
 } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
@@ -24,28 +24,22 @@ export const webhookUrlBinding = (userId: string) => ({
  * several processes at once do no harm.
  */
 @Injectable()
-export class WebhookUrlSealing implements OnApplicationBootstrap {
-  private readonly task: UnsealedTask;
-
+export class WebhookUrlSealing extends UnsealedPass {
   constructor(
     private readonly db: DataSource,
     private readonly cipher: EnvelopeCipher,
     ring: KeyRing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.task = new UnsealedTask(
-      ring,
-      () => this.sealRemaining().then(() => undefined),
-      (error) => this.logger.error(describeError(error), 'webhook URLs could not be sealed'),
-    );
+    super(ring);
   }
 
-  onApplicationBootstrap(): void {
-    this.task.start();
+  protected pass(): Promise<number> {
+    return this.sealRemaining();
   }
 
-  settled(): Promise<void> {
-    return this.task.settled();
+  protected failed(error: unknown): void {
+    this.logger.error(describeError(error), 'webhook URLs could not be sealed');
   }
 
   /** Seals every plaintext URL left; returns how many this call sealed. */
