@@ -144,6 +144,23 @@ describe('the retention sweep', () => {
     expect((await sweep()).deleted.contacts).toBe(0);
   });
 
+  it("keeps a finished job in the outbox for an hour, not longer: its times are a call's", async () => {
+    const [old] = await env.db.query(
+      `INSERT INTO outbox (queue, job_name, payload, status, done_at)
+       VALUES ('maintenance', 'retention-sweep', '{}', 'done', now() - interval '61 minutes') RETURNING id::text AS id`,
+    );
+    const [fresh] = await env.db.query(
+      `INSERT INTO outbox (queue, job_name, payload, status, done_at)
+       VALUES ('maintenance', 'retention-sweep', '{}', 'done', now() - interval '59 minutes') RETURNING id::text AS id`,
+    );
+    expect((await sweep()).outbox).toBeGreaterThanOrEqual(1);
+    const left: Array<{ id: string }> = await env.db.query(
+      `SELECT id::text AS id FROM outbox WHERE id = ANY($1::bigint[])`,
+      [[old.id, fresh.id]],
+    );
+    expect(left.map((r) => r.id)).toEqual([fresh.id]);
+  });
+
   it('an expired contact whose case is still open only loses its encrypted fields until the case closes', async () => {
     const receipt = await http.post<{ id: string; callerId: string; caseIds: string[] }>(
       '/api/contacts',

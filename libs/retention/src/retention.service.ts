@@ -5,8 +5,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { StatsRollupService } from '@mayak/statistics';
 
-/** How long a finished outbox row is kept, for operators investigating a job. */
-const OUTBOX_KEEP_DAYS = 7;
+/**
+ * How long a finished outbox row is kept, for an operator looking into a job just done. Not
+ * longer: its times (written, sent, done) are those of a call, and its payload names the case,
+ * which a seizure joins with the telephone records.
+ */
+const OUTBOX_KEEP_MINUTES = 60;
 /** Idempotency keys only need to outlive a client's retries. */
 const IDEMPOTENCY_KEEP_HOURS = 24;
 
@@ -68,8 +72,8 @@ export class RetentionService {
     const sessions = await this.sessions.purgeExpired();
     const outbox = affectedOf(
       await this.db.query(
-        `DELETE FROM outbox WHERE status = 'done' AND done_at < now() - make_interval(days => $1)`,
-        [OUTBOX_KEEP_DAYS],
+        `DELETE FROM outbox WHERE status = 'done' AND done_at < now() - make_interval(mins => $1)`,
+        [OUTBOX_KEEP_MINUTES],
       ),
     );
     const idempotencyKeys = affectedOf(
