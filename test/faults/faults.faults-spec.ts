@@ -1,4 +1,4 @@
-import { sleep } from './support/apps';
+import { sleep, waitFor } from './support/apps';
 import { Cast, prepareCast } from './support/cast';
 import { figuresTable } from './support/report';
 import { RespondersDesk } from './support/responders';
@@ -122,10 +122,19 @@ const scenarios: ScenarioSpec[] = [
         exit.at - termAt <= 10_000,
         `the API took ${exit.at - termAt} ms to exit after SIGTERM`,
       );
-      // Restarted as an orchestrator would; until then, refusals and no answers are expected.
-      await ctx.startApi();
+      // Restarted as an orchestrator would; until it is ready, refusals and no answers are
+      // expected. Ready means unsealed: a new process answers 503 "sealed" until a peer (the
+      // worker) has handed it the keys, within milliseconds.
+      const api = await ctx.startApi();
+      await waitFor(
+        'the new API to take the keys from a peer',
+        async () =>
+          ((await (await fetch(`${ctx.baseUrl}/api/health`)).json()) as { sealed: boolean })
+            .sealed === false,
+        { timeoutMs: 10_000, intervalMs: 5, process: api },
+      );
       const readyAt = Date.now();
-      ctx.allow('503', termAt, exit.at);
+      ctx.allow('503', termAt, readyAt);
       ctx.allow('no-answer', termAt, readyAt);
       Object.assign(ctx.marks, { termAt, exitAt: exit.at });
       ctx.recovery = (exit.at - termAt) / 1000;
