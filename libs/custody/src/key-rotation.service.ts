@@ -2,15 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUDIT_KEY_ROTATED, AuditTrail } from '@mayak/audit';
 import {
+  affectedOf,
   AppConfig,
   DecryptionError,
   EnvelopeCipher,
+  KEY_KINDS,
   KeyedHash,
   KeyKind,
   KeyRing,
   Logger,
   LOGGER,
   newGeneration,
+  withSessionLock,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { KeyLoader } from './key-loader.service';
@@ -18,7 +21,7 @@ import { Keystore } from './keystore';
 import { PeerLink } from './peer-link.service';
 
 /** Serialises rotations, resumptions and retirements across every process. */
-const ROTATION_LOCK = `hashtext('mayak.key-rotation')`;
+const ROTATION_LOCK = 'mayak.key-rotation';
 const BATCH = 500;
 /**
  * After the keystore changes, every process has loaded it within this long (a NOTIFY at
@@ -107,15 +110,9 @@ export class KeyRotation {
    * short, finishes that one instead of starting another.
    */
   async rotate(options: RotationOptions = {}): Promise<RotationReport> {
-    const report = await this.exclusively(async () => {
-      const report = emptyReport();
-      if (!(await this.hasPendingWork())) {
-        report.rotated = await this.newGenerations(options.callerKey === true);
-        await this.keystoreChanged();
-      }
-      await this.finish(report, options);
-      return report;
-    });
+    const report = await withSessionLock(this.db, ROTATION_LOCK, 'wait', () =>
+      this.cycle(true, options),
+    );
     return report!;
   }
 
@@ -125,16 +122,24 @@ export class KeyRotation {
    * at it.
    */
   async maintain(now = new Date()): Promise<RotationReport | undefined> {
-    return this.exclusively(async () => {
-      const report = emptyReport();
-      const due = this.config.KEY_ROTATION_DAYS > 0 && (await this.rotationDue(now));
-      if (due && !(await this.hasPendingWork())) {
-        report.rotated = await this.newGenerations(false);
-        await this.keystoreChanged();
-      }
-      await this.finish(report, {}, now);
-      return report;
-    }, false);
+    return withSessionLock(this.db, ROTATION_LOCK, 'try', async () =>
+      this.cycle(this.config.KEY_ROTATION_DAYS > 0 && (await this.rotationDue(now)), {}, now),
+    );
+  }
+
+  /** Starts a rotation if asked and none is left unfinished; then finishes what is pending. */
+  private async cycle(
+    start: boolean,
+    options: RotationOptions,
+    now = new Date(),
+  ): Promise<RotationReport> {
+    const report = emptyReport();
+    if (start && !(await this.hasPendingWork())) {
+      report.rotated = await this.newGenerations(options.callerKey === true);
+      await this.keystoreChanged();
+    }
+    await this.finish(report, options, now);
+    return report;
   }
 
   /** Every generation, with how many data keys each master key still wraps. */
@@ -159,7 +164,7 @@ export class KeyRotation {
       ...(r.kind === 'master' ? { dataKeys: counts.get(r.key_id.toString('hex')) ?? 0 } : {}),
     }));
     // Generation 0 has no row until a rotation retires it (file custody, before any).
-    for (const kind of ['master', 'caller', 'audit'] as const) {
+    for (const kind of KEY_KINDS) {
       if (status.some((s) => s.kind === kind)) continue;
       const zero = this.ring.byNumber(kind, 0);
       status.push({
@@ -196,27 +201,6 @@ export class KeyRotation {
     return rows.map((r) => ({ table: r.table, key: r.key, keyType: r.key_type }));
   }
 
-  /** Runs `fn` holding the rotation lock; with `wait` false, skips if another holds it. */
-  private async exclusively<T>(fn: () => Promise<T>, wait = true): Promise<T | undefined> {
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    try {
-      const answer = (await runner.query(
-        wait
-          ? `SELECT pg_advisory_lock(${ROTATION_LOCK}) IS NOT NULL AS locked`
-          : `SELECT pg_try_advisory_lock(${ROTATION_LOCK}) AS locked`,
-      )) as Array<{ locked: boolean }>;
-      if (!answer[0].locked) return undefined;
-      try {
-        return await fn();
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(${ROTATION_LOCK})`);
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-
   private async rotationDue(now: Date): Promise<boolean> {
     const current = this.ring.current('master').generation;
     const [row] = await this.db.query<Array<{ created_at: Date }>>(
@@ -230,9 +214,9 @@ export class KeyRotation {
 
   /** A retiring master or caller key that data still uses: a rotation to finish. */
   private async hasPendingWork(): Promise<boolean> {
-    const retiring = this.ring.keys();
-    if (retiring.caller.length > 1) return true;
-    if (retiring.master.length === 1) return false;
+    const held = this.ring.keys();
+    if (held.caller.length > 1) return true;
+    if (held.master.length === 1) return false;
     const current = this.ring.current('master').id.toString('hex');
     for (const [id, count] of await this.dataKeysByMaster())
       if (id !== current && count > 0) return true;
@@ -365,15 +349,13 @@ export class KeyRotation {
         }
         // Only where the key is still the one read: an erasure meanwhile (the key set to
         // NULL) must stay an erasure, never come back.
-        // (As a count from a CTE: TypeORM answers a bare UPDATE with [rows, count].)
-        const [{ updated }]: Array<{ updated: number }> = await this.db.query(
-          `WITH u AS (
-             UPDATE ${table.table} t SET dek_wrapped = v.new
+        const updated = affectedOf(
+          await this.db.query(
+            `UPDATE ${table.table} t SET dek_wrapped = v.new
                FROM unnest($1::${table.keyType}[], $2::bytea[], $3::bytea[]) AS v (id, old, new)
-              WHERE t.${table.key} = v.id AND t.dek_wrapped = v.old
-             RETURNING 1)
-           SELECT count(*)::int AS updated FROM u`,
-          [ids, olds, news],
+              WHERE t.${table.key} = v.id AND t.dek_wrapped = v.old`,
+            [ids, olds, news],
+          ),
         );
         report.rewrapped[table.table] = (report.rewrapped[table.table] ?? 0) + updated;
         options.onBatch?.({ table: table.table, rewrapped: report.rewrapped[table.table] });
@@ -421,12 +403,12 @@ export class KeyRotation {
           }
         }
         try {
-          const [{ updated }]: Array<{ updated: number }> = await this.db.query(
-            `WITH u AS (
-               UPDATE callers SET identifier_hash = $2, hash_generation = $3
-                WHERE id = $1 AND identifier_hash = $4 AND hash_generation = $5 RETURNING 1)
-             SELECT count(*)::int AS updated FROM u`,
-            [row.id, hash, current, row.identifier_hash, row.hash_generation],
+          const updated = affectedOf(
+            await this.db.query(
+              `UPDATE callers SET identifier_hash = $2, hash_generation = $3
+                WHERE id = $1 AND identifier_hash = $4 AND hash_generation = $5`,
+              [row.id, hash, current, row.identifier_hash, row.hash_generation],
+            ),
           );
           if (updated === 1) {
             if (hash) report.callers.rehashed += 1;

@@ -166,12 +166,7 @@ export class RetentionService {
     // The statistics first, while the rows they are computed from are still there.
     await this.stats.retire(em, contactIds);
     const count = async (sql: string, params: unknown[]): Promise<number> =>
-      (
-        await em.query<Array<{ n: number }>>(
-          `WITH d AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM d`,
-          params,
-        )
-      )[0].n;
+      affectedOf(await em.query(sql, params));
     await em.query(`DELETE FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[])`, [
       notificationIds,
     ]);

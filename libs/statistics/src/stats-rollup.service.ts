@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig, Logger, LOGGER } from '@mayak/platform';
+import { AppConfig, Logger, LOGGER, withSessionLock } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADD_RETIRED_DAY_SQL, BUILD_MONTH_SQL, buildDaySql, retireContactsSql } from './rollup-sql';
 
@@ -104,32 +104,11 @@ export class StatsRollupService {
    * incremental build does not queue behind another ('try'): it would hold a pooled connection
    * only to redo what the running build covers.
    */
-  private async locked<T>(
+  private locked<T>(
     mode: 'try' | 'wait',
     work: (em: EntityManager) => Promise<T>,
   ): Promise<T | undefined> {
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    let held = false;
-    try {
-      if (mode === 'wait') {
-        await runner.query(`SELECT pg_advisory_lock(hashtext('mayak.stats-rollup'))`);
-        held = true;
-      } else {
-        const [{ locked }] = (await runner.query(
-          `SELECT pg_try_advisory_lock(hashtext('mayak.stats-rollup')) AS locked`,
-        )) as Array<{ locked: boolean }>;
-        held = locked;
-        if (!held) return undefined;
-      }
-      return await work(runner.manager);
-    } finally {
-      if (held)
-        await runner
-          .query(`SELECT pg_advisory_unlock(hashtext('mayak.stats-rollup'))`)
-          .catch(() => undefined);
-      await runner.release();
-    }
+    return withSessionLock(this.db, 'mayak.stats-rollup', mode, work);
   }
 
   /** Rebuilds the given days and the months they fall in, each in a transaction of its own. */

@@ -6,3 +6,4 @@ export * from './migrations';
 export * from './pg-errors';
 export * from './pg-listener';
 export * from './group-commit';
+export * from './session-lock';
