@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { affectedOf, AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
+/** An intake's idempotency key goes after this long at the latest: a retry needs minutes. */
+const IDEMPOTENCY_KEEP_HOURS = 24;
+
 export interface ForgottenLinks {
   contacts: number;
   consents: number;
@@ -20,7 +23,8 @@ export interface ForgottenLinks {
  * The same link is written in three more places at intake, and goes from them at the same
  * moment: the consent's `recorded_by`, the actor of the `created` event of the cases the
  * contact raised, and the intake's idempotency key (the volunteer, and the contact's id in the
- * stored receipt; a client's retry needs minutes, not a day).
+ * stored receipt). Idempotency keys are purged here only, at the window's end or after
+ * IDEMPOTENCY_KEEP_HOURS, whichever comes first.
  */
 @Injectable()
 export class VolunteerLinkExpiry {
@@ -67,8 +71,8 @@ export class VolunteerLinkExpiry {
         : 0;
       const idempotencyKeys = affectedOf(
         await em.query(
-          `DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => $1)`,
-          [hours],
+          `DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => least($1::int, $2::int))`,
+          [hours, IDEMPOTENCY_KEEP_HOURS],
         ),
       );
       return { contacts, consents, caseEvents, idempotencyKeys };

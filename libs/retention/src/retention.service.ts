@@ -11,8 +11,6 @@ import { StatsRollupService } from '@mayak/statistics';
  * which a seizure joins with the telephone records.
  */
 const OUTBOX_KEEP_MINUTES = 60;
-/** Idempotency keys only need to outlive a client's retries. */
-const IDEMPOTENCY_KEEP_HOURS = 24;
 
 /** How many expired contacts one transaction deletes. */
 const DELETE_BATCH = 200;
@@ -20,7 +18,6 @@ const DELETE_BATCH = 200;
 export interface RetentionReport {
   sessions: number;
   outbox: number;
-  idempotencyKeys: number;
   /** Expired contacts whose encrypted fields were erased (their cases still open). */
   contacts: number;
   notes: number;
@@ -76,12 +73,7 @@ export class RetentionService {
         [OUTBOX_KEEP_MINUTES],
       ),
     );
-    const idempotencyKeys = affectedOf(
-      await this.db.query(
-        `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
-        [IDEMPOTENCY_KEEP_HOURS],
-      ),
-    );
+    // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(
         `UPDATE contacts SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = now()
@@ -96,7 +88,7 @@ export class RetentionService {
       ),
     );
     const deleted = await this.deleteExpired();
-    const report = { sessions, outbox, idempotencyKeys, contacts, notes, deleted };
+    const report = { sessions, outbox, contacts, notes, deleted };
     this.logger.info(report, 'retention sweep');
     return report;
   }
