@@ -3,13 +3,12 @@ import {
   affectedOf,
   DataKey,
   DecryptionError,
-  describeError,
   EnvelopeCipher,
   KeyedHash,
   KeyRing,
   Logger,
   LOGGER,
-  UnsealedPass,
+  SealingPass,
 } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
@@ -55,7 +54,7 @@ export class StaffNames {
  * another process only finds nothing left to do. Sign-in waits for the pass (`settled`).
  */
 @Injectable()
-export class UsernameSealing extends UnsealedPass {
+export class UsernameSealing extends SealingPass {
   constructor(
     private readonly db: DataSource,
     private readonly names: StaffNames,
@@ -63,15 +62,7 @@ export class UsernameSealing extends UnsealedPass {
     ring: KeyRing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    super(ring);
-  }
-
-  protected pass(): Promise<number> {
-    return this.sealRemaining();
-  }
-
-  protected failed(error: unknown): void {
-    this.logger.error(describeError(error), 'usernames could not be sealed');
+    super(ring, logger, 'usernames');
   }
 
   /** Seals every plaintext username left; returns how many this call sealed. */

@@ -1,13 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  affectedOf,
-  describeError,
-  EnvelopeCipher,
-  KeyRing,
-  Logger,
-  LOGGER,
-  UnsealedPass,
-} from '@mayak/platform';
+import { affectedOf, EnvelopeCipher, KeyRing, Logger, LOGGER, SealingPass } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
 /** Where a webhook's URL is sealed: under the row's data key, bound to its user. */
@@ -24,22 +16,14 @@ export const webhookUrlBinding = (userId: string) => ({
  * several processes at once do no harm.
  */
 @Injectable()
-export class WebhookUrlSealing extends UnsealedPass {
+export class WebhookUrlSealing extends SealingPass {
   constructor(
     private readonly db: DataSource,
     private readonly cipher: EnvelopeCipher,
     ring: KeyRing,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    super(ring);
-  }
-
-  protected pass(): Promise<number> {
-    return this.sealRemaining();
-  }
-
-  protected failed(error: unknown): void {
-    this.logger.error(describeError(error), 'webhook URLs could not be sealed');
+    super(ring, logger, 'webhook URLs');
   }
 
   /** Seals every plaintext URL left; returns how many this call sealed. */

@@ -4,4 +4,4 @@ export * from './key-material';
 export * from './keyed-hash';
 export * from './key-ring';
 export * from './webhook-signature';
-export * from './unsealed-task';
+export * from './sealing-pass';
