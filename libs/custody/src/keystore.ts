@@ -5,6 +5,27 @@ import { DataSource, EntityManager } from 'typeorm';
 /** PostgreSQL's "relation does not exist": the keystore before its migration has run. */
 const UNDEFINED_TABLE = '42P01';
 
+/** How the keystore is read, by the application and by anyone holding a copy of the database. */
+export const KEYSTORE_QUERY = `SELECT kind, generation, key_id, wrapped, state FROM key_generations ORDER BY kind, generation`;
+
+export interface KeystoreRow {
+  kind: KeyKind;
+  generation: number;
+  key_id: Buffer;
+  wrapped: Buffer | null;
+  state: StoredGeneration['state'];
+}
+
+export function storedGeneration(row: KeystoreRow): StoredGeneration {
+  return {
+    kind: row.kind,
+    generation: row.generation,
+    keyId: row.key_id,
+    wrapped: row.wrapped,
+    state: row.state,
+  };
+}
+
 /**
  * The one reader and writer of `key_generations`, the keystore: every key generation that is
  * not derived from the root, wrapped by the keystore key, with its life (active, retiring,
@@ -16,22 +37,7 @@ export class Keystore {
 
   async rows(manager: EntityManager = this.db.manager): Promise<StoredGeneration[]> {
     try {
-      const rows: Array<{
-        kind: KeyKind;
-        generation: number;
-        key_id: Buffer;
-        wrapped: Buffer | null;
-        state: StoredGeneration['state'];
-      }> = await manager.query(
-        `SELECT kind, generation, key_id, wrapped, state FROM key_generations ORDER BY kind, generation`,
-      );
-      return rows.map((r) => ({
-        kind: r.kind,
-        generation: r.generation,
-        keyId: r.key_id,
-        wrapped: r.wrapped,
-        state: r.state,
-      }));
+      return (await manager.query<KeystoreRow[]>(KEYSTORE_QUERY)).map(storedGeneration);
     } catch (error) {
       if ((error as { code?: string }).code === UNDEFINED_TABLE) return [];
       throw error;
@@ -53,23 +59,11 @@ export class Keystore {
 
   /** Changes whenever a generation is added or changes state: cheap to poll. */
   async version(manager: EntityManager = this.db.manager): Promise<string> {
-    try {
-      const [row] = await manager.query<Array<{ v: string }>>(
-        `SELECT coalesce(string_agg(kind || ':' || generation || ':' || state, ',' ORDER BY kind, generation), '') AS v
-           FROM key_generations`,
-      );
-      return row.v;
-    } catch (error) {
-      if ((error as { code?: string }).code === UNDEFINED_TABLE) return '';
-      throw error;
-    }
+    return keystoreVersion(await this.rows(manager));
   }
 }
 
-/** The version string `Keystore.version` gives for these rows. */
+/** What changes whenever a generation is added or changes state, for rows as `rows` gives them. */
 export function keystoreVersion(rows: readonly StoredGeneration[]): string {
-  return [...rows]
-    .sort((a, b) => (a.kind === b.kind ? a.generation - b.generation : a.kind < b.kind ? -1 : 1))
-    .map((r) => `${r.kind}:${r.generation}:${r.state}`)
-    .join(',');
+  return rows.map((r) => `${r.kind}:${r.generation}:${r.state}`).join(',');
 }

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { combineShares, decodeShare } from '@mayak/custody';
+import {
+  combineShares,
+  decodeShare,
+  KEYSTORE_QUERY,
+  KeystoreRow,
+  storedGeneration,
+} from '@mayak/custody';
 import {
   applyKeystore,
   deriveKeyMaterial,
   KEY_KINDS,
-  KeyKind,
   KeyMaterial,
   StoredGeneration,
 } from '@mayak/platform';
@@ -105,23 +110,8 @@ export function rebuildRoot(shares: string[]): Promise<Buffer> {
 export async function readKeystore(db: {
   query(sql: string): Promise<{ rows: unknown[] } | unknown[]>;
 }): Promise<StoredGeneration[]> {
-  const result = await db.query(
-    `SELECT kind, generation, key_id, wrapped, state FROM key_generations ORDER BY kind, generation`,
-  );
-  const rows = (Array.isArray(result) ? result : result.rows) as Array<{
-    kind: KeyKind;
-    generation: number;
-    key_id: Buffer;
-    wrapped: Buffer | null;
-    state: StoredGeneration['state'];
-  }>;
-  return rows.map((r) => ({
-    kind: r.kind,
-    generation: r.generation,
-    keyId: r.key_id,
-    wrapped: r.wrapped,
-    state: r.state,
-  }));
+  const result = await db.query(KEYSTORE_QUERY);
+  return ((Array.isArray(result) ? result : result.rows) as KeystoreRow[]).map(storedGeneration);
 }
 
 /**
