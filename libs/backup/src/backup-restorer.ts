@@ -54,18 +54,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     if (!existsSync(file))
       throw new BackupException(BackupError.NotABackup, `${what} ${file} does not exist`);
   const client = await openDatabase(options.databaseUrl, 'mayak-restore');
-  let age: AgeProcess | undefined;
+  let backup: OpenedFile | undefined;
   try {
     const applied = await requireNoApplicationData(client);
-    age = runAge(
-      ['--decrypt', '--identity', path.resolve(options.identity), path.resolve(options.in)],
-      ['ignore', 'pipe', 'pipe'],
-    );
-    const reader = new FrameReader(age.child.stdout! as AsyncIterable<Buffer>);
-    const header = await explainedByAge(age, async () => {
-      await reader.readMagic();
-      return reader.expect<BackupHeader>('H');
-    });
+    backup = await openFile(options.in, options.identity);
+    const { header } = backup;
     if (header.contents === 'keystore')
       throw new BackupException(
         BackupError.NotABackup,
@@ -88,12 +81,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     for (const table of header.tables)
       await client.query(`DELETE FROM ${qualified(client, table.name)}`);
 
-    const totals = await explainedByAge(age, () => loadTables(client, reader, header));
-    await explainedByAge(age, async () => {
-      if (await reader.next()) throw notABackup('it goes on after its end');
-    });
-    // age has authenticated every chunk; its exit says nothing was cut off or appended.
-    await age.finished;
+    const totals = await loadToEnd(client, backup, 'it');
     if (options.keystore) await loadKeystore(client, options.keystore, options.identity);
     for (const sequence of header.sequences)
       if (sequence.lastValue !== null)
@@ -108,7 +96,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
       newerMigrations: migrationNames().length - header.migrations.length,
     };
   } catch (error) {
-    age?.child.kill('SIGKILL');
+    backup?.age.child.kill('SIGKILL');
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
@@ -183,40 +171,74 @@ async function enterReplicaMode(client: Client): Promise<void> {
  * destroyed on purpose, and stays so.
  */
 async function loadKeystore(client: Client, file: string, identity: string): Promise<void> {
-  const age = runAge(
-    ['--decrypt', '--identity', path.resolve(identity), path.resolve(file)],
-    ['ignore', 'pipe', 'pipe'],
-  );
+  const keystore = await openFile(file, identity);
   try {
-    const reader = new FrameReader(age.child.stdout! as AsyncIterable<Buffer>);
-    const header = await explainedByAge(age, async () => {
-      await reader.readMagic();
-      return reader.expect<BackupHeader>('H');
-    });
-    if (header.contents !== 'keystore')
+    if (keystore.header.contents !== 'keystore')
       throw new BackupException(
         BackupError.NotABackup,
         `${file} is not a keystore export (those are written beside each backup as keystore.age)`,
       );
     const target = new Map((await readTables(client, 'keystore')).map((t) => [t.name, t.columns]));
-    for (const table of header.tables) {
+    for (const table of keystore.header.tables) {
       const columns = target.get(table.name);
-      if (!columns || [...columns].sort().join() !== [...table.columns].sort().join())
+      if (!columns || !sameColumns(columns, table.columns))
         throw new BackupException(
           BackupError.SchemaMismatch,
           `the keystore export's ${table.name} does not fit this schema: restore a newer backup, or migrate first`,
         );
       await client.query(`DELETE FROM ${qualified(client, table.name)}`);
     }
-    await explainedByAge(age, () => loadTables(client, reader, header));
-    await explainedByAge(age, async () => {
-      if (await reader.next()) throw notABackup('the keystore export goes on after its end');
+    await loadToEnd(client, keystore, 'the keystore export');
+  } catch (error) {
+    keystore.age.child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+interface OpenedFile {
+  age: AgeProcess;
+  reader: FrameReader;
+  header: BackupHeader;
+}
+
+/** Starts age decrypting `file` and reads as far as its header. */
+async function openFile(file: string, identity: string): Promise<OpenedFile> {
+  const age = runAge(
+    ['--decrypt', '--identity', path.resolve(identity), path.resolve(file)],
+    ['ignore', 'pipe', 'pipe'],
+  );
+  const reader = new FrameReader(age.child.stdout! as AsyncIterable<Buffer>);
+  try {
+    const header = await explainedByAge(age, async () => {
+      await reader.readMagic();
+      return reader.expect<BackupHeader>('H');
     });
-    await age.finished;
+    return { age, reader, header };
   } catch (error) {
     age.child.kill('SIGKILL');
     throw error;
   }
+}
+
+/**
+ * Loads every table of an opened file, and makes sure nothing follows its end: age has then
+ * authenticated every chunk, and its exit says nothing was cut off or appended.
+ */
+async function loadToEnd(
+  client: Client,
+  file: OpenedFile,
+  what: string,
+): Promise<{ tables: number; rows: number }> {
+  const totals = await explainedByAge(file.age, () => loadTables(client, file.reader, file.header));
+  await explainedByAge(file.age, async () => {
+    if (await file.reader.next()) throw notABackup(`${what} goes on after its end`);
+  });
+  await file.age.finished;
+  return totals;
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join() === [...b].sort().join();
 }
 
 /** After migrating to the backup's version the tables must be the backup's, column for column. */
@@ -225,7 +247,7 @@ async function requireSameShape(client: Client, header: BackupHeader): Promise<v
   const backedUp = new Set(header.tables.map((t) => t.name));
   for (const table of header.tables) {
     const columns = target.get(table.name);
-    if (!columns || [...columns].sort().join() !== [...table.columns].sort().join())
+    if (!columns || !sameColumns(columns, table.columns))
       throw new BackupException(
         BackupError.SchemaMismatch,
         `table ${table.name} differs from the backup's after migrating: the schema was changed by hand`,
