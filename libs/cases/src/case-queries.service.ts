@@ -12,7 +12,7 @@ import {
   servicesOf,
 } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
-import { CallerRegistry, ContactRecords } from '@mayak/contacts';
+import { CallerRegistry, ContactRecords, ContactRow } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
 import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
@@ -121,12 +121,18 @@ export class CaseQueriesService {
     const judgement = this.access.judgeCase(actor, 'case:read', caseId, loaded?.facts);
     const view = await this.access.enforce(judgement);
     const row = loaded!.row;
-    const record = metadata(row);
     const wanted = CASE_FIELDS[view];
+    const contactRow =
+      wanted.includes('contact') || (view === 'full' && row.times_enc)
+        ? await this.contacts.findForCase(row.contact_id)
+        : undefined;
+    // A closed case keeps only days in the clear; a reader of its content gets them exactly.
+    const times = view === 'full' ? this.exactTimes(row, contactRow) : undefined;
+    const record = metadata(times ? { ...row, ...times.case } : row);
     // Seen beyond the caller's consent: the reader is told so, and until when.
     if (judgement.event.breakGlass)
       record.breakGlass = { expiresAt: await this.grantExpiry(caseId, actor.userId) };
-    if (wanted.includes('timeline')) record.timeline = await this.timeline(caseId);
+    if (wanted.includes('timeline')) record.timeline = await this.timeline(caseId, times?.events);
     if (view === 'withdrawn') {
       // Consent is gone: say what existed and that it was erased, show none of it.
       record.notes = (await this.notes.list(caseId)).map((n) => ({
@@ -135,58 +141,49 @@ export class CaseQueriesService {
         erased: true,
       }));
       record.erased = ['notes', 'contact'];
-    } else if (wanted.includes('notes')) record.notes = await this.notes.read(caseId, actor.userId);
+    } else if (wanted.includes('notes')) {
+      const notes = await this.notes.read(caseId, actor.userId);
+      if (times) {
+        for (const note of notes) {
+          const at = times.notes[note.id]?.createdAt;
+          if (at) note.createdAt = new Date(at);
+        }
+        // The day alone cannot order a day's notes; the exact times can.
+        notes.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      }
+      record.notes = notes;
+    }
     if (wanted.includes('contact'))
-      record.contact = await this.contact(row, loaded!.facts.scopes, actor.userId);
-    if (view === 'full' && row.times_sealed) await this.exactTimes(row, record);
-    for (const entry of (record.timeline as Array<{ id?: string }> | undefined) ?? [])
-      delete entry.id;
+      record.contact = await this.contact(row, contactRow, loaded!.facts.scopes, actor.userId);
     return pick(record, view);
   }
 
   /**
-   * A closed case keeps only the day of each time in the clear (CaseTimeSealer); a reader of
-   * its content gets the exact times back, from under the contact's data key. Without that
-   * key (the contact erased) the days are all there is.
+   * The exact times CaseTimeSealer sealed when the case closed, the case's own as Dates by
+   * column; undefined for a case not sealed, or whose contact's data key is gone (the days
+   * are then all there is).
    */
-  private async exactTimes(row: CaseRow, record: Record<string, unknown>): Promise<void> {
-    const contact = row.times_enc ? await this.contacts.findForCase(row.contact_id) : undefined;
-    if (!contact?.dek_wrapped || !row.times_enc) return;
+  private exactTimes(
+    row: CaseRow,
+    contact: ContactRow | undefined,
+  ): (Omit<SealedCaseTimes, 'case'> & { case: Record<string, Date | null> }) | undefined {
+    if (!row.times_sealed || !row.times_enc || !contact?.dek_wrapped) return undefined;
     let times: SealedCaseTimes | undefined;
     try {
       const dek = this.cipher.unwrapDataKey('contacts', contact.id, contact.dek_wrapped);
       times = this.sealer.open(row.id, dek, row.times_enc);
       dek.key.fill(0);
     } catch (error) {
-      if (error instanceof DecryptionError) return;
+      if (error instanceof DecryptionError) return undefined;
       throw error;
     }
-    if (!times) return;
-    const exact = (value: string | null | undefined) => (value ? new Date(value) : null);
-    for (const [column, field] of [
-      ['created_at', 'createdAt'],
-      ['updated_at', 'updatedAt'],
-      ['assigned_at', 'assignedAt'],
-      ['acknowledged_at', 'acknowledgedAt'],
-      ['closed_at', 'closedAt'],
-      ['due_at', 'dueAt'],
-    ] as const)
-      if (column in times.case) record[field] = exact(times.case[column]);
-    const timeline = record.timeline as Array<TimelineEntry & { id?: string }> | undefined;
-    if (timeline)
-      for (const entry of timeline) {
-        const at = entry.id !== undefined ? times.events[entry.id] : undefined;
-        if (at) entry.at = new Date(at);
-      }
-    const notes = record.notes as Array<{ id: string; createdAt: Date }> | undefined;
-    if (notes) {
-      for (const note of notes) {
-        const at = times.notes[note.id]?.createdAt;
-        if (at) note.createdAt = new Date(at);
-      }
-      // The day alone cannot order a day's notes; the exact times can.
-      notes.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-    }
+    if (!times) return undefined;
+    return {
+      ...times,
+      case: Object.fromEntries(
+        Object.entries(times.case).map(([column, at]) => [column, at ? new Date(at) : null]),
+      ),
+    };
   }
 
   private async grantExpiry(caseId: string, userId: string): Promise<Date | null> {
@@ -197,8 +194,8 @@ export class CaseQueriesService {
     return rows[0]?.expires_at ?? null;
   }
 
-  /** In order of happening (event ids grow); `id` is dropped before the answer leaves. */
-  private async timeline(caseId: string): Promise<Array<TimelineEntry & { id?: string }>> {
+  /** In order of happening (event ids grow); at the exact times when the case was sealed. */
+  private async timeline(caseId: string, exact?: Record<string, string>): Promise<TimelineEntry[]> {
     const rows: Array<{
       id: string;
       at: Date;
@@ -210,8 +207,7 @@ export class CaseQueriesService {
       [caseId],
     );
     return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
+      at: exact?.[r.id] ? new Date(exact[r.id]) : r.at,
       type: r.type,
       actorId: r.actor_id,
       detail: r.detail,
@@ -221,10 +217,10 @@ export class CaseQueriesService {
   /** The contact that raised the case, as far as the caller's consent covers it. */
   private async contact(
     row: CaseRow,
+    contactRow: ContactRow | undefined,
     scopes: readonly string[],
     readerId: string,
   ): Promise<Record<string, unknown> | null> {
-    const contactRow = await this.contacts.findForCase(row.contact_id);
     if (!contactRow) return null;
     const contact = await this.contacts.view(contactRow, readerId);
     const result: Record<string, unknown> = { ...contact };
