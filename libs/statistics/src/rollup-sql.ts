@@ -1,6 +1,9 @@
 import { CUBOIDS } from './cuboids';
 import { Dimension, DIMENSION, DIMENSIONS } from './dimensions';
 
+/** Every dimension column of a rollup row, in key order. */
+const DIMENSION_COLUMNS = DIMENSIONS.map((d) => DIMENSION[d].column).join(', ');
+
 /**
  * SQL that builds one day of the daily rollup from the contacts, all cuboids at once. Cuboids
  * are grouped by which multi-valued dimensions they unnest (none, topic, service, both), and
@@ -22,10 +25,10 @@ export function retireContactsSql(tz: string): string[] {
 
 /** Adds a day's retired cells to its freshly built rollup. */
 export const ADD_RETIRED_DAY_SQL = `
-  INSERT INTO stats_rollup_day (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented)
-  SELECT cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented
+  INSERT INTO stats_rollup_day (cuboid, bucket, ${DIMENSION_COLUMNS}, contacts, consented)
+  SELECT cuboid, bucket, ${DIMENSION_COLUMNS}, contacts, consented
     FROM stats_retired_day WHERE bucket = $1::date
-  ON CONFLICT (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}) DO UPDATE
+  ON CONFLICT (cuboid, bucket, ${DIMENSION_COLUMNS}) DO UPDATE
     SET contacts = stats_rollup_day.contacts + EXCLUDED.contacts,
         consented = stats_rollup_day.consented + EXCLUDED.consented`;
 
@@ -69,20 +72,19 @@ function classSql(
   const columns = DIMENSIONS.map((d) =>
     used.includes(d) ? `CASE WHEN GROUPING(${value(d)}) = 0 THEN ${value(d)} ELSE '' END` : `''`,
   );
-  const dimensionColumns = DIMENSIONS.map((d) => DIMENSION[d].column).join(', ');
   if (mode === 'retire')
     return `
-    INSERT INTO stats_retired_day (cuboid, bucket, ${dimensionColumns}, contacts, consented)
+    INSERT INTO stats_retired_day (cuboid, bucket, ${DIMENSION_COLUMNS}, contacts, consented)
     SELECT ${cuboidId}, x.bucket, ${columns.join(', ')}, count(*)::int, (count(*) FILTER (WHERE x.stats_consented))::int
       FROM (SELECT ${[...select, 'ct.stats_consented', `(ct.started_at AT TIME ZONE '${tz}')::date AS bucket`].join(', ')}
               FROM contacts ct ${joins.join(' ')}
              WHERE ct.id = ANY($1::uuid[])) x
      GROUP BY x.bucket${used.length ? `, GROUPING SETS (${sets})` : ''}
-    ON CONFLICT (cuboid, bucket, ${dimensionColumns}) DO UPDATE
+    ON CONFLICT (cuboid, bucket, ${DIMENSION_COLUMNS}) DO UPDATE
       SET contacts = stats_retired_day.contacts + EXCLUDED.contacts,
           consented = stats_retired_day.consented + EXCLUDED.consented`;
   return `
-    INSERT INTO stats_rollup_day (cuboid, bucket, ${dimensionColumns}, contacts, consented)
+    INSERT INTO stats_rollup_day (cuboid, bucket, ${DIMENSION_COLUMNS}, contacts, consented)
     SELECT ${cuboidId}, $1::date, ${columns.join(', ')}, count(*)::int, (count(*) FILTER (WHERE x.stats_consented))::int
       FROM (SELECT ${[...select, 'ct.stats_consented'].join(', ')}
               FROM contacts ct ${joins.join(' ')}
@@ -93,8 +95,8 @@ function classSql(
 
 /** A month of the monthly rollup, summed from its days. */
 export const BUILD_MONTH_SQL = `
-  INSERT INTO stats_rollup_month (cuboid, bucket, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, contacts, consented)
-  SELECT cuboid, $1::date, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}, sum(contacts)::int, sum(consented)::int
+  INSERT INTO stats_rollup_month (cuboid, bucket, ${DIMENSION_COLUMNS}, contacts, consented)
+  SELECT cuboid, $1::date, ${DIMENSION_COLUMNS}, sum(contacts)::int, sum(consented)::int
     FROM stats_rollup_day
    WHERE bucket >= $1::date AND bucket < ($1::date + interval '1 month')
-   GROUP BY cuboid, ${DIMENSIONS.map((d) => DIMENSION[d].column).join(', ')}`;
+   GROUP BY cuboid, ${DIMENSION_COLUMNS}`;

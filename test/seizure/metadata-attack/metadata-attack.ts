@@ -6,7 +6,7 @@ import { buildEntities, candidatesUnder, Entity, indexIds, learnRules, RecordVie
 import { Observation, observe } from './observations';
 import { Call, simulatePopulation } from './population';
 import { rollupScores } from './rollups';
-import { AttributeScore, LinkScore, readout, scoreLinks, scoreRule } from './scoring';
+import { AttributeScore, emptyScore, LinkScore, readout, scoreLinks, scoreRule } from './scoring';
 import { seize } from './seizure';
 import { telephoneRecords } from './telephone-records';
 
@@ -170,24 +170,11 @@ function attack(
   const attached = new Set<number>();
   for (const b of best) for (const r of b?.attached ?? []) attached.add(r);
   return {
-    attributes: best.map((b, a) => b ?? { ...emptyOf(ATTRIBUTES[a].name), via: '—' }),
+    attributes: best.map((b, a) => b ?? { ...emptyScore(ATTRIBUTES[a].name), via: '—' }),
     recordsAttached: attached.size,
     links: links.sort((a, b) => b.truePairs - a.truePairs || b.precision - a.precision),
     rulesTried,
     joins: joins.sort((a, b) => b.attached - a.attached),
-  };
-}
-
-function emptyOf(attribute: string): AttributeScore {
-  return {
-    attribute,
-    attachments: 0,
-    correct: 0,
-    maxGain: 0,
-    maxPosterior: 0,
-    certain: 0,
-    certainCorrect: 0,
-    attached: new Set(),
   };
 }
 
