@@ -139,6 +139,7 @@ describe('key rotation', () => {
       'break_glass_grants.id',
       'callers.id',
       'case_notes.id',
+      'contact_facts.contact_id',
       'contacts.id',
       'staff_webhooks.user_id',
       'users.id',

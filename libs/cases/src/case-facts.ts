@@ -8,7 +8,6 @@ export interface CaseRow {
   service: Service;
   status: CaseStatus;
   priority: number;
-  caller_id: string;
   contact_id: string;
   assignee_id: string | null;
   declined_by: string[];

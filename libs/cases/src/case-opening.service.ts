@@ -7,7 +7,6 @@ import { CaseServiceRegistry } from './case-services';
 
 export interface CasesToOpen {
   contactId: string;
-  callerId: string;
   services: readonly Service[];
   region: string;
   ageBand?: string;
@@ -49,11 +48,11 @@ export class CaseOpening {
     await em.query(
       `WITH v AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, service text, priority smallint, response_hours float8, caller_id uuid, contact_id uuid,
+           id uuid, service text, priority smallint, response_hours float8, contact_id uuid,
            region text, age_band text, topics text[], opened_by uuid)),
        opened AS (
-         INSERT INTO cases (id, service, status, priority, caller_id, contact_id, region, age_band, topics, due_at)
-         SELECT id, service, 'queued', priority, caller_id, contact_id, region, age_band, topics,
+         INSERT INTO cases (id, service, status, priority, contact_id, region, age_band, topics, due_at)
+         SELECT id, service, 'queued', priority, contact_id, region, age_band, topics,
                 now() + make_interval(mins => (response_hours * 60)::int)
            FROM v
          RETURNING id)
@@ -66,7 +65,6 @@ export class CaseOpening {
             service: definition.service,
             priority: definition.priority,
             response_hours: definition.responseHours,
-            caller_id: input.callerId,
             contact_id: input.contactId,
             region: input.region,
             age_band: input.ageBand ?? null,

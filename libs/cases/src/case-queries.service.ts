@@ -60,7 +60,6 @@ function metadata(row: CaseRow): Record<string, unknown> {
     closedAt: row.closed_at,
     dueAt: row.due_at,
     outcome: row.outcome,
-    callerId: row.caller_id,
     waitingSeconds: Math.max(0, Math.round((Date.now() - row.created_at.getTime()) / 1000)),
   };
 }
@@ -123,12 +122,17 @@ export class CaseQueriesService {
     const row = loaded!.row;
     const wanted = CASE_FIELDS[view];
     const contactRow =
-      wanted.includes('contact') || (view === 'full' && row.times_enc)
+      wanted.includes('contact') ||
+      wanted.includes('callerId') ||
+      (view === 'full' && row.times_enc)
         ? await this.contacts.findForCase(row.contact_id)
         : undefined;
     // A closed case keeps only days in the clear; a reader of its content gets them exactly.
     const times = view === 'full' ? this.exactTimes(row, contactRow) : undefined;
     const record = metadata(times ? { ...row, ...times.case } : row);
+    // The link to the caller is sealed with the contact's facts.
+    if (wanted.includes('callerId') && contactRow)
+      record.callerId = (await this.contacts.attributes(contactRow, actor.userId)).callerId;
     // Seen beyond the caller's consent: the reader is told so, and until when.
     if (judgement.event.breakGlass)
       record.breakGlass = { expiresAt: await this.grantExpiry(caseId, actor.userId) };
@@ -154,7 +158,7 @@ export class CaseQueriesService {
       record.notes = notes;
     }
     if (wanted.includes('contact'))
-      record.contact = await this.contact(row, contactRow, loaded!.facts.scopes, actor.userId);
+      record.contact = await this.contact(contactRow, loaded!.facts.scopes, actor.userId);
     return pick(record, view);
   }
 
@@ -216,18 +220,16 @@ export class CaseQueriesService {
 
   /** The contact that raised the case, as far as the caller's consent covers it. */
   private async contact(
-    row: CaseRow,
     contactRow: ContactRow | undefined,
     scopes: readonly string[],
     readerId: string,
   ): Promise<Record<string, unknown> | null> {
     if (!contactRow) return null;
-    const contact = await this.contacts.view(contactRow, readerId);
-    const result: Record<string, unknown> = { ...contact };
-    delete result.callerId;
+    const { callerId, ...contact } = await this.contacts.view(contactRow, readerId);
+    const result: Record<string, unknown> = contact;
     if (scopes.includes('contact_back')) {
       try {
-        const details = await this.callers.contactDetails(row.caller_id);
+        const details = await this.callers.contactDetails(callerId);
         if (details) result.contactBack = details;
         else (result.erased as string[]).push('contactBack');
       } catch (error) {
@@ -236,7 +238,7 @@ export class CaseQueriesService {
           actorId: readerId,
           action: 'crypto.decrypt',
           recordType: 'caller',
-          recordId: row.caller_id,
+          recordId: callerId,
           outcome: 'failure',
           reason: 'integrity',
         });

@@ -10,6 +10,7 @@ import {
   serviceScope,
 } from '@mayak/access';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { CallerRegistry } from '@mayak/contacts';
 import { addEvent } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { AppConfig, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
@@ -41,6 +42,7 @@ export class ConsentWithdrawalService {
     private readonly load: StaffLoad,
     private readonly config: AppConfig,
     private readonly outbox: OutboxWriter,
+    private readonly callers: CallerRegistry,
   ) {}
 
   async withdraw(
@@ -52,16 +54,21 @@ export class ConsentWithdrawalService {
     let denial: AuditEvent | undefined;
     try {
       return await this.db.transaction(async (em) => {
+        // The caller's row is locked: a call of theirs logged meanwhile waits for us.
+        const found = await this.callers.contactIdsOf(em, callerId, true);
+        const contactIds = found ?? [];
         const facts: Array<{ recent: string[] | null; assignees: string[] | null }> =
-          await em.query(
-            `SELECT
-             (SELECT array_agg(DISTINCT volunteer_id) FROM contacts
-               WHERE caller_id = c.id AND created_at > now() - make_interval(hours => $2)) AS recent,
-             (SELECT array_agg(DISTINCT assignee_id) FROM cases
-               WHERE caller_id = c.id AND assignee_id IS NOT NULL AND status <> 'closed') AS assignees
-           FROM callers c WHERE c.id = $1 FOR UPDATE OF c`,
-            [callerId, this.config.VOLUNTEER_CONTACT_WINDOW_HOURS],
-          );
+          found === undefined
+            ? []
+            : await em.query(
+                `SELECT
+                   (SELECT array_agg(DISTINCT volunteer_id) FROM contacts
+                     WHERE id = ANY($1::uuid[]) AND volunteer_id IS NOT NULL
+                       AND created_at > now() - make_interval(hours => $2)) AS recent,
+                   (SELECT array_agg(DISTINCT assignee_id) FROM cases
+                     WHERE contact_id = ANY($1::uuid[]) AND assignee_id IS NOT NULL AND status <> 'closed') AS assignees`,
+                [contactIds, this.config.VOLUNTEER_CONTACT_WINDOW_HOURS],
+              );
         const decision = facts[0]
           ? decideConsentWithdrawal(actor, {
               recentVolunteerIds: facts[0].recent ?? [],
@@ -82,8 +89,8 @@ export class ConsentWithdrawalService {
         await em.query(
           `UPDATE consents SET withdrawn_scopes = ARRAY(SELECT DISTINCT unnest(withdrawn_scopes || $2::text[]) ORDER BY 1),
                   withdrawn_at = date_trunc('day', now())
-            WHERE caller_id = $1`,
-          [callerId, withdrawn],
+            WHERE contact_id = ANY($1::uuid[])`,
+          [contactIds, withdrawn],
         );
 
         const services = SERVICES.filter((s: Service) => withdrawn.includes(serviceScope(s)));
@@ -91,9 +98,9 @@ export class ConsentWithdrawalService {
           ? await em
               .query(
                 `UPDATE cases SET status = 'closed', outcome = 'withdrawn', closed_at = now(), updated_at = now()
-                WHERE caller_id = $1 AND service = ANY($2::text[]) AND status <> 'closed'
+                WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[]) AND status <> 'closed'
                 RETURNING id, assignee_id`,
-                [callerId, services],
+                [contactIds, services],
               )
               .then((r: unknown) => rowsOf<{ id: string; assignee_id: string | null }>(r))
           : [];
@@ -104,8 +111,8 @@ export class ConsentWithdrawalService {
         if (services.length)
           await em.query(
             `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = now()
-              WHERE erased_at IS NULL AND case_id IN (SELECT id FROM cases WHERE caller_id = $1 AND service = ANY($2::text[]))`,
-            [callerId, services],
+              WHERE erased_at IS NULL AND case_id IN (SELECT id FROM cases WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[]))`,
+            [contactIds, services],
           );
 
         // A contact's summary and pseudonym were taken for the services the caller asked for;
@@ -113,20 +120,20 @@ export class ConsentWithdrawalService {
         await em.query(
           `UPDATE contacts ct SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = now()
              FROM consents cs
-            WHERE cs.contact_id = ct.id AND ct.caller_id = $1 AND ct.erased_at IS NULL
+            WHERE cs.contact_id = ct.id AND ct.id = ANY($1::uuid[]) AND ct.erased_at IS NULL
               AND cs.scopes && $2::text[]
               AND NOT (ARRAY(SELECT unnest(cs.scopes) EXCEPT SELECT unnest(cs.withdrawn_scopes)) && $2::text[])`,
-          [callerId, SERVICE_SCOPES],
+          [contactIds, SERVICE_SCOPES],
         );
 
         if (withdrawn.includes('statistics')) {
           // Out of every breakdown at once: the days it counted in are rebuilt by the next rollup.
           await em.query(
             `WITH changed AS (
-               UPDATE contacts SET stats_consented = false WHERE caller_id = $1 AND stats_consented
-               RETURNING (started_at AT TIME ZONE $2)::date AS day)
+               UPDATE contacts SET stats_consented = false WHERE id = ANY($1::uuid[]) AND stats_consented
+               RETURNING day)
              INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM changed ON CONFLICT DO NOTHING`,
-            [callerId, this.config.STATS_TIMEZONE],
+            [contactIds],
           );
           await this.outbox.add(em, [statsRollupJob()]);
         }

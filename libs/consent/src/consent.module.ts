@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ContactsModule } from '@mayak/contacts';
 import { StaffingModule } from '@mayak/staffing';
 import { ConsentWithdrawalService } from './consent-withdrawal.service';
 
 @Module({
-  imports: [StaffingModule],
+  imports: [ContactsModule, StaffingModule],
   providers: [ConsentWithdrawalService],
   exports: [ConsentWithdrawalService],
 })

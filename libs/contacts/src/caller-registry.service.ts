@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataKey, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
+import { affectedOf, DataKey, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
+import { CallerLinks } from './caller-links';
 
 export interface RecognisedCaller {
   callerId: string;
   /** Contacts logged for this caller before the current one. */
   previousContacts: number;
+  /** The link the current contact carries to this caller (CallerLinks). */
+  tag: Buffer;
 }
 
 export interface ContactBackDetails {
@@ -33,6 +36,7 @@ export class CallerRegistry {
     private readonly hash: KeyedHash,
     private readonly cipher: EnvelopeCipher,
     private readonly ring: KeyRing,
+    private readonly links: CallerLinks,
   ) {}
 
   /**
@@ -66,11 +70,72 @@ export class CallerRegistry {
 
   /** How often this identifier has called before, without recording anything. */
   async previousContacts(identifier: string): Promise<number> {
-    const rows: Array<{ count: number }> = await this.db.query(
-      `SELECT count(ct.id)::int AS count FROM callers c JOIN contacts ct ON ct.caller_id = c.id WHERE c.identifier_hash = ANY($1)`,
+    const rows: Array<{ id: string; contacts_enc: Buffer | null }> = await this.db.query(
+      `SELECT id, contacts_enc FROM callers WHERE identifier_hash = ANY($1)`,
       [this.hash.callerIdentifiers(identifier).map((h) => h.hash)],
     );
-    return rows[0]?.count ?? 0;
+    return rows.reduce((sum, row) => sum + this.links.openCount(row.id, row.contacts_enc), 0);
+  }
+
+  /**
+   * The contacts of a caller: their tags looked up (see CallerLinks). Undefined when there
+   * is no such caller.
+   */
+  async contactIdsOf(
+    em: EntityManager,
+    callerId: string,
+    lock = false,
+  ): Promise<string[] | undefined> {
+    const rows: Array<{ contacts_enc: Buffer | null }> = await em.query(
+      `SELECT contacts_enc FROM callers WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+      [callerId],
+    );
+    if (!rows[0]) return undefined;
+    const tags = this.links.tags(callerId, this.links.openCount(callerId, rows[0].contacts_enc));
+    if (tags.length === 0) return [];
+    const contacts: Array<{ id: string }> = await em.query(
+      `SELECT id FROM contacts WHERE caller_tag = ANY($1::bytea[])`,
+      [tags],
+    );
+    return contacts.map((c) => c.id);
+  }
+
+  /**
+   * Deletes those of the given callers who have no contact left (none of their tags is
+   * found): their hash, encrypted identifier and contact-back details go with the row.
+   * Callers whose contacts an older version left unsealed are kept until those are sealed.
+   */
+  async deleteWithoutContacts(em: EntityManager, callerIds: readonly string[]): Promise<number> {
+    if (callerIds.length === 0) return 0;
+    const rows: Array<{ id: string; contacts_enc: Buffer | null }> = await em.query(
+      `SELECT id, contacts_enc FROM callers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [callerIds],
+    );
+    const owners: string[] = [];
+    const tags: Buffer[] = [];
+    for (const row of rows)
+      for (const tag of this.links.tags(row.id, this.links.openCount(row.id, row.contacts_enc))) {
+        owners.push(row.id);
+        tags.push(tag);
+      }
+    const live: Array<{ caller: string }> = tags.length
+      ? await em.query(
+          `SELECT DISTINCT t.caller::text AS caller
+             FROM unnest($1::uuid[], $2::bytea[]) AS t (caller, tag)
+             JOIN contacts ct ON ct.caller_tag = t.tag`,
+          [owners, tags],
+        )
+      : [];
+    const keep = new Set(live.map((l) => l.caller));
+    const unused = rows.map((r) => r.id).filter((id) => !keep.has(id));
+    if (unused.length === 0) return 0;
+    return affectedOf(
+      await em.query(
+        `DELETE FROM callers c WHERE c.id = ANY($1::uuid[])
+            AND NOT EXISTS (SELECT 1 FROM contacts_unsealed u WHERE u.caller_id = c.id)`,
+        [unused],
+      ),
+    );
   }
 
   /**
@@ -85,9 +150,11 @@ export class CallerRegistry {
   /**
    * `recognise` for the contacts of one group-committed transaction, in two statements
    * whatever their number: one upsert of every caller (locking the rows of those known, in
-   * the order of their hashes so that concurrent transactions cannot deadlock), and one
-   * update storing the identifiers and contact-back details of those who agreed to it. A
-   * caller twice in the batch is one row; the second contact counts the first as previous.
+   * the order of their hashes so that concurrent transactions cannot deadlock; a new caller's
+   * sealed counter goes in with its row), and one update moving known callers' counters on
+   * and storing the identifiers and contact-back details of those who agreed to it. A caller
+   * twice in the batch is one row; the second contact counts the first as previous. What it
+   * costs does not depend on how often the caller called before.
    */
   async recogniseMany(
     em: EntityManager,
@@ -101,8 +168,12 @@ export class CallerRegistry {
     if (this.ring.keys().caller.length > 1) await this.rehashOnSight(em, callers);
     const ids: string[] = [];
     const rowHashes: Array<Buffer | null> = [];
+    const sealedCounts: Buffer[] = [];
     /** The row id given to each anonymous caller, by position in `callers`. */
     const anonymousIds = new Map<number, string>();
+    const inBatch = new Map<string, number>();
+    for (const hash of hashes)
+      if (hash) inBatch.set(hash.toString('hex'), (inBatch.get(hash.toString('hex')) ?? 0) + 1);
     const seen = new Set<string>();
     hashes.forEach((hash, i) => {
       const hex = hash?.toString('hex');
@@ -112,47 +183,54 @@ export class CallerRegistry {
       if (hex === undefined) anonymousIds.set(i, id);
       ids.push(id);
       rowHashes.push(hash ?? null);
+      // A new caller's counter is written with the row; a known caller's is moved on below.
+      sealedCounts.push(this.links.sealCount(id, hex === undefined ? 1 : inBatch.get(hex)!));
     });
     const rows: Array<{
       id: string;
       identifier_hash: Buffer | null;
       dek_wrapped: Buffer | null;
-      previous: number;
+      contacts_enc: Buffer | null;
+      inserted: boolean;
     }> = await em.query(
-      `WITH upsert AS (
-         INSERT INTO callers (id, identifier_hash, hash_generation)
-         SELECT id, hash, $3 FROM unnest($1::uuid[], $2::bytea[]) AS i (id, hash) ORDER BY hash NULLS LAST
-         ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('day', now())
-         RETURNING id, identifier_hash, dek_wrapped)
-       SELECT u.id, u.identifier_hash, u.dek_wrapped,
-              CASE WHEN u.identifier_hash IS NULL THEN 0
-                   ELSE (SELECT count(*)::int FROM contacts ct WHERE ct.caller_id = u.id) END AS previous
-         FROM upsert u`,
-      [ids, rowHashes, generation],
+      `INSERT INTO callers (id, identifier_hash, hash_generation, contacts_enc)
+       SELECT id, hash, $3, count FROM unnest($1::uuid[], $2::bytea[], $4::bytea[]) AS i (id, hash, count) ORDER BY hash NULLS LAST
+       ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('day', now())
+       RETURNING id, identifier_hash, dek_wrapped, contacts_enc, (xmax = 0) AS inserted`,
+      [ids, rowHashes, generation, sealedCounts],
     );
-    const known = new Map<string, (typeof rows)[number]>();
+    const known = new Map<string, (typeof rows)[number] & { previous: number }>();
     const anonymous = new Set<string>();
     for (const row of rows)
-      if (row.identifier_hash) known.set(row.identifier_hash.toString('hex'), row);
+      if (row.identifier_hash)
+        known.set(row.identifier_hash.toString('hex'), {
+          ...row,
+          previous: row.inserted ? 0 : this.links.openCount(row.id, row.contacts_enc),
+        });
       else anonymous.add(row.id);
 
     const recognised: RecognisedCaller[] = [];
     const counted = new Map<string, number>();
     const keys = new Map<string, DataKey>();
-    const updates = new Map<string, [Buffer, Buffer | null, Buffer | null]>();
+    const updates = new Map<string, [Buffer | null, Buffer | null, Buffer | null]>();
     callers.forEach((caller, i) => {
       const hash = hashes[i];
       if (!hash) {
         const id = anonymousIds.get(i);
         if (!id || !anonymous.has(id)) throw new Error('an anonymous caller row was not written');
-        recognised.push({ callerId: id, previousContacts: 0 });
+        recognised.push({ callerId: id, previousContacts: 0, tag: this.links.tag(id, 0) });
         return;
       }
       const row = known.get(hash.toString('hex'));
       if (!row) throw new Error('a caller row was not written');
       const earlier = counted.get(row.id) ?? 0;
       counted.set(row.id, earlier + 1);
-      recognised.push({ callerId: row.id, previousContacts: row.previous + earlier });
+      const previousContacts = row.previous + earlier;
+      recognised.push({
+        callerId: row.id,
+        previousContacts,
+        tag: this.links.tag(row.id, previousContacts),
+      });
       if (caller.contactBack && caller.identifier) {
         let dek = keys.get(row.id);
         if (!dek) {
@@ -179,22 +257,33 @@ export class CallerRegistry {
         ]);
       }
     });
+    // Known callers' counters move on by their contacts in this batch.
+    const counters = new Map<string, Buffer>();
+    for (const row of known.values())
+      if (!row.inserted)
+        counters.set(row.id, this.links.sealCount(row.id, row.previous + counted.get(row.id)!));
+    for (const id of counters.keys()) if (!updates.has(id)) updates.set(id, [null, null, null]);
     if (updates.size > 0) {
       const entries = [...updates];
       // The rows are locked by the upsert above, so the data key cannot change under us;
       // a new key is written only where there was none.
+      // Contact-back details are written where given (v.identifier_enc not null), the
+      // counter where it moved.
       await em.query(
         `UPDATE callers c
-            SET identifier_enc = v.identifier_enc, contact_back_enc = v.contact_back_enc,
-                dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped), updated_at = date_trunc('day', now())
-           FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[])
-                AS v (id, identifier_enc, contact_back_enc, dek_wrapped)
+            SET identifier_enc = coalesce(v.identifier_enc, c.identifier_enc),
+                contact_back_enc = CASE WHEN v.identifier_enc IS NULL THEN c.contact_back_enc ELSE v.contact_back_enc END,
+                dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped),
+                contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('day', now())
+           FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
+                AS v (id, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
           WHERE c.id = v.id`,
         [
           entries.map(([id]) => id),
           entries.map(([, [identifier]]) => identifier),
           entries.map(([, [, contactBack]]) => contactBack),
           entries.map(([, [, , wrapped]]) => wrapped),
+          entries.map(([id]) => counters.get(id) ?? null),
         ],
       );
     }

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
 import { ConsentScope } from '@mayak/access';
-import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
+import { AppConfig, DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
+import { ContactAttributes, dayIn, openAttributes, sealAttributes } from './contact-attributes';
 import { ContactsError, ContactsException } from './contacts.exception';
 
 export interface ContactInput {
   volunteerId: string;
   callerId: string;
+  /** The caller's link to this contact (CallerLinks.tag). */
+  callerTag: Buffer;
   channel: string;
   startedAt: Date;
   durationSeconds: number;
@@ -51,33 +54,26 @@ export interface ContactView {
 
 export interface ContactRow {
   id: string;
-  caller_id: string;
-  channel: string;
-  started_at: Date;
-  duration_seconds: number;
-  region: string;
-  age_band: string | null;
-  gender_identity: string | null;
-  orientation: string | null;
-  topics: string[];
-  immediate_risk: boolean;
-  outcome: string;
-  services: string[];
+  day: string;
   dek_wrapped: Buffer | null;
   pseudonym_enc: Buffer | null;
   summary_enc: Buffer | null;
   erased_at: Date | null;
   created_at: Date;
+  facts_dek_wrapped: Buffer;
+  facts_enc: Buffer;
 }
 
-export const CONTACT_COLUMNS = `ct.id, ct.caller_id, ct.channel, ct.started_at, ct.duration_seconds, ct.region, ct.age_band,
-  ct.gender_identity, ct.orientation, ct.topics, ct.immediate_risk, ct.outcome, ct.services, ct.dek_wrapped,
-  ct.pseudonym_enc, ct.summary_enc, ct.erased_at, ct.created_at`;
+/** Select these FROM CONTACTS_WITH_FACTS. */
+export const CONTACT_COLUMNS = `ct.id, ct.day::text AS day, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.erased_at,
+  ct.created_at, cf.dek_wrapped AS facts_dek_wrapped, cf.facts_enc`;
+export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
 /**
- * Contacts and the consent given on them. The summary and the pseudonym are encrypted under
- * the contact's own data key, bound to their row and column; everything categorical stays
- * plain for statistics.
+ * Contacts and the consent given on them. Everything about a contact is sealed: the summary
+ * and the pseudonym under the contact's own data key, its attributes under its facts' key
+ * (see ContactAttributes); the clear keeps the day, and the link to the volunteer within
+ * their window.
  */
 @Injectable()
 export class ContactRecords {
@@ -85,6 +81,7 @@ export class ContactRecords {
     private readonly db: DataSource,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditTrail,
+    private readonly config: AppConfig,
   ) {}
 
   async insert(
@@ -96,9 +93,8 @@ export class ContactRecords {
   }
 
   /**
-   * Contacts and their consents, any number in one statement (group commit): every summary
-   * and pseudonym sealed here under the contact's own new data key, the rows passed to
-   * PostgreSQL as one JSON document.
+   * Contacts, their facts and their consents, any number in one statement (group commit):
+   * every field sealed here, the rows passed to PostgreSQL as one JSON document.
    */
   async insertMany(
     em: EntityManager,
@@ -114,59 +110,78 @@ export class ContactRecords {
         value === undefined || value === ''
           ? null
           : this.cipher.encrypt(dek, { table: 'contacts', id: contactId, column }, value);
+      const facts = sealAttributes(this.cipher, contactId, {
+        callerId: input.callerId,
+        channel: input.channel,
+        startedAt: input.startedAt.toISOString(),
+        durationSeconds: input.durationSeconds,
+        region: input.region,
+        ageBand: input.ageBand ?? null,
+        genderIdentity: input.genderIdentity ?? null,
+        orientation: input.orientation ?? null,
+        topics: [...input.topics],
+        immediateRisk: input.immediateRisk,
+        outcome: input.outcome,
+        services: [...input.services],
+      });
       return {
         ids: { contactId, consentId },
         row: {
           id: contactId,
           consent_id: consentId,
-          caller_id: input.callerId,
           volunteer_id: input.volunteerId,
-          channel: input.channel,
-          started_at: input.startedAt.toISOString(),
-          duration_seconds: input.durationSeconds,
-          region: input.region,
-          age_band: input.ageBand ?? null,
-          gender_identity: input.genderIdentity ?? null,
-          orientation: input.orientation ?? null,
-          topics: input.topics,
-          immediate_risk: input.immediateRisk,
-          outcome: input.outcome,
-          services: input.services,
+          day: dayIn(this.config.STATS_TIMEZONE, input.startedAt),
+          caller_tag: bytea(input.callerTag),
           dek_wrapped: bytea(dek.wrapped),
           pseudonym_enc: bytea(seal('pseudonym', input.pseudonym)),
           summary_enc: bytea(seal('summary', input.summary)),
+          facts_dek_wrapped: bytea(facts.dek.wrapped),
+          facts_enc: bytea(facts.factsEnc),
           retention_days: input.consent.retentionDays,
+          stats_consented: input.consent.scopes.includes('statistics'),
           scopes: input.consent.scopes,
           text_version: input.consent.textVersion,
         },
       };
     });
+    // The retention period runs from the day, not the second: expires_at is a join key too.
     await em.query(
       `WITH v AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, consent_id uuid, caller_id uuid, volunteer_id uuid, channel text, started_at timestamptz,
-           duration_seconds int, region text, age_band text, gender_identity text, orientation text,
-           topics text[], immediate_risk boolean, outcome text, services text[], dek_wrapped bytea,
-           pseudonym_enc bytea, summary_enc bytea, retention_days int, scopes text[], text_version text)),
+           id uuid, consent_id uuid, volunteer_id uuid, day date, caller_tag bytea, dek_wrapped bytea,
+           pseudonym_enc bytea, summary_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
+           retention_days int, stats_consented boolean, scopes text[], text_version text)),
        contact AS (
-         INSERT INTO contacts (id, caller_id, volunteer_id, channel, started_at, duration_seconds, region, age_band,
-                               gender_identity, orientation, topics, immediate_risk, outcome, services, dek_wrapped,
-                               pseudonym_enc, summary_enc, expires_at, stats_consented)
-         SELECT id, caller_id, volunteer_id, channel, started_at, duration_seconds, region, age_band,
-                gender_identity, orientation, topics, immediate_risk, outcome, services, dek_wrapped,
-                pseudonym_enc, summary_enc, now() + make_interval(days => retention_days), 'statistics' = ANY(scopes)
+         INSERT INTO contacts (id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+                               expires_at, stats_consented)
+         SELECT id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+                (day + retention_days)::timestamp AT TIME ZONE 'UTC', stats_consented
            FROM v
-         RETURNING id)
-       INSERT INTO consents (id, caller_id, contact_id, recorded_by, scopes, text_version, retention_days)
-       SELECT v.consent_id, v.caller_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days
+         RETURNING id),
+       facts AS (
+         INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
+         SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
+       INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days)
+       SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days
          FROM v JOIN contact c ON c.id = v.id`,
       [JSON.stringify(written.map((w) => w.row))],
     );
     return written.map((w) => w.ids);
   }
 
+  /** A contact's sealed attributes, opened; a ciphertext that does not open is recorded and refused. */
+  async attributes(row: ContactRow, readerId: string | null): Promise<ContactAttributes> {
+    try {
+      return openAttributes(this.cipher, row.id, row.facts_dek_wrapped, row.facts_enc);
+    } catch (error) {
+      if (error instanceof DecryptionError) await this.unreadable(readerId, 'contact', row.id);
+      throw error;
+    }
+  }
+
   /** Opens a contact row for a reader. A ciphertext that does not open is recorded and refused. */
   async view(row: ContactRow, readerId: string): Promise<ContactView> {
+    const facts = await this.attributes(row, readerId);
     let summary: string | null = null;
     let pseudonym: string | null = null;
     const erased: string[] = [];
@@ -189,22 +204,22 @@ export class ContactRecords {
     }
     return {
       id: row.id,
-      callerId: row.caller_id,
-      channel: row.channel,
-      startedAt: row.started_at,
-      durationSeconds: row.duration_seconds,
-      region: row.region,
+      callerId: facts.callerId,
+      channel: facts.channel,
+      startedAt: new Date(facts.startedAt),
+      durationSeconds: facts.durationSeconds,
+      region: facts.region,
       caller: {
         pseudonym,
-        ageBand: row.age_band,
-        genderIdentity: row.gender_identity,
-        orientation: row.orientation,
+        ageBand: facts.ageBand,
+        genderIdentity: facts.genderIdentity,
+        orientation: facts.orientation,
       },
-      topics: row.topics,
-      immediateRisk: row.immediate_risk,
+      topics: facts.topics,
+      immediateRisk: facts.immediateRisk,
       summary,
-      outcome: row.outcome,
-      services: row.services,
+      outcome: facts.outcome,
+      services: facts.services,
       createdAt: row.created_at,
       erased,
     };
@@ -212,14 +227,14 @@ export class ContactRecords {
 
   async findForCase(contactId: string): Promise<ContactRow | undefined> {
     const rows: ContactRow[] = await this.db.query(
-      `SELECT ${CONTACT_COLUMNS} FROM contacts ct WHERE ct.id = $1`,
+      `SELECT ${CONTACT_COLUMNS} FROM ${CONTACTS_WITH_FACTS} WHERE ct.id = $1`,
       [contactId],
     );
     return rows[0];
   }
 
   /** A ciphertext that does not open means tampering or corruption: audited, and a generic error. */
-  async unreadable(readerId: string, recordType: string, recordId: string): Promise<never> {
+  async unreadable(readerId: string | null, recordType: string, recordId: string): Promise<never> {
     await this.audit.record({
       actorId: readerId,
       action: 'crypto.decrypt',

@@ -1,11 +1,27 @@
 import { Module } from '@nestjs/common';
+import { CallerLinks } from './caller-links';
 import { CallerRegistry } from './caller-registry.service';
 import { ContactRecords } from './contact-records.service';
+import { ContactSealingPass } from './contact-sealing-pass';
 import { VolunteerContactsService } from './volunteer-contacts.service';
 import { VolunteerLinkExpiry } from './volunteer-link-expiry.service';
 
 @Module({
-  providers: [CallerRegistry, ContactRecords, VolunteerContactsService, VolunteerLinkExpiry],
-  exports: [CallerRegistry, ContactRecords, VolunteerContactsService, VolunteerLinkExpiry],
+  providers: [
+    CallerLinks,
+    CallerRegistry,
+    ContactRecords,
+    ContactSealingPass,
+    VolunteerContactsService,
+    VolunteerLinkExpiry,
+  ],
+  exports: [
+    CallerLinks,
+    CallerRegistry,
+    ContactRecords,
+    ContactSealingPass,
+    VolunteerContactsService,
+    VolunteerLinkExpiry,
+  ],
 })
 export class ContactsModule {}

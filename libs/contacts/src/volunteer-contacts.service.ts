@@ -5,6 +5,7 @@ import { AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import {
   CONTACT_COLUMNS,
+  CONTACTS_WITH_FACTS,
   ContactRecords,
   ContactRow,
   ContactView,
@@ -46,7 +47,7 @@ export class VolunteerContactsService {
               coalesce((SELECT json_agg(json_build_object('id', c.id, 'service', c.service, 'status', c.status)
                                         ORDER BY c.service, c.created_at)
                           FROM cases c WHERE c.contact_id = ct.id), '[]') AS cases
-         FROM contacts ct
+         FROM ${CONTACTS_WITH_FACTS}
         WHERE ${scope.sql}
         ORDER BY ct.created_at DESC
         LIMIT 500`,

@@ -64,9 +64,11 @@ export class VolunteerLinkExpiry {
         : 0;
       const contacts = ids.length
         ? affectedOf(
-            await em.query(`UPDATE contacts SET volunteer_id = NULL WHERE id = ANY($1::uuid[])`, [
-              ids,
-            ]),
+            // The exact time it was logged served the window only: the day is left.
+            await em.query(
+              `UPDATE contacts SET volunteer_id = NULL, created_at = date_trunc('day', created_at) WHERE id = ANY($1::uuid[])`,
+              [ids],
+            ),
           )
         : 0;
       const idempotencyKeys = affectedOf(

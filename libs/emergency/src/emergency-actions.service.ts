@@ -167,7 +167,6 @@ export class EmergencyActionsService {
       if (open[0]) return { emergencyCaseId: open[0].id };
       const [emergencyCaseId] = await this.opening.open(em, {
         contactId: row.contact_id,
-        callerId: row.caller_id,
         services: ['emergency'],
         region: row.region,
         ageBand: row.age_band ?? undefined,

@@ -162,6 +162,7 @@ export class IntakeService {
         toWrite.map(({ actorId, input, services }, n) => ({
           volunteerId: actorId,
           callerId: callers[n].callerId,
+          callerTag: callers[n].tag,
           channel: input.channel,
           startedAt: input.startedAt,
           durationSeconds: input.durationSeconds,
@@ -186,7 +187,6 @@ export class IntakeService {
         em,
         toWrite.map(({ actorId, input, services }, n) => ({
           contactId: contacts[n].contactId,
-          callerId: callers[n].callerId,
           services,
           region: input.region,
           ageBand: input.caller?.ageBand,

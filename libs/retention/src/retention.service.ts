@@ -1,4 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import {
+  CallerRegistry,
+  CONTACT_COLUMNS,
+  ContactRecords,
+  ContactRow,
+  CONTACTS_WITH_FACTS,
+} from '@mayak/contacts';
 import { SessionService } from '@mayak/identity';
 import { affectedOf, Logger, LOGGER } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -62,6 +69,8 @@ export class RetentionService {
     private readonly sessions: SessionService,
     private readonly stats: StatsRollupService,
     private readonly audit: AuditTrail,
+    private readonly contacts: ContactRecords,
+    private readonly callers: CallerRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -134,16 +143,19 @@ export class RetentionService {
   }
 
   private async deleteBatch(em: EntityManager): Promise<DeletionCounts | undefined> {
-    const doomed: Array<{ id: string; caller_id: string }> = await em.query(
-      `SELECT ct.id, ct.caller_id FROM contacts ct
+    const doomed: ContactRow[] = await em.query(
+      `SELECT ${CONTACT_COLUMNS} FROM ${CONTACTS_WITH_FACTS}
         WHERE ct.expires_at < now()
           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.contact_id = ct.id AND c.status <> 'closed')
-        ORDER BY ct.expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        ORDER BY ct.expires_at LIMIT $1 FOR UPDATE OF ct SKIP LOCKED`,
       [DELETE_BATCH],
     );
     if (doomed.length === 0) return undefined;
     const contactIds = doomed.map((d) => d.id);
-    const callerIds = [...new Set(doomed.map((d) => d.caller_id))];
+    // Who called is sealed with the contact's facts.
+    const callerIds = new Set<string>();
+    for (const contact of doomed)
+      callerIds.add((await this.contacts.attributes(contact, null)).callerId);
     const ids = async (sql: string, params: unknown[]): Promise<string[]> =>
       (await em.query<Array<{ id: string }>>(sql, params)).map((row) => row.id);
     const caseIds = await ids(
@@ -193,13 +205,7 @@ export class RetentionService {
       contactIds,
     ]);
     counts.contacts = await count(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [contactIds]);
-    counts.callers = await count(
-      `DELETE FROM callers c WHERE c.id = ANY($1::uuid[])
-          AND NOT EXISTS (SELECT 1 FROM contacts ct WHERE ct.caller_id = c.id)
-          AND NOT EXISTS (SELECT 1 FROM cases cs WHERE cs.caller_id = c.id)
-          AND NOT EXISTS (SELECT 1 FROM consents cn WHERE cn.caller_id = c.id)`,
-      [callerIds],
-    );
+    counts.callers = await this.callers.deleteWithoutContacts(em, [...callerIds]);
     await this.audit.record(
       [
         ...contactIds.map((id) => deletion('contact', id)),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StaffNames } from '@mayak/identity';
-import { EnvelopeCipher } from '@mayak/platform';
+import { CallerLinks, dayIn, sealAttributes } from '@mayak/contacts';
+import { AppConfig, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
@@ -17,7 +18,8 @@ const SYNTHETIC_USER = 'synthetic-data';
 
 /**
  * Writes synthetic contacts (with their anonymous callers and consents) in batches of a few
- * thousand rows per statement. No summaries, no identifiers: nothing to encrypt, nothing real.
+ * thousand rows per statement. No summaries, no identifiers, nothing real; the facts are
+ * sealed as intake seals them.
  */
 @Injectable()
 export class ContactSeeder {
@@ -25,6 +27,8 @@ export class ContactSeeder {
     private readonly db: DataSource,
     private readonly names: StaffNames,
     private readonly cipher: EnvelopeCipher,
+    private readonly links: CallerLinks,
+    private readonly config: AppConfig,
   ) {}
 
   async seed(options: SeedOptions): Promise<number> {
@@ -39,55 +43,56 @@ export class ContactSeeder {
         consentId: randomUUID(),
         ...generator.next(),
       }));
-      await this.db.transaction(async (em) => {
-        await em.query(`INSERT INTO callers (id) SELECT unnest($1::uuid[])`, [
-          rows.map((r) => r.callerId),
-        ]);
-        await em.query(
-          `INSERT INTO contacts (id, caller_id, volunteer_id, channel, started_at, duration_seconds, region, age_band, gender_identity,
-                                 topics, immediate_risk, outcome, services, expires_at, stats_consented, created_at)
-           SELECT id, caller_id, $1, channel, started_at, duration, region, age_band, gender_identity,
-                  string_to_array(topics, ','), risk, outcome, coalesce(string_to_array(nullif(services, ''), ','), '{}'),
-                  started_at + interval '3 years', consented, started_at
-             FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::text[],
-                         $10::text[], $11::bool[], $12::text[], $13::text[], $14::bool[])
-               AS t(id, caller_id, channel, started_at, duration, region, age_band, gender_identity, topics, risk, outcome, services, consented)`,
-          [
-            volunteerId,
-            rows.map((r) => r.id),
-            rows.map((r) => r.callerId),
-            rows.map((r) => r.channel),
-            rows.map((r) => r.startedAt.toISOString()),
-            rows.map((r) => r.durationSeconds),
-            rows.map((r) => r.region),
-            rows.map((r) => r.ageBand),
-            rows.map((r) => r.genderIdentity),
-            rows.map((r) => r.topics.join(',')),
-            rows.map((r) => r.immediateRisk),
-            rows.map((r) => r.outcome),
-            rows.map((r) => r.services.join(',')),
-            rows.map((r) => r.statistics),
+      const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
+      const sealed = rows.map((r) => {
+        const facts = sealAttributes(this.cipher, r.id, {
+          callerId: r.callerId,
+          channel: r.channel,
+          startedAt: r.startedAt.toISOString(),
+          durationSeconds: r.durationSeconds,
+          region: r.region,
+          ageBand: r.ageBand,
+          genderIdentity: r.genderIdentity,
+          orientation: null,
+          topics: r.topics,
+          immediateRisk: r.immediateRisk,
+          outcome: r.outcome,
+          services: r.services,
+        });
+        return {
+          id: r.id,
+          caller_id: r.callerId,
+          consent_id: r.consentId,
+          day: dayIn(this.config.STATS_TIMEZONE, r.startedAt),
+          caller_count: hex(this.links.sealCount(r.callerId, 1)),
+          caller_tag: hex(this.links.tag(r.callerId, 0)),
+          facts_dek_wrapped: hex(facts.dek.wrapped),
+          facts_enc: hex(facts.factsEnc),
+          stats_consented: r.statistics,
+          scopes: [
+            ...(r.statistics ? ['statistics'] : []),
+            ...r.services.map((service) => `service:${service}`),
           ],
-        );
-        await em.query(
-          `INSERT INTO consents (id, caller_id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-           SELECT id, caller_id, contact_id, $1, string_to_array(scopes, ','), 'synthetic', 1095, date_trunc('day', given_at)
-             FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[]) AS t(id, caller_id, contact_id, scopes, given_at)`,
-          [
-            volunteerId,
-            rows.map((r) => r.consentId),
-            rows.map((r) => r.callerId),
-            rows.map((r) => r.id),
-            rows.map((r) =>
-              [
-                ...(r.statistics ? ['statistics'] : []),
-                ...r.services.map((s) => `service:${s}`),
-              ].join(','),
-            ),
-            rows.map((r) => r.startedAt.toISOString()),
-          ],
-        );
+        };
       });
+      // Every synthetic caller is anonymous: one contact each, found by its tag only.
+      await this.db.query(
+        `WITH v AS (
+           SELECT * FROM jsonb_to_recordset($2::jsonb) AS v (
+             id uuid, caller_id uuid, consent_id uuid, day date, caller_count bytea, caller_tag bytea,
+             facts_dek_wrapped bytea, facts_enc bytea, stats_consented boolean, scopes text[])),
+         caller AS (INSERT INTO callers (id, contacts_enc) SELECT caller_id, caller_count FROM v),
+         contact AS (
+           INSERT INTO contacts (id, volunteer_id, day, caller_tag, expires_at, stats_consented, created_at)
+           SELECT id, $1, day, caller_tag, (day + 1095)::timestamp AT TIME ZONE 'UTC', stats_consented, day
+             FROM v RETURNING id),
+         facts AS (
+           INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
+           SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
+         INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
+         SELECT v.consent_id, v.id, $1, v.scopes, 'synthetic', 1095, v.day FROM v JOIN contact c ON c.id = v.id`,
+        [volunteerId, JSON.stringify(sealed)],
+      );
       done += size;
       options.onProgress?.(done, options.contacts);
     }
