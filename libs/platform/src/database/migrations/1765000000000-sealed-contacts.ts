@@ -62,8 +62,10 @@ export class SealedContacts1765000000000 implements MigrationInterface {
     await db.query(`ALTER TABLE callers ADD COLUMN contacts_enc bytea`);
   }
 
-  async down(): Promise<void> {
+  down(): Promise<void> {
     // The plaintext is gone once sealed; going back would need the keys to write it out again.
-    throw new Error('SealedContacts cannot be reverted: restore a backup taken before it');
+    return Promise.reject(
+      new Error('SealedContacts cannot be reverted: restore a backup taken before it'),
+    );
   }
 }
