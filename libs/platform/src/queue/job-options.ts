@@ -1,10 +1,16 @@
 import { JobsOptions } from 'bullmq';
 
-/** Retries with backoff; finished jobs are kept a while so a re-sent id stays a no-op. */
+/**
+ * Retries with backoff. A finished job is removed at once: its record holds the case's id
+ * beside the times it was queued, run and finished, which a seizure of Redis would join with
+ * the telephone records (issue 11). Nothing needs it: the outbox row is marked done by the
+ * handler, and a row still 'sent' whose job is gone is sent again by the sweeper, which
+ * handlers tolerate (they check state before acting).
+ */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3_600 },
 };
 
