@@ -159,11 +159,17 @@ describe('contacts written by the version before are sealed in place', () => {
     const token = await signIn(http, volunteer);
     const lookup = await http.post('/api/callers/lookup', { identifier: phone }, { token });
     expect(lookup.body).toEqual({ previousContacts: 2 });
-    const call = await http.post('/api/contacts', contactBody({ caller: { identifier: phone } }), {
-      token,
-    });
+    const body = contactBody({ caller: { identifier: phone } });
+    const headers = { 'idempotency-key': 'the-repeat-call' };
+    const call = await http.post('/api/contacts', body, { token, headers });
     expect(call.status).toBe(201);
     expect(call.body).toMatchObject({ callerId: known, repeatCaller: { previousContacts: 2 } });
+    // The answer kept for a retry is sealed: it names the caller.
+    const stored = JSON.stringify(await env.db.query(`SELECT * FROM idempotency_keys`));
+    expect(stored).not.toContain(known);
+    expect(stored).toContain(call.body.id);
+    const retry = await http.post('/api/contacts', body, { token, headers });
+    expect({ status: retry.status, body: retry.body }).toEqual({ status: 201, body: call.body });
     const withdrawal = await http.post(
       `/api/callers/${known}/consent/withdraw`,
       { scopes: ['service:legal'] },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AccessControl,
@@ -13,7 +13,14 @@ import { AuditTrail } from '@mayak/audit';
 import { CaseOpening } from '@mayak/cases';
 import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
-import { AppConfig, GroupCommit, OutboxWriter, statsRollupJob } from '@mayak/platform';
+import {
+  AppConfig,
+  EnvelopeCipher,
+  GroupCommit,
+  KeyRing,
+  OutboxWriter,
+  statsRollupJob,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { IntakeError, IntakeException } from './intake.exception';
 import {
@@ -97,6 +104,8 @@ export class IntakeService {
     private readonly contacts: ContactRecords,
     private readonly cases: CaseOpening,
     private readonly outbox: OutboxWriter,
+    private readonly cipher: EnvelopeCipher,
+    private readonly ring: KeyRing,
     config: AppConfig,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
@@ -251,13 +260,20 @@ export class IntakeService {
   ): Promise<void> {
     if (answers.length === 0) return;
     await em.query(
-      `UPDATE idempotency_keys k SET status_code = 201, response = v.response
-         FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) AS v (actor_id, key, response)
+      `UPDATE idempotency_keys k SET status_code = 201, response_enc = v.response_enc, contact_id = v.contact_id
+         FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS v (actor_id, key, response_enc, contact_id)
         WHERE k.actor_id = v.actor_id AND k.key = v.key`,
       [
         answers.map(([i]) => i.actorId),
         answers.map(([i]) => i.idempotency!.key),
-        answers.map(([, receipt]) => JSON.stringify(receipt)),
+        answers.map(([i, receipt]) =>
+          this.cipher.encrypt(
+            this.receiptKey(),
+            receiptBinding(i.actorId, i.idempotency!.key),
+            JSON.stringify(receipt),
+          ),
+        ),
+        answers.map(([, receipt]) => receipt.id),
       ],
     );
   }
@@ -290,14 +306,37 @@ export class IntakeService {
       );
   }
 
+  /**
+   * Sealed under a key derived from the pseudonym key: the stored answer names the caller,
+   * and outlives nothing but the volunteer's window.
+   */
+  private receiptKey() {
+    const key = createHmac('sha256', this.ring.keys().pseudonymKey)
+      .update('mayak:intake-receipt:v1')
+      .digest();
+    return { key, wrapped: Buffer.alloc(0) };
+  }
+
   private async replay(actor: Actor, key: string, requestHash: Buffer): Promise<IntakeReceipt> {
-    const rows: Array<{ request_hash: Buffer; response: IntakeReceipt | null }> =
-      await this.db.query(
-        `SELECT request_hash, response FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
-        [actor.userId, key],
-      );
+    const rows: Array<{
+      request_hash: Buffer;
+      response_enc: Buffer | null;
+      response: IntakeReceipt | null;
+    }> = await this.db.query(
+      `SELECT request_hash, response_enc, response FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
+      [actor.userId, key],
+    );
     const row = rows[0];
-    if (!row?.response || !row.request_hash.equals(requestHash))
+    const response = row?.response_enc
+      ? (JSON.parse(
+          this.cipher.decrypt(
+            this.receiptKey(),
+            receiptBinding(actor.userId, key),
+            row.response_enc,
+          ),
+        ) as IntakeReceipt)
+      : row?.response;
+    if (!row || !response || !row.request_hash.equals(requestHash))
       throw new IntakeException(
         IntakeError.IdempotencyKeyReused,
         'This Idempotency-Key was used for a different request.',
@@ -305,8 +344,12 @@ export class IntakeService {
           'Idempotency-Key': ['was used before for a different request'],
         },
       );
-    return row.response;
+    return response;
   }
+}
+
+function receiptBinding(actorId: string, key: string) {
+  return { table: 'idempotency_keys', id: `${actorId}/${key}`, column: 'response' };
 }
 
 /** Who and which key: a retry must not share a transaction with its first attempt. */

@@ -201,9 +201,7 @@ export class RetentionService {
     await em.query(`DELETE FROM cases WHERE id = ANY($1::uuid[])`, [caseIds]);
     await em.query(`DELETE FROM consents WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
     // A retried intake's stored answer names the contact.
-    await em.query(`DELETE FROM idempotency_keys WHERE response->>'id' = ANY($1::text[])`, [
-      contactIds,
-    ]);
+    await em.query(`DELETE FROM idempotency_keys WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
     counts.contacts = await count(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [contactIds]);
     counts.callers = await this.callers.deleteWithoutContacts(em, [...callerIds]);
     await this.audit.record(

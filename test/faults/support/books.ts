@@ -159,7 +159,9 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     orphans.map((c) => c.id),
   );
   const openKeys = (
-    await db.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE response IS NULL`)
+    await db.query(
+      `SELECT count(*)::int AS n FROM idempotency_keys WHERE response_enc IS NULL AND response IS NULL`,
+    )
   ).rows[0].n as number;
   problem(openKeys, 'idempotency keys are claimed with no answer stored');
 

@@ -10,6 +10,7 @@ import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
 import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing';
 import { CoarseIntakeTimes1764800000000 } from './1764800000000-coarse-intake-times';
 import { SealedContacts1765000000000 } from './1765000000000-sealed-contacts';
+import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake-receipts';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   CaseTimeSealing1764700000000,
   CoarseIntakeTimes1764800000000,
   SealedContacts1765000000000,
+  SealedIntakeReceipts1765100000000,
 ];
