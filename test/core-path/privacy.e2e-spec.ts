@@ -112,13 +112,19 @@ describe('nothing personal leaves in plain text', () => {
     };
 
     // The database: every table's raw bytes (bytea decoded), and a real pg_dump when one fits.
-    // (Positive controls: the plain categorical fields are there, so the search would find a plaintext.)
+    // (Positive control: the consent's scopes are plaintext, so the search would find one.)
     const raw = await rawTableContents(env.superuserUrl);
-    expect(raw.includes('detention') && raw.includes('RU-SPE')).toBe(true);
+    expect(raw.includes('service:legal')).toBe(true);
+    // The contact's categories are sealed with its facts (issue 11), and found nowhere either.
+    expect({ detention: raw.includes('detention'), region: raw.includes('RU-SPE') }).toEqual({
+      detention: false,
+      region: false,
+    });
     notIn('raw table contents', raw);
     if (dumpable) {
       const dump = await pgDump(dumpable.pgDump, env.superuserUrl);
-      expect(dump.includes('detention')).toBe(true);
+      expect(dump.includes('service:legal')).toBe(true);
+      expect(dump.includes('detention')).toBe(false);
       notIn('pg_dump', dump);
     }
 

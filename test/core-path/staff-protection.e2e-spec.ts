@@ -125,9 +125,9 @@ describe('a seized database does not name the staff', () => {
     ];
     const raw = await rawTableContents(env.superuserUrl);
     // The control: what stays in the clear is found by the same search (roles, for access checks).
-    expect(foundIn(raw, ['psychologist', 'RU-SPE'])).toEqual([
+    expect(foundIn(raw, ['psychologist', 'service:legal'])).toEqual([
       'psychologist (raw)',
-      'RU-SPE (raw)',
+      'service:legal (raw)',
     ]);
     expect(foundIn(raw, secrets)).toEqual([]);
     // The tables that hold staff, one by one, as the JSON a dump tool would write.

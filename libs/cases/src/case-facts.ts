@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CaseFacts, CaseStatus, effectiveScopes, Service } from '@mayak/access';
-import { AppConfig, Clock } from '@mayak/platform';
+import { openAttributes } from '@mayak/contacts';
+import { AppConfig, Clock, DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 
 export interface CaseRow {
@@ -11,9 +12,6 @@ export interface CaseRow {
   contact_id: string;
   assignee_id: string | null;
   declined_by: string[];
-  region: string;
-  age_band: string | null;
-  topics: string[];
   outcome: string | null;
   created_at: Date;
   updated_at: Date;
@@ -32,6 +30,38 @@ export interface CaseRow {
   /** NULL once the volunteer's window has passed (VolunteerLinkExpiry). */
   origin_volunteer_id: string | null;
   origin_created_at: Date;
+  /** The contact's sealed facts: the case's region, age band and topics are read from them. */
+  facts_dek_wrapped: Buffer;
+  facts_enc: Buffer;
+}
+
+/** Select from `cases c` joined with CASE_FACTS_JOIN. */
+export const CASE_FACTS_COLUMNS = `cf.dek_wrapped AS facts_dek_wrapped, cf.facts_enc`;
+export const CASE_FACTS_JOIN = `JOIN contact_facts cf ON cf.contact_id = c.contact_id`;
+
+/** What a case shows of the contact that raised it, for routing and for its readers. */
+export interface CaseAttributes {
+  region: string | null;
+  ageBand: string | null;
+  topics: string[] | null;
+}
+
+/**
+ * A case's region, age band and topics, from its contact's sealed facts (they were never
+ * the case's own: the case was opened with the contact's). A ciphertext that does not open
+ * gives nulls, so that one damaged row does not take a whole list down.
+ */
+export function caseAttributes(
+  cipher: EnvelopeCipher,
+  row: Pick<CaseRow, 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'>,
+): CaseAttributes {
+  try {
+    const facts = openAttributes(cipher, row.contact_id, row.facts_dek_wrapped, row.facts_enc);
+    return { region: facts.region, ageBand: facts.ageBand, topics: facts.topics };
+  } catch (error) {
+    if (error instanceof DecryptionError) return { region: null, ageBand: null, topics: null };
+    throw error;
+  }
 }
 
 export interface LoadedCase {
@@ -55,7 +85,7 @@ export class CaseLoader {
   async load(em: EntityManager, caseId: string, lock = false): Promise<LoadedCase | undefined> {
     const now = this.clock.now();
     const rows: CaseRow[] = await em.query(
-      `SELECT c.*, cs.scopes, cs.withdrawn_scopes,
+      `SELECT c.*, cs.scopes, cs.withdrawn_scopes, ${CASE_FACTS_COLUMNS},
               ct.volunteer_id AS origin_volunteer_id, ct.created_at AS origin_created_at,
               coalesce((SELECT array_agg(DISTINCT r) FROM emergency_pages p, unnest(p.recipients) r WHERE p.case_id = c.id), '{}') AS paged_user_ids,
               coalesce((SELECT array_agg(DISTINCT g.user_id) FROM break_glass_grants g
@@ -63,6 +93,7 @@ export class CaseLoader {
          FROM cases c
          JOIN consents cs ON cs.contact_id = c.contact_id
          JOIN contacts ct ON ct.id = c.contact_id
+         ${CASE_FACTS_JOIN}
         WHERE c.id = $1 ${lock ? 'FOR UPDATE OF c' : ''}`,
       [caseId, now],
     );

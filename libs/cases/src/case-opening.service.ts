@@ -8,9 +8,6 @@ import { CaseServiceRegistry } from './case-services';
 export interface CasesToOpen {
   contactId: string;
   services: readonly Service[];
-  region: string;
-  ageBand?: string;
-  topics: readonly string[];
   openedBy: string;
 }
 
@@ -48,11 +45,10 @@ export class CaseOpening {
     await em.query(
       `WITH v AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, service text, priority smallint, response_hours float8, contact_id uuid,
-           region text, age_band text, topics text[], opened_by uuid)),
+           id uuid, service text, priority smallint, response_hours float8, contact_id uuid, opened_by uuid)),
        opened AS (
-         INSERT INTO cases (id, service, status, priority, contact_id, region, age_band, topics, due_at)
-         SELECT id, service, 'queued', priority, contact_id, region, age_band, topics,
+         INSERT INTO cases (id, service, status, priority, contact_id, due_at)
+         SELECT id, service, 'queued', priority, contact_id,
                 now() + make_interval(mins => (response_hours * 60)::int)
            FROM v
          RETURNING id)
@@ -66,9 +62,6 @@ export class CaseOpening {
             priority: definition.priority,
             response_hours: definition.responseHours,
             contact_id: input.contactId,
-            region: input.region,
-            age_band: input.ageBand ?? null,
-            topics: input.topics,
             opened_by: input.openedBy,
           })),
         ),

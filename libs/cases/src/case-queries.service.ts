@@ -17,7 +17,14 @@ import { Actor } from '@mayak/identity';
 import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
-import { CaseLoader, CaseRow } from './case-facts';
+import {
+  CASE_FACTS_COLUMNS,
+  CASE_FACTS_JOIN,
+  CaseAttributes,
+  caseAttributes,
+  CaseLoader,
+  CaseRow,
+} from './case-facts';
 import { CaseNotesService } from './case-notes.service';
 import { CaseTimeSealer, SealedCaseTimes } from './case-time-sealer.service';
 
@@ -43,16 +50,14 @@ export function pick(record: Record<string, unknown>, view: CaseView): Record<st
   return out;
 }
 
-function metadata(row: CaseRow): Record<string, unknown> {
+function metadata(row: CaseRow, attributes: CaseAttributes): Record<string, unknown> {
   return {
     id: row.id,
     service: row.service,
     status: row.status,
     priority: row.priority,
     assigneeId: row.assignee_id,
-    region: row.region,
-    ageBand: row.age_band,
-    topics: row.topics,
+    ...attributes,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     assignedAt: row.assigned_at,
@@ -107,12 +112,18 @@ export class CaseQueriesService {
           ? 'c.updated_at DESC'
           : 'c.priority, c.due_at';
     const rows: CaseRow[] = await this.db.query(
-      `SELECT c.* FROM cases c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 500`,
+      `SELECT c.*, ${CASE_FACTS_COLUMNS} FROM cases c ${CASE_FACTS_JOIN}
+        WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 500`,
       params,
     );
     await this.access.recordList(actor, action, rows.length);
     const fields = view === 'board' ? 'metadata' : view;
-    return rows.map((row) => pick(metadata(row), fields));
+    // Only a view that shows them opens the contact's facts.
+    const shows = ['region', 'ageBand', 'topics'].some((f) => CASE_FIELDS[fields].includes(f));
+    const none: CaseAttributes = { region: null, ageBand: null, topics: null };
+    return rows.map((row) =>
+      pick(metadata(row, shows ? caseAttributes(this.cipher, row) : none), fields),
+    );
   }
 
   async read(actor: Actor, caseId: string): Promise<Record<string, unknown>> {
@@ -129,7 +140,10 @@ export class CaseQueriesService {
         : undefined;
     // A closed case keeps only days in the clear; a reader of its content gets them exactly.
     const times = view === 'full' ? this.exactTimes(row, contactRow) : undefined;
-    const record = metadata(times ? { ...row, ...times.case } : row);
+    const record = metadata(
+      times ? { ...row, ...times.case } : row,
+      caseAttributes(this.cipher, row),
+    );
     // The link to the caller is sealed with the contact's facts.
     if (wanted.includes('callerId') && contactRow)
       record.callerId = (await this.contacts.attributes(contactRow, actor.userId)).callerId;

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { StaffLoad } from '@mayak/staffing';
+import { EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseLifecycleService } from './case-lifecycle.service';
-import { CaseRow } from './case-facts';
+import { CASE_FACTS_COLUMNS, CASE_FACTS_JOIN, caseAttributes, CaseRow } from './case-facts';
 
 export type RoutingResult = 'assigned' | 'pooled' | 'not_queued';
 
@@ -18,18 +19,35 @@ export class RoutingService {
     private readonly db: DataSource,
     private readonly load: StaffLoad,
     private readonly lifecycle: CaseLifecycleService,
+    private readonly cipher: EnvelopeCipher,
   ) {}
 
   route(caseId: string): Promise<RoutingResult> {
     return this.db.transaction(async (em) => {
       // Only what routing needs, under the row lock: not the reader's facts (CaseLoader).
       const [row] = await em.query<
-        Array<Pick<CaseRow, 'id' | 'service' | 'status' | 'region' | 'declined_by'>>
-      >(`SELECT id, service, status, region, declined_by FROM cases WHERE id = $1 FOR UPDATE`, [
-        caseId,
-      ]);
+        Array<
+          Pick<
+            CaseRow,
+            | 'id'
+            | 'service'
+            | 'status'
+            | 'declined_by'
+            | 'contact_id'
+            | 'facts_dek_wrapped'
+            | 'facts_enc'
+          >
+        >
+      >(
+        `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS}
+           FROM cases c ${CASE_FACTS_JOIN} WHERE c.id = $1 FOR UPDATE OF c`,
+        [caseId],
+      );
       if (!row || row.status !== 'queued') return 'not_queued';
-      const assignee = await this.load.pickAndReserve(em, row.service, row.region, row.declined_by);
+      // The region is sealed with the contact's facts; a case whose facts do not open is
+      // routed as if it had none (to someone who covers every region, or the pool).
+      const region = caseAttributes(this.cipher, row).region ?? '';
+      const assignee = await this.load.pickAndReserve(em, row.service, region, row.declined_by);
       if (!assignee) return 'pooled';
       await this.lifecycle.assign(em, row, assignee, null, 'assigned');
       return 'assigned';

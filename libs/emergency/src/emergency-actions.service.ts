@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, caseScopeSql } from '@mayak/access';
-import { addEvent, CaseNotesService, CaseOpening, CaseTransaction } from '@mayak/cases';
+import {
+  addEvent,
+  CASE_FACTS_COLUMNS,
+  CASE_FACTS_JOIN,
+  caseAttributes,
+  CaseNotesService,
+  CaseOpening,
+  CaseTransaction,
+} from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { Clock, EnvelopeCipher } from '@mayak/platform';
@@ -16,7 +24,7 @@ export const BREAK_GLASS_MS = 60 * 60 * 1000;
 export interface EmergencyBoardEntry {
   id: string;
   status: string;
-  region: string;
+  region: string | null;
   createdAt: Date;
   tier: number;
   round: number;
@@ -52,7 +60,9 @@ export class EmergencyActionsService {
     const rows: Array<{
       id: string;
       status: string;
-      region: string;
+      contact_id: string;
+      facts_dek_wrapped: Buffer;
+      facts_enc: Buffer;
       created_at: Date;
       tier: number;
       round: number;
@@ -62,10 +72,10 @@ export class EmergencyActionsService {
       assignee_id: string | null;
       consented: boolean;
     }> = await this.db.query(
-      `SELECT c.id, c.status, c.region, c.created_at, p.tier, p.round, p.paged_at, p.due_at, c.acknowledged_at, c.assignee_id,
+      `SELECT c.id, c.status, c.contact_id, ${CASE_FACTS_COLUMNS}, c.created_at, p.tier, p.round, p.paged_at, p.due_at, c.acknowledged_at, c.assignee_id,
               EXISTS (SELECT 1 FROM consents cs WHERE cs.contact_id = c.contact_id
                        AND 'service:emergency' = ANY(cs.scopes) AND NOT ('service:emergency' = ANY(cs.withdrawn_scopes))) AS consented
-         FROM cases c
+         FROM cases c ${CASE_FACTS_JOIN}
          JOIN LATERAL (SELECT tier, round, paged_at, due_at FROM emergency_pages p
                         WHERE p.case_id = c.id ORDER BY paged_at DESC LIMIT 1) p ON true
         WHERE c.service = 'emergency' AND c.status <> 'closed'
@@ -77,7 +87,7 @@ export class EmergencyActionsService {
     return rows.map((r) => ({
       id: r.id,
       status: r.status,
-      region: r.region,
+      region: caseAttributes(this.cipher, r).region,
       createdAt: r.created_at,
       tier: r.tier,
       round: r.round,
@@ -168,9 +178,6 @@ export class EmergencyActionsService {
       const [emergencyCaseId] = await this.opening.open(em, {
         contactId: row.contact_id,
         services: ['emergency'],
-        region: row.region,
-        ageBand: row.age_band ?? undefined,
-        topics: row.topics,
         openedBy: actor.userId,
       });
       await em.query(`UPDATE cases SET escalated_from = $2 WHERE id = $1`, [

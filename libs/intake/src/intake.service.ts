@@ -194,12 +194,9 @@ export class IntakeService {
       );
       const caseIds = await this.cases.openMany(
         em,
-        toWrite.map(({ actorId, input, services }, n) => ({
+        toWrite.map(({ actorId, services }, n) => ({
           contactId: contacts[n].contactId,
           services,
-          region: input.region,
-          ageBand: input.caller?.ageBand,
-          topics: [...new Set(input.topics)],
           openedBy: actorId,
         })),
       );

@@ -11,6 +11,7 @@ import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing'
 import { CoarseIntakeTimes1764800000000 } from './1764800000000-coarse-intake-times';
 import { SealedContacts1765000000000 } from './1765000000000-sealed-contacts';
 import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake-receipts';
+import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attributes-sealed';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   CoarseIntakeTimes1764800000000,
   SealedContacts1765000000000,
   SealedIntakeReceipts1765100000000,
+  CaseAttributesSealed1765200000000,
 ];
