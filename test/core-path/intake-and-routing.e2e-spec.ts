@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import {
+  backdateContact,
   contactBody,
   createTestEnvironment,
   createUser,
@@ -280,10 +281,7 @@ describe('intake and routing', () => {
     const old = await http.post('/api/contacts', contactBody({ summary: 'old call' }), {
       token: volunteerToken,
     });
-    await env.db.query(
-      `UPDATE contacts SET created_at = now() - interval '25 hours' WHERE id = $1`,
-      [old.body.id],
-    );
+    await backdateContact(api.app, old.body.id, 25 * 3_600_000);
     const mine = await http.get('/api/contacts/mine', { token: volunteerToken });
     expect(mine.status).toBe(200);
     const ids = mine.body.map((c: { id: string }) => c.id);

@@ -29,7 +29,6 @@ export interface CaseRow {
   break_glass_user_ids: string[];
   /** NULL once the volunteer's window has passed (VolunteerLinkExpiry). */
   origin_volunteer_id: string | null;
-  origin_created_at: Date;
   /** The contact's sealed facts: the case's region, age band and topics are read from them. */
   facts_dek_wrapped: Buffer;
   facts_enc: Buffer;
@@ -80,13 +79,26 @@ export class CaseLoader {
   constructor(
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly cipher: EnvelopeCipher,
   ) {}
+
+  /** When the contact that raised the case was logged (ms), or undefined if its facts do not open. */
+  private loggedAt(row: CaseRow): number | undefined {
+    try {
+      return Date.parse(
+        openAttributes(this.cipher, row.contact_id, row.facts_dek_wrapped, row.facts_enc).loggedAt,
+      );
+    } catch (error) {
+      if (error instanceof DecryptionError) return undefined;
+      throw error;
+    }
+  }
 
   async load(em: EntityManager, caseId: string, lock = false): Promise<LoadedCase | undefined> {
     const now = this.clock.now();
     const rows: CaseRow[] = await em.query(
       `SELECT c.*, cs.scopes, cs.withdrawn_scopes, ${CASE_FACTS_COLUMNS},
-              ct.volunteer_id AS origin_volunteer_id, ct.created_at AS origin_created_at,
+              ct.volunteer_id AS origin_volunteer_id,
               coalesce((SELECT array_agg(DISTINCT r) FROM emergency_pages p, unnest(p.recipients) r WHERE p.case_id = c.id), '{}') AS paged_user_ids,
               coalesce((SELECT array_agg(DISTINCT g.user_id) FROM break_glass_grants g
                          WHERE g.case_id = c.id AND g.granted_at <= $2 AND g.expires_at > $2), '{}') AS break_glass_user_ids
@@ -100,6 +112,9 @@ export class CaseLoader {
     const row = rows[0];
     if (!row) return undefined;
     const windowMs = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS * 3_600_000;
+    // When the contact was logged is sealed with its facts; the link is cleared minutely
+    // when the window ends, and checked here to the second.
+    const loggedAt = row.origin_volunteer_id ? this.loggedAt(row) : undefined;
     return {
       row,
       facts: {
@@ -110,7 +125,7 @@ export class CaseLoader {
         pagedUserIds: row.paged_user_ids,
         breakGlassUserIds: row.break_glass_user_ids,
         originVolunteerId:
-          now.getTime() - row.origin_created_at.getTime() <= windowMs
+          loggedAt !== undefined && now.getTime() - loggedAt <= windowMs
             ? row.origin_volunteer_id
             : null,
       },

@@ -10,12 +10,18 @@ import {
   serviceScope,
 } from '@mayak/access';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
-import { CallerRegistry } from '@mayak/contacts';
+import {
+  CallerRegistry,
+  CONTACT_COLUMNS,
+  ContactRecords,
+  ContactRow,
+  CONTACTS_WITH_FACTS,
+} from '@mayak/contacts';
 import { addEvent } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { AppConfig, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface WithdrawalReceipt {
   callerId: string;
@@ -43,7 +49,26 @@ export class ConsentWithdrawalService {
     private readonly config: AppConfig,
     private readonly outbox: OutboxWriter,
     private readonly callers: CallerRegistry,
+    private readonly contacts: ContactRecords,
   ) {}
+
+  /**
+   * The volunteers who logged one of these contacts within their window: the link is kept
+   * for the window only, and when a contact was logged is sealed with its facts.
+   */
+  private async recentVolunteers(em: EntityManager, contactIds: string[]): Promise<string[]> {
+    const rows: Array<ContactRow & { volunteer_id: string }> = await em.query(
+      `SELECT ${CONTACT_COLUMNS}, ct.volunteer_id FROM ${CONTACTS_WITH_FACTS}
+        WHERE ct.id = ANY($1::uuid[]) AND ct.volunteer_id IS NOT NULL`,
+      [contactIds],
+    );
+    const cutoff = Date.now() - this.config.VOLUNTEER_CONTACT_WINDOW_HOURS * 3_600_000;
+    const recent = new Set<string>();
+    for (const row of rows)
+      if (Date.parse((await this.contacts.attributes(row, null)).loggedAt) > cutoff)
+        recent.add(row.volunteer_id);
+    return [...recent];
+  }
 
   async withdraw(
     actor: Actor,
@@ -60,15 +85,18 @@ export class ConsentWithdrawalService {
         const facts: Array<{ recent: string[] | null; assignees: string[] | null }> =
           found === undefined
             ? []
-            : await em.query(
-                `SELECT
-                   (SELECT array_agg(DISTINCT volunteer_id) FROM contacts
-                     WHERE id = ANY($1::uuid[]) AND volunteer_id IS NOT NULL
-                       AND created_at > now() - make_interval(hours => $2)) AS recent,
-                   (SELECT array_agg(DISTINCT assignee_id) FROM cases
-                     WHERE contact_id = ANY($1::uuid[]) AND assignee_id IS NOT NULL AND status <> 'closed') AS assignees`,
-                [contactIds, this.config.VOLUNTEER_CONTACT_WINDOW_HOURS],
-              );
+            : [
+                {
+                  recent: await this.recentVolunteers(em, contactIds),
+                  assignees: (
+                    await em.query<Array<{ assignees: string[] | null }>>(
+                      `SELECT array_agg(DISTINCT assignee_id) AS assignees FROM cases
+                        WHERE contact_id = ANY($1::uuid[]) AND assignee_id IS NOT NULL AND status <> 'closed'`,
+                      [contactIds],
+                    )
+                  )[0].assignees,
+                },
+              ];
         const decision = facts[0]
           ? decideConsentWithdrawal(actor, {
               recentVolunteerIds: facts[0].recent ?? [],

@@ -5,11 +5,13 @@ import { DataKey, DecryptionError, EnvelopeCipher } from '@mayak/platform';
  * `contact_facts` under a data key of the contact's facts (not the summary's: a withdrawal
  * that erases the summary leaves the contact countable in statistics; retention deletes
  * both). Plaintext left on the contact: its id, the day it started on (in STATS_TIMEZONE),
- * the statistics-consent flag, the erased marker, and, within the volunteer's window only,
- * the volunteer and the exact time it was logged.
+ * the day it was logged, the statistics-consent flag, the erased marker, and, within the
+ * volunteer's window only, the volunteer.
  */
 export interface ContactAttributes {
   callerId: string;
+  /** ISO 8601: when the volunteer logged it. Their window runs from here. */
+  loggedAt: string;
   channel: string;
   /** ISO 8601. */
   startedAt: string;

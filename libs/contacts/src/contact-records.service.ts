@@ -102,6 +102,7 @@ export class ContactRecords {
   ): Promise<Array<{ contactId: string; consentId: string }>> {
     if (inputs.length === 0) return [];
     const bytea = (value: Buffer | null) => (value ? `\\x${value.toString('hex')}` : null);
+    const loggedAt = new Date();
     const written = inputs.map((input) => {
       const contactId = randomUUID();
       const consentId = randomUUID();
@@ -112,6 +113,7 @@ export class ContactRecords {
           : this.cipher.encrypt(dek, { table: 'contacts', id: contactId, column }, value);
       const facts = sealAttributes(this.cipher, contactId, {
         callerId: input.callerId,
+        loggedAt: loggedAt.toISOString(),
         channel: input.channel,
         startedAt: input.startedAt.toISOString(),
         durationSeconds: input.durationSeconds,
@@ -153,9 +155,9 @@ export class ContactRecords {
            retention_days int, stats_consented boolean, scopes text[], text_version text)),
        contact AS (
          INSERT INTO contacts (id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                               expires_at, stats_consented)
+                               expires_at, stats_consented, created_at)
          SELECT id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                (day + retention_days)::timestamp AT TIME ZONE 'UTC', stats_consented
+                (day + retention_days)::timestamp AT TIME ZONE 'UTC', stats_consented, date_trunc('day', now())
            FROM v
          RETURNING id),
        facts AS (
@@ -220,7 +222,7 @@ export class ContactRecords {
       summary,
       outcome: facts.outcome,
       services: facts.services,
-      createdAt: row.created_at,
+      createdAt: new Date(facts.loggedAt),
       erased,
     };
   }

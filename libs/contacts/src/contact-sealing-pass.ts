@@ -21,6 +21,7 @@ interface UnsealedContact {
   immediate_risk: boolean;
   outcome: string;
   services: string[];
+  created_at: Date;
 }
 
 /**
@@ -75,6 +76,7 @@ export class ContactSealingPass extends SealingPass {
       counts.set(u.caller_id, n + 1);
       const facts = sealAttributes(this.cipher, u.contact_id, {
         callerId: u.caller_id,
+        loggedAt: u.created_at.toISOString(),
         channel: u.channel,
         startedAt: u.started_at.toISOString(),
         durationSeconds: u.duration_seconds,

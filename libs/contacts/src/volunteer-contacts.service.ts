@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AccessControl, contactScopeSql } from '@mayak/access';
+import { AccessControl, contactScopeSql, decideContact } from '@mayak/access';
 import { Actor } from '@mayak/identity';
 import { AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
@@ -53,13 +53,22 @@ export class VolunteerContactsService {
         LIMIT 500`,
         scope.params,
       );
-    await this.access.recordList(actor, 'contact:list-mine', rows.length);
-    return Promise.all(
-      rows.map(async (row) => ({
-        ...(await this.records.view(row, actor.userId)),
-        caseIds: row.case_ids,
-        cases: row.cases,
-      })),
-    );
+    const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
+    const now = Date.now();
+    const mine: MyContact[] = [];
+    for (const row of rows) {
+      const view = await this.records.view(row, actor.userId);
+      // The SQL scope is by day; the window itself runs from the sealed time of logging.
+      const decision = decideContact(
+        actor,
+        { volunteerId: actor.userId, createdAt: view.createdAt },
+        hours,
+        now,
+      );
+      if (decision.allowed) mine.push({ ...view, caseIds: row.case_ids, cases: row.cases });
+    }
+    mine.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    await this.access.recordList(actor, 'contact:list-mine', mine.length);
+    return mine;
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { affectedOf, AppConfig } from '@mayak/platform';
+import { affectedOf, AppConfig, DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
+import { openAttributes } from './contact-attributes';
+import { CONTACT_COLUMNS, ContactRow, CONTACTS_WITH_FACTS } from './contact-records.service';
 
 /** An intake's idempotency key goes after this long at the latest: a retry needs minutes. */
 const IDEMPOTENCY_KEEP_HOURS = 24;
@@ -31,17 +33,30 @@ export class VolunteerLinkExpiry {
   constructor(
     private readonly db: DataSource,
     private readonly config: AppConfig,
+    private readonly cipher: EnvelopeCipher,
   ) {}
 
   async forgetExpired(): Promise<ForgottenLinks> {
     const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
     return this.db.transaction(async (em) => {
-      const expired: Array<{ id: string; volunteer_id: string }> = await em.query(
-        `SELECT id, volunteer_id FROM contacts
-          WHERE volunteer_id IS NOT NULL AND created_at <= now() - make_interval(hours => $1)
-          FOR UPDATE SKIP LOCKED`,
-        [hours],
+      // The window runs from the time of logging, which is sealed: open the facts of the
+      // contacts still linked (the last window's, a few hundred) and keep those it has passed.
+      // A contact whose facts do not open is forgotten too: the safe side.
+      const linked: Array<ContactRow & { volunteer_id: string }> = await em.query(
+        `SELECT ${CONTACT_COLUMNS}, ct.volunteer_id FROM ${CONTACTS_WITH_FACTS}
+          WHERE ct.volunteer_id IS NOT NULL
+          FOR UPDATE OF ct SKIP LOCKED`,
       );
+      const cutoff = Date.now() - hours * 3_600_000;
+      const expired = linked.filter((row) => {
+        try {
+          const facts = openAttributes(this.cipher, row.id, row.facts_dek_wrapped, row.facts_enc);
+          return Date.parse(facts.loggedAt) <= cutoff;
+        } catch (error) {
+          if (error instanceof DecryptionError) return true;
+          throw error;
+        }
+      });
       const ids = expired.map((c) => c.id);
       const caseEvents = ids.length
         ? affectedOf(
@@ -64,11 +79,9 @@ export class VolunteerLinkExpiry {
         : 0;
       const contacts = ids.length
         ? affectedOf(
-            // The exact time it was logged served the window only: the day is left.
-            await em.query(
-              `UPDATE contacts SET volunteer_id = NULL, created_at = date_trunc('day', created_at) WHERE id = ANY($1::uuid[])`,
-              [ids],
-            ),
+            await em.query(`UPDATE contacts SET volunteer_id = NULL WHERE id = ANY($1::uuid[])`, [
+              ids,
+            ]),
           )
         : 0;
       const idempotencyKeys = affectedOf(

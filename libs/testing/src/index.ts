@@ -10,3 +10,4 @@ export * from './harness/database-dump';
 export * from './app/sse-client';
 export * from './app/custody';
 export * from './app/audit';
+export * from './app/contacts';

@@ -47,6 +47,7 @@ export class ContactSeeder {
       const sealed = rows.map((r) => {
         const facts = sealAttributes(this.cipher, r.id, {
           callerId: r.callerId,
+          loggedAt: new Date(r.startedAt.getTime() + r.durationSeconds * 1000).toISOString(),
           channel: r.channel,
           startedAt: r.startedAt.toISOString(),
           durationSeconds: r.durationSeconds,

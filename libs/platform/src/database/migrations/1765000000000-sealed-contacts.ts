@@ -7,7 +7,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * own (so that erasing the summary on a withdrawal leaves the contact countable in
  * statistics). The contact keeps the day it started on, and a keyed tag that only the
  * caller's own encrypted counter can find (`callers.contacts_enc`): no plaintext id links
- * two calls of one caller any more, in contacts, consents or cases.
+ * two calls of one caller any more, in contacts, consents or cases. When the contact was
+ * logged goes into the facts too (the volunteer's window runs from it); `created_at` keeps
+ * the day.
  *
  * Sealing needs the keys, which a migration does not hold: the old values wait in
  * `contacts_unsealed` until the first process with keys seals them (ContactSealingPass)
@@ -26,14 +28,17 @@ export class SealedContacts1765000000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE contacts_unsealed AS
         SELECT id AS contact_id, caller_id, channel, started_at, duration_seconds, region, age_band,
-               gender_identity, orientation, topics, immediate_risk, outcome, services
+               gender_identity, orientation, topics, immediate_risk, outcome, services, created_at
           FROM contacts`);
     await db.query(`ALTER TABLE contacts_unsealed ADD PRIMARY KEY (contact_id)`);
     await db.query(`ALTER TABLE contacts ADD COLUMN day date`);
     await db.query(`ALTER TABLE contacts ADD COLUMN caller_tag bytea`);
     await db.query(`UPDATE contacts SET day = (started_at AT TIME ZONE 'UTC')::date,
                             expires_at = date_trunc('day', expires_at),
-                            created_at = CASE WHEN volunteer_id IS NULL THEN date_trunc('day', created_at) ELSE created_at END`);
+                            created_at = date_trunc('day', created_at)`);
+    await db.query(
+      `ALTER TABLE contacts ALTER COLUMN created_at SET DEFAULT date_trunc('day', now())`,
+    );
     await db.query(`ALTER TABLE contacts ALTER COLUMN day SET NOT NULL`);
     await db.query(`DROP INDEX IF EXISTS contacts_caller_idx`);
     await db.query(`DROP INDEX IF EXISTS consents_caller_idx`);
