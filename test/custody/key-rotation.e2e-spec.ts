@@ -141,6 +141,8 @@ describe('key rotation', () => {
       'case_notes.id',
       'contacts.id',
       'staff_webhooks.user_id',
+      'stats_retired.id',
+      'stats_rollups.id',
       'users.id',
     ]);
   });

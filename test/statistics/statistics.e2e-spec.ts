@@ -172,7 +172,7 @@ describe('statistics', () => {
     expect(response.body.rows).toEqual([{ period: day, count: 10 }]);
   });
 
-  it('the rollups agree with a direct GROUP BY over the contacts after a random mix of intakes, withdrawals and erasures', async () => {
+  it('the rollups agree with counting the contacts after a random mix of intakes, withdrawals and erasures', async () => {
     const random = prng(20261121);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
     const regions = ['RU-MOW', 'RU-MOW', 'RU-MOW', 'RU-SPE', 'RU-SPE', 'RU-KDA', 'RU-TA', 'RU-CE'];
@@ -241,8 +241,15 @@ describe('statistics', () => {
       };
     };
     // The truth, counted straight from the contacts while all of them are still there.
-    const truth = await Promise.all([...queries, filtered].map((q) => answer(q, 'contacts')));
-    const viaRollups = () => Promise.all([...queries, filtered].map((q) => answer(q, 'rollup')));
+    // One at a time: counting the contacts reads them a month at a time, and a few hundred
+    // such answers at once would wait on the pool longer than it lets them.
+    const answerAll = async (source: 'rollup' | 'contacts') => {
+      const answers = [];
+      for (const query of [...queries, filtered]) answers.push(await answer(query, source));
+      return answers;
+    };
+    const truth = await answerAll('contacts');
+    const viaRollups = () => answerAll('rollup');
     expect(await viaRollups()).toEqual(truth);
     expect(truth.reduce((n, t) => n + t.rows.length, 0)).toBeGreaterThan(1_000);
 

@@ -13,7 +13,14 @@ import { AuditTrail } from '@mayak/audit';
 import { CaseOpening } from '@mayak/cases';
 import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
-import { AppConfig, GroupCommit, OutboxWriter, statsRollupJob } from '@mayak/platform';
+import {
+  AppConfig,
+  GroupCommit,
+  markStatsDays,
+  OutboxWriter,
+  statsDayOf,
+  statsRollupJob,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { IntakeError, IntakeException } from './intake.exception';
 import {
@@ -97,7 +104,7 @@ export class IntakeService {
     private readonly contacts: ContactRecords,
     private readonly cases: CaseOpening,
     private readonly outbox: OutboxWriter,
-    config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
@@ -216,6 +223,10 @@ export class IntakeService {
           outcome: 'allow' as const,
         })),
         em,
+      );
+      await markStatsDays(
+        em,
+        toWrite.map(({ input }) => statsDayOf(input.startedAt, this.config.STATS_TIMEZONE)),
       );
       // Last: every intake of the same few seconds writes this key, and a transaction that
       // meets another's uncommitted key waits for its commit, so hold it for the least time.

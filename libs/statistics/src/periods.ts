@@ -119,3 +119,17 @@ export function parseDate(value: string): Date {
 }
 
 export const iso = (date: Date): string => date.toISOString().slice(0, 10);
+
+/** Every day in [start, end), as YYYY-MM-DD. */
+export function daysBetween(start: string, end: string): string[] {
+  const days: string[] = [];
+  const last = parseDate(end).getTime();
+  for (let t = parseDate(start).getTime(); t < last; t += DAY) days.push(iso(new Date(t)));
+  return days;
+}
+
+/** The first day of the month after the one `day` falls in. */
+export function nextMonth(day: string): string {
+  const date = parseDate(day);
+  return iso(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)));
+}

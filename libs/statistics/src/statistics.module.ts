@@ -1,10 +1,20 @@
 import { Module } from '@nestjs/common';
+import { ContactFactsSource } from './contact-facts';
+import { RetiredStatisticsSealing } from './retired-sealing';
+import { SealedRollups } from './sealed-rollups';
 import { ContactSeeder } from './seeding/contact-seeder.service';
 import { StatisticsService } from './statistics.service';
 import { StatsRollupService } from './stats-rollup.service';
 
 @Module({
-  providers: [StatisticsService, StatsRollupService, ContactSeeder],
-  exports: [StatisticsService, StatsRollupService, ContactSeeder],
+  providers: [
+    StatisticsService,
+    StatsRollupService,
+    ContactFactsSource,
+    SealedRollups,
+    RetiredStatisticsSealing,
+    ContactSeeder,
+  ],
+  exports: [StatisticsService, StatsRollupService, ContactFactsSource, ContactSeeder],
 })
 export class StatisticsModule {}

@@ -9,6 +9,7 @@ import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes
 import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
 import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing';
 import { CoarseIntakeTimes1764800000000 } from './1764800000000-coarse-intake-times';
+import { SealedStatistics1764900000000 } from './1764900000000-sealed-statistics';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   StaffProtection1764600000000,
   CaseTimeSealing1764700000000,
   CoarseIntakeTimes1764800000000,
+  SealedStatistics1764900000000,
 ];
