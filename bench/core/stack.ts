@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
+import { KeyRing, producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
 import { Queue } from 'bullmq';
 import { freePort } from '@mayak/platform/embedded';
-import { initCustody, unsealWithShares } from '@mayak/testing';
+import { custodyKeys, initCustody, readKeystore, unsealWithShares } from '@mayak/testing';
 import { Pool } from 'pg';
 import { Api, BenchAccount, inBatches, signIn } from './accounts';
 import { AppProcess, runToCompletion, waitUntil } from './apps';
@@ -116,6 +116,18 @@ export class RunningStack {
 
   signIn(account: BenchAccount): Promise<string> {
     return signIn(this.http, account, this.database.name);
+  }
+
+  /**
+   * The keys this stack's processes hold, for a figure that must read sealed data itself (the
+   * statistics' ground truth opens the contacts' facts): the key holders' shares and the
+   * keystore, as an unseal would combine them.
+   */
+  async keyRing(): Promise<KeyRing> {
+    const { material } = await custodyKeys(this.shares(), await readKeystore(this.db));
+    const ring = new KeyRing();
+    ring.install(material);
+    return ring;
   }
 
   async stop(): Promise<void> {

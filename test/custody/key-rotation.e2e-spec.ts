@@ -4,6 +4,7 @@ import path from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
 import { KeyRotation } from '@mayak/custody';
 import { DecryptionError, EnvelopeCipher, KeyRing } from '@mayak/platform';
+import { StatisticsService, StatsRollupService } from '@mayak/statistics';
 import {
   contactBody,
   createTestEnvironment,
@@ -21,6 +22,7 @@ import {
   TestEnvironment,
   TestUser,
 } from '@mayak/testing';
+import { DataSource } from 'typeorm';
 
 /** The master key fingerprint inside a wrapped data key, as SQL reads it. */
 const KEY_ID = `encode(substring(dek_wrapped from 2 for 4), 'hex')`;
@@ -85,7 +87,9 @@ describe('key rotation', () => {
          SELECT ${KEY_ID} AS id, count(*) AS n FROM contacts WHERE dek_wrapped IS NOT NULL GROUP BY 1
          UNION ALL SELECT ${KEY_ID}, count(*) FROM callers WHERE dek_wrapped IS NOT NULL GROUP BY 1
          UNION ALL SELECT ${KEY_ID}, count(*) FROM users GROUP BY 1
-         UNION ALL SELECT ${KEY_ID}, count(*) FROM case_notes WHERE dek_wrapped IS NOT NULL GROUP BY 1) k
+         UNION ALL SELECT ${KEY_ID}, count(*) FROM case_notes WHERE dek_wrapped IS NOT NULL GROUP BY 1
+         UNION ALL SELECT ${KEY_ID}, count(*) FROM stats_rollups GROUP BY 1
+         UNION ALL SELECT ${KEY_ID}, count(*) FROM stats_retired GROUP BY 1) k
        GROUP BY id`,
     );
     return Object.fromEntries(rows.map((r) => [r.id, r.n]));
@@ -142,12 +146,36 @@ describe('key rotation', () => {
       'contact_facts.contact_id',
       'contacts.id',
       'staff_webhooks.user_id',
+      'stats_retired.id',
+      'stats_rollups.id',
       'users.id',
     ]);
   });
 
+  /** Every sealed statistics row, its data key opened as the worker would. */
+  const openStatistics = async () => {
+    const cipher = worker!.get(EnvelopeCipher);
+    const rows: Array<{ table: string; id: string; dek_wrapped: Buffer }> = await env.db.query(
+      `SELECT 'stats_rollups' AS table, id, dek_wrapped FROM stats_rollups
+       UNION ALL SELECT 'stats_retired', id, dek_wrapped FROM stats_retired`,
+    );
+    for (const row of rows) cipher.unwrapDataKey(row.table, row.id, row.dek_wrapped);
+    return rows.length;
+  };
+
   it('rotates online: every data key is re-wrapped while contacts keep coming, and everything still opens', async () => {
     for (let i = 0; i < 30; i++) await logContact();
+    // Sealed statistics too: the rollups of those days, and a retired part for one of them.
+    await worker!.get(StatsRollupService).incremental();
+    const [first] = await env.db.query(`SELECT id FROM contacts LIMIT 1`);
+    await worker!
+      .get(DataSource)
+      .transaction((em) => worker!.get(StatsRollupService).retire(em, [first.id]));
+    const [statsRows] = await env.db.query(
+      `SELECT (SELECT count(*) FROM stats_rollups)::int AS rollups, (SELECT count(*) FROM stats_retired)::int AS retired`,
+    );
+    expect(statsRows.rollups).toBeGreaterThanOrEqual(2);
+    expect(statsRows.retired).toBe(1);
     const before = await currentMaster();
     expect(Object.keys(await dataKeysByMaster())).toEqual([before.id]);
 
@@ -187,6 +215,24 @@ describe('key rotation', () => {
     expect(retired.destroy_after!.getTime() - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
 
     expect((await summaries()).filter((s) => s?.startsWith('rotation '))).toHaveLength(saved);
+    // The statistics' data keys are among those re-wrapped, and open; so do their cells.
+    expect(await openStatistics()).toBeGreaterThanOrEqual(3);
+    // (Through the worker's own statistics service: nothing of them is in its memory yet.)
+    const day = (offset: number) =>
+      new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const months = await worker!.get(StatisticsService).compute(
+      {
+        from: day(-1),
+        to: day(1),
+        period: 'month',
+        measure: 'contacts',
+        groupBy: [],
+        filters: {},
+      },
+      { unprotected: true },
+    );
+    // The 30 contacts, and the one counted again as retired.
+    expect(months.rows.reduce((n, r) => n + (r.count ?? 0), 0)).toBeGreaterThanOrEqual(31);
     await settle();
     // The chain goes on across the audit key's change, by an entry the old key links.
     const [link] = await env.db.query(

@@ -1,7 +1,12 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { RetentionService } from '@mayak/retention';
 import {
+  canonical,
+  chooseCuboid,
   CUBOIDS,
+  Dimension,
+  DIMENSION,
+  DIMENSIONS,
   PERIODS,
   StatisticsService,
   StatsQuery,
@@ -172,7 +177,7 @@ describe('statistics', () => {
     expect(response.body.rows).toEqual([{ period: day, count: 10 }]);
   });
 
-  it('the rollups agree with a direct GROUP BY over the contacts after a random mix of intakes, withdrawals and erasures', async () => {
+  it('the rollups agree with counting the contacts after a random mix of intakes, withdrawals and erasures', async () => {
     const random = prng(20261121);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
     const regions = ['RU-MOW', 'RU-MOW', 'RU-MOW', 'RU-SPE', 'RU-SPE', 'RU-KDA', 'RU-TA', 'RU-CE'];
@@ -231,6 +236,29 @@ describe('statistics', () => {
       groupBy: ['region'],
       filters: { service: ['legal'] },
     };
+    // And random breakdowns, filtered or not, of those the rollups answer (a query no cuboid
+    // covers is counted from the contacts, which after retention no longer has them all).
+    const randomQueries: StatsQuery[] = [];
+    while (randomQueries.length < 120) {
+      const groupBy = DIMENSIONS.filter(() => random() < 0.25).slice(0, 3);
+      const filters: StatsQuery['filters'] = {};
+      for (const d of DIMENSIONS.filter(() => random() < 0.2)) {
+        if (DIMENSION[d].multiValued && groupBy.includes(d)) continue;
+        const values = DIMENSION[d].values.filter(() => random() < 0.3);
+        if (values.length)
+          filters[d] = values.slice(0, DIMENSION[d].multiValued ? 1 : 1 + Math.floor(random() * 3));
+      }
+      if (!chooseCuboid(canonical([...groupBy, ...(Object.keys(filters) as Dimension[])])))
+        continue;
+      randomQueries.push({
+        from,
+        to,
+        period: pick(PERIODS),
+        measure: 'contacts',
+        groupBy,
+        filters,
+      });
+    }
     const answer = async (query: StatsQuery, source: 'rollup' | 'contacts') => {
       const result = await statistics.compute(query, { source, unprotected: true });
       return {
@@ -241,8 +269,16 @@ describe('statistics', () => {
       };
     };
     // The truth, counted straight from the contacts while all of them are still there.
-    const truth = await Promise.all([...queries, filtered].map((q) => answer(q, 'contacts')));
-    const viaRollups = () => Promise.all([...queries, filtered].map((q) => answer(q, 'rollup')));
+    const all = [...queries, filtered, ...randomQueries];
+    // One at a time: counting the contacts reads them a month at a time, and a few hundred
+    // such answers at once would wait on the pool longer than it lets them.
+    const answerAll = async (source: 'rollup' | 'contacts') => {
+      const answers = [];
+      for (const query of all) answers.push(await answer(query, source));
+      return answers;
+    };
+    const truth = await answerAll('contacts');
+    const viaRollups = () => answerAll('rollup');
     expect(await viaRollups()).toEqual(truth);
     expect(truth.reduce((n, t) => n + t.rows.length, 0)).toBeGreaterThan(1_000);
 

@@ -3,11 +3,20 @@ import { Injectable } from '@nestjs/common';
 import { DecryptionError, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
 
 /**
+ * A caller's sealed counter: `next` tags have been given out (the next contact gets tag
+ * number `next`); `live` of those contacts still exist (retention deletes contacts).
+ */
+export interface CallerCount {
+  next: number;
+  live: number;
+}
+
+/**
  * The link from a caller to their contacts, with nothing in the clear that joins two calls.
  * A caller's n-th contact carries the tag HMAC(pseudonym key, caller ‖ n); the caller's row
- * keeps how many contacts they have, sealed. To list them: open the count, compute the tags,
- * look them up. Without the key, two tags of one caller are two random strings, and a
- * caller's row says nothing about how often they called.
+ * keeps its counter, sealed. To list their contacts: open the counter, compute the tags, look
+ * them up. Without the key, two tags of one caller are two random strings, and a caller's
+ * row says nothing about how often they called.
  *
  * Intake costs the same whatever the caller's history: it opens and rewrites one counter.
  */
@@ -29,16 +38,24 @@ export class CallerLinks {
     return Array.from({ length: count }, (_, n) => this.tag(callerId, n));
   }
 
-  sealCount(callerId: string, count: number): Buffer {
-    return this.cipher.encrypt(this.countKey(), this.binding(callerId), String(count));
+  sealCount(callerId: string, count: CallerCount): Buffer {
+    return this.cipher.encrypt(
+      this.countKey(),
+      this.binding(callerId),
+      JSON.stringify({ next: count.next, live: count.live }),
+    );
   }
 
-  /** How many contacts the caller has had; a caller without a counter yet has had none. */
-  openCount(callerId: string, sealed: Buffer | null): number {
-    if (!sealed) return 0;
-    const count = Number(this.cipher.decrypt(this.countKey(), this.binding(callerId), sealed));
-    if (!Number.isSafeInteger(count) || count < 0) throw new DecryptionError();
-    return count;
+  /** The caller's counter; a caller without one yet has had no contact. */
+  openCount(callerId: string, sealed: Buffer | null): CallerCount {
+    if (!sealed) return { next: 0, live: 0 };
+    const count = JSON.parse(
+      this.cipher.decrypt(this.countKey(), this.binding(callerId), sealed),
+    ) as Partial<CallerCount>;
+    const valid = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+    if (!valid(count.next) || !valid(count.live) || count.live > count.next)
+      throw new DecryptionError();
+    return { next: count.next, live: count.live };
   }
 
   private binding(callerId: string) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { affectedOf, DataKey, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { CallerLinks } from './caller-links';
+import { CallerCount, CallerLinks } from './caller-links';
 
 export interface RecognisedCaller {
   callerId: string;
@@ -74,7 +74,7 @@ export class CallerRegistry {
       `SELECT id, contacts_enc FROM callers WHERE identifier_hash = ANY($1)`,
       [this.hash.callerIdentifiers(identifier).map((h) => h.hash)],
     );
-    return rows.reduce((sum, row) => sum + this.links.openCount(row.id, row.contacts_enc), 0);
+    return rows.reduce((sum, row) => sum + this.links.openCount(row.id, row.contacts_enc).live, 0);
   }
 
   /**
@@ -91,7 +91,10 @@ export class CallerRegistry {
       [callerId],
     );
     if (!rows[0]) return undefined;
-    const tags = this.links.tags(callerId, this.links.openCount(callerId, rows[0].contacts_enc));
+    const tags = this.links.tags(
+      callerId,
+      this.links.openCount(callerId, rows[0].contacts_enc).next,
+    );
     if (tags.length === 0) return [];
     const contacts: Array<{ id: string }> = await em.query(
       `SELECT id FROM contacts WHERE caller_tag = ANY($1::bytea[])`,
@@ -101,41 +104,38 @@ export class CallerRegistry {
   }
 
   /**
-   * Deletes those of the given callers who have no contact left (none of their tags is
-   * found): their hash, encrypted identifier and contact-back details go with the row.
-   * Callers whose contacts an older version left unsealed are kept until those are sealed.
+   * Retention deleted contacts of these callers (caller id → how many): their counters go
+   * down, and a caller with no contact left is deleted, with their hash, encrypted identifier
+   * and contact-back details. Callers whose contacts an older version left unsealed are kept
+   * until those are sealed. Returns how many callers were deleted.
    */
-  async deleteWithoutContacts(em: EntityManager, callerIds: readonly string[]): Promise<number> {
-    if (callerIds.length === 0) return 0;
-    const rows: Array<{ id: string; contacts_enc: Buffer | null }> = await em.query(
-      `SELECT id, contacts_enc FROM callers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [callerIds],
-    );
-    const owners: string[] = [];
-    const tags: Buffer[] = [];
-    for (const row of rows)
-      for (const tag of this.links.tags(row.id, this.links.openCount(row.id, row.contacts_enc))) {
-        owners.push(row.id);
-        tags.push(tag);
-      }
-    const live: Array<{ caller: string }> = tags.length
-      ? await em.query(
-          `SELECT DISTINCT t.caller::text AS caller
-             FROM unnest($1::uuid[], $2::bytea[]) AS t (caller, tag)
-             JOIN contacts ct ON ct.caller_tag = t.tag`,
-          [owners, tags],
-        )
-      : [];
-    const keep = new Set(live.map((l) => l.caller));
-    const unused = rows.map((r) => r.id).filter((id) => !keep.has(id));
-    if (unused.length === 0) return 0;
-    return affectedOf(
+  async forgetContacts(em: EntityManager, removed: ReadonlyMap<string, number>): Promise<number> {
+    if (removed.size === 0) return 0;
+    const rows: Array<{ id: string; contacts_enc: Buffer | null; unsealed: boolean }> =
       await em.query(
-        `DELETE FROM callers c WHERE c.id = ANY($1::uuid[])
-            AND NOT EXISTS (SELECT 1 FROM contacts_unsealed u WHERE u.caller_id = c.id)`,
-        [unused],
-      ),
-    );
+        `SELECT c.id, c.contacts_enc, EXISTS (SELECT 1 FROM contacts_unsealed u WHERE u.caller_id = c.id) AS unsealed
+           FROM callers c WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+        [[...removed.keys()]],
+      );
+    const gone: string[] = [];
+    const ids: string[] = [];
+    const counts: Buffer[] = [];
+    for (const row of rows) {
+      const count = this.links.openCount(row.id, row.contacts_enc);
+      const live = Math.max(0, count.live - removed.get(row.id)!);
+      if (live === 0 && !row.unsealed) gone.push(row.id);
+      else {
+        ids.push(row.id);
+        counts.push(this.links.sealCount(row.id, { next: count.next, live }));
+      }
+    }
+    if (ids.length > 0)
+      await em.query(
+        `UPDATE callers c SET contacts_enc = v.count FROM unnest($1::uuid[], $2::bytea[]) AS v (id, count) WHERE c.id = v.id`,
+        [ids, counts],
+      );
+    if (gone.length === 0) return 0;
+    return affectedOf(await em.query(`DELETE FROM callers WHERE id = ANY($1::uuid[])`, [gone]));
   }
 
   /**
@@ -184,7 +184,8 @@ export class CallerRegistry {
       ids.push(id);
       rowHashes.push(hash ?? null);
       // A new caller's counter is written with the row; a known caller's is moved on below.
-      sealedCounts.push(this.links.sealCount(id, hex === undefined ? 1 : inBatch.get(hex)!));
+      const k = hex === undefined ? 1 : inBatch.get(hex)!;
+      sealedCounts.push(this.links.sealCount(id, { next: k, live: k }));
     });
     const rows: Array<{
       id: string;
@@ -199,13 +200,15 @@ export class CallerRegistry {
        RETURNING id, identifier_hash, dek_wrapped, contacts_enc, (xmax = 0) AS inserted`,
       [ids, rowHashes, generation, sealedCounts],
     );
-    const known = new Map<string, (typeof rows)[number] & { previous: number }>();
+    const known = new Map<string, (typeof rows)[number] & { count: CallerCount }>();
     const anonymous = new Set<string>();
     for (const row of rows)
       if (row.identifier_hash)
         known.set(row.identifier_hash.toString('hex'), {
           ...row,
-          previous: row.inserted ? 0 : this.links.openCount(row.id, row.contacts_enc),
+          count: row.inserted
+            ? { next: 0, live: 0 }
+            : this.links.openCount(row.id, row.contacts_enc),
         });
       else anonymous.add(row.id);
 
@@ -225,11 +228,10 @@ export class CallerRegistry {
       if (!row) throw new Error('a caller row was not written');
       const earlier = counted.get(row.id) ?? 0;
       counted.set(row.id, earlier + 1);
-      const previousContacts = row.previous + earlier;
       recognised.push({
         callerId: row.id,
-        previousContacts,
-        tag: this.links.tag(row.id, previousContacts),
+        previousContacts: row.count.live + earlier,
+        tag: this.links.tag(row.id, row.count.next + earlier),
       });
       if (caller.contactBack && caller.identifier) {
         let dek = keys.get(row.id);
@@ -261,7 +263,13 @@ export class CallerRegistry {
     const counters = new Map<string, Buffer>();
     for (const row of known.values())
       if (!row.inserted)
-        counters.set(row.id, this.links.sealCount(row.id, row.previous + counted.get(row.id)!));
+        counters.set(
+          row.id,
+          this.links.sealCount(row.id, {
+            next: row.count.next + counted.get(row.id)!,
+            live: row.count.live + counted.get(row.id)!,
+          }),
+        );
     for (const id of counters.keys()) if (!updates.has(id)) updates.set(id, [null, null, null]);
     if (updates.size > 0) {
       const entries = [...updates];

@@ -56,22 +56,3 @@ export function openAttributes(
     throw new DecryptionError();
   return attributes as ContactAttributes;
 }
-
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** The day a moment falls on in `timeZone`, as YYYY-MM-DD. */
-export function dayIn(timeZone: string, moment: Date): string {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    formats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(moment);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
-}

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
 import { ConsentScope } from '@mayak/access';
-import { AppConfig, DecryptionError, EnvelopeCipher } from '@mayak/platform';
+import { AppConfig, DecryptionError, EnvelopeCipher, statsDayOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { ContactAttributes, dayIn, openAttributes, sealAttributes } from './contact-attributes';
+import { ContactAttributes, openAttributes, sealAttributes } from './contact-attributes';
 import { ContactsError, ContactsException } from './contacts.exception';
 
 export interface ContactInput {
@@ -132,7 +132,7 @@ export class ContactRecords {
           id: contactId,
           consent_id: consentId,
           volunteer_id: input.volunteerId,
-          day: dayIn(this.config.STATS_TIMEZONE, input.startedAt),
+          day: statsDayOf(input.startedAt, this.config.STATS_TIMEZONE),
           caller_tag: bytea(input.callerTag),
           dek_wrapped: bytea(dek.wrapped),
           pseudonym_enc: bytea(seal('pseudonym', input.pseudonym)),
@@ -146,7 +146,8 @@ export class ContactRecords {
         },
       };
     });
-    // The retention period runs from the day, not the second: expires_at is a join key too.
+    // The retention period runs from the day it was logged, not the second: expires_at is a
+    // join key too.
     await em.query(
       `WITH v AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
@@ -157,7 +158,8 @@ export class ContactRecords {
          INSERT INTO contacts (id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
                                expires_at, stats_consented, created_at)
          SELECT id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                (day + retention_days)::timestamp AT TIME ZONE 'UTC', stats_consented, date_trunc('day', now())
+                date_trunc('day', now()) + make_interval(days => retention_days), stats_consented,
+                date_trunc('day', now())
            FROM v
          RETURNING id),
        facts AS (

@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig, EnvelopeCipher, KeyRing, Logger, LOGGER, SealingPass } from '@mayak/platform';
+import {
+  AppConfig,
+  EnvelopeCipher,
+  KeyRing,
+  Logger,
+  LOGGER,
+  SealingPass,
+  statsDayOf,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { CallerLinks } from './caller-links';
-import { dayIn, sealAttributes } from './contact-attributes';
+import { sealAttributes } from './contact-attributes';
 
 /** Callers whose waiting contacts one transaction seals. */
 const CALLER_BATCH = 200;
@@ -72,8 +80,9 @@ export class ContactSealingPass extends SealingPass {
     );
     const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
     const rows = waiting.map((u) => {
-      const n = counts.get(u.caller_id)!;
-      counts.set(u.caller_id, n + 1);
+      const count = counts.get(u.caller_id)!;
+      const n = count.next;
+      counts.set(u.caller_id, { next: n + 1, live: count.live + 1 });
       const facts = sealAttributes(this.cipher, u.contact_id, {
         callerId: u.caller_id,
         loggedAt: u.created_at.toISOString(),
@@ -91,7 +100,7 @@ export class ContactSealingPass extends SealingPass {
       });
       return {
         id: u.contact_id,
-        day: dayIn(this.config.STATS_TIMEZONE, u.started_at),
+        day: statsDayOf(u.started_at, this.config.STATS_TIMEZONE),
         caller_tag: hex(this.links.tag(u.caller_id, n)),
         dek_wrapped: hex(facts.dek.wrapped),
         facts_enc: hex(facts.factsEnc),

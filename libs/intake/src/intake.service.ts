@@ -18,7 +18,9 @@ import {
   EnvelopeCipher,
   GroupCommit,
   KeyRing,
+  markStatsDays,
   OutboxWriter,
+  statsDayOf,
   statsRollupJob,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -106,7 +108,7 @@ export class IntakeService {
     private readonly outbox: OutboxWriter,
     private readonly cipher: EnvelopeCipher,
     private readonly ring: KeyRing,
-    config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
@@ -222,6 +224,10 @@ export class IntakeService {
           outcome: 'allow' as const,
         })),
         em,
+      );
+      await markStatsDays(
+        em,
+        toWrite.map(({ input }) => statsDayOf(input.startedAt, this.config.STATS_TIMEZONE)),
       );
       // Last: every intake of the same few seconds writes this key, and a transaction that
       // meets another's uncommitted key waits for its commit, so hold it for the least time.

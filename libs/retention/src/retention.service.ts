@@ -153,9 +153,11 @@ export class RetentionService {
     if (doomed.length === 0) return undefined;
     const contactIds = doomed.map((d) => d.id);
     // Who called is sealed with the contact's facts.
-    const callerIds = new Set<string>();
-    for (const contact of doomed)
-      callerIds.add((await this.contacts.attributes(contact, null)).callerId);
+    const callers = new Map<string, number>();
+    for (const contact of doomed) {
+      const { callerId } = await this.contacts.attributes(contact, null);
+      callers.set(callerId, (callers.get(callerId) ?? 0) + 1);
+    }
     const ids = async (sql: string, params: unknown[]): Promise<string[]> =>
       (await em.query<Array<{ id: string }>>(sql, params)).map((row) => row.id);
     const caseIds = await ids(
@@ -203,7 +205,7 @@ export class RetentionService {
     // A retried intake's stored answer names the contact.
     await em.query(`DELETE FROM idempotency_keys WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
     counts.contacts = await count(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [contactIds]);
-    counts.callers = await this.callers.deleteWithoutContacts(em, [...callerIds]);
+    counts.callers = await this.callers.forgetContacts(em, callers);
     await this.audit.record(
       [
         ...contactIds.map((id) => deletion('contact', id)),

@@ -5,8 +5,9 @@ import { canonical, Dimension, DIMENSION } from './dimensions';
  * groupBy and its filters) are one of these, or are covered by one with only single-valued
  * dimensions to spare, reads the rollup; anything else is counted from the contacts.
  *
- * A cuboid's id is its position here and is stored in the rollup tables: append new ones at
- * the end (the nightly full rebuild fills them in) and never reorder.
+ * A sealed rollup names each cuboid by its dimensions (cuboidName), not by its position: a
+ * cuboid added here is missing from the rollups until the nightly full rebuild fills it in,
+ * and one removed is ignored where it is still stored.
  */
 export const CUBOIDS: ReadonlyArray<readonly Dimension[]> = [
   [],
@@ -36,6 +37,9 @@ export const CUBOIDS: ReadonlyArray<readonly Dimension[]> = [
   ['region', 'topic', 'service'],
   ['channel', 'outcome', 'ageBand', 'genderIdentity'],
 ].map((c) => canonical(c as Dimension[]));
+
+/** How a sealed rollup names a cuboid: its dimensions joined by '+' ('' for the totals). */
+export const cuboidName = (dimensions: readonly Dimension[]): string => dimensions.join('+');
 
 export interface CuboidChoice {
   id: number;

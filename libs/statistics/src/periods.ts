@@ -1,8 +1,11 @@
 export const PERIODS = ['day', 'week', 'month', 'quarter'] as const;
 export type Period = (typeof PERIODS)[number];
 
+/** What a rollup row covers: a day, or a month. */
+export type Grain = 'day' | 'month';
+
 /** Days and ISO weeks come from the daily rollup; months and quarters from the monthly one. */
-export const GRAIN: Record<Period, 'day' | 'month'> = {
+export const GRAIN: Record<Period, Grain> = {
   day: 'day',
   week: 'day',
   month: 'month',
@@ -16,6 +19,29 @@ export const PERIOD_LABEL_SQL: Record<Period, (bucket: string) => string> = {
   month: (b) => `to_char(${b}, 'YYYY-MM')`,
   quarter: (b) => `to_char(date_trunc('quarter', ${b}), 'YYYY-"Q"Q')`,
 };
+
+/**
+ * The label of the period that a day (or a month's first day) falls in, as PERIOD_LABEL_SQL
+ * writes it: 2026-10-05, 2026-W41 (the ISO week and its ISO year), 2026-10, 2026-Q4.
+ */
+export function periodLabel(period: Period, day: string): string {
+  switch (period) {
+    case 'day':
+      return day;
+    case 'week': {
+      const date = parseDate(day);
+      // The ISO week is the one its Thursday falls in, and so is its year.
+      const thursday = new Date(date.getTime() + (3 - ((date.getUTCDay() + 6) % 7)) * DAY);
+      const year = thursday.getUTCFullYear();
+      const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * DAY)) + 1;
+      return `${year}-W${String(week).padStart(2, '0')}`;
+    }
+    case 'month':
+      return day.slice(0, 7);
+    case 'quarter':
+      return `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
+  }
+}
 
 /** The longest range each period may cover in one query, so that nobody asks for 10 years of days. */
 export const MAX_PERIODS: Record<Period, number> = { day: 400, week: 160, month: 120, quarter: 40 };
@@ -93,3 +119,17 @@ export function parseDate(value: string): Date {
 }
 
 export const iso = (date: Date): string => date.toISOString().slice(0, 10);
+
+/** Every day in [start, end), as YYYY-MM-DD. */
+export function daysBetween(start: string, end: string): string[] {
+  const days: string[] = [];
+  const last = parseDate(end).getTime();
+  for (let t = parseDate(start).getTime(); t < last; t += DAY) days.push(iso(new Date(t)));
+  return days;
+}
+
+/** The first day of the month after the one `day` falls in. */
+export function nextMonth(day: string): string {
+  const date = parseDate(day);
+  return iso(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)));
+}

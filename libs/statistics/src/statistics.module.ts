@@ -1,12 +1,22 @@
 import { Module } from '@nestjs/common';
 import { ContactsModule } from '@mayak/contacts';
+import { ContactFactsSource } from './contact-facts';
+import { RetiredStatisticsSealing } from './retired-sealing';
+import { SealedRollups } from './sealed-rollups';
 import { ContactSeeder } from './seeding/contact-seeder.service';
 import { StatisticsService } from './statistics.service';
 import { StatsRollupService } from './stats-rollup.service';
 
 @Module({
   imports: [ContactsModule],
-  providers: [StatisticsService, StatsRollupService, ContactSeeder],
-  exports: [StatisticsService, StatsRollupService, ContactSeeder],
+  providers: [
+    StatisticsService,
+    StatsRollupService,
+    ContactFactsSource,
+    SealedRollups,
+    RetiredStatisticsSealing,
+    ContactSeeder,
+  ],
+  exports: [StatisticsService, StatsRollupService, ContactFactsSource, ContactSeeder],
 })
 export class StatisticsModule {}

@@ -4,30 +4,30 @@ import { AccessControl } from '@mayak/access';
 import { Actor } from '@mayak/identity';
 import { AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
+import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
+import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
 import { canonical, Dimension, DIMENSION } from './dimensions';
 import { DisclosureBudgetExceeded, protectTable } from './disclosure';
-import { alignToPeriods, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
+import { alignToPeriods, daysBetween, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
+import { SealedRollups } from './sealed-rollups';
 import { StatisticsError, StatisticsException } from './statistics.exception';
 import { ProtectedPeriod, RememberedTables } from './remembered-tables';
 import { CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
-
-interface RawCell {
-  period: string;
-  key: string[];
-  count: number;
-}
 
 type ReleasedCells = ReadonlyArray<{ key: readonly string[]; count: number | null }>;
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
 const REMEMBERED_CELLS = 100_000;
 
-const CASE_COLUMN: Record<CaseDimension, string> = {
+/** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
+const FALLBACK_DAYS_PER_READ = 31;
+
+/** The case's own columns; its region is the contact's, sealed (see caseCells). */
+const CASE_COLUMN: Record<Exclude<CaseDimension, 'region'>, string> = {
   service: 'c.service',
   status: 'c.status',
   outcome: `coalesce(c.outcome, 'open')`,
-  region: 'c.region',
 };
 
 /**
@@ -35,8 +35,9 @@ const CASE_COLUMN: Record<CaseDimension, string> = {
  * plain totals count every contact, any breakdown only contacts whose caller consented to
  * statistics (and says how many were left out); and no released cell or total lies between
  * 1 and k − 1, with complementary suppression so that totals cannot give a suppressed cell
- * away (see ./disclosure). Breakdowns read the day or month rollups where a cuboid covers
- * them, and count the contacts otherwise.
+ * away (see ./disclosure). Breakdowns read the sealed day or month rollups where a cuboid
+ * covers them (decrypted once per process, then answered in memory), and count the contacts'
+ * facts otherwise.
  */
 @Injectable()
 export class StatisticsService {
@@ -52,6 +53,8 @@ export class StatisticsService {
     private readonly db: DataSource,
     private readonly access: AccessControl,
     private readonly config: AppConfig,
+    private readonly rollups: SealedRollups,
+    private readonly facts: ContactFactsSource,
   ) {}
 
   async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
@@ -74,19 +77,15 @@ export class StatisticsService {
       query.groupBy.length === 0 && Object.values(query.filters).every((v) => !v?.length);
     let cells: RawCell[];
     let excluded: number;
-    if (query.measure === 'cases') {
+    if (query.measure === 'cases')
       ({ cells, excluded } = await this.caseCells(query, range, plain));
-    } else {
-      const needed = canonical([
-        ...(query.groupBy as Dimension[]),
-        ...(Object.keys(query.filters) as Dimension[]),
-      ]);
-      const cuboid = options.source === 'contacts' ? undefined : chooseCuboid(needed);
-      cells = cuboid
-        ? await this.rollupCells(query, range, cuboid.id, plain)
-        : await this.contactCells(query, range, plain);
-      excluded = plain ? 0 : await this.excluded(query, range, options.source !== 'contacts');
-    }
+    else
+      ({ cells, excluded } = await this.contactCells(
+        query,
+        range,
+        plain,
+        options.source !== 'contacts',
+      ));
     return {
       k,
       period: query.period,
@@ -127,128 +126,76 @@ export class StatisticsService {
     return range;
   }
 
-  private async rollupCells(
-    query: StatsQuery,
-    range: { start: string; end: string },
-    cuboid: number,
-    plain: boolean,
-  ): Promise<RawCell[]> {
-    const grain = GRAIN[query.period];
-    const dims = query.groupBy as Dimension[];
-    const params: unknown[] = [cuboid, range.start, range.end];
-    const where = Object.entries(query.filters)
-      .filter(([, values]) => values?.length)
-      .map(
-        ([d, values]) =>
-          `${DIMENSION[d as Dimension].column} = ANY($${params.push(values)}::text[])`,
-      );
-    const columns = dims.map((d) => DIMENSION[d].column);
-    const measure = plain ? 'contacts' : 'consented';
-    const rows: Array<Record<string, string | number>> = await this.db.query(
-      `SELECT ${PERIOD_LABEL_SQL[query.period]('bucket')} AS period, ${[...columns, `sum(${measure})::int AS count`].join(', ')}
-         FROM stats_rollup_${grain}
-        WHERE cuboid = $1 AND bucket >= $2::date AND bucket < $3::date ${where.map((w) => `AND ${w}`).join(' ')}
-        GROUP BY ${['1', ...columns].join(', ')}
-       HAVING sum(${measure}) > 0`,
-      params,
-    );
-    return rows.map((r) => ({
-      period: String(r.period),
-      key: columns.map((c) => String(r[c])),
-      count: Number(r.count),
-    }));
-  }
-
-  /** The same counts straight from the contacts: the fallback, and the ground truth the rollups are checked against. */
+  /**
+   * Contacts, from the rollup of a cuboid that covers the query where one does (and answers it
+   * exactly), else from the contacts' facts in memory. Either way the same counts.
+   */
   private async contactCells(
     query: StatsQuery,
     range: { start: string; end: string },
     plain: boolean,
-  ): Promise<RawCell[]> {
-    const dims = query.groupBy as Dimension[];
-    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
-    const joins = dims
-      .filter((d) => DIMENSION[d].multiValued)
-      .map((d) => `CROSS JOIN LATERAL unnest(${DIMENSION[d].source}) AS u_${d}(value)`);
-    const value = (d: Dimension) =>
-      DIMENSION[d].multiValued ? `u_${d}.value` : DIMENSION[d].source;
-    const where = [
-      `ct.started_at >= ($1::date)::timestamp AT TIME ZONE $3`,
-      `ct.started_at < ($2::date)::timestamp AT TIME ZONE $3`,
-      ...(plain ? [] : ['ct.stats_consented']),
-      ...this.filterSql(query, params),
-    ];
-    const bucket =
-      GRAIN[query.period] === 'day'
-        ? `(ct.started_at AT TIME ZONE $3)::date`
-        : `date_trunc('month', ct.started_at AT TIME ZONE $3)::date`;
-    const rows: Array<Record<string, string | number>> = await this.db.query(
-      `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, ${[...dims.map((d, i) => `${value(d)} AS d${i}`), 'count(*)::int AS count'].join(', ')}
-         FROM contacts ct ${joins.join(' ')}
-        WHERE ${where.join(' AND ')}
-        GROUP BY ${['1', ...dims.map((_, i) => `d${i}`)].join(', ')}`,
-      params,
+    useRollups: boolean,
+  ): Promise<{ cells: RawCell[]; excluded: number }> {
+    const cellQuery: CellQuery = {
+      period: query.period,
+      groupBy: query.groupBy as Dimension[],
+      filters: query.filters,
+    };
+    const filtered = canonical(
+      (Object.keys(query.filters) as Dimension[]).filter((d) => query.filters[d]?.length),
     );
-    return rows.map((r) => ({
-      period: String(r.period),
-      key: dims.map((_, i) => String(r[`d${i}`])),
-      count: Number(r.count),
-    }));
-  }
-
-  /** Filters on contacts: single-valued by equality, multi-valued by overlap (each contact once). */
-  private filterSql(query: StatsQuery, params: unknown[]): string[] {
-    return Object.entries(query.filters)
-      .filter(([, values]) => values?.length)
-      .map(([d, values]) => {
-        const def = DIMENSION[d as Dimension];
-        return def.multiValued
-          ? `(${def.source}) && $${params.push(values)}::text[]`
-          : `${def.source} = ANY($${params.push(values)}::text[])`;
-      });
+    const cuboid =
+      useRollups && rollupsAnswerExactly(cellQuery)
+        ? chooseCuboid(canonical([...cellQuery.groupBy, ...filtered]))
+        : undefined;
+    if (!cuboid) return this.countFromContacts(cellQuery, range, plain);
+    const buckets = await this.rollups.read(GRAIN[query.period], range.start, range.end);
+    const cells = sumCuboid(buckets, cuboid.id, cellQuery, plain ? 'contacts' : 'consented');
+    if (plain) return { cells: cells.list(), excluded: 0 };
+    // Contacts in the filtered range whose caller did not consent: from the cuboid of the
+    // filters' own dimensions where there is one, else from the contacts.
+    const filterCuboid = chooseCuboid(filtered);
+    if (!filterCuboid) {
+      const { excluded } = await this.countFromContacts(cellQuery, range, false);
+      return { cells: cells.list(), excluded };
+    }
+    const unconsented = sumCuboid(
+      buckets,
+      filterCuboid.id,
+      { ...cellQuery, groupBy: [] },
+      'unconsented',
+    );
+    return { cells: cells.list(), excluded: unconsented.total() };
   }
 
   /**
-   * Contacts in the filtered range whose caller did not consent: from the rollup of the
-   * filter's own dimensions when there is one (and no filter names several values of a
-   * multi-valued dimension, which would count a contact twice), else from the contacts.
+   * The same counts straight from the contacts' facts, a month of days at a time: the
+   * fallback, and the ground truth the rollups are checked against.
    */
-  private async excluded(
-    query: StatsQuery,
+  private async countFromContacts(
+    query: CellQuery,
     range: { start: string; end: string },
-    useRollup: boolean,
-  ): Promise<number> {
-    const filterDims = canonical(Object.keys(query.filters) as Dimension[]);
-    const cuboid = useRollup ? chooseCuboid(filterDims) : undefined;
-    const countsTwice = filterDims.some(
-      (d) => DIMENSION[d].multiValued && (query.filters[d]?.length ?? 0) > 1,
-    );
-    if (cuboid && !countsTwice) {
-      const params: unknown[] = [cuboid.id, range.start, range.end];
-      const where = filterDims.map(
-        (d) => `${DIMENSION[d].column} = ANY($${params.push(query.filters[d])}::text[])`,
+    plain: boolean,
+  ): Promise<{ cells: RawCell[]; excluded: number }> {
+    const days = daysBetween(range.start, range.end);
+    const sums = new CellSums();
+    let excluded = 0;
+    for (let i = 0; i < days.length; i += FALLBACK_DAYS_PER_READ) {
+      const contacts = await this.facts.ofDays(
+        this.db.manager,
+        days.slice(i, i + FALLBACK_DAYS_PER_READ),
       );
-      const [{ n }] = await this.db.query<Array<{ n: number }>>(
-        `SELECT coalesce(sum(contacts - consented), 0)::int AS n FROM stats_rollup_${GRAIN[query.period]}
-          WHERE cuboid = $1 AND bucket >= $2::date AND bucket < $3::date ${where.map((w) => `AND ${w}`).join(' ')}`,
-        params,
-      );
-      return Number(n);
+      excluded += countContacts(contacts, query, plain ? 'contacts' : 'consented', sums);
     }
-    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
-    const where = [
-      `ct.started_at >= ($1::date)::timestamp AT TIME ZONE $3`,
-      `ct.started_at < ($2::date)::timestamp AT TIME ZONE $3`,
-      'NOT ct.stats_consented',
-      ...this.filterSql(query, params),
-    ];
-    const [{ n }] = await this.db.query<Array<{ n: number }>>(
-      `SELECT count(*)::int AS n FROM contacts ct WHERE ${where.join(' AND ')}`,
-      params,
-    );
-    return Number(n);
+    return { cells: sums.list(), excluded: plain ? 0 : excluded };
   }
 
+  /**
+   * Cases opened in the range, by service, status, outcome and region. The first three are
+   * the case's own columns; the region is the contact's, sealed with its facts, so a query
+   * that groups or filters by region opens the facts of its cases (ContactFactsSource) and
+   * counts in memory.
+   */
   private async caseCells(
     query: StatsQuery,
     range: { start: string; end: string },
@@ -256,12 +203,9 @@ export class StatisticsService {
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     const dims = query.groupBy as CaseDimension[];
     const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
-    const filters = Object.entries(query.filters)
-      .filter(([, values]) => values?.length)
-      .map(
-        ([d, values]) =>
-          `${CASE_COLUMN[d as CaseDimension]} = ANY($${params.push(values)}::text[])`,
-      );
+    const filters = Object.entries(query.filters).filter(([, values]) => values?.length) as Array<
+      [CaseDimension, string[]]
+    >;
     const bucket =
       GRAIN[query.period] === 'day'
         ? `(c.created_at AT TIME ZONE $3)::date`
@@ -269,29 +213,43 @@ export class StatisticsService {
     const scope = [
       `c.created_at >= ($1::date)::timestamp AT TIME ZONE $3`,
       `c.created_at < ($2::date)::timestamp AT TIME ZONE $3`,
-      ...filters,
+      ...filters.flatMap(([d, values]) =>
+        d === 'region' ? [] : [`${CASE_COLUMN[d]} = ANY($${params.push(values)}::text[])`],
+      ),
     ];
-    const rows: Array<Record<string, string | number>> = await this.db.query(
-      `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, ${[...dims.map((d, i) => `${CASE_COLUMN[d]} AS d${i}`), 'count(*)::int AS count'].join(', ')}
-         FROM cases c JOIN contacts ct ON ct.id = c.contact_id
-        WHERE ${[...scope, ...(plain ? [] : ['ct.stats_consented'])].join(' AND ')}
-        GROUP BY ${['1', ...dims.map((_, i) => `d${i}`)].join(', ')}`,
-      params,
-    );
-    const [{ n }]: Array<{ n: number }> = plain
-      ? [{ n: 0 }]
-      : await this.db.query(
-          `SELECT count(*)::int AS n FROM cases c JOIN contacts ct ON ct.id = c.contact_id WHERE ${[...scope, 'NOT ct.stats_consented'].join(' AND ')}`,
-          params,
-        );
-    return {
-      cells: rows.map((r) => ({
-        period: String(r.period),
-        key: dims.map((_, i) => String(r[`d${i}`])),
-        count: Number(r.count),
-      })),
-      excluded: Number(n),
-    };
+    const rows: Array<Record<string, string | boolean> & { contact_id: string }> =
+      await this.db.query(
+        `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, c.contact_id, ct.stats_consented,
+                ${(['service', 'status', 'outcome'] as const).map((d) => `${CASE_COLUMN[d]} AS ${d}`).join(', ')}
+           FROM cases c JOIN contacts ct ON ct.id = c.contact_id
+          WHERE ${scope.join(' AND ')}`,
+        params,
+      );
+    const byRegion = dims.includes('region') || filters.some(([d]) => d === 'region');
+    const regions = new Map<string, string>();
+    if (byRegion)
+      for (const facts of await this.facts.ofContacts(this.db.manager, [
+        ...new Set(rows.map((r) => r.contact_id)),
+      ]))
+        regions.set(facts.id, facts.region);
+    const regionFilter = filters.find(([d]) => d === 'region')?.[1];
+    const counts = new Map<string, RawCell>();
+    let excluded = 0;
+    for (const row of rows) {
+      const value = (d: CaseDimension) =>
+        d === 'region' ? (regions.get(row.contact_id) ?? 'unknown') : String(row[d]);
+      if (regionFilter && !regionFilter.includes(value('region'))) continue;
+      if (!plain && !row.stats_consented) {
+        excluded++;
+        continue;
+      }
+      const key = dims.map(value);
+      const id = JSON.stringify([row.period, key]);
+      const cell = counts.get(id);
+      if (cell) cell.count++;
+      else counts.set(id, { period: String(row.period), key, count: 1 });
+    }
+    return { cells: [...counts.values()], excluded: plain ? 0 : excluded };
   }
 
   private unprotected(query: StatsQuery, cells: RawCell[]): StatsRow[] {
@@ -395,4 +353,21 @@ export class StatisticsService {
 function compareKeys(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return 0;
+}
+
+/**
+ * Whether the rollups give exactly what counting the contacts gives. A filter on topics or
+ * services keeps a contact once if any of its values is kept; a cuboid's cells count it once
+ * per value, so they agree only for a filter that keeps one value and is not also a grouping
+ * (grouped, the contact would count under all its values, not only the kept one).
+ */
+function rollupsAnswerExactly(query: CellQuery): boolean {
+  return (Object.keys(query.filters) as Dimension[]).every((d) => {
+    const kept = query.filters[d];
+    return (
+      !kept?.length ||
+      !DIMENSION[d].multiValued ||
+      (kept.length === 1 && !query.groupBy.includes(d))
+    );
+  });
 }

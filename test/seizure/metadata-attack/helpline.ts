@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { INestApplicationContext } from '@nestjs/common';
 import { Actor, Role } from '@mayak/identity';
+import { CaseLifecycleService, CaseTimeSealer } from '@mayak/cases';
 import { IntakeReceipt, IntakeService, NewContact } from '@mayak/intake';
 import { createLogger } from '@mayak/platform';
 import { StaffAvailabilityService } from '@mayak/staffing';
@@ -72,9 +73,12 @@ export async function runHelpline(
     const volunteers = await Promise.all(
       Array.from({ length: VOLUNTEERS }, () => createUser(api.app, ['volunteer'])),
     );
-    await putStaffOnShift(api.app, 'lawyer', 8);
-    await putStaffOnShift(api.app, 'psychologist', 6);
+    const staff = new Map<string, Role>();
+    for (const id of await putStaffOnShift(api.app, 'lawyer', 8)) staff.set(id, 'lawyer');
+    for (const id of await putStaffOnShift(api.app, 'psychologist', 6))
+      staff.set(id, 'psychologist');
     const intake = api.app.get(IntakeService);
+    const casework = new Casework(env, api.app.get(CaseLifecycleService), staff);
     const logged: LoggedCall[] = [];
     let previousLoggedAt = 0;
     for (const call of calls) {
@@ -82,16 +86,21 @@ export async function runHelpline(
         previousLoggedAt + 1_000,
         call.startedAt.getTime() + call.durationSeconds * 1000 + volunteerLag(call),
       );
-      previousLoggedAt = loggedAt;
-      await warp.slot(new Date(loggedAt));
+      // The specialists' work on earlier cases, at the moments it happened.
+      previousLoggedAt = await casework.closeDue(loggedAt, warp, previousLoggedAt);
+      previousLoggedAt = Math.max(previousLoggedAt + 1_000, loggedAt);
+      await warp.slot(new Date(previousLoggedAt));
       const shift = Math.floor(call.startedAt.getTime() / (SHIFT_HOURS * 3_600_000));
       const volunteer = volunteers[shift % VOLUNTEERS];
       const actor: Actor = { userId: volunteer.id, roles: ['volunteer'] };
       const receipt = await intake.log(actor, newContact(call), `call-${call.index}`);
       logged.push({ call, receipt, volunteerId: volunteer.id });
+      casework.schedule(call, receipt, previousLoggedAt);
       if (settleWorker && receipt.caseIds.length > 0) await workerSettled(env);
     }
     await workerSettled(env);
+    // Closed cases keep only days in the clear once the worker's sealer has been by.
+    await worker.get(CaseTimeSealer).sealClosed();
     // The nightly rebuild, as the last night of the period would have run it.
     await warp.slot(new Date(previousLoggedAt + 3_600_000));
     await worker.get(StatsRollupService).full();
@@ -144,7 +153,8 @@ async function putStaffOnShift(
   app: INestApplicationContext,
   role: Role,
   count: number,
-): Promise<void> {
+): Promise<string[]> {
+  const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const user = await createUser(app, [role]);
     await app.get(StaffAvailabilityService).set({ userId: user.id, roles: [role] }, 'me', {
@@ -152,6 +162,59 @@ async function putStaffOnShift(
       capacity: 1000,
       regions: [],
     });
+    ids.push(user.id);
+  }
+  return ids;
+}
+
+/** How long a specialist works a case before closing it, in days, by service. */
+const WORK_DAYS: Record<string, [number, number]> = { legal: [2, 30], psych: [1, 21] };
+
+/**
+ * The specialists' side of the helpline: each legal or psychological case is closed by its
+ * assignee some days after it was opened (uniform in WORK_DAYS, fixed by the call), at that
+ * moment of the period, through the real lifecycle service. Cases due after the period ends
+ * are still open at the seizure, as they would be. Emergencies are left open (the harness
+ * keeps no responders on call).
+ */
+class Casework {
+  private due: Array<{ at: number; caseId: string }> = [];
+
+  constructor(
+    private readonly env: TestEnvironment,
+    private readonly lifecycle: CaseLifecycleService,
+    private readonly staff: ReadonlyMap<string, Role>,
+  ) {}
+
+  schedule(call: Call, receipt: IntakeReceipt, loggedAt: number): void {
+    receipt.caseIds.forEach((caseId, n) => {
+      const service = call.services.filter((s) => s !== 'emergency')[n];
+      const days = WORK_DAYS[service ?? ''];
+      if (!days) return;
+      const fraction = ((call.index * 7_919 + n * 104_729) % 1_000) / 1_000;
+      this.due.push({
+        at: loggedAt + (days[0] + fraction * (days[1] - days[0])) * 86_400_000,
+        caseId,
+      });
+    });
+    this.due.sort((a, b) => a.at - b.at);
+  }
+
+  /** Closes every case due before `until`, each in its own slot; returns the last slot used. */
+  async closeDue(until: number, warp: ClockWarp, last: number): Promise<number> {
+    while (this.due.length > 0 && this.due[0].at < until) {
+      const { at, caseId } = this.due.shift()!;
+      const [row] = (await this.env.db.query(
+        `SELECT assignee_id, status FROM cases WHERE id = $1`,
+        [caseId],
+      )) as Array<{ assignee_id: string | null; status: string }>;
+      const role = row?.assignee_id ? this.staff.get(row.assignee_id) : undefined;
+      if (!role || (row.status !== 'assigned' && row.status !== 'in_progress')) continue;
+      last = Math.max(last + 1_000, at);
+      await warp.slot(new Date(last));
+      await this.lifecycle.close({ userId: row.assignee_id!, roles: [role] }, caseId, 'resolved');
+    }
+    return last;
   }
 }
 

@@ -3,3 +3,4 @@ export * from './queue-processor';
 export * from './queue.contract';
 export * from './queue.module';
 export * from './redis-connection';
+export * from './stats-days';

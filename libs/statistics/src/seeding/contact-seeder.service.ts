@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StaffNames } from '@mayak/identity';
-import { CallerLinks, dayIn, sealAttributes } from '@mayak/contacts';
-import { AppConfig, EnvelopeCipher } from '@mayak/platform';
+import { CallerLinks, sealAttributes } from '@mayak/contacts';
+import { AppConfig, EnvelopeCipher, statsDayOf } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
@@ -64,8 +64,8 @@ export class ContactSeeder {
           id: r.id,
           caller_id: r.callerId,
           consent_id: r.consentId,
-          day: dayIn(this.config.STATS_TIMEZONE, r.startedAt),
-          caller_count: hex(this.links.sealCount(r.callerId, 1)),
+          day: statsDayOf(r.startedAt, this.config.STATS_TIMEZONE),
+          caller_count: hex(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
           caller_tag: hex(this.links.tag(r.callerId, 0)),
           facts_dek_wrapped: hex(facts.dek.wrapped),
           facts_enc: hex(facts.factsEnc),

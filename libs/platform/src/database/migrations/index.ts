@@ -9,6 +9,7 @@ import { RetentionDeletes1764500000000 } from './1764500000000-retention-deletes
 import { StaffProtection1764600000000 } from './1764600000000-staff-protection';
 import { CaseTimeSealing1764700000000 } from './1764700000000-case-time-sealing';
 import { CoarseIntakeTimes1764800000000 } from './1764800000000-coarse-intake-times';
+import { SealedStatistics1764900000000 } from './1764900000000-sealed-statistics';
 import { SealedContacts1765000000000 } from './1765000000000-sealed-contacts';
 import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake-receipts';
 import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attributes-sealed';
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   StaffProtection1764600000000,
   CaseTimeSealing1764700000000,
   CoarseIntakeTimes1764800000000,
+  SealedStatistics1764900000000,
   SealedContacts1765000000000,
   SealedIntakeReceipts1765100000000,
   CaseAttributesSealed1765200000000,

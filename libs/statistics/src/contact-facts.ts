@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { openAttributes } from '@mayak/contacts';
+import { DecryptionError, EnvelopeCipher, Logger, LOGGER } from '@mayak/platform';
+import { EntityManager } from 'typeorm';
+
+/**
+ * What statistics know of one contact: its day and the values it is counted under. Empty
+ * topics or services, and an unstated age band or gender identity, are kept as they are;
+ * ./dimensions.ts says what they count as.
+ */
+export interface ContactFacts {
+  id: string;
+  /** YYYY-MM-DD in STATS_TIMEZONE. */
+  day: string;
+  channel: string;
+  region: string;
+  topics: string[];
+  services: string[];
+  outcome: string;
+  ageBand: string | null;
+  genderIdentity: string | null;
+  immediateRisk: boolean;
+  statsConsented: boolean;
+}
+
+interface FactRow {
+  id: string;
+  day: string;
+  stats_consented: boolean;
+  dek_wrapped: Buffer;
+  facts_enc: Buffer;
+}
+
+const COLUMNS = `ct.id, ct.day::text AS day, ct.stats_consented, cf.dek_wrapped, cf.facts_enc`;
+const FROM = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
+
+/**
+ * The one way statistics read contacts: every rollup, the retired part and the fallback count
+ * go through here. A contact's categories are sealed with its facts (ContactAttributes), so
+ * they are opened here, in the unsealed worker or API, never counted by SQL. A contact whose
+ * facts do not open (tampered with, or its key gone) is left out and logged by id.
+ */
+@Injectable()
+export class ContactFactsSource {
+  constructor(
+    private readonly cipher: EnvelopeCipher,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The contacts of these days. */
+  async ofDays(em: EntityManager, days: readonly string[]): Promise<ContactFacts[]> {
+    if (days.length === 0) return [];
+    const rows: FactRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM ${FROM} WHERE ct.day = ANY($1::date[])`,
+      [[...new Set(days)]],
+    );
+    return this.open(rows);
+  }
+
+  /** These contacts (those that exist). */
+  async ofContacts(em: EntityManager, ids: readonly string[]): Promise<ContactFacts[]> {
+    if (ids.length === 0) return [];
+    const rows: FactRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM ${FROM} WHERE ct.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return this.open(rows);
+  }
+
+  /** Every day that has a contact, in order. */
+  async allDays(em: EntityManager): Promise<string[]> {
+    const rows: Array<{ day: string }> = await em.query(
+      `SELECT DISTINCT day::text AS day FROM contacts ORDER BY 1`,
+    );
+    return rows.map((r) => r.day);
+  }
+
+  private open(rows: FactRow[]): ContactFacts[] {
+    const facts: ContactFacts[] = [];
+    const unreadable: string[] = [];
+    for (const row of rows) {
+      try {
+        const a = openAttributes(this.cipher, row.id, row.dek_wrapped, row.facts_enc);
+        facts.push({
+          id: row.id,
+          day: row.day,
+          channel: a.channel,
+          region: a.region,
+          topics: a.topics,
+          services: a.services,
+          outcome: a.outcome,
+          ageBand: a.ageBand,
+          genderIdentity: a.genderIdentity,
+          immediateRisk: a.immediateRisk,
+          statsConsented: row.stats_consented,
+        });
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        unreadable.push(row.id);
+      }
+    }
+    if (unreadable.length > 0)
+      this.logger.error(
+        { contactIds: unreadable },
+        'contact facts that do not open left out of statistics',
+      );
+    return facts;
+  }
+}

@@ -1,0 +1,289 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { markStatsDays } from '@mayak/platform';
+import { RetentionService } from '@mayak/retention';
+import {
+  DIMENSION,
+  DIMENSIONS,
+  RetiredStatisticsSealing,
+  StatisticsService,
+  StatsQuery,
+  StatsRollupService,
+} from '@mayak/statistics';
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  eventually,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
+
+const DAY = 86_400_000;
+const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** version (1) | iv (12) | tag (16) before the sealed plaintext. */
+const SEAL_OVERHEAD = 29;
+
+/** Logs contacts through the API, each at noon UTC of `day` (the same day in Moscow). */
+async function logContacts(
+  http: HttpClient,
+  token: string,
+  day: string,
+  n: number,
+  overrides: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<Array<{ id: string }>> {
+  const logged: Array<{ id: string }> = [];
+  for (let i = 0; i < n; i++) {
+    const r = await http.post<{ id: string }>(
+      '/api/contacts',
+      contactBody({ startedAt: `${day}T12:00:00Z`, services: [], ...overrides(i) }),
+      { token },
+    );
+    expect(r.status).toBe(201);
+    logged.push(r.body);
+  }
+  return logged;
+}
+
+/** A day's total through the statistics service, unprotected (it decrypts the rollups). */
+async function totalOn(statistics: StatisticsService, day: string): Promise<number> {
+  const query: StatsQuery = {
+    from: day,
+    to: day,
+    period: 'day',
+    measure: 'contacts',
+    groupBy: [],
+    filters: {},
+  };
+  return (await statistics.compute(query, { unprotected: true })).rows[0]?.count ?? 0;
+}
+
+describe('statistics at rest, as whoever seizes the database reads them', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let http: HttpClient;
+  let token: string;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment({ STATS_TIMEZONE: 'Europe/Moscow' });
+    api = await startApi(env);
+    worker = await startWorker(env);
+    http = new HttpClient(api.url);
+    token = await signIn(http, await createUser(api.app, ['volunteer']));
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('no count, no category: one padded ciphertext per day, month and retired day', async () => {
+    // A rare combination on a day of its own: exactly what a plaintext rollup gave away.
+    const day = dateOf(Date.now() - 200 * DAY);
+    const logged = await logContacts(http, token, day, 7, (i) => ({
+      region: i === 0 ? 'RU-CHU' : 'RU-MOW',
+      topics: i === 0 ? ['extortion'] : ['online_harassment'],
+      channel: 'messenger',
+      outcome: 'information_given',
+      caller: { ...contactBody().caller, genderIdentity: 'non_binary', ageBand: '65_plus' },
+      consent: { scopes: ['statistics'], textVersion: '2026-01', retentionDays: 30 },
+    }));
+    await worker.get(StatsRollupService).incremental();
+    // Retention deletes two of them: their cells move into the day's retired part.
+    await env.db.query(
+      `UPDATE contacts SET expires_at = now() - interval '1 day' WHERE id = ANY($1::uuid[])`,
+      [logged.slice(0, 2).map((c) => c.id)],
+    );
+    expect((await worker.get(RetentionService).sweep()).deleted.contacts).toBe(2);
+    await worker.get(StatsRollupService).full();
+    expect(await totalOn(api.app.get(StatisticsService), day)).toBe(7);
+
+    // What the statistics tables are made of: no column could hold a count or a category.
+    const columns: Array<{ table: string; column: string; type: string }> = await env.db.query(
+      `SELECT table_name AS table, column_name AS column, data_type AS type
+         FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name LIKE 'stats\\_%'
+        ORDER BY table_name, ordinal_position`,
+    );
+    const shape: Record<string, string[]> = {};
+    for (const c of columns) (shape[c.table] ??= []).push(`${c.column} ${c.type}`);
+    expect(shape).toMatchObject({
+      stats_dirty_days: ['day date', 'claimed boolean'],
+      stats_retired: ['id text', 'day date', 'dek_wrapped bytea', 'cells_enc bytea'],
+      stats_rollup_state: ['id boolean', 'last_full_build timestamp with time zone'],
+      stats_rollups: [
+        'id text',
+        'grain text',
+        'bucket date',
+        'version bigint',
+        'dek_wrapped bytea',
+        'cells_enc bytea',
+      ],
+    });
+    // The plaintext retired table of the version before is left only until it is sealed.
+    expect(Object.keys(shape).sort()).toEqual([
+      'stats_dirty_days',
+      'stats_retired',
+      'stats_retired_unsealed',
+      'stats_rollup_state',
+      'stats_rollups',
+    ]);
+
+    // Every value of every row, read as the attacker would, bytes as text.
+    const values: string[] = [];
+    for (const table of Object.keys(shape))
+      for (const row of await env.db.query<Array<Record<string, unknown>>>(
+        `SELECT * FROM ${table}`,
+      ))
+        for (const value of Object.values(row))
+          values.push(Buffer.isBuffer(value) ? value.toString('latin1') : String(value));
+    const everything = values.join('\n');
+    // Codes long enough that random ciphertext does not spell them by chance.
+    const codes = DIMENSIONS.flatMap((d) => DIMENSION[d].values).filter((v) => v.length >= 6);
+    expect(codes).toEqual(expect.arrayContaining(['RU-CHU', 'extortion', 'non_binary']));
+    for (const code of codes)
+      expect({ code, found: everything.includes(code) }).toEqual({ code, found: false });
+    expect(await env.db.query(`SELECT count(*)::int AS n FROM stats_retired_unsealed`)).toEqual([
+      { n: 0 },
+    ]);
+
+    // One row per day and month, and one retired day; each ciphertext padded to whole 4 KiB
+    // blocks, so its length does not count cells.
+    const rows: Array<{ id: string; length: number }> = await env.db.query(
+      `SELECT id, length(cells_enc) AS length FROM stats_rollups
+       UNION ALL SELECT id, length(cells_enc) FROM stats_retired ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.id)).toEqual(
+      expect.arrayContaining([`day:${day}`, `month:${day.slice(0, 8)}01`, `retired:${day}`]),
+    );
+    for (const row of rows) expect((row.length - SEAL_OVERHEAD) % 4096).toBe(0);
+  });
+});
+
+describe('building sealed rollups', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let http: HttpClient;
+  let token: string;
+  let rollups: StatsRollupService;
+  let statistics: StatisticsService;
+
+  // No worker: nothing builds but the test itself.
+  beforeAll(async () => {
+    env = await createTestEnvironment({ STATS_TIMEZONE: 'Europe/Moscow' });
+    api = await startApi(env);
+    http = new HttpClient(api.url);
+    token = await signIn(http, await createUser(api.app, ['volunteer']));
+    rollups = api.app.get(StatsRollupService);
+    statistics = api.app.get(StatisticsService);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('a contact committed while a build runs is counted by the next build, even on a day already marked', async () => {
+    const day = dateOf(Date.now() - 250 * DAY);
+    await logContacts(http, token, day, 2);
+    await rollups.incremental();
+    expect(await totalOn(statistics, day)).toBe(2);
+
+    // A third contact of the day: committed, its day marked, not built yet.
+    await logContacts(http, token, day, 1);
+    // A fourth is held just before its commit: its contact and its mark are written, and its
+    // outbox row waits behind another transaction's uncommitted row of the same job key.
+    // (Windows from the next one on: the current one's row is already committed.)
+    const next = Math.floor(Date.now() / 5000) + 1;
+    const blocker = env.db.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query(
+      `INSERT INTO outbox (queue, job_name, payload, job_key)
+       SELECT 'maintenance', 'stats-rollup', '{}', 'stats-rollup-' || w
+         FROM generate_series($1::bigint, $1::bigint + 24) AS w`,
+      [next],
+    );
+    await new Promise((resolve) => setTimeout(resolve, next * 5000 - Date.now() + 10));
+    let committed = false;
+    const held = logContacts(http, token, day, 1).finally(() => (committed = true));
+    try {
+      await eventually('the fourth intake to wait for its commit', async () => {
+        const [{ waiting }] = await env.db.query<Array<{ waiting: number }>>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE 'INSERT INTO outbox%'`,
+        );
+        return waiting > 0;
+      });
+      expect(committed).toBe(false);
+      // The build claims the day's mark and counts what is committed: three.
+      await rollups.incremental();
+      expect(await totalOn(statistics, day)).toBe(3);
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    await held;
+    // The fourth contact's own mark outlived that build: the next one counts it.
+    await rollups.incremental();
+    expect(await totalOn(statistics, day)).toBe(4);
+  });
+
+  it('a build that dies leaves its days claimed, and the next one builds them', async () => {
+    const day = dateOf(Date.now() - 255 * DAY);
+    await logContacts(http, token, day, 3);
+    await env.db.query(`UPDATE stats_dirty_days SET claimed = true`);
+    await rollups.incremental();
+    expect(await totalOn(statistics, day)).toBe(3);
+    expect(await env.db.query(`SELECT day FROM stats_dirty_days`)).toEqual([]);
+  });
+
+  it('retired statistics an older version kept in plaintext are sealed by the first process with the keys, and still count', async () => {
+    const day = dateOf(Date.now() - 260 * DAY);
+    // As the SealedStatistics migration leaves them: the old stats_retired_day, renamed.
+    await env.db.query(
+      `INSERT INTO stats_retired_unsealed (cuboid, bucket, region, contacts, consented)
+       VALUES (0, $1, '', 5, 4), (2, $1, 'RU-CHU', 5, 4)`,
+      [day],
+    );
+    expect(await api.app.get(RetiredStatisticsSealing).sealRemaining()).toBe(2);
+    expect(await env.db.query(`SELECT count(*)::int AS n FROM stats_retired_unsealed`)).toEqual([
+      { n: 0 },
+    ]);
+    expect(await env.db.query(`SELECT id FROM stats_retired`)).toContainEqual({
+      id: `retired:${day}`,
+    });
+    // Its day was marked: the next build adds it back.
+    await rollups.incremental();
+    const byRegion = await statistics.compute(
+      { from: day, to: day, period: 'day', measure: 'contacts', groupBy: ['region'], filters: {} },
+      { unprotected: true },
+    );
+    expect(byRegion.rows).toEqual([{ period: day, region: 'RU-CHU', count: 4 }]);
+    expect(byRegion.excludedWithoutConsent).toBe(1);
+    expect(await totalOn(statistics, day)).toBe(5);
+  });
+
+  it('a database upgraded to sealed rollups gets every day rebuilt by the first run, marked or not', async () => {
+    const days = [250, 255, 260].map((n) => dateOf(Date.now() - n * DAY));
+    const before = await Promise.all(days.map((d) => totalOn(statistics, d)));
+    expect(before).toEqual([4, 3, 5]);
+    // What the migration leaves: no rollups, no full build yet (and here, not a day marked).
+    await env.db.query(`DELETE FROM stats_rollups`);
+    await env.db.query(`DELETE FROM stats_dirty_days`);
+    await env.db.query(`UPDATE stats_rollup_state SET last_full_build = NULL`);
+    expect(await Promise.all(days.map((d) => totalOn(statistics, d)))).toEqual([0, 0, 0]);
+    const built = await rollups.incremental();
+    expect(built?.days).toBe(3);
+    expect(await Promise.all(days.map((d) => totalOn(statistics, d)))).toEqual(before);
+    // A day marked by hand through the platform's helper is built like any other.
+    await env.db.transaction((em) => markStatsDays(em, [days[0], days[0]]));
+    expect(await env.db.query(`SELECT day::text AS day FROM stats_dirty_days`)).toEqual([
+      { day: days[0] },
+    ]);
+  });
+});
