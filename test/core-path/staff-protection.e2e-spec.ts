@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ContactSealingPass, VolunteerLinkExpiry } from '@mayak/contacts';
 import { newTotpSecret, PasswordHasher, totpCode, UsernameSealing } from '@mayak/identity';
+import { idempotencyContactRef } from '@mayak/intake';
 import { WebhookUrlSealing } from '@mayak/notifications';
 import {
   EnvelopeCipher,
+  KeyedHash,
   KeyRing,
   loadKeyMaterial,
   migrationNames,
@@ -200,7 +202,9 @@ describe('a seized database does not name the staff', () => {
           `SELECT e.* FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.contact_id = $1`,
           [contactId],
         ),
-        await env.db.query(`SELECT * FROM idempotency_keys WHERE contact_id = $1`, [contactId]),
+        await env.db.query(`SELECT * FROM idempotency_keys WHERE contact_ref = $1`, [
+          idempotencyContactRef(api.app.get(KeyedHash), contactId),
+        ]),
       ]);
     expect(await about(oldId)).not.toContain(volunteer.id);
     // Nor, for any contact, the exact time it was logged: that is sealed with its facts.

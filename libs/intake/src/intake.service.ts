@@ -17,6 +17,7 @@ import {
   AppConfig,
   EnvelopeCipher,
   GroupCommit,
+  KeyedHash,
   KeyRing,
   markStatsDays,
   OutboxWriter,
@@ -108,6 +109,7 @@ export class IntakeService {
     private readonly outbox: OutboxWriter,
     private readonly cipher: EnvelopeCipher,
     private readonly ring: KeyRing,
+    private readonly hash: KeyedHash,
     private readonly config: AppConfig,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
@@ -263,8 +265,8 @@ export class IntakeService {
   ): Promise<void> {
     if (answers.length === 0) return;
     await em.query(
-      `UPDATE idempotency_keys k SET status_code = 201, response_enc = v.response_enc, contact_id = v.contact_id
-         FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS v (actor_id, key, response_enc, contact_id)
+      `UPDATE idempotency_keys k SET status_code = 201, response_enc = v.response_enc, contact_ref = v.contact_ref
+         FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[]) AS v (actor_id, key, response_enc, contact_ref)
         WHERE k.actor_id = v.actor_id AND k.key = v.key`,
       [
         answers.map(([i]) => i.actorId),
@@ -276,7 +278,7 @@ export class IntakeService {
             JSON.stringify(receipt),
           ),
         ),
-        answers.map(([, receipt]) => receipt.id),
+        answers.map(([, receipt]) => idempotencyContactRef(this.hash, receipt.id)),
       ],
     );
   }
@@ -349,6 +351,14 @@ export class IntakeService {
       );
     return response;
   }
+}
+
+/**
+ * How a stored intake answer names its contact, for retention to delete it with the contact:
+ * a keyed pseudonym, so that the key's exact time is not tied to the contact in the clear.
+ */
+export function idempotencyContactRef(hash: KeyedHash, contactId: string): Buffer {
+  return hash.pseudonym('idempotency-contact', contactId);
 }
 
 function receiptBinding(actorId: string, key: string) {

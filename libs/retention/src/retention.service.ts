@@ -7,7 +7,8 @@ import {
   CONTACTS_WITH_FACTS,
 } from '@mayak/contacts';
 import { SessionService } from '@mayak/identity';
-import { affectedOf, Logger, LOGGER } from '@mayak/platform';
+import { idempotencyContactRef } from '@mayak/intake';
+import { affectedOf, KeyedHash, Logger, LOGGER } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { StatsRollupService } from '@mayak/statistics';
@@ -71,6 +72,7 @@ export class RetentionService {
     private readonly audit: AuditTrail,
     private readonly contacts: ContactRecords,
     private readonly callers: CallerRegistry,
+    private readonly hash: KeyedHash,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -203,7 +205,10 @@ export class RetentionService {
     await em.query(`DELETE FROM cases WHERE id = ANY($1::uuid[])`, [caseIds]);
     await em.query(`DELETE FROM consents WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
     // A retried intake's stored answer names the contact.
-    await em.query(`DELETE FROM idempotency_keys WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
+    await em.query(
+      `DELETE FROM idempotency_keys WHERE contact_ref = ANY($1::bytea[]) OR response->>'id' = ANY($2::text[])`,
+      [contactIds.map((id) => idempotencyContactRef(this.hash, id)), contactIds],
+    );
     counts.contacts = await count(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [contactIds]);
     counts.callers = await this.callers.forgetContacts(em, callers);
     await this.audit.record(

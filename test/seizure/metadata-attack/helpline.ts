@@ -2,8 +2,10 @@ import { Writable } from 'node:stream';
 import { INestApplicationContext } from '@nestjs/common';
 import { Actor, Role } from '@mayak/identity';
 import { CaseLifecycleService, CaseTimeSealer } from '@mayak/cases';
+import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { IntakeReceipt, IntakeService, NewContact } from '@mayak/intake';
 import { createLogger } from '@mayak/platform';
+import { RetentionService } from '@mayak/retention';
 import { StaffAvailabilityService } from '@mayak/staffing';
 import { StatsRollupService } from '@mayak/statistics';
 import { createUser, RunningApi, startApi, startWorker, TestEnvironment } from '@mayak/testing';
@@ -99,8 +101,14 @@ export async function runHelpline(
       if (settleWorker && receipt.caseIds.length > 0) await workerSettled(env);
     }
     await workerSettled(env);
-    // Closed cases keep only days in the clear once the worker's sealer has been by.
+    // The worker's periodic maintenance, as its last runs of the period would have left the
+    // database: the sealer of closed cases (every minute), the end of volunteers' windows
+    // (every minute), the retention sweep (hourly). The compressed run is minutes of real
+    // time, so their own schedules would not have come round.
+    await warp.slot(new Date(previousLoggedAt + 60_000));
     await worker.get(CaseTimeSealer).sealClosed();
+    await worker.get(VolunteerLinkExpiry).forgetExpired();
+    await worker.get(RetentionService).sweep();
     // The nightly rebuild, as the last night of the period would have run it.
     await warp.slot(new Date(previousLoggedAt + 3_600_000));
     await worker.get(StatsRollupService).full();
