@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { CallerLinks, ContactRecords, ContactSealingPass } from '@mayak/contacts';
-import {
-  KeyedHash,
-  KeyRing,
-  loadKeyMaterial,
-  migrationNames,
-  runMigrations,
-} from '@mayak/platform';
+import { KeyedHash } from '@mayak/platform';
 import {
   contactBody,
   createTestEnvironment,
   createUser,
   HttpClient,
   rawTableContents,
+  schemaBefore,
+  upgradeTo,
   RunningApi,
   signIn,
   startApi,
@@ -60,14 +56,8 @@ describe('contacts written by the version before are sealed in place', () => {
   beforeAll(async () => {
     env = await createTestEnvironment();
     await env.wipe();
-    const names = migrationNames();
-    await runMigrations(env.superuserUrl, {
-      through: names[names.indexOf(SEALED_CONTACTS) - 1],
-      appUrl: env.env.DATABASE_URL,
-    });
+    const ring = await schemaBefore(env, SEALED_CONTACTS);
     // Rows as the version before wrote them, the caller recognised by the installation's key.
-    const ring = new KeyRing();
-    ring.install(loadKeyMaterial(env.config));
     const hash = new KeyedHash(ring).callerIdentifier(phone);
     await env.db.query(
       `INSERT INTO callers (id, identifier_hash, hash_generation) VALUES ($1, $2, $3), ($4, NULL, 0)`,
@@ -94,9 +84,7 @@ describe('contacts written by the version before are sealed in place', () => {
     }
     ring.wipe();
 
-    expect(await runMigrations(env.superuserUrl, { appUrl: env.env.DATABASE_URL })).toContain(
-      SEALED_CONTACTS,
-    );
+    expect(await upgradeTo(env)).toContain(SEALED_CONTACTS);
     api = await startApi(env);
     await api.app.get(ContactSealingPass).settled();
   });

@@ -3,14 +3,7 @@ import { ContactSealingPass, VolunteerLinkExpiry } from '@mayak/contacts';
 import { newTotpSecret, PasswordHasher, totpCode, UsernameSealing } from '@mayak/identity';
 import { idempotencyContactRef } from '@mayak/intake';
 import { WebhookUrlSealing } from '@mayak/notifications';
-import {
-  EnvelopeCipher,
-  KeyedHash,
-  KeyRing,
-  loadKeyMaterial,
-  migrationNames,
-  runMigrations,
-} from '@mayak/platform';
+import { EnvelopeCipher, KeyedHash } from '@mayak/platform';
 import {
   backdateContact,
   contactBody,
@@ -18,6 +11,8 @@ import {
   createUser,
   HttpClient,
   rawTableContents,
+  schemaBefore,
+  upgradeTo,
   RunningApi,
   signIn,
   startApi,
@@ -253,14 +248,8 @@ describe('an older database is converted in place', () => {
     env = await createTestEnvironment();
     await env.wipe();
     // The schema as it was just before the staff-protection migration.
-    const names = migrationNames();
-    await runMigrations(env.superuserUrl, {
-      through: names[names.indexOf(STAFF_PROTECTION) - 1],
-      appUrl: env.env.DATABASE_URL,
-    });
+    const ring = await schemaBefore(env, STAFF_PROTECTION);
     // Rows as the version before wrote them, with the installation's own keys.
-    const ring = new KeyRing();
-    ring.install(loadKeyMaterial(env.config));
     const cipher = new EnvelopeCipher(ring);
     const hasher = new PasswordHasher();
     for (const p of people) {
@@ -315,9 +304,7 @@ describe('an older database is converted in place', () => {
     ring.wipe();
 
     // The upgrade: the new migration, then the app starts with its keys.
-    expect(await runMigrations(env.superuserUrl, { appUrl: env.env.DATABASE_URL })).toContain(
-      STAFF_PROTECTION,
-    );
+    expect(await upgradeTo(env)).toContain(STAFF_PROTECTION);
     api = await startApi(env);
   });
   afterAll(async () => {

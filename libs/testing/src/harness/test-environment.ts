@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AppConfig, loadConfig, runMigrations } from '@mayak/platform';
+import {
+  AppConfig,
+  KeyRing,
+  loadConfig,
+  loadKeyMaterial,
+  migrationNames,
+  runMigrations,
+} from '@mayak/platform';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { appRoleUrl, databaseUrl, withAdminClient } from './test-services';
@@ -110,4 +117,24 @@ export async function createTestEnvironment(
       ).catch(() => undefined);
     },
   };
+}
+
+/**
+ * An installation upgraded in place, part one: the schema as it was just before `migration`,
+ * and the installation's keys (file custody) to write rows as the version before did. Part
+ * two is `upgradeTo`.
+ */
+export async function schemaBefore(env: TestEnvironment, migration: string): Promise<KeyRing> {
+  const names = migrationNames();
+  const at = names.indexOf(migration);
+  if (at < 1) throw new Error(`no migration before ${migration}`);
+  await runMigrations(env.superuserUrl, { through: names[at - 1], appUrl: env.env.DATABASE_URL });
+  const ring = new KeyRing();
+  ring.install(loadKeyMaterial(env.config));
+  return ring;
+}
+
+/** Runs every migration left; says which ran, so a test can check its own was among them. */
+export function upgradeTo(env: TestEnvironment): Promise<string[]> {
+  return runMigrations(env.superuserUrl, { appUrl: env.env.DATABASE_URL });
 }
