@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createTestEnvironment, privateDir } from '@mayak/testing';
 import { ATTRIBUTES, events } from './attributes';
-import { LoggedCall, runHelpline } from './helpline';
+import { afterThePeriod, LoggedCall, runHelpline } from './helpline';
 import { buildEntities, candidatesUnder, Entity, indexIds, learnRules, RecordView } from './join';
 import { Observation, observe } from './observations';
 import { Call, simulatePopulation } from './population';
@@ -59,6 +59,7 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
     const walSince = new Date(Date.now() - 1_000);
     const run = await runHelpline(env, calls, period, options.settleWorker);
     await run.warp.applyToDatabase();
+    await afterThePeriod(env);
     log(`seeded in ${run.seconds.toFixed(0)} s; seizing`);
     const seizure = await seize({
       superuserUrl: env.superuserUrl,
