@@ -1,6 +1,7 @@
 /**
- * The fixed vocabularies of a contact. They stay as plain codes in the database (statistics
- * run in SQL on them) and the UI translates them; changing a list is a product decision.
+ * The fixed vocabularies of a contact. A contact's values are sealed with its facts
+ * (ContactAttributes) and counted in memory by the statistics; the UI translates the codes;
+ * changing a list is a product decision.
  */
 export const CHANNELS = ['phone', 'chat', 'messenger', 'email', 'in_person'] as const;
 
