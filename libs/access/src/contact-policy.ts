@@ -13,6 +13,15 @@ export interface ContactFacts {
   readonly createdAt: Date;
 }
 
+/** Whether a contact logged at `loggedAt` is still within its volunteer's window. */
+export function withinVolunteerWindow(
+  loggedAt: Date,
+  windowHours: number,
+  now = Date.now(),
+): boolean {
+  return now - loggedAt.getTime() <= windowHours * 3_600_000;
+}
+
 export function decideContact(
   actor: Actor,
   facts: ContactFacts,
@@ -22,7 +31,7 @@ export function decideContact(
   if (!actor.roles.includes('volunteer')) return { allowed: false, reason: 'role' };
   if (
     facts.volunteerId !== actor.userId ||
-    now - facts.createdAt.getTime() > windowHours * 3_600_000
+    !withinVolunteerWindow(facts.createdAt, windowHours, now)
   )
     return { allowed: false, reason: 'relation' };
   return { allowed: true };

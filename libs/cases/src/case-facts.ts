@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { CaseFacts, CaseStatus, effectiveScopes, Service } from '@mayak/access';
+import {
+  CaseFacts,
+  CaseStatus,
+  effectiveScopes,
+  Service,
+  withinVolunteerWindow,
+} from '@mayak/access';
 import { openAttributes } from '@mayak/contacts';
 import { AppConfig, Clock, DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
@@ -111,7 +117,6 @@ export class CaseLoader {
     );
     const row = rows[0];
     if (!row) return undefined;
-    const windowMs = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS * 3_600_000;
     // When the contact was logged is sealed with its facts; the link is cleared minutely
     // when the window ends, and checked here to the second.
     const loggedAt = row.origin_volunteer_id ? this.loggedAt(row) : undefined;
@@ -125,7 +130,12 @@ export class CaseLoader {
         pagedUserIds: row.paged_user_ids,
         breakGlassUserIds: row.break_glass_user_ids,
         originVolunteerId:
-          loggedAt !== undefined && now.getTime() - loggedAt <= windowMs
+          loggedAt !== undefined &&
+          withinVolunteerWindow(
+            new Date(loggedAt),
+            this.config.VOLUNTEER_CONTACT_WINDOW_HOURS,
+            now.getTime(),
+          )
             ? row.origin_volunteer_id
             : null,
       },

@@ -8,6 +8,7 @@ import {
   Service,
   SERVICES,
   serviceScope,
+  withinVolunteerWindow,
 } from '@mayak/access';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import {
@@ -62,12 +63,23 @@ export class ConsentWithdrawalService {
         WHERE ct.id = ANY($1::uuid[]) AND ct.volunteer_id IS NOT NULL`,
       [contactIds],
     );
-    const cutoff = Date.now() - this.config.VOLUNTEER_CONTACT_WINDOW_HOURS * 3_600_000;
+    const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
     const recent = new Set<string>();
-    for (const row of rows)
-      if (Date.parse((await this.contacts.attributes(row, null)).loggedAt) > cutoff)
-        recent.add(row.volunteer_id);
+    for (const row of rows) {
+      const { loggedAt } = await this.contacts.attributes(row, null);
+      if (withinVolunteerWindow(new Date(loggedAt), hours)) recent.add(row.volunteer_id);
+    }
     return [...recent];
+  }
+
+  /** Who holds an open case raised by one of these contacts. */
+  private async openCaseAssignees(em: EntityManager, contactIds: string[]): Promise<string[]> {
+    const [{ assignees }] = await em.query<Array<{ assignees: string[] | null }>>(
+      `SELECT array_agg(DISTINCT assignee_id) AS assignees FROM cases
+        WHERE contact_id = ANY($1::uuid[]) AND assignee_id IS NOT NULL AND status <> 'closed'`,
+      [contactIds],
+    );
+    return assignees ?? [];
   }
 
   async withdraw(
@@ -82,25 +94,10 @@ export class ConsentWithdrawalService {
         // The caller's row is locked: a call of theirs logged meanwhile waits for us.
         const found = await this.callers.contactIdsOf(em, callerId, true);
         const contactIds = found ?? [];
-        const facts: Array<{ recent: string[] | null; assignees: string[] | null }> =
-          found === undefined
-            ? []
-            : [
-                {
-                  recent: await this.recentVolunteers(em, contactIds),
-                  assignees: (
-                    await em.query<Array<{ assignees: string[] | null }>>(
-                      `SELECT array_agg(DISTINCT assignee_id) AS assignees FROM cases
-                        WHERE contact_id = ANY($1::uuid[]) AND assignee_id IS NOT NULL AND status <> 'closed'`,
-                      [contactIds],
-                    )
-                  )[0].assignees,
-                },
-              ];
-        const decision = facts[0]
+        const decision = found
           ? decideConsentWithdrawal(actor, {
-              recentVolunteerIds: facts[0].recent ?? [],
-              assigneeIds: facts[0].assignees ?? [],
+              recentVolunteerIds: await this.recentVolunteers(em, contactIds),
+              assigneeIds: await this.openCaseAssignees(em, contactIds),
             })
           : ({ allowed: false, reason: 'not_found' } as const);
         const judgement = this.access.judge(

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withinVolunteerWindow } from '@mayak/access';
 import { affectedOf, AppConfig, DecryptionError, EnvelopeCipher } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { openAttributes } from './contact-attributes';
@@ -47,11 +48,11 @@ export class VolunteerLinkExpiry {
           WHERE ct.volunteer_id IS NOT NULL
           FOR UPDATE OF ct SKIP LOCKED`,
       );
-      const cutoff = Date.now() - hours * 3_600_000;
+      const now = Date.now();
       const expired = linked.filter((row) => {
         try {
           const facts = openAttributes(this.cipher, row.id, row.facts_dek_wrapped, row.facts_enc);
-          return Date.parse(facts.loggedAt) <= cutoff;
+          return !withinVolunteerWindow(new Date(facts.loggedAt), hours, now);
         } catch (error) {
           if (error instanceof DecryptionError) return true;
           throw error;
