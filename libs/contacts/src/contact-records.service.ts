@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
 import { ConsentScope } from '@mayak/access';
-import { AppConfig, DecryptionError, EnvelopeCipher, statsDayOf } from '@mayak/platform';
+import { AppConfig, byteaText, DecryptionError, EnvelopeCipher, statsDayOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { ContactAttributes, openAttributes, sealAttributes } from './contact-attributes';
 import { ContactsError, ContactsException } from './contacts.exception';
@@ -101,7 +101,6 @@ export class ContactRecords {
     inputs: readonly ContactInput[],
   ): Promise<Array<{ contactId: string; consentId: string }>> {
     if (inputs.length === 0) return [];
-    const bytea = (value: Buffer | null) => (value ? `\\x${value.toString('hex')}` : null);
     const loggedAt = new Date();
     const written = inputs.map((input) => {
       const contactId = randomUUID();
@@ -133,12 +132,12 @@ export class ContactRecords {
           consent_id: consentId,
           volunteer_id: input.volunteerId,
           day: statsDayOf(input.startedAt, this.config.STATS_TIMEZONE),
-          caller_tag: bytea(input.callerTag),
-          dek_wrapped: bytea(dek.wrapped),
-          pseudonym_enc: bytea(seal('pseudonym', input.pseudonym)),
-          summary_enc: bytea(seal('summary', input.summary)),
-          facts_dek_wrapped: bytea(facts.dek.wrapped),
-          facts_enc: bytea(facts.factsEnc),
+          caller_tag: byteaText(input.callerTag),
+          dek_wrapped: byteaText(dek.wrapped),
+          pseudonym_enc: byteaText(seal('pseudonym', input.pseudonym)),
+          summary_enc: byteaText(seal('summary', input.summary)),
+          facts_dek_wrapped: byteaText(facts.dek.wrapped),
+          facts_enc: byteaText(facts.factsEnc),
           retention_days: input.consent.retentionDays,
           stats_consented: input.consent.scopes.includes('statistics'),
           scopes: input.consent.scopes,

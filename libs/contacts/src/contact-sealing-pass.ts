@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AppConfig,
+  byteaText,
   EnvelopeCipher,
   KeyRing,
   Logger,
@@ -78,7 +79,6 @@ export class ContactSealingPass extends SealingPass {
     const counts = new Map(
       callers.map((c) => [c.id, this.links.openCount(c.id, c.contacts_enc)] as const),
     );
-    const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
     const rows = waiting.map((u) => {
       const count = counts.get(u.caller_id)!;
       const n = count.next;
@@ -101,9 +101,9 @@ export class ContactSealingPass extends SealingPass {
       return {
         id: u.contact_id,
         day: statsDayOf(u.started_at, this.config.STATS_TIMEZONE),
-        caller_tag: hex(this.links.tag(u.caller_id, n)),
-        dek_wrapped: hex(facts.dek.wrapped),
-        facts_enc: hex(facts.factsEnc),
+        caller_tag: byteaText(this.links.tag(u.caller_id, n)),
+        dek_wrapped: byteaText(facts.dek.wrapped),
+        facts_enc: byteaText(facts.factsEnc),
       };
     });
     await em.query(

@@ -7,3 +7,4 @@ export * from './pg-errors';
 export * from './pg-listener';
 export * from './group-commit';
 export * from './session-lock';
+export * from './json-rows';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StaffNames } from '@mayak/identity';
 import { CallerLinks, sealAttributes } from '@mayak/contacts';
-import { AppConfig, EnvelopeCipher, statsDayOf } from '@mayak/platform';
+import { AppConfig, byteaText, EnvelopeCipher, statsDayOf } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
@@ -43,7 +43,6 @@ export class ContactSeeder {
         consentId: randomUUID(),
         ...generator.next(),
       }));
-      const hex = (b: Buffer) => `\\x${b.toString('hex')}`;
       const sealed = rows.map((r) => {
         const facts = sealAttributes(this.cipher, r.id, {
           callerId: r.callerId,
@@ -65,10 +64,10 @@ export class ContactSeeder {
           caller_id: r.callerId,
           consent_id: r.consentId,
           day: statsDayOf(r.startedAt, this.config.STATS_TIMEZONE),
-          caller_count: hex(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
-          caller_tag: hex(this.links.tag(r.callerId, 0)),
-          facts_dek_wrapped: hex(facts.dek.wrapped),
-          facts_enc: hex(facts.factsEnc),
+          caller_count: byteaText(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
+          caller_tag: byteaText(this.links.tag(r.callerId, 0)),
+          facts_dek_wrapped: byteaText(facts.dek.wrapped),
+          facts_enc: byteaText(facts.factsEnc),
           stats_consented: r.statistics,
           scopes: [
             ...(r.statistics ? ['statistics'] : []),
