@@ -1,6 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DecryptionError, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
+import { DecryptionError, EnvelopeCipher, KeyedHash } from '@mayak/platform';
 
 /**
  * A caller's sealed counter: `next` tags have been given out (the next contact gets tag
@@ -25,7 +24,6 @@ export class CallerLinks {
   constructor(
     private readonly hash: KeyedHash,
     private readonly cipher: EnvelopeCipher,
-    private readonly ring: KeyRing,
   ) {}
 
   /** The tag of the caller's n-th contact (from 0). */
@@ -64,9 +62,6 @@ export class CallerLinks {
 
   /** Derived from the pseudonym key, which is never rotated: the tags must stay findable. */
   private countKey() {
-    const key = createHmac('sha256', this.ring.keys().pseudonymKey)
-      .update('mayak:caller-contact-count:v1')
-      .digest();
-    return { key, wrapped: Buffer.alloc(0) };
+    return this.hash.derivedDataKey('mayak:caller-contact-count:v1');
   }
 }

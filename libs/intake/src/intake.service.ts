@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   AccessControl,
@@ -18,7 +18,6 @@ import {
   EnvelopeCipher,
   GroupCommit,
   KeyedHash,
-  KeyRing,
   markStatsDays,
   OutboxWriter,
   statsDayOf,
@@ -108,7 +107,6 @@ export class IntakeService {
     private readonly cases: CaseOpening,
     private readonly outbox: OutboxWriter,
     private readonly cipher: EnvelopeCipher,
-    private readonly ring: KeyRing,
     private readonly hash: KeyedHash,
     private readonly config: AppConfig,
   ) {
@@ -316,10 +314,7 @@ export class IntakeService {
    * and outlives nothing but the volunteer's window.
    */
   private receiptKey() {
-    const key = createHmac('sha256', this.ring.keys().pseudonymKey)
-      .update('mayak:intake-receipt:v1')
-      .digest();
-    return { key, wrapped: Buffer.alloc(0) };
+    return this.hash.derivedDataKey('mayak:intake-receipt:v1');
   }
 
   private async replay(actor: Actor, key: string, requestHash: Buffer): Promise<IntakeReceipt> {

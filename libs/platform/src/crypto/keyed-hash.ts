@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { DataKey } from './envelope-cipher';
 import { KeyRing } from './key-ring';
 
 /**
@@ -28,6 +29,16 @@ export class KeyedHash {
       .update(`mayak:pseudonym:v1\u001f${domain}\u001f`)
       .update(value, 'utf8')
       .digest();
+  }
+
+  /**
+   * A data key derived from the pseudonym key under `label`, for values sealed with no data
+   * key stored beside them (a caller's counter, a stored intake answer). Like the pseudonyms,
+   * it is never rotated: what it seals must stay openable.
+   */
+  derivedDataKey(label: string): DataKey {
+    const key = createHmac('sha256', this.ring.keys().pseudonymKey).update(label).digest();
+    return { key, wrapped: Buffer.alloc(0) };
   }
 
   /** The caller's hash under the current caller-recognition key. */
