@@ -9,6 +9,7 @@ import { StatisticsModule } from '@mayak/statistics';
 import {
   AppConfig,
   ConfigModule,
+  ClockModule,
   CryptoModule,
   DatabaseModule,
   Logger,
@@ -26,6 +27,7 @@ export class CliModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot(),
+        ClockModule,
         CryptoModule,
         OutboxModule,
         AuditModule,

@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { Clock } from '../clock';
 import { AppConfig } from '../config';
 import { EnvelopeCipher } from './envelope-cipher';
+import { ExactTimes } from './exact-times';
 import { loadKeyMaterial } from './key-material';
 import { KeyRing } from './key-ring';
 import { KeyedHash } from './keyed-hash';
@@ -27,7 +29,13 @@ import { KeyedHash } from './keyed-hash';
       useFactory: (r: KeyRing) => new EnvelopeCipher(r),
     },
     { provide: KeyedHash, inject: [KeyRing], useFactory: (r: KeyRing) => new KeyedHash(r) },
+    {
+      provide: ExactTimes,
+      inject: [EnvelopeCipher, KeyedHash, AppConfig, Clock],
+      useFactory: (c: EnvelopeCipher, h: KeyedHash, config: AppConfig, clock: Clock) =>
+        new ExactTimes(c, h, config.STATS_TIMEZONE, clock),
+    },
   ],
-  exports: [KeyRing, EnvelopeCipher, KeyedHash],
+  exports: [KeyRing, EnvelopeCipher, KeyedHash, ExactTimes],
 })
 export class CryptoModule {}

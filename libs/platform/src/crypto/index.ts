@@ -1,5 +1,6 @@
 export * from './crypto.module';
 export * from './envelope-cipher';
+export * from './exact-times';
 export * from './key-material';
 export * from './keyed-hash';
 export * from './key-ring';

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { EnvelopeCipher } from './envelope-cipher';
+import { ExactTimes } from './exact-times';
+import { deriveKeyMaterial } from './key-material';
+import { KeyedHash } from './keyed-hash';
+import { KeyRing } from './key-ring';
+
+const ring = new KeyRing();
+ring.install(deriveKeyMaterial(randomBytes(32)));
+const times = (zone = 'Europe/Moscow') =>
+  new ExactTimes(new EnvelopeCipher(ring), new KeyedHash(ring), zone);
+const binding = { table: 'cases', id: 'c1', column: 'created_at' };
+
+describe('exact times of open work', () => {
+  it('keeps the day in the clear and the second sealed', () => {
+    const at = new Date('2026-03-10T22:30:05.123Z'); // 01:30 on the 11th in Moscow
+    const { day, sealed } = times().seal(binding, at);
+    expect(day.toISOString()).toBe('2026-03-10T21:00:00.000Z');
+    expect(sealed.toString('latin1')).not.toContain('2026');
+    expect(times().open(binding, sealed, day)).toEqual(at);
+  });
+
+  it('finds midnight across a daylight-saving change', () => {
+    const berlin = times('Europe/Berlin');
+    // 29 March 2026: clocks go forward at 02:00; midnight is still +01:00.
+    expect(berlin.dayOf(new Date('2026-03-29T15:00:00Z')).toISOString()).toBe(
+      '2026-03-28T23:00:00.000Z',
+    );
+    expect(berlin.dayOf(new Date('2026-03-30T15:00:00Z')).toISOString()).toBe(
+      '2026-03-29T22:00:00.000Z',
+    );
+  });
+
+  it('is bound to its row: a value moved to another row gives the plaintext day', () => {
+    const t = times();
+    const { day, sealed } = t.seal(binding, new Date('2026-03-10T12:00:00Z'));
+    expect(t.open({ ...binding, id: 'c2' }, sealed, day)).toEqual(day);
+    expect(t.open(binding, null, day)).toEqual(day);
+  });
+});
