@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { KeyRing, producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
+import {
+  EnvelopeCipher,
+  ExactTimes,
+  KeyedHash,
+  KeyRing,
+  producerConnection,
+  QUEUE_NAMES,
+  runMigrations,
+} from '@mayak/platform';
 import { Queue } from 'bullmq';
 import { freePort } from '@mayak/platform/embedded';
 import { custodyKeys, initCustody, readKeystore, unsealWithShares } from '@mayak/testing';
@@ -128,6 +136,15 @@ export class RunningStack {
     const ring = new KeyRing();
     ring.install(material);
     return ring;
+  }
+
+  /**
+   * Opens the exact times open work keeps sealed beside its days (a case's `assigned_at`, say),
+   * for figures that time the system by them. The stack runs with the default STATS_TIMEZONE.
+   */
+  async exactTimes(): Promise<ExactTimes> {
+    const ring = await this.keyRing();
+    return new ExactTimes(new EnvelopeCipher(ring), new KeyedHash(ring), 'Europe/Moscow');
   }
 
   async stop(): Promise<void> {

@@ -21,7 +21,7 @@ const CONNECTIONS = 50;
  * From the 201 of an intake to the assignment of its case, at 200 intakes/s: 50 connections
  * each paced at 4 requests a second (a connection still waiting for an answer sends late,
  * so the rate achieved is reported beside the figure). The 201 is stamped when the bench
- * receives it; the assignment is cases.assigned_at, written by the worker. Both clocks are
+ * receives it; the assignment is cases.assigned_at (sealed beside its day), written by the worker. Both clocks are
  * this machine's.
  */
 export const intakeToAssignedFigure: Figure = {
@@ -87,11 +87,20 @@ export const intakeToAssignedFigure: Figure = {
           { timeoutMs: 30_000, intervalMs: 200, process: stack.worker },
         ),
       );
-      const { rows } = await stack.db.query<{ id: string; at: number }>(
-        `SELECT id::text AS id, (extract(epoch FROM assigned_at) * 1000)::float8 AS at
-           FROM cases WHERE id::text = ANY($1)`,
-        [ids],
-      );
+      // assigned_at holds the day; the exact moment is sealed beside it (ExactTimes).
+      const times = await stack.exactTimes();
+      const rows = (
+        await stack.db.query<{ id: string; day: Date; sealed: Buffer | null }>(
+          `SELECT id::text AS id, assigned_at AS day, assigned_enc AS sealed
+             FROM cases WHERE id::text = ANY($1)`,
+          [ids],
+        )
+      ).rows.map((r) => ({
+        id: r.id,
+        at: times
+          .open({ table: 'cases', id: r.id, column: 'assigned_at' }, r.sealed, r.day)
+          .getTime(),
+      }));
       // The worker may assign before the bench has read the 201: that is zero, not negative.
       let early = 0;
       const latencies = rows.map((r) => {

@@ -115,9 +115,16 @@ export const routingFigure: Figure = {
       const elapsed = (performance.now() - t0) / 1000;
       const used = await cpu.stop();
       const waiting = waits.stop();
-      const { rows } = await stack.db.query<{ seconds: number }>(
-        `SELECT extract(epoch FROM max(assigned_at) - min(assigned_at))::float8 AS seconds FROM cases`,
+      // assigned_at holds the day; the exact moments are sealed beside it (ExactTimes).
+      const times = await stack.exactTimes();
+      const assigned = (
+        await stack.db.query<{ id: string; day: Date; sealed: Buffer | null }>(
+          `SELECT id::text AS id, assigned_at AS day, assigned_enc AS sealed FROM cases`,
+        )
+      ).rows.map((r) =>
+        times.open({ table: 'cases', id: r.id, column: 'assigned_at' }, r.sealed, r.day).getTime(),
       );
+      const rows = [{ seconds: (Math.max(...assigned) - Math.min(...assigned)) / 1000 }];
       const rate = (total - 1) / rows[0].seconds;
       return [
         measured('routing.throughput', round(rate), 'cases/s', {

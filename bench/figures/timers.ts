@@ -98,8 +98,8 @@ export const timersFigure: Figure = {
       try {
         await client.query('BEGIN');
         await client.query(
-          `INSERT INTO emergency_pages (case_id, tier, round, due_at, recipients)
-           SELECT t.case_id, 1, 2, t.due_at, t.recipients
+          `INSERT INTO emergency_pages (case_id, tier, round, paged_at, due_at, recipients)
+           SELECT t.case_id, 1, 2, date_trunc('day', now()), date_trunc('day', t.due_at), t.recipients
              FROM jsonb_to_recordset($1::jsonb) AS t(case_id uuid, due_at timestamptz, recipients uuid[])`,
           [
             JSON.stringify(

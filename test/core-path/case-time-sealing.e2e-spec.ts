@@ -100,7 +100,13 @@ describe('sealing the times of closed cases', () => {
     await http.post(`/api/cases/${closed}/close`, { outcome: 'resolved' }, { token: lt });
     const before = await read(closed);
     expect(before.closedAt).not.toBeNull();
-    expect(await exactTimesOf(closed)).toMatchObject({ cases: 1 });
+    // Open work never had its exact times in the clear (ExactTimes); the notes did.
+    expect(await exactTimesOf(closed)).toEqual({ cases: 0, events: 0, notes: 2, notifications: 0 });
+    const [openWork] = await env.db.query(
+      `SELECT created_enc IS NOT NULL AND closed_enc IS NOT NULL AS sealed FROM cases WHERE id = $1`,
+      [closed],
+    );
+    expect(openWork).toEqual({ sealed: true });
 
     const sealer = worker.get(CaseTimeSealer);
     expect(await sealer.sealClosed()).toBe(1);
@@ -112,6 +118,15 @@ describe('sealing the times of closed cases', () => {
       [closed],
     );
     expect(sealed).toEqual({ times_sealed: true, has_times: true });
+    // Moved under the contact's key: nothing is left under the open-work key.
+    const [left] = await env.db.query(
+      `SELECT (SELECT count(*)::int FROM cases WHERE id = $1
+                 AND num_nonnulls(created_enc, updated_enc, assigned_enc, closed_enc, due_enc) > 0) AS cases,
+              (SELECT count(*)::int FROM case_events WHERE case_id = $1 AND at_enc IS NOT NULL) AS events,
+              (SELECT count(*)::int FROM notifications WHERE case_id = $1 AND created_enc IS NOT NULL) AS notifications`,
+      [closed],
+    );
+    expect(left).toEqual({ cases: 0, events: 0, notifications: 0 });
     // No exact time (to the second) is left anywhere in those rows.
     const rows = JSON.stringify(
       await env.db.query(
@@ -124,8 +139,17 @@ describe('sealing the times of closed cases', () => {
     for (const time of [before.createdAt, before.closedAt!, ...before.timeline.map((e) => e.at)])
       expect(rows).not.toContain(time.slice(0, 19));
 
-    // The open case keeps the exact times its SLA and queue need.
-    expect((await exactTimesOf(stillOpen)).cases).toBe(1);
+    // The open case keeps the exact times its SLA and queue need, sealed beside the day.
+    expect(await exactTimesOf(stillOpen)).toEqual({
+      cases: 0,
+      events: 0,
+      notes: 0,
+      notifications: 0,
+    });
+    const open = await read(stillOpen);
+    expect(open.createdAt).not.toMatch(/T\d\d:00:00\.000Z$/);
+    expect(Date.now() - Date.parse(open.createdAt)).toBeLessThan(60_000);
+    expect(open.timeline.every((e) => Date.now() - Date.parse(e.at) < 60_000)).toBe(true);
 
     // Its reader gets the exact times back, notes in their order.
     expect(await read(closed)).toEqual(before);
@@ -150,5 +174,11 @@ describe('sealing the times of closed cases', () => {
     ]);
     expect(row).toEqual({ times_sealed: true, times_enc: null });
     expect((await exactTimesOf(closed)).cases).toBe(0);
+    // Nor does the open-work key still hold them.
+    const [left] = await env.db.query(
+      `SELECT num_nonnulls(created_enc, updated_enc, assigned_enc, closed_enc, due_enc) AS n FROM cases WHERE id = $1`,
+      [closed],
+    );
+    expect(left).toEqual({ n: 0 });
   });
 });

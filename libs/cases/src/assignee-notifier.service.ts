@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ExactTimes } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
 /**
@@ -9,14 +10,19 @@ import { DataSource } from 'typeorm';
  */
 @Injectable()
 export class AssigneeNotifier {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly times: ExactTimes,
+  ) {}
 
   async notify(caseId: string, assigneeId: string): Promise<void> {
+    const id = randomUUID();
+    const created = this.times.seal({ table: 'notifications', id, column: 'created_at' });
     await this.db.query(
-      `INSERT INTO notifications (id, user_id, type, case_id)
-       SELECT $1, $2, 'case_assigned', $3 FROM cases WHERE id = $3 AND assignee_id = $2
+      `INSERT INTO notifications (id, user_id, type, case_id, created_at, created_enc)
+       SELECT $1, $2, 'case_assigned', $3, $4, $5 FROM cases WHERE id = $3 AND assignee_id = $2
        ON CONFLICT (user_id, type, case_id) WHERE type = 'case_assigned' DO NOTHING`,
-      [randomUUID(), assigneeId, caseId],
+      [id, assigneeId, caseId, created.day, created.sealed],
     );
   }
 }

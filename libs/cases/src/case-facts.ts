@@ -7,7 +7,7 @@ import {
   withinVolunteerWindow,
 } from '@mayak/access';
 import { openAttributes } from '@mayak/contacts';
-import { AppConfig, Clock, DecryptionError, EnvelopeCipher } from '@mayak/platform';
+import { AppConfig, Clock, DecryptionError, EnvelopeCipher, ExactTimes } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 
 export interface CaseRow {
@@ -26,6 +26,13 @@ export interface CaseRow {
   closed_at: Date | null;
   due_at: Date;
   escalated_from: string | null;
+  /** Open work: each time column holds the day, its exact time is sealed beside it (ExactTimes). */
+  created_enc: Buffer | null;
+  updated_enc: Buffer | null;
+  assigned_enc: Buffer | null;
+  acknowledged_enc: Buffer | null;
+  closed_enc: Buffer | null;
+  due_enc: Buffer | null;
   /** Closed and sealed: the exact times are in times_enc, the columns hold the day. */
   times_sealed: boolean;
   times_enc: Buffer | null;
@@ -38,6 +45,41 @@ export interface CaseRow {
   /** The contact's sealed facts: the case's region, age band and topics are read from them. */
   facts_dek_wrapped: Buffer;
   facts_enc: Buffer;
+}
+
+/** A case's own time columns. */
+export const CASE_TIMES = [
+  'created_at',
+  'updated_at',
+  'assigned_at',
+  'acknowledged_at',
+  'closed_at',
+  'due_at',
+] as const;
+export type CaseTime = (typeof CASE_TIMES)[number];
+
+/** Where open work keeps a time column's exact value: `created_at` → `created_enc`. */
+export const sealedTimeColumn = (column: CaseTime): string => column.replace(/_at$/, '_enc');
+
+/**
+ * The row with its exact times, opened from their sealed columns (ExactTimes); a column
+ * with nothing sealed beside it keeps its own value (a day, once the case is sealed closed).
+ */
+export function withExactTimes<T extends Pick<CaseRow, 'id' | CaseTime>>(
+  times: ExactTimes,
+  row: T,
+): T {
+  const out: T = { ...row };
+  for (const column of CASE_TIMES) {
+    const sealed = (row as Record<string, unknown>)[sealedTimeColumn(column)] as Buffer | null;
+    if (sealed)
+      (out as Record<string, unknown>)[column] = times.open(
+        { table: 'cases', id: row.id, column },
+        sealed,
+        row[column],
+      );
+  }
+  return out;
 }
 
 /** Select from `cases c` joined with CASE_FACTS_JOIN. */
@@ -143,15 +185,33 @@ export class CaseLoader {
   }
 }
 
+/**
+ * Appends a timeline entry, its time as open work keeps it: the day in the clear, the exact
+ * moment sealed (ExactTimes).
+ */
 export async function addEvent(
   em: EntityManager,
+  times: ExactTimes,
   caseId: string,
   actorId: string | null,
   type: string,
   detail: Record<string, string | number | boolean | null> = {},
+  at: Date = times.now(),
 ): Promise<void> {
+  const moment = times.seal({ table: 'case_events', id: caseId, column: 'at' }, at);
   await em.query(
-    `INSERT INTO case_events (case_id, actor_id, type, detail) VALUES ($1, $2, $3, $4)`,
-    [caseId, actorId, type, JSON.stringify(detail)],
+    `INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [caseId, actorId, type, JSON.stringify(detail), moment.day, moment.sealed],
   );
+}
+
+/** A case's time column set to `at`: the day, and the exact moment sealed, as SQL parameters. */
+export function caseMoment(
+  times: ExactTimes,
+  caseId: string,
+  column: 'updated_at' | 'assigned_at' | 'acknowledged_at' | 'closed_at',
+  at: Date,
+): [Date, Buffer] {
+  const { day, sealed } = times.seal({ table: 'cases', id: caseId, column }, at);
+  return [day, sealed];
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
-import { job, OutboxWriter } from '@mayak/platform';
+import { ExactTimes, job, OutboxWriter } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import { EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
-import { addEvent, CaseRow } from './case-facts';
+import { addEvent, caseMoment, CaseRow } from './case-facts';
 import { CaseServiceRegistry } from './case-services';
 import { CaseTransaction } from './case-transaction';
 
@@ -35,6 +35,7 @@ export class CaseLifecycleService {
     private readonly load: StaffLoad,
     private readonly outbox: OutboxWriter,
     private readonly services: CaseServiceRegistry,
+    private readonly times: ExactTimes,
   ) {}
 
   /** Takes a case from the pool. Of two simultaneous claims exactly one wins; the other gets 409. */
@@ -49,10 +50,11 @@ export class CaseLifecycleService {
   accept(actor: Actor, caseId: string): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:accept', caseId, async (em, { row }) => {
       if (row.status !== 'assigned') throw new CaseException(CaseError.InvalidState);
-      await em.query(`UPDATE cases SET status = 'in_progress', updated_at = now() WHERE id = $1`, [
-        caseId,
-      ]);
-      await addEvent(em, caseId, actor.userId, 'accepted');
+      await em.query(
+        `UPDATE cases SET status = 'in_progress', updated_at = $2, updated_enc = $3 WHERE id = $1`,
+        [caseId, ...caseMoment(this.times, caseId, 'updated_at', this.times.now())],
+      );
+      await addEvent(em, this.times, caseId, actor.userId, 'accepted');
       return { id: caseId, status: 'in_progress', assigneeId: actor.userId };
     });
   }
@@ -63,13 +65,13 @@ export class CaseLifecycleService {
       if (row.status !== 'assigned' && row.status !== 'in_progress')
         throw new CaseException(CaseError.InvalidState);
       await em.query(
-        `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL,
-                declined_by = array_append(declined_by, $2::uuid), updated_at = now()
+        `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, assigned_enc = NULL,
+                declined_by = array_append(declined_by, $2::uuid), updated_at = $3, updated_enc = $4
           WHERE id = $1`,
-        [caseId, actor.userId],
+        [caseId, actor.userId, ...caseMoment(this.times, caseId, 'updated_at', this.times.now())],
       );
       await this.load.adjust(em, actor.userId, -1);
-      await addEvent(em, caseId, actor.userId, 'declined');
+      await addEvent(em, this.times, caseId, actor.userId, 'declined');
       await this.outbox.add(em, [job('routing', 'route-case', { caseId })]);
       return { id: caseId, status: 'queued', assigneeId: null };
     });
@@ -79,12 +81,20 @@ export class CaseLifecycleService {
     return this.tx.run(actor, 'case:close', caseId, async (em, { row }) => {
       if (row.status !== 'assigned' && row.status !== 'in_progress')
         throw new CaseException(CaseError.InvalidState);
+      const now = this.times.now();
       await em.query(
-        `UPDATE cases SET status = 'closed', outcome = $2, closed_at = now(), updated_at = now() WHERE id = $1`,
-        [caseId, outcome],
+        `UPDATE cases SET status = 'closed', outcome = $2, closed_at = $3, closed_enc = $4,
+                updated_at = $5, updated_enc = $6
+          WHERE id = $1`,
+        [
+          caseId,
+          outcome,
+          ...caseMoment(this.times, caseId, 'closed_at', now),
+          ...caseMoment(this.times, caseId, 'updated_at', now),
+        ],
       );
       await this.load.adjust(em, actor.userId, -1);
-      await addEvent(em, caseId, actor.userId, 'closed', { outcome });
+      await addEvent(em, this.times, caseId, actor.userId, 'closed', { outcome });
       return { id: caseId, status: 'closed', assigneeId: actor.userId };
     });
   }
@@ -99,10 +109,15 @@ export class CaseLifecycleService {
       if (row.assignee_id) await this.load.adjust(em, row.assignee_id, -1);
       if (userId === null) {
         await em.query(
-          `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, updated_at = now() WHERE id = $1`,
-          [caseId],
+          `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, assigned_enc = NULL,
+                  updated_at = $2, updated_enc = $3
+            WHERE id = $1`,
+          [caseId, ...caseMoment(this.times, caseId, 'updated_at', this.times.now())],
         );
-        await addEvent(em, caseId, actor.userId, 'reassigned', { from: row.assignee_id, to: null });
+        await addEvent(em, this.times, caseId, actor.userId, 'reassigned', {
+          from: row.assignee_id,
+          to: null,
+        });
         return { id: caseId, status: 'queued', assigneeId: null };
       }
       await this.assign(em, row, userId, actor.userId, 'reassigned', {
@@ -125,12 +140,28 @@ export class CaseLifecycleService {
     event: 'assigned' | 'claimed' | 'reassigned',
     detail: Record<string, string | null> = { assigneeId },
   ): Promise<void> {
+    const now = this.times.now();
+    const [day, assigned] = caseMoment(this.times, row.id, 'assigned_at', now);
+    const [, updated] = caseMoment(this.times, row.id, 'updated_at', now);
+    const at = this.times.seal({ table: 'case_events', id: row.id, column: 'at' }, now);
     await em.query(
       `WITH assigned AS (
-         UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = now(), updated_at = now()
+         UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $6, assigned_enc = $7,
+                updated_at = $6, updated_enc = $8
           WHERE id = $1 RETURNING id)
-       INSERT INTO case_events (case_id, actor_id, type, detail) SELECT id, $3, $4, $5 FROM assigned`,
-      [row.id, assigneeId, actorId, event, JSON.stringify(detail)],
+       INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+       SELECT id, $3, $4, $5, $6, $9 FROM assigned`,
+      [
+        row.id,
+        assigneeId,
+        actorId,
+        event,
+        JSON.stringify(detail),
+        day,
+        assigned,
+        updated,
+        at.sealed,
+      ],
     );
     if (event !== 'assigned') await this.load.adjust(em, assigneeId, 1); // routing reserved the load already
     const followUp = this.services.get(row.service).onAssign?.(row.id, assigneeId);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Actor } from '@mayak/identity';
 import { AuditTrail } from '@mayak/audit';
-import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
+import { DecryptionError, EnvelopeCipher, ExactTimes } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
 import { addEvent } from './case-facts';
@@ -28,13 +28,14 @@ export class CaseNotesService {
     private readonly tx: CaseTransaction,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditTrail,
+    private readonly times: ExactTimes,
   ) {}
 
   add(actor: Actor, caseId: string, text: string): Promise<{ id: string }> {
     return this.tx.run(actor, 'case:notes:write', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
       const id = await this.write(em, caseId, actor.userId, text);
-      await addEvent(em, caseId, actor.userId, 'note_added', { noteId: id });
+      await addEvent(em, this.times, caseId, actor.userId, 'note_added', { noteId: id });
       return { id };
     });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Service } from '@mayak/access';
-import { OutboxWriter } from '@mayak/platform';
+import { ExactTimes, OutboxWriter } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CaseServiceRegistry } from './case-services';
 
@@ -20,6 +20,7 @@ export class CaseOpening {
   constructor(
     private readonly registry: CaseServiceRegistry,
     private readonly outbox: OutboxWriter,
+    private readonly times: ExactTimes,
   ) {}
 
   async open(em: EntityManager, input: CasesToOpen): Promise<string[]> {
@@ -42,28 +43,50 @@ export class CaseOpening {
     );
     const cases = opened.flat();
     if (cases.length === 0) return opened.map(() => []);
+    // Open work keeps the day in the clear and its exact times sealed (ExactTimes).
+    const now = this.times.now();
     await em.query(
       `WITH v AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, service text, priority smallint, response_hours float8, contact_id uuid, opened_by uuid)),
+           id uuid, service text, priority smallint, contact_id uuid, opened_by uuid,
+           day timestamptz, created_enc text, updated_enc text, event_enc text,
+           due_day timestamptz, due_enc text)),
        opened AS (
-         INSERT INTO cases (id, service, status, priority, contact_id, due_at)
-         SELECT id, service, 'queued', priority, contact_id,
-                now() + make_interval(mins => (response_hours * 60)::int)
+         INSERT INTO cases (id, service, status, priority, contact_id, created_at, created_enc,
+                            updated_at, updated_enc, due_at, due_enc)
+         SELECT id, service, 'queued', priority, contact_id, day, decode(created_enc, 'base64'),
+                day, decode(updated_enc, 'base64'), due_day, decode(due_enc, 'base64')
            FROM v
          RETURNING id)
-       INSERT INTO case_events (case_id, actor_id, type)
-       SELECT v.id, v.opened_by, 'created' FROM v JOIN opened o ON o.id = v.id`,
+       INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
+       SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
+         FROM v JOIN opened o ON o.id = v.id`,
       [
         JSON.stringify(
-          cases.map(({ id, definition, input }) => ({
-            id,
-            service: definition.service,
-            priority: definition.priority,
-            response_hours: definition.responseHours,
-            contact_id: input.contactId,
-            opened_by: input.openedBy,
-          })),
+          cases.map(({ id, definition, input }) => {
+            const due = new Date(
+              now.getTime() + Math.round(definition.responseHours * 60) * 60_000,
+            );
+            const created = this.times.seal({ table: 'cases', id, column: 'created_at' }, now);
+            const dueAt = this.times.seal({ table: 'cases', id, column: 'due_at' }, due);
+            return {
+              id,
+              service: definition.service,
+              priority: definition.priority,
+              contact_id: input.contactId,
+              opened_by: input.openedBy,
+              day: created.day,
+              created_enc: created.sealed.toString('base64'),
+              updated_enc: this.times
+                .seal({ table: 'cases', id, column: 'updated_at' }, now)
+                .sealed.toString('base64'),
+              event_enc: this.times
+                .seal({ table: 'case_events', id, column: 'at' }, now)
+                .sealed.toString('base64'),
+              due_day: dueAt.day,
+              due_enc: dueAt.sealed.toString('base64'),
+            };
+          }),
         ),
       ],
     );

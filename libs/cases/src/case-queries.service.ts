@@ -14,7 +14,7 @@ import {
 import { AuditTrail } from '@mayak/audit';
 import { CallerRegistry, ContactRecords, ContactRow } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
-import { DecryptionError, EnvelopeCipher } from '@mayak/platform';
+import { DecryptionError, EnvelopeCipher, ExactTimes } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
 import {
@@ -24,6 +24,7 @@ import {
   caseAttributes,
   CaseLoader,
   CaseRow,
+  withExactTimes,
 } from './case-facts';
 import { CaseNotesService } from './case-notes.service';
 import { CaseTimeSealer, SealedCaseTimes } from './case-time-sealer.service';
@@ -42,6 +43,14 @@ export interface TimelineEntry {
   actorId: string | null;
   detail: Record<string, unknown>;
 }
+
+const time = (d: Date | null) => d?.getTime() ?? 0;
+/** The lists' orders, as SQL gives them by the day, on the exact times. */
+const LIST_ORDER: Record<CaseListView, (a: CaseRow, b: CaseRow) => number> = {
+  pool: (a, b) => a.priority - b.priority || time(a.created_at) - time(b.created_at),
+  board: (a, b) => time(b.updated_at) - time(a.updated_at),
+  mine: (a, b) => a.priority - b.priority || time(a.due_at) - time(b.due_at),
+};
 
 /** Keeps only the fields the view allows: what a role may not see is never in the response. */
 export function pick(record: Record<string, unknown>, view: CaseView): Record<string, unknown> {
@@ -82,6 +91,7 @@ export class CaseQueriesService {
     private readonly loader: CaseLoader,
     private readonly cipher: EnvelopeCipher,
     private readonly sealer: CaseTimeSealer,
+    private readonly times: ExactTimes,
   ) {}
 
   async list(
@@ -111,11 +121,17 @@ export class CaseQueriesService {
         : view === 'board'
           ? 'c.updated_at DESC'
           : 'c.priority, c.due_at';
-    const rows: CaseRow[] = await this.db.query(
-      `SELECT c.*, ${CASE_FACTS_COLUMNS} FROM cases c ${CASE_FACTS_JOIN}
-        WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 500`,
-      params,
-    );
+    // SQL orders by the day (all that open work keeps in the clear); the page it returns is
+    // ordered exactly here, once the sealed times are open.
+    const rows: CaseRow[] = (
+      await this.db.query<CaseRow[]>(
+        `SELECT c.*, ${CASE_FACTS_COLUMNS} FROM cases c ${CASE_FACTS_JOIN}
+          WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 500`,
+        params,
+      )
+    )
+      .map((row) => withExactTimes(this.times, row))
+      .sort(LIST_ORDER[view]);
     await this.access.recordList(actor, action, rows.length);
     const fields = view === 'board' ? 'metadata' : view;
     // Only a view that shows them opens the contact's facts.
@@ -130,7 +146,7 @@ export class CaseQueriesService {
     const loaded = await this.loader.load(this.db.manager, caseId);
     const judgement = this.access.judgeCase(actor, 'case:read', caseId, loaded?.facts);
     const view = await this.access.enforce(judgement);
-    const row = loaded!.row;
+    const row = withExactTimes(this.times, loaded!.row);
     const wanted = CASE_FIELDS[view];
     const contactRow =
       wanted.includes('contact') ||
@@ -217,15 +233,17 @@ export class CaseQueriesService {
     const rows: Array<{
       id: string;
       at: Date;
+      at_enc: Buffer | null;
       type: string;
       actor_id: string | null;
       detail: Record<string, unknown>;
     }> = await this.db.query(
-      `SELECT id::text, at, type, actor_id, detail FROM case_events WHERE case_id = $1 ORDER BY id`,
+      `SELECT id::text, at, at_enc, type, actor_id, detail FROM case_events WHERE case_id = $1 ORDER BY id`,
       [caseId],
     );
+    const binding = { table: 'case_events', id: caseId, column: 'at' };
     return rows.map((r) => ({
-      at: exact?.[r.id] ? new Date(exact[r.id]) : r.at,
+      at: exact?.[r.id] ? new Date(exact[r.id]) : this.times.open(binding, r.at_enc, r.at),
       type: r.type,
       actorId: r.actor_id,
       detail: r.detail,

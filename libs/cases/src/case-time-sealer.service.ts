@@ -4,9 +4,11 @@ import {
   DataKey,
   DecryptionError,
   EnvelopeCipher,
+  ExactTimes,
   Logger,
   LOGGER,
 } from '@mayak/platform';
+import { CASE_TIMES, CaseRow, sealedTimeColumn, withExactTimes } from './case-facts';
 import { DataSource, EntityManager } from 'typeorm';
 
 const BATCH = 200;
@@ -26,15 +28,6 @@ export interface SealedCaseTimes {
   grants: Record<string, { grantedAt: string; expiresAt: string }>;
 }
 
-const CASE_TIMES = [
-  'created_at',
-  'updated_at',
-  'assigned_at',
-  'acknowledged_at',
-  'closed_at',
-  'due_at',
-] as const;
-
 type Row = Record<string, unknown>;
 
 /**
@@ -53,6 +46,7 @@ export class CaseTimeSealer {
     private readonly cipher: EnvelopeCipher,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly times: ExactTimes,
   ) {}
 
   /** Seals every closed case not sealed yet, a batch per transaction; how many it sealed. */
@@ -88,15 +82,26 @@ export class CaseTimeSealer {
   }
 
   private async sealBatch(em: EntityManager, batch: number): Promise<number> {
-    const cases: Array<Row & { id: string; contact_id: string; dek_wrapped: Buffer | null }> =
-      await em.query(
-        `SELECT c.id, ${CASE_TIMES.map((t) => `c.${t}`).join(', ')}, ct.id AS contact_id, ct.dek_wrapped
+    const locked: Array<CaseRow & { dek_wrapped: Buffer | null }> = await em.query(
+      `SELECT c.id, ${CASE_TIMES.map((t) => `c.${t}, c.${sealedTimeColumn(t)}`).join(', ')},
+                ct.id AS contact_id, ct.dek_wrapped
            FROM cases c JOIN contacts ct ON ct.id = c.contact_id
           WHERE c.status = 'closed' AND NOT c.times_sealed
           ORDER BY c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED`,
-        [batch],
+      [batch],
+    );
+    if (locked.length === 0) return 0;
+    // Open work kept its exact times sealed under the open-work key; they move under the
+    // contact's own key, so that destroying the contact's key destroys them too.
+    const cases = locked.map((c) => withExactTimes(this.times, c) as typeof c & Row);
+    const exact = (table: string, id: string, column: string, sealed: unknown, plain: unknown) =>
+      iso(
+        this.times.open(
+          { table, id, column },
+          sealed as Buffer | null,
+          (plain as Date | null) ?? null,
+        ),
       );
-    if (cases.length === 0) return 0;
     const ids = cases.map((c) => c.id);
     const byCase = <T extends Row & { case_id: string }>(rows: T[]) => {
       const map = new Map<string, T[]>();
@@ -106,16 +111,17 @@ export class CaseTimeSealer {
     const children = async (sql: string) =>
       byCase(await em.query<Array<Row & { case_id: string }>>(sql, [ids]));
     const events = await children(
-      `SELECT id::text, case_id, at FROM case_events WHERE case_id = ANY($1::uuid[])`,
+      `SELECT id::text, case_id, at, at_enc FROM case_events WHERE case_id = ANY($1::uuid[])`,
     );
     const notes = await children(
       `SELECT id, case_id, created_at, erased_at FROM case_notes WHERE case_id = ANY($1::uuid[])`,
     );
     const notifications = await children(
-      `SELECT id, case_id, created_at, read_at FROM notifications WHERE case_id = ANY($1::uuid[])`,
+      `SELECT id, case_id, created_at, created_enc, read_at, read_enc FROM notifications WHERE case_id = ANY($1::uuid[])`,
     );
     const pages = await children(
-      `SELECT case_id, tier, round, paged_at, due_at, breached_at FROM emergency_pages WHERE case_id = ANY($1::uuid[])`,
+      `SELECT case_id, tier, round, paged_at, paged_enc, due_at, due_enc, breached_at, breached_enc
+         FROM emergency_pages WHERE case_id = ANY($1::uuid[])`,
     );
     const grants = await children(
       `SELECT id, case_id, granted_at, expires_at FROM break_glass_grants WHERE case_id = ANY($1::uuid[])`,
@@ -126,7 +132,12 @@ export class CaseTimeSealer {
       if (!key) return null;
       const times: SealedCaseTimes = {
         case: Object.fromEntries(CASE_TIMES.map((t) => [t, iso(c[t])])),
-        events: Object.fromEntries((events.get(c.id) ?? []).map((e) => [String(e.id), iso(e.at)!])),
+        events: Object.fromEntries(
+          (events.get(c.id) ?? []).map((e) => [
+            String(e.id),
+            exact('case_events', c.id, 'at', e.at_enc, e.at)!,
+          ]),
+        ),
         notes: Object.fromEntries(
           (notes.get(c.id) ?? []).map((n) => [
             String(n.id),
@@ -136,14 +147,36 @@ export class CaseTimeSealer {
         notifications: Object.fromEntries(
           (notifications.get(c.id) ?? []).map((n) => [
             String(n.id),
-            { createdAt: iso(n.created_at)!, readAt: iso(n.read_at) },
+            {
+              createdAt: exact(
+                'notifications',
+                String(n.id),
+                'created_at',
+                n.created_enc,
+                n.created_at,
+              )!,
+              readAt: exact('notifications', String(n.id), 'read_at', n.read_enc, n.read_at),
+            },
           ]),
         ),
         pages: Object.fromEntries(
-          (pages.get(c.id) ?? []).map((p) => [
-            `${String(p.tier)}:${String(p.round)}`,
-            { pagedAt: iso(p.paged_at)!, dueAt: iso(p.due_at)!, breachedAt: iso(p.breached_at) },
-          ]),
+          (pages.get(c.id) ?? []).map((p) => {
+            const id = `${c.id}:${String(p.tier)}:${String(p.round)}`;
+            return [
+              `${String(p.tier)}:${String(p.round)}`,
+              {
+                pagedAt: exact('emergency_pages', id, 'paged_at', p.paged_enc, p.paged_at)!,
+                dueAt: exact('emergency_pages', id, 'due_at', p.due_enc, p.due_at)!,
+                breachedAt: exact(
+                  'emergency_pages',
+                  id,
+                  'breached_at',
+                  p.breached_enc,
+                  p.breached_at,
+                ),
+              },
+            ];
+          }),
         ),
         grants: Object.fromEntries(
           (grants.get(c.id) ?? []).map((g) => [
@@ -166,28 +199,29 @@ export class CaseTimeSealer {
     const tz = this.config.STATS_TIMEZONE;
     await em.query(
       `UPDATE cases c SET times_enc = v.enc, times_sealed = true,
-              ${CASE_TIMES.map((t) => `${t} = ${day(`c.${t}`)}`).join(', ')}
+              ${CASE_TIMES.map((t) => `${t} = ${day(`c.${t}`)}, ${sealedTimeColumn(t)} = NULL`).join(', ')}
          FROM unnest($2::uuid[], $3::bytea[]) AS v (id, enc)
         WHERE c.id = v.id`,
       [tz, ids, sealed],
     );
-    await em.query(`UPDATE case_events SET at = ${day('at')} WHERE case_id = ANY($2::uuid[])`, [
-      tz,
-      ids,
-    ]);
+    await em.query(
+      `UPDATE case_events SET at = ${day('at')}, at_enc = NULL WHERE case_id = ANY($2::uuid[])`,
+      [tz, ids],
+    );
     await em.query(
       `UPDATE case_notes SET created_at = ${day('created_at')}, erased_at = ${day('erased_at')}
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
-      `UPDATE notifications SET created_at = ${day('created_at')}, read_at = ${day('read_at')}
+      `UPDATE notifications SET created_at = ${day('created_at')}, read_at = ${day('read_at')},
+              created_enc = NULL, read_enc = NULL
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
       `UPDATE emergency_pages SET paged_at = ${day('paged_at')}, due_at = ${day('due_at')},
-              breached_at = ${day('breached_at')}
+              breached_at = ${day('breached_at')}, paged_enc = NULL, due_enc = NULL, breached_enc = NULL
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );

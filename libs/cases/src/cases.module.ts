@@ -10,6 +10,7 @@ import { CaseQueriesService } from './case-queries.service';
 import { CaseServiceRegistry } from './case-services';
 import { CaseTimeSealer } from './case-time-sealer.service';
 import { CaseTransaction } from './case-transaction';
+import { OpenWorkSealing } from './open-work-sealing';
 import { RoutingService } from './routing.service';
 
 /** The shared case lifecycle. Each service (legal, psych, emergency) plugs in with its own module. */
@@ -27,6 +28,7 @@ import { RoutingService } from './routing.service';
     RoutingService,
     AssigneeNotifier,
     CaseTimeSealer,
+    OpenWorkSealing,
   ],
   exports: [
     CaseLoader,
@@ -39,6 +41,7 @@ import { RoutingService } from './routing.service';
     RoutingService,
     AssigneeNotifier,
     CaseTimeSealer,
+    OpenWorkSealing,
   ],
 })
 export class CasesModule {}

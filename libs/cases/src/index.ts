@@ -9,4 +9,5 @@ export * from './case-time-sealer.service';
 export * from './case-transaction';
 export * from './case.exception';
 export * from './cases.module';
+export * from './open-work-sealing';
 export * from './routing.service';

@@ -20,7 +20,7 @@ import {
 } from '@mayak/contacts';
 import { addEvent } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
-import { AppConfig, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
+import { AppConfig, ExactTimes, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -51,6 +51,7 @@ export class ConsentWithdrawalService {
     private readonly outbox: OutboxWriter,
     private readonly callers: CallerRegistry,
     private readonly contacts: ContactRecords,
+    private readonly times: ExactTimes,
   ) {}
 
   /**
@@ -131,7 +132,9 @@ export class ConsentWithdrawalService {
           : [];
         for (const c of closed) {
           if (c.assignee_id) await this.load.adjust(em, c.assignee_id, -1);
-          await addEvent(em, c.id, actor.userId, 'withdrawn', { scopes: withdrawn.join(',') });
+          await addEvent(em, this.times, c.id, actor.userId, 'withdrawn', {
+            scopes: withdrawn.join(','),
+          });
         }
         if (services.length)
           await em.query(

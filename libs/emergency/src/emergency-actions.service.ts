@@ -6,13 +6,14 @@ import {
   CASE_FACTS_COLUMNS,
   CASE_FACTS_JOIN,
   caseAttributes,
+  caseMoment,
   CaseNotesService,
   CaseOpening,
   CaseTransaction,
 } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
-import { Clock, EnvelopeCipher } from '@mayak/platform';
+import { Clock, EnvelopeCipher, ExactTimes } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import { DataSource } from 'typeorm';
 import { EmergencyError, EmergencyException } from './emergency.exception';
@@ -51,6 +52,7 @@ export class EmergencyActionsService {
     private readonly rota: RotaService,
     private readonly cipher: EnvelopeCipher,
     private readonly clock: Clock,
+    private readonly times: ExactTimes,
   ) {}
 
   /** Open emergencies the actor was paged for or holds, newest first, with their SLA clock. */
@@ -64,39 +66,67 @@ export class EmergencyActionsService {
       facts_dek_wrapped: Buffer;
       facts_enc: Buffer;
       created_at: Date;
+      created_enc: Buffer | null;
       tier: number;
       round: number;
       paged_at: Date;
+      paged_enc: Buffer | null;
       due_at: Date;
+      due_enc: Buffer | null;
       acknowledged_at: Date | null;
+      acknowledged_enc: Buffer | null;
       assignee_id: string | null;
       consented: boolean;
     }> = await this.db.query(
-      `SELECT c.id, c.status, c.contact_id, ${CASE_FACTS_COLUMNS}, c.created_at, p.tier, p.round, p.paged_at, p.due_at, c.acknowledged_at, c.assignee_id,
+      `SELECT c.id, c.status, c.contact_id, ${CASE_FACTS_COLUMNS}, c.created_at, c.created_enc,
+              p.tier, p.round, p.paged_at, p.paged_enc, p.due_at, p.due_enc,
+              c.acknowledged_at, c.acknowledged_enc, c.assignee_id,
               EXISTS (SELECT 1 FROM consents cs WHERE cs.contact_id = c.contact_id
                        AND 'service:emergency' = ANY(cs.scopes) AND NOT ('service:emergency' = ANY(cs.withdrawn_scopes))) AS consented
          FROM cases c ${CASE_FACTS_JOIN}
-         JOIN LATERAL (SELECT tier, round, paged_at, due_at FROM emergency_pages p
-                        WHERE p.case_id = c.id ORDER BY paged_at DESC LIMIT 1) p ON true
+         JOIN LATERAL (SELECT tier, round, paged_at, paged_enc, due_at, due_enc FROM emergency_pages p
+                        WHERE p.case_id = c.id ORDER BY round DESC, tier DESC LIMIT 1) p ON true
         WHERE c.service = 'emergency' AND c.status <> 'closed'
           AND (${scope.sql} OR c.assignee_id = $${scope.params.length + 1}::uuid)
         ORDER BY c.created_at DESC LIMIT 200`,
       [...scope.params, actor.userId],
     );
     await this.access.recordList(actor, 'emergency:board', rows.length);
-    return rows.map((r) => ({
-      id: r.id,
-      status: r.status,
-      region: caseAttributes(this.cipher, r).region,
-      createdAt: r.created_at,
-      tier: r.tier,
-      round: r.round,
-      pagedAt: r.paged_at,
-      ackDueAt: r.acknowledged_at ? null : r.due_at,
-      acknowledgedAt: r.acknowledged_at,
-      assigneeId: r.assignee_id,
-      consented: r.consented,
-    }));
+    // SQL ordered by the day (all open work keeps in the clear); the exact order is sealed.
+    const page = (r: (typeof rows)[number]) => `${r.id}:${r.tier}:${r.round}`;
+    return rows
+      .map((r) => ({
+        id: r.id,
+        status: r.status,
+        region: caseAttributes(this.cipher, r).region,
+        createdAt: this.times.open(
+          { table: 'cases', id: r.id, column: 'created_at' },
+          r.created_enc,
+          r.created_at,
+        ),
+        tier: r.tier,
+        round: r.round,
+        pagedAt: this.times.open(
+          { table: 'emergency_pages', id: page(r), column: 'paged_at' },
+          r.paged_enc,
+          r.paged_at,
+        ),
+        ackDueAt: r.acknowledged_at
+          ? null
+          : this.times.open(
+              { table: 'emergency_pages', id: page(r), column: 'due_at' },
+              r.due_enc,
+              r.due_at,
+            ),
+        acknowledgedAt: this.times.open(
+          { table: 'cases', id: r.id, column: 'acknowledged_at' },
+          r.acknowledged_enc,
+          r.acknowledged_at,
+        ),
+        assigneeId: r.assignee_id,
+        consented: r.consented,
+      }))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   }
 
   /** A paged responder takes the emergency: the SLA clock stops and the case is theirs. */
@@ -107,12 +137,18 @@ export class EmergencyActionsService {
     return this.tx.run(actor, 'case:acknowledge', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new EmergencyException(EmergencyError.CaseClosed);
       if (row.acknowledged_at) throw new EmergencyException(EmergencyError.AlreadyAcknowledged);
+      const now = this.times.now();
+      const [day, assigned] = caseMoment(this.times, caseId, 'assigned_at', now);
+      const [, acknowledged] = caseMoment(this.times, caseId, 'acknowledged_at', now);
+      const [, updated] = caseMoment(this.times, caseId, 'updated_at', now);
       await em.query(
-        `UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $3, acknowledged_at = $3, updated_at = now() WHERE id = $1`,
-        [caseId, actor.userId, this.clock.now()],
+        `UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $3, assigned_enc = $4,
+                acknowledged_at = $3, acknowledged_enc = $5, updated_at = $3, updated_enc = $6
+          WHERE id = $1`,
+        [caseId, actor.userId, day, assigned, acknowledged, updated],
       );
       await this.load.adjust(em, actor.userId, 1);
-      await addEvent(em, caseId, actor.userId, 'acknowledged');
+      await addEvent(em, this.times, caseId, actor.userId, 'acknowledged');
       return { id: caseId, status: 'assigned', assigneeId: actor.userId };
     });
   }
@@ -145,7 +181,7 @@ export class EmergencyActionsService {
             expiresAt,
           ],
         );
-        await addEvent(em, caseId, actor.userId, 'break_glass', { grantId: id });
+        await addEvent(em, this.times, caseId, actor.userId, 'break_glass', { grantId: id });
         const coordinators = await this.rota.allCoordinators(em);
         await this.notifications.create(
           em,
@@ -185,8 +221,10 @@ export class EmergencyActionsService {
         caseId,
       ]);
       await this.notes.write(em, emergencyCaseId, actor.userId, reason);
-      await addEvent(em, caseId, actor.userId, 'escalated', { emergencyCaseId });
-      await addEvent(em, emergencyCaseId, actor.userId, 'escalated', { fromCaseId: caseId });
+      await addEvent(em, this.times, caseId, actor.userId, 'escalated', { emergencyCaseId });
+      await addEvent(em, this.times, emergencyCaseId, actor.userId, 'escalated', {
+        fromCaseId: caseId,
+      });
       return { emergencyCaseId };
     });
   }

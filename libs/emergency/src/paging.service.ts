@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
 import { addEvent } from '@mayak/cases';
 import { NotificationsService } from '@mayak/notifications';
-import { Clock, job, OutboxJob, OutboxWriter, rowsOf } from '@mayak/platform';
+import { Clock, ExactTimes, job, OutboxJob, OutboxWriter, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { RotaService, Tier } from './rota.service';
 
@@ -45,6 +45,7 @@ export class PagingService {
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
+    private readonly times: ExactTimes,
   ) {}
 
   page(caseId: string, tier: Tier, round: number): Promise<PageResult> {
@@ -59,11 +60,23 @@ export class PagingService {
       if (recipients.length === 0 && tier === 3) recipients = await this.rota.allCoordinators(em);
       if (recipients.length === 0 && tier < 3) {
         // Nobody on call at this tier: waiting out its SLA would only lose minutes.
+        const p = this.pageMoments(caseId, tier, round, now, now, now);
         await em.query(
-          `INSERT INTO emergency_pages (case_id, tier, round, due_at, recipients, breached_at) VALUES ($1, $2, $3, $4, '{}', $4)`,
-          [caseId, tier, round, now],
+          `INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
+                                        recipients, breached_at, breached_enc)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $6, $8)`,
+          [
+            caseId,
+            tier,
+            round,
+            p.paged.day,
+            p.paged.sealed,
+            p.due.day,
+            p.due.sealed,
+            p.breached!.sealed,
+          ],
         );
-        await addEvent(em, caseId, null, 'paged', { tier, round, recipients: 0 });
+        await addEvent(em, this.times, caseId, null, 'paged', { tier, round, recipients: 0 });
         await this.outbox.add(em, [pageJob(caseId, (tier + 1) as Tier, round)]);
         await this.audit.record(
           {
@@ -80,19 +93,25 @@ export class PagingService {
       }
 
       const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
+      const p = this.pageMoments(caseId, tier, round, now, due);
       await em.query(
         `WITH page AS (
-           INSERT INTO emergency_pages (case_id, tier, round, due_at, recipients) VALUES ($1, $2, $3, $4, $5)
+           INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            RETURNING case_id)
-         INSERT INTO case_events (case_id, actor_id, type, detail)
-         SELECT case_id, NULL, 'paged', $6::jsonb FROM page`,
+         INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+         SELECT case_id, NULL, 'paged', $9::jsonb, $4, $10 FROM page`,
         [
           caseId,
           tier,
           round,
-          due,
+          p.paged.day,
+          p.paged.sealed,
+          p.due.day,
+          p.due.sealed,
           recipients,
           JSON.stringify({ tier, round, recipients: recipients.length }),
+          p.event.sealed,
         ],
       );
       const created = await this.notifications.create(
@@ -134,25 +153,32 @@ export class PagingService {
     return this.db.transaction(async (em) => {
       if (!(await this.lockCase(em, caseId, tier, round)).unanswered) return 'acknowledged';
       const next = this.next(tier, round);
+      const breachedAt = this.clock.now();
+      const breach = this.pageMoments(caseId, tier, round, breachedAt, breachedAt, breachedAt);
       const breached = rowsOf<{ case_id: string }>(
         await em.query(
           `WITH breached AS (
-             UPDATE emergency_pages SET breached_at = $4
+             UPDATE emergency_pages SET breached_at = $4, breached_enc = $7
               WHERE case_id = $1 AND tier = $2 AND round = $3 AND breached_at IS NULL
              RETURNING case_id),
            events AS (
-             INSERT INTO case_events (case_id, actor_id, type, detail)
-             SELECT b.case_id, NULL, e.type, e.detail::jsonb
-               FROM breached b, (VALUES (1, 'sla_breached', $5), (2, 'escalated', $6)) AS e(ord, type, detail)
+             INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+             SELECT b.case_id, NULL, e.type, e.detail::jsonb, $4, e.at_enc
+               FROM breached b,
+                    (VALUES (1, 'sla_breached', $5, $8::bytea), (2, 'escalated', $6, $9::bytea))
+                      AS e(ord, type, detail, at_enc)
               ORDER BY e.ord)
            SELECT case_id FROM breached`,
           [
             caseId,
             tier,
             round,
-            this.clock.now(),
+            breach.breached!.day,
             JSON.stringify({ tier, round }),
             JSON.stringify({ fromTier: tier, toTier: next.tier, round: next.round }),
+            breach.breached!.sealed,
+            breach.event.sealed,
+            this.times.seal({ table: 'case_events', id: caseId, column: 'at' }, breachedAt).sealed,
           ],
         ),
       );
@@ -206,6 +232,32 @@ export class PagingService {
     return {
       unanswered: row !== undefined && row.acknowledged_at === null && row.status !== 'closed',
       paged: row?.paged ?? false,
+    };
+  }
+
+  /**
+   * A page's times as open work keeps them: the day in the clear, the exact moment sealed
+   * (ExactTimes), with the timeline entry's. Only the timer in the queue holds the due time.
+   */
+  private pageMoments(
+    caseId: string,
+    tier: Tier,
+    round: number,
+    pagedAt: Date,
+    dueAt: Date,
+    breachedAt?: Date,
+  ) {
+    const id = `${caseId}:${tier}:${round}`;
+    return {
+      paged: this.times.seal({ table: 'emergency_pages', id, column: 'paged_at' }, pagedAt),
+      due: this.times.seal({ table: 'emergency_pages', id, column: 'due_at' }, dueAt),
+      breached: breachedAt
+        ? this.times.seal({ table: 'emergency_pages', id, column: 'breached_at' }, breachedAt)
+        : undefined,
+      event: this.times.seal(
+        { table: 'case_events', id: caseId, column: 'at' },
+        breachedAt ?? pagedAt,
+      ),
     };
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessError, AccessException } from '@mayak/access';
 import { Actor } from '@mayak/identity';
-import { rowsOf } from '@mayak/platform';
+import { ExactTimes, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
 export type NotificationType = 'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached';
@@ -26,7 +26,10 @@ export interface NewNotification {
 
 @Injectable()
 export class NotificationsService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly times: ExactTimes,
+  ) {}
 
   /** Inside the caller's transaction; returns the notifications actually created. */
   async create(
@@ -35,17 +38,22 @@ export class NotificationsService {
   ): Promise<Array<{ id: string; userId: string; hasWebhook: boolean }>> {
     if (notifications.length === 0) return [];
     const params: unknown[] = [];
+    const now = this.times.now();
     const values = notifications.map((n) => {
-      params.push(randomUUID(), n.userId, n.type, n.caseId, n.dedupeKey);
+      const id = randomUUID();
+      // Open work: the day in the clear, the exact moment sealed (ExactTimes).
+      const created = this.times.seal({ table: 'notifications', id, column: 'created_at' }, now);
+      params.push(id, n.userId, n.type, n.caseId, n.dedupeKey, created.day, created.sealed);
       const k = params.length;
-      return `($${k - 4}::uuid, $${k - 3}::uuid, $${k - 2}, $${k - 1}::uuid, $${k})`;
+      return `($${k - 6}::uuid, $${k - 5}::uuid, $${k - 4}, $${k - 3}::uuid, $${k - 2}, $${k - 1}::timestamptz, $${k}::bytea)`;
     });
     // Whether each new notification's person has a webhook comes back with it: paging, where
     // this runs, needs it next, and a burst of pages is when round trips count.
     const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
       await em.query(
         `WITH created AS (
-           INSERT INTO notifications (id, user_id, type, case_id, dedupe_key) VALUES ${values.join(', ')}
+           INSERT INTO notifications (id, user_id, type, case_id, dedupe_key, created_at, created_enc)
+           VALUES ${values.join(', ')}
            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
            RETURNING id, user_id)
          SELECT c.id, c.user_id,
@@ -57,13 +65,24 @@ export class NotificationsService {
     return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
   }
 
-  /** A user's own notifications, newest first. Nobody reads anyone else's. */
+  /**
+   * A user's own notifications, newest first. Nobody reads anyone else's. The table keeps
+   * only the day in the clear: every notification of the days that reach the limit is
+   * fetched, ordered by its exact time here, and cut to the limit.
+   */
   async list(actor: Actor, limit = 100): Promise<NotificationView[]> {
     const rows: NotificationRow[] = await this.db.query(
-      `SELECT ${VIEW_COLUMNS} FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2`,
+      `SELECT ${VIEW_COLUMNS} FROM notifications
+        WHERE user_id = $1
+          AND created_at >= coalesce(
+                (SELECT created_at FROM notifications WHERE user_id = $1
+                  ORDER BY created_at DESC OFFSET $2 - 1 LIMIT 1), '-infinity')`,
       [actor.userId, limit],
     );
-    return rows.map(view);
+    return rows
+      .map((r) => this.view(r))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit);
   }
 
   async get(userId: string, id: string): Promise<NotificationView | undefined> {
@@ -71,31 +90,50 @@ export class NotificationsService {
       `SELECT ${VIEW_COLUMNS} FROM notifications WHERE id = $1 AND user_id = $2`,
       [id, userId],
     );
-    return rows[0] ? view(rows[0]) : undefined;
+    return rows[0] ? this.view(rows[0]) : undefined;
   }
 
   async markRead(actor: Actor, id: string): Promise<NotificationView> {
+    const read = this.times.seal({ table: 'notifications', id, column: 'read_at' });
     await this.db.query(
-      `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2`,
-      [id, actor.userId],
+      `UPDATE notifications SET read_at = $3, read_enc = $4
+        WHERE id = $1 AND user_id = $2 AND read_at IS NULL`,
+      [id, actor.userId, read.day, read.sealed],
     );
     const found = await this.get(actor.userId, id);
     if (!found) throw new AccessException(AccessError.NotFound);
     return found;
   }
+
+  /** The exact time a notification was created, for its webhook. */
+  createdAt(id: string, day: Date, sealed: Buffer | null): Date {
+    return this.times.open({ table: 'notifications', id, column: 'created_at' }, sealed, day);
+  }
+
+  private view(r: NotificationRow): NotificationView {
+    return {
+      id: r.id,
+      type: r.type,
+      caseId: r.case_id,
+      createdAt: this.createdAt(r.id, r.created_at, r.created_enc),
+      readAt: this.times.open(
+        { table: 'notifications', id: r.id, column: 'read_at' },
+        r.read_enc,
+        r.read_at,
+      ),
+    };
+  }
 }
 
 /** What a notification's view is read from. */
-const VIEW_COLUMNS = 'id, type, case_id, created_at, read_at';
+const VIEW_COLUMNS = 'id, type, case_id, created_at, created_enc, read_at, read_enc';
 
 interface NotificationRow {
   id: string;
   type: NotificationType;
   case_id: string | null;
   created_at: Date;
+  created_enc: Buffer | null;
   read_at: Date | null;
-}
-
-function view(r: NotificationRow): NotificationView {
-  return { id: r.id, type: r.type, caseId: r.case_id, createdAt: r.created_at, readAt: r.read_at };
+  read_enc: Buffer | null;
 }

@@ -4,6 +4,7 @@ import { Actor } from '@mayak/identity';
 import {
   AppConfig,
   EnvelopeCipher,
+  ExactTimes,
   isLoopback,
   Logger,
   LOGGER,
@@ -51,6 +52,7 @@ export class WebhooksService {
     private readonly config: AppConfig,
     private readonly sealing: WebhookUrlSealing,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly times: ExactTimes,
   ) {}
 
   async set(actor: Actor, settings: WebhookSettings): Promise<{ url: string }> {
@@ -103,13 +105,14 @@ export class WebhooksService {
       type: string;
       case_id: string | null;
       created_at: Date;
+      created_enc: Buffer | null;
       user_id: string;
       url_enc: Buffer | null;
       dek_wrapped: Buffer | null;
       secret_enc: Buffer | null;
       delivered_at: Date | null;
     }> = await this.db.query(
-      `SELECT n.id, n.type, n.case_id, n.created_at, n.user_id, w.url_enc, w.dek_wrapped, w.secret_enc, d.delivered_at
+      `SELECT n.id, n.type, n.case_id, n.created_at, n.created_enc, n.user_id, w.url_enc, w.dek_wrapped, w.secret_enc, d.delivered_at
          FROM notifications n
          LEFT JOIN staff_webhooks w ON w.user_id = n.user_id
          LEFT JOIN webhook_deliveries d ON d.notification_id = n.id
@@ -131,7 +134,13 @@ export class WebhooksService {
       type: row.type,
       caseId: row.case_id,
       link: row.case_id ? `${this.config.publicUrl}/cases/${row.case_id}` : null,
-      createdAt: row.created_at.toISOString(),
+      createdAt: this.times
+        .open(
+          { table: 'notifications', id: row.id, column: 'created_at' },
+          row.created_enc,
+          row.created_at,
+        )
+        .toISOString(),
     };
     const payload = JSON.stringify(body);
     const timestamp = String(Math.floor(Date.now() / 1000));
@@ -157,10 +166,16 @@ export class WebhooksService {
     }
     const delivered = typeof status === 'number' && status >= 200 && status < 300;
     await this.db.query(
-      `INSERT INTO webhook_deliveries (notification_id, attempts, last_status, delivered_at) VALUES ($1, 1, $2, CASE WHEN $3 THEN now() END)
+      `INSERT INTO webhook_deliveries (notification_id, attempts, last_status, delivered_at) VALUES ($1, 1, $2, CASE WHEN $3 THEN $4::timestamptz END)
        ON CONFLICT (notification_id) DO UPDATE SET attempts = webhook_deliveries.attempts + 1, last_status = $2,
-              delivered_at = coalesce(webhook_deliveries.delivered_at, CASE WHEN $3 THEN now() END)`,
-      [row.id, typeof status === 'number' ? status : null, delivered],
+              delivered_at = coalesce(webhook_deliveries.delivered_at, CASE WHEN $3 THEN $4::timestamptz END)`,
+      // Only whether it was delivered matters; the day is all that is kept of when.
+      [
+        row.id,
+        typeof status === 'number' ? status : null,
+        delivered,
+        this.times.dayOf(this.times.now()),
+      ],
     );
     if (!delivered) {
       this.logger.warn({ notificationId: row.id, status }, 'webhook not accepted; will retry');
