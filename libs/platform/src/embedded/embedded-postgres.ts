@@ -43,6 +43,20 @@ export const NO_VALUES_IN_LOG: Record<string, string> = {
   log_parameter_max_length_on_error: '0',
 };
 
+/**
+ * The WAL records every change with its commit time, to the microsecond, next to the row it
+ * wrote: a seized disk's WAL joins whatever it still holds with the telephone records,
+ * however coarse the tables themselves are. Keep as little of it as recovery needs: a
+ * segment no longer needed is removed, not renamed for reuse with its old records inside,
+ * and a checkpoint every five minutes bounds how much that is. (Archived segments go to
+ * pgBackRest's encrypted repository in `docker/compose.yaml`.)
+ */
+export const LITTLE_WAL_ON_DISK: Record<string, string> = {
+  wal_recycle: 'off',
+  min_wal_size: '32MB',
+  checkpoint_timeout: '5min',
+};
+
 export class EmbeddedPostgres {
   private runAs?: RunAs;
 
@@ -140,6 +154,7 @@ export class EmbeddedPostgres {
       unix_socket_directories: '',
       port: String(chosen),
       ...NO_VALUES_IN_LOG,
+      ...LITTLE_WAL_ON_DISK,
       ...this.options.settings,
     };
     const serverArgs = Object.entries(settings)
