@@ -1,2 +1,3 @@
 export * from './retention.module';
 export * from './retention.service';
+export * from './row-restamp.service';

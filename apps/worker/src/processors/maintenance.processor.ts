@@ -5,7 +5,7 @@ import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { CaseTimeSealer } from '@mayak/cases';
 import { KeyRotation } from '@mayak/custody';
 import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
-import { RetentionService } from '@mayak/retention';
+import { RetentionService, RowRestamp } from '@mayak/retention';
 import { StatsRollupService } from '@mayak/statistics';
 import { Queue } from 'bullmq';
 
@@ -36,6 +36,9 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     'key-maintenance': async () => {
       await this.rotation.maintain();
     },
+    'restamp-rows': async () => {
+      await this.restamp.pass();
+    },
   };
 
   private recheck?: NodeJS.Timeout;
@@ -47,6 +50,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     private readonly witness: AuditWitness,
     private readonly rotation: KeyRotation,
     private readonly caseTimes: CaseTimeSealer,
+    private readonly restamp: RowRestamp,
     private readonly config: AppConfig,
     @InjectQueue('maintenance') private readonly queue: Queue,
   ) {
@@ -104,6 +108,8 @@ const SCHEDULES = (config: AppConfig): Schedule[] => [
   // A closed case's exact times are sealed within a minute.
   ['seal-case-times', { every: 60_000 }],
   ['stats-rollup', { every: 60_000 }],
+  // Rows about calls carry their writer's transaction id: hourly, the day's rows share one.
+  ['restamp-rows', { every: 3_600_000 }],
   ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],
   ...(config.AUDIT_WITNESS_URL && config.AUDIT_WITNESS_INTERVAL_MINUTES > 0
     ? [['audit-witness', { every: config.AUDIT_WITNESS_INTERVAL_MINUTES * 60_000 }] as Schedule]

@@ -42,6 +42,8 @@ export interface JobPayloads {
     'key-maintenance': Record<string, never>;
     /** Seal the exact times of closed cases (and of what hangs off them), leaving the day. */
     'seal-case-times': Record<string, never>;
+    /** Rewrite the day's rows about calls so that their transaction ids no longer date them. */
+    'restamp-rows': Record<string, never>;
   };
 }
 
@@ -63,6 +65,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
     'audit-witness': true,
     'key-maintenance': true,
     'seal-case-times': true,
+    'restamp-rows': true,
   },
 };
 

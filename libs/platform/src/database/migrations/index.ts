@@ -14,6 +14,7 @@ import { SealedContacts1765000000000 } from './1765000000000-sealed-contacts';
 import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake-receipts';
 import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attributes-sealed';
 import { OpenWorkTimes1765300000000 } from './1765300000000-open-work-times';
+import { RowRestamps1765350000000 } from './1765350000000-row-restamps';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   SealedIntakeReceipts1765100000000,
   CaseAttributesSealed1765200000000,
   OpenWorkTimes1765300000000,
+  RowRestamps1765350000000,
 ];

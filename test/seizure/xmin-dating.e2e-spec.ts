@@ -1,0 +1,131 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { RESTAMPED_TABLES, RowRestamp } from '@mayak/retention';
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
+
+/**
+ * Issue 11, an attacker with SQL alone: every row carries the id of the transaction that wrote
+ * it (`xmin`), the audit trail pairs ids with exact times, so any row can be dated to the
+ * second by the audit entry nearest in id, and the consent (its scopes say which services the
+ * caller sought) or case with it. RowRestamp gives a day's rows one transaction id.
+ */
+describe('transaction ids do not date the rows about a call', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let worker: INestApplicationContext;
+  let http: HttpClient;
+  let token: string;
+  const logged: Array<{ contactId: string; sent: number; answered: number }> = [];
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+    worker = await startWorker(env);
+    await worker.get<Queue>(getQueueToken('maintenance')).pause();
+    http = new HttpClient(api.url);
+    token = await signIn(http, await createUser(api.app, ['volunteer']));
+    for (let i = 0; i < 4; i++) {
+      const sent = Date.now();
+      const receipt = await http.post<{ id: string }>(
+        '/api/contacts',
+        contactBody({ services: ['legal'] }),
+        { token },
+      );
+      expect(receipt.status).toBe(201);
+      logged.push({ contactId: receipt.body.id, sent, answered: Date.now() });
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+    // The helpline goes on: something is audited after the last call, as it always is.
+    expect((await http.get('/api/contacts/mine', { token })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.dispose();
+  });
+
+  /**
+   * The attacker's dating of each logged contact's consent: the exact time of the first audit
+   * entry whose transaction id is not below the consent row's. How many land within half a
+   * second of the request that logged the call.
+   */
+  const datedToTheSecond = async (): Promise<number> => {
+    const audit: Array<{ xid: string; at: Date }> = await env.db.query(
+      `SELECT xmin::text AS xid, at FROM audit_entries ORDER BY seq`,
+    );
+    const consents: Array<{ contact_id: string; xid: string }> = await env.db.query(
+      `SELECT contact_id, xmin::text AS xid FROM consents`,
+    );
+    let dated = 0;
+    for (const { contactId, sent, answered } of logged) {
+      const consent = consents.find((c) => c.contact_id === contactId)!;
+      // Dated by the first audit entry written after it (an intake's own entry follows its rows).
+      const xid = Number(consent.xid);
+      const next = audit.find((a) => Number(a.xid) >= xid) ?? audit[audit.length - 1];
+      const at = next.at.getTime();
+      if (at >= sent - 500 && at <= answered + 500) dated++;
+    }
+    return dated;
+  };
+
+  const distinctIdsOfTodaysRows = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    for (const [table] of RESTAMPED_TABLES) {
+      const [{ n }] = await env.db.query(
+        `SELECT count(DISTINCT xmin::text)::int AS n FROM ${table}`,
+      );
+      out[table] = n;
+    }
+    return out;
+  };
+
+  it('before a pass the audit trail dates every consent; after it, none', async () => {
+    expect(await datedToTheSecond()).toBe(logged.length);
+
+    const restamp = worker.get(RowRestamp);
+    const first = await restamp.pass();
+    expect(first.rows).toBeGreaterThan(logged.length * 4);
+
+    expect(await datedToTheSecond()).toBe(0);
+    // Every row about a call written today carries one and the same transaction id.
+    const ids = await distinctIdsOfTodaysRows();
+    for (const [table, n] of Object.entries(ids)) expect([table, n <= 1]).toEqual([table, true]);
+  });
+
+  it('later passes the same day rewrite the new rows of that day again; the first pass of a new day closes it', async () => {
+    const restamp = worker.get(RowRestamp);
+    // The first pass closed the day it had not seen yet: nothing is new since.
+    expect(await restamp.pass()).toEqual({ rows: 0, closedDay: false });
+
+    const logAnother = async () =>
+      expect(
+        (await http.post('/api/contacts', contactBody({ services: [] }), { token })).status,
+      ).toBe(201);
+    await logAnother();
+    const one = await restamp.pass();
+    expect(one).toMatchObject({ closedDay: false });
+    expect(one.rows).toBeGreaterThan(0);
+    await logAnother();
+    // The day's rows so far, the earlier new call's with this one's, take the new pass's id.
+    const two = await restamp.pass();
+    expect(two.rows).toBeGreaterThan(one.rows);
+    expect((await distinctIdsOfTodaysRows()).consents).toBe(2);
+
+    // The day turns, as the pass sees it: this pass closes the day before, for good.
+    await env.db.query(`UPDATE row_restamps SET day = day - 1`);
+    expect(await restamp.pass()).toMatchObject({ rows: two.rows, closedDay: true });
+    expect(await restamp.pass()).toEqual({ rows: 0, closedDay: false });
+    expect(await datedToTheSecond()).toBe(0);
+  });
+});
