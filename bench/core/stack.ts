@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { KeyRing, producerConnection, QUEUE_NAMES, runMigrations } from '@mayak/platform';
+import { KeyRing, PHYSICAL_QUEUE_NAMES, producerConnection, runMigrations } from '@mayak/platform';
 import { Queue } from 'bullmq';
 import { freePort } from '@mayak/platform/embedded';
 import { custodyKeys, initCustody, readKeystore, unsealWithShares } from '@mayak/testing';
@@ -83,7 +83,7 @@ export class RunningStack {
       this.nodeArgs('worker'),
     );
     this.worker = worker;
-    const queues = QUEUE_NAMES.map(
+    const queues = PHYSICAL_QUEUE_NAMES.map(
       (name) =>
         new Queue(name, {
           connection: producerConnection(this.env.REDIS_URL),

@@ -13,6 +13,7 @@ import { SealedStatistics1764900000000 } from './1764900000000-sealed-statistics
 import { SealedContacts1765000000000 } from './1765000000000-sealed-contacts';
 import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake-receipts';
 import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attributes-sealed';
+import { SealedOutbox1765400000000 } from './1765400000000-sealed-outbox';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   SealedContacts1765000000000,
   SealedIntakeReceipts1765100000000,
   CaseAttributesSealed1765200000000,
+  SealedOutbox1765400000000,
 ];
