@@ -103,7 +103,8 @@ export const JOB_PRIORITY: { readonly [Q in QueueName]: number } = {
   routing: 1,
   legal: 1,
   psych: 1,
-  maintenance: 1,
+  // A queue of its own: nothing to go ahead of.
+  maintenance: 0,
 };
 
 /** The BullMQ name of every sealed job: what it is, only its sealed data says. */
