@@ -106,6 +106,22 @@ describe('the transactional outbox', () => {
     await eventually('the job to be done', async () => (await status(id)) === 'done', 5_000);
   });
 
+  it('a row that does not open (moved from another job) is settled as failed and stops nothing', async () => {
+    const seal = worker.get(OutboxSeal);
+    const a = seal.seal(job('maintenance', 'retention-sweep', {}));
+    const b = seal.seal(job('maintenance', 'retention-sweep', {}));
+    const [{ id }] = await env.db.query(
+      `INSERT INTO outbox (queue, sealed, job_key) VALUES ($1, $2, $3) RETURNING id::text AS id`,
+      [a.physicalQueue, a.sealed, b.jobKey],
+    );
+    const next = await enqueue();
+    await eventually('the next job to be done', async () => (await status(next)) === 'done', 5_000);
+    expect(await status(id)).toBe('failed');
+    expect(await env.db.query(`SELECT last_error FROM outbox WHERE id = $1`, [id])).toEqual([
+      { last_error: 'DecryptionError' },
+    ]);
+  });
+
   it('a row written while Redis is stopped waits in PostgreSQL and is delivered after Redis comes back', async () => {
     await redis.stop();
     const id = await enqueue();

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config';
+import { DecryptionError } from '../crypto/envelope-cipher';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyedHash } from '../crypto/keyed-hash';
 import { describeError, Logger } from '../logging';
@@ -175,12 +176,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    * written again since, sealed, under the same key is deleted: that job is the row.
    */
   private async sealLegacy(em: EntityManager, rows: OutboxRow[]): Promise<Outgoing[]> {
-    const out: Outgoing[] = [];
+    const out = await this.openAll(
+      em,
+      rows.filter((row) => row.sealed),
+    );
     for (const row of rows) {
-      if (row.sealed) {
-        out.push(this.opened(row.id, row.queue as PhysicalQueue, row.job_key ?? '', row.sealed));
-        continue;
-      }
+      if (row.sealed) continue;
       const queue = row.queue as QueueName;
       if (!Object.prototype.hasOwnProperty.call(JOB_NAMES, queue) || !row.job_name) {
         await em.query(
@@ -211,8 +212,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return out;
   }
 
-  private opened(id: string, physicalQueue: PhysicalQueue, jobKey: string, sealed: Buffer) {
-    return { id, physicalQueue, jobKey, sealed, job: this.seal.open(jobKey, sealed) };
+  /**
+   * Opens sealed rows. One that does not open (moved from another row, or sealed under keys
+   * this installation no longer has) is settled as failed, so it cannot stop the relay.
+   */
+  private async openAll(em: EntityManager, rows: OutboxRow[]): Promise<Outgoing[]> {
+    const out: Outgoing[] = [];
+    const broken: string[] = [];
+    for (const row of rows) {
+      const jobKey = row.job_key ?? '';
+      try {
+        const job = this.seal.open(jobKey, row.sealed!);
+        out.push({
+          id: row.id,
+          physicalQueue: row.queue as PhysicalQueue,
+          jobKey,
+          sealed: row.sealed!,
+          job,
+        });
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        broken.push(row.id);
+      }
+    }
+    if (broken.length > 0) {
+      await em.query(
+        `UPDATE outbox SET status = 'failed', last_error = 'DecryptionError' WHERE id = ANY($1::bigint[])`,
+        [broken],
+      );
+      this.logger.error({ rows: broken.length }, 'outbox rows do not open; settled as failed');
+    }
+    return out;
   }
 
   /**
@@ -269,11 +299,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         this.sweepAfterId = rows.length < BATCH ? '0' : rows[rows.length - 1].id;
         if (rows.length === 0) return 0;
         const dueBefore = Date.now() - this.config.OUTBOX_SWEEP_AFTER_SECONDS * 1000;
-        const due = rows
-          .map((row) =>
-            this.opened(row.id, row.queue as PhysicalQueue, row.job_key ?? '', row.sealed!),
-          )
-          .filter((row) => (row.job.runAt ?? 0) < dueBefore);
+        const due = (await this.openAll(em, rows)).filter(
+          (row) => (row.job.runAt ?? 0) < dueBefore,
+        );
         // Lost (Redis restarted empty, FLUSHALL): send again. Failed inside BullMQ without our
         // handler seeing it (stalled too often): settle as failed. Completed in BullMQ: the
         // handler marked the row done before it returned, so that mark was lost; the worker
