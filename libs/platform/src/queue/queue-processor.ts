@@ -50,7 +50,8 @@ interface SealedData {
  * job's outbox row: done after success, failed after the last retry.
  *
  * Its concurrency is WORKER_CONCURRENCY for each logical queue it serves, what their own
- * workers had together; BullMQ's priorities (JOB_PRIORITY) put emergency work first.
+ * workers had together, and no logical queue runs more than WORKER_CONCURRENCY jobs at once
+ * (inLane); BullMQ's priorities (JOB_PRIORITY) put emergency work first.
  */
 export abstract class SealedJobWorker<P extends PhysicalQueue>
   extends WorkerHost
@@ -71,6 +72,8 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   @Inject(KeyRing) private readonly ring!: KeyRing;
 
   private lastErrorLog = 0;
+  /** Jobs of each logical queue running now, and those waiting for their turn. */
+  private readonly lanes = new Map<QueueName, { running: number; waiting: Array<() => void> }>();
 
   onApplicationBootstrap(): void {
     this.worker.concurrency =
@@ -107,7 +110,9 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
           ? handlers[name]
           : undefined;
       if (!handler) throw new UnknownJobError(queue, name);
-      await handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade });
+      await this.inLane(queue, () =>
+        handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
+      );
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // The physical queue and the job key only: the log says no more than Redis does.
@@ -120,6 +125,30 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       throw error;
     }
     if (job.id) await this.ledger.markDone(job.id);
+  }
+
+  /**
+   * Runs at most WORKER_CONCURRENCY jobs of one logical queue at once, as its own worker did:
+   * a burst of routing takes no more database connections, and no more of the staff rows that
+   * routing locks (SKIP LOCKED: with more routings at once than staff, a case finds everyone
+   * locked and is left in the pool), than before the queues were shared. A job over the limit
+   * waits here, holding its worker slot; each job that finishes frees a slot, which BullMQ fills
+   * with the most urgent job waiting, so an emergency waits for one job, not for the burst.
+   */
+  private async inLane<T>(queue: QueueName, run: () => Promise<T>): Promise<T> {
+    let lane = this.lanes.get(queue);
+    if (!lane) this.lanes.set(queue, (lane = { running: 0, waiting: [] }));
+    if (lane.running >= this.appConfig.WORKER_CONCURRENCY)
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    else lane.running += 1;
+    try {
+      return await run();
+    } finally {
+      // Hand the place on to the next waiting job, or give it up.
+      const next = lane.waiting.shift();
+      if (next) next();
+      else lane.running -= 1;
+    }
   }
 
   /** The job's logical queue, name and payload, from its sealed data. */
