@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { distribution, Distribution } from '../core/percentiles';
 
@@ -24,7 +24,8 @@ export type InsertTarget = 'plain' | 'outbox' | 'audit';
 
 const STATEMENTS: Record<InsertTarget, string> = {
   plain: 'INSERT INTO baseline_rows (payload) VALUES ($1)',
-  outbox: `INSERT INTO outbox (queue, job_name, payload) VALUES ('routing', 'route-case', jsonb_build_object('caseId', $1::text))`,
+  // A sealed route-case job is about 120 bytes under a 33-character pseudonymous key.
+  outbox: `INSERT INTO outbox (queue, sealed, job_key) VALUES ('cases', $1::bytea, 'j' || replace(gen_random_uuid()::text, '-', ''))`,
   audit: `INSERT INTO audit_entries (action, record_type, record_id, outcome) VALUES ('bench.insert', 'contact', $1, 'success')`,
 };
 
@@ -65,7 +66,7 @@ export async function measurePgInsert(
     // An audit entry names a contact by its keyed pseudonym: 32 bytes, base64url.
     const values: Record<InsertTarget, () => unknown> = {
       plain: () => payload,
-      outbox: () => randomUUID(),
+      outbox: () => randomBytes(120),
       audit: () => randomBytes(32).toString('base64url'),
     };
     const insert = (client: Client) => client.query(STATEMENTS[into], [values[into]()]);

@@ -80,10 +80,13 @@ export function caseIdsOf(body: string): string[] {
   }
 }
 
-/** "stats-rollup 876, route-case 699": the outbox rows not yet done, by job, for error messages. */
+/**
+ * "cases 699, maintenance 876": the outbox rows not yet done, by physical queue (what each job
+ * is, is sealed), for error messages.
+ */
 export async function outboxBacklog(stack: RunningStack): Promise<string> {
   const { rows } = await stack.db.query<{ job: string; n: string }>(
-    `SELECT job_name AS job, count(*) AS n FROM outbox WHERE status IN ('pending', 'sent')
+    `SELECT queue AS job, count(*) AS n FROM outbox WHERE status IN ('pending', 'sent')
       GROUP BY 1 ORDER BY 2 DESC`,
   );
   return rows.map((r) => `${r.job} ${r.n}`).join(', ') || 'none';

@@ -5,8 +5,8 @@ import {
   ExactTimes,
   KeyedHash,
   KeyRing,
+  PHYSICAL_QUEUE_NAMES,
   producerConnection,
-  QUEUE_NAMES,
   runMigrations,
 } from '@mayak/platform';
 import { Queue } from 'bullmq';
@@ -91,7 +91,7 @@ export class RunningStack {
       this.nodeArgs('worker'),
     );
     this.worker = worker;
-    const queues = QUEUE_NAMES.map(
+    const queues = PHYSICAL_QUEUE_NAMES.map(
       (name) =>
         new Queue(name, {
           connection: producerConnection(this.env.REDIS_URL),

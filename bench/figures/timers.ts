@@ -1,4 +1,4 @@
-import { JOB_NAMES } from '@mayak/platform';
+import { EnvelopeCipher, job, JOB_NAMES, KeyedHash, OutboxSeal } from '@mayak/platform';
 import { measureDelayedJobs } from '../baselines/delayed-jobs';
 import { waitUntil } from '../core/apps';
 import { contactBodies } from '../core/contact-body';
@@ -94,6 +94,8 @@ export const timersFigure: Figure = {
         ...c,
         due: new Date(start + 1_000 + Math.random() * 4_000),
       }));
+      const ring = await stack.keyRing();
+      const seal = new OutboxSeal(new KeyedHash(ring), new EnvelopeCipher(ring));
       const client = await stack.db.connect();
       try {
         await client.query('BEGIN');
@@ -107,12 +109,26 @@ export const timersFigure: Figure = {
             ),
           ],
         );
+        // Sealed as OutboxWriter seals PagingService's check-ack (its checkAckJob).
+        const sealed = timers.map((t) =>
+          seal.seal(
+            job(
+              'emergency',
+              'check-ack',
+              { caseId: t.case_id, tier: 1, round: 2 },
+              t.due,
+              `check-ack-${t.case_id}-t1-r2`,
+            ),
+          ),
+        );
         await client.query(
-          `INSERT INTO outbox (queue, job_name, payload, run_at, job_key)
-           SELECT 'emergency', 'check-ack', jsonb_build_object('caseId', t.case_id, 'tier', 1, 'round', 2),
-                  t.due_at, 'check-ack-' || t.case_id || '-t1-r2'
-             FROM jsonb_to_recordset($1::jsonb) AS t(case_id text, due_at timestamptz)`,
-          [JSON.stringify(timers.map((t) => ({ case_id: t.case_id, due_at: t.due })))],
+          `INSERT INTO outbox (queue, sealed, job_key)
+           SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[])`,
+          [
+            sealed.map((s) => s.physicalQueue),
+            sealed.map((s) => s.sealed),
+            sealed.map((s) => s.jobKey),
+          ],
         );
         await client.query('COMMIT');
       } catch (error) {

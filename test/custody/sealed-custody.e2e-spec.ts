@@ -287,8 +287,9 @@ describe('sealed key custody', () => {
     );
     [worker, worker2] = await Promise.all([startWorker(env), startWorker(env)]);
     await new Promise((r) => setTimeout(r, 1_000));
+    // The case's jobs (here its routing) travel sealed on the shared queue 'cases'.
     const pending: Array<{ status: string }> = await env.db.query(
-      `SELECT status FROM outbox WHERE job_name = 'route-case'`,
+      `SELECT status FROM outbox WHERE queue = 'cases'`,
     );
     expect(pending.map((r) => r.status)).toContain('pending');
     const cases: Array<{ status: string }> = await env.db.query(`SELECT status FROM cases`);
@@ -299,7 +300,7 @@ describe('sealed key custody', () => {
       'the routing job to run after unsealing',
       async () => {
         const rows: Array<{ status: string }> = await env.db.query(
-          `SELECT status FROM outbox WHERE job_name = 'route-case'`,
+          `SELECT status FROM outbox WHERE queue = 'cases'`,
         );
         return rows.every((r) => r.status === 'done');
       },

@@ -1,9 +1,10 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { job, OutboxWriter } from '@mayak/platform';
+import { job, OutboxSeal, OutboxWriter } from '@mayak/platform';
 import { EmbeddedRedis } from '@mayak/platform/embedded';
 import {
   createTestEnvironment,
   eventually,
+  OutboxReader,
   startPrivateRedis,
   startWorker,
   TestEnvironment,
@@ -91,14 +92,34 @@ describe('the transactional outbox', () => {
             job('maintenance', 'stats-rollup', {}, runAt, key),
           ]),
       );
-    expect(await env.db.query(`SELECT job_key FROM outbox WHERE job_key = $1`, [key])).toEqual([
-      { job_key: key },
+    // Under its pseudonym: the programmer's key (a case id in it, say) is not in the table.
+    const stored = OutboxReader.of(env).jobKey(key);
+    expect(stored).toMatch(/^j[0-9a-f]{32}$/);
+    expect(await env.db.query(`SELECT job_key FROM outbox WHERE job_key = $1`, [stored])).toEqual([
+      { job_key: stored },
     ]);
+    expect(await env.db.query(`SELECT 1 FROM outbox WHERE job_key = $1`, [key])).toEqual([]);
   });
 
   it('is relayed and processed within moments of the commit', async () => {
     const id = await enqueue();
     await eventually('the job to be done', async () => (await status(id)) === 'done', 5_000);
+  });
+
+  it('a row that does not open (moved from another job) is settled as failed and stops nothing', async () => {
+    const seal = worker.get(OutboxSeal);
+    const a = seal.seal(job('maintenance', 'retention-sweep', {}));
+    const b = seal.seal(job('maintenance', 'retention-sweep', {}));
+    const [{ id }] = await env.db.query(
+      `INSERT INTO outbox (queue, sealed, job_key) VALUES ($1, $2, $3) RETURNING id::text AS id`,
+      [a.physicalQueue, a.sealed, b.jobKey],
+    );
+    const next = await enqueue();
+    await eventually('the next job to be done', async () => (await status(next)) === 'done', 5_000);
+    expect(await status(id)).toBe('failed');
+    expect(await env.db.query(`SELECT last_error FROM outbox WHERE id = $1`, [id])).toEqual([
+      { last_error: 'DecryptionError' },
+    ]);
   });
 
   it('a row written while Redis is stopped waits in PostgreSQL and is delivered after Redis comes back', async () => {
@@ -117,8 +138,10 @@ describe('the transactional outbox', () => {
 
   it('a sent job that Redis lost (FLUSHALL) is sent again by the sweeper', async () => {
     // As if relayed a while ago into a Redis that has since lost everything.
+    const sealed = worker.get(OutboxSeal).seal(job('maintenance', 'retention-sweep', {}));
     const [{ id }] = await env.db.query(
-      `INSERT INTO outbox (queue, job_name, payload, status, sent_at, sends) VALUES ('maintenance', 'retention-sweep', '{}', 'sent', now() - interval '5 seconds', 1) RETURNING id::text AS id`,
+      `INSERT INTO outbox (queue, sealed, job_key, status, sent_at, sends) VALUES ($1, $2, $3, 'sent', now() - interval '5 seconds', 1) RETURNING id::text AS id`,
+      [sealed.physicalQueue, sealed.sealed, sealed.jobKey],
     );
     await eventually(
       'the sweeper to re-send the lost job',

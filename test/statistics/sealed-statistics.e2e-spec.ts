@@ -15,6 +15,7 @@ import {
   createUser,
   eventually,
   HttpClient,
+  OutboxReader,
   RunningApi,
   signIn,
   startApi,
@@ -201,11 +202,12 @@ describe('building sealed rollups', () => {
     const blocker = env.db.createQueryRunner();
     await blocker.connect();
     await blocker.startTransaction();
+    // (The keys as the outbox stores them: pseudonyms of the rollup windows' keys.)
+    const outbox = OutboxReader.of(env);
     await blocker.query(
       `INSERT INTO outbox (queue, job_name, payload, job_key)
-       SELECT 'maintenance', 'stats-rollup', '{}', 'stats-rollup-' || w
-         FROM generate_series($1::bigint, $1::bigint + 24) AS w`,
-      [next],
+       SELECT 'maintenance', 'stats-rollup', '{}', k FROM unnest($1::text[]) AS k`,
+      [Array.from({ length: 25 }, (_, i) => outbox.jobKey(`stats-rollup-${next + i}`))],
     );
     await new Promise((resolve) => setTimeout(resolve, next * 5000 - Date.now() + 10));
     let committed = false;

@@ -30,8 +30,12 @@ import { LegalProcessor } from './processors/legal.processor';
 import { MaintenanceProcessor } from './processors/maintenance.processor';
 import { PsychProcessor } from './processors/psych.processor';
 import { RoutingProcessor } from './processors/routing.processor';
+import { CasesWorker, MaintenanceWorker } from './workers';
 
-/** The worker: relays the outbox into BullMQ and runs one processor per queue. No HTTP. */
+/**
+ * The worker: relays the outbox into BullMQ, and runs one BullMQ worker per physical queue,
+ * which hands each job to the processor of its logical queue. No HTTP.
+ */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -68,6 +72,8 @@ export class WorkerModule {
         LegalProcessor,
         PsychProcessor,
         EmergencyProcessor,
+        CasesWorker,
+        MaintenanceWorker,
       ],
     };
   }

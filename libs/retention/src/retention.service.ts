@@ -8,7 +8,7 @@ import {
 } from '@mayak/contacts';
 import { SessionService } from '@mayak/identity';
 import { idempotencyContactRef } from '@mayak/intake';
-import { affectedOf, KeyedHash, Logger, LOGGER } from '@mayak/platform';
+import { affectedOf, KeyedHash, Logger, LOGGER, OutboxSeal } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { StatsRollupService } from '@mayak/statistics';
@@ -73,6 +73,7 @@ export class RetentionService {
     private readonly contacts: ContactRecords,
     private readonly callers: CallerRegistry,
     private readonly hash: KeyedHash,
+    private readonly outboxSeal: OutboxSeal,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -144,6 +145,43 @@ export class RetentionService {
     return total;
   }
 
+  /**
+   * The finished outbox rows whose job names one of these cases or notifications. Their jobs
+   * are sealed, so they are opened here, a few hundred rows at most (done rows last an hour);
+   * a row an older version wrote is read in plaintext.
+   */
+  private async finishedJobsOf(
+    em: EntityManager,
+    caseIds: string[],
+    notificationIds: string[],
+  ): Promise<string[]> {
+    if (caseIds.length === 0 && notificationIds.length === 0) return [];
+    const cases = new Set(caseIds);
+    const notifications = new Set(notificationIds);
+    const rows: Array<{
+      id: string;
+      job_key: string | null;
+      sealed: Buffer | null;
+      payload: Record<string, unknown> | null;
+    }> = await em.query(
+      `SELECT id, job_key, sealed, payload FROM outbox WHERE status IN ('done', 'failed')`,
+    );
+    return rows
+      .filter((row) => {
+        let payload = row.payload;
+        if (row.sealed)
+          try {
+            payload = this.outboxSeal.open(row.job_key ?? '', row.sealed).payload;
+          } catch {
+            return false;
+          }
+        return (
+          cases.has(String(payload?.caseId)) || notifications.has(String(payload?.notificationId))
+        );
+      })
+      .map((row) => row.id);
+  }
+
   private async deleteBatch(em: EntityManager): Promise<DeletionCounts | undefined> {
     const doomed: ContactRow[] = await em.query(
       `SELECT ${CONTACT_COLUMNS} FROM ${CONTACTS_WITH_FACTS}
@@ -178,11 +216,9 @@ export class RetentionService {
     await em.query(`DELETE FROM webhook_deliveries WHERE notification_id = ANY($1::uuid[])`, [
       notificationIds,
     ]);
-    await em.query(
-      `DELETE FROM outbox WHERE status IN ('done', 'failed')
-          AND (payload->>'caseId' = ANY($1::text[]) OR payload->>'notificationId' = ANY($2::text[]))`,
-      [caseIds, notificationIds],
-    );
+    await em.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [
+      await this.finishedJobsOf(em, caseIds, notificationIds),
+    ]);
     const counts: DeletionCounts = {
       contacts: 0,
       cases: caseIds.length,

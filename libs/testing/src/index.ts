@@ -11,3 +11,4 @@ export * from './app/sse-client';
 export * from './app/custody';
 export * from './app/audit';
 export * from './app/contacts';
+export * from './app/outbox';

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { producerConnection, QUEUE_NAMES } from '@mayak/platform';
+import { PHYSICAL_QUEUE_NAMES, producerConnection } from '@mayak/platform';
 import { distEntry } from '@mayak/testing';
 import { Queue } from 'bullmq';
 
@@ -116,7 +116,7 @@ export async function startWorker(
   env: Record<string, string>,
   logDir: string,
 ): Promise<AppProcess> {
-  const queues = QUEUE_NAMES.map(
+  const queues = PHYSICAL_QUEUE_NAMES.map(
     (name) =>
       new Queue(name, { connection: producerConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX }),
   );

@@ -1,4 +1,5 @@
 import { AuditReferences } from '@mayak/audit';
+import { OutboxReader } from '@mayak/testing';
 import { Pool } from 'pg';
 import { Attempt, Intake } from './load';
 
@@ -33,6 +34,8 @@ export interface BookInputs {
   deliveredOnce: boolean;
   /** What audit entries call a record (the keys come from the cast's shares). */
   auditReferences: AuditReferences;
+  /** The outbox's jobs, opened (the same keys). */
+  outbox: OutboxReader;
 }
 
 export interface Books {
@@ -166,6 +169,16 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
   problem(openKeys, 'idempotency keys are claimed with no answer stored');
 
   // Legal and psychological cases: assigned once, or waiting in the pool.
+  // The route-case jobs of each case, from the sealed outbox.
+  const routeJobs = new Map<string, { jobs: number; done: number }>();
+  for (const job of await input.outbox.rows()) {
+    if (job.queue !== 'routing' || job.name !== 'route-case') continue;
+    const caseId = String(job.payload.caseId);
+    const seen = routeJobs.get(caseId) ?? { jobs: 0, done: 0 };
+    seen.jobs += 1;
+    if (job.status === 'done') seen.done += 1;
+    routeJobs.set(caseId, seen);
+  }
   const cases: Array<{
     id: string;
     status: string;
@@ -175,19 +188,27 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
     route_jobs: number;
     route_done: number;
   }> = (
-    await db.query(
-      `WITH ev AS (SELECT case_id, count(*)::int AS n FROM case_events WHERE type = 'assigned' GROUP BY case_id),
-            nt AS (SELECT case_id, count(*)::int AS n FROM notifications WHERE type = 'case_assigned' GROUP BY case_id),
-            rt AS (SELECT (payload->>'caseId')::uuid AS case_id, count(*)::int AS jobs,
-                          count(*) FILTER (WHERE status = 'done')::int AS done
-                     FROM outbox WHERE job_name = 'route-case' GROUP BY 1)
-       SELECT k.id, k.status, k.assignee_id, coalesce(ev.n, 0) AS assigned_events,
-              coalesce(nt.n, 0) AS notices, coalesce(rt.jobs, 0) AS route_jobs, coalesce(rt.done, 0) AS route_done
-         FROM cases k LEFT JOIN ev ON ev.case_id = k.id LEFT JOIN nt ON nt.case_id = k.id
-         LEFT JOIN rt ON rt.case_id = k.id
-        WHERE k.service <> 'emergency'`,
-    )
-  ).rows;
+    (
+      await db.query(
+        `WITH ev AS (SELECT case_id, count(*)::int AS n FROM case_events WHERE type = 'assigned' GROUP BY case_id),
+              nt AS (SELECT case_id, count(*)::int AS n FROM notifications WHERE type = 'case_assigned' GROUP BY case_id)
+         SELECT k.id, k.status, k.assignee_id, coalesce(ev.n, 0) AS assigned_events,
+                coalesce(nt.n, 0) AS notices
+           FROM cases k LEFT JOIN ev ON ev.case_id = k.id LEFT JOIN nt ON nt.case_id = k.id
+          WHERE k.service <> 'emergency'`,
+      )
+    ).rows as Array<{
+      id: string;
+      status: string;
+      assignee_id: string | null;
+      assigned_events: number;
+      notices: number;
+    }>
+  ).map((k) => ({
+    ...k,
+    route_jobs: routeJobs.get(k.id)?.jobs ?? 0,
+    route_done: routeJobs.get(k.id)?.done ?? 0,
+  }));
   const assignedTwice = cases.filter((k) => k.assigned_events > 1 || k.notices > 1);
   problem(assignedTwice.length, 'cases were assigned or announced more than once', assignedTwice);
   const badCases = cases.filter(

@@ -2,6 +2,7 @@ import { freePort } from '@mayak/platform/embedded';
 import {
   auditReferences,
   custodyKeys,
+  OutboxReader,
   readKeystore,
   runApp,
   unsealWithShares,
@@ -52,6 +53,9 @@ export class FaultContext {
   readonly marks: Record<string, number> = {};
   /** Every answer the clients got, for scripts that judge recovery from them. */
   attempts: Attempt[] = [];
+  /** The key holders' shares, once the installation is unsealed with them. */
+  shares?: string[];
+  private reader?: OutboxReader;
   private apiCount = 0;
   private workerCount = 0;
 
@@ -61,6 +65,16 @@ export class FaultContext {
     readonly env: Record<string, string>,
     readonly db: Pool,
   ) {}
+
+  /** The outbox's jobs, opened with the keys the shares give. */
+  async outbox(): Promise<OutboxReader> {
+    if (!this.shares) throw new Error('the installation has not been unsealed');
+    this.reader ??= new OutboxReader(
+      (await custodyKeys(this.shares, await readKeystore(this.db))).material,
+      async (sql, params) => (await this.db.query(sql, params)).rows,
+    );
+    return this.reader;
+  }
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.env.PORT}`;
@@ -107,13 +121,19 @@ export class FaultContext {
     const since = new Date(healedAt);
     this.watching = (async () => {
       while (Date.now() - healedAt < 90_000) {
-        const { rows } = await this.db
-          .query(
-            `SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at >= $1) AS flowing,
-                    NOT EXISTS (SELECT 1 FROM outbox WHERE status <> 'done' AND run_at <= $1) AS caught_up`,
-            [since],
-          )
-          .catch(() => ({ rows: [{ flowing: false, caught_up: false }] }));
+        // A row's done_at is its sent_at (a timer's would say what it is): flowing means a job
+        // sent since the heal is done. Caught up: every job due by then (a timer's due time is
+        // sealed) is done.
+        const rows = await Promise.all([
+          this.db.query(`SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at >= $1) AS flowing`, [
+            since,
+          ]),
+          this.outbox().then((outbox) => outbox.unfinishedDueBy(since)),
+        ])
+          .then(([flowing, due]) => [
+            { flowing: flowing.rows[0].flowing as boolean, caught_up: due.length === 0 },
+          ])
+          .catch(() => [{ flowing: false, caught_up: false }]);
         const seconds = (Date.now() - healedAt) / 1000;
         if (rows[0].flowing) this.flowing ??= seconds;
         if (rows[0].caught_up) this.caughtUp ??= seconds;
@@ -182,6 +202,7 @@ export async function runScenario(
     await ctx.startApi();
     // Every process starts sealed; the workers take the root from the API once it is unsealed.
     await unsealWithShares(ctx.baseUrl, cast.shares);
+    ctx.shares = cast.shares;
     await sleep(500);
 
     const load = new VolunteerLoad(() => ctx.baseUrl, cast.volunteers, INTERVAL_MS);
@@ -237,6 +258,7 @@ export async function runScenario(
       auditReferences: auditReferences(
         (await custodyKeys(cast.shares, await readKeystore(db))).material,
       ),
+      outbox: await ctx.outbox(),
     });
     for (const app of [...ctx.apis, ...ctx.workers]) {
       const errors = app.errorLines();

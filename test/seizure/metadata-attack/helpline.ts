@@ -8,7 +8,14 @@ import { createLogger } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
 import { StaffAvailabilityService } from '@mayak/staffing';
 import { StatsRollupService } from '@mayak/statistics';
-import { createUser, RunningApi, startApi, startWorker, TestEnvironment } from '@mayak/testing';
+import {
+  createUser,
+  OutboxReader,
+  RunningApi,
+  startApi,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
 import { Call } from './population';
 import { ClockWarp } from './clock-warp';
 
@@ -242,10 +249,10 @@ class Casework {
 /** Until the worker has relayed and handled every job written so far. */
 async function workerSettled(env: TestEnvironment): Promise<void> {
   const deadline = Date.now() + 30_000;
+  const outbox = OutboxReader.of(env);
   for (;;) {
-    const [{ pending }] = (await env.db.query(
-      `SELECT count(*)::int AS pending FROM outbox WHERE status IN ('pending', 'sent') AND run_at <= now()`,
-    )) as Array<{ pending: number }>;
+    // A timer's due time is sealed: the rows are opened to leave out those not yet due.
+    const pending = (await outbox.unfinishedDueBy(new Date(), { waiting: true })).length;
     if (pending === 0) return;
     if (Date.now() > deadline) throw new Error(`the worker left ${pending} outbox rows unhandled`);
     await new Promise((resolve) => setTimeout(resolve, 2));

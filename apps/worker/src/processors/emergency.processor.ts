@@ -1,9 +1,9 @@
-import { Processor } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
 import { PagingService, Tier } from '@mayak/emergency';
 import { WebhooksService } from '@mayak/notifications';
-import { JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+import { JobHandlers, QueueProcessor } from '@mayak/platform';
 
-@Processor('emergency', WORKER_OPTIONS)
+@Injectable()
 export class EmergencyProcessor extends QueueProcessor<'emergency'> {
   readonly queueName = 'emergency';
   readonly handlers: JobHandlers<'emergency'> = {

@@ -1,16 +1,19 @@
-import { InjectQueue, Processor } from '@nestjs/bullmq';
-import { OnModuleDestroy } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AuditWitness } from '@mayak/audit';
 import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { CaseTimeSealer } from '@mayak/cases';
 import { KeyRotation } from '@mayak/custody';
-import { AppConfig, JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+import { AppConfig, JobHandlers, QueueProcessor } from '@mayak/platform';
 import { RetentionService, RowRestamp } from '@mayak/retention';
 import { StatsRollupService } from '@mayak/statistics';
 import { Queue } from 'bullmq';
 
-@Processor('maintenance', WORKER_OPTIONS)
-export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implements OnModuleDestroy {
+@Injectable()
+export class MaintenanceProcessor
+  extends QueueProcessor<'maintenance'>
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
   readonly queueName = 'maintenance';
   readonly handlers: JobHandlers<'maintenance'> = {
     'retention-sweep': async () => {
@@ -57,8 +60,7 @@ export class MaintenanceProcessor extends QueueProcessor<'maintenance'> implemen
     super();
   }
 
-  override onApplicationBootstrap(): void {
-    super.onApplicationBootstrap();
+  onApplicationBootstrap(): void {
     if (!SCHEDULES(this.config).some(([name]) => name === 'audit-witness'))
       // The witness was turned off (or its interval set to 0) since a worker scheduled it.
       void this.queue.removeJobScheduler('audit-witness').catch(() => undefined);

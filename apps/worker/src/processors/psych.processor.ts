@@ -1,8 +1,8 @@
-import { Processor } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
 import { AssigneeNotifier } from '@mayak/cases';
-import { JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+import { JobHandlers, QueueProcessor } from '@mayak/platform';
 
-@Processor('psych', WORKER_OPTIONS)
+@Injectable()
 export class PsychProcessor extends QueueProcessor<'psych'> {
   readonly queueName = 'psych';
   readonly handlers: JobHandlers<'psych'> = {

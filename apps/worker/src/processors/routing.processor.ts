@@ -1,8 +1,8 @@
-import { Processor } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
 import { RoutingService } from '@mayak/cases';
-import { JobHandlers, QueueProcessor, WORKER_OPTIONS } from '@mayak/platform';
+import { JobHandlers, QueueProcessor } from '@mayak/platform';
 
-@Processor('routing', WORKER_OPTIONS)
+@Injectable()
 export class RoutingProcessor extends QueueProcessor<'routing'> {
   readonly queueName = 'routing';
   readonly handlers: JobHandlers<'routing'> = {

@@ -1,3 +1,4 @@
+export * from './outbox-seal';
 export * from './outbox.ledger';
 export * from './outbox.module';
 export * from './outbox.relay';

@@ -17,8 +17,13 @@ export class OutboxLedger {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * `jobId` is the BullMQ job id: `outbox-<row id>` or the row's job key. A job that came
-   * from no outbox row (the scheduled retention sweep) matches nothing, which is fine.
+   * `jobId` is the BullMQ job id: the row's job key (`outbox-<row id>` for a job an older
+   * version sent). A job that came from no outbox row (the scheduled retention sweep) matches
+   * nothing, which is fine.
+   *
+   * `done_at` is set to the row's `sent_at`, not to now: a timer is done when it fires, and a
+   * row written at T and done at T + 60 s would say "timer" (an SLA check: an emergency) as
+   * plainly as the sealed job name did.
    */
   markDone(jobId: string): Promise<void> {
     return this.done.submit(jobId);
@@ -35,7 +40,7 @@ export class OutboxLedger {
   private async writeDone(jobIds: readonly string[]): Promise<void[]> {
     const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
     await this.db.query(
-      `UPDATE outbox SET status = 'done', done_at = now(), last_error = NULL
+      `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, now()), last_error = NULL
         WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
       [ids, jobIds],
     );

@@ -1,22 +1,55 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config';
+import { DecryptionError } from '../crypto/envelope-cipher';
 import { KeyRing } from '../crypto/key-ring';
+import { KeyedHash } from '../crypto/keyed-hash';
 import { describeError, Logger } from '../logging';
 import { DEFAULT_JOB_OPTIONS } from '../queue/job-options';
-import { outboxJobId, QUEUE_NAMES, QueueName } from '../queue/queue.contract';
+import {
+  JOB_NAMES,
+  JOB_PRIORITY,
+  outboxJobId,
+  PHYSICAL_QUEUE_NAMES,
+  PHYSICAL_QUEUE_OF,
+  PhysicalQueue,
+  QueueName,
+  SEALED_JOB_NAME,
+} from '../queue/queue.contract';
 import { producerConnection } from '../queue/redis-connection';
 import { LOGGER } from '../logging/logger.token';
+import { OpenedJob, outboxJobKey, OutboxSeal } from './outbox-seal';
 
+/** A row as read; `job_name` and `payload` only in a row an older version wrote (legacy). */
 interface OutboxRow {
   id: string;
   job_key: string | null;
-  queue: QueueName;
-  job_name: string;
-  payload: Record<string, unknown>;
+  queue: string;
+  sealed: Buffer | null;
+  job_name: string | null;
+  payload: Record<string, unknown> | null;
   run_at: Date;
+  created_at: Date;
 }
+
+/** A sealed row, opened: what the relay needs to send it. */
+interface Outgoing {
+  id: string;
+  physicalQueue: PhysicalQueue;
+  jobKey: string;
+  sealed: Buffer;
+  job: OpenedJob;
+}
+
+const COLUMNS = `id, job_key, queue, sealed, job_name, payload, run_at, created_at`;
+
+/**
+ * The BullMQ queues an older version used, one per logical queue. Nothing serves them now;
+ * their jobs (plaintext case ids) are sent again, sealed, from their rows.
+ */
+const LEGACY_QUEUES = ['routing', 'legal', 'psych', 'emergency'] as const;
 
 const BATCH = 500;
 /** How often an idle relay looks for new rows: the most a job waits before it is sent. */
@@ -41,7 +74,9 @@ const RETRY_MS = 1_000;
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly queues = new Map<QueueName, Queue>();
+  private readonly queues = new Map<PhysicalQueue, Queue>();
+  /** Where the sweeper's next look starts: it walks the sent rows by id, a batch a time. */
+  private sweepAfterId = '0';
   private readonly timers: NodeJS.Timeout[] = [];
   private draining?: Promise<void>;
   private next?: NodeJS.Timeout;
@@ -53,12 +88,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly ring: KeyRing,
+    private readonly seal: OutboxSeal,
+    private readonly hash: KeyedHash,
   ) {}
 
   onApplicationBootstrap(): void {
     const url = this.config.REDIS_URL;
     if (!url) throw new Error('REDIS_URL is not set');
-    for (const name of QUEUE_NAMES) {
+    for (const name of PHYSICAL_QUEUE_NAMES) {
       const queue = new Queue(name, {
         connection: producerConnection(url),
         prefix: this.config.QUEUE_PREFIX,
@@ -67,6 +104,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       queue.on('error', () => undefined); // reported once through the relay's own state
       this.queues.set(name, queue);
     }
+    void this.removeLegacyQueues();
     this.timers.push(
       setInterval(
         () => void this.sweep(),
@@ -117,46 +155,164 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async sendPending(em: EntityManager): Promise<number> {
     const rows: OutboxRow[] = await em.query(
-      `SELECT id, job_key, queue, job_name, payload, run_at FROM outbox
+      `SELECT ${COLUMNS} FROM outbox
         WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [BATCH],
     );
     if (rows.length === 0) return 0;
-    await this.send(rows);
+    const outgoing = await this.sealLegacy(em, rows);
+    await this.send(outgoing);
     await em.query(
       `UPDATE outbox SET status = 'sent', sent_at = now(), sends = sends + 1 WHERE id = ANY($1::bigint[])`,
-      [rows.map((r) => r.id)],
+      [outgoing.map((r) => r.id)],
     );
     return rows.length;
   }
 
-  /** Sends again what was sent long enough ago and is still not done. */
+  /**
+   * Opens sealed rows; seals in place, first, the rows an older version wrote in plaintext
+   * (their logical queue, job name, payload, due time and case-naming key), so that what
+   * leaves for Redis is sealed and the plaintext leaves the table. A legacy row whose job was
+   * written again since, sealed, under the same key is deleted: that job is the row.
+   */
+  private async sealLegacy(em: EntityManager, rows: OutboxRow[]): Promise<Outgoing[]> {
+    const out = await this.openAll(
+      em,
+      rows.filter((row) => row.sealed),
+    );
+    for (const row of rows) {
+      if (row.sealed) continue;
+      const queue = row.queue as QueueName;
+      if (!Object.prototype.hasOwnProperty.call(JOB_NAMES, queue) || !row.job_name) {
+        await em.query(
+          `UPDATE outbox SET status = 'failed', last_error = 'unknown_queue' WHERE id = $1`,
+          [row.id],
+        );
+        continue;
+      }
+      const job: OpenedJob = {
+        queue,
+        name: row.job_name,
+        payload: row.payload ?? {},
+        runAt: new Date(row.run_at).getTime(),
+      };
+      const jobKey = outboxJobKey(this.hash, row.job_key ?? undefined);
+      const sealed = this.seal.sealContent(jobKey, job);
+      const physicalQueue = PHYSICAL_QUEUE_OF[queue];
+      const updated: unknown[] = await em.query(
+        `UPDATE outbox SET queue = $2, sealed = $3, job_key = $4, job_name = NULL, payload = NULL,
+                run_at = created_at
+          WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_key = $4 AND o.id <> $1)
+          RETURNING id`,
+        [row.id, physicalQueue, sealed, jobKey],
+      );
+      if (updated.length === 0) await em.query(`DELETE FROM outbox WHERE id = $1`, [row.id]);
+      else out.push({ id: row.id, physicalQueue, jobKey, sealed, job });
+    }
+    return out;
+  }
+
+  /**
+   * Opens sealed rows. One that does not open (moved from another row, or sealed under keys
+   * this installation no longer has) is settled as failed, so it cannot stop the relay.
+   */
+  private async openAll(em: EntityManager, rows: OutboxRow[]): Promise<Outgoing[]> {
+    const out: Outgoing[] = [];
+    const broken: string[] = [];
+    for (const row of rows) {
+      const jobKey = row.job_key ?? '';
+      try {
+        const job = this.seal.open(jobKey, row.sealed!);
+        out.push({
+          id: row.id,
+          physicalQueue: row.queue as PhysicalQueue,
+          jobKey,
+          sealed: row.sealed!,
+          job,
+        });
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        broken.push(row.id);
+      }
+    }
+    if (broken.length > 0) {
+      await em.query(
+        `UPDATE outbox SET status = 'failed', last_error = 'DecryptionError' WHERE id = ANY($1::bigint[])`,
+        [broken],
+      );
+      this.logger.error({ rows: broken.length }, 'outbox rows do not open; settled as failed');
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the keys of the BullMQ queues an older version used: their jobs name cases in
+   * plaintext, and their rows were made pending again by the migration, so they are sent
+   * again, sealed. Nothing when there is nothing (one SCAN per queue).
+   */
+  private async removeLegacyQueues(): Promise<void> {
+    const redis = new Redis({
+      ...producerConnection(this.config.REDIS_URL ?? ''),
+      lazyConnect: true,
+    });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      for (const name of LEGACY_QUEUES) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(
+            cursor,
+            'MATCH',
+            `${this.config.QUEUE_PREFIX}:${name}:*`,
+            'COUNT',
+            1000,
+          );
+          if (keys.length > 0) await redis.unlink(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    } catch {
+      // Redis is away: the next start tries again; the jobs there are served by no one.
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /**
+   * Sends again what was sent long enough ago and is still not done. A timer is not looked at
+   * before it is due (its due time is sealed, so the relay opens it). The sweeper walks the
+   * sent rows by id a batch a time, and touches only the rows it settles: a row's plaintext
+   * times never move because it is a timer still waiting.
+   */
   async sweep(): Promise<number> {
     if (this.stopped || this.ring.sealed) return 0;
     try {
       const count = await this.db.transaction(async (em) => {
         const rows: OutboxRow[] = await em.query(
-          `SELECT id, job_key, queue, job_name, payload, run_at FROM outbox
-            WHERE status = 'sent'
+          `SELECT ${COLUMNS} FROM outbox
+            WHERE status = 'sent' AND sealed IS NOT NULL AND id > $3::bigint
               AND sent_at < now() - make_interval(secs => $1)
-              AND run_at < now() - make_interval(secs => $1)
             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [this.config.OUTBOX_SWEEP_AFTER_SECONDS, BATCH],
+          [this.config.OUTBOX_SWEEP_AFTER_SECONDS, BATCH, this.sweepAfterId],
         );
+        this.sweepAfterId = rows.length < BATCH ? '0' : rows[rows.length - 1].id;
         if (rows.length === 0) return 0;
+        const dueBefore = Date.now() - this.config.OUTBOX_SWEEP_AFTER_SECONDS * 1000;
+        const due = (await this.openAll(em, rows)).filter(
+          (row) => (row.job.runAt ?? 0) < dueBefore,
+        );
         // Lost (Redis restarted empty, FLUSHALL): send again. Failed inside BullMQ without our
         // handler seeing it (stalled too often): settle as failed. Completed in BullMQ: the
         // handler marked the row done before it returned, so that mark was lost; the worker
         // commits without waiting for the WAL flush, and a crash of PostgreSQL loses its last
         // commits. Run it again (handlers are idempotent). Anything else is on its way.
         // The rows are locked: a done-mark cannot land between this look and the decision.
-        const lost: OutboxRow[] = [];
-        const failed: OutboxRow[] = [];
-        const undone: OutboxRow[] = [];
-        for (const row of rows) {
-          const existing = await this.queues
-            .get(row.queue)
-            ?.getJob(row.job_key ?? outboxJobId(row.id));
+        const lost: Outgoing[] = [];
+        const failed: Outgoing[] = [];
+        const undone: Outgoing[] = [];
+        for (const row of due) {
+          const existing = await this.queues.get(row.physicalQueue)?.getJob(row.jobKey);
           if (!existing) lost.push(row);
           else if (await existing.isFailed()) failed.push(row);
           else if (await existing.isCompleted()) {
@@ -172,12 +328,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         await em.query(
           `UPDATE outbox SET status = 'failed', last_error = 'failed_in_queue' WHERE id = ANY($1::bigint[]) AND status = 'sent'`,
           [failed.map((r) => r.id)],
-        );
-        // Still on its way: look again after another interval.
-        const settled = new Set([...lost, ...failed, ...undone]);
-        await em.query(
-          `UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[]) AND status = 'sent'`,
-          [rows.filter((r) => !settled.has(r)).map((r) => r.id)],
         );
         if (undone.length > 0)
           this.logger.warn(
@@ -195,21 +345,27 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private async send(rows: OutboxRow[]): Promise<void> {
+  /**
+   * Into BullMQ: a neutral name, the sealed blob as data, the job key as id; a timer as a
+   * delayed job; emergency work ahead of the rest of the shared queue.
+   */
+  private async send(rows: Outgoing[]): Promise<void> {
     const now = Date.now();
-    const byQueue = new Map<QueueName, OutboxRow[]>();
-    for (const row of rows) byQueue.set(row.queue, [...(byQueue.get(row.queue) ?? []), row]);
+    const byQueue = new Map<PhysicalQueue, Outgoing[]>();
+    for (const row of rows)
+      byQueue.set(row.physicalQueue, [...(byQueue.get(row.physicalQueue) ?? []), row]);
     await Promise.all(
       [...byQueue].map(([name, queueRows]) => {
         const queue = this.queues.get(name);
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
         return queue.addBulk(
           queueRows.map((row) => ({
-            name: row.job_name,
-            data: row.payload,
+            name: SEALED_JOB_NAME,
+            data: { sealed: row.sealed.toString('base64') },
             opts: {
-              jobId: row.job_key ?? outboxJobId(row.id),
-              delay: Math.max(0, new Date(row.run_at).getTime() - now),
+              jobId: row.jobKey || outboxJobId(row.id),
+              delay: Math.max(0, (row.job.runAt ?? now) - now),
+              priority: JOB_PRIORITY[row.job.queue],
             },
           })),
         );
@@ -221,7 +377,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.stopped) return;
     if (!this.redisDown) {
       this.redisDown = true;
-      // Queue and connection errors quote no data (payloads are ids), so their message is kept.
+      // Queue and connection errors quote no data (payloads are sealed), so their message is kept.
       const message = error instanceof Error ? error.message.slice(0, 200) : undefined;
       this.logger.warn(
         { ...describeError(error), message },

@@ -1,13 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { OutboxJob } from '../queue/queue.contract';
+import { OutboxSeal } from './outbox-seal';
 
 /**
  * Writes jobs as outbox rows inside the caller's transaction: the job exists if and only if
  * the change that needs it committed.
+ *
+ * A row shows its physical queue, its pseudonymous key and its sealed content; its `run_at`
+ * is the moment it was written, whether it is a timer or not (the relay reads a timer's due
+ * time from the sealed content), so no plaintext column tells a check-ack timer from a routing
+ * job.
  */
 @Injectable()
 export class OutboxWriter {
+  constructor(private readonly seal: OutboxSeal) {}
+
   async add(manager: EntityManager, jobs: readonly OutboxJob[]): Promise<void> {
     if (jobs.length === 0) return;
     if (!manager.queryRunner?.isTransactionActive)
@@ -16,20 +24,16 @@ export class OutboxWriter {
       );
     const params: unknown[] = [];
     const rows = jobs.map((j) => {
-      params.push(
-        j.queue,
-        j.name,
-        JSON.stringify(j.payload),
-        j.runAt ? j.runAt.toISOString() : null,
-        j.key ?? null,
-      );
+      const sealed = this.seal.seal(j);
+      params.push(sealed.physicalQueue, sealed.sealed, sealed.jobKey);
       const n = params.length;
-      return `($${n - 4}, $${n - 3}, $${n - 2}::jsonb, coalesce($${n - 1}::timestamptz, now()), $${n})`;
+      return `($${n - 2}, $${n - 1}::bytea, $${n})`;
     });
     // A job with a key exists once: the second writer of a timer, a page or a rollup window
-    // (a retried handler, the next intake in the same window) adds nothing.
+    // (a retried handler, the next intake in the same window) writes the same pseudonymous key
+    // and adds nothing. A job without one has a random key, which never meets another.
     await manager.query(
-      `INSERT INTO outbox (queue, job_name, payload, run_at, job_key) VALUES ${rows.join(', ')}
+      `INSERT INTO outbox (queue, sealed, job_key) VALUES ${rows.join(', ')}
        ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`,
       params,
     );

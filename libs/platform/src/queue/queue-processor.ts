@@ -5,7 +5,15 @@ import { AppConfig } from '../config';
 import { KeyRing } from '../crypto/key-ring';
 import { describeError, Logger, LOGGER } from '../logging';
 import { OutboxLedger } from '../outbox/outbox.ledger';
-import { JobHandlers, JobName, QueueName } from './queue.contract';
+import { OutboxSeal } from '../outbox/outbox-seal';
+import {
+  JOB_NAMES,
+  JobHandlers,
+  PHYSICAL_QUEUE_OF,
+  PhysicalQueue,
+  QueueName,
+  QueuesOn,
+} from './queue.contract';
 
 export class UnknownJobError extends Error {
   constructor(queue: string, name: string) {
@@ -15,26 +23,61 @@ export class UnknownJobError extends Error {
 }
 
 /**
- * The shape of every processor: it names its queue and hands each job to a domain
- * service through a handler map that TypeScript makes complete. It then settles the job's
- * outbox row: done after success, failed after the last retry.
+ * The shape of every processor: it names its logical queue and hands each job to a domain
+ * service through a handler map that TypeScript makes complete. It runs no BullMQ worker of
+ * its own: the worker of its physical queue (SealedJobWorker) opens each job and calls it.
  */
-export abstract class QueueProcessor<Q extends QueueName>
-  extends WorkerHost
-  implements OnApplicationBootstrap
-{
+export abstract class QueueProcessor<Q extends QueueName> {
   abstract readonly queueName: Q;
   abstract readonly handlers: JobHandlers<Q>;
 
+  @Inject(LOGGER) protected readonly logger!: Logger;
+}
+
+/** The processors a physical queue's worker dispatches to: one for each of its logical queues. */
+export type ProcessorsOn<P extends PhysicalQueue> = {
+  readonly [Q in QueuesOn<P>]: QueueProcessor<Q>;
+};
+
+/** BullMQ job data of a sealed job: the outbox row's sealed blob. */
+interface SealedData {
+  sealed?: unknown;
+}
+
+/**
+ * The one BullMQ worker of a physical queue. It opens each job's sealed data (its logical
+ * queue, name and payload), hands it to that logical queue's processor, and then settles the
+ * job's outbox row: done after success, failed after the last retry.
+ *
+ * Its concurrency is WORKER_CONCURRENCY for each logical queue it serves, what their own
+ * workers had together, and no logical queue runs more than WORKER_CONCURRENCY jobs at once
+ * (inLane); BullMQ's priorities (JOB_PRIORITY) put emergency work first.
+ */
+export abstract class SealedJobWorker<P extends PhysicalQueue>
+  extends WorkerHost
+  implements OnApplicationBootstrap
+{
+  abstract readonly physicalQueue: P;
+  abstract readonly processors: ProcessorsOn<P>;
+  /**
+   * A logical queue whose jobs may also come unsealed: the jobs of maintenance's schedules,
+   * which BullMQ itself makes (their name is their job, their data empty).
+   */
+  protected readonly plainQueue?: QueuesOn<P>;
+
   @Inject(OutboxLedger) private readonly ledger!: OutboxLedger;
+  @Inject(OutboxSeal) private readonly seal!: OutboxSeal;
   @Inject(AppConfig) private readonly appConfig!: AppConfig;
   @Inject(LOGGER) protected readonly logger!: Logger;
   @Inject(KeyRing) private readonly ring!: KeyRing;
 
   private lastErrorLog = 0;
+  /** Jobs of each logical queue running now, and those waiting for their turn. */
+  private readonly lanes = new Map<QueueName, { running: number; waiting: Array<() => void> }>();
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.appConfig.WORKER_CONCURRENCY;
+    this.worker.concurrency =
+      this.appConfig.WORKER_CONCURRENCY * Object.keys(this.processors).length;
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
     if (this.ring.sealed) void this.worker.pause(true);
     this.ring.onSeal(() => void this.worker.pause(true));
@@ -45,7 +88,7 @@ export abstract class QueueProcessor<Q extends QueueName>
       if (Date.now() - this.lastErrorLog < 30_000) return;
       this.lastErrorLog = Date.now();
       this.logger.warn(
-        { queue: this.queueName, ...describeError(error) },
+        { queue: this.physicalQueue, ...describeError(error) },
         'worker cannot reach Redis; retrying',
       );
     });
@@ -57,24 +100,24 @@ export abstract class QueueProcessor<Q extends QueueName>
       await job.moveToDelayed(Date.now() + 1_000, token);
       throw new DelayedError();
     }
-    const name = job.name as JobName<Q>;
-    const handler = Object.prototype.hasOwnProperty.call(this.handlers, name)
-      ? this.handlers[name]
-      : undefined;
-    if (!handler) throw new UnknownJobError(this.queueName, job.name);
     try {
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-      await handler(job.data, { jobId: job.id ?? '', attemptsMade: job.attemptsMade });
+      const { queue, name, payload } = this.open(job);
+      const processor = (this.processors as Record<string, QueueProcessor<QueueName>>)[queue];
+      const handlers = processor?.handlers as
+        Record<string, (payload: unknown, context: unknown) => Promise<void>> | undefined;
+      const handler =
+        handlers && Object.prototype.hasOwnProperty.call(handlers, name)
+          ? handlers[name]
+          : undefined;
+      if (!handler) throw new UnknownJobError(queue, name);
+      await this.inLane(queue, () =>
+        handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
+      );
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // The physical queue and the job key only: the log says no more than Redis does.
       this.logger.warn(
-        {
-          queue: this.queueName,
-          job: job.name,
-          jobId: job.id,
-          lastAttempt,
-          ...describeError(error),
-        },
+        { queue: this.physicalQueue, jobId: job.id, lastAttempt, ...describeError(error) },
         'job failed',
       );
       if (lastAttempt && job.id)
@@ -82,5 +125,44 @@ export abstract class QueueProcessor<Q extends QueueName>
       throw error;
     }
     if (job.id) await this.ledger.markDone(job.id);
+  }
+
+  /**
+   * Runs at most WORKER_CONCURRENCY jobs of one logical queue at once, as its own worker did:
+   * a burst of routing takes no more database connections, and no more of the staff rows that
+   * routing locks (SKIP LOCKED: with more routings at once than staff, a case finds everyone
+   * locked and is left in the pool), than before the queues were shared. A job over the limit
+   * waits here, holding its worker slot; each job that finishes frees a slot, which BullMQ fills
+   * with the most urgent job waiting, so an emergency waits for one job, not for the burst.
+   */
+  private async inLane<T>(queue: QueueName, run: () => Promise<T>): Promise<T> {
+    let lane = this.lanes.get(queue);
+    if (!lane) this.lanes.set(queue, (lane = { running: 0, waiting: [] }));
+    if (lane.running >= this.appConfig.WORKER_CONCURRENCY)
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    else lane.running += 1;
+    try {
+      return await run();
+    } finally {
+      // Hand the place on to the next waiting job, or give it up.
+      const next = lane.waiting.shift();
+      if (next) next();
+      else lane.running -= 1;
+    }
+  }
+
+  /** The job's logical queue, name and payload, from its sealed data. */
+  private open(job: Job): { queue: QueueName; name: string; payload: unknown } {
+    const data = job.data as SealedData | null;
+    if (typeof data?.sealed === 'string') {
+      const opened = this.seal.open(job.id ?? '', Buffer.from(data.sealed, 'base64'));
+      if (PHYSICAL_QUEUE_OF[opened.queue] !== this.physicalQueue)
+        throw new UnknownJobError(this.physicalQueue, opened.name);
+      return opened;
+    }
+    const plain = this.plainQueue;
+    if (plain && Object.prototype.hasOwnProperty.call(JOB_NAMES[plain], job.name))
+      return { queue: plain, name: job.name, payload: job.data ?? {} };
+    throw new UnknownJobError(this.physicalQueue, job.name);
   }
 }

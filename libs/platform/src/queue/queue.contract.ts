@@ -71,6 +71,48 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
 
+/**
+ * Where each logical queue's jobs travel. A BullMQ queue's name, its keys in Redis and the
+ * outbox row's `queue` column are the physical queue: every kind of case work shares 'cases',
+ * so neither the table nor Redis says whether a job routes a case, tells a lawyer or a
+ * psychologist, or pages the emergency responders. Maintenance touches no case and keeps its
+ * own queue, so a long rebuild never holds up case work.
+ */
+export const PHYSICAL_QUEUE_OF = {
+  routing: 'cases',
+  legal: 'cases',
+  psych: 'cases',
+  emergency: 'cases',
+  maintenance: 'maintenance',
+} as const satisfies { readonly [Q in QueueName]: string };
+
+export type PhysicalQueue = (typeof PHYSICAL_QUEUE_OF)[QueueName];
+export const PHYSICAL_QUEUE_NAMES: readonly PhysicalQueue[] = [
+  ...new Set(Object.values(PHYSICAL_QUEUE_OF)),
+];
+/** The logical queues whose jobs travel on physical queue `P`. */
+export type QueuesOn<P extends PhysicalQueue> = {
+  [Q in QueueName]: (typeof PHYSICAL_QUEUE_OF)[Q] extends P ? Q : never;
+}[QueueName];
+
+/**
+ * BullMQ priority of a logical queue's jobs on its physical queue. BullMQ takes jobs without
+ * a priority (0) before any prioritized one, so an emergency page or SLA check never waits
+ * behind a burst of routing on the shared queue; the rest share one priority (a distinct one
+ * for legal and psych would only tell them apart in Redis).
+ */
+export const JOB_PRIORITY: { readonly [Q in QueueName]: number } = {
+  emergency: 0,
+  routing: 1,
+  legal: 1,
+  psych: 1,
+  // A queue of its own: nothing to go ahead of.
+  maintenance: 0,
+};
+
+/** The BullMQ name of every sealed job: what it is, only its sealed data says. */
+export const SEALED_JOB_NAME = 'job';
+
 export interface JobContext {
   jobId: string;
   /** 0 on the first attempt. */

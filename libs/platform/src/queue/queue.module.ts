@@ -4,7 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { AppConfig } from '../config';
 import { DEFAULT_JOB_OPTIONS } from './job-options';
-import { QUEUE_NAMES } from './queue.contract';
+import { PHYSICAL_QUEUE_NAMES } from './queue.contract';
 import { workerConnection } from './redis-connection';
 
 /** Registered queues report connection trouble through the worker; without a listener ioredis prints each one. */
@@ -13,14 +13,14 @@ class QueueErrorSink implements OnModuleInit {
   constructor(private readonly moduleRef: ModuleRef) {}
 
   onModuleInit(): void {
-    for (const name of QUEUE_NAMES)
+    for (const name of PHYSICAL_QUEUE_NAMES)
       this.moduleRef
         .get<Queue>(getQueueToken(name), { strict: false })
         .on('error', () => undefined);
   }
 }
 
-/** BullMQ for the worker: one registered queue per contract queue, worker-grade connections. */
+/** BullMQ for the worker: one registered queue per physical queue, worker-grade connections. */
 @Module({})
 export class WorkerQueuesModule {
   static forRoot(): DynamicModule {
@@ -35,7 +35,7 @@ export class WorkerQueuesModule {
             defaultJobOptions: DEFAULT_JOB_OPTIONS,
           }),
         }),
-        BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
+        BullModule.registerQueue(...PHYSICAL_QUEUE_NAMES.map((name) => ({ name }))),
       ],
       providers: [QueueErrorSink],
       exports: [BullModule],

@@ -15,6 +15,7 @@ import { SealedIntakeReceipts1765100000000 } from './1765100000000-sealed-intake
 import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attributes-sealed';
 import { OpenWorkTimes1765300000000 } from './1765300000000-open-work-times';
 import { RowRestamps1765350000000 } from './1765350000000-row-restamps';
+import { SealedOutbox1765400000000 } from './1765400000000-sealed-outbox';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   CaseAttributesSealed1765200000000,
   OpenWorkTimes1765300000000,
   RowRestamps1765350000000,
+  SealedOutbox1765400000000,
 ];
