@@ -60,7 +60,7 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
     const run = await runHelpline(env, calls, period, options.settleWorker);
     await run.warp.applyToDatabase();
     await afterThePeriod(env);
-    log(`seeded in ${run.seconds.toFixed(0)} s; seizing`);
+    log(`seeded in ${run.seconds.toFixed(0)} s (${JSON.stringify(run.work)}); seizing`);
     const seizure = await seize({
       superuserUrl: env.superuserUrl,
       redisUrl: env.config.REDIS_URL!,
