@@ -212,6 +212,7 @@ function attack(
     scores.forEach((s, a) => {
       consider(s, via, a);
       const current = bestEvent[a];
+      if (s.correct === 0 && s.maxGain === 0) return;
       if (
         !current ||
         s.correct > current.correct ||
