@@ -151,7 +151,8 @@ function eventEntity(o: Observation, name: string): Entity {
 /**
  * What one event value says about each attribute value: the share of the events' calls that
  * had it, shrunk towards the population's frequency as readout (scoring.ts) does, kept only
- * where it stands five standard deviations from that frequency. An event set has one value
+ * where chance would give that share less than once in three million (a Chernoff bound, as
+ * strict as five standard deviations and sound for rare values). An event set has one value
  * and, for a rare one, few calls: without the test, the noise of forty calls would be read
  * as a correlation (and claimed, uncalibrated, since so few claims make no calibration band).
  */
@@ -172,13 +173,20 @@ function eventReadout(
   if (total >= MIN_EVENTS)
     ev.list.forEach(({ prior }, i) => {
       const raw = hits[i] / total;
-      const sd = Math.sqrt((prior * (1 - prior)) / total);
-      if (Math.abs(raw - prior) < 5 * sd) return;
+      // Chernoff: the chance of a share this far from the prior is at most e^(−n·KL), which
+      // must be under e^−15 (about five standard deviations, and sound for rare values too).
+      if (total * divergence(raw, prior) < 15) return;
       const pure = raw >= 0.98 || raw <= 0.02;
       const dev = (pure ? raw : (hits[i] + SHRINK * prior) / (total + SHRINK)) - prior;
       if (Math.abs(dev) >= 0.005) sparse.push([i, dev]);
     });
   return { deviations: entities.map(() => sparse) };
+}
+
+/** Kullback–Leibler divergence of Bernoulli(q) from Bernoulli(p). */
+function divergence(q: number, p: number): number {
+  const term = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(a / b));
+  return term(q, p) + term(1 - q, 1 - p);
 }
 
 interface SortedCalls {
