@@ -104,9 +104,11 @@ export function timedEventJoins(
 function eventSets(observations: Observation[]): Array<{ name: string; rows: Observation[] }> {
   const bySource = new Map<string, Map<string, Observation[]>>();
   const sizes = new Map<string, number>();
+  const rank = new Map<Observation, number>();
   for (const o of observations) {
     if (o.id || o.categories.size === 0) continue;
     if (![...o.times.values()].some((t) => t.granularity === 'exact')) continue;
+    rank.set(o, rank.size);
     sizes.set(o.source, (sizes.get(o.source) ?? 0) + 1);
     const values = bySource.get(o.source) ?? new Map<string, Observation[]>();
     bySource.set(o.source, values);
@@ -120,17 +122,42 @@ function eventSets(observations: Observation[]): Array<{ name: string; rows: Obs
   }
   const sets: Array<{ name: string; rows: Observation[] }> = [];
   for (const [source, values] of bySource) {
-    let whole = false;
+    // Values carried by exactly the same rows (an action only the pager writes, and the
+    // empty actor only it leaves) are one event set, named by all of them.
+    const same = new Map<string, { values: string[]; rows: Observation[] }>();
     for (const [value, rows] of values) {
       if (rows.length < MIN_EVENTS) continue;
-      if (rows.length === sizes.get(source)) {
-        if (whole) continue;
-        whole = true;
-        sets.push({ name: `${source} (every row)`, rows });
-      } else sets.push({ name: `${source}.${value}`, rows });
+      const key = rows.length === sizes.get(source) ? 'every row' : signature(rows, rank);
+      const set = same.get(key);
+      if (set && sameRows(set.rows, rows)) set.values.push(value);
+      else if (!set) same.set(key, { values: [value], rows });
+      else sets.push({ name: `${source}.${value}`, rows });
     }
+    for (const [key, { values: names, rows }] of same)
+      sets.push({
+        name:
+          key === 'every row'
+            ? `${source} (every row)`
+            : `${source}.${names.slice(0, 4).join(' = ')}${names.length > 4 ? ' = …' : ''}`,
+        rows,
+      });
   }
   return sets;
+}
+
+function signature(rows: Observation[], rank: Map<Observation, number>): string {
+  let sum = 0;
+  let mix = 0;
+  for (const o of rows) {
+    const n = rank.get(o)!;
+    sum += n;
+    mix = (mix * 31 + n) | 0;
+  }
+  return `${rows.length}:${sum}:${mix}`;
+}
+
+function sameRows(a: Observation[], b: Observation[]): boolean {
+  return a.length === b.length && a.every((o, i) => o === b[i]);
 }
 
 function eventEntity(o: Observation, name: string): Entity {
