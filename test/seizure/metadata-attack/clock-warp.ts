@@ -59,6 +59,10 @@ export class ClockWarp {
   /** A real time (milliseconds since the epoch) of the run, as the period's clock read it. */
   translate(ms: number): number {
     if (ms < this.runStart || ms > this.runEnd) return ms;
+    return this.lookup(ms);
+  }
+
+  private lookup(ms: number): number {
     let lo = 0;
     let hi = this.real.length - 1;
     while (lo < hi) {
@@ -67,6 +71,14 @@ export class ClockWarp {
       else hi = mid - 1;
     }
     return this.simulated[lo] + (ms - this.real[lo]);
+  }
+
+  /**
+   * While the run goes on: the moment of the period a real time of the run stands for, by
+   * the slots so far (the harness uses it to schedule what follows a worker's write).
+   */
+  during(ms: number): number {
+    return this.lookup(ms);
   }
 
   /** Rewrites every timestamp the run wrote into the database (as the superuser). */

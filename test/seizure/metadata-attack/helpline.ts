@@ -3,6 +3,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Actor, Role } from '@mayak/identity';
 import { CaseLifecycleService, CaseTimeSealer } from '@mayak/cases';
 import { VolunteerLinkExpiry } from '@mayak/contacts';
+import { EmergencyActionsService, RotaService, Tier } from '@mayak/emergency';
 import { IntakeReceipt, IntakeService, NewContact } from '@mayak/intake';
 import { createLogger } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
@@ -32,10 +33,14 @@ export interface HelplineRun {
   appLogs: string[];
   warp: ClockWarp;
   seconds: number;
+  /** What the specialists and responders did during the period. */
+  work: Casework['done'];
 }
 
 const VOLUNTEERS = 12;
 const SHIFT_HOURS = 8;
+/** Who is on call for emergencies, per tier (tier 3: coordinators on duty). */
+const ON_CALL: Record<Tier, number> = { 1: 3, 2: 1, 3: 1 };
 
 /**
  * Runs the helpline through the study period, call by call, through the real application:
@@ -86,8 +91,14 @@ export async function runHelpline(
     for (const id of await putStaffOnShift(api.app, 'lawyer', 8)) staff.set(id, 'lawyer');
     for (const id of await putStaffOnShift(api.app, 'psychologist', 6))
       staff.set(id, 'psychologist');
+    for (const [id, role] of await putRespondersOnCall(api.app, period)) staff.set(id, role);
     const intake = api.app.get(IntakeService);
-    const casework = new Casework(env, api.app.get(CaseLifecycleService), staff);
+    const casework = new Casework(
+      env,
+      api.app.get(CaseLifecycleService),
+      api.app.get(EmergencyActionsService),
+      staff,
+    );
     const logged: LoggedCall[] = [];
     let previousLoggedAt = 0;
     for (const call of calls) {
@@ -105,8 +116,13 @@ export async function runHelpline(
       const receipt = await intake.log(actor, newContact(call), `call-${call.index}`);
       logged.push({ call, receipt, volunteerId: volunteer.id });
       casework.schedule(call, receipt, previousLoggedAt);
+      // A page goes out within a second of the intake; the responder answers it minutes
+      // later, so its time must be the page's own, not a later call's (see Casework).
+      await casework.awaitPage(call, receipt, warp);
       if (settleWorker && receipt.caseIds.length > 0) await workerSettled(env);
     }
+    // What falls between the last call and the period's end happens too.
+    previousLoggedAt = await casework.closeDue(period.until.getTime(), warp, previousLoggedAt);
     await workerSettled(env);
     await warp.slot(new Date(previousLoggedAt + 60_000));
     await worker.get(CaseTimeSealer).sealClosed();
@@ -114,7 +130,13 @@ export async function runHelpline(
     await warp.slot(new Date(previousLoggedAt + 3_600_000));
     await worker.get(StatsRollupService).full();
     await warp.end();
-    return { logged, appLogs, warp, seconds: (Date.now() - started) / 1000 };
+    return {
+      logged,
+      appLogs,
+      warp,
+      seconds: (Date.now() - started) / 1000,
+      work: casework.done,
+    };
   } finally {
     await worker?.close();
     await api.close();
@@ -177,6 +199,34 @@ async function putStaffOnShift(
 }
 
 /**
+ * The on-call rota: responders at tiers 1 and 2 and a coordinator at tier 3, each with one
+ * shift over the whole period. The pager reads the rota by the real clock of the compressed
+ * run, so the shifts run on past today; shifts of a few hours each would page the same people.
+ */
+async function putRespondersOnCall(
+  app: INestApplicationContext,
+  period: { from: Date; until: Date },
+): Promise<Array<[string, Role]>> {
+  const coordinator = await createUser(app, ['coordinator']);
+  const rota = app.get(RotaService);
+  const manager: Actor = { userId: coordinator.id, roles: ['coordinator'] };
+  const people: Array<[string, Role]> = [];
+  for (const tier of [1, 2, 3] as const)
+    for (let i = 0; i < ON_CALL[tier]; i++) {
+      const role: Role = tier === 3 ? 'coordinator' : 'responder';
+      const user = await createUser(app, [role]);
+      await rota.addShift(manager, {
+        userId: user.id,
+        tier,
+        startsAt: new Date(period.from.getTime() - 7 * 86_400_000),
+        endsAt: new Date(Date.now() + 7 * 86_400_000),
+      });
+      people.push([user.id, role]);
+    }
+  return people;
+}
+
+/**
  * The worker's periodic maintenance, run once the warp has put every time where the period's
  * clock had it: the seizure comes two days after the period's last call (see
  * metadata-attack.ts), and by then the minutely and hourly jobs have run: the volunteers'
@@ -197,20 +247,29 @@ export async function afterThePeriod(env: TestEnvironment): Promise<void> {
 
 /** How long a specialist works a case before closing it, in days, by service. */
 const WORK_DAYS: Record<string, [number, number]> = { legal: [2, 30], psych: [1, 21] };
+/** How long the paged responder takes to acknowledge an emergency, in minutes. */
+const ACK_MINUTES: [number, number] = [1, 10];
+/** How long an acknowledged emergency stays open, in hours. */
+const EMERGENCY_HOURS: [number, number] = [2, 72];
+
+type Task = { at: number; caseId: string; kind: 'close' | 'acknowledge'; call: Call };
 
 /**
  * The specialists' side of the helpline: each legal or psychological case is closed by its
  * assignee some days after it was opened (uniform in WORK_DAYS, fixed by the call), at that
- * moment of the period, through the real lifecycle service. Cases due after the period ends
- * are still open at the seizure, as they would be. Emergencies are left open (the harness
- * keeps no responders on call).
+ * moment of the period, through the real lifecycle service. An emergency is acknowledged by
+ * one of the responders it paged ACK_MINUTES after the page, through the real
+ * EmergencyActionsService, and closed by them EMERGENCY_HOURS later. Whatever falls due after
+ * the period ends is still undone at the seizure, as it would be.
  */
 class Casework {
-  private due: Array<{ at: number; caseId: string }> = [];
+  private due: Task[] = [];
+  readonly done = { paged: 0, acknowledged: 0, emergenciesClosed: 0, casesClosed: 0 };
 
   constructor(
     private readonly env: TestEnvironment,
     private readonly lifecycle: CaseLifecycleService,
+    private readonly emergencies: EmergencyActionsService,
     private readonly staff: ReadonlyMap<string, Role>,
   ) {}
 
@@ -219,31 +278,97 @@ class Casework {
       const service = call.services.filter((s) => s !== 'emergency')[n];
       const days = WORK_DAYS[service ?? ''];
       if (!days) return;
-      const fraction = ((call.index * 7_919 + n * 104_729) % 1_000) / 1_000;
-      this.due.push({
-        at: loggedAt + (days[0] + fraction * (days[1] - days[0])) * 86_400_000,
-        caseId,
-      });
+      this.add({ at: loggedAt + between(days, call, n) * 86_400_000, caseId, kind: 'close', call });
     });
-    this.due.sort((a, b) => a.at - b.at);
   }
 
-  /** Closes every case due before `until`, each in its own slot; returns the last slot used. */
+  /**
+   * The intake opens an emergency case last (after the services asked for). Waits until the
+   * worker has paged tier 1 for it, and schedules the acknowledgement ACK_MINUTES after the
+   * page's moment in the period.
+   */
+  async awaitPage(call: Call, receipt: IntakeReceipt, warp: ClockWarp): Promise<void> {
+    if (!call.services.includes('emergency')) return;
+    const caseId = receipt.caseIds[call.services.filter((s) => s !== 'emergency').length];
+    if (!caseId) return;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [page] = (await this.env.db.query(
+        `SELECT paged_at FROM emergency_pages WHERE case_id = $1 ORDER BY paged_at LIMIT 1`,
+        [caseId],
+      )) as Array<{ paged_at: Date }>;
+      if (page) {
+        const pagedAt = warp.during(page.paged_at.getTime());
+        const minutes = between(ACK_MINUTES, call, 7);
+        this.add({ at: pagedAt + minutes * 60_000, caseId, kind: 'acknowledge', call });
+        this.done.paged++;
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`no page for emergency ${caseId}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  /** Does every task due before `until`, each in its own slot; returns the last slot used. */
   async closeDue(until: number, warp: ClockWarp, last: number): Promise<number> {
     while (this.due.length > 0 && this.due[0].at < until) {
-      const { at, caseId } = this.due.shift()!;
+      const task = this.due.shift()!;
       const [row] = (await this.env.db.query(
-        `SELECT assignee_id, status FROM cases WHERE id = $1`,
-        [caseId],
-      )) as Array<{ assignee_id: string | null; status: string }>;
-      const role = row?.assignee_id ? this.staff.get(row.assignee_id) : undefined;
+        `SELECT c.assignee_id, c.status, c.service, c.acknowledged_at,
+                (SELECT recipients FROM emergency_pages p WHERE p.case_id = c.id
+                  ORDER BY paged_at DESC LIMIT 1) AS recipients
+           FROM cases c WHERE c.id = $1`,
+        [task.caseId],
+      )) as Array<{
+        assignee_id: string | null;
+        status: string;
+        service: string;
+        acknowledged_at: Date | null;
+        recipients: string[] | null;
+      }>;
+      if (!row) continue;
+      if (task.kind === 'acknowledge') {
+        if (row.service !== 'emergency') throw new Error(`${task.caseId} is no emergency`);
+        const paged = (row.recipients ?? []).filter((id) => this.staff.has(id));
+        if (row.acknowledged_at || row.status === 'closed' || paged.length === 0) continue;
+        const responder = paged[task.call.index % paged.length];
+        last = Math.max(last + 1_000, task.at);
+        await warp.slot(new Date(last));
+        await this.emergencies.acknowledge(
+          { userId: responder, roles: [this.staff.get(responder)!] },
+          task.caseId,
+        );
+        this.done.acknowledged++;
+        const hours = between(EMERGENCY_HOURS, task.call, 11);
+        this.add({ ...task, at: last + hours * 3_600_000, kind: 'close' });
+        continue;
+      }
+      const role = row.assignee_id ? this.staff.get(row.assignee_id) : undefined;
       if (!role || (row.status !== 'assigned' && row.status !== 'in_progress')) continue;
-      last = Math.max(last + 1_000, at);
+      last = Math.max(last + 1_000, task.at);
       await warp.slot(new Date(last));
-      await this.lifecycle.close({ userId: row.assignee_id!, roles: [role] }, caseId, 'resolved');
+      await this.lifecycle.close(
+        { userId: row.assignee_id!, roles: [role] },
+        task.caseId,
+        'resolved',
+      );
+      if (row.service === 'emergency') this.done.emergenciesClosed++;
+      else this.done.casesClosed++;
     }
     return last;
   }
+
+  private add(task: Task): void {
+    let i = this.due.length;
+    while (i > 0 && this.due[i - 1].at > task.at) i--;
+    this.due.splice(i, 0, task);
+  }
+}
+
+/** A point in [from, to], fixed by the call (and a salt), spread evenly over the calls. */
+function between([from, to]: [number, number], call: Call, salt: number): number {
+  const fraction = ((call.index * 7_919 + salt * 104_729) % 1_000) / 1_000;
+  return from + fraction * (to - from);
 }
 
 /** Until the worker has relayed and handled every job written so far. */

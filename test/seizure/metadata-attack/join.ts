@@ -155,12 +155,22 @@ const SEARCH_MS = 3_600_000;
  * above what chance gives is a join key, at that offset and tolerance. Coarse paths (a day column)
  * join by bucket.
  */
-export function learnRules(entities: Entity[], records: RecordView[]): JoinRule[] {
+export function learnRules(
+  entities: Entity[],
+  records: RecordView[],
+  /**
+   * Records sampled (every n-th, to at most this many) and the excess over chance a window
+   * needs on top of five standard deviations. Rare timed events (timed-events.ts) are tried
+   * on more records and with a smaller floor: 50 emergency pages can never pile up 20 deep.
+   */
+  { sample: sampleSize = 6000, floor = 20 }: { sample?: number; floor?: number } = {},
+): JoinRule[] {
   const paths = new Map<string, Granularity>();
   for (const e of entities) for (const [p, t] of e.times) paths.set(p, t.granularity);
   const filters = findFilters(entities, records);
   const rules: JoinRule[] = [];
-  const sample = records.filter((_, i) => i % Math.max(1, Math.floor(records.length / 6000)) === 0);
+  const stride = Math.max(1, Math.floor(records.length / sampleSize));
+  const sample = records.filter((_, i) => i % stride === 0);
   for (const [path, granularity] of paths) {
     const sorted = sortedValues(entities, path);
     if (sorted.values.length < 50) continue;
@@ -174,7 +184,7 @@ export function learnRules(entities: Entity[], records: RecordView[]): JoinRule[
           const { offset, count } = densestWindow(offsets, tolerance);
           // Far above chance: five standard deviations of a Poisson count, and more than 20.
           const chance = (offsets.length * 2 * tolerance) / (2 * SEARCH_MS);
-          if (count > chance + 5 * Math.sqrt(chance) + 20)
+          if (count > chance + 5 * Math.sqrt(chance) + floor)
             base.push({ path, reference, match: { kind: 'window', offset, tolerance } });
         }
       }

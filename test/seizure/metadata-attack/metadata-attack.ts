@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createTestEnvironment, privateDir } from '@mayak/testing';
 import { ATTRIBUTES, events } from './attributes';
-import { afterThePeriod, LoggedCall, runHelpline } from './helpline';
+import { afterThePeriod, HelplineRun, LoggedCall, runHelpline } from './helpline';
 import { buildEntities, candidatesUnder, Entity, indexIds, learnRules, RecordView } from './join';
 import { Observation, observe } from './observations';
 import { Call, simulatePopulation } from './population';
@@ -9,6 +9,7 @@ import { rollupScores } from './rollups';
 import { AttributeScore, emptyScore, LinkScore, readout, scoreLinks, scoreRule } from './scoring';
 import { seize } from './seizure';
 import { telephoneRecords } from './telephone-records';
+import { timedEventJoins } from './timed-events';
 
 /**
  * The metadata join of issue 11, end to end: a helpline's weeks of calls through the real
@@ -28,14 +29,30 @@ export interface AttackReport {
   telephoneRecords: { total: number; ofLoggedCalls: number };
   seconds: { seeding: number; attack: number };
   seized: { tables: number; rows: number; documents: Record<string, number>; missing: string[] };
+  /** What the specialists and responders did during the period (see helpline.ts). */
+  work: HelplineRun['work'];
   /** Per attribute: the join rule (or rollup) that attached it best, and its figures. */
   attributes: Array<AttributeScore & { via: string }>;
+  /**
+   * Per attribute: the best of the timed events alone (rows with a time and plaintext but no
+   * id, joined by time; timed-events.ts), with the value (source.column=value) and rule.
+   * Also counted in `attributes`.
+   */
+  timedEvents: Array<AttributeScore & { via: string; sharpest?: string }>;
+  /** Timed event sets (one per source and plaintext value) tried. */
+  timedEventSets: number;
   /** Telephone records of logged calls with any true attachment above 1/10. */
   recordsAttached: number;
   links: Array<LinkScore & { anchor: string }>;
   rulesTried: number;
   /** Every join rule and rollup, with the records of logged calls it attached anything to. */
-  joins: Array<{ via: string; matched: number; attached: number }>;
+  joins: Array<{
+    via: string;
+    matched: number;
+    attached: number;
+    /** Per attribute it attaches: "true/claimed above 0.10, best gain". */
+    attributes: Record<string, string>;
+  }>;
 }
 
 export async function runMetadataAttack(options: AttackOptions): Promise<AttackReport> {
@@ -60,7 +77,7 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
     const run = await runHelpline(env, calls, period, options.settleWorker);
     await run.warp.applyToDatabase();
     await afterThePeriod(env);
-    log(`seeded in ${run.seconds.toFixed(0)} s; seizing`);
+    log(`seeded in ${run.seconds.toFixed(0)} s (${JSON.stringify(run.work)}); seizing`);
     const seizure = await seize({
       superuserUrl: env.superuserUrl,
       redisUrl: env.config.REDIS_URL!,
@@ -80,6 +97,7 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
     return {
       ...report,
       options,
+      work: run.work,
       telephoneRecords: {
         total: records.length,
         ofLoggedCalls: records.filter((r) => r.call).length,
@@ -109,7 +127,16 @@ function attack(
   logged: LoggedCall[],
   dayOf: (ms: number) => string,
   log: (line: string) => void,
-): Pick<AttackReport, 'attributes' | 'recordsAttached' | 'links' | 'rulesTried' | 'joins'> {
+): Pick<
+  AttackReport,
+  | 'attributes'
+  | 'timedEvents'
+  | 'timedEventSets'
+  | 'recordsAttached'
+  | 'links'
+  | 'rulesTried'
+  | 'joins'
+> {
   const ev = events(calls);
   const views: RecordView[] = records.map((r) => ({
     index: r.index,
@@ -137,7 +164,11 @@ function attack(
   const noteJoin = (via: string, matched: number, scores: AttributeScore[]) => {
     const attachedHere = new Set<number>();
     for (const s of scores) for (const r of s.attached) attachedHere.add(r);
-    joins.push({ via, matched, attached: attachedHere.size });
+    const attributes: Record<string, string> = {};
+    for (const s of scores)
+      if (s.attachments > 0 || s.maxGain >= 0.05)
+        attributes[s.attribute] = `${s.correct}/${s.attachments}, gain ${s.maxGain.toFixed(2)}`;
+    joins.push({ via, matched, attached: attachedHere.size, attributes });
   };
   let rulesTried = 0;
   const index = indexIds(observations);
@@ -168,10 +199,45 @@ function attack(
     scores.forEach((s, a) => consider(s, `rollup ${table}.${count}`, a));
     noteJoin(`rollup ${table}.${count}`, 0, scores);
   }
+  const timed = timedEventJoins(observations, views, records, calls, ev, dayNumber, log);
+  const bestEvent = ATTRIBUTES.map(
+    () => undefined as (AttributeScore & { via: string }) | undefined,
+  );
+  // The event value whose true claims reach the highest gain, beside the one with the most.
+  const sharpest = ATTRIBUTES.map(
+    () => undefined as (AttributeScore & { via: string }) | undefined,
+  );
+  for (const { via, matched, scores } of timed.joins) {
+    rulesTried++;
+    scores.forEach((s, a) => {
+      consider(s, via, a);
+      const current = bestEvent[a];
+      if (s.correct === 0 && s.maxGain === 0) return;
+      if (
+        !current ||
+        s.correct > current.correct ||
+        (s.correct === current.correct && s.maxGain > current.maxGain)
+      )
+        bestEvent[a] = { ...s, via };
+      if (s.correct > 0 && (!sharpest[a] || s.maxGain > sharpest[a]!.maxGain))
+        sharpest[a] = { ...s, via };
+    });
+    noteJoin(via, matched, scores);
+  }
   const attached = new Set<number>();
   for (const b of best) for (const r of b?.attached ?? []) attached.add(r);
   return {
     attributes: best.map((b, a) => b ?? { ...emptyScore(ATTRIBUTES[a].name), via: '—' }),
+    timedEvents: bestEvent.map((b, a) => {
+      const s = sharpest[a];
+      return {
+        ...(b ?? { ...emptyScore(ATTRIBUTES[a].name), via: '—' }),
+        ...(s && s.via !== b?.via
+          ? { sharpest: `${s.via} (${s.correct}/${s.attachments}, gain ${s.maxGain.toFixed(2)})` }
+          : {}),
+      };
+    }),
+    timedEventSets: timed.sets,
     recordsAttached: attached.size,
     links: links.sort((a, b) => b.truePairs - a.truePairs || b.precision - a.precision),
     rulesTried,

@@ -23,6 +23,7 @@ export interface Observation {
 export type Granularity = 'exact' | 'minute' | 'hour' | 'day';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const HAS_UUID = new RegExp(UUID.source, 'i');
 const WHOLE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Bytes up to this long are keys (hashes, ids); longer ones are ciphertext. */
@@ -36,9 +37,12 @@ export async function observe(
 ): Promise<Observation[]> {
   const observations: Observation[] = [];
   // Pushed one by one: spreading a table of 100,000 rows would overflow the stack. A row
-  // with no id of its own and none of another's joins nothing (rollups are read apart).
+  // with no id of its own and none of another's joins only by its time, as a timed event
+  // (timed-events.ts): one with neither a time nor plaintext joins nothing (rollups are
+  // read apart).
   for (const table of seizure.tables)
-    for (const o of observeTable(table)) if (o.id || o.ids.size > 0) observations.push(o);
+    for (const o of observeTable(table))
+      if (o.id || o.ids.size > 0 || isTimedEvent(o)) observations.push(o);
   const known = new Set(observations.flatMap((o) => (o.id ? [o.id] : [])));
   const wal = new WalScanner(known, clock, period);
   for (const doc of seizure.documents) {
@@ -116,18 +120,52 @@ function observeDocument(
   const lines = source === 'redis' ? [text] : text.split('\n');
   const found: Observation[] = [];
   for (const line of lines) {
-    const ids = line.match(UUID);
-    if (!ids) continue;
     const o = empty(source);
-    for (const id of ids) push(o.ids, 'mentions', id.toLowerCase());
+    for (const id of line.match(UUID) ?? []) push(o.ids, 'mentions', id.toLowerCase());
     for (const ms of timesIn(line)) {
       const t = clock(ms);
       if (t >= period.from.getTime() - 86_400_000 && t <= period.until.getTime() + 86_400_000)
         pushTime(o, 'time', t, 'exact');
     }
-    if (o.times.size > 0) found.push(o);
+    if (o.times.size === 0) continue;
+    jsonCategories(o, line);
+    if (o.ids.size > 0 || o.categories.size > 0) found.push(o);
   }
   return found;
+}
+
+/** Something with a time and plaintext beside it, even with no id: a timed event. */
+function isTimedEvent(o: Observation): boolean {
+  return o.times.size > 0 && o.categories.size > 0;
+}
+
+/**
+ * A JSON log line or value: its short scalar leaves ("msg", "queue", "action", "level") are
+ * plaintext categories, by their path in the document. Times, ids and long text are not.
+ */
+function jsonCategories(o: Observation, text: string): void {
+  const start = text.indexOf('{');
+  if (start < 0) return;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.slice(start));
+  } catch {
+    return;
+  }
+  const walk = (value: unknown, path: string, depth: number): void => {
+    if (value === null || depth > 4) return;
+    if (typeof value === 'object') {
+      if (Array.isArray(value)) value.forEach((v) => walk(v, `${path}[]`, depth + 1));
+      else
+        for (const [k, v] of Object.entries(value as Record<string, unknown>))
+          walk(v, path ? `${path}.${k}` : k, depth + 1);
+      return;
+    }
+    const s = String(value as string | number | boolean);
+    if (s.length > 60 || HAS_UUID.test(s) || timesIn(s).length > 0) return;
+    push(o.categories, path, s);
+  };
+  walk(doc, '', 0);
 }
 
 /** ISO 8601 times, PostgreSQL's "2026-01-02 03:04:05.678 UTC", and epoch milliseconds. */

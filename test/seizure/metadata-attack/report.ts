@@ -26,6 +26,23 @@ export function linkingPaths(report: AttackReport): AttackReport['links'] {
   return [...best.values()];
 }
 
+function table(lines: string[], attributes: AttackReport['attributes'], what: string): void {
+  lines.push(
+    `attribute        best gain  posterior  records > ${ATTACHMENT} (true/claimed)  certain (true/claimed)  ${what}`,
+  );
+  for (const a of attributes)
+    lines.push(
+      [
+        a.attribute.padEnd(16),
+        a.maxGain.toFixed(2).padStart(9),
+        a.maxPosterior.toFixed(2).padStart(10),
+        `${num(a.correct)}/${num(a.attachments)}`.padStart(29),
+        `${num(a.certainCorrect)}/${num(a.certain)}`.padStart(23),
+        ` ${a.via}`,
+      ].join(' '),
+    );
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const num = (x: number) => x.toLocaleString('en');
 
@@ -47,21 +64,19 @@ export function formatReport(report: AttackReport): string {
   lines.push(
     `join rules tried: ${report.rulesTried}; seeding ${report.seconds.seeding.toFixed(0)} s, attack ${report.seconds.attack.toFixed(0)} s`,
   );
+  const w = report.work;
+  lines.push(
+    `casework: ${num(w.casesClosed)} legal/psychological cases closed; emergencies ${num(w.paged)} paged, ${num(w.acknowledged)} acknowledged, ${num(w.emergenciesClosed)} closed`,
+  );
+  lines.push('');
+  table(lines, report.attributes, 'best join');
   lines.push('');
   lines.push(
-    `attribute        best gain  posterior  records > ${ATTACHMENT} (true/claimed)  certain (true/claimed)  best join`,
+    `timed events alone (${num(report.timedEventSets)} sets of rows with a time and a plaintext value, no id; included above):`,
   );
-  for (const a of report.attributes)
-    lines.push(
-      [
-        a.attribute.padEnd(16),
-        a.maxGain.toFixed(2).padStart(9),
-        a.maxPosterior.toFixed(2).padStart(10),
-        `${num(a.correct)}/${num(a.attachments)}`.padStart(29),
-        `${num(a.certainCorrect)}/${num(a.certain)}`.padStart(23),
-        ` ${a.via}`,
-      ].join(' '),
-    );
+  table(lines, report.timedEvents, 'best event (source.column=value: rule)');
+  for (const a of report.timedEvents)
+    if (a.sharpest) lines.push(`  ${a.attribute}, sharpest: ${a.sharpest}`);
   const phoneRecords = report.telephoneRecords.ofLoggedCalls;
   lines.push('');
   lines.push(
