@@ -60,7 +60,8 @@ export class PagingService {
       if (recipients.length === 0 && tier === 3) recipients = await this.rota.allCoordinators(em);
       if (recipients.length === 0 && tier < 3) {
         // Nobody on call at this tier: waiting out its SLA would only lose minutes.
-        const p = this.pageMoments(caseId, tier, round, now, now, now);
+        const stamp = this.times.now();
+        const p = this.pageMoments(caseId, tier, round, stamp, stamp, stamp);
         await em.query(
           `INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
                                         recipients, breached_at, breached_enc)
@@ -93,7 +94,16 @@ export class PagingService {
       }
 
       const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
-      const p = this.pageMoments(caseId, tier, round, now, due);
+      // The timer runs on the Clock; what is written is stamped by ExactTimes (the same clock,
+      // but for a harness that replays a period).
+      const stamp = this.times.now();
+      const p = this.pageMoments(
+        caseId,
+        tier,
+        round,
+        stamp,
+        new Date(stamp.getTime() + rota.timeoutSeconds * 1000),
+      );
       await em.query(
         `WITH page AS (
            INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients)
@@ -153,7 +163,7 @@ export class PagingService {
     return this.db.transaction(async (em) => {
       if (!(await this.lockCase(em, caseId, tier, round)).unanswered) return 'acknowledged';
       const next = this.next(tier, round);
-      const breachedAt = this.clock.now();
+      const breachedAt = this.times.now();
       const breach = this.pageMoments(caseId, tier, round, breachedAt, breachedAt, breachedAt);
       const breached = rowsOf<{ case_id: string }>(
         await em.query(

@@ -116,6 +116,17 @@ export class ClockWarp {
     }
   }
 
+  /**
+   * The period's clock at this moment of the run, by the slots so far: for what the
+   * application seals with its own clock (ExactTimes), which no rewrite of columns can reach.
+   */
+  now(): Date {
+    const t = this.dbNow();
+    let i = this.real.length - 1;
+    while (i > 0 && this.real[i] > t) i--;
+    return new Date(this.simulated[i] + Math.max(0, t - this.real[i]));
+  }
+
   private dbNow(): number {
     return Date.now() + this.offset;
   }

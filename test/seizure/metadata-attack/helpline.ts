@@ -5,7 +5,7 @@ import { CaseLifecycleService, CaseTimeSealer } from '@mayak/cases';
 import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { EmergencyActionsService, RotaService, Tier } from '@mayak/emergency';
 import { IntakeReceipt, IntakeService, NewContact } from '@mayak/intake';
-import { createLogger } from '@mayak/platform';
+import { createLogger, ExactTimes } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
 import { StaffAvailabilityService } from '@mayak/staffing';
 import { StatsRollupService } from '@mayak/statistics';
@@ -84,6 +84,12 @@ export async function runHelpline(
   let worker: INestApplicationContext | undefined;
   try {
     worker = await startWorker(env, createLogger('worker', 'info', sink));
+    // Open work writes the day into its columns and seals the exact time, both by the
+    // application's clock at the write: the warp cannot move them afterwards, so the
+    // application stamps by the period's clock from the start (the day columns then hold the
+    // period's days, as a real server's would).
+    for (const app of [api.app, worker])
+      Object.assign(app.get(ExactTimes), { clock: { now: () => warp.now() } });
     const volunteers = await Promise.all(
       Array.from({ length: VOLUNTEERS }, () => createUser(api.app, ['volunteer'])),
     );
