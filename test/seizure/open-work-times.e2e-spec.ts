@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { AuditSearch, AuditVerifier } from '@mayak/audit';
 import { OpenWorkSealing } from '@mayak/cases';
 import {
   contactBody,
@@ -181,6 +182,36 @@ describe('open work keeps only the day in the clear', () => {
     expect(recent(entry.createdAt) && recent(entry.pagedAt) && recent(entry.acknowledgedAt)).toBe(
       true,
     );
+  });
+
+  it("the audit trail keeps the day of what was done to a caller's records; the investigator reads the second", async () => {
+    // An action's name at an exact time ("emergency.page" a minute after a call) attached the
+    // risk flag to a telephone record without any record id.
+    const exact: Array<{ action: string; record_type: string | null }> = await env.db.query(
+      `SELECT action, record_type FROM audit_entries
+        WHERE coalesce(record_type, '') NOT IN ('user', 'key_custody', 'audit_key')
+          AND at <> date_trunc('day', at, $1)`,
+      [env.config.STATS_TIMEZONE],
+    );
+    expect(exact).toEqual([]);
+    const [{ n }] = await env.db.query(
+      `SELECT count(*)::int AS n FROM audit_entries WHERE action IN ('emergency.page', 'case:acknowledge') AND at_enc IS NOT NULL`,
+    );
+    expect(n).toBeGreaterThanOrEqual(2);
+    const [emergency] = await env.db.query(`SELECT id FROM cases WHERE service = 'emergency'`);
+    const found = await api.app.get(AuditSearch).about('case', emergency.id);
+    expect(found.map((f) => f.action)).toEqual(
+      expect.arrayContaining(['emergency.page', 'case:acknowledge']),
+    );
+    expect(found.every((f) => recent(f.at.toISOString()))).toBe(true);
+    // The chain covers the sealed time, and verifies.
+    await eventually('the chain to link every entry', async () => {
+      const [row] = await env.db.query(
+        `SELECT count(*)::int AS n FROM audit_entries WHERE chain_pos IS NULL`,
+      );
+      return row.n === 0 ? true : undefined;
+    });
+    expect(await api.app.get(AuditVerifier).verify()).toMatchObject({ ok: true });
   });
 
   it('open work written by the version before is sealed in place at start', async () => {

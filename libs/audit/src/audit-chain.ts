@@ -9,15 +9,21 @@ export interface ChainedRow {
   outcome: string;
   reason: string | null;
   break_glass: boolean;
+  /** The exact time, sealed, of an entry about a caller's records (`at` holds its day). */
+  at_enc?: Buffer | null;
   chain_pos: string;
 }
 
 /** The first link's predecessor. */
 export const GENESIS = Buffer.alloc(32);
 
-/** The exact text an entry's link covers: every field, in order, separated by U+001F. */
+/**
+ * The exact text an entry's link covers: every field, in order, separated by U+001F; the
+ * sealed exact time last, as base64, only where there is one (entries written before it
+ * existed link as they did).
+ */
 export function canonicalEntry(row: ChainedRow): string {
-  return [
+  const fields = [
     row.chain_pos,
     row.seq,
     String(row.at.getTime()),
@@ -28,7 +34,9 @@ export function canonicalEntry(row: ChainedRow): string {
     row.outcome,
     row.reason ?? '',
     row.break_glass ? 'true' : 'false',
-  ].join('\u001f');
+  ];
+  if (row.at_enc) fields.push(row.at_enc.toString('base64'));
+  return fields.join('\u001f');
 }
 
 /**

@@ -36,7 +36,7 @@ export class AuditChainer {
           `SELECT chain_pos::text AS chain_pos, hash FROM audit_entries WHERE chain_pos IS NOT NULL ORDER BY audit_entries.chain_pos DESC LIMIT 1`,
         );
         const rows: Array<Omit<ChainedRow, 'chain_pos'>> = await em.query(
-          `SELECT seq::text AS seq, at, actor_id, action, record_type, record_id, outcome, reason, break_glass
+          `SELECT seq::text AS seq, at, at_enc, actor_id, action, record_type, record_id, outcome, reason, break_glass
              FROM audit_entries WHERE chain_pos IS NULL ORDER BY audit_entries.seq LIMIT $1 FOR UPDATE`,
           [BATCH],
         );
@@ -100,7 +100,7 @@ export class AuditChainer {
   /** The audit key generation the chain's head was linked under, and the next link will be. */
   private async headGeneration(em: EntityManager): Promise<number> {
     const rotations: ChainedRow[] = await em.query(
-      `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, actor_id, action, record_type, record_id, outcome, reason, break_glass
+      `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, at_enc, actor_id, action, record_type, record_id, outcome, reason, break_glass
          FROM audit_entries WHERE action = $1 AND chain_pos IS NOT NULL ORDER BY chain_pos`,
       [AUDIT_KEY_ROTATED],
     );

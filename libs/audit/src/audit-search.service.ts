@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ExactTimes } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { AuditReferences, isPseudonymous } from './audit-reference';
 import { AuditTrail } from './audit-trail.service';
@@ -31,6 +32,7 @@ export class AuditSearch {
     private readonly db: DataSource,
     private readonly references: AuditReferences,
     private readonly audit: AuditTrail,
+    private readonly times: ExactTimes,
   ) {}
 
   /** Oldest first; at most `limit`. The search itself is audited. */
@@ -39,6 +41,7 @@ export class AuditSearch {
     const rows: Array<{
       seq: string;
       at: Date;
+      at_enc: Buffer | null;
       actor_id: string | null;
       action: string;
       outcome: string;
@@ -47,7 +50,7 @@ export class AuditSearch {
       linked: boolean;
       record_id: string;
     }> = await this.db.query(
-      `SELECT seq::text AS seq, at, actor_id, action, outcome, reason, break_glass,
+      `SELECT seq::text AS seq, at, at_enc, actor_id, action, outcome, reason, break_glass,
               chain_pos IS NOT NULL AS linked, record_id
          FROM audit_entries
         WHERE record_type = $1 AND record_id = ANY($2::text[])
@@ -64,7 +67,12 @@ export class AuditSearch {
     });
     return rows.map((r) => ({
       seq: r.seq,
-      at: r.at,
+      // The day is in the clear; the exact time is sealed beside it (AuditTrail).
+      at: this.times.open(
+        { table: 'audit_entries', id: r.record_id, column: 'at' },
+        r.at_enc,
+        r.at,
+      ),
       actorId: r.actor_id,
       action: r.action,
       outcome: r.outcome,

@@ -32,7 +32,7 @@ export class AuditVerifier {
     let head: { seq: string; hash: string } | undefined;
     for (;;) {
       const rows: Array<ChainedRow & { prev_hash: Buffer; hash: Buffer }> = await this.db.query(
-        `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, actor_id, action, record_type, record_id, outcome, reason,
+        `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, at_enc, actor_id, action, record_type, record_id, outcome, reason,
                 break_glass, prev_hash, hash
            FROM audit_entries WHERE chain_pos > $1::bigint ORDER BY audit_entries.chain_pos LIMIT $2`,
         [afterPos, batchSize],

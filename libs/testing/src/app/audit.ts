@@ -1,5 +1,5 @@
 import { AuditReferences, AuditTrail } from '@mayak/audit';
-import { KeyedHash, KeyMaterial, KeyRing } from '@mayak/platform';
+import { EnvelopeCipher, ExactTimes, KeyedHash, KeyMaterial, KeyRing } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
 /**
@@ -7,7 +7,14 @@ import { DataSource } from 'typeorm';
  * no caller record (and refuses, with SealedError, any that do).
  */
 export function keylessAuditTrail(db: DataSource): AuditTrail {
-  return new AuditTrail(db, new AuditReferences(new KeyedHash(new KeyRing())));
+  const ring = new KeyRing();
+  const hash = new KeyedHash(ring);
+  return new AuditTrail(
+    db,
+    new AuditReferences(hash),
+    new ExactTimes(new EnvelopeCipher(ring), hash, 'Europe/Moscow'),
+    ring,
+  );
 }
 
 /**

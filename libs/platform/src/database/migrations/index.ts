@@ -16,6 +16,7 @@ import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attribut
 import { OpenWorkTimes1765300000000 } from './1765300000000-open-work-times';
 import { RowRestamps1765350000000 } from './1765350000000-row-restamps';
 import { SealedOutbox1765400000000 } from './1765400000000-sealed-outbox';
+import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   OpenWorkTimes1765300000000,
   RowRestamps1765350000000,
   SealedOutbox1765400000000,
+  AuditSealedTimes1765500000000,
 ];
