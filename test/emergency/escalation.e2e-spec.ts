@@ -102,7 +102,7 @@ describe('emergency escalation', () => {
     caseId: string,
   ): Promise<Array<{ tier: number; round: number; recipients: string[]; breached: boolean }>> =>
     env.db.query(
-      `SELECT tier, round, recipients, breached_at IS NOT NULL AS breached FROM emergency_pages WHERE case_id = $1 ORDER BY paged_at`,
+      `SELECT tier, round, recipients, breached_at IS NOT NULL AS breached FROM emergency_pages WHERE case_id = $1 ORDER BY round, tier`,
       [caseId],
     );
   const emergencyOf = async (contactId: string): Promise<string> =>
