@@ -153,6 +153,9 @@ describe('the retention sweep', () => {
     const printed = await runApp('cli', ['retention', 'report'], env.env);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/contacts 1, cases 1, notes 1/);
+    // The receipt's exact time, sealed beside its day, is opened for the report.
+    const printedAt = Date.parse(printed.stdout.split(' ')[0]);
+    expect(Math.abs(Date.now() - printedAt)).toBeLessThan(120_000);
 
     // A second run finds nothing more to do.
     expect((await sweep()).deleted.contacts).toBe(0);

@@ -31,6 +31,18 @@ describe('exact times of open work', () => {
     );
   });
 
+  it('gives the day to a process without keys', () => {
+    const t = times();
+    const { day, sealed } = t.seal(binding, new Date('2026-03-10T12:00:00Z'));
+    const keyless = new KeyRing();
+    const blind = new ExactTimes(
+      new EnvelopeCipher(keyless),
+      new KeyedHash(keyless),
+      'Europe/Moscow',
+    );
+    expect(blind.open(binding, sealed, day)).toEqual(day);
+  });
+
   it('is bound to its row: a value moved to another row gives the plaintext day', () => {
     const t = times();
     const { day, sealed } = t.seal(binding, new Date('2026-03-10T12:00:00Z'));

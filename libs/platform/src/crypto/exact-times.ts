@@ -1,6 +1,7 @@
 import { Clock } from '../clock';
 import { CipherBinding, DecryptionError, EnvelopeCipher } from './envelope-cipher';
 import { KeyedHash } from './keyed-hash';
+import { SealedError } from './key-ring';
 
 /** One moment as open work stores it: the day in the clear, the exact time sealed. */
 export interface SealedMoment {
@@ -64,7 +65,8 @@ export class ExactTimes {
   /**
    * The exact time: opened from `sealed` when there is one, else the plaintext column's own
    * value (a row written before sealing, or already moved under the contact's key). A sealed
-   * value that does not open gives the plaintext day rather than failing a whole list.
+   * value that does not open, or a process without keys (a report run while sealed), gives
+   * the plaintext day rather than failing a whole list.
    */
   open(binding: CipherBinding, sealed: Buffer | null | undefined, plain: Date): Date;
   open(binding: CipherBinding, sealed: Buffer | null | undefined, plain: Date | null): Date | null;
@@ -73,7 +75,7 @@ export class ExactTimes {
     try {
       return new Date(this.cipher.decrypt(this.key(), binding, sealed));
     } catch (error) {
-      if (error instanceof DecryptionError) return plain;
+      if (error instanceof DecryptionError || error instanceof SealedError) return plain;
       throw error;
     }
   }
