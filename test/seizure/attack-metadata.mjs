@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run attack:metadata [-- --quick | --calls N] [--days 90] [--seed 1] [--settle-worker] [--check]`
+ * `npm run attack:metadata [-- --quick | --calls N] [--days 90] [--seed 1] [--settle-worker] [--all-wal] [--check]`
  *
  * Runs issue 11's metadata join (test/seizure/metadata-join.seizure-spec.ts) through Jest, so
  * that it gets the harness's PostgreSQL and Redis (TEST_DATABASE_URL / TEST_REDIS_URL, or
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     days: { type: 'string', default: '90' },
     seed: { type: 'string', default: '1' },
     'settle-worker': { type: 'boolean', default: false },
+    // Every WAL segment of the run, as a PostgreSQL left with its defaults may keep.
+    'all-wal': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
   strict: true,
@@ -31,6 +33,7 @@ const env = {
   SEIZURE_DAYS: values.days,
   SEIZURE_SEED: values.seed,
   ...(values['settle-worker'] ? { SEIZURE_SETTLE_WORKER: '1' } : {}),
+  ...(values['all-wal'] ? { SEIZURE_WAL: 'all' } : {}),
   ...(values.check ? {} : { SEIZURE_REPORT_ONLY: '1' }),
 };
 const result = spawnSync(

@@ -27,6 +27,7 @@ describe('a seized database joined with the telephone records (issue 11)', () =>
       days: Number(process.env.SEIZURE_DAYS ?? 90),
       seed: Number(process.env.SEIZURE_SEED ?? 1),
       settleWorker: !!process.env.SEIZURE_SETTLE_WORKER,
+      wal: process.env.SEIZURE_WAL === 'all' ? 'all' : 'deployment',
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const text = formatReport(report);

@@ -21,6 +21,14 @@ export interface AttackOptions {
   days: number;
   seed: number;
   settleWorker?: boolean;
+  /**
+   * Which WAL the seizure finds. 'deployment' (the default): what a server run as Mayak runs
+   * PostgreSQL keeps two days after the period (LITTLE_WAL_ON_DISK: a segment switch every
+   * five minutes, old segments removed at each checkpoint), which is the WAL written since the
+   * last minutes' maintenance. 'all': every segment written during the run, as a PostgreSQL
+   * left with its defaults may keep weeks of it (recycled segments keep their old records).
+   */
+  wal?: 'deployment' | 'all';
   log?: (line: string) => void;
 }
 
@@ -73,11 +81,15 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
     log(
       `seeding ${calls.length} calls over ${options.days} days through the real intake and worker`,
     );
-    const walSince = new Date(Date.now() - 1_000);
+    const runStarted = new Date(Date.now() - 1_000);
     const run = await runHelpline(env, calls, period, options.settleWorker);
     await run.warp.applyToDatabase();
+    const maintenanceStarted = new Date(Date.now() - 1_000);
     await afterThePeriod(env);
-    log(`seeded in ${run.seconds.toFixed(0)} s (${JSON.stringify(run.work)}); seizing`);
+    const walSince = options.wal === 'all' ? runStarted : maintenanceStarted;
+    log(
+      `seeded in ${run.seconds.toFixed(0)} s (${JSON.stringify(run.work)}); seizing (WAL: ${options.wal ?? 'deployment'})`,
+    );
     const seizure = await seize({
       superuserUrl: env.superuserUrl,
       redisUrl: env.config.REDIS_URL!,
@@ -87,7 +99,12 @@ export async function runMetadataAttack(options: AttackOptions): Promise<AttackR
       dir,
     });
     const attackStarted = Date.now();
-    const observations = await observe(seizure, (ms) => run.warp.translate(ms), period);
+    const observations = await observe(
+      seizure,
+      (ms) => run.warp.translate(ms),
+      period,
+      env.config.STATS_TIMEZONE,
+    );
     log(
       `${observations.length} observations in ${((Date.now() - attackStarted) / 1000).toFixed(1)} s`,
     );

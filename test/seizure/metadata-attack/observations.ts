@@ -34,14 +34,17 @@ export async function observe(
   /** Real times of the compressed run, as the server's clock read them (see ClockWarp). */
   clock: (ms: number) => number,
   period: { from: Date; until: Date },
+  /** The zone whose midnights the schema writes for days (STATS_TIMEZONE, in the source). */
+  timeZone = 'Europe/Moscow',
 ): Promise<Observation[]> {
   const observations: Observation[] = [];
+  const isMidnight = midnightIn(timeZone);
   // Pushed one by one: spreading a table of 100,000 rows would overflow the stack. A row
   // with no id of its own and none of another's joins only by its time, as a timed event
   // (timed-events.ts): one with neither a time nor plaintext joins nothing (rollups are
   // read apart).
   for (const table of seizure.tables)
-    for (const o of observeTable(table))
+    for (const o of observeTable(table, isMidnight))
       if (o.id || o.ids.size > 0 || isTimedEvent(o)) observations.push(o);
   const known = new Set(observations.flatMap((o) => (o.id ? [o.id] : [])));
   const wal = new WalScanner(known, clock, period);
@@ -66,24 +69,32 @@ export async function observe(
   return observations;
 }
 
-function observeTable(table: SeizedTable): Observation[] {
+function observeTable(table: SeizedTable, isMidnight: (ms: number) => boolean): Observation[] {
   return table.rows.map((row) => {
     const o = empty(table.name);
     const pk = table.primaryKey ? row[table.primaryKey] : undefined;
     if (typeof pk === 'string' && WHOLE_UUID.test(pk)) o.id = pk.toLowerCase();
     for (const { name } of table.columns) {
       if (name === table.primaryKey && o.id) continue;
-      addValue(o, name, row[name]);
+      addValue(o, name, row[name], isMidnight);
     }
     return o;
   });
 }
 
-function addValue(o: Observation, column: string, value: unknown): void {
+function addValue(
+  o: Observation,
+  column: string,
+  value: unknown,
+  isMidnight: (ms: number) => boolean,
+): void {
   if (value === null || value === undefined) {
     push(o.categories, column, '∅');
   } else if (value instanceof Date) {
-    pushTime(o, column, value.getTime(), 'exact');
+    // A midnight of the zone the schema keeps days in is a day, whatever else the column holds
+    // (an audit entry about a caller keeps its day, one about a staff account its second).
+    const ms = value.getTime();
+    pushTime(o, column, ms, isMidnight(ms) ? 'day' : 'exact');
   } else if (Buffer.isBuffer(value)) {
     if (value.length <= KEY_BYTES) o.keys.set(column, value.toString('hex'));
   } else if (Array.isArray(value)) {
@@ -253,6 +264,18 @@ class WalScanner {
 }
 
 const MAX_WAL_TIMES = 64;
+
+/** Whether an instant is exactly midnight in `timeZone`. */
+function midnightIn(timeZone: string): (ms: number) => boolean {
+  const format = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  return (ms) => ms % 1000 === 0 && format.format(new Date(ms)) === '00:00:00';
+}
 
 function granularityOf(values: number[]): Granularity {
   for (const [g, ms] of [

@@ -50,7 +50,7 @@ export function formatReport(report: AttackReport): string {
   const o = report.options;
   const lines: string[] = [];
   lines.push(
-    `Metadata join (issue 11): ${num(o.calls)} calls over ${o.days} days, seed ${o.seed}${o.settleWorker ? ', worker settled per call' : ''}`,
+    `Metadata join (issue 11): ${num(o.calls)} calls over ${o.days} days, seed ${o.seed}${o.settleWorker ? ', worker settled per call' : ''}; WAL: ${o.wal === 'all' ? 'every segment of the run' : 'as the deployment keeps it'}`,
   );
   lines.push(
     `telephone records: ${num(report.telephoneRecords.total)} (${num(report.telephoneRecords.ofLoggedCalls)} of logged phone calls, the rest unrelated)`,

@@ -46,12 +46,17 @@ export const NO_VALUES_IN_LOG: Record<string, string> = {
 /**
  * The WAL records every change with its commit time, to the microsecond, next to the row it
  * wrote: a seized disk's WAL joins whatever it still holds with the telephone records,
- * however coarse the tables themselves are. Keep as little of it as recovery needs: a
- * segment no longer needed is removed, not renamed for reuse with its old records inside,
- * and a checkpoint every five minutes bounds how much that is. (Archived segments go to
- * pgBackRest's encrypted repository in `docker/compose.yaml`.)
+ * however coarse the tables themselves are. Keep as little of it as recovery needs. A segment
+ * is 16 MB, days of a helpline's writes, and is only given up once it is full: so switch to a
+ * new one every five minutes (archive_timeout; the embedded stack archives nowhere, its
+ * backups are `npm run cli -- backup`), and at each checkpoint remove the old ones instead of
+ * renaming them for reuse with their records inside. What is on disk is then the last ten
+ * minutes or so. (`docker/compose.yaml` archives to pgBackRest's encrypted repository.)
  */
 export const LITTLE_WAL_ON_DISK: Record<string, string> = {
+  archive_mode: 'on',
+  archive_command: 'true',
+  archive_timeout: '300',
   wal_recycle: 'off',
   min_wal_size: '32MB',
   checkpoint_timeout: '5min',
