@@ -22,7 +22,7 @@ const QUIET_TIMEOUT_SECONDS = 3_600;
  * PagingService writes a page (the emergency_pages row and the check-ack outbox row, with
  * run_at = due_at, in one transaction). The relay, BullMQ and the worker's real check-ack
  * handler take it from there; lateness = emergency_pages.breached_at (the handler's clock
- * when it found the page unacknowledged) − due_at.
+ * when it found the page unacknowledged, sealed beside its day) − the moment it fell due.
  *
  * The baseline is the same number of BullMQ delayed jobs with a no-op processor on the same
  * Redis: the floor under the real path. Plain setTimeouts beside those show the machine's.
@@ -155,20 +155,35 @@ export const timersFigure: Figure = {
         ),
       );
       const waiting = waits.stop();
-      const { rows } = await stack.db.query<{ ms: number }>(
-        `SELECT (extract(epoch FROM breached_at - due_at) * 1000)::float8 AS ms
-           FROM emergency_pages WHERE tier = 1 AND round = 2 ORDER BY due_at`,
-      );
+      // breached_at holds the day; the handler's exact moment is sealed beside it (ExactTimes).
+      const times = await stack.exactTimes();
+      const dueOf = new Map(timers.map((t) => [t.case_id, t.due.getTime()]));
+      const breaches = (
+        await stack.db.query<{ case_id: string; day: Date; sealed: Buffer | null }>(
+          `SELECT case_id::text, breached_at AS day, breached_enc AS sealed
+             FROM emergency_pages WHERE tier = 1 AND round = 2`,
+        )
+      ).rows
+        .map((r) => ({
+          due: dueOf.get(r.case_id)!,
+          at: times
+            .open(
+              { table: 'emergency_pages', id: `${r.case_id}:1:2`, column: 'breached_at' },
+              r.sealed,
+              r.day,
+            )
+            .getTime(),
+        }))
+        .sort((a, b) => a.due - b.due);
+      const rows = breaches.map((b) => ({ ms: b.at - b.due }));
       const real = distribution(rows.map((r) => r.ms));
       // Lateness that grows from the first timers to the last means the handler cannot keep
       // up with the rate they fall due, not that the timers fire late.
       const tenth = Math.max(1, Math.floor(rows.length / 10));
       const first = distribution(rows.slice(0, tenth).map((r) => r.ms)).p50;
       const last = distribution(rows.slice(-tenth).map((r) => r.ms)).p50;
-      const { rows: span } = await stack.db.query<{ seconds: number }>(
-        `SELECT extract(epoch FROM max(breached_at) - min(breached_at))::float8 AS seconds
-           FROM emergency_pages WHERE tier = 1 AND round = 2`,
-      );
+      const stamps = breaches.map((b) => b.at);
+      const span = [{ seconds: (Math.max(...stamps) - Math.min(...stamps)) / 1000 }];
       const handled = (rows.length - 1) / Math.max(0.001, span[0].seconds);
       return values(
         real,

@@ -31,6 +31,23 @@ describe('exact times of open work', () => {
     );
   });
 
+  it('remembers days without mixing them up across midnight, or across a half-hour zone', () => {
+    const moscow = times();
+    for (const [at, day] of [
+      ['2026-03-10T20:59:59.999Z', '2026-03-09T21:00:00.000Z'],
+      ['2026-03-10T21:00:00.000Z', '2026-03-10T21:00:00.000Z'],
+      ['2026-03-10T20:59:00.000Z', '2026-03-09T21:00:00.000Z'],
+    ])
+      expect(moscow.dayOf(new Date(at)).toISOString()).toBe(day);
+    const kolkata = times('Asia/Kolkata'); // +05:30: midnight is at 18:30 UTC
+    expect(kolkata.dayOf(new Date('2026-03-10T18:29:59Z')).toISOString()).toBe(
+      '2026-03-09T18:30:00.000Z',
+    );
+    expect(kolkata.dayOf(new Date('2026-03-10T18:30:00Z')).toISOString()).toBe(
+      '2026-03-10T18:30:00.000Z',
+    );
+  });
+
   it('gives the day to a process without keys', () => {
     const t = times();
     const { day, sealed } = t.seal(binding, new Date('2026-03-10T12:00:00Z'));
