@@ -69,9 +69,15 @@ describe('a worker killed mid-routing', () => {
 
     worker = spawnApp('worker', [], env.env);
     try {
+      // Assigned, and each assignee told: the notification is the assignment's follow-up job,
+      // which the worker must have run before it is stopped.
       await eventually(
-        'every case to be assigned',
-        async () => (await assigned()) === total,
+        'every case to be assigned and its assignee notified',
+        async () => {
+          if ((await assigned()) !== total) return false;
+          const [{ n }] = await env.db.query(`SELECT count(*)::int AS n FROM notifications`);
+          return n >= total;
+        },
         30_000,
         100,
       );
