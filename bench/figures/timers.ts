@@ -1,4 +1,5 @@
 import { EnvelopeCipher, job, JOB_NAMES, KeyedHash, OutboxSeal } from '@mayak/platform';
+import { pageTimeBinding } from '@mayak/cases';
 import { measureDelayedJobs } from '../baselines/delayed-jobs';
 import { waitUntil } from '../core/apps';
 import { contactBodies } from '../core/contact-body';
@@ -167,11 +168,7 @@ export const timersFigure: Figure = {
         .map((r) => ({
           due: dueOf.get(r.case_id)!,
           at: times
-            .open(
-              { table: 'emergency_pages', id: `${r.case_id}:1:2`, column: 'breached_at' },
-              r.sealed,
-              r.day,
-            )
+            .open(pageTimeBinding(r.case_id, 1, 2, 'breached_at'), r.sealed, r.day)
             .getTime(),
         }))
         .sort((a, b) => a.due - b.due);

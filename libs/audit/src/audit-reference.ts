@@ -19,6 +19,15 @@ export const PLAIN_RECORD_TYPES: ReadonlySet<string> = new Set([
   'audit_key',
 ]);
 
+/**
+ * Where an audit entry's exact time is sealed (AuditTrail): bound to the entry's reference,
+ * or to its action when it names no record (a retention receipt). Writer and readers share
+ * this one spelling; a binding that does not match opens to the day.
+ */
+export function auditTimeBinding(entry: { record_id: string | null; action: string }) {
+  return { table: 'audit_entries', id: entry.record_id ?? entry.action, column: 'at' };
+}
+
 /** Whether entries about records of this type keep a pseudonym instead of the id. */
 export function isPseudonymous(recordType: string | undefined | null): boolean {
   return !PLAIN_RECORD_TYPES.has(recordType ?? '');

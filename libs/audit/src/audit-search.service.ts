@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ExactTimes } from '@mayak/platform';
 import { DataSource } from 'typeorm';
-import { AuditReferences, isPseudonymous } from './audit-reference';
+import { AuditReferences, auditTimeBinding, isPseudonymous } from './audit-reference';
 import { AuditTrail } from './audit-trail.service';
 
 /** An audit entry about one record, as an investigator reads it. */
@@ -68,11 +68,7 @@ export class AuditSearch {
     return rows.map((r) => ({
       seq: r.seq,
       // The day is in the clear; the exact time is sealed beside it (AuditTrail).
-      at: this.times.open(
-        { table: 'audit_entries', id: r.record_id, column: 'at' },
-        r.at_enc,
-        r.at,
-      ),
+      at: this.times.open(auditTimeBinding(r), r.at_enc, r.at),
       actorId: r.actor_id,
       action: r.action,
       outcome: r.outcome,

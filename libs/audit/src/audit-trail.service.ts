@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ExactTimes, KeyRing } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent } from './audit-event';
-import { AuditReferences, isPseudonymous } from './audit-reference';
+import { AuditReferences, auditTimeBinding, isPseudonymous } from './audit-reference';
 
 /**
  * Appends to the audit trail. Inside a transaction the entries commit or vanish with the
@@ -43,10 +43,7 @@ export class AuditTrail {
           : this.references.of(e.recordType, e.recordId);
       const moment =
         now && isPseudonymous(e.recordType)
-          ? this.times.seal(
-              { table: 'audit_entries', id: reference ?? e.action, column: 'at' },
-              now,
-            )
+          ? this.times.seal(auditTimeBinding({ record_id: reference, action: e.action }), now)
           : undefined;
       params.push(
         e.actorId,

@@ -59,7 +59,7 @@ export const CASE_TIMES = [
 export type CaseTime = (typeof CASE_TIMES)[number];
 
 /** Where open work keeps a time column's exact value: `created_at` → `created_enc`. */
-export const sealedTimeColumn = (column: CaseTime): string => column.replace(/_at$/, '_enc');
+export const sealedTimeColumn = (column: `${string}_at`): string => column.replace(/_at$/, '_enc');
 
 /**
  * The row with its exact times, opened from their sealed columns (ExactTimes); a column
@@ -203,6 +203,20 @@ export async function addEvent(
     `INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc) VALUES ($1, $2, $3, $4, $5, $6)`,
     [caseId, actorId, type, JSON.stringify(detail), moment.day, moment.sealed],
   );
+}
+
+/**
+ * Where a page's exact time is sealed: bound to the case, tier and round (the page's key), so
+ * the writer (PagingService), the readers and the sealers agree on it. A binding that does not
+ * match opens to the day, silently: there is one spelling, here.
+ */
+export function pageTimeBinding(
+  caseId: string,
+  tier: number,
+  round: number,
+  column: 'paged_at' | 'due_at' | 'breached_at',
+) {
+  return { table: 'emergency_pages', id: `${caseId}:${tier}:${round}`, column };
 }
 
 /** A case's time column set to `at`: the day, and the exact moment sealed, as SQL parameters. */

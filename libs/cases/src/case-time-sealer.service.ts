@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AppConfig,
+  CipherBinding,
   DataKey,
   DecryptionError,
   EnvelopeCipher,
@@ -8,7 +9,13 @@ import {
   Logger,
   LOGGER,
 } from '@mayak/platform';
-import { CASE_TIMES, CaseRow, sealedTimeColumn, withExactTimes } from './case-facts';
+import {
+  CASE_TIMES,
+  CaseRow,
+  pageTimeBinding,
+  sealedTimeColumn,
+  withExactTimes,
+} from './case-facts';
 import { DataSource, EntityManager } from 'typeorm';
 
 const BATCH = 200;
@@ -94,14 +101,8 @@ export class CaseTimeSealer {
     // Open work kept its exact times sealed under the open-work key; they move under the
     // contact's own key, so that destroying the contact's key destroys them too.
     const cases = locked.map((c) => withExactTimes(this.times, c) as typeof c & Row);
-    const exact = (table: string, id: string, column: string, sealed: unknown, plain: unknown) =>
-      iso(
-        this.times.open(
-          { table, id, column },
-          sealed as Buffer | null,
-          (plain as Date | null) ?? null,
-        ),
-      );
+    const exact = (binding: CipherBinding, sealed: unknown, plain: unknown) =>
+      iso(this.times.open(binding, sealed as Buffer | null, (plain as Date | null) ?? null));
     const ids = cases.map((c) => c.id);
     const byCase = <T extends Row & { case_id: string }>(rows: T[]) => {
       const map = new Map<string, T[]>();
@@ -135,7 +136,7 @@ export class CaseTimeSealer {
         events: Object.fromEntries(
           (events.get(c.id) ?? []).map((e) => [
             String(e.id),
-            exact('case_events', c.id, 'at', e.at_enc, e.at)!,
+            exact({ table: 'case_events', id: c.id, column: 'at' }, e.at_enc, e.at)!,
           ]),
         ),
         notes: Object.fromEntries(
@@ -149,32 +150,30 @@ export class CaseTimeSealer {
             String(n.id),
             {
               createdAt: exact(
-                'notifications',
-                String(n.id),
-                'created_at',
+                { table: 'notifications', id: String(n.id), column: 'created_at' },
                 n.created_enc,
                 n.created_at,
               )!,
-              readAt: exact('notifications', String(n.id), 'read_at', n.read_enc, n.read_at),
+              readAt: exact(
+                { table: 'notifications', id: String(n.id), column: 'read_at' },
+                n.read_enc,
+                n.read_at,
+              ),
             },
           ]),
         ),
         pages: Object.fromEntries(
           (pages.get(c.id) ?? []).map((p) => {
-            const id = `${c.id}:${String(p.tier)}:${String(p.round)}`;
+            const [tier, round] = [Number(p.tier), Number(p.round)];
+            const at = (column: 'paged_at' | 'due_at' | 'breached_at') =>
+              exact(
+                pageTimeBinding(c.id, tier, round, column),
+                p[sealedTimeColumn(column)],
+                p[column],
+              );
             return [
-              `${String(p.tier)}:${String(p.round)}`,
-              {
-                pagedAt: exact('emergency_pages', id, 'paged_at', p.paged_enc, p.paged_at)!,
-                dueAt: exact('emergency_pages', id, 'due_at', p.due_enc, p.due_at)!,
-                breachedAt: exact(
-                  'emergency_pages',
-                  id,
-                  'breached_at',
-                  p.breached_enc,
-                  p.breached_at,
-                ),
-              },
+              `${tier}:${round}`,
+              { pagedAt: at('paged_at')!, dueAt: at('due_at')!, breachedAt: at('breached_at') },
             ];
           }),
         ),

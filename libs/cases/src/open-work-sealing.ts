@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ExactTimes, KeyRing, Logger, LOGGER, SealingPass } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { CASE_TIMES, sealedTimeColumn } from './case-facts';
+import { CASE_TIMES, pageTimeBinding, sealedTimeColumn } from './case-facts';
 
 const BATCH = 200;
 type Row = Record<string, unknown>;
@@ -107,9 +107,8 @@ export class OpenWorkSealing extends SealingPass {
       [ids],
     );
     for (const p of pages) {
-      const id = `${p.case_id}:${p.tier}:${p.round}`;
-      const seal = (column: string, at: Date) =>
-        this.times.seal({ table: 'emergency_pages', id, column }, at);
+      const seal = (column: 'paged_at' | 'due_at' | 'breached_at', at: Date) =>
+        this.times.seal(pageTimeBinding(p.case_id, p.tier, p.round, column), at);
       const paged = seal('paged_at', p.paged_at);
       const due = seal('due_at', p.due_at);
       const breached = p.breached_at ? seal('breached_at', p.breached_at) : undefined;

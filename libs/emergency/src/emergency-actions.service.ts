@@ -8,6 +8,7 @@ import {
   caseAttributes,
   caseMoment,
   CaseNotesService,
+  pageTimeBinding,
   CaseOpening,
   CaseTransaction,
 } from '@mayak/cases';
@@ -93,7 +94,6 @@ export class EmergencyActionsService {
     );
     await this.access.recordList(actor, 'emergency:board', rows.length);
     // SQL ordered by the day (all open work keeps in the clear); the exact order is sealed.
-    const page = (r: (typeof rows)[number]) => `${r.id}:${r.tier}:${r.round}`;
     return rows
       .map((r) => ({
         id: r.id,
@@ -107,17 +107,13 @@ export class EmergencyActionsService {
         tier: r.tier,
         round: r.round,
         pagedAt: this.times.open(
-          { table: 'emergency_pages', id: page(r), column: 'paged_at' },
+          pageTimeBinding(r.id, r.tier, r.round, 'paged_at'),
           r.paged_enc,
           r.paged_at,
         ),
         ackDueAt: r.acknowledged_at
           ? null
-          : this.times.open(
-              { table: 'emergency_pages', id: page(r), column: 'due_at' },
-              r.due_enc,
-              r.due_at,
-            ),
+          : this.times.open(pageTimeBinding(r.id, r.tier, r.round, 'due_at'), r.due_enc, r.due_at),
         acknowledgedAt: this.times.open(
           { table: 'cases', id: r.id, column: 'acknowledged_at' },
           r.acknowledged_enc,

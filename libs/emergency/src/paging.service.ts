@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
-import { addEvent } from '@mayak/cases';
+import { addEvent, pageTimeBinding } from '@mayak/cases';
 import { NotificationsService } from '@mayak/notifications';
 import { Clock, ExactTimes, job, OutboxJob, OutboxWriter, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -257,12 +257,11 @@ export class PagingService {
     dueAt: Date,
     breachedAt?: Date,
   ) {
-    const id = `${caseId}:${tier}:${round}`;
     return {
-      paged: this.times.seal({ table: 'emergency_pages', id, column: 'paged_at' }, pagedAt),
-      due: this.times.seal({ table: 'emergency_pages', id, column: 'due_at' }, dueAt),
+      paged: this.times.seal(pageTimeBinding(caseId, tier, round, 'paged_at'), pagedAt),
+      due: this.times.seal(pageTimeBinding(caseId, tier, round, 'due_at'), dueAt),
       breached: breachedAt
-        ? this.times.seal({ table: 'emergency_pages', id, column: 'breached_at' }, breachedAt)
+        ? this.times.seal(pageTimeBinding(caseId, tier, round, 'breached_at'), breachedAt)
         : undefined,
       event: this.times.seal(
         { table: 'case_events', id: caseId, column: 'at' },

@@ -10,7 +10,7 @@ import { SessionService } from '@mayak/identity';
 import { idempotencyContactRef } from '@mayak/intake';
 import { affectedOf, ExactTimes, KeyedHash, Logger, LOGGER, OutboxSeal } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { AuditEvent, AuditTrail, auditTimeBinding } from '@mayak/audit';
 import { StatsRollupService } from '@mayak/statistics';
 
 /**
@@ -108,17 +108,19 @@ export class RetentionService {
 
   /** The receipts the sweeps wrote into the audit chain, newest first. */
   async receipts(limit = 50): Promise<RetentionReceipt[]> {
-    const rows: Array<{ at: Date; at_enc: Buffer | null; reason: string }> = await this.db.query(
-      `SELECT at, at_enc, reason FROM audit_entries WHERE action = 'retention.receipt' ORDER BY seq DESC LIMIT $1`,
+    const rows: Array<{
+      at: Date;
+      at_enc: Buffer | null;
+      reason: string;
+      record_id: string | null;
+      action: string;
+    }> = await this.db.query(
+      `SELECT at, at_enc, reason, record_id, action FROM audit_entries WHERE action = 'retention.receipt' ORDER BY seq DESC LIMIT $1`,
       [limit],
     );
     return rows.map((row) => ({
       // The day is in the clear; the exact time is sealed beside it (AuditTrail).
-      at: this.times.open(
-        { table: 'audit_entries', id: 'retention.receipt', column: 'at' },
-        row.at_enc,
-        row.at,
-      ),
+      at: this.times.open(auditTimeBinding(row), row.at_enc, row.at),
       deleted: Object.fromEntries(
         row.reason.split(',').map((part) => {
           const [what, n] = part.split(':');
