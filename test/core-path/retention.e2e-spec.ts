@@ -6,6 +6,7 @@ import {
   contactBody,
   createTestEnvironment,
   createUser,
+  eventually,
   HttpClient,
   runApp,
   RunningApi,
@@ -161,21 +162,45 @@ describe('the retention sweep', () => {
     expect((await sweep()).deleted.contacts).toBe(0);
   });
 
-  it("keeps a finished job in the outbox for an hour, not longer: its times are a call's", async () => {
-    const [old] = await env.db.query(
-      `INSERT INTO outbox (queue, job_name, payload, status, done_at)
-       VALUES ('maintenance', 'retention-sweep', '{}', 'done', now() - interval '61 minutes') RETURNING id::text AS id`,
+  it('keeps a finished job in the outbox one sweep, not two, and its times say only the day', async () => {
+    const [{ newest }] = await env.db.query(
+      `SELECT coalesce(max(id), 0)::text AS newest FROM outbox`,
     );
-    const [fresh] = await env.db.query(
-      `INSERT INTO outbox (queue, job_name, payload, status, done_at)
-       VALUES ('maintenance', 'retention-sweep', '{}', 'done', now() - interval '59 minutes') RETURNING id::text AS id`,
+    // Jobs written and finished through the real path: a contact routes to the legal service.
+    const receipt = await http.post('/api/contacts', contactBody(), { token: vt });
+    expect(receipt.status).toBe(201);
+    const finished = async (): Promise<Array<Record<string, Date | string | null>>> =>
+      env.db.query(
+        `SELECT id::text AS id, created_at, run_at, sent_at, done_at FROM outbox
+          WHERE status = 'done' AND id > $1::bigint ORDER BY id`,
+        [newest],
+      );
+    const rows = await eventually(
+      "the contact's jobs finished",
+      async () => {
+        const done = await finished();
+        const open = await env.db.query(`SELECT 1 FROM outbox WHERE status <> 'done'`);
+        return done.length > 0 && open.length === 0 ? done : undefined;
+      },
+      10_000,
     );
-    expect((await sweep()).outbox).toBeGreaterThanOrEqual(1);
-    const left: Array<{ id: string }> = await env.db.query(
-      `SELECT id::text AS id FROM outbox WHERE id = ANY($1::bigint[])`,
-      [[old.id, fresh.id]],
+    // Every time is a midnight in STATS_TIMEZONE (the default, Europe/Moscow).
+    const clock = (at: Date) =>
+      at.toLocaleTimeString('en-GB', { timeZone: 'Europe/Moscow', hour12: false });
+    for (const { id: _id, ...times } of rows)
+      for (const [column, at] of Object.entries(times))
+        expect({ column, at: clock(at as Date) }).toEqual({ column, at: '00:00:00' });
+    await env.db.query(
+      `INSERT INTO outbox (queue, sealed, status, last_error)
+       VALUES ('maintenance', '\\x00'::bytea, 'failed', 'DecryptionError')`,
     );
-    expect(left.map((r) => r.id)).toEqual([fresh.id]);
+    // The first sweep keeps what finished since the one before (an operator may look into it);
+    // the next deletes it. A failed row waits for an operator.
+    await sweep();
+    expect((await finished()).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect((await sweep()).outbox).toBeGreaterThanOrEqual(rows.length);
+    expect(await finished()).toEqual([]);
+    expect(await env.db.query(`SELECT 1 FROM outbox WHERE status = 'failed'`)).not.toEqual([]);
   });
 
   it('an expired contact whose case is still open only loses its encrypted fields until the case closes', async () => {

@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { job, OutboxSeal, OutboxWriter } from '@mayak/platform';
+import { job, OutboxRelay, OutboxSeal, OutboxWriter } from '@mayak/platform';
 import { EmbeddedRedis } from '@mayak/platform/embedded';
 import {
   createTestEnvironment,
@@ -170,5 +170,25 @@ describe('the transactional outbox', () => {
     );
     const [{ sends }] = await env.db.query(`SELECT sends FROM outbox WHERE id = $1`, [id]);
     expect(sends).toBeGreaterThanOrEqual(2);
+  });
+
+  it("rows the version before sealed keep only their days after the relay's first start", async () => {
+    // What that version wrote: exact times of writing, sending and finishing.
+    const sealed = worker.get(OutboxSeal).seal(job('maintenance', 'retention-sweep', {}));
+    const [{ id }] = await env.db.query(
+      `INSERT INTO outbox (queue, sealed, job_key, status, created_at, run_at, sent_at, done_at)
+       VALUES ($1, $2, $3, 'done', now() - interval '3 minutes', now() - interval '3 minutes',
+               now() - interval '2 minutes', now() - interval '2 minutes')
+       RETURNING id::text AS id`,
+      [sealed.physicalQueue, sealed.sealed, sealed.jobKey],
+    );
+    await worker.get(OutboxRelay).coarsenOlderTimes();
+    const [row]: Array<Record<string, Date>> = await env.db.query(
+      `SELECT created_at, run_at, sent_at, done_at FROM outbox WHERE id = $1`,
+      [id],
+    );
+    const clock = (at: Date) =>
+      at.toLocaleTimeString('en-GB', { timeZone: 'Europe/Moscow', hour12: false });
+    expect(Object.values(row).map(clock)).toEqual(['00:00:00', '00:00:00', '00:00:00', '00:00:00']);
   });
 });

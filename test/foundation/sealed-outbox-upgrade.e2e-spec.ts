@@ -117,6 +117,15 @@ describe('outbox rows written by the version before', () => {
       expect(row.payload).toBeNull();
       expect(row.sealed).toBeInstanceOf(Buffer);
       expect(row.run_at).toEqual(row.created_at);
+      // Every time is the day (a midnight in STATS_TIMEZONE), not the moment of a call.
+      for (const column of ['created_at', 'run_at', 'sent_at', 'done_at'])
+        expect([
+          column,
+          (row[column] as Date).toLocaleTimeString('en-GB', {
+            timeZone: 'Europe/Moscow',
+            hour12: false,
+          }),
+        ]).toEqual([column, '00:00:00']);
     }
 
     // Opened with the keys, they are the jobs the version before wrote.

@@ -175,7 +175,10 @@ describe('a seizure of the outbox and of Redis', () => {
     expect(leaks.slice(0, 10)).toEqual([]);
   }
 
-  /** No plaintext time sets a timer apart: every row reads written = due, done = sent. */
+  /**
+   * No plaintext time sets a timer apart: every row reads written = due, done = sent. And none
+   * is a call's time: each holds the day, a midnight in STATS_TIMEZONE (Europe/Moscow here).
+   */
   function expectUniformTimes(rows: Array<Record<string, unknown>>): void {
     const ms = (v: unknown) => (v == null ? null : new Date(v as string).getTime());
     const odd = rows.filter(
@@ -183,6 +186,17 @@ describe('a seizure of the outbox and of Redis', () => {
         ms(r.run_at) !== ms(r.created_at) || (r.done_at != null && ms(r.done_at) !== ms(r.sent_at)),
     );
     expect(odd).toEqual([]);
+    const clock = (v: unknown) =>
+      new Date(v as string).toLocaleTimeString('en-GB', {
+        timeZone: 'Europe/Moscow',
+        hour12: false,
+      });
+    const exact = rows.flatMap((r) =>
+      ['created_at', 'run_at', 'sent_at', 'done_at']
+        .filter((column) => r[column] != null && clock(r[column]) !== '00:00:00')
+        .map((column) => `${column} ${clock(r[column])}`),
+    );
+    expect(exact).toEqual([]);
   }
 
   it('names no case, contact, service or kind of job, and no timer stands out by its times', async () => {

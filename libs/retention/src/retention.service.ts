@@ -13,13 +13,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent, AuditTrail, auditTimeBinding } from '@mayak/audit';
 import { StatsRollupService } from '@mayak/statistics';
 
-/**
- * How long a finished outbox row is kept, for an operator looking into a job just done. Not
- * longer: its times (written, sent, done) are those of a call, and its payload names the case,
- * which a seizure joins with the telephone records.
- */
-const OUTBOX_KEEP_MINUTES = 60;
-
 /** How many expired contacts one transaction deletes. */
 const DELETE_BATCH = 200;
 
@@ -65,6 +58,9 @@ export interface DeletionCounts {
  */
 @Injectable()
 export class RetentionService {
+  /** The newest finished outbox row at this process's previous sweep. */
+  private finishedUpTo?: string;
+
   constructor(
     private readonly db: DataSource,
     private readonly sessions: SessionService,
@@ -80,12 +76,7 @@ export class RetentionService {
 
   async sweep(): Promise<RetentionReport> {
     const sessions = await this.sessions.purgeExpired();
-    const outbox = affectedOf(
-      await this.db.query(
-        `DELETE FROM outbox WHERE status = 'done' AND done_at < now() - make_interval(mins => $1)`,
-        [OUTBOX_KEEP_MINUTES],
-      ),
-    );
+    const outbox = await this.sweepFinishedJobs();
     // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(
@@ -104,6 +95,30 @@ export class RetentionService {
     const report = { sessions, outbox, contacts, notes, deleted };
     this.logger.info(report, 'retention sweep');
     return report;
+  }
+
+  /**
+   * Deletes the outbox rows that were already finished at this process's previous sweep: a
+   * finished job is kept one to two sweeps (one to two hours), for an operator looking into a
+   * job just done, and no longer, since what is left at a seizure is the last hours' jobs,
+   * mostly an emergency's. The rows' times hold only the day (OutboxWriter), so the age of a
+   * finished row is not on record; the newest finished row at each sweep is remembered
+   * instead. A process's first sweep only remembers.
+   */
+  private async sweepFinishedJobs(): Promise<number> {
+    const deleted =
+      this.finishedUpTo === undefined
+        ? 0
+        : affectedOf(
+            await this.db.query(`DELETE FROM outbox WHERE status = 'done' AND id <= $1::bigint`, [
+              this.finishedUpTo,
+            ]),
+          );
+    const [{ newest }]: Array<{ newest: string | null }> = await this.db.query(
+      `SELECT max(id)::text AS newest FROM outbox WHERE status = 'done'`,
+    );
+    this.finishedUpTo = newest ?? this.finishedUpTo ?? '0';
+    return deleted;
   }
 
   /** The receipts the sweeps wrote into the audit chain, newest first. */

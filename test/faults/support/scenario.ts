@@ -119,21 +119,30 @@ export class FaultContext {
    */
   watchJobs(healedAt: number): void {
     const since = new Date(healedAt);
+    // The outbox keeps only days (OutboxWriter), so "finished since the heal" is read off the
+    // rows: one not finished at the first look after the heal, or written since, is finished.
+    let atHeal: { newest: string; open: string[] } | undefined;
     this.watching = (async () => {
       while (Date.now() - healedAt < 90_000) {
-        // A row's done_at is its sent_at (a timer's would say what it is): flowing means a job
-        // sent since the heal is done. Caught up: every job due by then (a timer's due time is
-        // sealed) is done.
-        const rows = await Promise.all([
-          this.db.query(`SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at >= $1) AS flowing`, [
-            since,
-          ]),
-          this.outbox().then((outbox) => outbox.unfinishedDueBy(since)),
-        ])
-          .then(([flowing, due]) => [
-            { flowing: flowing.rows[0].flowing as boolean, caught_up: due.length === 0 },
-          ])
-          .catch(() => [{ flowing: false, caught_up: false }]);
+        // Caught up: every job due by then (a timer's due time is sealed) is done.
+        const rows = await (async () => {
+          atHeal ??= (
+            await this.db.query(
+              `SELECT coalesce(max(id), 0)::text AS newest,
+                      coalesce(array_agg(id::text) FILTER (WHERE status <> 'done'), '{}') AS open
+                 FROM outbox`,
+            )
+          ).rows[0] as { newest: string; open: string[] };
+          const [flowing, due] = await Promise.all([
+            this.db.query(
+              `SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'done'
+                                 AND (id > $1::bigint OR id = ANY($2::bigint[]))) AS flowing`,
+              [atHeal.newest, atHeal.open],
+            ),
+            this.outbox().then((outbox) => outbox.unfinishedDueBy(since)),
+          ]);
+          return [{ flowing: flowing.rows[0].flowing as boolean, caught_up: due.length === 0 }];
+        })().catch(() => [{ flowing: false, caught_up: false }]);
         const seconds = (Date.now() - healedAt) / 1000;
         if (rows[0].flowing) this.flowing ??= seconds;
         if (rows[0].caught_up) this.caughtUp ??= seconds;

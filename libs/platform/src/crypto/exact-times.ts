@@ -57,6 +57,11 @@ export class ExactTimes {
     return this.clock.now();
   }
 
+  /** Midnight, in STATS_TIMEZONE, of today by the application's Clock: a day column's value now. */
+  today(): Date {
+    return this.dayOf(this.clock.now());
+  }
+
   /** The day column's value and the sealed exact time of `moment` (by default, now). */
   seal(binding: CipherBinding, moment: Date = this.clock.now()): SealedMoment {
     return {

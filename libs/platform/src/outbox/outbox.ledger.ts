@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ExactTimes } from '../crypto/exact-times';
 import { GroupCommit } from '../database/group-commit';
 import { outboxIdOf } from '../queue/queue.contract';
 
@@ -14,16 +15,19 @@ export class OutboxLedger {
     maxInFlight: 1,
   });
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly times: ExactTimes,
+  ) {}
 
   /**
    * `jobId` is the BullMQ job id: the row's job key (`outbox-<row id>` for a job an older
    * version sent). A job that came from no outbox row (the scheduled retention sweep) matches
    * nothing, which is fine.
    *
-   * `done_at` is set to the row's `sent_at`, not to now: a timer is done when it fires, and a
-   * row written at T and done at T + 60 s would say "timer" (an SLA check: an emergency) as
-   * plainly as the sealed job name did.
+   * `done_at` is set to the row's `sent_at` (a day, like every outbox time), not to now: a
+   * timer is done when it fires, and a row sent one day and done the next would say "timer" (an
+   * SLA check: an emergency) as plainly as the sealed job name did.
    */
   markDone(jobId: string): Promise<void> {
     return this.done.submit(jobId);
@@ -40,9 +44,9 @@ export class OutboxLedger {
   private async writeDone(jobIds: readonly string[]): Promise<void[]> {
     const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
     await this.db.query(
-      `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, now()), last_error = NULL
+      `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, $3::timestamptz), last_error = NULL
         WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
-      [ids, jobIds],
+      [ids, jobIds, this.times.today()],
     );
     return jobIds.map(() => undefined);
   }

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config';
 import { DecryptionError } from '../crypto/envelope-cipher';
+import { ExactTimes } from '../crypto/exact-times';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyedHash } from '../crypto/keyed-hash';
 import { describeError, Logger } from '../logging';
@@ -71,12 +72,23 @@ const RETRY_MS = 1_000;
  * stay pending in PostgreSQL. The sweeper sends again whatever was sent but never finished
  * (Redis lost it, say), so nothing depends on Redis keeping its data; and it runs again a
  * job BullMQ finished whose done-mark a crash of PostgreSQL lost.
+ *
+ * The rows' times hold the day only (OutboxWriter); how long a row has been sent is known to
+ * the relay that sent it, or first found it sent, from its own memory.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly queues = new Map<PhysicalQueue, Queue>();
   /** Where the sweeper's next look starts: it walks the sent rows by id, a batch a time. */
   private sweepAfterId = '0';
+  /**
+   * When this relay sent, or first found sent, each row still sent (ms): `sent_at` holds only
+   * the day. A row another process sent, or one sent before a restart, waits a full
+   * OUTBOX_SWEEP_AFTER_SECONDS from when the sweeper first finds it, never less.
+   */
+  private readonly sentSince = new Map<string, number>();
+  /** The sent rows the current walk has met; what it did not meet is forgotten at its end. */
+  private readonly walkMet = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private draining?: Promise<void>;
   private next?: NodeJS.Timeout;
@@ -90,6 +102,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly ring: KeyRing,
     private readonly seal: OutboxSeal,
     private readonly hash: KeyedHash,
+    private readonly times: ExactTimes,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -105,6 +118,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.queues.set(name, queue);
     }
     void this.removeLegacyQueues();
+    void this.coarsenOlderTimes();
     this.timers.push(
       setInterval(
         () => void this.sweep(),
@@ -163,9 +177,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const outgoing = await this.sealLegacy(em, rows);
     await this.send(outgoing);
     await em.query(
-      `UPDATE outbox SET status = 'sent', sent_at = now(), sends = sends + 1 WHERE id = ANY($1::bigint[])`,
-      [outgoing.map((r) => r.id)],
+      `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
+      [outgoing.map((r) => r.id), this.times.today()],
     );
+    const now = Date.now();
+    for (const row of outgoing) this.sentSince.set(row.id, now);
     return rows.length;
   }
 
@@ -201,10 +217,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const physicalQueue = PHYSICAL_QUEUE_OF[queue];
       const updated: unknown[] = await em.query(
         `UPDATE outbox SET queue = $2, sealed = $3, job_key = $4, job_name = NULL, payload = NULL,
-                run_at = created_at
+                created_at = $5, run_at = $5
           WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_key = $4 AND o.id <> $1)
           RETURNING id`,
-        [row.id, physicalQueue, sealed, jobKey],
+        [row.id, physicalQueue, sealed, jobKey, this.times.dayOf(new Date(row.created_at))],
       );
       if (updated.length === 0) await em.query(`DELETE FROM outbox WHERE id = $1`, [row.id]);
       else out.push({ id: row.id, physicalQueue, jobKey, sealed, job });
@@ -280,25 +296,67 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
+   * Sets the times of sealed rows an older version wrote to their days: it stamped the exact
+   * moment of writing and sending. (A plaintext row keeps its `run_at`, a timer's due time,
+   * until the relay seals it.) Nothing to do after the first start: one look at a small table.
+   */
+  async coarsenOlderTimes(): Promise<void> {
+    const day = (column: string) => `date_trunc('day', ${column}, $1::text)`;
+    try {
+      await this.db.query(
+        `UPDATE outbox SET created_at = ${day('created_at')}, run_at = ${day('created_at')},
+                sent_at = ${day('sent_at')}, done_at = ${day('done_at')}
+          WHERE sealed IS NOT NULL
+            AND (created_at <> ${day('created_at')} OR run_at <> ${day('created_at')}
+                 OR sent_at <> ${day('sent_at')} OR done_at <> ${day('done_at')})`,
+        [this.config.STATS_TIMEZONE],
+      );
+    } catch (error) {
+      this.logger.warn(describeError(error), 'outbox: exact times of older rows not coarsened');
+    }
+  }
+
+  /**
    * Sends again what was sent long enough ago and is still not done. A timer is not looked at
    * before it is due (its due time is sealed, so the relay opens it). The sweeper walks the
-   * sent rows by id a batch a time, and touches only the rows it settles: a row's plaintext
-   * times never move because it is a timer still waiting.
+   * sent rows by id a batch a time, and locks and touches only the rows it settles: a row's
+   * plaintext never moves because it is a timer still waiting. How long a row has been sent
+   * is the relay's memory (`sentSince`), not a column.
    */
   async sweep(): Promise<number> {
     if (this.stopped || this.ring.sealed) return 0;
     try {
+      const now = Date.now();
+      const afterMs = this.config.OUTBOX_SWEEP_AFTER_SECONDS * 1000;
+      const listed: Array<{ id: string }> = await this.db.query(
+        `SELECT id::text AS id FROM outbox
+          WHERE status = 'sent' AND sealed IS NOT NULL AND id > $1::bigint
+          ORDER BY id LIMIT $2`,
+        [this.sweepAfterId, BATCH],
+      );
+      for (const { id } of listed) {
+        this.walkMet.add(id);
+        if (!this.sentSince.has(id)) this.sentSince.set(id, now);
+      }
+      if (listed.length < BATCH) {
+        this.sweepAfterId = '0';
+        for (const id of this.sentSince.keys())
+          if (!this.walkMet.has(id)) this.sentSince.delete(id);
+        this.walkMet.clear();
+      } else this.sweepAfterId = listed[listed.length - 1].id;
+      const old = listed
+        .map((r) => r.id)
+        .filter((id) => now - (this.sentSince.get(id) ?? now) >= afterMs);
+      if (old.length === 0) return 0;
       const count = await this.db.transaction(async (em) => {
         const rows: OutboxRow[] = await em.query(
           `SELECT ${COLUMNS} FROM outbox
-            WHERE status = 'sent' AND sealed IS NOT NULL AND id > $3::bigint
-              AND sent_at < now() - make_interval(secs => $1)
-            ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [this.config.OUTBOX_SWEEP_AFTER_SECONDS, BATCH, this.sweepAfterId],
+            WHERE id = ANY($1::bigint[]) AND status = 'sent'
+            ORDER BY id FOR UPDATE SKIP LOCKED`,
+          [old],
         );
-        this.sweepAfterId = rows.length < BATCH ? '0' : rows[rows.length - 1].id;
         if (rows.length === 0) return 0;
-        const dueBefore = Date.now() - this.config.OUTBOX_SWEEP_AFTER_SECONDS * 1000;
+        const dueBefore = now - afterMs;
         const due = (await this.openAll(em, rows)).filter(
           (row) => (row.job.runAt ?? 0) < dueBefore,
         );
@@ -321,10 +379,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
           }
         }
         if (lost.length) await this.send(lost);
+        const again = [...lost, ...undone].map((r) => r.id);
         await em.query(
-          `UPDATE outbox SET sent_at = now(), sends = sends + 1 WHERE id = ANY($1::bigint[])`,
-          [[...lost, ...undone].map((r) => r.id)],
+          `UPDATE outbox SET sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
+          [again, this.times.today()],
         );
+        for (const id of again) this.sentSince.set(id, Date.now());
         await em.query(
           `UPDATE outbox SET status = 'failed', last_error = 'failed_in_queue' WHERE id = ANY($1::bigint[]) AND status = 'sent'`,
           [failed.map((r) => r.id)],

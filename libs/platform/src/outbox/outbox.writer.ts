@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { ExactTimes } from '../crypto/exact-times';
 import { OutboxJob } from '../queue/queue.contract';
 import { OutboxSeal } from './outbox-seal';
 
@@ -7,14 +8,19 @@ import { OutboxSeal } from './outbox-seal';
  * Writes jobs as outbox rows inside the caller's transaction: the job exists if and only if
  * the change that needs it committed.
  *
- * A row shows its physical queue, its pseudonymous key and its sealed content; its `run_at`
- * is the moment it was written, whether it is a timer or not (the relay reads a timer's due
- * time from the sealed content), so no plaintext column tells a check-ack timer from a routing
- * job.
+ * A row shows its physical queue, its pseudonymous key and its sealed content. Its times hold
+ * the day only (midnight in STATS_TIMEZONE): `created_at` and `run_at` the day it was written,
+ * whether it is a timer or not (the relay reads a timer's due time from the sealed content),
+ * `sent_at` and `done_at` the day it was sent. An exact time here is the call's time: an
+ * emergency's page and timer rows, written a minute after the call and left in the table at a
+ * seizure, were joined to the telephone records by it (risk flag and outcome, seizure.md).
  */
 @Injectable()
 export class OutboxWriter {
-  constructor(private readonly seal: OutboxSeal) {}
+  constructor(
+    private readonly seal: OutboxSeal,
+    private readonly times: ExactTimes,
+  ) {}
 
   async add(manager: EntityManager, jobs: readonly OutboxJob[]): Promise<void> {
     if (jobs.length === 0) return;
@@ -22,18 +28,18 @@ export class OutboxWriter {
       throw new Error(
         'outbox rows must be written inside the transaction of the change that needs them',
       );
-    const params: unknown[] = [];
+    const params: unknown[] = [this.times.today()];
     const rows = jobs.map((j) => {
       const sealed = this.seal.seal(j);
       params.push(sealed.physicalQueue, sealed.sealed, sealed.jobKey);
       const n = params.length;
-      return `($${n - 2}, $${n - 1}::bytea, $${n})`;
+      return `($${n - 2}, $${n - 1}::bytea, $${n}, $1::timestamptz, $1::timestamptz)`;
     });
     // A job with a key exists once: the second writer of a timer, a page or a rollup window
     // (a retried handler, the next intake in the same window) writes the same pseudonymous key
     // and adds nothing. A job without one has a random key, which never meets another.
     await manager.query(
-      `INSERT INTO outbox (queue, sealed, job_key) VALUES ${rows.join(', ')}
+      `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at) VALUES ${rows.join(', ')}
        ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`,
       params,
     );
