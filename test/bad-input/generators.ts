@@ -269,6 +269,17 @@ export function validValue(
   }
 }
 
+export const EDGE_DATES = [
+  '9999-12-31',
+  '0000-01-01',
+  '0001-01-01',
+  '1969-12-31',
+  '2026-02-29',
+  '2026-02-30',
+  '2099-12-31',
+  '2100-01-01',
+];
+
 function validString(ctx: FuzzContext, schema: Schema, name: string): fc.Arbitrary<string> {
   const choices: fc.Arbitrary<string>[] = [];
   if (schema.format === 'uuid' || /(^id$|Id$)/.test(name)) {
@@ -287,6 +298,13 @@ function validString(ctx: FuzzContext, schema: Schema, name: string): fc.Arbitra
       dates.map((ago) =>
         new Date(Date.now() - ago).toISOString().slice(0, schema.format === 'date' ? 10 : 24),
       ),
+    );
+    // And the edges of the calendar, where date arithmetic overflows (the last day JavaScript
+    // or PostgreSQL can hold, the day after it, a year 0, a day that does not exist).
+    choices.push(
+      fc
+        .constantFrom(...EDGE_DATES)
+        .map((d) => (schema.format === 'date' ? d : `${d}T00:00:00.000Z`)),
     );
   } else {
     if (/username|login/i.test(name) && ctx.usernames.length)

@@ -14,8 +14,18 @@ export class StatisticsController {
   /** JSON, or the same table as CSV with `Accept: text/csv` or `?format=csv`. */
   @Get()
   @ApiProduces('application/json', 'text/csv')
-  @ApiQuery({ name: 'from', example: '2026-01-01' })
-  @ApiQuery({ name: 'to', example: '2026-12-31' })
+  @ApiQuery({
+    name: 'from',
+    schema: { type: 'string', format: 'date' },
+    example: '2026-01-01',
+    description: 'A calendar date from 2000-01-01 to 2099-12-31',
+  })
+  @ApiQuery({
+    name: 'to',
+    schema: { type: 'string', format: 'date' },
+    example: '2026-12-31',
+    description: 'A calendar date from 2000-01-01 to 2099-12-31, not before from',
+  })
   @ApiQuery({ name: 'period', enum: ['day', 'week', 'month', 'quarter'], required: false })
   @ApiQuery({ name: 'groupBy', required: false, example: 'region,topic' })
   @ApiQuery({ name: 'measure', enum: ['contacts', 'cases'], required: false })

@@ -16,6 +16,16 @@ import { RequestValidationError } from '../http/validation';
 export type RawStatsQuery = Record<string, string | string[] | undefined>;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Dates the statistics answer for: the helpline's years, with room on both sides. */
+const FIRST_DATE = '2000-01-01';
+const LAST_DATE = '2099-12-31';
+
+/** A real day of the calendar (not 2026-02-30), written YYYY-MM-DD, within the years above. */
+function isStatsDate(value: string | undefined): value is string {
+  if (!value || !DATE.test(value) || value < FIRST_DATE || value > LAST_DATE) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === value;
+}
 const CASE_VALUES: Record<CaseDimension, readonly string[]> = {
   service: ['legal', 'psych', 'emergency'],
   status: ['queued', 'assigned', 'in_progress', 'closed'],
@@ -69,8 +79,9 @@ export class StatsQueryPipe implements PipeTransform<
 
     const from = single('from');
     const to = single('to');
-    if (!from || !DATE.test(from)) bad('from', 'from must be a date, YYYY-MM-DD');
-    if (!to || !DATE.test(to)) bad('to', 'to must be a date, YYYY-MM-DD');
+    const dateRule = `must be a calendar date, YYYY-MM-DD, from ${FIRST_DATE} to ${LAST_DATE}`;
+    if (!isStatsDate(from)) bad('from', `from ${dateRule}`);
+    if (!isStatsDate(to)) bad('to', `to ${dateRule}`);
     const period = (single('period') ?? 'month') as Period;
     if (!PERIODS.includes(period)) bad('period', `period must be one of: ${PERIODS.join(', ')}`);
     const groupBy = list('groupBy');
