@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditReferences } from '@mayak/audit';
 import {
   contactBody,
@@ -70,19 +71,25 @@ describe('the case lifecycle, integrity and consent', () => {
     };
   }
 
-  it('of two simultaneous claims of one pool case, exactly one gets 200 and the other 409', async () => {
+  it('of two simultaneous claims of one pool case, exactly one gets 200 and the other 404, like a missing case', async () => {
     for (let round = 0; round < 5; round++) {
       const { legal } = await twoCases();
       const results = await Promise.all([
         http.post(`/api/cases/${legal}/claim`, undefined, { token: token[lawyer.id] }),
         http.post(`/api/cases/${legal}/claim`, undefined, { token: token[otherLawyer.id] }),
       ]);
-      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
-      const loser = results.find((r) => r.status === 409)!;
-      expect(loser.body).toMatchObject({
-        error: 'already_claimed',
-        message: expect.stringMatching(/someone else/i),
+      expect(results.map((r) => r.status).sort()).toEqual([200, 404]);
+      const loser = results.find((r) => r.status === 404)!;
+      const missing = await http.post(`/api/cases/${randomUUID()}/claim`, undefined, {
+        token: token[lawyer.id],
       });
+      expect(missing.status).toBe(404);
+      expect(loser.body).toEqual(missing.body);
+      // Claiming it again, after the race, answers the same.
+      const again = await http.post(`/api/cases/${legal}/claim`, undefined, {
+        token: token[results[0].status === 404 ? lawyer.id : otherLawyer.id],
+      });
+      expect([again.status, again.body]).toEqual([404, missing.body]);
       const [row] = await env.db.query(`SELECT status, assignee_id FROM cases WHERE id = $1`, [
         legal,
       ]);

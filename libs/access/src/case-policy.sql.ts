@@ -54,7 +54,6 @@ function ruleSql(rule: CaseRule, actor: Actor, param: (v: unknown) => string): s
     case 'origin-volunteer':
       // Time-bound relations are decided record by record, never granted to a whole list.
       throw new Error(`the ${rule.relation} relation has no list form`);
-    case 'service':
     case 'any':
       break;
   }

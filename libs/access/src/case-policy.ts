@@ -22,14 +22,13 @@ export type CaseAction =
  * How the actor must stand to the case:
  * - assignee: the case is assigned to them;
  * - pool: the case waits, unassigned, in its service's pool;
- * - service: any case of a service they serve (to try to claim it);
  * - paged: they were paged for this emergency;
  * - break-glass: they hold an unexpired break-glass grant on it;
  * - origin-volunteer: they logged the contact that raised it, within their window;
  * - any: no relation needed (coordinators' metadata).
  */
 export type CaseRelation =
-  'assignee' | 'pool' | 'service' | 'paged' | 'break-glass' | 'origin-volunteer' | 'any';
+  'assignee' | 'pool' | 'paged' | 'break-glass' | 'origin-volunteer' | 'any';
 
 /** Which fields a permitted actor gets back. See CASE_FIELDS. */
 export type CaseView = 'full' | 'metadata' | 'mine' | 'pool' | 'withdrawn';
@@ -103,8 +102,10 @@ export const CASE_POLICY: { readonly [A in CaseAction]: readonly CaseRule[] } = 
       breakGlass: true,
     },
   ],
+  // Only a case waiting in the pool: someone else's case answers as if it did not exist (a
+  // 409 told a lawyer the case was there and taken), and so does the loser of a race.
   'case:claim': [
-    { roles: 'service-role', relation: 'service', consent: 'service', view: 'full', only: ROUTED },
+    { roles: 'service-role', relation: 'pool', consent: 'service', view: 'full', only: ROUTED },
   ],
   'case:accept': [
     { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
@@ -273,7 +274,6 @@ export function relationHolds(rule: CaseRule, actor: Actor, facts: CaseFacts): b
       return facts.breakGlassUserIds.includes(actor.userId);
     case 'origin-volunteer':
       return facts.originVolunteerId === actor.userId;
-    case 'service':
     case 'any':
       return true;
   }

@@ -38,7 +38,10 @@ export class CaseLifecycleService {
     private readonly times: ExactTimes,
   ) {}
 
-  /** Takes a case from the pool. Of two simultaneous claims exactly one wins; the other gets 409. */
+  /**
+   * Takes a case from the pool. Of two simultaneous claims exactly one wins; the other finds
+   * the case no longer in the pool and gets 404, as for any case that is not theirs to claim.
+   */
   claim(actor: Actor, caseId: string): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:claim', caseId, async (em, { row }) => {
       if (row.status !== 'queued') throw new CaseException(CaseError.AlreadyClaimed);

@@ -1,0 +1,50 @@
+import { Actor } from '@mayak/identity';
+import { CaseFacts, decideCase } from './case-policy';
+
+const lawyer: Actor = { userId: 'lawyer-1', roles: ['lawyer'] };
+const otherLawyer: Actor = { userId: 'lawyer-2', roles: ['lawyer'] };
+const psychologist: Actor = { userId: 'psych-1', roles: ['psychologist'] };
+
+function legalCase(overrides: Partial<CaseFacts> = {}): CaseFacts {
+  return {
+    service: 'legal',
+    status: 'queued',
+    assigneeId: null,
+    scopes: ['service:legal'],
+    pagedUserIds: [],
+    breakGlassUserIds: [],
+    originVolunteerId: null,
+    ...overrides,
+  };
+}
+
+describe('claiming a case (decideCase)', () => {
+  it('a case waiting in its pool may be claimed by the service it asks for', () => {
+    expect(decideCase(lawyer, 'case:claim', legalCase())).toMatchObject({ allowed: true });
+    expect(decideCase(psychologist, 'case:claim', legalCase())).toEqual({
+      allowed: false,
+      reason: 'role',
+    });
+  });
+
+  it("someone else's case, or one's own, is not in the pool: denied like a missing one", () => {
+    const taken = legalCase({ status: 'assigned', assigneeId: otherLawyer.userId });
+    expect(decideCase(lawyer, 'case:claim', taken)).toEqual({
+      allowed: false,
+      reason: 'relation',
+    });
+    const mine = legalCase({ status: 'in_progress', assigneeId: lawyer.userId });
+    expect(decideCase(lawyer, 'case:claim', mine)).toEqual({ allowed: false, reason: 'relation' });
+    expect(decideCase(lawyer, 'case:claim', legalCase({ status: 'closed' }))).toEqual({
+      allowed: false,
+      reason: 'relation',
+    });
+  });
+
+  it('a case whose caller withdrew the service is not claimable', () => {
+    expect(decideCase(lawyer, 'case:claim', legalCase({ scopes: [] }))).toEqual({
+      allowed: false,
+      reason: 'consent',
+    });
+  });
+});
