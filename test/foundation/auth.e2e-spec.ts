@@ -1,4 +1,4 @@
-import { totpCode } from '@mayak/identity';
+import { SessionService, totpCode } from '@mayak/identity';
 import {
   createTestEnvironment,
   createUser,
@@ -328,6 +328,23 @@ describe('sign-in throttling', () => {
       `SELECT count(*)::int AS count FROM audit_entries WHERE action = 'auth.sign_in' AND outcome = 'failure' AND reason = 'unknown_user'`,
     );
     expect(count).toBe(5);
+  });
+
+  it('who-am-I and logout are not sign-in attempts: an office behind one address is not limited', async () => {
+    const http = new HttpClient(api.url);
+    const users = await Promise.all([1, 2, 3].map(() => createUser(api.app, ['volunteer'])));
+    // Signed in without the login route, which this suite limits to 5 a minute.
+    const tokens = await Promise.all(
+      users.map(async (u) => (await api.app.get(SessionService).issue(u.id)).token),
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++)
+      statuses.push((await http.get('/api/auth/me', { token: tokens[i % 3] })).status);
+    for (const token of tokens)
+      statuses.push((await http.post('/api/auth/logout', undefined, { token })).status);
+    expect(statuses.filter((s) => s === 429)).toEqual([]);
+    expect(statuses.slice(0, 30).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(30)).toEqual([204, 204, 204]);
   });
 });
 
