@@ -82,8 +82,14 @@ describe('npm start on embedded defaults', () => {
         10_000,
       );
       const output = first.output();
+      // Not a terminal: the credentials are in a file only its owner reads, not in the output.
+      const file = path.join(dataDir, 'demo-accounts.txt');
+      expect(output).toContain(`are in ${file} (mode 0600)`);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const credentials = /^ {2}(\w+) +(\S{16}) +([A-Z2-7]{32})$/gm;
+      expect(output).not.toMatch(credentials);
       accounts = new Map(
-        [...output.matchAll(/^ {2}(\w+) +(\S{16}) +([A-Z2-7]{32})$/gm)].map((m) => [
+        [...(await readFile(file, 'utf8')).matchAll(credentials)].map((m) => [
           m[1],
           { password: m[2], secret: m[3] },
         ]),

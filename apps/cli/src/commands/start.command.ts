@@ -1,3 +1,4 @@
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { CustodyStore } from '@mayak/custody';
@@ -37,6 +38,20 @@ function sealedInstructions(initialised: boolean, url: string): string {
 }
 
 /**
+ * The demo accounts' passwords and TOTP secrets go to the terminal only when it is one: an
+ * output that is not a terminal is a log file, a service journal or a CI transcript, which
+ * keep them. Otherwise they are written to a file only its owner can read, and its path is
+ * what is printed.
+ */
+async function showDemoAccounts(text: string, dataDir: string): Promise<string> {
+  if (process.stdout.isTTY) return text;
+  const file = path.resolve(dataDir, 'demo-accounts.txt');
+  await writeFile(file, `${text.trim()}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // a file left from an earlier first run keeps its mode otherwise
+  return `\nDemo accounts created (once): their passwords and TOTP secrets are in ${file} (mode 0600).\n`;
+}
+
+/**
  * `npm start`: the whole system on embedded defaults. Starts PostgreSQL and Redis when no
  * URLs are configured, applies migrations, creates demo accounts on the first run, then runs
  * the API and the worker as two supervised processes until SIGINT or SIGTERM.
@@ -68,7 +83,7 @@ export const startCommand: Command = {
       if (config.keyCustody === 'file') {
         log(FILE_CUSTODY_WARNING);
         const demo = await createDemoAccountsOnce(context);
-        if (demo.length) log(formatDemoAccounts(demo));
+        if (demo.length) log(await showDemoAccounts(formatDemoAccounts(demo), config.DATA_DIR));
       } else {
         const initialised = (await context.get(CustodyStore).read()) !== undefined;
         log(sealedInstructions(initialised, `http://${config.HOST}:${config.PORT}`));
