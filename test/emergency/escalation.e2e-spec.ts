@@ -502,15 +502,36 @@ describe('webhooks', () => {
     expect(new Set(forCase.map((r) => r.headers['x-mayak-delivery'])).size).toBe(1);
   });
 
-  it('refuses a plain-http webhook to another machine', async () => {
-    const responder = await createUser(api.app, ['responder']);
-    const response = await http.put(
-      '/api/staff/me/webhook',
-      { url: 'http://example.org/hook', secret: 'x'.repeat(20) },
-      { token: await signIn(http, responder) },
-    );
-    expect(response.status).toBe(400);
-    expect(response.body.error).toBe('bad_webhook_url');
+  it('refuses a webhook that could reach inside: plain http, this machine, private and metadata addresses', async () => {
+    // The environment allows 127.0.0.1 (the test receiver), and nothing else.
+    const token = await signIn(http, await createUser(api.app, ['responder']));
+    const refused = [
+      'http://example.org/hook',
+      // Both were accepted: "127.0.0.1.nip.io" began with "127.", and https was all it took.
+      'http://127.0.0.1.nip.io:6379/',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://10.0.0.5/hook',
+      'https://192.168.1.1/hook',
+      'https://[::1]/hook',
+      'https://[fd00:ec2::254]/',
+      'https://[::ffff:169.254.169.254]/',
+      'https://0.0.0.0/',
+      'https://nowhere.invalid/hook',
+    ];
+    const answers: Array<[string, number, string]> = [];
+    for (const url of refused) {
+      const response = await http.put(
+        '/api/staff/me/webhook',
+        { url, secret: 'x'.repeat(20) },
+        { token },
+      );
+      answers.push([url, response.status, response.body.error]);
+      // The message says why, and quotes no part of what was sent.
+      expect(JSON.stringify(response.body)).not.toContain(new URL(url).hostname);
+    }
+    expect(answers).toEqual(refused.map((url) => [url, 400, 'bad_webhook_url']));
+    // Nothing was stored for this responder.
+    expect((await http.get('/api/staff/me/webhook', { token })).status).toBe(404);
   });
 });
 

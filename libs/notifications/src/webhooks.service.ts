@@ -5,13 +5,13 @@ import {
   AppConfig,
   EnvelopeCipher,
   ExactTimes,
-  isLoopback,
   Logger,
   LOGGER,
   signWebhook,
 } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { NotificationsError, NotificationsException } from './notifications.exception';
+import { postPinned, WebhookTarget, WebhookTargetRefused, WebhookTargets } from './webhook-target';
 import { webhookUrlBinding, WebhookUrlSealing } from './webhook-url-sealing';
 
 export interface WebhookSettings {
@@ -30,7 +30,7 @@ export interface WebhookBody {
 }
 
 export class WebhookDeliveryError extends Error {
-  constructor(readonly status: number | 'network') {
+  constructor(readonly status: number | 'network' | 'refused') {
     super(`webhook receiver answered ${status}`);
     this.name = 'WebhookDeliveryError';
   }
@@ -53,11 +53,12 @@ export class WebhooksService {
     private readonly sealing: WebhookUrlSealing,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly times: ExactTimes,
+    private readonly targets: WebhookTargets,
   ) {}
 
   async set(actor: Actor, settings: WebhookSettings): Promise<{ url: string }> {
     await this.access.requireCapability(actor, 'staff:set-own', { type: 'user', id: actor.userId });
-    this.checkUrl(settings.url);
+    await this.checkUrl(settings.url);
     const dek = this.cipher.newDataKey('staff_webhooks', actor.userId);
     // The URL names the person's own messenger bridge or server: sealed like the secret.
     await this.db.query(
@@ -144,26 +145,33 @@ export class WebhooksService {
     };
     const payload = JSON.stringify(body);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    let status: number | 'network';
+    let status: number | 'network' | 'refused';
+    // Checked again at every delivery (the name may resolve elsewhere now), and the connection
+    // goes to the address just checked.
+    let target: WebhookTarget | undefined;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Mayak-Webhook/1',
-          'x-mayak-delivery': row.id,
-          'x-mayak-timestamp': timestamp,
-          'x-mayak-signature': signWebhook(secret, timestamp, payload),
-        },
-        body: payload,
-        redirect: 'error',
-        signal: AbortSignal.timeout(5_000),
-      });
-      status = response.status;
-      await response.body?.cancel();
-    } catch {
-      status = 'network';
+      target = await this.targets.check(url);
+    } catch (error) {
+      if (!(error instanceof WebhookTargetRefused)) throw error;
     }
+    if (!target) status = 'refused';
+    else
+      try {
+        status = await postPinned(
+          target,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'Mayak-Webhook/1',
+            'x-mayak-delivery': row.id,
+            'x-mayak-timestamp': timestamp,
+            'x-mayak-signature': signWebhook(secret, timestamp, payload),
+          },
+          payload,
+          5_000,
+        );
+      } catch {
+        status = 'network';
+      }
     const delivered = typeof status === 'number' && status >= 200 && status < 300;
     await this.db.query(
       `INSERT INTO webhook_deliveries (notification_id, attempts, last_status, delivered_at) VALUES ($1, 1, $2, CASE WHEN $3 THEN $4::timestamptz END)
@@ -184,27 +192,14 @@ export class WebhooksService {
     return 'delivered';
   }
 
-  /** Plain HTTP only to this machine (tests, a local bridge); anything else must be HTTPS. */
-  private checkUrl(url: string): void {
-    let parsed: URL;
+  /** https to a public address, unless the operator allows the host (WebhookTargets). */
+  private async checkUrl(url: string): Promise<void> {
     try {
-      parsed = new URL(url);
-    } catch {
-      throw new NotificationsException(
-        NotificationsError.BadWebhookUrl,
-        'url must be an absolute http(s) URL',
-      );
+      await this.targets.check(url);
+    } catch (error) {
+      if (error instanceof WebhookTargetRefused)
+        throw new NotificationsException(NotificationsError.BadWebhookUrl, error.message);
+      throw error;
     }
-    if (parsed.username || parsed.password)
-      throw new NotificationsException(
-        NotificationsError.BadWebhookUrl,
-        'url must not carry credentials; use the secret',
-      );
-    if (parsed.protocol === 'https:') return;
-    if (parsed.protocol === 'http:' && isLoopback(parsed.hostname.replace(/^\[|\]$/g, ''))) return;
-    throw new NotificationsException(
-      NotificationsError.BadWebhookUrl,
-      'url must be https (plain http only to this machine)',
-    );
   }
 }

@@ -90,6 +90,7 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
     QUEUE_PREFIX: 'ftemplate',
     LOG_LEVEL: 'warn',
     LOGIN_RATE_PER_MINUTE: '100000',
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...keys,
   };
   const shares = await initCustody({ env });

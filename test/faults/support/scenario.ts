@@ -200,6 +200,8 @@ export async function runScenario(
     WORKER_CONCURRENCY: '8',
     // A lost job is looked for after 5 s rather than 15, to keep each scenario short.
     OUTBOX_SWEEP_AFTER_SECONDS: '5',
+    // The responders' desk that receives webhooks listens on this machine.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...cast.keys,
     ...spec.env,
   };

@@ -252,6 +252,17 @@ export class AppConfig {
   @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
   PUBLIC_URL?: string;
 
+  /**
+   * Hosts a webhook may reach although they resolve to this machine or a private network, and
+   * over plain http (a local messenger bridge): host names or addresses, comma-separated.
+   * Empty by default: webhooks go over https to public addresses only.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.:[\], -]*$/, {
+    message: 'must be host names or addresses, comma-separated',
+  })
+  WEBHOOK_ALLOWED_HOSTS?: string;
+
   /** Statistics: no published count may lie between 1 and k − 1. Never below 5. */
   @Transform(toInt)
   @IsInt()
@@ -328,6 +339,18 @@ export class AppConfig {
     ).replace(/\/$/, '');
   }
 
+  get webhookAllowedHosts(): string[] {
+    return (this.WEBHOOK_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ''),
+      )
+      .filter(Boolean);
+  }
+
   get cookieSecure(): boolean {
     return this.COOKIE_SECURE ?? !isLoopback(this.HOST);
   }
@@ -356,6 +379,7 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'COOKIE_SECURE',
   'DATABASE_PASSWORD_FILE',
   'PUBLIC_URL',
+  'WEBHOOK_ALLOWED_HOSTS',
   'REDIS_PASSWORD_FILE',
   'KEY_CUSTODY',
   'NODE_CREDENTIAL',

@@ -89,6 +89,8 @@ export async function createTestEnvironment(
     DATABASE_POOL_SIZE: '10',
     WORKER_CONCURRENCY: '4',
     OUTBOX_SWEEP_AFTER_SECONDS: '15',
+    // Test receivers listen on this machine: the operator's allow-list names it.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,localhost',
     ...overrides,
   };
   const config = loadConfig(env);
