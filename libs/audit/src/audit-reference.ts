@@ -28,6 +28,12 @@ export function auditTimeBinding(entry: { record_id: string | null; action: stri
   return { table: 'audit_entries', id: entry.record_id ?? entry.action, column: 'at' };
 }
 
+/**
+ * The record type of a caller lookup: its id is the keyed hash of the number looked up (hex,
+ * the newest key generation), so the entry's reference is a pseudonym of that hash.
+ */
+export const CALLER_NUMBER_RECORD = 'caller_number';
+
 /** Whether entries about records of this type keep a pseudonym instead of the id. */
 export function isPseudonymous(recordType: string | undefined | null): boolean {
   return !PLAIN_RECORD_TYPES.has(recordType ?? '');

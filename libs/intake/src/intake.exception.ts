@@ -5,6 +5,8 @@ export enum IntakeError {
   ConsentMissing = 'consent_missing',
   /** The same Idempotency-Key was sent with a different request. */
   IdempotencyKeyReused = 'idempotency_key_reused',
+  /** The account asked about callers as often as an hour allows. */
+  TooManyLookups = 'too_many_lookups',
 }
 
 export class IntakeException extends DomainException<IntakeError> {

@@ -9,7 +9,7 @@ import {
   Service,
   serviceScope,
 } from '@mayak/access';
-import { AuditTrail } from '@mayak/audit';
+import { AuditTrail, CALLER_NUMBER_RECORD } from '@mayak/audit';
 import { CaseOpening } from '@mayak/cases';
 import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
@@ -24,6 +24,7 @@ import {
   statsRollupJob,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
+import { CallerLookupLimit } from './caller-lookup-limit';
 import { IntakeError, IntakeException } from './intake.exception';
 import {
   AgeBand,
@@ -109,6 +110,7 @@ export class IntakeService {
     private readonly cipher: EnvelopeCipher,
     private readonly hash: KeyedHash,
     private readonly config: AppConfig,
+    private readonly lookupLimit: CallerLookupLimit,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
@@ -282,8 +284,18 @@ export class IntakeService {
   }
 
   /** Whether a caller identifier has called before, for the notice shown while typing it. */
+  /**
+   * Whether a number called before: limited per account and hour (CallerLookupLimit), and
+   * audited with a keyed pseudonym of the number (record type `caller_number`; `npm run cli --
+   * audit find --caller-number N` finds an investigator the lookups of one number).
+   */
   async lookup(actor: Actor, identifier: string): Promise<{ previousContacts: number }> {
-    await this.access.requireCapability(actor, 'caller:lookup');
+    const number = {
+      type: CALLER_NUMBER_RECORD,
+      id: this.hash.callerIdentifiers(identifier)[0].hash.toString('hex'),
+    };
+    await this.access.requireCapability(actor, 'caller:lookup', number);
+    await this.lookupLimit.take(actor, number);
     return { previousContacts: await this.callers.previousContacts(identifier) };
   }
 

@@ -5,13 +5,24 @@ import { Actor } from '@mayak/identity';
 import { ExactTimes, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
-export type NotificationType = 'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached';
+export type NotificationType =
+  | 'emergency_page'
+  | 'case_assigned'
+  | 'break_glass'
+  | 'sla_breached'
+  /** To coordinators: a staff member looked up callers until the hourly limit refused them. */
+  | 'lookup_burst';
 
-/** What a notification says: a type and a case id. Never anything about the caller. */
+/**
+ * What a notification says: a type, and the case or the staff member it is about. Never
+ * anything about the caller.
+ */
 export interface NotificationView {
   id: string;
   type: NotificationType;
   caseId: string | null;
+  /** The staff member whose conduct it reports (a burst of lookups); else null. */
+  aboutUserId: string | null;
   createdAt: Date;
   readAt: Date | null;
 }
@@ -19,7 +30,8 @@ export interface NotificationView {
 export interface NewNotification {
   userId: string;
   type: NotificationType;
-  caseId: string;
+  caseId?: string | null;
+  aboutUserId?: string | null;
   /** Writing the same key twice (a retried job) creates one notification. */
   dedupeKey: string;
 }
@@ -43,16 +55,25 @@ export class NotificationsService {
       const id = randomUUID();
       // Open work: the day in the clear, the exact moment sealed (ExactTimes).
       const created = this.times.seal({ table: 'notifications', id, column: 'created_at' }, now);
-      params.push(id, n.userId, n.type, n.caseId, n.dedupeKey, created.day, created.sealed);
+      params.push(
+        id,
+        n.userId,
+        n.type,
+        n.caseId ?? null,
+        n.aboutUserId ?? null,
+        n.dedupeKey,
+        created.day,
+        created.sealed,
+      );
       const k = params.length;
-      return `($${k - 6}::uuid, $${k - 5}::uuid, $${k - 4}, $${k - 3}::uuid, $${k - 2}, $${k - 1}::timestamptz, $${k}::bytea)`;
+      return `($${k - 7}::uuid, $${k - 6}::uuid, $${k - 5}, $${k - 4}::uuid, $${k - 3}::uuid, $${k - 2}, $${k - 1}::timestamptz, $${k}::bytea)`;
     });
     // Whether each new notification's person has a webhook comes back with it: paging, where
     // this runs, needs it next, and a burst of pages is when round trips count.
     const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
       await em.query(
         `WITH created AS (
-           INSERT INTO notifications (id, user_id, type, case_id, dedupe_key, created_at, created_enc)
+           INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
            VALUES ${values.join(', ')}
            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
            RETURNING id, user_id)
@@ -115,6 +136,7 @@ export class NotificationsService {
       id: r.id,
       type: r.type,
       caseId: r.case_id,
+      aboutUserId: r.about_user_id,
       createdAt: this.createdAt(r.id, r.created_at, r.created_enc),
       readAt: this.times.open(
         { table: 'notifications', id: r.id, column: 'read_at' },
@@ -126,12 +148,13 @@ export class NotificationsService {
 }
 
 /** What a notification's view is read from. */
-const VIEW_COLUMNS = 'id, type, case_id, created_at, created_enc, read_at, read_enc';
+const VIEW_COLUMNS = 'id, type, case_id, about_user_id, created_at, created_enc, read_at, read_enc';
 
 interface NotificationRow {
   id: string;
   type: NotificationType;
   case_id: string | null;
+  about_user_id: string | null;
   created_at: Date;
   created_enc: Buffer | null;
   read_at: Date | null;

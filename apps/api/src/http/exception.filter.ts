@@ -130,6 +130,8 @@ function intakeStatus(code: IntakeError): number {
       return 400;
     case IntakeError.IdempotencyKeyReused:
       return 422;
+    case IntakeError.TooManyLookups:
+      return 429;
   }
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { AuditFinding, AuditSearch, isPseudonymous } from '@mayak/audit';
+import { AuditFinding, AuditSearch, CALLER_NUMBER_RECORD, isPseudonymous } from '@mayak/audit';
+import { KeyedHash } from '@mayak/platform';
 import { UsageError, withCliContext } from '../cli-context';
 import { Command } from './command';
 
@@ -10,9 +11,10 @@ import { Command } from './command';
  */
 export const auditCommand: Command = {
   name: 'audit',
-  usage: 'audit find --record-type TYPE --record-id ID [--limit 1000] [--json]',
+  usage:
+    'audit find (--record-type TYPE --record-id ID | --caller-number NUMBER) [--limit 1000] [--json]',
   summary:
-    'the audit entries about one record (contact, case, caller, case_note, user…), oldest first; --json: one JSON line per entry',
+    'the audit entries about one record (contact, case, caller, case_note, user…), or the lookups of one phone number, oldest first; --json: one JSON line per entry',
   async run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'find') throw new UsageError('the only audit subcommand is find');
@@ -21,20 +23,34 @@ export const auditCommand: Command = {
       options: {
         'record-type': { type: 'string' },
         'record-id': { type: 'string' },
+        'caller-number': { type: 'string' },
         limit: { type: 'string', default: '1000' },
         json: { type: 'boolean', default: false },
       },
       strict: true,
     });
-    const recordType = values['record-type'];
-    const recordId = values['record-id'];
+    const number = values['caller-number'];
+    const recordType = number !== undefined ? CALLER_NUMBER_RECORD : values['record-type'];
+    const recordId = number !== undefined ? '(the number given)' : values['record-id'];
+    if (number !== undefined && (values['record-type'] || values['record-id']))
+      throw new UsageError('--caller-number stands instead of --record-type and --record-id');
     if (!recordType || !recordId)
       throw new UsageError('--record-type and --record-id are both required');
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be at least 1');
-    const found = await withCliContext((app) =>
-      app.get(AuditSearch).about(recordType, recordId, limit),
-    );
+    const found = await withCliContext(async (app) => {
+      if (number === undefined) return app.get(AuditSearch).about(recordType, recordId, limit);
+      // A lookup is recorded under the hash of the number by the key generation of its day:
+      // every generation's hash is searched.
+      const hashes = app
+        .get(KeyedHash)
+        .callerIdentifiers(number)
+        .map((h) => h.hash.toString('hex'));
+      const all: AuditFinding[] = [];
+      for (const hash of hashes)
+        all.push(...(await app.get(AuditSearch).about(CALLER_NUMBER_RECORD, hash, limit)));
+      return all.sort((a, b) => Number(a.seq) - Number(b.seq)).slice(0, limit);
+    });
     if (values.json) {
       for (const entry of found) process.stdout.write(`${JSON.stringify(entry)}\n`);
       return 0;

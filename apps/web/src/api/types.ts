@@ -268,12 +268,15 @@ export interface EmergencyEntry {
   consented: boolean;
 }
 
-export type NotificationType = 'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached';
+export type NotificationType =
+  'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached' | 'lookup_burst';
 
 export interface AppNotification {
   id: string;
   type: NotificationType | (string & {});
   caseId: string | null;
+  /** The staff member a notification about conduct (a burst of lookups) is about. */
+  aboutUserId?: string | null;
   createdAt: string;
   readAt: string | null;
 }

@@ -205,6 +205,16 @@ export class AppConfig {
   @Max(24 * 60)
   LOGIN_LOCKOUT_MINUTES = 15;
 
+  /**
+   * How many times one account may ask, within an hour, whether a phone number ever called,
+   * before 429. Using up an hour's lookups notifies the coordinators.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  CALLER_LOOKUPS_PER_HOUR = 30;
+
   /** Sign-in attempts accepted per client address per minute before 429. */
   @Transform(toInt)
   @IsInt()
