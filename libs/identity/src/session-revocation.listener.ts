@@ -4,8 +4,10 @@ import { SESSION_REVOKED_CHANNEL, SessionService } from './session.service';
 
 /**
  * Lets the API remember sessions safely: every sign-out, disabling and role change NOTIFYs
- * on commit, and this listener makes every API process forget the session at once. While
- * the listener is not connected the memory is off, so a missed revocation cannot outlive it.
+ * on commit, and this listener makes every API process forget the session at once, and close
+ * the event streams it opened. While the listener is not connected the memory is off, so a
+ * missed revocation cannot outlive it. It listens whether or not sessions are remembered:
+ * the streams must close either way.
  */
 @Injectable()
 export class SessionRevocationListener implements OnModuleInit, OnModuleDestroy {
@@ -17,7 +19,6 @@ export class SessionRevocationListener implements OnModuleInit, OnModuleDestroy 
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.SESSION_CACHE_SECONDS === 0) return;
     this.listener = new PgListener(
       this.config.DATABASE_URL ?? '',
       SESSION_REVOKED_CHANNEL,

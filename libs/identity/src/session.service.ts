@@ -45,6 +45,8 @@ export class SessionService {
    */
   private readonly remembered = new Map<string, Remembered>();
   private remembering = false;
+  /** Told of every session end heard, here or from another process (open streams close). */
+  private readonly endedListeners = new Set<(what: string) => void>();
 
   constructor(
     private readonly db: DataSource,
@@ -59,19 +61,27 @@ export class SessionService {
     if (!this.remembering) this.remembered.clear();
   }
 
+  /**
+   * Calls `listener` with every session end this process hears of: `session:<id>` (sign-out),
+   * `user:<id>` (disabled, roles changed), `all:` (lockdown). Returns the unsubscribe.
+   */
+  onEnded(listener: (what: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
   /** A revocation heard from any process: `user:<id>`, `session:<id>`, or `all:` (lockdown). */
   forget(what: string): void {
     const [kind, id] = what.split(':');
-    if (kind === 'all') {
-      this.remembered.clear();
-      return;
-    }
-    for (const [hash, entry] of this.remembered)
-      if (
-        (kind === 'user' && entry.session.userId === id) ||
-        (kind === 'session' && entry.session.sessionId === id)
-      )
-        this.remembered.delete(hash);
+    if (kind === 'all') this.remembered.clear();
+    else
+      for (const [hash, entry] of this.remembered)
+        if (
+          (kind === 'user' && entry.session.userId === id) ||
+          (kind === 'session' && entry.session.sessionId === id)
+        )
+          this.remembered.delete(hash);
+    for (const listener of this.endedListeners) listener(what);
   }
 
   async issue(userId: string, manager: EntityManager = this.db.manager): Promise<IssuedSession> {

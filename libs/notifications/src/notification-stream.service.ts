@@ -1,4 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Actor, SessionService } from '@mayak/identity';
 import { AppConfig, KeyRing, PgListener } from '@mayak/platform';
 import { Observable, Subscriber } from 'rxjs';
 import { NotificationsService, NotificationView } from './notifications.service';
@@ -7,19 +8,28 @@ import { NotificationsService, NotificationView } from './notifications.service'
  * Live notifications for open browsers. The worker writes a notification row; a trigger
  * NOTIFYs `<user id>:<notification id>` when it commits; this listener fetches the row and
  * hands it to that user's open server-sent-event streams. Nothing goes through Redis.
+ *
+ * A stream lives no longer than the session that opened it: a sign-out, a disabling, a role
+ * change (heard from any API process through SessionService) or a lockdown ends it at once.
  */
 @Injectable()
 export class NotificationStream implements OnModuleInit, OnModuleDestroy {
-  private readonly subscribers = new Map<string, Set<Subscriber<NotificationView>>>();
+  /** Open streams by user id, each with the session that opened it. */
+  private readonly subscribers = new Map<
+    string,
+    Set<{ subscriber: Subscriber<NotificationView>; sessionId?: string }>
+  >();
   private listener?: PgListener;
 
   constructor(
     private readonly notifications: NotificationsService,
     private readonly config: AppConfig,
     ring: KeyRing,
+    sessions: SessionService,
   ) {
     // A lockdown ends every session; the streams those sessions opened end with them.
     ring.onSeal(() => this.endAll());
+    sessions.onEnded((what) => this.sessionEnded(what));
   }
 
   async onModuleInit(): Promise<void> {
@@ -39,17 +49,34 @@ export class NotificationStream implements OnModuleInit, OnModuleDestroy {
 
   private endAll(): void {
     for (const set of this.subscribers.values())
-      for (const subscriber of set) subscriber.complete();
+      for (const { subscriber } of set) subscriber.complete();
     this.subscribers.clear();
   }
 
-  streamFor(userId: string): Observable<NotificationView> {
+  /** `session:<id>`, `user:<id>` or `all:`, as SessionService tells it. */
+  private sessionEnded(what: string): void {
+    const [kind, id] = what.split(':');
+    if (kind === 'all') return this.endAll();
+    const sets =
+      kind === 'user'
+        ? [this.subscribers.get(id)]
+        : kind === 'session'
+          ? this.subscribers.values()
+          : [];
+    for (const set of sets)
+      for (const open of [...(set ?? [])])
+        if (kind === 'user' || open.sessionId === id) open.subscriber.complete();
+  }
+
+  streamFor(actor: Actor): Observable<NotificationView> {
+    const { userId, sessionId } = actor;
     return new Observable<NotificationView>((subscriber) => {
       const set = this.subscribers.get(userId) ?? new Set();
-      set.add(subscriber);
+      const open = { subscriber, sessionId };
+      set.add(open);
       this.subscribers.set(userId, set);
       return () => {
-        set.delete(subscriber);
+        set.delete(open);
         if (set.size === 0) this.subscribers.delete(userId);
       };
     });
@@ -60,6 +87,6 @@ export class NotificationStream implements OnModuleInit, OnModuleDestroy {
     const set = userId ? this.subscribers.get(userId) : undefined;
     if (!set || !id) return;
     const notification = await this.notifications.get(userId, id).catch(() => undefined);
-    if (notification) for (const subscriber of set) subscriber.next(notification);
+    if (notification) for (const { subscriber } of set) subscriber.next(notification);
   }
 }

@@ -72,7 +72,7 @@ export class NotificationsController {
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
   live(@CurrentActor() actor: Actor): Observable<MessageEvent> {
-    const notifications = this.stream.streamFor(actor.userId).pipe(
+    const notifications = this.stream.streamFor(actor).pipe(
       map((n): MessageEvent => ({ type: 'notification', id: n.id, data: n })),
       share(),
     );
