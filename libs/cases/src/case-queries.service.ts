@@ -188,7 +188,12 @@ export class CaseQueriesService {
       record.notes = notes;
     }
     if (wanted.includes('contact'))
-      record.contact = await this.contact(contactRow, loaded!.facts.scopes, actor.userId);
+      record.contact = await this.contact(
+        contactRow,
+        loaded!.facts.scopes,
+        actor.userId,
+        loaded!.facts.service,
+      );
     return pick(record, view);
   }
 
@@ -250,15 +255,23 @@ export class CaseQueriesService {
     }));
   }
 
-  /** The contact that raised the case, as far as the caller's consent covers it. */
+  /**
+   * The contact that raised the case, as far as the caller's consent covers it. Of the
+   * services the caller sought it names only the case's own: that a caller also asked a
+   * psychologist is not the lawyer's to know (each case is sealed from the others).
+   */
   private async contact(
     contactRow: ContactRow | undefined,
     scopes: readonly string[],
     readerId: string,
+    service: string,
   ): Promise<Record<string, unknown> | null> {
     if (!contactRow) return null;
     const { callerId, ...contact } = await this.contacts.view(contactRow, readerId);
-    const result: Record<string, unknown> = contact;
+    const result: Record<string, unknown> = {
+      ...contact,
+      services: contact.services.filter((s) => s === service),
+    };
     if (scopes.includes('contact_back')) {
       try {
         const details = await this.callers.contactDetails(callerId);
