@@ -1,5 +1,5 @@
 import { Actor } from '@mayak/identity';
-import { CaseFacts, decideCase } from './case-policy';
+import { CaseFacts, couldEverAllow, decideCase } from './case-policy';
 
 const lawyer: Actor = { userId: 'lawyer-1', roles: ['lawyer'] };
 const otherLawyer: Actor = { userId: 'lawyer-2', roles: ['lawyer'] };
@@ -14,6 +14,7 @@ function legalCase(overrides: Partial<CaseFacts> = {}): CaseFacts {
     pagedUserIds: [],
     breakGlassUserIds: [],
     originVolunteerId: null,
+    declinedBy: [],
     ...overrides,
   };
 }
@@ -46,5 +47,35 @@ describe('claiming a case (decideCase)', () => {
       allowed: false,
       reason: 'consent',
     });
+  });
+});
+
+describe('a declined case (decideCase)', () => {
+  it('never returns to the pool of the one who declined it; others may still claim it', () => {
+    const declined = legalCase({ declinedBy: [lawyer.userId] });
+    expect(decideCase(lawyer, 'case:claim', declined)).toEqual({
+      allowed: false,
+      reason: 'relation',
+    });
+    expect(decideCase(otherLawyer, 'case:claim', declined)).toMatchObject({ allowed: true });
+  });
+});
+
+describe('lists no rule could fill (couldEverAllow)', () => {
+  const responder: Actor = { userId: 'r-1', roles: ['responder'] };
+  const coordinator: Actor = { userId: 'c-1', roles: ['coordinator'] };
+
+  it("the pool is for the services that have one: a responder's role has none", () => {
+    expect(couldEverAllow(responder, 'case:list-pool')).toBe(false);
+    expect(couldEverAllow(lawyer, 'case:list-pool')).toBe(true);
+    expect(couldEverAllow(psychologist, 'case:list-pool')).toBe(true);
+    expect(couldEverAllow(coordinator, 'case:list-pool')).toBe(false);
+  });
+
+  it('my cases: every service role; the board: coordinators only', () => {
+    expect(couldEverAllow(responder, 'case:list-mine')).toBe(true);
+    expect(couldEverAllow(coordinator, 'case:list-mine')).toBe(false);
+    expect(couldEverAllow(coordinator, 'case:list-board')).toBe(true);
+    expect(couldEverAllow(lawyer, 'case:list-board')).toBe(false);
   });
 });

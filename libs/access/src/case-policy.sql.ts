@@ -43,7 +43,9 @@ function ruleSql(rule: CaseRule, actor: Actor, param: (v: unknown) => string): s
       parts.push(`c.assignee_id = ${param(actor.userId)}::uuid`);
       break;
     case 'pool':
-      parts.push(`c.status = 'queued' AND c.assignee_id IS NULL`);
+      parts.push(
+        `c.status = 'queued' AND c.assignee_id IS NULL AND NOT (${param(actor.userId)}::uuid = ANY(c.declined_by))`,
+      );
       break;
     case 'paged':
       parts.push(

@@ -1,5 +1,5 @@
 import { Actor, Role } from '@mayak/identity';
-import { ConsentScope, Service, SERVICE_ROLE, serviceScope } from './scopes';
+import { ConsentScope, Service, SERVICE_ROLE, serviceScope, servicesOf } from './scopes';
 
 export type CaseStatus = 'queued' | 'assigned' | 'in_progress' | 'closed';
 
@@ -21,7 +21,8 @@ export type CaseAction =
 /**
  * How the actor must stand to the case:
  * - assignee: the case is assigned to them;
- * - pool: the case waits, unassigned, in its service's pool;
+ * - pool: the case waits, unassigned, in its service's pool, and the actor has not declined it
+ *   (a decliner gets it back only from a coordinator);
  * - paged: they were paged for this emergency;
  * - break-glass: they hold an unexpired break-glass grant on it;
  * - origin-volunteer: they logged the contact that raised it, within their window;
@@ -249,6 +250,8 @@ export interface CaseFacts {
   readonly breakGlassUserIds: readonly string[];
   /** The volunteer who logged the originating contact, while it is within their window; else null. */
   readonly originVolunteerId: string | null;
+  /** Everyone who declined the case: it never returns to their pool. */
+  readonly declinedBy: readonly string[];
 }
 
 export type DenyReason = 'role' | 'relation' | 'consent';
@@ -267,7 +270,11 @@ export function relationHolds(rule: CaseRule, actor: Actor, facts: CaseFacts): b
     case 'assignee':
       return facts.assigneeId === actor.userId;
     case 'pool':
-      return facts.status === 'queued' && facts.assigneeId === null;
+      return (
+        facts.status === 'queued' &&
+        facts.assigneeId === null &&
+        !facts.declinedBy.includes(actor.userId)
+      );
     case 'paged':
       return facts.pagedUserIds.includes(actor.userId);
     case 'break-glass':
@@ -289,6 +296,20 @@ export function consentHolds(rule: CaseRule, facts: CaseFacts): boolean {
     case 'none':
       return true;
   }
+}
+
+/**
+ * Whether any rule of `action` could allow this actor on some case: by role, and for a rule
+ * bound to some services (`only`), by a role serving one of them. A list no rule could ever
+ * fill is refused (403), never answered empty: a responder asking for the legal and
+ * psychological pool is asking for something their role does not have.
+ */
+export function couldEverAllow(actor: Actor, action: CaseAction): boolean {
+  return CASE_POLICY[action].some((rule) =>
+    rule.roles === 'service-role'
+      ? servicesOf(actor.roles).some((s) => !rule.only || rule.only.includes(s))
+      : rule.roles.some((r) => actor.roles.includes(r)),
+  );
 }
 
 /** Decides one action on one case. The most specific reason is reported for a denial. */

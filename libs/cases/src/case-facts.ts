@@ -171,6 +171,7 @@ export class CaseLoader {
         scopes: effectiveScopes(row.scopes, row.withdrawn_scopes),
         pagedUserIds: row.paged_user_ids,
         breakGlassUserIds: row.break_glass_user_ids,
+        declinedBy: row.declined_by ?? [],
         originVolunteerId:
           loggedAt !== undefined &&
           withinVolunteerWindow(

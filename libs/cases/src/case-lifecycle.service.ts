@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
-import { ExactTimes, job, OutboxWriter } from '@mayak/platform';
+import { NotificationsService } from '@mayak/notifications';
+import { AppConfig, countOf, countUp, ExactTimes, job, OutboxWriter } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import { EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
@@ -36,6 +37,8 @@ export class CaseLifecycleService {
     private readonly outbox: OutboxWriter,
     private readonly services: CaseServiceRegistry,
     private readonly times: ExactTimes,
+    private readonly config: AppConfig,
+    private readonly notifications: NotificationsService,
   ) {}
 
   /**
@@ -45,6 +48,9 @@ export class CaseLifecycleService {
   claim(actor: Actor, caseId: string): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:claim', caseId, async (em, { row }) => {
       if (row.status !== 'queued') throw new CaseException(CaseError.AlreadyClaimed);
+      const declined = await countOf(em, actor.userId, 'case_decline', 'day');
+      if (declined >= this.config.CASE_DECLINES_PER_DAY)
+        throw new CaseException(CaseError.TooManyDeclines);
       await this.assign(em, row, actor.userId, actor.userId, 'claimed');
       return { id: caseId, status: 'assigned', assigneeId: actor.userId };
     });
@@ -62,11 +68,24 @@ export class CaseLifecycleService {
     });
   }
 
-  /** Back to the pool and to routing; the decliner is never offered this case again. */
+  /**
+   * Back to the pool and to routing; the decliner is never offered this case again, and cannot
+   * claim it back (a coordinator can assign it to them). Declines are counted per person and
+   * day: at CASE_DECLINES_PER_DAY the coordinators are told, and the pool is closed to the
+   * person for the rest of the day.
+   */
   decline(actor: Actor, caseId: string): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:decline', caseId, async (em, { row }) => {
       if (row.status !== 'assigned' && row.status !== 'in_progress')
         throw new CaseException(CaseError.InvalidState);
+      const declines = await countUp(em, actor.userId, 'case_decline', 'day');
+      if (declines?.count === this.config.CASE_DECLINES_PER_DAY)
+        await this.notifications.aboutStaffToCoordinators(
+          em,
+          'decline_burst',
+          actor.userId,
+          declines.windowStart.toISOString(),
+        );
       await em.query(
         `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, assigned_enc = NULL,
                 declined_by = array_append(declined_by, $2::uuid), updated_at = $3, updated_enc = $4

@@ -4,12 +4,11 @@ import {
   AccessError,
   AccessException,
   CASE_FIELDS,
-  CASE_POLICY,
   CaseAction,
   caseScopeSql,
   CaseView,
+  couldEverAllow,
   Service,
-  servicesOf,
 } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { CallerRegistry, ContactRecords, ContactRow } from '@mayak/contacts';
@@ -100,12 +99,7 @@ export class CaseQueriesService {
     filter: { service?: Service; status?: string } = {},
   ): Promise<Array<Record<string, unknown>>> {
     const action = LIST_ACTION[view];
-    const couldMatch = CASE_POLICY[action].some((rule) =>
-      rule.roles === 'service-role'
-        ? servicesOf(actor.roles).length > 0
-        : rule.roles.some((r) => actor.roles.includes(r)),
-    );
-    if (!couldMatch) {
+    if (!couldEverAllow(actor, action)) {
       await this.audit.record({ actorId: actor.userId, action, outcome: 'deny', reason: 'role' });
       throw new AccessException(AccessError.Forbidden);
     }

@@ -9,6 +9,8 @@ export enum CaseError {
   InvalidAssignee = 'invalid_assignee',
   /** A ciphertext did not open: tampering or corruption. */
   RecordUnreadable = 'record_unreadable',
+  /** The person declined as many cases today as a day allows: no more claims today. */
+  TooManyDeclines = 'too_many_declines',
 }
 
 const MESSAGES: Record<CaseError, string> = {
@@ -16,6 +18,8 @@ const MESSAGES: Record<CaseError, string> = {
   [CaseError.InvalidState]: 'The case is not in a state that allows this.',
   [CaseError.InvalidAssignee]: 'That person cannot take cases of this service.',
   [CaseError.RecordUnreadable]: 'This record cannot be read; the incident has been recorded.',
+  [CaseError.TooManyDeclines]:
+    'You have declined as many cases today as a day allows, so you cannot claim more from the pool today; a coordinator can still assign you cases.',
 };
 
 export class CaseException extends DomainException<CaseError> {

@@ -10,8 +10,10 @@ export type NotificationType =
   | 'case_assigned'
   | 'break_glass'
   | 'sla_breached'
-  /** To coordinators: a staff member looked up callers until the hourly limit refused them. */
-  | 'lookup_burst';
+  /** To coordinators: a staff member used up the hour's caller lookups. */
+  | 'lookup_burst'
+  /** To coordinators: a staff member declined as many pool cases as a day allows. */
+  | 'decline_burst';
 
 /**
  * What a notification says: a type, and the case or the staff member it is about. Never
@@ -84,6 +86,30 @@ export class NotificationsService {
       ),
     );
     return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
+  }
+
+  /**
+   * Tells every coordinator (enabled accounts with the role) about a staff member's conduct,
+   * once per `occasion` (a retried request tells nobody twice).
+   */
+  async aboutStaffToCoordinators(
+    em: EntityManager,
+    type: Extract<NotificationType, 'lookup_burst' | 'decline_burst'>,
+    aboutUserId: string,
+    occasion: string,
+  ): Promise<void> {
+    const coordinators: Array<{ id: string }> = await em.query(
+      `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
+    );
+    await this.create(
+      em,
+      coordinators.map(({ id }) => ({
+        userId: id,
+        type,
+        aboutUserId,
+        dedupeKey: `${type}-${aboutUserId}-${occasion}-${id}`,
+      })),
+    );
   }
 
   /**

@@ -77,10 +77,8 @@ export class RetentionService {
   async sweep(): Promise<RetentionReport> {
     const sessions = await this.sessions.purgeExpired();
     const outbox = await this.sweepFinishedJobs();
-    // The hourly count of caller lookups per account (CallerLookupLimit) is needed for its hour.
-    await this.db.query(
-      `DELETE FROM caller_lookup_windows WHERE window_start < now() - interval '2 hours'`,
-    );
+    // Per-account counts (staff_counters) are needed for their hour or day, no longer.
+    await this.db.query(`DELETE FROM staff_counters WHERE window_start < now() - interval '2 days'`);
     // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(

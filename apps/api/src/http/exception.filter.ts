@@ -144,6 +144,8 @@ function caseStatus(code: CaseError): number {
       return 400;
     case CaseError.RecordUnreadable:
       return 500;
+    case CaseError.TooManyDeclines:
+      return 429;
   }
 }
 

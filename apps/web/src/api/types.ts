@@ -269,7 +269,12 @@ export interface EmergencyEntry {
 }
 
 export type NotificationType =
-  'emergency_page' | 'case_assigned' | 'break_glass' | 'sla_breached' | 'lookup_burst';
+  | 'emergency_page'
+  | 'case_assigned'
+  | 'break_glass'
+  | 'sla_breached'
+  | 'lookup_burst'
+  | 'decline_burst';
 
 export interface AppNotification {
   id: string;

@@ -247,6 +247,8 @@ export const en: Record<MessageKey, Message> = {
   'notifications.type.case_assigned': 'A case was assigned to you',
   'notifications.type.break_glass': 'Break-glass: a responder opened a case without consent',
   'notifications.type.sla_breached': 'An emergency page was not acknowledged in time',
+  'notifications.type.decline_burst':
+    'A staff member declined as many pool cases as a day allows; check for misuse',
   'notifications.type.lookup_burst':
     'A staff member used up the hourly caller lookups; check for misuse',
   'notifications.type.other': 'Notification ({type})',

@@ -271,6 +271,8 @@ export const ru = {
   'notifications.type.case_assigned': 'Вам назначена заявка',
   'notifications.type.break_glass': 'Экстренный доступ без согласия: дежурный открыл дело',
   'notifications.type.sla_breached': 'Экстренный вызов не подтверждён вовремя',
+  'notifications.type.decline_burst':
+    'Сотрудник отказался от дневного предела заявок из очереди; проверьте, нет ли злоупотребления',
   'notifications.type.lookup_burst':
     'Сотрудник исчерпал часовой лимит проверок номеров; проверьте, нет ли злоупотребления',
   'notifications.type.other': 'Уведомление ({type})',

@@ -7,6 +7,7 @@ const TEXT: Record<string, MessageKey> = {
   break_glass: 'notifications.type.break_glass',
   sla_breached: 'notifications.type.sla_breached',
   lookup_burst: 'notifications.type.lookup_burst',
+  decline_burst: 'notifications.type.decline_burst',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */

@@ -215,6 +215,17 @@ export class AppConfig {
   @Max(10000)
   CALLER_LOOKUPS_PER_HOUR = 30;
 
+  /**
+   * How many cases one person may decline in a day (UTC) before they may claim no more from
+   * the pool that day: claiming, reading and declining in a loop reads case after case.
+   * Reaching it notifies the coordinators; a coordinator can still assign them cases.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CASE_DECLINES_PER_DAY = 10;
+
   /** Sign-in attempts accepted per client address per minute before 429. */
   @Transform(toInt)
   @IsInt()

@@ -8,3 +8,4 @@ export * from './pg-listener';
 export * from './group-commit';
 export * from './session-lock';
 export * from './json-rows';
+export * from './staff-counters';

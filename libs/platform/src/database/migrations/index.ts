@@ -16,7 +16,7 @@ import { CaseAttributesSealed1765200000000 } from './1765200000000-case-attribut
 import { OpenWorkTimes1765300000000 } from './1765300000000-open-work-times';
 import { RowRestamps1765350000000 } from './1765350000000-row-restamps';
 import { SealedOutbox1765400000000 } from './1765400000000-sealed-outbox';
-import { CallerLookupLimits1765600000000 } from './1765600000000-caller-lookup-limits';
+import { StaffCounters1765600000000 } from './1765600000000-staff-counters';
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -40,5 +40,5 @@ export const MIGRATIONS = [
   RowRestamps1765350000000,
   SealedOutbox1765400000000,
   AuditSealedTimes1765500000000,
-  CallerLookupLimits1765600000000,
+  StaffCounters1765600000000,
 ];
