@@ -1,5 +1,5 @@
 import { Actor } from '@mayak/identity';
-import { CaseFacts, couldEverAllow, decideCase } from './case-policy';
+import { CaseFacts, couldEverAllow, decideCase, mayReassignTo } from './case-policy';
 
 const lawyer: Actor = { userId: 'lawyer-1', roles: ['lawyer'] };
 const otherLawyer: Actor = { userId: 'lawyer-2', roles: ['lawyer'] };
@@ -77,5 +77,14 @@ describe('lists no rule could fill (couldEverAllow)', () => {
     expect(couldEverAllow(coordinator, 'case:list-mine')).toBe(false);
     expect(couldEverAllow(coordinator, 'case:list-board')).toBe(true);
     expect(couldEverAllow(lawyer, 'case:list-board')).toBe(false);
+  });
+});
+
+describe('reassignment targets (mayReassignTo)', () => {
+  it('anyone but the one reassigning, and back to the pool', () => {
+    const both: Actor = { userId: 'c-2', roles: ['coordinator', 'lawyer'] };
+    expect(mayReassignTo(both, 'c-2')).toBe(false);
+    expect(mayReassignTo(both, lawyer.userId)).toBe(true);
+    expect(mayReassignTo(both, null)).toBe(true);
   });
 });

@@ -312,6 +312,14 @@ export function couldEverAllow(actor: Actor, action: CaseAction): boolean {
   );
 }
 
+/**
+ * Whom a case may be reassigned to. Never to the one reassigning: a coordinator who also holds
+ * a service role would otherwise hand themselves any case of it and read it (issue 12.1).
+ */
+export function mayReassignTo(actor: Actor, targetUserId: string | null): boolean {
+  return targetUserId !== actor.userId;
+}
+
 /** Decides one action on one case. The most specific reason is reported for a denial. */
 export function decideCase(actor: Actor, action: CaseAction, facts: CaseFacts): CaseDecision {
   const rules = CASE_POLICY[action];

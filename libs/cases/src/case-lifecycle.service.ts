@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Service, SERVICE_ROLE } from '@mayak/access';
+import { mayReassignTo, Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { AppConfig, countOf, countUp, ExactTimes, job, OutboxWriter } from '@mayak/platform';
@@ -125,6 +125,7 @@ export class CaseLifecycleService {
   reassign(actor: Actor, caseId: string, userId: string | null): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:reassign', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
+      if (!mayReassignTo(actor, userId)) throw new CaseException(CaseError.SelfAssignment);
       if (row.assignee_id === userId) return { id: caseId, status: row.status, assigneeId: userId };
       if (userId !== null && !(await this.canServe(em, userId, row.service)))
         throw new CaseException(CaseError.InvalidAssignee);

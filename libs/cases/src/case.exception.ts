@@ -7,6 +7,8 @@ export enum CaseError {
   InvalidState = 'invalid_state',
   /** The new assignee cannot take cases of this service. */
   InvalidAssignee = 'invalid_assignee',
+  /** Nobody reassigns a case to themselves. */
+  SelfAssignment = 'self_assignment',
   /** A ciphertext did not open: tampering or corruption. */
   RecordUnreadable = 'record_unreadable',
   /** The person declined as many cases today as a day allows: no more claims today. */
@@ -17,6 +19,8 @@ const MESSAGES: Record<CaseError, string> = {
   [CaseError.AlreadyClaimed]: 'Someone else took this case a moment ago.',
   [CaseError.InvalidState]: 'The case is not in a state that allows this.',
   [CaseError.InvalidAssignee]: 'That person cannot take cases of this service.',
+  [CaseError.SelfAssignment]:
+    'Nobody may reassign a case to themselves; another coordinator can assign it to you.',
   [CaseError.RecordUnreadable]: 'This record cannot be read; the incident has been recorded.',
   [CaseError.TooManyDeclines]:
     'You have declined as many cases today as a day allows, so you cannot claim more from the pool today; a coordinator can still assign you cases.',

@@ -140,6 +140,8 @@ function caseStatus(code: CaseError): number {
     case CaseError.AlreadyClaimed:
     case CaseError.InvalidState:
       return 409;
+    case CaseError.SelfAssignment:
+      return 403;
     case CaseError.InvalidAssignee:
       return 400;
     case CaseError.RecordUnreadable:

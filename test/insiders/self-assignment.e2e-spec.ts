@@ -1,0 +1,67 @@
+import {
+  contactBody,
+  createTestEnvironment,
+  createUser,
+  HttpClient,
+  RunningApi,
+  signIn,
+  startApi,
+  TestEnvironment,
+} from '@mayak/testing';
+
+/**
+ * A coordinator who also holds a service role could hand themselves any case of that service
+ * by reassignment, and read it (issue 12.1). Nobody may reassign a case to themselves; another
+ * coordinator can.
+ */
+describe('reassigning a case to oneself', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    api = await startApi(env);
+    http = new HttpClient(api.url);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  it('is refused, changes nothing, and another coordinator may do it', async () => {
+    const volunteer = await signIn(http, await createUser(api.app, ['volunteer']));
+    const both = await createUser(api.app, ['coordinator', 'lawyer']);
+    const insider = await signIn(http, both);
+    const colleague = await signIn(http, await createUser(api.app, ['coordinator']));
+    const receipt = await http.post<{ caseIds: string[] }>(
+      '/api/contacts',
+      contactBody({ services: ['legal'] }),
+      { token: volunteer },
+    );
+    const caseId = receipt.body.caseIds[0];
+
+    const refused = await http.put<{ error: string }>(
+      `/api/cases/${caseId}/assignee`,
+      { userId: both.id },
+      { token: insider },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe('self_assignment');
+    const [row] = await env.db.query(`SELECT status, assignee_id FROM cases WHERE id = $1`, [
+      caseId,
+    ]);
+    expect(row).toEqual({ status: 'queued', assignee_id: null });
+    // The case stays closed to the insider: not assigned, not theirs to read.
+    expect((await http.get(`/api/cases/${caseId}`, { token: insider })).body).not.toHaveProperty(
+      'contact',
+    );
+
+    const given = await http.put(
+      `/api/cases/${caseId}/assignee`,
+      { userId: both.id },
+      { token: colleague },
+    );
+    expect(given.status).toBe(200);
+  });
+});
