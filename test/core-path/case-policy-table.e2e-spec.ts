@@ -1,11 +1,5 @@
 import { Actor, Role } from '@mayak/identity';
-import {
-  CASE_FIELDS,
-  couldEverAllow,
-  CaseAction,
-  CaseFacts,
-  decideCase,
-} from '@mayak/access';
+import { CASE_FIELDS, couldEverAllow, CaseAction, CaseFacts, decideCase } from '@mayak/access';
 import { AuditReferences } from '@mayak/audit';
 import {
   contactBody,
