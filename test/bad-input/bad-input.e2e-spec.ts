@@ -246,9 +246,8 @@ describe('hostile input to every route in the OpenAPI document', () => {
     const [victim] = throwawayIds;
     // A failed sign-in, a session kept alive, an audited denial: not changes.
     await env.db.query(
-      `UPDATE users SET failed_logins = failed_logins + 1, locked_until = now(), updated_at = now()
-        WHERE id = $1`,
-      [victim],
+      `INSERT INTO sign_in_throttle (name_hash, source_hash, failures, last_failure_at)
+       VALUES ('\\x01', '\\x02', 1, now())`,
     );
     await env.db.query(`UPDATE sessions SET last_seen_at = now()`);
     await env.db.query(
@@ -258,10 +257,7 @@ describe('hostile input to every route in the OpenAPI document', () => {
     // Anything else is.
     await env.db.query(`UPDATE users SET disabled_at = now() WHERE id = $1`, [victim]);
     expect(changedTables(before, await fingerprint.take())).toEqual(['users']);
-    await env.db.query(
-      `UPDATE users SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE id = $1`,
-      [victim],
-    );
+    await env.db.query(`UPDATE users SET disabled_at = NULL WHERE id = $1`, [victim]);
     expect(changedTables(before, await fingerprint.take())).toEqual([]);
   });
 

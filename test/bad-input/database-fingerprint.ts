@@ -4,12 +4,12 @@ import { DataSource } from 'typeorm';
  * What a rejected request may change on purpose, and why:
  * - audit_entries: denials and failed sign-ins are recorded;
  * - sessions.last_seen_at: every authenticated request keeps its session alive;
- * - users.failed_logins, locked_until, updated_at: failed sign-ins count towards a lockout.
+ * - sign_in_throttle: failed sign-ins slow their address down (SignInThrottle).
  */
 export const MAY_CHANGE: Record<string, '*' | string[]> = {
   audit_entries: '*',
   sessions: ['last_seen_at'],
-  users: ['failed_logins', 'locked_until', 'updated_at'],
+  sign_in_throttle: '*',
 };
 
 export type Fingerprint = Map<string, string>;

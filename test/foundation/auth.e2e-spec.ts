@@ -18,7 +18,11 @@ describe('sign-in and sessions', () => {
   let http: HttpClient;
 
   beforeAll(async () => {
-    env = await createTestEnvironment({ LOGIN_MAX_FAILURES: '3', LOGIN_RATE_PER_MINUTE: '1000' });
+    env = await createTestEnvironment({
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_RATE_PER_MINUTE: '1000',
+      TRUST_PROXY: 'true',
+    });
     api = await startApi(env);
     http = new HttpClient(api.url);
   });
@@ -134,28 +138,70 @@ describe('sign-in and sessions', () => {
     ]);
   });
 
-  it('repeated failures lock the account (even the right password is refused) and are audited', async () => {
-    const user = await createUser(api.app, ['volunteer']);
-    for (let i = 0; i < 3; i++) {
-      const r = await http.post('/api/auth/login', {
-        username: user.username,
-        password: 'not the password',
-        totp: '000000',
-      });
-      expect(r.status).toBe(401);
-    }
-    const right = await http.post('/api/auth/login', {
+  /** A sign-in from a given client address (the API trusts X-Forwarded-For in this suite). */
+  const from = (address: string, body: Record<string, string>) =>
+    http.post<{ error?: string; message?: string; token?: string }>('/api/auth/login', body, {
+      headers: { 'x-forwarded-for': address },
+    });
+  const wrong = (user: { username: string }) => ({
+    username: user.username,
+    password: 'not the password',
+    totp: '000000',
+  });
+
+  it('failures slow down the address they come from, growing, and never lock the account', async () => {
+    const user = await createUser(api.app, ['responder']);
+    const right = () => ({
       username: user.username,
       password: user.password,
       totp: freshCode(user),
     });
-    expect(right.status).toBe(401);
+    // LOGIN_MAX_FAILURES (3) failures from one address: from the third, it waits 1 s.
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7', wrong(user))).status).toBe(401);
+    const waiting = await from('203.0.113.7', right());
+    expect(waiting.status).toBe(429);
+    expect(waiting.body).toMatchObject({
+      error: 'sign_in_throttled',
+      message: expect.stringMatching(/try again in 1 s/),
+    });
+    // The right password and code get in from anywhere else, at once.
+    const elsewhere = await from('198.51.100.20', right());
+    expect(elsewhere.status).toBe(200);
+    // The next failure from the slowed address, once its wait is over, doubles the wait.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await from('203.0.113.7', wrong(user))).status).toBe(401);
+    expect((await from('203.0.113.7', wrong(user))).body.message).toMatch(/try again in 2 s/);
     const audit = await auditRows(user.id, 'auth.sign_in');
-    expect(audit.filter((a) => a.reason === 'bad_password')).toHaveLength(3);
-    expect(audit[audit.length - 1]).toEqual({ outcome: 'failure', reason: 'locked' });
-    expect(await auditRows(user.id, 'auth.lockout')).toEqual([
-      { outcome: 'success', reason: 'too_many_failures' },
-    ]);
+    expect(audit.filter((a) => a.reason === 'bad_password')).toHaveLength(4);
+    expect((await auditRows(user.id, 'auth.throttle')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('five failures from five addresses do not lock the on-call responder out', async () => {
+    const responder = await createUser(api.app, ['responder']);
+    for (let i = 1; i <= 5; i++)
+      expect((await from(`192.0.2.${i}`, wrong(responder))).status).toBe(401);
+    // Nor does a stranger hammering from one address, however long.
+    for (let i = 0; i < 3; i++) await from('192.0.2.99', wrong(responder));
+    expect((await from('192.0.2.99', wrong(responder))).status).toBe(429);
+    const signIn = await from('10.1.2.3', {
+      username: responder.username,
+      password: responder.password,
+      totp: freshCode(responder),
+    });
+    expect(signIn.status).toBe(200);
+  });
+
+  it('a name that does not exist is slowed like one that does: the delay names no account', async () => {
+    const nobody = { username: `nobody-${Date.now()}` };
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.8', wrong(nobody))).status).toBe(401);
+    const known = await createUser(api.app, ['volunteer']);
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.8', wrong(known))).status).toBe(401);
+    const [a, b] = [
+      await from('203.0.113.8', wrong(nobody)),
+      await from('203.0.113.8', wrong(known)),
+    ];
+    expect([a.status, a.body]).toEqual([b.status, b.body]);
+    expect(a.status).toBe(429);
   });
 
   it('logout ends the session at once', async () => {

@@ -135,13 +135,7 @@ export class AccountAdminService {
 
   async enable(actor: AdminActor, userId: string): Promise<AccountView> {
     await this.requireAdmin(actor, userId);
-    return this.change(
-      actor,
-      userId,
-      'user.enable',
-      `disabled_at = NULL, failed_logins = 0, locked_until = NULL`,
-      [],
-    );
+    return this.change(actor, userId, 'user.enable', `disabled_at = NULL`, []);
   }
 
   /** The user sets up a new second factor at their next sign-in (POST /api/auth/totp/enrol). */

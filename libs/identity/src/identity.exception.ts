@@ -1,7 +1,7 @@
 import { DomainException } from '@mayak/platform';
 
 export enum IdentityError {
-  /** Unknown user, wrong password, wrong or reused code, locked or disabled: all the same. */
+  /** Unknown user, wrong password, wrong or reused code, or disabled: all the same. */
   InvalidCredentials = 'invalid_credentials',
   TotpEnrolmentRequired = 'totp_enrolment_required',
   AlreadyEnrolled = 'totp_already_enrolled',
@@ -12,6 +12,8 @@ export enum IdentityError {
   DuressNotAllowed = 'duress_not_allowed',
   DuressSameAsPassword = 'duress_same_as_password',
   CurrentPasswordWrong = 'current_password_wrong',
+  /** This address failed too often for this name: it waits (growing delays, SignInThrottle). */
+  SignInThrottled = 'sign_in_throttled',
 }
 
 const MESSAGES: Record<IdentityError, string> = {
@@ -26,10 +28,11 @@ const MESSAGES: Record<IdentityError, string> = {
     'Only coordinators and admins, who may lock Mayak down, can have a duress password.',
   [IdentityError.DuressSameAsPassword]: 'The duress password must differ from your password.',
   [IdentityError.CurrentPasswordWrong]: 'Your current password is not right.',
+  [IdentityError.SignInThrottled]: 'Too many failed sign-ins from this address; try again later.',
 };
 
 export class IdentityException extends DomainException<IdentityError> {
-  constructor(code: IdentityError) {
-    super(code, MESSAGES[code]);
+  constructor(code: IdentityError, message: string = MESSAGES[code]) {
+    super(code, message);
   }
 }

@@ -5,6 +5,7 @@ export * from './roles';
 export * from './session-revocation.listener';
 export * from './session.service';
 export * from './sign-in.service';
+export * from './sign-in-throttle';
 export * from './staff-names';
 export * from './totp';
 export * from './user.entity';

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { IdentityError, IdentityException } from './identity.exception';
 import { PasswordHasher } from './password-hasher';
 import { IssuedSession, SessionService } from './session.service';
+import { SignInAttempt, SignInThrottle } from './sign-in-throttle';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
 import { UserEntity } from './user.entity';
 import { normaliseUsername, StaffNames, UsernameSealing } from './staff-names';
@@ -41,12 +42,24 @@ export class SignInService {
     private readonly audit: AuditTrail,
     private readonly names: StaffNames,
     private readonly sealing: UsernameSealing,
+    private readonly throttle: SignInThrottle,
     @Optional() @Inject(DURESS_LOCKDOWN) private readonly duress?: DuressLockdown,
   ) {}
 
-  async signIn(username: string, password: string, code: string): Promise<IssuedSession> {
+  /**
+   * `source` is the client's address: failures slow down that address for that name
+   * (SignInThrottle), never the account everywhere.
+   */
+  async signIn(
+    username: string,
+    password: string,
+    code: string,
+    source = 'unknown',
+  ): Promise<IssuedSession> {
+    const attempt = this.throttle.attempt(username, source);
+    await this.throttled(attempt, 'auth.sign_in');
     const user = await this.findByName(username);
-    const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
+    const usable = user && !user.disabledAt;
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
     // A wrong password is always tried as a duress password too (against a decoy when there
     // is none), so that timing does not tell who has one.
@@ -59,10 +72,9 @@ export class SignInService {
         password,
       )) &&
       !!user?.duressPasswordHash;
-    if (!user) return this.fail(null, 'unknown_user');
-    if (user.disabledAt) return this.fail(user.id, 'disabled');
-    if (!usable) return this.fail(user.id, 'locked');
-    if (!passwordOk && !duressOk) return this.failAndCount(user, 'bad_password');
+    if (!user) return this.failAndCount(attempt, null, 'unknown_user');
+    if (!usable) return this.failAndCount(attempt, user.id, 'disabled');
+    if (!passwordOk && !duressOk) return this.failAndCount(attempt, user.id, 'bad_password');
 
     const secret = this.totpSecret(user);
     if (!secret) {
@@ -77,7 +89,7 @@ export class SignInService {
       throw new IdentityException(IdentityError.TotpEnrolmentRequired);
     }
     const step = totpStep(secret, code);
-    if (step === undefined) return this.failAndCount(user, 'bad_totp');
+    if (step === undefined) return this.failAndCount(attempt, user.id, 'bad_totp');
     if (duressOk) return this.signInUnderDuress(user);
 
     return this.db
@@ -85,7 +97,7 @@ export class SignInService {
         // Accepting the step and issuing the session is one atomic act: of two requests with
         // the same code, exactly one passes this update.
         const accepted: unknown = await em.query(
-          `UPDATE users SET totp_last_step = $2, totp_enrolled = true, failed_logins = 0, locked_until = NULL, updated_at = now()
+          `UPDATE users SET totp_last_step = $2, totp_enrolled = true, updated_at = now()
           WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
           [user.id, step],
         );
@@ -106,8 +118,12 @@ export class SignInService {
         );
         return session;
       })
+      .then(async (session) => {
+        await this.throttle.succeeded(attempt);
+        return session;
+      })
       .catch(async (error: unknown) => {
-        if (error instanceof ReusedCode) return this.failAndCount(user, 'totp_reused');
+        if (error instanceof ReusedCode) return this.failAndCount(attempt, user.id, 'totp_reused');
         throw error;
       });
   }
@@ -164,14 +180,16 @@ export class SignInService {
   async beginTotpEnrolment(
     username: string,
     password: string,
+    source = 'unknown',
   ): Promise<{ otpauthUri: string; secret: string }> {
+    const attempt = this.throttle.attempt(username, source);
+    await this.throttled(attempt, 'auth.totp_enrol');
     const user = await this.findByName(username);
-    const usable = user && !user.disabledAt && !(user.lockedUntil && user.lockedUntil > new Date());
+    const usable = user && !user.disabledAt;
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
-    if (!user) return this.fail(null, 'unknown_user', 'auth.totp_enrol');
-    if (!usable)
-      return this.fail(user.id, user.disabledAt ? 'disabled' : 'locked', 'auth.totp_enrol');
-    if (!passwordOk) return this.failAndCount(user, 'bad_password', 'auth.totp_enrol');
+    if (!user) return this.failAndCount(attempt, null, 'unknown_user', 'auth.totp_enrol');
+    if (!usable) return this.failAndCount(attempt, user.id, 'disabled', 'auth.totp_enrol');
+    if (!passwordOk) return this.failAndCount(attempt, user.id, 'bad_password', 'auth.totp_enrol');
     if (user.totpEnrolled) throw new IdentityException(IdentityError.AlreadyEnrolled);
     const secret = newTotpSecret();
     const dek = this.cipher.unwrapDataKey('users', user.id, user.dekWrapped);
@@ -213,44 +231,44 @@ export class SignInService {
     );
   }
 
-  private async fail(userId: string | null, reason: string, action = SIGN_IN): Promise<never> {
-    await this.audit.record({
-      actorId: userId,
-      action,
-      recordType: 'user',
-      recordId: userId ?? undefined,
-      outcome: 'failure',
-      reason,
-    });
-    throw new IdentityException(IdentityError.InvalidCredentials);
+  /** Refuses, audited, while this address must wait for this name. */
+  private async throttled(attempt: SignInAttempt, action: string): Promise<void> {
+    try {
+      await this.throttle.check(attempt);
+    } catch (error) {
+      await this.audit.record({ actorId: null, action, outcome: 'failure', reason: 'throttled' });
+      throw error;
+    }
   }
 
-  private async failAndCount(user: UserEntity, reason: string, action = SIGN_IN): Promise<never> {
-    const result: unknown = await this.db.query(
-      `UPDATE users
-          SET failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END,
-              updated_at = now()
-        WHERE id = $1
-        RETURNING locked_until IS NOT NULL AND locked_until > now() AS locked`,
-      [user.id, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCKOUT_MINUTES],
-    );
+  /**
+   * Audits the failure and counts it against this address for this name; from
+   * LOGIN_MAX_FAILURES on, the address waits, growing (SignInThrottle). Every failure answers
+   * the same.
+   */
+  private async failAndCount(
+    attempt: SignInAttempt,
+    userId: string | null,
+    reason: string,
+    action = SIGN_IN,
+  ): Promise<never> {
+    const wait = await this.throttle.failed(attempt);
     const events: AuditEvent[] = [
       {
-        actorId: user.id,
+        actorId: userId,
         action,
         recordType: 'user',
-        recordId: user.id,
+        recordId: userId ?? undefined,
         outcome: 'failure',
         reason,
       },
     ];
-    if (rowsOf<{ locked: boolean }>(result)[0]?.locked)
+    if (wait > 0)
       events.push({
-        actorId: user.id,
-        action: 'auth.lockout',
+        actorId: userId,
+        action: 'auth.throttle',
         recordType: 'user',
-        recordId: user.id,
+        recordId: userId ?? undefined,
         outcome: 'success',
         reason: 'too_many_failures',
       });

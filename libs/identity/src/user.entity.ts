@@ -22,8 +22,6 @@ export class UserEntity {
   @Column('boolean', { name: 'totp_enrolled' }) totpEnrolled!: boolean;
   /** The last TOTP time step accepted: a code is good once. */
   @Column('bigint', { name: 'totp_last_step', nullable: true }) totpLastStep!: string | null;
-  @Column('integer', { name: 'failed_logins' }) failedLogins!: number;
-  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
   @Column('timestamptz', { name: 'disabled_at', nullable: true }) disabledAt!: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;

@@ -78,7 +78,13 @@ export class RetentionService {
     const sessions = await this.sessions.purgeExpired();
     const outbox = await this.sweepFinishedJobs();
     // Per-account counts (staff_counters) are needed for their hour or day, no longer.
-    await this.db.query(`DELETE FROM staff_counters WHERE window_start < now() - interval '2 days'`);
+    await this.db.query(
+      `DELETE FROM staff_counters WHERE window_start < now() - interval '2 days'`,
+    );
+    // Sign-in failures slow their address down for a day at most (SignInThrottle).
+    await this.db.query(
+      `DELETE FROM sign_in_throttle WHERE last_failure_at < now() - interval '1 day'`,
+    );
     // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ResolvedSession, SessionService, SignInService } from '@mayak/identity';
 import { AppConfig } from '@mayak/platform';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { clearCsrfCookie, setCsrfCookie } from '../http/csrf';
 import { Public } from '../http/public.decorator';
 import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
@@ -38,9 +38,11 @@ export class AuthController {
   @HttpCode(200)
   async login(
     @Body() body: LoginRequest,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginResponse> {
-    const session = await this.signIn.signIn(body.username, body.password, body.totp);
+    // The client's address (behind a proxy only with TRUST_PROXY): failures slow it down.
+    const session = await this.signIn.signIn(body.username, body.password, body.totp, request.ip);
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'strict',
@@ -58,8 +60,8 @@ export class AuthController {
   @Public()
   @Post('totp/enrol')
   @HttpCode(200)
-  enrol(@Body() body: EnrolRequest): Promise<EnrolResponse> {
-    return this.signIn.beginTotpEnrolment(body.username, body.password);
+  enrol(@Body() body: EnrolRequest, @Req() request: FastifyRequest): Promise<EnrolResponse> {
+    return this.signIn.beginTotpEnrolment(body.username, body.password, request.ip);
   }
 
   @SkipThrottle(NOT_SIGN_IN)

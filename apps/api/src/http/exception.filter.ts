@@ -210,6 +210,8 @@ function identityStatus(code: IdentityError): number {
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
       return 400;
+    case IdentityError.SignInThrottled:
+      return 429;
   }
 }
 

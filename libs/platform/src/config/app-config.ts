@@ -192,13 +192,18 @@ export class AppConfig {
   @Max(60)
   SESSION_CACHE_SECONDS = 5;
 
-  /** Consecutive failed sign-ins that lock an account. */
+  /**
+   * Failed sign-ins for one name from one client address before that address must wait
+   * before trying the name again: 1 s, then twice as long after each further failure
+   * (SignInThrottle). Other addresses are not slowed: an account is never locked.
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(100)
   LOGIN_MAX_FAILURES = 5;
 
+  /** The longest wait a failing address is given, in minutes. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
