@@ -146,6 +146,7 @@ describe('emergency escalation', () => {
           id: expect.any(String),
           type: 'emergency_page',
           caseId,
+          aboutUserId: null,
           createdAt: expect.any(String),
           readAt: null,
         });
