@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
 import { AccessError, AccessException } from './access.exception';
-import { Capability, hasCapability } from './capabilities';
+import { Capability, OPERATOR, Principal, principalHasCapability } from './capabilities';
 import { CaseAction, CaseFacts, CaseView, decideCase, DenyReason } from './case-policy';
 
 export type Judgement<V = undefined> =
@@ -18,20 +18,27 @@ export type CaseJudgement = Judgement<CaseView>;
 export class AccessControl {
   constructor(private readonly audit: AuditTrail) {}
 
+  /**
+   * Every capability check: allowed by role (or to the operator), recorded, denied by
+   * default (403). `audit: 'denials'` records only a denial, where the allowed action records
+   * itself (intake's contact) or is read by everyone signed in (the vocabulary).
+   */
   async requireCapability(
-    actor: Actor,
+    actor: Principal,
     capability: Capability,
     record?: { type: string; id: string },
+    options: { audit?: 'all' | 'denials' } = {},
   ): Promise<void> {
-    const allowed = hasCapability(actor.roles, capability);
-    await this.audit.record({
-      actorId: actor.userId,
-      action: capability,
-      recordType: record?.type,
-      recordId: record?.id,
-      outcome: allowed ? 'allow' : 'deny',
-      reason: allowed ? undefined : 'role',
-    });
+    const allowed = principalHasCapability(actor, capability);
+    if (!allowed || options.audit !== 'denials')
+      await this.audit.record({
+        actorId: actor === OPERATOR ? null : actor.userId,
+        action: capability,
+        recordType: record?.type,
+        recordId: record?.id,
+        outcome: allowed ? 'allow' : 'deny',
+        reason: allowed ? (actor === OPERATOR ? 'operator' : undefined) : 'role',
+      });
     if (!allowed) throw new AccessException(AccessError.Forbidden);
   }
 

@@ -1,4 +1,4 @@
-import { Role } from '@mayak/identity';
+import { Actor, Role } from '@mayak/identity';
 
 /**
  * Actions that concern no single consent-scoped record, and the roles that may take them.
@@ -23,4 +23,28 @@ export type Capability = keyof typeof CAPABILITIES;
 export function hasCapability(roles: readonly Role[], capability: Capability): boolean {
   const allowed: readonly Role[] = CAPABILITIES[capability];
   return roles.some((role) => allowed.includes(role));
+}
+
+/**
+ * Who acts when an operator uses the command line (create-admin, seeding): no session and no
+ * role, holding the machine and its keys. Allowed every capability, and recorded as such.
+ */
+export const OPERATOR = Symbol('operator');
+
+/** Someone signed in, or the operator at the command line. */
+export type Principal = Actor | typeof OPERATOR;
+
+/** The one rule every capability check applies. */
+export function principalHasCapability(principal: Principal, capability: Capability): boolean {
+  return principal === OPERATOR || hasCapability(principal.roles, capability);
+}
+
+/**
+ * Whether `principal` may change the account `userId` (roles, disabling, second factor): an
+ * admin, never on their own account (an admin who could strip their own role or disable
+ * themselves could lock everyone out), or the operator.
+ */
+export function mayChangeAccount(principal: Principal, userId: string): boolean {
+  if (principal === OPERATOR) return true;
+  return hasCapability(principal.roles, 'user:manage') && principal.userId !== userId;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AccessControl } from '@mayak/access';
+import { AccessControl, mayChangeAccount, OPERATOR, Principal } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import {
   Actor,
@@ -33,9 +33,9 @@ export interface AccountView {
   createdAt: Date;
 }
 
-/** Who acts when an operator uses the command line: no session, recorded as such. */
-export const OPERATOR = Symbol('operator');
-export type AdminActor = Actor | typeof OPERATOR;
+/** Who acts when an operator uses the command line (libs/access): no session, recorded as such. */
+export { OPERATOR };
+export type AdminActor = Principal;
 
 /**
  * Account administration: admins (and operators at the command line) create accounts, set
@@ -69,7 +69,7 @@ export class AccountAdminService {
     actor: AdminActor,
     input: NewAccount,
   ): Promise<AccountView & { totpSecret?: string }> {
-    if (actor !== OPERATOR) await this.access.requireCapability(actor, 'user:manage');
+    await this.access.requireCapability(actor, 'user:manage');
     const username = normaliseUsername(input.username);
     // The database sees only the hash and the ciphertext, so it cannot check the shape itself.
     if (!USERNAME_SHAPE.test(username)) throw new Error('username does not have the allowed shape');
@@ -162,10 +162,9 @@ export class AccountAdminService {
   }
 
   private async requireAdmin(actor: AdminActor, userId: string): Promise<void> {
-    if (actor === OPERATOR) return;
     await this.access.requireCapability(actor, 'user:manage', { type: 'user', id: userId });
-    // An admin who could strip their own role or disable themselves could lock everyone out.
-    if (actor.userId === userId) throw new IdentityException(IdentityError.CannotChangeOwnAccount);
+    if (!mayChangeAccount(actor, userId))
+      throw new IdentityException(IdentityError.CannotChangeOwnAccount);
   }
 
   private async change(

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CONSENT_SCOPES, SERVICES } from '@mayak/access';
+import { AccessControl, CONSENT_SCOPES, SERVICES } from '@mayak/access';
+import { Actor } from '@mayak/identity';
 import { CASE_OUTCOMES } from '@mayak/cases';
 import {
   AGE_BANDS,
@@ -11,6 +12,7 @@ import {
   REGIONS,
   TOPICS,
 } from '@mayak/intake';
+import { CurrentActor } from '../http/request-context';
 
 const VOCABULARY = {
   channels: CHANNELS,
@@ -25,12 +27,18 @@ const VOCABULARY = {
   services: SERVICES,
 };
 
-/** The fixed vocabularies, as codes: clients translate them. Any signed-in user may read them. */
+/**
+ * The fixed vocabularies, as codes: clients translate them. Whoever holds 'vocabulary:read'
+ * (every role) may read them, decided in libs/access like every other capability.
+ */
 @ApiTags('intake')
 @Controller('vocabulary')
 export class VocabularyController {
+  constructor(private readonly access: AccessControl) {}
+
   @Get()
-  get(): typeof VOCABULARY {
+  async get(@CurrentActor() actor: Actor): Promise<typeof VOCABULARY> {
+    await this.access.requireCapability(actor, 'vocabulary:read', undefined, { audit: 'denials' });
     return VOCABULARY;
   }
 }
