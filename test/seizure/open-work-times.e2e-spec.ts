@@ -243,4 +243,32 @@ describe('open work keeps only the day in the clear', () => {
     expect(new Date(read.body.createdAt).getUTCSeconds()).not.toBe(0);
     expect(await worker.get(OpenWorkSealing).sealRemaining()).toBe(0);
   });
+
+  it('a consent withdrawal closes cases through the lifecycle: no exact time in the clear', async () => {
+    // The withdrawal wrote closed_at = now() itself, the second of the withdrawal in the
+    // clear beside the case's service; it now closes through the case lifecycle.
+    const receipt = await http.post<{ id: string; callerId: string; caseIds: string[] }>(
+      '/api/contacts',
+      contactBody({ services: ['legal'] }),
+      { token: token.volunteer },
+    );
+    expect(receipt.status).toBe(201);
+    const [caseId] = receipt.body.caseIds;
+    await eventually('the case to be assigned', async () => {
+      const [row] = await env.db.query(`SELECT status FROM cases WHERE id = $1`, [caseId]);
+      return row.status === 'assigned' ? true : undefined;
+    });
+    const withdrawn = await http.post(
+      `/api/callers/${receipt.body.callerId}/consent/withdraw`,
+      { scopes: ['service:legal'] },
+      { token: token.volunteer },
+    );
+    expect(withdrawn.status).toBe(200);
+    const [row] = await env.db.query(
+      `SELECT status, outcome, closed_enc IS NOT NULL AS sealed FROM cases WHERE id = $1`,
+      [caseId],
+    );
+    expect(row).toEqual({ status: 'closed', outcome: 'withdrawn', sealed: true });
+    expect(await exactTimesInTheClear()).toEqual([]);
+  });
 });

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ExactTimes } from '@mayak/platform';
+import { NotificationsService } from '@mayak/notifications';
 import { DataSource } from 'typeorm';
 
 /**
@@ -12,17 +11,24 @@ import { DataSource } from 'typeorm';
 export class AssigneeNotifier {
   constructor(
     private readonly db: DataSource,
-    private readonly times: ExactTimes,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async notify(caseId: string, assigneeId: string): Promise<void> {
-    const id = randomUUID();
-    const created = this.times.seal({ table: 'notifications', id, column: 'created_at' });
-    await this.db.query(
-      `INSERT INTO notifications (id, user_id, type, case_id, created_at, created_enc)
-       SELECT $1, $2, 'case_assigned', $3, $4, $5 FROM cases WHERE id = $3 AND assignee_id = $2
-       ON CONFLICT (user_id, type, case_id) WHERE type = 'case_assigned' DO NOTHING`,
-      [id, assigneeId, caseId, created.day, created.sealed],
-    );
+    await this.db.transaction(async (em) => {
+      const still: unknown[] = await em.query(
+        `SELECT 1 FROM cases WHERE id = $1 AND assignee_id = $2 FOR SHARE`,
+        [caseId, assigneeId],
+      );
+      if (still.length === 0) return;
+      await this.notifications.create(em, [
+        {
+          userId: assigneeId,
+          type: 'case_assigned',
+          caseId,
+          dedupeKey: `case-assigned-${caseId}-${assigneeId}`,
+        },
+      ]);
+    });
   }
 }

@@ -152,6 +152,63 @@ export class CaseLifecycleService {
   }
 
   /**
+   * A paged responder's acknowledgement, inside the caller's transaction (the emergency's own
+   * rules checked by the caller): the case is theirs, and its SLA clock stops.
+   */
+  async acknowledged(em: EntityManager, caseId: string, userId: string): Promise<void> {
+    const now = this.times.now();
+    const [day, assigned] = caseMoment(this.times, caseId, 'assigned_at', now);
+    const [, acknowledged] = caseMoment(this.times, caseId, 'acknowledged_at', now);
+    const [, updated] = caseMoment(this.times, caseId, 'updated_at', now);
+    await em.query(
+      `UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $3, assigned_enc = $4,
+              acknowledged_at = $3, acknowledged_enc = $5, updated_at = $3, updated_enc = $6
+        WHERE id = $1`,
+      [caseId, userId, day, assigned, acknowledged, updated],
+    );
+    await this.load.adjust(em, userId, 1);
+    await addEvent(em, this.times, caseId, userId, 'acknowledged');
+  }
+
+  /**
+   * Closes, as withdrawn, the open cases of these contacts for these services, inside the
+   * caller's transaction (the withdrawal, whose access it has checked): times as every
+   * closing writes them (the day, the exact moment sealed), the assignees' load, the timeline.
+   * Returns the cases closed.
+   */
+  async closeWithdrawn(
+    em: EntityManager,
+    actorId: string,
+    contactIds: readonly string[],
+    services: readonly Service[],
+    scopes: readonly string[],
+  ): Promise<string[]> {
+    if (services.length === 0) return [];
+    const open: Array<{ id: string; assignee_id: string | null }> = await em.query(
+      `SELECT id, assignee_id FROM cases
+        WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[]) AND status <> 'closed'
+        ORDER BY id FOR UPDATE`,
+      [contactIds, services],
+    );
+    const now = this.times.now();
+    for (const c of open) {
+      await em.query(
+        `UPDATE cases SET status = 'closed', outcome = 'withdrawn', closed_at = $2, closed_enc = $3,
+                updated_at = $4, updated_enc = $5
+          WHERE id = $1`,
+        [
+          c.id,
+          ...caseMoment(this.times, c.id, 'closed_at', now),
+          ...caseMoment(this.times, c.id, 'updated_at', now),
+        ],
+      );
+      if (c.assignee_id) await this.load.adjust(em, c.assignee_id, -1);
+      await addEvent(em, this.times, c.id, actorId, 'withdrawn', { scopes: scopes.join(',') });
+    }
+    return open.map((c) => c.id);
+  }
+
+  /**
    * Assigns inside the caller's transaction: status, load, timeline, and the service's
    * notify-assignee job. Used by claim, reassign and routing alike.
    */

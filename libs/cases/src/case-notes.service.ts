@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Actor } from '@mayak/identity';
 import { AuditTrail } from '@mayak/audit';
-import { DecryptionError, EnvelopeCipher, ExactTimes } from '@mayak/platform';
+import { DecryptionError, EnvelopeCipher, ExactTimes, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
 import { addEvent } from './case-facts';
@@ -21,6 +21,25 @@ export interface NoteView {
  * Case notes, each encrypted under its own data key and bound to its row. Notes belong to
  * one case of one service: a psychologist never sees a legal note, even for the same caller.
  */
+/**
+ * Shreds the notes of these cases inside the caller's transaction: their data keys and
+ * ciphertexts go, the rows stay (marked erased, so a reader sees that there was a note). The
+ * one function that does it, whoever asks: a consent withdrawn, a retention ended. Returns
+ * how many notes were shredded.
+ */
+export async function shredCaseNotes(
+  em: EntityManager,
+  caseIds: readonly string[],
+): Promise<number> {
+  if (caseIds.length === 0) return 0;
+  const result: unknown = await em.query(
+    `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = now()
+      WHERE erased_at IS NULL AND case_id = ANY($1::uuid[]) RETURNING id`,
+    [caseIds],
+  );
+  return rowsOf(result).length;
+}
+
 @Injectable()
 export class CaseNotesService {
   constructor(

@@ -18,10 +18,9 @@ import {
   ContactRow,
   CONTACTS_WITH_FACTS,
 } from '@mayak/contacts';
-import { addEvent } from '@mayak/cases';
+import { CaseLifecycleService, shredCaseNotes } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
-import { AppConfig, ExactTimes, OutboxWriter, rowsOf, statsRollupJob } from '@mayak/platform';
-import { StaffLoad } from '@mayak/staffing';
+import { AppConfig, OutboxWriter, statsRollupJob } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface WithdrawalReceipt {
@@ -46,12 +45,11 @@ export class ConsentWithdrawalService {
     private readonly db: DataSource,
     private readonly access: AccessControl,
     private readonly audit: AuditTrail,
-    private readonly load: StaffLoad,
     private readonly config: AppConfig,
     private readonly outbox: OutboxWriter,
     private readonly callers: CallerRegistry,
     private readonly contacts: ContactRecords,
-    private readonly times: ExactTimes,
+    private readonly lifecycle: CaseLifecycleService,
   ) {}
 
   /**
@@ -120,28 +118,25 @@ export class ConsentWithdrawalService {
         );
 
         const services = SERVICES.filter((s: Service) => withdrawn.includes(serviceScope(s)));
-        const closed: Array<{ id: string; assignee_id: string | null }> = services.length
-          ? await em
-              .query(
-                `UPDATE cases SET status = 'closed', outcome = 'withdrawn', closed_at = now(), updated_at = now()
-                WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[]) AND status <> 'closed'
-                RETURNING id, assignee_id`,
-                [contactIds, services],
-              )
-              .then((r: unknown) => rowsOf<{ id: string; assignee_id: string | null }>(r))
+        // The case lifecycle closes the open cases; the notes of every case of those services,
+        // open or closed, are shredded by the one function that shreds notes.
+        const closed = await this.lifecycle.closeWithdrawn(
+          em,
+          actor.userId,
+          contactIds,
+          services,
+          withdrawn,
+        );
+        const withdrawnCases: Array<{ id: string }> = services.length
+          ? await em.query(
+              `SELECT id FROM cases WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[])`,
+              [contactIds, services],
+            )
           : [];
-        for (const c of closed) {
-          if (c.assignee_id) await this.load.adjust(em, c.assignee_id, -1);
-          await addEvent(em, this.times, c.id, actor.userId, 'withdrawn', {
-            scopes: withdrawn.join(','),
-          });
-        }
-        if (services.length)
-          await em.query(
-            `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = now()
-              WHERE erased_at IS NULL AND case_id IN (SELECT id FROM cases WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[]))`,
-            [contactIds, services],
-          );
+        await shredCaseNotes(
+          em,
+          withdrawnCases.map((c) => c.id),
+        );
 
         // A contact's summary and pseudonym were taken for the services the caller asked for;
         // when no service consent is left on it, they go.
@@ -176,7 +171,7 @@ export class ConsentWithdrawalService {
           { ...judgement.event, reason: `scopes:${withdrawn.join(',')}` },
           em,
         );
-        return { callerId, withdrawn, closedCaseIds: closed.map((c) => c.id) };
+        return { callerId, withdrawn, closedCaseIds: closed };
       });
     } catch (error) {
       if (denial) await this.audit.record(denial);

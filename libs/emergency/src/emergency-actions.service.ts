@@ -6,7 +6,7 @@ import {
   CASE_FACTS_COLUMNS,
   CASE_FACTS_JOIN,
   caseAttributes,
-  caseMoment,
+  CaseLifecycleService,
   CaseNotesService,
   pageTimeBinding,
   CaseOpening,
@@ -15,7 +15,6 @@ import {
 import { Actor } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { Clock, EnvelopeCipher, ExactTimes } from '@mayak/platform';
-import { StaffLoad } from '@mayak/staffing';
 import { DataSource } from 'typeorm';
 import { EmergencyError, EmergencyException } from './emergency.exception';
 import { RotaService } from './rota.service';
@@ -45,10 +44,10 @@ export class EmergencyActionsService {
   constructor(
     private readonly db: DataSource,
     private readonly tx: CaseTransaction,
+    private readonly lifecycle: CaseLifecycleService,
     private readonly access: AccessControl,
     private readonly opening: CaseOpening,
     private readonly notes: CaseNotesService,
-    private readonly load: StaffLoad,
     private readonly notifications: NotificationsService,
     private readonly rota: RotaService,
     private readonly cipher: EnvelopeCipher,
@@ -133,18 +132,7 @@ export class EmergencyActionsService {
     return this.tx.run(actor, 'case:acknowledge', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new EmergencyException(EmergencyError.CaseClosed);
       if (row.acknowledged_at) throw new EmergencyException(EmergencyError.AlreadyAcknowledged);
-      const now = this.times.now();
-      const [day, assigned] = caseMoment(this.times, caseId, 'assigned_at', now);
-      const [, acknowledged] = caseMoment(this.times, caseId, 'acknowledged_at', now);
-      const [, updated] = caseMoment(this.times, caseId, 'updated_at', now);
-      await em.query(
-        `UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $3, assigned_enc = $4,
-                acknowledged_at = $3, acknowledged_enc = $5, updated_at = $3, updated_enc = $6
-          WHERE id = $1`,
-        [caseId, actor.userId, day, assigned, acknowledged, updated],
-      );
-      await this.load.adjust(em, actor.userId, 1);
-      await addEvent(em, this.times, caseId, actor.userId, 'acknowledged');
+      await this.lifecycle.acknowledged(em, caseId, actor.userId);
       return { id: caseId, status: 'assigned', assigneeId: actor.userId };
     });
   }

@@ -45,7 +45,11 @@ export class NotificationsService {
     private readonly times: ExactTimes,
   ) {}
 
-  /** Inside the caller's transaction; returns the notifications actually created. */
+  /**
+   * Inside the caller's transaction; returns the notifications actually created. The one
+   * place notifications are written (a second writer would be a second place to get wrong).
+   * One that is already there (its dedupe key, or a case's assignment told once) adds nothing.
+   */
   async create(
     em: EntityManager,
     notifications: readonly NewNotification[],
@@ -77,7 +81,7 @@ export class NotificationsService {
         `WITH created AS (
            INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
            VALUES ${values.join(', ')}
-           ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING id, user_id)
          SELECT c.id, c.user_id,
                 EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = c.user_id) AS has_webhook

@@ -6,6 +6,7 @@ import {
   ContactRow,
   CONTACTS_WITH_FACTS,
 } from '@mayak/contacts';
+import { shredCaseNotes } from '@mayak/cases';
 import { SessionService } from '@mayak/identity';
 import { idempotencyContactRef } from '@mayak/intake';
 import { affectedOf, ExactTimes, KeyedHash, Logger, LOGGER, OutboxSeal } from '@mayak/platform';
@@ -92,12 +93,14 @@ export class RetentionService {
           WHERE expires_at < now() AND erased_at IS NULL`,
       ),
     );
-    const notes = affectedOf(
-      await this.db.query(
-        `UPDATE case_notes n SET dek_wrapped = NULL, text_enc = NULL, erased_at = now()
-           FROM cases c JOIN contacts ct ON ct.id = c.contact_id
-          WHERE n.case_id = c.id AND n.erased_at IS NULL AND c.status = 'closed' AND ct.expires_at < now()`,
-      ),
+    const expiredClosed: Array<{ id: string }> = await this.db.query(
+      `SELECT c.id FROM cases c JOIN contacts ct ON ct.id = c.contact_id
+        WHERE c.status = 'closed' AND ct.expires_at < now()
+          AND EXISTS (SELECT 1 FROM case_notes n WHERE n.case_id = c.id AND n.erased_at IS NULL)`,
+    );
+    const notes = await shredCaseNotes(
+      this.db.manager,
+      expiredClosed.map((c) => c.id),
     );
     const deleted = await this.deleteExpired();
     const report = { sessions, outbox, contacts, notes, deleted };
