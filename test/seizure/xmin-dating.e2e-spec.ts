@@ -45,6 +45,9 @@ describe('transaction ids do not date the rows about a call', () => {
       );
       expect(receipt.status).toBe(201);
       logged.push({ contactId: receipt.body.id, sent, answered: Date.now() });
+      // The helpline goes on: an account is created at once (an audit entry that keeps its
+      // exact time, written by the next transaction), as happens during a shift.
+      await createUser(api.app, ['volunteer']);
       await new Promise((r) => setTimeout(r, 1_500));
     }
   });
@@ -63,11 +66,12 @@ describe('transaction ids do not date the rows about a call', () => {
     // The helpline goes on: an account is created (an entry with its exact time), as happens.
     await createUser(api.app, ['volunteer']);
     // Every exact time the attacker finds beside a transaction id: audit entries that keep
-    // theirs (staff accounts), outbox rows (kept an hour).
+    // theirs (staff accounts), and outbox rows (which now keep only the day).
     const stamps: Array<{ xid: string; at: Date }> = await env.db.query(
       `SELECT xid, at FROM (
          SELECT xmin::text AS xid, at FROM audit_entries WHERE at <> date_trunc('day', at, $1)
-         UNION ALL SELECT xmin::text, created_at FROM outbox) s
+         UNION ALL SELECT xmin::text, created_at FROM outbox
+                    WHERE created_at <> date_trunc('day', created_at, $1)) s
         ORDER BY xid::bigint`,
       [env.config.STATS_TIMEZONE],
     );
@@ -77,7 +81,7 @@ describe('transaction ids do not date the rows about a call', () => {
     let dated = 0;
     for (const { contactId, sent, answered } of logged) {
       const consent = consents.find((c) => c.contact_id === contactId)!;
-      // Dated by the first exact time written at or after it (the intake's own outbox rows).
+      // Dated by the first exact time written at or after it (the account created just after).
       const xid = Number(consent.xid);
       const next = stamps.find((a) => Number(a.xid) >= xid) ?? stamps[stamps.length - 1];
       const at = next.at.getTime();
