@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AuditChainModule, AuditModule } from '@mayak/audit';
 import { AccessModule } from '@mayak/access';
 import { CasesModule } from '@mayak/cases';
+import { ConsentModule } from '@mayak/consent';
 import { ContactsModule } from '@mayak/contacts';
 import { CustodyModule } from '@mayak/custody';
 import { EmergencyModule } from '@mayak/emergency';
@@ -58,6 +59,7 @@ export class WorkerModule {
         AccessModule,
         CasesModule,
         ContactsModule,
+        ConsentModule,
         LegalModule,
         PsychModule,
         NotificationsModule,

@@ -15,6 +15,7 @@ export const CAPABILITIES = {
   'emergency:board': ['responder', 'coordinator'],
   'staff:set-own': ['lawyer', 'psychologist', 'responder'],
   'custody:lockdown': ['coordinator', 'admin'],
+  'withdrawal:confirm': ['coordinator'],
   'vocabulary:read': ['volunteer', 'lawyer', 'psychologist', 'responder', 'coordinator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -5,9 +5,6 @@ import {
   AccessException,
   ConsentScope,
   decideConsentWithdrawal,
-  Service,
-  SERVICES,
-  serviceScope,
   withinVolunteerWindow,
 } from '@mayak/access';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
@@ -18,9 +15,10 @@ import {
   ContactRow,
   CONTACTS_WITH_FACTS,
 } from '@mayak/contacts';
-import { CaseLifecycleService, shredCaseNotes } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
-import { AppConfig, OutboxWriter, statsRollupJob } from '@mayak/platform';
+import { AppConfig } from '@mayak/platform';
+import { PendingWithdrawals } from './pending-withdrawals.service';
+import { WithdrawalEffects } from './withdrawal-effects';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface WithdrawalReceipt {
@@ -28,16 +26,21 @@ export interface WithdrawalReceipt {
   withdrawn: ConsentScope[];
   /** Open cases of a withdrawn service, now closed as withdrawn. */
   closedCaseIds: string[];
+  /**
+   * When the withdrawal would also destroy records the volunteer did not log on this call:
+   * the queued request for the rest, applied once a coordinator confirms it and 24 h passed.
+   */
+  pendingId?: string;
 }
 
-const SERVICE_SCOPES = SERVICES.map(serviceScope);
-
 /**
- * A caller takes back consent. It takes effect at once, in one transaction: data held only
+ * A caller takes back consent. What the asker logged on this call (or, for the assignee of an
+ * open case of the caller, everything) changes at once, in one transaction: data held only
  * under the withdrawn scopes is destroyed by destroying its data keys (crypto-shredding, so
  * backups are covered too), open cases of a withdrawn service are closed as withdrawn, and
- * the audit trail records it. Categorical fields stay for plain counts; `statistics`
- * withdrawn takes the caller's contacts out of every breakdown.
+ * the audit trail records it (WithdrawalEffects). Categorical fields stay for plain counts;
+ * `statistics` withdrawn takes the caller's contacts out of every breakdown. What a volunteer
+ * would destroy beyond their own call waits for a coordinator (PendingWithdrawals).
  */
 @Injectable()
 export class ConsentWithdrawalService {
@@ -46,10 +49,10 @@ export class ConsentWithdrawalService {
     private readonly access: AccessControl,
     private readonly audit: AuditTrail,
     private readonly config: AppConfig,
-    private readonly outbox: OutboxWriter,
     private readonly callers: CallerRegistry,
     private readonly contacts: ContactRecords,
-    private readonly lifecycle: CaseLifecycleService,
+    private readonly effects: WithdrawalEffects,
+    private readonly pending: PendingWithdrawals,
   ) {}
 
   /**
@@ -69,6 +72,27 @@ export class ConsentWithdrawalService {
       if (withinVolunteerWindow(new Date(loggedAt), hours)) recent.add(row.volunteer_id);
     }
     return [...recent];
+  }
+
+  /** Of these contacts, those the actor logged as a volunteer within their window. */
+  private async ownRecentContacts(
+    em: EntityManager,
+    contactIds: string[],
+    actor: Actor,
+  ): Promise<string[]> {
+    if (!actor.roles.includes('volunteer')) return [];
+    const rows: ContactRow[] = await em.query(
+      `SELECT ${CONTACT_COLUMNS} FROM ${CONTACTS_WITH_FACTS}
+        WHERE ct.id = ANY($1::uuid[]) AND ct.volunteer_id = $2`,
+      [contactIds, actor.userId],
+    );
+    const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
+    const own: string[] = [];
+    for (const row of rows) {
+      const { loggedAt } = await this.contacts.attributes(row, null);
+      if (withinVolunteerWindow(new Date(loggedAt), hours)) own.push(row.id);
+    }
+    return own;
   }
 
   /** Who holds an open case raised by one of these contacts. */
@@ -110,68 +134,28 @@ export class ConsentWithdrawalService {
           throw new AccessException(AccessError.NotFound);
         }
 
-        await em.query(
-          `UPDATE consents SET withdrawn_scopes = ARRAY(SELECT DISTINCT unnest(withdrawn_scopes || $2::text[]) ORDER BY 1),
-                  withdrawn_at = date_trunc('day', now())
-            WHERE contact_id = ANY($1::uuid[])`,
-          [contactIds, withdrawn],
-        );
-
-        const services = SERVICES.filter((s: Service) => withdrawn.includes(serviceScope(s)));
-        // The case lifecycle closes the open cases; the notes of every case of those services,
-        // open or closed, are shredded by the one function that shreds notes.
-        const closed = await this.lifecycle.closeWithdrawn(
-          em,
-          actor.userId,
-          contactIds,
-          services,
-          withdrawn,
-        );
-        const withdrawnCases: Array<{ id: string }> = services.length
-          ? await em.query(
-              `SELECT id FROM cases WHERE contact_id = ANY($1::uuid[]) AND service = ANY($2::text[])`,
-              [contactIds, services],
-            )
-          : [];
-        await shredCaseNotes(
-          em,
-          withdrawnCases.map((c) => c.id),
-        );
-
-        // A contact's summary and pseudonym were taken for the services the caller asked for;
-        // when no service consent is left on it, they go.
-        await em.query(
-          `UPDATE contacts ct SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = now()
-             FROM consents cs
-            WHERE cs.contact_id = ct.id AND ct.id = ANY($1::uuid[]) AND ct.erased_at IS NULL
-              AND cs.scopes && $2::text[]
-              AND NOT (ARRAY(SELECT unnest(cs.scopes) EXCEPT SELECT unnest(cs.withdrawn_scopes)) && $2::text[])`,
-          [contactIds, SERVICE_SCOPES],
-        );
-
-        if (withdrawn.includes('statistics')) {
-          // Out of every breakdown at once: the days it counted in are rebuilt by the next rollup.
-          await em.query(
-            `WITH changed AS (
-               UPDATE contacts SET stats_consented = false WHERE id = ANY($1::uuid[]) AND stats_consented
-               RETURNING day)
-             INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM changed ON CONFLICT DO NOTHING`,
-            [contactIds],
-          );
-          await this.outbox.add(em, [statsRollupJob()]);
-        }
-
-        if (withdrawn.includes('contact_back'))
-          await em.query(
-            `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = date_trunc('day', now()) WHERE id = $1`,
-            [callerId],
-          );
+        // At once: what the actor logged on this call (within their window), or everything when
+        // they hold an open case of the caller. Anything else a volunteer would destroy (records
+        // logged by someone else, or older) waits for a coordinator and 24 h.
+        const assignee = (await this.openCaseAssignees(em, contactIds)).includes(actor.userId);
+        const now = assignee ? contactIds : await this.ownRecentContacts(em, contactIds, actor);
+        const later = contactIds.filter((id) => !now.includes(id));
+        const closed = await this.effects.apply(em, actor.userId, callerId, now, withdrawn, {
+          callerToo: later.length === 0,
+        });
+        const pending =
+          later.length > 0 ? await this.pending.request(em, actor, callerId, withdrawn) : undefined;
 
         await this.audit.record(
           { ...judgement.event, reason: `scopes:${withdrawn.join(',')}` },
           em,
         );
-        return { callerId, withdrawn, closedCaseIds: closed };
+        return {
+          callerId,
+          withdrawn,
+          closedCaseIds: closed,
+          ...(pending ? { pendingId: pending } : {}),
+        };
       });
     } catch (error) {
       if (denial) await this.audit.record(denial);

@@ -13,7 +13,9 @@ export type NotificationType =
   /** To coordinators: a staff member used up the hour's caller lookups. */
   | 'lookup_burst'
   /** To coordinators: a staff member declined as many pool cases as a day allows. */
-  | 'decline_burst';
+  | 'decline_burst'
+  /** To coordinators: a withdrawal waits for their confirmation (PendingWithdrawals). */
+  | 'withdrawal_pending';
 
 /**
  * What a notification says: a type, and the case or the staff member it is about. Never

@@ -82,6 +82,10 @@ export class RetentionService {
     await this.db.query(
       `DELETE FROM staff_counters WHERE window_start < now() - interval '2 days'`,
     );
+    // A decided withdrawal request is kept a week, for the coordinators' record.
+    await this.db.query(
+      `DELETE FROM pending_withdrawals WHERE status IN ('applied', 'rejected') AND decided_day < now() - interval '7 days'`,
+    );
     // Sign-in failures slow their address down for a day at most (SignInThrottle).
     await this.db.query(
       `DELETE FROM sign_in_throttle WHERE last_failure_at < now() - interval '1 day'`,
@@ -101,6 +105,7 @@ export class RetentionService {
     const notes = await shredCaseNotes(
       this.db.manager,
       expiredClosed.map((c) => c.id),
+      this.times.today(),
     );
     const deleted = await this.deleteExpired();
     const report = { sessions, outbox, contacts, notes, deleted };

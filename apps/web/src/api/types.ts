@@ -274,7 +274,8 @@ export type NotificationType =
   | 'break_glass'
   | 'sla_breached'
   | 'lookup_burst'
-  | 'decline_burst';
+  | 'decline_burst'
+  | 'withdrawal_pending';
 
 export interface AppNotification {
   id: string;

@@ -249,6 +249,8 @@ export const en: Record<MessageKey, Message> = {
   'notifications.type.sla_breached': 'An emergency page was not acknowledged in time',
   'notifications.type.decline_burst':
     'A staff member declined as many pool cases as a day allows; check for misuse',
+  'notifications.type.withdrawal_pending':
+    "A consent withdrawal waits for a coordinator's confirmation (it reaches other volunteers' records)",
   'notifications.type.lookup_burst':
     'A staff member used up the hourly caller lookups; check for misuse',
   'notifications.type.other': 'Notification ({type})',

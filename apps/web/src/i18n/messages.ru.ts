@@ -273,6 +273,8 @@ export const ru = {
   'notifications.type.sla_breached': 'Экстренный вызов не подтверждён вовремя',
   'notifications.type.decline_burst':
     'Сотрудник отказался от дневного предела заявок из очереди; проверьте, нет ли злоупотребления',
+  'notifications.type.withdrawal_pending':
+    'Отзыв согласия ждёт подтверждения координатора (затрагивает записи других волонтёров)',
   'notifications.type.lookup_burst':
     'Сотрудник исчерпал часовой лимит проверок номеров; проверьте, нет ли злоупотребления',
   'notifications.type.other': 'Уведомление ({type})',

@@ -8,6 +8,7 @@ const TEXT: Record<string, MessageKey> = {
   sla_breached: 'notifications.type.sla_breached',
   lookup_burst: 'notifications.type.lookup_burst',
   decline_burst: 'notifications.type.decline_burst',
+  withdrawal_pending: 'notifications.type.withdrawal_pending',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */

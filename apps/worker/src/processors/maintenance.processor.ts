@@ -3,6 +3,7 @@ import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/com
 import { AuditWitness } from '@mayak/audit';
 import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { CaseTimeSealer } from '@mayak/cases';
+import { PendingWithdrawals } from '@mayak/consent';
 import { KeyRotation } from '@mayak/custody';
 import { AppConfig, JobHandlers, QueueProcessor } from '@mayak/platform';
 import { RetentionService, RowRestamp } from '@mayak/retention';
@@ -42,6 +43,9 @@ export class MaintenanceProcessor
     'restamp-rows': async () => {
       await this.restamp.pass();
     },
+    'apply-withdrawals': async () => {
+      await this.withdrawals.applyDue();
+    },
   };
 
   private recheck?: NodeJS.Timeout;
@@ -54,6 +58,7 @@ export class MaintenanceProcessor
     private readonly rotation: KeyRotation,
     private readonly caseTimes: CaseTimeSealer,
     private readonly restamp: RowRestamp,
+    private readonly withdrawals: PendingWithdrawals,
     private readonly config: AppConfig,
     @InjectQueue('maintenance') private readonly queue: Queue,
   ) {
@@ -112,6 +117,8 @@ const SCHEDULES = (config: AppConfig): Schedule[] => [
   ['stats-rollup', { every: 60_000 }],
   // Rows about calls carry their writer's transaction id: hourly, the day's rows share one.
   ['restamp-rows', { every: 3_600_000 }],
+  // A confirmed withdrawal is applied within a minute of its 24 h.
+  ['apply-withdrawals', { every: 60_000 }],
   ['stats-rebuild', { pattern: '0 3 * * *', tz: config.STATS_TIMEZONE }],
   ...(config.AUDIT_WITNESS_URL && config.AUDIT_WITNESS_INTERVAL_MINUTES > 0
     ? [['audit-witness', { every: config.AUDIT_WITNESS_INTERVAL_MINUTES * 60_000 }] as Schedule]

@@ -44,6 +44,8 @@ export interface JobPayloads {
     'seal-case-times': Record<string, never>;
     /** Rewrite the day's rows about calls so that their transaction ids no longer date them. */
     'restamp-rows': Record<string, never>;
+    /** Apply the consent withdrawals coordinators confirmed, once their 24 h have passed. */
+    'apply-withdrawals': Record<string, never>;
   };
 }
 
@@ -66,6 +68,7 @@ export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>,
     'key-maintenance': true,
     'seal-case-times': true,
     'restamp-rows': true,
+    'apply-withdrawals': true,
   },
 };
 

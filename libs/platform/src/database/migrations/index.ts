@@ -18,6 +18,7 @@ import { RowRestamps1765350000000 } from './1765350000000-row-restamps';
 import { SealedOutbox1765400000000 } from './1765400000000-sealed-outbox';
 import { StaffCounters1765600000000 } from './1765600000000-staff-counters';
 import { SignInThrottle1765700000000 } from './1765700000000-sign-in-throttle';
+import { PendingWithdrawals1765800000000 } from './1765800000000-pending-withdrawals';
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   AuditSealedTimes1765500000000,
   StaffCounters1765600000000,
   SignInThrottle1765700000000,
+  PendingWithdrawals1765800000000,
 ];
