@@ -17,7 +17,7 @@ export class AssigneeNotifier {
   async notify(caseId: string, assigneeId: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const still: unknown[] = await em.query(
-        `SELECT 1 FROM cases WHERE id = $1 AND assignee_id = $2 FOR SHARE`,
+        `SELECT 1 FROM cases WHERE id = $1 AND assignee_id = $2`,
         [caseId, assigneeId],
       );
       if (still.length === 0) return;

@@ -89,12 +89,14 @@ export class CaseTimeSealer {
   }
 
   private async sealBatch(em: EntityManager, batch: number): Promise<number> {
+    // NO KEY UPDATE: the case's key does not change, so a notification or event being written
+    // about it (a foreign-key check's KEY SHARE lock) does not make the sealer skip it.
     const locked: Array<CaseRow & { dek_wrapped: Buffer | null }> = await em.query(
       `SELECT c.id, ${CASE_TIMES.map((t) => `c.${t}, c.${sealedTimeColumn(t)}`).join(', ')},
                 ct.id AS contact_id, ct.dek_wrapped
            FROM cases c JOIN contacts ct ON ct.id = c.contact_id
           WHERE c.status = 'closed' AND NOT c.times_sealed
-          ORDER BY c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED`,
+          ORDER BY c.id LIMIT $1 FOR NO KEY UPDATE OF c SKIP LOCKED`,
       [batch],
     );
     if (locked.length === 0) return 0;
