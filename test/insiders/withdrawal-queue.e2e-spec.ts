@@ -28,7 +28,7 @@ describe('a withdrawal that reaches records someone else logged', () => {
   let insider: TestUser;
 
   beforeAll(async () => {
-    env = await createTestEnvironment();
+    env = await createTestEnvironment({ WITHDRAWALS_PER_DAY_NOTIFY: '3' });
     api = await startApi(env);
     http = new HttpClient(api.url);
     insider = await createUser(api.app, ['volunteer']);
@@ -161,5 +161,33 @@ describe('a withdrawal that reaches records someone else logged', () => {
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body.pendingId).toBeUndefined();
     expect(withdrawn.body.closedCaseIds).toEqual(fresh.body.caseIds);
+  });
+
+  it('a burst of withdrawals by one person tells the coordinators once, and still takes effect', async () => {
+    const burster = await createUser(api.app, ['volunteer']);
+    const own = await signIn(http, burster);
+    const receipts = [];
+    for (let i = 0; i < 4; i++) {
+      const call = await http.post<{ callerId: string }>(
+        '/api/contacts',
+        contactBody({ services: ['legal'] }),
+        { token: own },
+      );
+      receipts.push(
+        await http.post(
+          `/api/callers/${call.body.callerId}/consent/withdraw`,
+          { scopes: ['statistics'] },
+          { token: own },
+        ),
+      );
+    }
+    expect(receipts.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const told = await http.get<Array<{ type: string; aboutUserId: string }>>(
+      '/api/notifications',
+      { token: token.coordinator },
+    );
+    expect(told.body.filter((n) => n.type === 'withdrawal_burst')).toEqual([
+      expect.objectContaining({ aboutUserId: burster.id }),
+    ]);
   });
 });

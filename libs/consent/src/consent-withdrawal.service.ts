@@ -16,7 +16,8 @@ import {
   CONTACTS_WITH_FACTS,
 } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
-import { AppConfig } from '@mayak/platform';
+import { NotificationsService } from '@mayak/notifications';
+import { AppConfig, countUp } from '@mayak/platform';
 import { PendingWithdrawals } from './pending-withdrawals.service';
 import { WithdrawalEffects } from './withdrawal-effects';
 import { DataSource, EntityManager } from 'typeorm';
@@ -53,6 +54,7 @@ export class ConsentWithdrawalService {
     private readonly contacts: ContactRecords,
     private readonly effects: WithdrawalEffects,
     private readonly pending: PendingWithdrawals,
+    private readonly notifications: NotificationsService,
   ) {}
 
   /**
@@ -145,6 +147,14 @@ export class ConsentWithdrawalService {
         });
         const pending =
           later.length > 0 ? await this.pending.request(em, actor, callerId, withdrawn) : undefined;
+        const today = await countUp(em, actor.userId, 'consent_withdrawal', 'day');
+        if (today?.count === this.config.WITHDRAWALS_PER_DAY_NOTIFY)
+          await this.notifications.aboutStaffToCoordinators(
+            em,
+            'withdrawal_burst',
+            actor.userId,
+            today.windowStart.toISOString(),
+          );
 
         await this.audit.record(
           { ...judgement.event, reason: `scopes:${withdrawn.join(',')}` },

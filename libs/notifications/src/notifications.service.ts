@@ -15,7 +15,9 @@ export type NotificationType =
   /** To coordinators: a staff member declined as many pool cases as a day allows. */
   | 'decline_burst'
   /** To coordinators: a withdrawal waits for their confirmation (PendingWithdrawals). */
-  | 'withdrawal_pending';
+  | 'withdrawal_pending'
+  /** To coordinators: a staff member asked for WITHDRAWALS_PER_DAY_NOTIFY withdrawals today. */
+  | 'withdrawal_burst';
 
 /**
  * What a notification says: a type, and the case or the staff member it is about. Never
@@ -100,7 +102,7 @@ export class NotificationsService {
    */
   async aboutStaffToCoordinators(
     em: EntityManager,
-    type: Extract<NotificationType, 'lookup_burst' | 'decline_burst'>,
+    type: Extract<NotificationType, 'lookup_burst' | 'decline_burst' | 'withdrawal_burst'>,
     aboutUserId: string,
     occasion: string,
   ): Promise<void> {

@@ -275,7 +275,8 @@ export type NotificationType =
   | 'sla_breached'
   | 'lookup_burst'
   | 'decline_burst'
-  | 'withdrawal_pending';
+  | 'withdrawal_pending'
+  | 'withdrawal_burst';
 
 export interface AppNotification {
   id: string;

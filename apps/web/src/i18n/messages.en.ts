@@ -251,6 +251,8 @@ export const en: Record<MessageKey, Message> = {
     'A staff member declined as many pool cases as a day allows; check for misuse',
   'notifications.type.withdrawal_pending':
     "A consent withdrawal waits for a coordinator's confirmation (it reaches other volunteers' records)",
+  'notifications.type.withdrawal_burst':
+    'A staff member asked for many consent withdrawals today; check for misuse',
   'notifications.type.lookup_burst':
     'A staff member used up the hourly caller lookups; check for misuse',
   'notifications.type.other': 'Notification ({type})',

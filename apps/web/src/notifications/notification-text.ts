@@ -9,6 +9,7 @@ const TEXT: Record<string, MessageKey> = {
   lookup_burst: 'notifications.type.lookup_burst',
   decline_burst: 'notifications.type.decline_burst',
   withdrawal_pending: 'notifications.type.withdrawal_pending',
+  withdrawal_burst: 'notifications.type.withdrawal_burst',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */

@@ -231,6 +231,17 @@ export class AppConfig {
   @Max(1000)
   CASE_DECLINES_PER_DAY = 10;
 
+  /**
+   * How many consent withdrawals one person may ask for in a day (UTC) before the coordinators
+   * are told: a burst of them is how one account would destroy callers' records. The
+   * withdrawals still take effect (the callers asked for them).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WITHDRAWALS_PER_DAY_NOTIFY = 5;
+
   /** Sign-in attempts accepted per client address per minute before 429. */
   @Transform(toInt)
   @IsInt()

@@ -3,8 +3,11 @@ import { EntityManager } from 'typeorm';
 /** A clock hour or a day (UTC): the window a per-account limit counts in. */
 export type CounterWindow = 'hour' | 'day';
 
-/** What one account did, by kind: `caller_lookup` (hourly), `case_decline` (daily). */
-export type CounterKind = 'caller_lookup' | 'case_decline';
+/**
+ * What one account did, by kind: `caller_lookup` (hourly), `case_decline` and
+ * `consent_withdrawal` (daily).
+ */
+export type CounterKind = 'caller_lookup' | 'case_decline' | 'consent_withdrawal';
 
 /**
  * Counts per account, kind and window (`staff_counters`), for the limits on what one staff

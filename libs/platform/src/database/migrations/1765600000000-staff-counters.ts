@@ -2,7 +2,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Limits on what one staff account may do in an hour or a day (issue 12): asking whether a
- * phone number ever called (per hour), declining cases claimed from the pool (per day). A row
+ * phone number ever called (per hour), declining cases claimed from the pool, withdrawing
+ * callers' consent (per day). A row
  * is an account, a kind, the window's start and a count, kept two days: no number, caller or
  * case. Which caller was looked up is in the audit trail, under a keyed pseudonym.
  *
@@ -16,7 +17,7 @@ export class StaffCounters1765600000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE staff_counters (
         user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        kind         text NOT NULL CHECK (kind IN ('caller_lookup', 'case_decline')),
+        kind         text NOT NULL CHECK (kind IN ('caller_lookup', 'case_decline', 'consent_withdrawal')),
         window_start timestamptz NOT NULL,
         count        integer NOT NULL,
         PRIMARY KEY (user_id, kind, window_start)
