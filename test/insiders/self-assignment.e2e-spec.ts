@@ -64,4 +64,63 @@ describe('reassigning a case to oneself', () => {
     );
     expect(given.status).toBe(200);
   });
+
+  it('an admin who is also a coordinator cannot hand a case to the account they just made or granted', async () => {
+    const volunteer = await signIn(http, await createUser(api.app, ['volunteer']));
+    const insider = await signIn(http, await createUser(api.app, ['admin', 'coordinator']));
+    const colleague = await signIn(http, await createUser(api.app, ['coordinator']));
+    const puppet = await http.post<{ id: string }>(
+      '/api/admin/users',
+      { username: `puppet-${Date.now()}`, password: 'a long enough password', roles: ['lawyer'] },
+      { token: insider },
+    );
+    expect(puppet.status).toBe(201);
+    const legal = async () =>
+      (
+        await http.post<{ caseIds: string[] }>(
+          '/api/contacts',
+          contactBody({ services: ['legal'] }),
+          { token: volunteer },
+        )
+      ).body.caseIds[0];
+    const first = await legal();
+    const refused = await http.put<{ error: string }>(
+      `/api/cases/${first}/assignee`,
+      { userId: puppet.body.id },
+      { token: insider },
+    );
+    expect([refused.status, refused.body.error]).toEqual([403, 'granter_assignment']);
+    expect(
+      (
+        await http.put(
+          `/api/cases/${first}/assignee`,
+          { userId: puppet.body.id },
+          { token: colleague },
+        )
+      ).status,
+    ).toBe(200);
+
+    // An older account granted a content role now: the same, for a day.
+    const older = await createUser(api.app, ['volunteer']);
+    await env.db.query(
+      `UPDATE users SET created_at = now() - interval '30 days', roles_granted_at = now() - interval '30 days' WHERE id = $1`,
+      [older.id],
+    );
+    expect(
+      (
+        await http.put(
+          `/api/admin/users/${older.id}/roles`,
+          { roles: ['volunteer', 'lawyer'] },
+          { token: insider },
+        )
+      ).status,
+    ).toBe(200);
+    const second = await legal();
+    const again = await http.put<{ error: string }>(
+      `/api/cases/${second}/assignee`,
+      { userId: older.id },
+      { token: insider },
+    );
+    expect([again.status, again.body.error]).toEqual([403, 'granter_assignment']);
+  });
 });

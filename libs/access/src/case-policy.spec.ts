@@ -4,6 +4,7 @@ import { CaseFacts, couldEverAllow, decideCase, mayReassignTo } from './case-pol
 const lawyer: Actor = { userId: 'lawyer-1', roles: ['lawyer'] };
 const otherLawyer: Actor = { userId: 'lawyer-2', roles: ['lawyer'] };
 const psychologist: Actor = { userId: 'psych-1', roles: ['psychologist'] };
+const coordinatorOther: Actor = { userId: 'c-3', roles: ['coordinator'] };
 
 function legalCase(overrides: Partial<CaseFacts> = {}): CaseFacts {
   return {
@@ -81,10 +82,35 @@ describe('lists no rule could fill (couldEverAllow)', () => {
 });
 
 describe('reassignment targets (mayReassignTo)', () => {
-  it('anyone but the one reassigning, and back to the pool', () => {
-    const both: Actor = { userId: 'c-2', roles: ['coordinator', 'lawyer'] };
-    expect(mayReassignTo(both, 'c-2')).toBe(false);
-    expect(mayReassignTo(both, lawyer.userId)).toBe(true);
-    expect(mayReassignTo(both, null)).toBe(true);
+  const both: Actor = { userId: 'c-2', roles: ['coordinator', 'lawyer'] };
+  const now = Date.parse('2026-12-04T12:00:00Z');
+  const days = (n: number) => new Date(now - n * 24 * 3_600_000);
+  const account = (grantedBy: string | null, created: number, granted: number) => ({
+    userId: 'l-9',
+    createdAt: days(created),
+    rolesGrantedAt: days(granted),
+    rolesGrantedBy: grantedBy,
+  });
+
+  it('never the one reassigning; back to the pool always', () => {
+    expect(mayReassignTo(both, { ...account(null, 30, 30), userId: 'c-2' }, now)).toEqual({
+      allowed: false,
+      reason: 'self',
+    });
+    expect(mayReassignTo(both, null, now)).toEqual({ allowed: true });
+  });
+
+  it('not by the granter while the account is new (a week) or the grant fresh (a day)', () => {
+    expect(mayReassignTo(both, account('c-2', 3, 3), now)).toEqual({
+      allowed: false,
+      reason: 'granter',
+    });
+    expect(mayReassignTo(both, account('c-2', 30, 0.5), now)).toEqual({
+      allowed: false,
+      reason: 'granter',
+    });
+    // Another coordinator may; and the granter may once both have passed.
+    expect(mayReassignTo(coordinatorOther, account('c-2', 3, 3), now)).toEqual({ allowed: true });
+    expect(mayReassignTo(both, account('c-2', 8, 2), now)).toEqual({ allowed: true });
   });
 });

@@ -312,12 +312,39 @@ export function couldEverAllow(actor: Actor, action: CaseAction): boolean {
   );
 }
 
+/** What a reassignment's target account says about how fresh its roles are. */
+export interface AssigneeGrant {
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly rolesGrantedAt: Date;
+  /** Who granted its roles last (null: the command line, or before this was kept). */
+  readonly rolesGrantedBy: string | null;
+}
+
+/** A new account: made less than this long ago. */
+export const NEW_ACCOUNT_MS = 7 * 24 * 3_600_000;
+/** A fresh grant: roles added less than this long ago. */
+export const FRESH_GRANT_MS = 24 * 3_600_000;
+
 /**
- * Whom a case may be reassigned to. Never to the one reassigning: a coordinator who also holds
- * a service role would otherwise hand themselves any case of it and read it (issue 12.1).
+ * Whom a case may be reassigned to (issue 12.1). Never to the one reassigning: a coordinator
+ * who also holds a service role would otherwise hand themselves any case of it and read it.
+ * And not by the one who granted the target its roles, while the account is new (a week) or
+ * the grant fresh (a day): an admin who is also a coordinator could otherwise make a puppet
+ * lawyer and hand it a case; another coordinator must do it.
  */
-export function mayReassignTo(actor: Actor, targetUserId: string | null): boolean {
-  return targetUserId !== actor.userId;
+export function mayReassignTo(
+  actor: Actor,
+  target: AssigneeGrant | null,
+  now = Date.now(),
+): { allowed: true } | { allowed: false; reason: 'self' | 'granter' } {
+  if (!target) return { allowed: true };
+  if (target.userId === actor.userId) return { allowed: false, reason: 'self' };
+  const fresh =
+    now - target.createdAt.getTime() < NEW_ACCOUNT_MS ||
+    now - target.rolesGrantedAt.getTime() < FRESH_GRANT_MS;
+  if (fresh && target.rolesGrantedBy === actor.userId) return { allowed: false, reason: 'granter' };
+  return { allowed: true };
 }
 
 /** Decides one action on one case. The most specific reason is reported for a denial. */

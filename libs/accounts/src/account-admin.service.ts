@@ -80,8 +80,8 @@ export class AccountAdminService {
     try {
       await this.db.transaction(async (em) => {
         await em.query(
-          `INSERT INTO users (id, username_hash, username_enc, password_hash, roles, dek_wrapped, totp_secret_enc, totp_enrolled)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          `INSERT INTO users (id, username_hash, username_enc, password_hash, roles, dek_wrapped, totp_secret_enc, totp_enrolled, roles_granted_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             id,
             this.names.lookupHash(username),
@@ -93,6 +93,7 @@ export class AccountAdminService {
               ? this.cipher.encrypt(dek, { table: 'users', id, column: 'totp_secret' }, totpSecret)
               : null,
             totpSecret !== undefined,
+            actorId(actor),
           ],
         );
         await this.audit.record(
@@ -119,7 +120,16 @@ export class AccountAdminService {
 
   async setRoles(actor: AdminActor, userId: string, roles: Role[]): Promise<AccountView> {
     await this.requireAdmin(actor, userId);
-    return this.change(actor, userId, 'user.set_roles', `roles = $2`, [[...new Set(roles)]]);
+    // A role added is a grant: who made it and when are kept (reassignment to it, 12.1).
+    return this.change(
+      actor,
+      userId,
+      'user.set_roles',
+      `roles_granted_at = CASE WHEN NOT ($2::text[] <@ roles) THEN now() ELSE roles_granted_at END,
+       roles_granted_by = CASE WHEN NOT ($2::text[] <@ roles) THEN $3::uuid ELSE roles_granted_by END,
+       roles = $2`,
+      [[...new Set(roles)], actorId(actor)],
+    );
   }
 
   async disable(actor: AdminActor, userId: string): Promise<AccountView> {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { mayReassignTo, Service, SERVICE_ROLE } from '@mayak/access';
+import { AssigneeGrant, mayReassignTo, Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { AppConfig, countOf, countUp, ExactTimes, job, OutboxWriter } from '@mayak/platform';
@@ -125,7 +125,11 @@ export class CaseLifecycleService {
   reassign(actor: Actor, caseId: string, userId: string | null): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:reassign', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
-      if (!mayReassignTo(actor, userId)) throw new CaseException(CaseError.SelfAssignment);
+      const verdict = mayReassignTo(actor, userId === null ? null : await this.grantOf(em, userId));
+      if (!verdict.allowed)
+        throw new CaseException(
+          verdict.reason === 'self' ? CaseError.SelfAssignment : CaseError.GranterAssignment,
+        );
       if (row.assignee_id === userId) return { id: caseId, status: row.status, assigneeId: userId };
       if (userId !== null && !(await this.canServe(em, userId, row.service)))
         throw new CaseException(CaseError.InvalidAssignee);
@@ -246,6 +250,26 @@ export class CaseLifecycleService {
     if (event !== 'assigned') await this.load.adjust(em, assigneeId, 1); // routing reserved the load already
     const followUp = this.services.get(row.service).onAssign?.(row.id, assigneeId);
     if (followUp) await this.outbox.add(em, [followUp]);
+  }
+
+  private async grantOf(em: EntityManager, userId: string): Promise<AssigneeGrant | null> {
+    const rows: Array<{
+      created_at: Date;
+      roles_granted_at: Date;
+      roles_granted_by: string | null;
+    }> = await em.query(
+      `SELECT created_at, roles_granted_at, roles_granted_by FROM users WHERE id = $1`,
+      [userId],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          userId,
+          createdAt: row.created_at,
+          rolesGrantedAt: row.roles_granted_at,
+          rolesGrantedBy: row.roles_granted_by,
+        }
+      : { userId, createdAt: new Date(0), rolesGrantedAt: new Date(0), rolesGrantedBy: null };
   }
 
   private async canServe(em: EntityManager, userId: string, service: Service): Promise<boolean> {

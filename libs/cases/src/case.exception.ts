@@ -9,6 +9,8 @@ export enum CaseError {
   InvalidAssignee = 'invalid_assignee',
   /** Nobody reassigns a case to themselves. */
   SelfAssignment = 'self_assignment',
+  /** The target's roles are fresh, and the reassigner granted them: another coordinator must. */
+  GranterAssignment = 'granter_assignment',
   /** A ciphertext did not open: tampering or corruption. */
   RecordUnreadable = 'record_unreadable',
   /** The person declined as many cases today as a day allows: no more claims today. */
@@ -21,6 +23,8 @@ const MESSAGES: Record<CaseError, string> = {
   [CaseError.InvalidAssignee]: 'That person cannot take cases of this service.',
   [CaseError.SelfAssignment]:
     'Nobody may reassign a case to themselves; another coordinator can assign it to you.',
+  [CaseError.GranterAssignment]:
+    'You granted this person their role recently; another coordinator must assign them cases for now.',
   [CaseError.RecordUnreadable]: 'This record cannot be read; the incident has been recorded.',
   [CaseError.TooManyDeclines]:
     'You have declined as many cases today as a day allows, so you cannot claim more from the pool today; a coordinator can still assign you cases.',

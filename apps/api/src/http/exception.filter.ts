@@ -141,6 +141,7 @@ function caseStatus(code: CaseError): number {
     case CaseError.InvalidState:
       return 409;
     case CaseError.SelfAssignment:
+    case CaseError.GranterAssignment:
       return 403;
     case CaseError.InvalidAssignee:
       return 400;
