@@ -58,43 +58,25 @@ export class ConsentWithdrawalService {
   ) {}
 
   /**
-   * The volunteers who logged one of these contacts within their window: the link is kept
-   * for the window only, and when a contact was logged is sealed with its facts.
+   * Of these contacts, those still within their volunteer's window, with that volunteer: the
+   * link is kept for the window only, and when a contact was logged is sealed with its facts.
    */
-  private async recentVolunteers(em: EntityManager, contactIds: string[]): Promise<string[]> {
+  private async withinWindow(
+    em: EntityManager,
+    contactIds: string[],
+  ): Promise<Map<string, string>> {
     const rows: Array<ContactRow & { volunteer_id: string }> = await em.query(
       `SELECT ${CONTACT_COLUMNS}, ct.volunteer_id FROM ${CONTACTS_WITH_FACTS}
         WHERE ct.id = ANY($1::uuid[]) AND ct.volunteer_id IS NOT NULL`,
       [contactIds],
     );
     const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
-    const recent = new Set<string>();
+    const recent = new Map<string, string>();
     for (const row of rows) {
       const { loggedAt } = await this.contacts.attributes(row, null);
-      if (withinVolunteerWindow(new Date(loggedAt), hours)) recent.add(row.volunteer_id);
+      if (withinVolunteerWindow(new Date(loggedAt), hours)) recent.set(row.id, row.volunteer_id);
     }
-    return [...recent];
-  }
-
-  /** Of these contacts, those the actor logged as a volunteer within their window. */
-  private async ownRecentContacts(
-    em: EntityManager,
-    contactIds: string[],
-    actor: Actor,
-  ): Promise<string[]> {
-    if (!actor.roles.includes('volunteer')) return [];
-    const rows: ContactRow[] = await em.query(
-      `SELECT ${CONTACT_COLUMNS} FROM ${CONTACTS_WITH_FACTS}
-        WHERE ct.id = ANY($1::uuid[]) AND ct.volunteer_id = $2`,
-      [contactIds, actor.userId],
-    );
-    const hours = this.config.VOLUNTEER_CONTACT_WINDOW_HOURS;
-    const own: string[] = [];
-    for (const row of rows) {
-      const { loggedAt } = await this.contacts.attributes(row, null);
-      if (withinVolunteerWindow(new Date(loggedAt), hours)) own.push(row.id);
-    }
-    return own;
+    return recent;
   }
 
   /** Who holds an open case raised by one of these contacts. */
@@ -119,10 +101,12 @@ export class ConsentWithdrawalService {
         // The caller's row is locked: a call of theirs logged meanwhile waits for us.
         const found = await this.callers.contactIdsOf(em, callerId, true);
         const contactIds = found ?? [];
+        const recent = await this.withinWindow(em, contactIds);
+        const assignees = await this.openCaseAssignees(em, contactIds);
         const decision = found
           ? decideConsentWithdrawal(actor, {
-              recentVolunteerIds: await this.recentVolunteers(em, contactIds),
-              assigneeIds: await this.openCaseAssignees(em, contactIds),
+              recentVolunteerIds: [...new Set(recent.values())],
+              assigneeIds: assignees,
             })
           : ({ allowed: false, reason: 'not_found' } as const);
         const judgement = this.access.judge(
@@ -139,8 +123,11 @@ export class ConsentWithdrawalService {
         // At once: what the actor logged on this call (within their window), or everything when
         // they hold an open case of the caller. Anything else a volunteer would destroy (records
         // logged by someone else, or older) waits for a coordinator and 24 h.
-        const assignee = (await this.openCaseAssignees(em, contactIds)).includes(actor.userId);
-        const now = assignee ? contactIds : await this.ownRecentContacts(em, contactIds, actor);
+        const now = assignees.includes(actor.userId)
+          ? contactIds
+          : contactIds.filter(
+              (id) => actor.roles.includes('volunteer') && recent.get(id) === actor.userId,
+            );
         const later = contactIds.filter((id) => !now.includes(id));
         const closed = await this.effects.apply(em, actor.userId, callerId, now, withdrawn, {
           callerToo: later.length === 0,

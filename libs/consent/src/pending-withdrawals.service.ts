@@ -57,18 +57,7 @@ export class PendingWithdrawals {
        VALUES ($1, $2, $3, $4, $5, $6)`,
       [id, this.sealCaller(id, callerId), scopes, actor.userId, requested.day, requested.sealed],
     );
-    const coordinators: Array<{ id: string }> = await em.query(
-      `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
-    );
-    await this.notifications.create(
-      em,
-      coordinators.map((c) => ({
-        userId: c.id,
-        type: 'withdrawal_pending' as const,
-        aboutUserId: actor.userId,
-        dedupeKey: `withdrawal-pending-${id}-${c.id}`,
-      })),
-    );
+    await this.notifications.aboutStaffToCoordinators(em, 'withdrawal_pending', actor.userId, id);
     return id;
   }
 

@@ -102,7 +102,10 @@ export class NotificationsService {
    */
   async aboutStaffToCoordinators(
     em: EntityManager,
-    type: Extract<NotificationType, 'lookup_burst' | 'decline_burst' | 'withdrawal_burst'>,
+    type: Extract<
+      NotificationType,
+      'lookup_burst' | 'decline_burst' | 'withdrawal_burst' | 'withdrawal_pending'
+    >,
     aboutUserId: string,
     occasion: string,
   ): Promise<void> {
