@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException } from '@mayak/access';
-import { Actor, Role, StaffNames } from '@mayak/identity';
+import { activeCoordinatorIds, Actor, Role, StaffNames } from '@mayak/identity';
 import { affectedOf, AppConfig } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { EmergencyError, EmergencyException } from './emergency.exception';
@@ -134,11 +134,8 @@ export class RotaService {
   }
 
   /** Every active coordinator: the last resort when tier 3 has nobody on the rota. */
-  async allCoordinators(em: EntityManager): Promise<string[]> {
-    const rows: Array<{ id: string }> = await em.query(
-      `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
-    );
-    return rows.map((r) => r.id);
+  allCoordinators(em: EntityManager): Promise<string[]> {
+    return activeCoordinatorIds(em);
   }
 
   async timeouts(em: EntityManager): Promise<Record<Tier, number>> {

@@ -17,3 +17,16 @@ export interface Actor {
   readonly roles: readonly Role[];
   readonly sessionId?: string;
 }
+
+/**
+ * Every enabled account holding the coordinator role, by id: the last resort of the emergency
+ * rota, and whom notifications about staff conduct go to.
+ */
+export async function activeCoordinatorIds(em: {
+  query(sql: string): Promise<unknown>;
+}): Promise<string[]> {
+  const rows = (await em.query(
+    `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
+  )) as Array<{ id: string }>;
+  return rows.map((r) => r.id);
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessError, AccessException } from '@mayak/access';
-import { Actor } from '@mayak/identity';
+import { activeCoordinatorIds, Actor } from '@mayak/identity';
 import { ExactTimes, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -109,12 +109,10 @@ export class NotificationsService {
     aboutUserId: string,
     occasion: string,
   ): Promise<void> {
-    const coordinators: Array<{ id: string }> = await em.query(
-      `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
-    );
+    const coordinators = await activeCoordinatorIds(em);
     await this.create(
       em,
-      coordinators.map(({ id }) => ({
+      coordinators.map((id) => ({
         userId: id,
         type,
         aboutUserId,
