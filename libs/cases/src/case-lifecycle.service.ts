@@ -47,7 +47,6 @@ export class CaseLifecycleService {
    */
   claim(actor: Actor, caseId: string): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:claim', caseId, async (em, { row }) => {
-      if (row.status !== 'queued') throw new CaseException(CaseError.AlreadyClaimed);
       const declined = await countOf(em, actor.userId, 'case_decline', 'day');
       if (declined >= this.config.CASE_DECLINES_PER_DAY)
         throw new CaseException(CaseError.TooManyDeclines);

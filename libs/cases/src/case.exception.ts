@@ -1,8 +1,6 @@
 import { DomainException } from '@mayak/platform';
 
 export enum CaseError {
-  /** Someone else claimed it first. */
-  AlreadyClaimed = 'already_claimed',
   /** The case is not in a state that allows this (closing a closed case, say). */
   InvalidState = 'invalid_state',
   /** The new assignee cannot take cases of this service. */
@@ -18,7 +16,6 @@ export enum CaseError {
 }
 
 const MESSAGES: Record<CaseError, string> = {
-  [CaseError.AlreadyClaimed]: 'Someone else took this case a moment ago.',
   [CaseError.InvalidState]: 'The case is not in a state that allows this.',
   [CaseError.InvalidAssignee]: 'That person cannot take cases of this service.',
   [CaseError.SelfAssignment]:

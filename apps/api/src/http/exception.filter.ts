@@ -137,7 +137,6 @@ function intakeStatus(code: IntakeError): number {
 
 function caseStatus(code: CaseError): number {
   switch (code) {
-    case CaseError.AlreadyClaimed:
     case CaseError.InvalidState:
       return 409;
     case CaseError.SelfAssignment:

@@ -286,8 +286,6 @@ export const en: Record<MessageKey, Message> = {
   'cases.claiming': 'Claiming…',
   'cases.claimed': 'The case is yours now.',
   'cases.openClaimed': 'Open it',
-  'cases.alreadyClaimed':
-    'Someone else claimed this case a moment ago. The list is updated: choose another.',
   'cases.claimGone': 'This case is no longer in the pool. The list is updated.',
   'cases.claimFailed': 'Could not claim the case.',
 

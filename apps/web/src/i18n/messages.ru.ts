@@ -310,8 +310,6 @@ export const ru = {
   'cases.claiming': 'Беру…',
   'cases.claimed': 'Заявка теперь ваша.',
   'cases.openClaimed': 'Открыть её',
-  'cases.alreadyClaimed':
-    'Эту заявку только что взял другой специалист. Список обновлён — выберите другую.',
   'cases.claimGone': 'Этой заявки больше нет в очереди. Список обновлён.',
   'cases.claimFailed': 'Не удалось взять заявку.',
 

@@ -214,10 +214,9 @@ function ServiceCases({
       leavePool();
       onFlash({ tone: 'success', text: t('cases.claimed'), caseId: item.id });
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'already_claimed') {
-        leavePool();
-        onFlash({ tone: 'warning', text: t('cases.alreadyClaimed') });
-      } else if (error instanceof ApiError && error.status === 404) {
+      // Someone faster, or a case gone: either way not in the pool (404, as for any case not
+      // this person's to claim).
+      if (error instanceof ApiError && error.status === 404) {
         leavePool();
         onFlash({ tone: 'warning', text: t('cases.claimGone') });
       } else
