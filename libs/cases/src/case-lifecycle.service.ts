@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AssigneeGrant, mayReassignTo, Service, SERVICE_ROLE } from '@mayak/access';
+import { AssigneeGrant, mayReassignTo, Service, servicesOf } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { AppConfig, countOf, countUp, ExactTimes, job, OutboxWriter } from '@mayak/platform';
@@ -124,13 +124,14 @@ export class CaseLifecycleService {
   reassign(actor: Actor, caseId: string, userId: string | null): Promise<CaseStatusView> {
     return this.tx.run(actor, 'case:reassign', caseId, async (em, { row }) => {
       if (row.status === 'closed') throw new CaseException(CaseError.InvalidState);
-      const verdict = mayReassignTo(actor, userId === null ? null : await this.grantOf(em, userId));
+      const target = userId === null ? null : await this.assigneeOf(em, userId);
+      const verdict = mayReassignTo(actor, target && target.grant);
       if (!verdict.allowed)
         throw new CaseException(
           verdict.reason === 'self' ? CaseError.SelfAssignment : CaseError.GranterAssignment,
         );
       if (row.assignee_id === userId) return { id: caseId, status: row.status, assigneeId: userId };
-      if (userId !== null && !(await this.canServe(em, userId, row.service)))
+      if (target && !target.serves.includes(row.service))
         throw new CaseException(CaseError.InvalidAssignee);
       if (row.assignee_id) await this.load.adjust(em, row.assignee_id, -1);
       if (userId === null) {
@@ -251,31 +252,44 @@ export class CaseLifecycleService {
     if (followUp) await this.outbox.add(em, [followUp]);
   }
 
-  private async grantOf(em: EntityManager, userId: string): Promise<AssigneeGrant | null> {
+  /**
+   * What a reassignment needs of its target, in one read: how fresh its roles are (for
+   * mayReassignTo) and the services it serves (none when it is disabled or does not exist).
+   */
+  private async assigneeOf(
+    em: EntityManager,
+    userId: string,
+  ): Promise<{ grant: AssigneeGrant; serves: Service[] }> {
     const rows: Array<{
+      roles: Role[];
+      disabled: boolean;
       created_at: Date;
       roles_granted_at: Date;
       roles_granted_by: string | null;
     }> = await em.query(
-      `SELECT created_at, roles_granted_at, roles_granted_by FROM users WHERE id = $1`,
+      `SELECT roles, disabled_at IS NOT NULL AS disabled, created_at, roles_granted_at, roles_granted_by
+         FROM users WHERE id = $1`,
       [userId],
     );
     const row = rows[0];
-    return row
-      ? {
+    if (!row)
+      return {
+        grant: {
           userId,
-          createdAt: row.created_at,
-          rolesGrantedAt: row.roles_granted_at,
-          rolesGrantedBy: row.roles_granted_by,
-        }
-      : { userId, createdAt: new Date(0), rolesGrantedAt: new Date(0), rolesGrantedBy: null };
-  }
-
-  private async canServe(em: EntityManager, userId: string, service: Service): Promise<boolean> {
-    const rows: Array<{ roles: Role[] }> = await em.query(
-      `SELECT roles FROM users WHERE id = $1 AND disabled_at IS NULL`,
-      [userId],
-    );
-    return rows[0]?.roles.includes(SERVICE_ROLE[service]) ?? false;
+          createdAt: new Date(0),
+          rolesGrantedAt: new Date(0),
+          rolesGrantedBy: null,
+        },
+        serves: [],
+      };
+    return {
+      grant: {
+        userId,
+        createdAt: row.created_at,
+        rolesGrantedAt: row.roles_granted_at,
+        rolesGrantedBy: row.roles_granted_by,
+      },
+      serves: row.disabled ? [] : servicesOf(row.roles),
+    };
   }
 }
