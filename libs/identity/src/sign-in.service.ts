@@ -9,7 +9,7 @@ import { IssuedSession, SessionService } from './session.service';
 import { SignInAttempt, SignInThrottle } from './sign-in-throttle';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
 import { UserEntity } from './user.entity';
-import { normaliseUsername, StaffNames, UsernameSealing } from './staff-names';
+import { normaliseUsername, UsernameSealing } from './staff-names';
 import { Actor, Role } from './roles';
 
 const SIGN_IN = 'auth.sign_in';
@@ -40,7 +40,6 @@ export class SignInService {
     private readonly sessions: SessionService,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditTrail,
-    private readonly names: StaffNames,
     private readonly sealing: UsernameSealing,
     private readonly throttle: SignInThrottle,
     @Optional() @Inject(DURESS_LOCKDOWN) private readonly duress?: DuressLockdown,
@@ -58,7 +57,7 @@ export class SignInService {
   ): Promise<IssuedSession> {
     const attempt = this.throttle.attempt(username, source);
     await this.throttled(attempt, 'auth.sign_in');
-    const user = await this.findByName(username);
+    const user = await this.findByName(attempt);
     const usable = user && !user.disabledAt;
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
     // A wrong password is always tried as a duress password too (against a decoy when there
@@ -184,7 +183,7 @@ export class SignInService {
   ): Promise<{ otpauthUri: string; secret: string }> {
     const attempt = this.throttle.attempt(username, source);
     await this.throttled(attempt, 'auth.totp_enrol');
-    const user = await this.findByName(username);
+    const user = await this.findByName(attempt);
     const usable = user && !user.disabledAt;
     const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
     if (!user) return this.failAndCount(attempt, null, 'unknown_user', 'auth.totp_enrol');
@@ -211,14 +210,13 @@ export class SignInService {
   }
 
   /**
-   * By keyed hash: the same HMAC and the same indexed lookup whether or not the name exists.
-   * Names an older version left in plaintext are sealed first (at most once per unseal).
+   * By the name's keyed hash (the attempt's, which the throttle keys on too): the same HMAC
+   * and the same indexed lookup whether or not the name exists. Names an older version left
+   * in plaintext are sealed first (at most once per unseal).
    */
-  private async findByName(username: string): Promise<UserEntity | null> {
+  private async findByName(attempt: SignInAttempt): Promise<UserEntity | null> {
     await this.sealing.settled();
-    return this.db
-      .getRepository(UserEntity)
-      .findOneBy({ usernameHash: this.names.lookupHash(username) });
+    return this.db.getRepository(UserEntity).findOneBy({ usernameHash: attempt.nameHash });
   }
 
   private totpSecret(user: UserEntity): string | undefined {
