@@ -10,6 +10,7 @@ import {
   RunningApi,
   signIn,
   startApi,
+  eventually,
   startWorker,
   TestEnvironment,
 } from '@mayak/testing';
@@ -168,6 +169,19 @@ describe('sealing the times of closed cases', () => {
       [closed],
     );
     await http.post(`/api/cases/${closed}/close`, { outcome: 'resolved' }, { token: lt });
+    // The case's own jobs (its routing, its assignee's notice) finish first: one of them
+    // still holding the row would make the sealer skip it until its next pass (SKIP LOCKED).
+    await eventually(
+      "the case's jobs to be done",
+      async () =>
+        (
+          await env.db.query(
+            // Case work only: the maintenance queue is paused in this suite.
+            `SELECT 1 FROM outbox WHERE queue = 'cases' AND status IN ('pending', 'sent')`,
+          )
+        ).length === 0,
+      15_000,
+    );
     expect(await worker.get(CaseTimeSealer).sealClosed()).toBe(1);
     const [row] = await env.db.query(`SELECT times_sealed, times_enc FROM cases WHERE id = $1`, [
       closed,
