@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createLogger, EnvelopeCipher } from '@mayak/platform';
+import { AppConfig, createLogger, EnvelopeCipher } from '@mayak/platform';
 import {
   alignToPeriods,
   CellSums,
@@ -136,6 +136,8 @@ export const statsFigure: Figure = {
       }).initialize();
       const facts = new ContactFactsSource(
         new EnvelopeCipher(await stack.keyRing()),
+        // The stack runs with the default STATS_TIMEZONE: the days the seed's contacts count in.
+        new AppConfig(),
         createLogger('bench', 'warn'),
       );
       const dashboardCounts = BREAKDOWNS.map((g) => countFromContacts(db, facts, dashboard, g));

@@ -69,11 +69,11 @@ describe('sealing the times of closed cases', () => {
     expect(answer.status).toBe(200);
     return answer.body;
   };
-  /** Rows of the case and what hangs off it whose times are not a whole day in the zone. */
+  /** Rows of the case and what hangs off it whose times are not a whole week in the zone. */
   const exactTimesOf = async (caseId: string) => {
     const tz = env.config.STATS_TIMEZONE;
     const exact = (column: string) =>
-      `(${column} IS NOT NULL AND ${column} <> date_trunc('day', ${column}, $2))`;
+      `(${column} IS NOT NULL AND ${column} <> date_trunc('week', ${column}, $2))`;
     const [row] = await env.db.query(
       `SELECT
          (SELECT count(*)::int FROM cases WHERE id = $1 AND (${[

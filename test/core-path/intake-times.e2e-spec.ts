@@ -27,7 +27,7 @@ describe('times written at intake', () => {
     await env?.dispose();
   });
 
-  it('consents and callers keep only the day, through intake, a repeat call and a withdrawal', async () => {
+  it('consents and callers keep only the week, through intake, a repeat call and a withdrawal', async () => {
     const http = new HttpClient(api.url);
     const token = await signIn(http, await createUser(api.app, ['volunteer']));
     const caller = { ...contactBody().caller, identifier: '+79160001122' };
@@ -43,11 +43,14 @@ describe('times written at intake', () => {
     );
     expect(withdrawn.status).toBe(200);
 
-    const exact = (column: string) =>
-      `count(*) FILTER (WHERE ${column} IS NOT NULL AND ${column} <> date_trunc('day', ${column}))::int`;
+    // Not even the day: a consent keeps its call's week (its Monday in STATS_TIMEZONE), a
+    // caller the week (UTC) it was last in touch.
+    const tz = env.config.STATS_TIMEZONE;
+    const finer = (column: string, zone?: string) =>
+      `count(*) FILTER (WHERE ${column} IS NOT NULL AND ${column} <> date_trunc('week', ${column}${zone ? `, '${zone}'` : ''}))::int`;
     const [counts] = await env.db.query(
-      `SELECT (SELECT ${exact('given_at')} + ${exact('withdrawn_at')} FROM consents) AS consents,
-              (SELECT ${exact('created_at')} + ${exact('updated_at')} FROM callers) AS callers,
+      `SELECT (SELECT ${finer('given_at', tz)} + ${finer('withdrawn_at', tz)} FROM consents) AS consents,
+              (SELECT ${finer('created_at')} + ${finer('updated_at')} FROM callers) AS callers,
               (SELECT count(*)::int FROM consents WHERE withdrawn_at IS NOT NULL) AS withdrawals`,
     );
     expect(counts).toEqual({ consents: 0, callers: 0, withdrawals: 2 });

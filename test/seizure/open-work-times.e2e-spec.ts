@@ -75,7 +75,10 @@ describe('open work keeps only the day in the clear', () => {
     await env?.dispose();
   });
 
-  /** Every time value of open work's tables that is not a whole day in the zone. */
+  /**
+   * Every time value of open work's tables that is not a whole week in the zone (its Monday's
+   * midnight): not even a day, which beside the case's service attaches it to a day's calls.
+   */
   const exactTimesInTheClear = async (): Promise<string[]> => {
     const columns: Array<{ table_name: string; column_name: string }> = await env.db.query(
       `SELECT table_name, column_name FROM information_schema.columns
@@ -86,7 +89,7 @@ describe('open work keeps only the day in the clear', () => {
     const found: string[] = [];
     for (const { table_name: t, column_name: c } of columns) {
       const rows: Array<{ v: Date }> = await env.db.query(
-        `SELECT ${c} AS v FROM ${t} WHERE ${c} IS NOT NULL AND ${c} <> date_trunc('day', ${c}, $1)`,
+        `SELECT ${c} AS v FROM ${t} WHERE ${c} IS NOT NULL AND ${c} <> date_trunc('week', ${c}, $1)`,
         [env.config.STATS_TIMEZONE],
       );
       for (const r of rows) found.push(`${t}.${c} = ${r.v.toISOString()}`);
@@ -184,13 +187,13 @@ describe('open work keeps only the day in the clear', () => {
     );
   });
 
-  it("the audit trail keeps the day of what was done to a caller's records; the investigator reads the second", async () => {
+  it("the audit trail keeps the week of what was done to a caller's records; the investigator reads the second", async () => {
     // An action's name at an exact time ("emergency.page" a minute after a call) attached the
     // risk flag to a telephone record without any record id.
     const exact: Array<{ action: string; record_type: string | null }> = await env.db.query(
       `SELECT action, record_type FROM audit_entries
         WHERE coalesce(record_type, '') NOT IN ('user', 'key_custody', 'audit_key')
-          AND at <> date_trunc('day', at, $1)`,
+          AND at <> date_trunc('week', at, $1)`,
       [env.config.STATS_TIMEZONE],
     );
     expect(exact).toEqual([]);

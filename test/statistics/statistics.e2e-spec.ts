@@ -206,7 +206,8 @@ describe('statistics', () => {
       consent: {
         scopes: [...(random() < 0.8 ? ['statistics'] : []), 'service:legal'],
         textVersion: '2026-01',
-        retentionDays: random() < 0.2 ? 30 : 365,
+        // Counted from the call's week: longer than the oldest call here (130 days).
+        retentionDays: random() < 0.2 ? 200 : 365,
       },
     }));
     const service = worker.get(StatsRollupService);

@@ -39,16 +39,14 @@ export function decideContact(
 
 /**
  * The same rule inside SQL, as far as the clear allows; the contacts table aliased `ct`. The
- * exact time a contact was logged is sealed (only its day is plain), so this selects the
- * volunteer's contacts of the window's days, a superset: apply `decideContact` to each row
- * with the time from its facts.
+ * time a contact was logged is sealed (the clear keeps only the call's week), and the link to
+ * the volunteer is cleared when the window ends (VolunteerLinkExpiry), so this selects the
+ * volunteer's linked contacts, a superset: apply `decideContact` to each row with the time
+ * from its facts.
  */
-export function contactScopeSql(actor: Actor, windowHours: number, firstParam = 1): SqlScope {
+export function contactScopeSql(actor: Actor, _windowHours: number, firstParam = 1): SqlScope {
   if (!actor.roles.includes('volunteer')) return { sql: 'false', params: [] };
-  return {
-    sql: `(ct.volunteer_id = $${firstParam}::uuid AND ct.created_at >= date_trunc('day', now() - make_interval(hours => $${firstParam + 1})))`,
-    params: [actor.userId, windowHours],
-  };
+  return { sql: `(ct.volunteer_id = $${firstParam}::uuid)`, params: [actor.userId] };
 }
 
 /**

@@ -53,7 +53,7 @@ export class AuditTrail {
         e.outcome,
         e.reason ?? null,
         e.breakGlass ?? false,
-        moment?.day ?? null,
+        moment?.week ?? null,
         moment?.sealed ?? null,
       );
       const n = params.length;

@@ -202,7 +202,7 @@ export async function addEvent(
   const moment = times.seal({ table: 'case_events', id: caseId, column: 'at' }, at);
   await em.query(
     `INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [caseId, actorId, type, JSON.stringify(detail), moment.day, moment.sealed],
+    [caseId, actorId, type, JSON.stringify(detail), moment.week, moment.sealed],
   );
 }
 
@@ -227,6 +227,6 @@ export function caseMoment(
   column: 'updated_at' | 'assigned_at' | 'acknowledged_at' | 'closed_at',
   at: Date,
 ): [Date, Buffer] {
-  const { day, sealed } = times.seal({ table: 'cases', id: caseId, column }, at);
+  const { week: day, sealed } = times.seal({ table: 'cases', id: caseId, column }, at);
   return [day, sealed];
 }

@@ -30,14 +30,14 @@ export interface NoteView {
 export async function shredCaseNotes(
   em: EntityManager,
   caseIds: readonly string[],
-  /** The day to record (a midnight in STATS_TIMEZONE, ExactTimes.today()): not the second. */
-  day: Date,
+  /** The week to record (its Monday in STATS_TIMEZONE, ExactTimes.thisWeek()): not the second. */
+  week: Date,
 ): Promise<number> {
   if (caseIds.length === 0) return 0;
   const result: unknown = await em.query(
     `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = $2
       WHERE erased_at IS NULL AND case_id = ANY($1::uuid[]) RETURNING id`,
-    [caseIds, day],
+    [caseIds, week],
   );
   return rowsOf(result).length;
 }

@@ -75,7 +75,7 @@ export class CaseOpening {
               priority: definition.priority,
               contact_id: input.contactId,
               opened_by: input.openedBy,
-              day: created.day,
+              day: created.week,
               created_enc: created.sealed.toString('base64'),
               updated_enc: this.times
                 .seal({ table: 'cases', id, column: 'updated_at' }, now)
@@ -83,7 +83,7 @@ export class CaseOpening {
               event_enc: this.times
                 .seal({ table: 'case_events', id, column: 'at' }, now)
                 .sealed.toString('base64'),
-              due_day: dueAt.day,
+              due_day: dueAt.week,
               due_enc: dueAt.sealed.toString('base64'),
             };
           }),

@@ -42,7 +42,7 @@ type Row = Record<string, unknown>;
  * clock escalates it), but they would let a seizure join it, by the minute, with the
  * telephone records. The worker seals them, with those of the case's events, notes,
  * notifications, pages and break-glass grants, into `cases.times_enc` under the contact's data
- * key, and leaves only the day (in STATS_TIMEZONE) in the plaintext columns. Whoever may read
+ * key, and leaves only the week (its Monday in STATS_TIMEZONE) in the plaintext columns. Whoever may read
  * the case's content reads the exact times again (CaseQueriesService); a contact whose data
  * key is gone takes them with it. A grant still running keeps its expiry until it ends.
  */
@@ -66,10 +66,10 @@ export class CaseTimeSealer {
     }
     // Grants that were still running when their case was sealed, now ended.
     await this.db.query(
-      `UPDATE break_glass_grants g SET granted_at = ${day('g.granted_at')}, expires_at = ${day('g.expires_at')}
+      `UPDATE break_glass_grants g SET granted_at = ${week('g.granted_at')}, expires_at = ${week('g.expires_at')}
          FROM cases c
         WHERE c.id = g.case_id AND c.times_sealed AND g.expires_at < now()
-          AND g.expires_at <> ${day('g.expires_at')}`,
+          AND g.expires_at <> ${week('g.expires_at')}`,
       [this.config.STATS_TIMEZONE],
     );
     if (total > 0) this.logger.info({ cases: total }, 'closed cases: times sealed');
@@ -200,34 +200,34 @@ export class CaseTimeSealer {
     const tz = this.config.STATS_TIMEZONE;
     await em.query(
       `UPDATE cases c SET times_enc = v.enc, times_sealed = true,
-              ${CASE_TIMES.map((t) => `${t} = ${day(`c.${t}`)}, ${sealedTimeColumn(t)} = NULL`).join(', ')}
+              ${CASE_TIMES.map((t) => `${t} = ${week(`c.${t}`)}, ${sealedTimeColumn(t)} = NULL`).join(', ')}
          FROM unnest($2::uuid[], $3::bytea[]) AS v (id, enc)
         WHERE c.id = v.id`,
       [tz, ids, sealed],
     );
     await em.query(
-      `UPDATE case_events SET at = ${day('at')}, at_enc = NULL WHERE case_id = ANY($2::uuid[])`,
+      `UPDATE case_events SET at = ${week('at')}, at_enc = NULL WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
-      `UPDATE case_notes SET created_at = ${day('created_at')}, erased_at = ${day('erased_at')}
+      `UPDATE case_notes SET created_at = ${week('created_at')}, erased_at = ${week('erased_at')}
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
-      `UPDATE notifications SET created_at = ${day('created_at')}, read_at = ${day('read_at')},
+      `UPDATE notifications SET created_at = ${week('created_at')}, read_at = ${week('read_at')},
               created_enc = NULL, read_enc = NULL
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
-      `UPDATE emergency_pages SET paged_at = ${day('paged_at')}, due_at = ${day('due_at')},
-              breached_at = ${day('breached_at')}, paged_enc = NULL, due_enc = NULL, breached_enc = NULL
+      `UPDATE emergency_pages SET paged_at = ${week('paged_at')}, due_at = ${week('due_at')},
+              breached_at = ${week('breached_at')}, paged_enc = NULL, due_enc = NULL, breached_enc = NULL
         WHERE case_id = ANY($2::uuid[])`,
       [tz, ids],
     );
     await em.query(
-      `UPDATE break_glass_grants SET granted_at = ${day('granted_at')}, expires_at = ${day('expires_at')}
+      `UPDATE break_glass_grants SET granted_at = ${week('granted_at')}, expires_at = ${week('expires_at')}
         WHERE case_id = ANY($2::uuid[]) AND expires_at < now()`,
       [tz, ids],
     );
@@ -245,9 +245,13 @@ export class CaseTimeSealer {
   }
 }
 
-/** SQL: the day `column` falls on in the statistics time zone ($1), as a timestamptz. */
-function day(column: string): string {
-  return `date_trunc('day', ${column}, $1)`;
+/**
+ * SQL: midnight of the Monday of the week `column` falls in, in the statistics time zone ($1),
+ * as a timestamptz. The week, not the day: beside the case's service a day's share attaches it
+ * to that day's calls (docs/security/metadata.md, "Weeks").
+ */
+function week(column: string): string {
+  return `date_trunc('week', ${column}, $1)`;
 }
 
 function iso(value: unknown): string | null {

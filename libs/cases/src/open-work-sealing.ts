@@ -50,7 +50,7 @@ export class OpenWorkSealing extends SealingPass {
       for (const column of CASE_TIMES) {
         const at = c[column];
         if (!(at instanceof Date)) continue;
-        const { day, sealed } = this.times.seal({ table: 'cases', id: c.id, column }, at);
+        const { week: day, sealed } = this.times.seal({ table: 'cases', id: c.id, column }, at);
         sets.push(
           `${column} = $${params.push(day)}, ${sealedTimeColumn(column)} = $${params.push(sealed)}`,
         );
@@ -63,7 +63,7 @@ export class OpenWorkSealing extends SealingPass {
       [ids],
     );
     for (const e of events) {
-      const { day, sealed } = this.times.seal(
+      const { week: day, sealed } = this.times.seal(
         { table: 'case_events', id: e.case_id, column: 'at' },
         e.at,
       );
@@ -90,7 +90,7 @@ export class OpenWorkSealing extends SealingPass {
         : undefined;
       await em.query(
         `UPDATE notifications SET created_at = $2, created_enc = $3, read_at = $4, read_enc = $5 WHERE id = $1`,
-        [n.id, created.day, created.sealed, read?.day ?? null, read?.sealed ?? null],
+        [n.id, created.week, created.sealed, read?.week ?? null, read?.sealed ?? null],
       );
     }
 
@@ -120,11 +120,11 @@ export class OpenWorkSealing extends SealingPass {
           p.case_id,
           p.tier,
           p.round,
-          paged.day,
+          paged.week,
           paged.sealed,
-          due.day,
+          due.week,
           due.sealed,
-          breached?.day ?? null,
+          breached?.week ?? null,
           breached?.sealed ?? null,
         ],
       );

@@ -51,7 +51,13 @@ export class PendingWithdrawals {
     scopes: ConsentScope[],
   ): Promise<string> {
     const id = randomUUID();
-    const requested = this.times.seal({ table: 'pending_withdrawals', id, column: 'requested' });
+    // The day, not the week: the queue applies it from the second day after. The row names no
+    // call and no attribute of one (the caller is sealed).
+    const now = this.times.now();
+    const requested = {
+      day: this.times.dayOf(now),
+      ...this.times.seal({ table: 'pending_withdrawals', id, column: 'requested' }, now),
+    };
     await em.query(
       `INSERT INTO pending_withdrawals (id, caller_enc, scopes, requested_by, requested_day, requested_enc)
        VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -35,9 +35,9 @@ export class WithdrawalEffects {
     if (contactIds.length === 0 && !options.callerToo) return [];
     await em.query(
       `UPDATE consents SET withdrawn_scopes = ARRAY(SELECT DISTINCT unnest(withdrawn_scopes || $2::text[]) ORDER BY 1),
-              withdrawn_at = date_trunc('day', now())
+              withdrawn_at = $3
         WHERE contact_id = ANY($1::uuid[])`,
-      [contactIds, withdrawn],
+      [contactIds, withdrawn, this.times.thisWeek()],
     );
 
     const services = SERVICES.filter((s: Service) => withdrawn.includes(serviceScope(s)));
@@ -59,7 +59,7 @@ export class WithdrawalEffects {
     await shredCaseNotes(
       em,
       withdrawnCases.map((c) => c.id),
-      this.times.today(),
+      this.times.thisWeek(),
     );
 
     // A contact's summary and pseudonym were taken for the services the caller asked for;
@@ -70,16 +70,18 @@ export class WithdrawalEffects {
         WHERE cs.contact_id = ct.id AND ct.id = ANY($1::uuid[]) AND ct.erased_at IS NULL
           AND cs.scopes && $2::text[]
           AND NOT (ARRAY(SELECT unnest(cs.scopes) EXCEPT SELECT unnest(cs.withdrawn_scopes)) && $2::text[])`,
-      [contactIds, SERVICE_SCOPES, this.times.today()],
+      [contactIds, SERVICE_SCOPES, this.times.thisWeek()],
     );
 
     if (withdrawn.includes('statistics')) {
-      // Out of every breakdown at once: the days it counted in are rebuilt by the next rollup.
+      // Out of every breakdown at once: the days it counted in are rebuilt by the next rollup
+      // (every day of its week: the clear keeps no finer one).
       await em.query(
         `WITH changed AS (
            UPDATE contacts SET stats_consented = false WHERE id = ANY($1::uuid[]) AND stats_consented
-           RETURNING day)
-         INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM changed ON CONFLICT DO NOTHING`,
+           RETURNING week)
+         INSERT INTO stats_dirty_days (day)
+         SELECT DISTINCT generate_series(week::timestamp, week + time '00:00' + interval '6 days', interval '1 day')::date FROM changed`,
         [contactIds],
       );
       await this.outbox.add(em, [statsRollupJob()]);
@@ -87,7 +89,7 @@ export class WithdrawalEffects {
 
     if (options.callerToo && withdrawn.includes('contact_back'))
       await em.query(
-        `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = date_trunc('day', now()) WHERE id = $1`,
+        `UPDATE callers SET dek_wrapped = NULL, identifier_enc = NULL, contact_back_enc = NULL, updated_at = date_trunc('week', now()) WHERE id = $1`,
         [callerId],
       );
     return closed;

@@ -196,7 +196,7 @@ export class CallerRegistry {
     }> = await em.query(
       `INSERT INTO callers (id, identifier_hash, hash_generation, contacts_enc)
        SELECT id, hash, $3, count FROM unnest($1::uuid[], $2::bytea[], $4::bytea[]) AS i (id, hash, count) ORDER BY hash NULLS LAST
-       ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('day', now())
+       ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('week', now())
        RETURNING id, identifier_hash, dek_wrapped, contacts_enc, (xmax = 0) AS inserted`,
       [ids, rowHashes, generation, sealedCounts],
     );
@@ -282,7 +282,7 @@ export class CallerRegistry {
             SET identifier_enc = coalesce(v.identifier_enc, c.identifier_enc),
                 contact_back_enc = CASE WHEN v.identifier_enc IS NULL THEN c.contact_back_enc ELSE v.contact_back_enc END,
                 dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped),
-                contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('day', now())
+                contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('week', now())
            FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
                 AS v (id, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
           WHERE c.id = v.id`,

@@ -4,9 +4,10 @@ import { DataKey, DecryptionError, EnvelopeCipher } from '@mayak/platform';
  * Everything about a contact that SQL has no need to see, sealed together in
  * `contact_facts` under a data key of the contact's facts (not the summary's: a withdrawal
  * that erases the summary leaves the contact countable in statistics; retention deletes
- * both). Plaintext left on the contact: its id, the day it started on (in STATS_TIMEZONE),
- * the day it was logged, the statistics-consent flag, the erased marker, and, within the
- * volunteer's window only, the volunteer.
+ * both). Plaintext left on the contact: its id, the week it started in (its Monday in
+ * STATS_TIMEZONE, also as `created_at`, and in `expires_at` with the retention period), the
+ * statistics-consent flag, the erased marker (its week), and, within the volunteer's window
+ * only, the volunteer.
  */
 export interface ContactAttributes {
   callerId: string;

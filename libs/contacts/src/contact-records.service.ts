@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '@mayak/audit';
 import { ConsentScope } from '@mayak/access';
-import { AppConfig, byteaText, DecryptionError, EnvelopeCipher, statsDayOf } from '@mayak/platform';
+import {
+  AppConfig,
+  byteaText,
+  DecryptionError,
+  EnvelopeCipher,
+  statsWeekOf,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { ContactAttributes, openAttributes, sealAttributes } from './contact-attributes';
 import { ContactsError, ContactsException } from './contacts.exception';
@@ -54,7 +60,8 @@ export interface ContactView {
 
 export interface ContactRow {
   id: string;
-  day: string;
+  /** Monday of the call's week (YYYY-MM-DD, STATS_TIMEZONE). */
+  week: string;
   dek_wrapped: Buffer | null;
   pseudonym_enc: Buffer | null;
   summary_enc: Buffer | null;
@@ -65,7 +72,7 @@ export interface ContactRow {
 }
 
 /** Select these FROM CONTACTS_WITH_FACTS. */
-export const CONTACT_COLUMNS = `ct.id, ct.day::text AS day, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.erased_at,
+export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.erased_at,
   ct.created_at, cf.dek_wrapped AS facts_dek_wrapped, cf.facts_enc`;
 export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
@@ -131,7 +138,7 @@ export class ContactRecords {
           id: contactId,
           consent_id: consentId,
           volunteer_id: input.volunteerId,
-          day: statsDayOf(input.startedAt, this.config.STATS_TIMEZONE),
+          week: statsWeekOf(input.startedAt, this.config.STATS_TIMEZONE),
           caller_tag: byteaText(input.callerTag),
           dek_wrapped: byteaText(dek.wrapped),
           pseudonym_enc: byteaText(seal('pseudonym', input.pseudonym)),
@@ -145,29 +152,32 @@ export class ContactRecords {
         },
       };
     });
-    // The retention period runs from the day it was logged, not the second: expires_at is a
-    // join key too.
+    // Every time in the clear is the call's week (its Monday in STATS_TIMEZONE): when it was
+    // logged, when its consent was given, and when its retention ends (the end of the week
+    // plus the retention period: kept the whole period after the call, and at most six days
+    // more). Each of them to the day or the second would be a join key with the telephone
+    // records, and so would the week the volunteer logged it in, where it is the next one.
     await em.query(
       `WITH v AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, consent_id uuid, volunteer_id uuid, day date, caller_tag bytea, dek_wrapped bytea,
+         SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
+           FROM jsonb_to_recordset($1::jsonb) AS v (
+           id uuid, consent_id uuid, volunteer_id uuid, week date, caller_tag bytea, dek_wrapped bytea,
            pseudonym_enc bytea, summary_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
            retention_days int, stats_consented boolean, scopes text[], text_version text)),
        contact AS (
-         INSERT INTO contacts (id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+         INSERT INTO contacts (id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
                                expires_at, stats_consented, created_at)
-         SELECT id, volunteer_id, day, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                date_trunc('day', now()) + make_interval(days => retention_days), stats_consented,
-                date_trunc('day', now())
+         SELECT id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+                week_start + make_interval(days => retention_days + 7), stats_consented, week_start
            FROM v
          RETURNING id),
        facts AS (
          INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
          SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
-       INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days)
-       SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days
+       INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
+       SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
          FROM v JOIN contact c ON c.id = v.id`,
-      [JSON.stringify(written.map((w) => w.row))],
+      [JSON.stringify(written.map((w) => w.row)), this.config.STATS_TIMEZONE],
     );
     return written.map((w) => w.ids);
   }

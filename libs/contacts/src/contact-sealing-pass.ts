@@ -8,6 +8,7 @@ import {
   LOGGER,
   SealingPass,
   statsDayOf,
+  statsWeekOf,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { CallerLinks } from './caller-links';
@@ -101,22 +102,31 @@ export class ContactSealingPass extends SealingPass {
       return {
         id: u.contact_id,
         day: statsDayOf(u.started_at, this.config.STATS_TIMEZONE),
+        week: statsWeekOf(u.started_at, this.config.STATS_TIMEZONE),
         caller_tag: byteaText(this.links.tag(u.caller_id, n)),
         dek_wrapped: byteaText(facts.dek.wrapped),
         facts_enc: byteaText(facts.factsEnc),
       };
     });
+    // Statistics count only sealed contacts, so only the call's own day changes. Its times in
+    // the clear become its week, as new contacts are written (ContactRecords.insert).
     await em.query(
       `WITH v AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (id uuid, day date, caller_tag bytea, dek_wrapped bytea, facts_enc bytea)),
+         SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
+           FROM jsonb_to_recordset($1::jsonb) AS v (id uuid, day date, week date, caller_tag bytea, dek_wrapped bytea, facts_enc bytea)),
        facts AS (
          INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc) SELECT id, dek_wrapped, facts_enc FROM v),
        dirty AS (
-         INSERT INTO stats_dirty_days (day)
-         SELECT DISTINCT day FROM v UNION SELECT DISTINCT ct.day FROM contacts ct JOIN v ON v.id = ct.id
-         ON CONFLICT DO NOTHING)
-       UPDATE contacts ct SET day = v.day, caller_tag = v.caller_tag FROM v WHERE ct.id = v.id`,
-      [JSON.stringify(rows)],
+         INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM v),
+       consent AS (
+         UPDATE consents cs SET given_at = v.week_start FROM v WHERE cs.contact_id = v.id)
+       UPDATE contacts ct SET week = v.week, caller_tag = v.caller_tag, created_at = v.week_start,
+              expires_at = coalesce(
+                v.week_start + (SELECT make_interval(days => cs.retention_days + 7)
+                                  FROM consents cs WHERE cs.contact_id = ct.id),
+                ct.expires_at)
+         FROM v WHERE ct.id = v.id`,
+      [JSON.stringify(rows), this.config.STATS_TIMEZONE],
     );
     await em.query(
       `UPDATE callers c SET contacts_enc = v.count FROM unnest($1::uuid[], $2::bytea[]) AS v (id, count) WHERE c.id = v.id`,

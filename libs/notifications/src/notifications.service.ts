@@ -72,7 +72,7 @@ export class NotificationsService {
         n.caseId ?? null,
         n.aboutUserId ?? null,
         n.dedupeKey,
-        created.day,
+        created.week,
         created.sealed,
       );
       const k = params.length;
@@ -154,7 +154,7 @@ export class NotificationsService {
     await this.db.query(
       `UPDATE notifications SET read_at = $3, read_enc = $4
         WHERE id = $1 AND user_id = $2 AND read_at IS NULL`,
-      [id, actor.userId, read.day, read.sealed],
+      [id, actor.userId, read.week, read.sealed],
     );
     const found = await this.get(actor.userId, id);
     if (!found) throw new AccessException(AccessError.NotFound);

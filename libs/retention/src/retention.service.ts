@@ -93,7 +93,7 @@ export class RetentionService {
     // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(
-        `UPDATE contacts SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = now()
+        `UPDATE contacts SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = date_trunc('week', now())
           WHERE expires_at < now() AND erased_at IS NULL`,
       ),
     );
@@ -105,7 +105,7 @@ export class RetentionService {
     const notes = await shredCaseNotes(
       this.db.manager,
       expiredClosed.map((c) => c.id),
-      this.times.today(),
+      this.times.thisWeek(),
     );
     const deleted = await this.deleteExpired();
     const report = { sessions, outbox, contacts, notes, deleted };

@@ -1,6 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { openAttributes } from '@mayak/contacts';
-import { DecryptionError, EnvelopeCipher, Logger, LOGGER } from '@mayak/platform';
+import {
+  AppConfig,
+  daysOfWeek,
+  DecryptionError,
+  EnvelopeCipher,
+  Logger,
+  LOGGER,
+  statsDayOf,
+  weekOfDay,
+} from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 
 /**
@@ -25,36 +34,39 @@ export interface ContactFacts {
 
 interface FactRow {
   id: string;
-  day: string;
   stats_consented: boolean;
   dek_wrapped: Buffer;
   facts_enc: Buffer;
 }
 
-const COLUMNS = `ct.id, ct.day::text AS day, ct.stats_consented, cf.dek_wrapped, cf.facts_enc`;
+const COLUMNS = `ct.id, ct.stats_consented, cf.dek_wrapped, cf.facts_enc`;
 const FROM = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
 /**
  * The one way statistics read contacts: every rollup, the retired part and the fallback count
  * go through here. A contact's categories are sealed with its facts (ContactAttributes), so
- * they are opened here, in the unsealed worker or API, never counted by SQL. A contact whose
- * facts do not open (tampered with, or its key gone) is left out and logged by id.
+ * they are opened here, in the unsealed worker or API, never counted by SQL. So is its day:
+ * the clear keeps only the call's week, so a day's contacts are its week's, kept by the day
+ * their sealed start falls on. A contact whose facts do not open (tampered with, or its key
+ * gone) is left out and logged by id.
  */
 @Injectable()
 export class ContactFactsSource {
   constructor(
     private readonly cipher: EnvelopeCipher,
+    private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** The contacts of these days. */
+  /** The contacts of these days (read by their weeks, kept by their own day). */
   async ofDays(em: EntityManager, days: readonly string[]): Promise<ContactFacts[]> {
     if (days.length === 0) return [];
+    const wanted = new Set(days);
     const rows: FactRow[] = await em.query(
-      `SELECT ${COLUMNS} FROM ${FROM} WHERE ct.day = ANY($1::date[])`,
-      [[...new Set(days)]],
+      `SELECT ${COLUMNS} FROM ${FROM} WHERE ct.week = ANY($1::date[])`,
+      [[...new Set(days.map(weekOfDay))]],
     );
-    return this.open(rows);
+    return this.open(rows).filter((f) => wanted.has(f.day));
   }
 
   /** These contacts (those that exist). */
@@ -67,12 +79,15 @@ export class ContactFactsSource {
     return this.open(rows);
   }
 
-  /** Every day that has a contact, in order. */
+  /**
+   * Every day that may have a contact, in order: the days of every week that has one (a day
+   * of them with none counts as empty).
+   */
   async allDays(em: EntityManager): Promise<string[]> {
-    const rows: Array<{ day: string }> = await em.query(
-      `SELECT DISTINCT day::text AS day FROM contacts ORDER BY 1`,
+    const rows: Array<{ week: string }> = await em.query(
+      `SELECT DISTINCT week::text AS week FROM contacts ORDER BY 1`,
     );
-    return rows.map((r) => r.day);
+    return rows.flatMap((r) => daysOfWeek(r.week));
   }
 
   private open(rows: FactRow[]): ContactFacts[] {
@@ -83,7 +98,7 @@ export class ContactFactsSource {
         const a = openAttributes(this.cipher, row.id, row.dek_wrapped, row.facts_enc);
         facts.push({
           id: row.id,
-          day: row.day,
+          day: statsDayOf(new Date(a.startedAt), this.config.STATS_TIMEZONE),
           channel: a.channel,
           region: a.region,
           topics: a.topics,

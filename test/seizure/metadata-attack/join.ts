@@ -190,7 +190,7 @@ export function learnRules(
       }
     } else {
       base.push({ path, reference: 'start', match: { kind: 'bucket', size: granularity } });
-      if (granularity !== 'day')
+      if (granularity !== 'day' && granularity !== 'week')
         base.push({ path, reference: 'end', match: { kind: 'bucket', size: granularity } });
     }
     for (const b of base) {
@@ -300,7 +300,10 @@ export function candidatesUnder(
   const bucketOf = (ms: number, size: Granularity) =>
     size === 'day'
       ? dayOf(ms)
-      : Math.floor(ms / (size === 'hour' ? 3_600_000 : size === 'minute' ? 60_000 : 1));
+      : size === 'week'
+        ? // Day numbers count from Thursday 1970-01-01: weeks from Monday.
+          Math.floor((dayOf(ms) + 3) / 7)
+        : Math.floor(ms / (size === 'hour' ? 3_600_000 : size === 'minute' ? 60_000 : 1));
   let buckets: Map<number, number[]> | undefined;
   if (rule.match.kind === 'bucket') {
     buckets = new Map();

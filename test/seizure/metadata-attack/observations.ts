@@ -20,7 +20,7 @@ export interface Observation {
   texts: string[];
 }
 
-export type Granularity = 'exact' | 'minute' | 'hour' | 'day';
+export type Granularity = 'exact' | 'minute' | 'hour' | 'day' | 'week';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const HAS_UUID = new RegExp(UUID.source, 'i');
@@ -65,6 +65,26 @@ export async function observe(
       if (t.granularity === 'day') continue;
       const order: Granularity[] = ['exact', 'minute', 'hour', 'day'];
       t.granularity = order.find((g) => fine.has(`${o.source}.${column}:${g}`)) ?? 'exact';
+    }
+  // A column of days that are all Mondays holds weeks, as the attacker reading the schema (or
+  // its values: a fortnight of them, never another weekday) knows; it joins by the week.
+  const isMonday = mondayIn(timeZone);
+  const notWeeks = new Set<string>();
+  const weeksSeen = new Map<string, Set<number>>();
+  for (const o of observations)
+    for (const [column, t] of o.times) {
+      if (t.granularity !== 'day') continue;
+      const key = `${o.source}.${column}`;
+      if (t.values.some((v) => !isMonday(v))) notWeeks.add(key);
+      const seen = weeksSeen.get(key) ?? new Set<number>();
+      for (const v of t.values) seen.add(v);
+      weeksSeen.set(key, seen);
+    }
+  for (const o of observations)
+    for (const [column, t] of o.times) {
+      const key = `${o.source}.${column}`;
+      if (t.granularity === 'day' && !notWeeks.has(key) && (weeksSeen.get(key)?.size ?? 0) >= 2)
+        t.granularity = 'week';
     }
   return observations;
 }
@@ -275,6 +295,13 @@ function midnightIn(timeZone: string): (ms: number) => boolean {
     hourCycle: 'h23',
   });
   return (ms) => ms % 1000 === 0 && format.format(new Date(ms)) === '00:00:00';
+}
+
+/** Whether a day value (a midnight in `timeZone`, or a UTC midnight) is a Monday. */
+function mondayIn(timeZone: string): (ms: number) => boolean {
+  const weekday = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' });
+  return (ms) =>
+    ms % 86_400_000 === 0 ? new Date(ms).getUTCDay() === 1 : weekday.format(new Date(ms)) === 'Mon';
 }
 
 function granularityOf(values: number[]): Granularity {

@@ -5,10 +5,14 @@ import { SealedError } from './key-ring';
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 
-/** One moment as open work stores it: the day in the clear, the exact time sealed. */
+/** One moment as per-call rows store it: the week in the clear, the exact time sealed. */
 export interface SealedMoment {
-  /** Midnight of the moment's day in STATS_TIMEZONE: what the plaintext column holds. */
-  day: Date;
+  /**
+   * Midnight of the Monday of the moment's week in STATS_TIMEZONE: what the plaintext column
+   * holds. Not the day: beside a case's service, a day's share of the service attaches it to
+   * that day's calls (docs/security/metadata.md, "Weeks").
+   */
+  week: Date;
   /** The exact moment, sealed and bound to its table, row and column. */
   sealed: Buffer;
 }
@@ -18,14 +22,15 @@ export interface SealedMoment {
  * needed while the work is open (its SLA, its order in a queue, "waiting 3 h"), but in the
  * clear they join the case, by the second, with the telephone records, and the case's service
  * says what the caller sought. So they are written sealed from the first write: the plaintext
- * column holds the day, the exact time sits beside it under a key derived from the pseudonym
+ * column holds the week, the exact time sits beside it under a key derived from the pseudonym
  * key (no data key to unwrap on the hot path), bound to table, row and column. Readers with
- * the keys open it; SQL orders by the day and the reader sorts the page it fetched. When a
+ * the keys open it; SQL orders by the week and the reader sorts the page it fetched. When a
  * case closes, CaseTimeSealer moves its exact times under the contact's own data key.
  */
 export class ExactTimes {
   private readonly dayFormat: Intl.DateTimeFormat;
   private readonly days = new Map<number, number>();
+  private readonly weeks = new Map<number, number>();
   private readonly offsetFormat: Intl.DateTimeFormat;
 
   constructor(
@@ -62,10 +67,15 @@ export class ExactTimes {
     return this.dayOf(this.clock.now());
   }
 
-  /** The day column's value and the sealed exact time of `moment` (by default, now). */
+  /** Midnight, in STATS_TIMEZONE, of this week's Monday by the application's Clock. */
+  thisWeek(): Date {
+    return this.weekOf(this.clock.now());
+  }
+
+  /** The week column's value and the sealed exact time of `moment` (by default, now). */
   seal(binding: CipherBinding, moment: Date = this.clock.now()): SealedMoment {
     return {
-      day: this.dayOf(moment),
+      week: this.weekOf(moment),
       sealed: this.cipher.encrypt(this.key(), binding, moment.toISOString()),
     };
   }
@@ -103,8 +113,29 @@ export class ExactTimes {
     return day;
   }
 
+  /**
+   * Midnight, in STATS_TIMEZONE, of the Monday of the week `moment` falls in; remembered by
+   * quarter-hour as days are.
+   */
+  weekOf(moment: Date): Date {
+    const quarter = Math.floor(moment.getTime() / QUARTER_HOUR_MS);
+    const known = this.weeks.get(quarter);
+    if (known !== undefined) return new Date(known);
+    if (this.weeks.size >= 4_096) this.weeks.clear();
+    const [y, m, d] = this.dayFormat.format(moment).split('-').map(Number);
+    const back = (new Date(Date.UTC(y, m - 1, d)).getUTCDay() + 6) % 7;
+    const week = this.midnightOfDate(y, m, d - back);
+    this.weeks.set(quarter, week.getTime());
+    return week;
+  }
+
   private midnightOf(moment: Date): Date {
     const [y, m, d] = this.dayFormat.format(moment).split('-').map(Number);
+    return this.midnightOfDate(y, m, d);
+  }
+
+  /** Midnight in the zone of a calendar date (the day may run over its month: Date.UTC's rules). */
+  private midnightOfDate(y: number, m: number, d: number): Date {
     const midnightUtc = Date.UTC(y, m - 1, d);
     // The zone's offset at that midnight (asked twice, in case a transition falls between).
     let guess = midnightUtc - this.offsetAt(new Date(midnightUtc));

@@ -1,4 +1,4 @@
-import { statsDayOf } from './stats-days';
+import { daysOfWeek, statsDayOf, statsWeekOf, weekOfDay } from './stats-days';
 
 describe('statsDayOf', () => {
   it('is the calendar day in the statistics time zone, not in UTC', () => {
@@ -7,5 +7,28 @@ describe('statsDayOf', () => {
     expect(statsDayOf(lateEvening, 'Europe/Moscow')).toBe('2026-10-06');
     expect(statsDayOf(lateEvening, 'UTC')).toBe('2026-10-05');
     expect(statsDayOf(new Date('2026-01-01T02:00:00Z'), 'America/New_York')).toBe('2025-12-31');
+  });
+});
+
+describe('weeks', () => {
+  it('are the Monday of the day, in the statistics time zone', () => {
+    // 2026-12-06 is a Sunday; 2026-12-07 a Monday.
+    expect(weekOfDay('2026-12-06')).toBe('2026-11-30');
+    expect(weekOfDay('2026-12-07')).toBe('2026-12-07');
+    expect(weekOfDay('2027-01-01')).toBe('2026-12-28');
+    // Sunday 21:30 UTC is already Monday in Moscow: the next week there, not in UTC.
+    const lateSunday = new Date('2026-12-06T21:30:00Z');
+    expect(statsWeekOf(lateSunday, 'Europe/Moscow')).toBe('2026-12-07');
+    expect(statsWeekOf(lateSunday, 'UTC')).toBe('2026-11-30');
+    expect(daysOfWeek('2026-12-28')).toEqual([
+      '2026-12-28',
+      '2026-12-29',
+      '2026-12-30',
+      '2026-12-31',
+      '2027-01-01',
+      '2027-01-02',
+      '2027-01-03',
+    ]);
+    expect(() => weekOfDay('2026-13-45')).toThrow(RangeError);
   });
 });

@@ -19,6 +19,31 @@ export function statsDayOf(moment: Date, timeZone: string): string {
 }
 
 /**
+ * The Monday of the week a day (YYYY-MM-DD) falls in, as YYYY-MM-DD. Per-call rows keep the
+ * week in the clear, not the day: a day's share of a service varies enough to attach it to
+ * that day's calls, a week's does not (docs/security/metadata.md, "Weeks").
+ */
+export function weekOfDay(day: string): string {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new RangeError(`not a day: ${day}`);
+  const back = (new Date(ms).getUTCDay() + 6) % 7;
+  return new Date(ms - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The week (its Monday, YYYY-MM-DD) `moment` falls in, in `timeZone`. */
+export function statsWeekOf(moment: Date, timeZone: string): string {
+  return weekOfDay(statsDayOf(moment, timeZone));
+}
+
+/** The seven days of a week given by its Monday. */
+export function daysOfWeek(week: string): string[] {
+  const ms = Date.parse(`${week}T00:00:00Z`);
+  return Array.from({ length: 7 }, (_, i) =>
+    new Date(ms + i * 86_400_000).toISOString().slice(0, 10),
+  );
+}
+
+/**
  * Marks days (YYYY-MM-DD in STATS_TIMEZONE) whose statistics must be rebuilt, in the
  * transaction that changed them; the next `stats-rollup` job (statsRollupJob) rebuilds them.
  *

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StaffNames } from '@mayak/identity';
 import { CallerLinks, sealAttributes } from '@mayak/contacts';
-import { AppConfig, byteaText, EnvelopeCipher, statsDayOf } from '@mayak/platform';
+import { AppConfig, byteaText, EnvelopeCipher, statsWeekOf } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
@@ -63,7 +63,7 @@ export class ContactSeeder {
           id: r.id,
           caller_id: r.callerId,
           consent_id: r.consentId,
-          day: statsDayOf(r.startedAt, this.config.STATS_TIMEZONE),
+          week: statsWeekOf(r.startedAt, this.config.STATS_TIMEZONE),
           caller_count: byteaText(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
           caller_tag: byteaText(this.links.tag(r.callerId, 0)),
           facts_dek_wrapped: byteaText(facts.dek.wrapped),
@@ -79,19 +79,20 @@ export class ContactSeeder {
       await this.db.query(
         `WITH v AS (
            SELECT * FROM jsonb_to_recordset($2::jsonb) AS v (
-             id uuid, caller_id uuid, consent_id uuid, day date, caller_count bytea, caller_tag bytea,
+             id uuid, caller_id uuid, consent_id uuid, week date, caller_count bytea, caller_tag bytea,
              facts_dek_wrapped bytea, facts_enc bytea, stats_consented boolean, scopes text[])),
          caller AS (INSERT INTO callers (id, contacts_enc) SELECT caller_id, caller_count FROM v),
          contact AS (
-           INSERT INTO contacts (id, volunteer_id, day, caller_tag, expires_at, stats_consented, created_at)
-           SELECT id, $1, day, caller_tag, (day + 1095)::timestamp AT TIME ZONE 'UTC', stats_consented, day
+           INSERT INTO contacts (id, volunteer_id, week, caller_tag, expires_at, stats_consented, created_at)
+           SELECT id, $1, week, caller_tag, (week + 1095)::timestamp AT TIME ZONE $3, stats_consented,
+                  week::timestamp AT TIME ZONE $3
              FROM v RETURNING id),
          facts AS (
            INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
            SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
          INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-         SELECT v.consent_id, v.id, $1, v.scopes, 'synthetic', 1095, v.day FROM v JOIN contact c ON c.id = v.id`,
-        [volunteerId, JSON.stringify(sealed)],
+         SELECT v.consent_id, v.id, $1, v.scopes, 'synthetic', 1095, v.week::timestamp AT TIME ZONE $3 FROM v JOIN contact c ON c.id = v.id`,
+        [volunteerId, JSON.stringify(sealed), this.config.STATS_TIMEZONE],
       );
       done += size;
       options.onProgress?.(done, options.contacts);

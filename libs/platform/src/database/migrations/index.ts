@@ -21,6 +21,7 @@ import { SignInThrottle1765700000000 } from './1765700000000-sign-in-throttle';
 import { PendingWithdrawals1765800000000 } from './1765800000000-pending-withdrawals';
 import { RoleGrants1765900000000 } from './1765900000000-role-grants';
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
+import { WeekTimes1766100000000 } from './1766100000000-week-times';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   SignInThrottle1765700000000,
   PendingWithdrawals1765800000000,
   RoleGrants1765900000000,
+  WeekTimes1766100000000,
 ];
