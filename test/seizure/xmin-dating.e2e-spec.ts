@@ -19,7 +19,7 @@ import {
  * it (`xmin`), and rows that keep exact times (staff accounts' entries in the audit trail, outbox rows)
  * pair ids with times, so any row can be dated to the second by the stamp next in id: the
  * consent (its scopes say which services the caller sought) or the case with it. RowRestamp
- * gives a day's rows one transaction id.
+ * gives a week's rows one transaction id (the week their own columns keep).
  */
 describe('transaction ids do not date the rows about a call', () => {
   let env: TestEnvironment;
@@ -114,10 +114,10 @@ describe('transaction ids do not date the rows about a call', () => {
     for (const [table, n] of Object.entries(ids)) expect([table, n <= 1]).toEqual([table, true]);
   });
 
-  it('later passes the same day rewrite the new rows of that day again; the first pass of a new day closes it', async () => {
+  it('later passes the same week rewrite the new rows of that week again; the first pass of a new week closes it', async () => {
     const restamp = worker.get(RowRestamp);
-    // The first pass closed the day it had not seen yet: nothing is new since.
-    expect(await restamp.pass()).toEqual({ rows: 0, closedDay: false });
+    // The first pass closed the week it had not seen yet: nothing is new since.
+    expect(await restamp.pass()).toEqual({ rows: 0, closedWeek: false });
 
     const logAnother = async () =>
       expect(
@@ -125,18 +125,18 @@ describe('transaction ids do not date the rows about a call', () => {
       ).toBe(201);
     await logAnother();
     const one = await restamp.pass();
-    expect(one).toMatchObject({ closedDay: false });
+    expect(one).toMatchObject({ closedWeek: false });
     expect(one.rows).toBeGreaterThan(0);
     await logAnother();
-    // The day's rows so far, the earlier new call's with this one's, take the new pass's id.
+    // The week's rows so far, the earlier new call's with this one's, take the new pass's id.
     const two = await restamp.pass();
     expect(two.rows).toBeGreaterThan(one.rows);
     expect((await distinctIdsOfTodaysRows()).consents).toBe(2);
 
-    // The day turns, as the pass sees it: this pass closes the day before, for good.
-    await env.db.query(`UPDATE row_restamps SET day = day - 1`);
-    expect(await restamp.pass()).toMatchObject({ rows: two.rows, closedDay: true });
-    expect(await restamp.pass()).toEqual({ rows: 0, closedDay: false });
+    // The week turns, as the pass sees it: this pass closes the week before, for good.
+    await env.db.query(`UPDATE row_restamps SET day = day - 7`);
+    expect(await restamp.pass()).toMatchObject({ rows: two.rows, closedWeek: true });
+    expect(await restamp.pass()).toEqual({ rows: 0, closedWeek: false });
     expect(await datedToTheSecond()).toBe(0);
   });
 });

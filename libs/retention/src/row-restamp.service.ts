@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExactTimes, Logger, LOGGER, statsDayOf, AppConfig } from '@mayak/platform';
+import { ExactTimes, Logger, LOGGER, statsWeekOf, AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 
 /**
@@ -25,8 +25,8 @@ export const RESTAMPED_TABLES: ReadonlyArray<readonly [table: string, column: st
 
 export interface RestampResult {
   rows: number;
-  /** Whether this pass closed a day: the rows it rewrote keep its transaction id for good. */
-  closedDay: boolean;
+  /** Whether this pass closed a week: the rows it rewrote keep its transaction id for good. */
+  closedWeek: boolean;
 }
 
 /**
@@ -34,10 +34,11 @@ export interface RestampResult {
  * reader), ids grow with time, and the audit trail pairs ids with exact times: so a row's
  * `xmin` dates it to the second, and the consent, case or notification it belongs to with it,
  * however coarse their own columns are. Each pass rewrites, in one transaction, every row of
- * these tables written since the day began (in STATS_TIMEZONE): they all take this pass's id.
- * The first pass of a new day rewrites the last of the day before, and from then on those rows
- * keep its id. So a day's rows are dated by the day, and only rows written since the last
- * (hourly) pass still carry their own ids. Rows locked by a running change are skipped; that
+ * these tables written since the week began (Monday, in STATS_TIMEZONE): they all take this
+ * pass's id. The first pass of a new week rewrites the last of the week before, and from then
+ * on those rows keep its id. So a week's rows are dated by the week, as their own columns are
+ * (docs/security/metadata.md, "Weeks"), and only rows written since the last (hourly) pass
+ * still carry their own ids. (`row_restamps.day` holds the week's Monday.) Rows locked by a running change are skipped; that
  * change gives them a newer id, and the next pass takes them.
  *
  * What it does not reach: the old versions of rewritten rows stay on disk until VACUUM frees
@@ -61,7 +62,7 @@ export class RowRestamp {
         `SELECT since_xid::text, day::text FROM row_restamps FOR UPDATE`,
       );
       const since = BigInt(state.since_xid);
-      // How many transactions back the day's first write can be: age(xmin) counts from ours.
+      // How many transactions back the week's first write can be: age(xmin) counts from ours.
       const window = since === 0n ? undefined : (BigInt(xid) - since).toString();
       let rows = 0;
       for (const [table, column] of RESTAMPED_TABLES) {
@@ -74,14 +75,14 @@ export class RowRestamp {
         );
         rows += updated[1];
       }
-      const today = statsDayOf(this.times.now(), this.config.STATS_TIMEZONE);
-      const closedDay = state.day !== today;
-      if (closedDay)
+      const thisWeek = statsWeekOf(this.times.now(), this.config.STATS_TIMEZONE);
+      const closedWeek = state.day !== thisWeek;
+      if (closedWeek)
         await em.query(`UPDATE row_restamps SET since_xid = $1::bigint, day = $2::date`, [
           xid,
-          today,
+          thisWeek,
         ]);
-      return { rows, closedDay };
+      return { rows, closedWeek };
     });
     if (result.rows > 0) this.logger.info(result, 'rows restamped');
     return result;
