@@ -259,6 +259,12 @@ describe('statistics cannot be differenced', () => {
     expect(response.status).toBe(400);
     expect(response.body.fields).toEqual({ region: [expect.stringMatching(/one value/)] });
     expect((await get(`${quarterRange()}&period=month&region=RU-MOW`)).status).toBe(200);
+    // And the OpenAPI document says so, filter by filter.
+    const document = await http.get('/api/docs/openapi.json');
+    const parameters: Array<{ name: string; description?: string }> =
+      document.body.paths['/api/stats'].get.parameters;
+    for (const name of ['region', 'topic', 'service', 'status'])
+      expect(parameters.find((p) => p.name === name)?.description).toMatch(/one .*More than one/s);
   });
 
   it('breakdowns and filtered counts are by month or quarter; days and weeks give the plain total', async () => {
