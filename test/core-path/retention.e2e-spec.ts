@@ -95,7 +95,9 @@ describe('the retention sweep', () => {
         { from: day(-40), to: day(1), period, measure: 'contacts', groupBy: [], filters },
         { unprotected: true },
       );
-      return result.rows.reduce((n, r) => n + (r.count ?? 0), 0) + result.excludedWithoutConsent;
+      return (
+        result.rows.reduce((n, r) => n + (r.count ?? 0), 0) + (result.excludedWithoutConsent ?? 0)
+      );
     };
     return [
       {

@@ -94,19 +94,24 @@ describe('statistics', () => {
 
   it('a contact without statistics consent adds to the plain total and to no breakdown, and is reported as left out', async () => {
     const day = dateOf(Date.now() - 40 * DAY);
+    const month = day.slice(0, 7);
     const at = `${day}T09:00:00Z`;
     const consented = { scopes: ['statistics'], textVersion: '2026-01', retentionDays: 365 };
     const withheld = { scopes: [], textVersion: '2026-01', retentionDays: 365 };
     await logContacts(12, () => ({ startedAt: at, region: 'RU-TOM', consent: consented }));
-    await logContacts(3, () => ({ startedAt: at, region: 'RU-TOM', consent: withheld }));
+    await logContacts(10, () => ({ startedAt: at, region: 'RU-TOM', consent: withheld }));
     await worker.get(StatsRollupService).incremental();
 
     const plain = await stats(`from=${day}&to=${day}&period=day`);
-    expect(plain.body.rows).toEqual([{ period: day, count: 15 }]);
+    expect(plain.body.rows).toEqual([{ period: day, count: 22 }]);
     expect(plain.body.excludedWithoutConsent).toBe(0);
-    const byRegion = await stats(`from=${day}&to=${day}&period=day&groupBy=region`);
-    expect(byRegion.body.rows).toEqual([{ period: day, region: 'RU-TOM', count: 12 }]);
-    expect(byRegion.body.excludedWithoutConsent).toBe(3);
+    // Breakdowns are by month: the month's only contacts are these.
+    const byRegion = await stats(`from=${day}&to=${day}&period=month&groupBy=region`);
+    expect(byRegion.body.rows).toEqual([{ period: month, region: 'RU-TOM', count: 12 }]);
+    expect(byRegion.body.excludedWithoutConsent).toBe(10);
+    // All the month's contacts left out, whatever the filter: it breaks down no one.
+    const filtered = await stats(`from=${day}&to=${day}&period=month&region=RU-SPE`);
+    expect(filtered.body.excludedWithoutConsent).toBe(10);
   });
 
   it('no released cell lies between 1 and k−1, and a small cell that totals would give away takes its table with it', async () => {
@@ -121,13 +126,15 @@ describe('statistics', () => {
     }));
     await logContacts(3, () => ({ startedAt: at, region: 'RU-CE', topics: ['violence'], consent }));
     await worker.get(StatsRollupService).incremental();
-    const response = await stats(`from=${day}&to=${day}&period=day&groupBy=region,topic`);
+    // Breakdowns are by month; this month also holds the contacts of the test before.
+    const month = day.slice(0, 7);
+    const response = await stats(`from=${day}&to=${day}&period=month&groupBy=region,topic`);
     expect(response.status).toBe(200);
     expect(response.body.k).toBe(10);
     for (const row of response.body.rows)
       if (row.count !== null) expect(row.count === 0 || row.count >= 10).toBe(true);
     expect(response.body.rows).toContainEqual({
-      period: day,
+      period: month,
       region: 'RU-CE',
       topic: 'violence',
       count: null,
@@ -137,11 +144,11 @@ describe('statistics', () => {
       response.body.rows.filter((r: { suppressed?: boolean }) => r.suppressed).length,
     ).toBeGreaterThanOrEqual(2);
 
-    const csv = await stats(`from=${day}&to=${day}&period=day&groupBy=region,topic&format=csv`);
+    const csv = await stats(`from=${day}&to=${day}&period=month&groupBy=region,topic&format=csv`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(csv.text).toContain(`${day},RU-CE,violence,<10,true`);
+    expect(csv.text).toContain(`${month},RU-CE,violence,<10,true`);
     const negotiated = await stats(
-      `from=${day}&to=${day}&period=day&groupBy=region`,
+      `from=${day}&to=${day}&period=month&groupBy=region`,
       coordinatorToken,
       { accept: 'text/csv' },
     );

@@ -37,6 +37,17 @@ describe('statistics dashboard arithmetic', () => {
     );
   });
 
+  it('asks for breakdowns and service filters by month when the chosen period is a day or a week', () => {
+    const daily = { ...filters, period: 'day' as const };
+    expect(statsQuery(daily)).toBe('/api/stats?from=2026-01-01&to=2026-03-31&period=day');
+    expect(statsQuery(daily, ['region', 'topic'])).toBe(
+      '/api/stats?from=2026-01-01&to=2026-03-31&period=month&groupBy=region%2Ctopic',
+    );
+    expect(statsQuery({ ...filters, period: 'week', service: 'legal' })).toBe(
+      '/api/stats?from=2026-01-01&to=2026-03-31&period=month&service=legal',
+    );
+  });
+
   it('shows the published cells of a period as they are, a withheld one as withheld', () => {
     const cells = breakdown(answer(), '2026-02', ['region', 'topic']);
     expect(cells.get('RU-SPE|detention')).toEqual({ kind: 'count', count: 12 });

@@ -1,21 +1,36 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
+import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
 import { AppConfig } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
-import { canonical, Dimension, DIMENSION } from './dimensions';
+import { canonical, Dimension, DIMENSION, DIMENSIONS } from './dimensions';
 import { DisclosureBudgetExceeded, protectTable } from './disclosure';
-import { alignToPeriods, daysBetween, GRAIN, iso, MAX_PERIODS, PERIOD_LABEL_SQL } from './periods';
+import {
+  alignToPeriods,
+  daysBetween,
+  GRAIN,
+  iso,
+  MAX_PERIODS,
+  nextMonth,
+  PERIOD_LABEL_SQL,
+  periodLabel,
+} from './periods';
+import {
+  aggregateReleased,
+  periodsOfDays,
+  ProtectedMonthTotals,
+  protectMonthTotals,
+  sumReleased,
+} from './release-hierarchy';
 import { SealedRollups } from './sealed-rollups';
 import { StatisticsError, StatisticsException } from './statistics.exception';
 import { ProtectedPeriod, RememberedTables } from './remembered-tables';
-import { CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
-
-type ReleasedCells = ReadonlyArray<{ key: readonly string[]; count: number | null }>;
+import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
 const REMEMBERED_CELLS = 100_000;
@@ -55,49 +70,193 @@ export class StatisticsService {
     private readonly config: AppConfig,
     private readonly rollups: SealedRollups,
     private readonly facts: ContactFactsSource,
+    private readonly audit: AuditTrail,
   ) {}
 
   async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
-    return this.compute(query);
+    const result = await this.compute(query);
+    // Which table was released, never what it said: the parameters let a review spot
+    // someone asking around a cell, and they are the coordinator's own question.
+    await this.audit.record({
+      actorId: actor.userId,
+      action: 'stats.release',
+      outcome: 'success',
+      reason: releasedTableParameters(query, result),
+    });
+    return result;
   }
 
   /**
    * The statistics without the access check, for the benchmark and for tests that compare the
-   * rollups with the contacts. `unprotected` skips disclosure control: never let its result
-   * leave the process.
+   * rollups with the contacts. `unprotected` skips disclosure control, and with it the rules
+   * of what may be asked: never let its result leave the process.
    */
   async compute(
     query: StatsQuery,
     options: { source?: 'rollup' | 'contacts'; unprotected?: boolean } = {},
   ): Promise<StatsResult> {
     const range = this.range(query);
-    const k = this.config.STATS_K;
-    const plain =
-      query.groupBy.length === 0 && Object.values(query.filters).every((v) => !v?.length);
-    let cells: RawCell[];
-    let excluded: number;
-    if (query.measure === 'cases')
-      ({ cells, excluded } = await this.caseCells(query, range, plain));
-    else
-      ({ cells, excluded } = await this.contactCells(
-        query,
-        range,
-        plain,
-        options.source !== 'contacts',
-      ));
-    return {
-      k,
+    const useRollups = options.source !== 'contacts';
+    const answer = {
+      k: this.config.STATS_K,
       period: query.period,
       measure: query.measure,
       groupBy: query.groupBy,
       from: range.start,
       to: iso(new Date(Date.parse(range.end) - 86_400_000)),
-      ...(options.unprotected
-        ? { rows: this.unprotected(query, cells), withheldPeriods: [] }
-        : this.protect(query, cells, k)),
-      excludedWithoutConsent: excluded,
     };
+    if (options.unprotected) {
+      const plain = isPlain(query);
+      const { cells, excluded } = await this.count(query, range, plain, useRollups);
+      return {
+        ...answer,
+        rows: this.unprotected(query, cells),
+        withheldPeriods: [],
+        excludedWithoutConsent: excluded,
+      };
+    }
+    requirePublishable(query);
+    const months = await this.protectedMonths(query, range, useRollups);
+    if (isPlain(query)) return { ...answer, ...this.releaseTotals(query, range, months) };
+    return {
+      ...answer,
+      ...(await this.releaseBreakdown(query, range, useRollups)),
+      // A month without contacts left none out; `?? 0` would also turn a suppressed one into 0.
+      excludedWithoutConsent: sumReleased(
+        monthsOf(range).map((m) => (months.has(m) ? months.get(m)!.excluded : 0)),
+      ),
+    };
+  }
+
+  /** The counts of a query as asked, by its own period: the rollups' or the contacts'. */
+  private count(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    plain: boolean,
+    useRollups: boolean,
+  ): Promise<{ cells: RawCell[]; excluded: number }> {
+    return query.measure === 'cases'
+      ? this.caseCells(query, range, plain)
+      : this.contactCells(query, range, plain, useRollups);
+  }
+
+  /**
+   * The plain totals of every month the range touches, by day and for the month, with the
+   * month's count of contacts (or cases) without statistics consent: protectMonthTotals.
+   * Whole months whatever the range, so that a day's answer never depends on the range it
+   * was asked in.
+   */
+  private async protectedMonths(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    useRollups: boolean,
+  ): Promise<Map<string, ProtectedMonthTotals>> {
+    const months = { start: `${range.start.slice(0, 7)}-01`, end: monthAfterLastDay(range.end) };
+    const plain = { ...query, groupBy: [], filters: {} };
+    const daily = await this.count({ ...plain, period: 'day' }, months, true, useRollups);
+    const consented = await this.count({ ...plain, period: 'month' }, months, false, useRollups);
+    const consentedIn = new Map(consented.cells.map((c) => [c.period, c.count]));
+    const byMonth = new Map<string, Array<{ day: string; count: number }>>();
+    for (const cell of daily.cells) {
+      const month = cell.period.slice(0, 7);
+      byMonth.set(month, [...(byMonth.get(month) ?? []), { day: cell.period, count: cell.count }]);
+    }
+    const protectedMonths = new Map<string, ProtectedMonthTotals>();
+    for (const [month, days] of byMonth) {
+      const all = days.reduce((n, d) => n + d.count, 0);
+      const excluded = all - (consentedIn.get(month) ?? 0);
+      protectedMonths.set(month, protectMonthTotals(days, excluded, this.config.STATS_K));
+    }
+    return protectedMonths;
+  }
+
+  /** Plain totals: days and months as protected, weeks and quarters added up from them. */
+  private releaseTotals(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    months: ReadonlyMap<string, ProtectedMonthTotals>,
+  ): Pick<StatsResult, 'rows' | 'withheldPeriods' | 'excludedWithoutConsent'> {
+    let released: Array<{ period: string; key: readonly string[]; count: number | null }>;
+    if (query.period === 'month' || query.period === 'quarter')
+      released = aggregateReleased(
+        query.period,
+        [...months].map(([month, totals]) => ({ period: month, key: [], count: totals.total })),
+        (m) => `${m}-01`,
+      );
+    else
+      released = aggregateReleased(
+        query.period,
+        [...months.values()].flatMap((totals) =>
+          [...totals.days].map(([day, count]) => ({ period: day, key: [], count })),
+        ),
+        (d) => d,
+      );
+    const wanted = new Set(periodsOfDays(query.period, daysBetween(range.start, range.end)));
+    return {
+      rows: toRows(
+        query,
+        released.filter((r) => wanted.has(r.period)),
+      ),
+      withheldPeriods: [],
+      excludedWithoutConsent: 0,
+    };
+  }
+
+  /**
+   * Breakdowns and filtered counts: each month's table over the dimensions grouped and
+   * filtered by, protected as a whole (protectPeriod); a filter picks its rows, and a quarter
+   * adds up its months' released cells. The table, and so its protection, is the same
+   * whatever the filter values, the grouping's order or the range asked.
+   */
+  private async releaseBreakdown(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    useRollups: boolean,
+  ): Promise<Pick<StatsResult, 'rows' | 'withheldPeriods'>> {
+    const k = this.config.STATS_K;
+    const order: readonly string[] = query.measure === 'cases' ? CASE_DIMENSIONS : DIMENSIONS;
+    const filtered = Object.keys(query.filters) as StatsQuery['groupBy'];
+    const dimensions = order.filter(
+      (d) => (query.groupBy as string[]).includes(d) || (filtered as string[]).includes(d),
+    ) as StatsQuery['groupBy'];
+    const table: StatsQuery = { ...query, period: 'month', groupBy: dimensions, filters: {} };
+    const { cells } = await this.count(table, range, false, useRollups);
+    const budget = {
+      deadline: performance.now() + this.config.STATS_PROTECTION_BUDGET_MS,
+      whole: true,
+    };
+    const position = (d: string) => (dimensions as string[]).indexOf(d);
+    const months: Array<{ period: string; key: readonly string[]; count: number | null }> = [];
+    const withheldMonths = new Set<string>();
+    for (const month of monthsOf(range)) {
+      const monthCells = cells
+        .filter((c) => c.period === month)
+        .sort((a, b) => compareKeys(a.key, b.key));
+      if (monthCells.length === 0) continue;
+      const protectedMonth = this.protectPeriod(table, monthCells, k, budget);
+      if (protectedMonth.withheld) withheldMonths.add(month);
+      for (const cell of protectedMonth.cells)
+        if (filtered.every((d) => cell.key[position(d)] === query.filters[d]![0]))
+          months.push({
+            period: month,
+            key: query.groupBy.map((d) => cell.key[position(d)]),
+            count: cell.count,
+          });
+    }
+    const withheldPeriods = [
+      ...new Set([...withheldMonths].map((m) => periodLabel(query.period, `${m}-01`))),
+    ].sort();
+    // A quarter with a withheld month is withheld whole, as a month is.
+    const released =
+      query.period === 'month'
+        ? months
+        : aggregateReleased('quarter', months, (m) => `${m}-01`).map((cell) =>
+            withheldPeriods.includes(cell.period) && cell.count !== 0
+              ? { ...cell, count: null }
+              : cell,
+          );
+    return { rows: toRows(query, released), withheldPeriods };
   }
 
   private range(query: StatsQuery): { start: string; end: string } {
@@ -307,47 +466,6 @@ export class StatisticsService {
     this.protectedTables.set(id, result);
     return result;
   }
-
-  /** Disclosure control, period by period: each period is a table of its own. */
-  private protect(
-    query: StatsQuery,
-    cells: RawCell[],
-    k: number,
-  ): { rows: StatsRow[]; withheldPeriods: string[] } {
-    const budget = {
-      deadline: performance.now() + this.config.STATS_PROTECTION_BUDGET_MS,
-      whole: true,
-    };
-    const byPeriod = new Map<string, RawCell[]>();
-    for (const cell of cells) {
-      const periodCells = byPeriod.get(cell.period);
-      if (periodCells) periodCells.push(cell);
-      else byPeriod.set(cell.period, [cell]);
-    }
-    const rows: StatsRow[] = [];
-    const withheldPeriods: string[] = [];
-    for (const period of [...byPeriod.keys()].sort()) {
-      // GROUP BY hands cells back in no fixed order; the same question must get the same
-      // answer, row for row (JSON and CSV alike), and the planner the same table.
-      const periodCells = byPeriod.get(period)!.sort((a, b) => compareKeys(a.key, b.key));
-      let released: ReleasedCells;
-      if (query.groupBy.length === 0)
-        released = periodCells.map((c) => ({ key: c.key, count: c.count >= k ? c.count : null }));
-      else {
-        const protectedPeriod = this.protectPeriod(query, periodCells, k, budget);
-        released = protectedPeriod.cells;
-        if (protectedPeriod.withheld) withheldPeriods.push(period);
-      }
-      for (const cell of released) {
-        if (cell.count === 0) continue;
-        const row: StatsRow = { period, count: cell.count };
-        query.groupBy.forEach((d, i) => (row[d] = cell.key[i]));
-        if (cell.count === null) row.suppressed = true;
-        rows.push(row);
-      }
-    }
-    return { rows, withheldPeriods };
-  }
 }
 
 function compareKeys(a: readonly string[], b: readonly string[]): number {
@@ -370,4 +488,74 @@ function rollupsAnswerExactly(query: CellQuery): boolean {
       (kept.length === 1 && !query.groupBy.includes(d))
     );
   });
+}
+
+/** A plain total: no breakdown and no filter, so every contact counts. */
+const isPlain = (query: StatsQuery) =>
+  query.groupBy.length === 0 && Object.values(query.filters).every((v) => !v?.length);
+
+/**
+ * The tables the API publishes (docs/security/statistics-differencing.md): plain totals by
+ * any period; breakdowns and filtered counts by month or quarter, each filter one value of a
+ * dimension, which picks rows of the breakdown over the grouped and filtered dimensions.
+ */
+function requirePublishable(query: StatsQuery): void {
+  for (const [dimension, values] of Object.entries(query.filters))
+    if (values?.length !== 1)
+      throw new StatisticsException(
+        StatisticsError.InvalidQuery,
+        dimension,
+        `a filter takes one value; ask for a breakdown by ${dimension} to see several`,
+      );
+  if (!isPlain(query) && (query.period === 'day' || query.period === 'week'))
+    throw new StatisticsException(
+      StatisticsError.InvalidQuery,
+      'period',
+      'breakdowns and filtered counts are published by month or quarter; day and week give the plain total only',
+    );
+}
+
+/** The months (YYYY-MM) a range of whole days touches. */
+function monthsOf(range: { start: string; end: string }): string[] {
+  const months: string[] = [];
+  for (let m = `${range.start.slice(0, 7)}-01`; m < range.end; m = nextMonth(m))
+    months.push(m.slice(0, 7));
+  return months;
+}
+
+/** The first day after the month that a range's last day (end, exclusive) falls in. */
+const monthAfterLastDay = (end: string) => nextMonth(iso(new Date(Date.parse(end) - 86_400_000)));
+
+function toRows(
+  query: StatsQuery,
+  released: ReadonlyArray<{ period: string; key: readonly string[]; count: number | null }>,
+): StatsRow[] {
+  const rows: StatsRow[] = [];
+  for (const value of released) {
+    if (value.count === 0) continue;
+    const row: StatsRow = { period: value.period, count: value.count };
+    query.groupBy.forEach((d, i) => (row[d] = value.key[i]));
+    if (value.count === null) row.suppressed = true;
+    rows.push(row);
+  }
+  return rows.sort(
+    (a, b) => a.period.localeCompare(b.period) || compareKeys(keyOf(query, a), keyOf(query, b)),
+  );
+}
+
+const keyOf = (query: StatsQuery, row: StatsRow) => query.groupBy.map((d) => String(row[d]));
+
+/** What the audit trail keeps of a released table: its parameters, never a count. */
+function releasedTableParameters(query: StatsQuery, result: StatsResult): string {
+  const filters = Object.entries(query.filters)
+    .map(([d, values]) => `${d}=${values.join('|')}`)
+    .sort();
+  return [
+    `measure=${query.measure}`,
+    `period=${query.period}`,
+    `from=${result.from}`,
+    `to=${result.to}`,
+    `groupBy=${query.groupBy.join('|')}`,
+    `filters=${filters.join('&')}`,
+  ].join(' ');
 }

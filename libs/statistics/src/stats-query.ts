@@ -34,8 +34,13 @@ export interface StatsResult {
   from: string;
   to: string;
   rows: StatsRow[];
-  /** Contacts (or cases) left out of the breakdown because the caller did not consent to statistics. */
-  excludedWithoutConsent: number;
+  /**
+   * Contacts (or cases) in the answer's months whose caller did not consent to statistics:
+   * counted in plain totals (so 0 in those), never in a breakdown. All of them, whatever the
+   * filter. Null (suppressed) when some month's count is between 1 and k − 1, or that
+   * month's plain total is suppressed (the total less the breakdown's would give it away).
+   */
+  excludedWithoutConsent: number | null;
   /**
    * Periods whose breakdown was withheld entirely (every non-zero cell suppressed): it could
    * not be protected without hiding totals other answers publish, or not within the time

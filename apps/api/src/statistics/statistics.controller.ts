@@ -1,10 +1,36 @@
-import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Actor } from '@mayak/identity';
-import { StatisticsService, StatsQuery, StatsResult, toCsv } from '@mayak/statistics';
+import {
+  CASE_DIMENSIONS,
+  DIMENSION,
+  DIMENSIONS,
+  StatisticsService,
+  StatsQuery,
+  StatsResult,
+  toCsv,
+} from '@mayak/statistics';
 import { FastifyReply } from 'fastify';
 import { CurrentActor } from '../http/request-context';
 import { StatsQueryPipe } from './stats-query.pipe';
+
+/**
+ * Each filter a query parameter named after its dimension, with one value: it picks rows of
+ * the breakdown by that dimension (docs/security/statistics-differencing.md).
+ */
+function ApiStatsFilters(): MethodDecorator {
+  const names = [...new Set<string>([...DIMENSIONS, ...CASE_DIMENSIONS])];
+  return applyDecorators(
+    ...names.map((name) =>
+      ApiQuery({
+        name,
+        required: false,
+        description: `A filter: one ${name} code${name in DIMENSION ? ` (${DIMENSION[name as keyof typeof DIMENSION].values.slice(0, 4).join(', ')}, …)` : ''}. More than one value is refused (400): ask for a breakdown by ${name} instead. Month or quarter only.`,
+        schema: { type: 'string' },
+      }),
+    ),
+  );
+}
 
 @ApiTags('statistics')
 @Controller('stats')
@@ -26,13 +52,25 @@ export class StatisticsController {
     example: '2026-12-31',
     description: 'A calendar date from 2000-01-01 to 2099-12-31, not before from',
   })
-  @ApiQuery({ name: 'period', enum: ['day', 'week', 'month', 'quarter'], required: false })
-  @ApiQuery({ name: 'groupBy', required: false, example: 'region,topic' })
+  @ApiQuery({
+    name: 'period',
+    enum: ['day', 'week', 'month', 'quarter'],
+    required: false,
+    description:
+      'Day and week give the plain total only; a breakdown (groupBy) or a filter is published by month or quarter. A week is the sum of its published days and a quarter of its published months, suppressed if any of them is.',
+  })
+  @ApiQuery({
+    name: 'groupBy',
+    required: false,
+    example: 'region,topic',
+    description: 'Dimensions to break the count down by (period month or quarter only)',
+  })
   @ApiQuery({ name: 'measure', enum: ['contacts', 'cases'], required: false })
   @ApiQuery({ name: 'format', enum: ['json', 'csv'], required: false })
+  @ApiStatsFilters()
   @ApiOkResponse({
     description:
-      'Counts per period and cell; a cell between 1 and k−1 (or one that would reveal one) is suppressed',
+      "Counts per period and cell; a cell between 1 and k−1 (or one that would reveal one) is suppressed. excludedWithoutConsent counts every contact of the answer's months without statistics consent, whatever the filter, and is null when suppressed like a cell.",
     content: {
       'application/json': { schema: { type: 'object' } },
       'text/csv': { schema: { type: 'string' } },

@@ -44,3 +44,16 @@ describe('the dates of a statistics query', () => {
     });
   });
 });
+
+describe('the filters of a statistics query', () => {
+  it('takes one value per filter, since two answers differing by one value give it away', () => {
+    const dates = { from: '2026-01-01', to: '2026-12-31' };
+    expect(refused({ ...dates, region: 'RU-MOW' })).toBeUndefined();
+    expect(refused({ ...dates, region: 'RU-MOW,RU-CE' })).toEqual({
+      region: ['region takes one value; ask for a breakdown by region to see several'],
+    });
+    expect(refused({ ...dates, topic: 'detention,violence' })).toEqual({
+      topic: [expect.stringMatching(/one value/)],
+    });
+  });
+});

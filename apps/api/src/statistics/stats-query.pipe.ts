@@ -44,7 +44,8 @@ const OTHER_PARAMS = ['from', 'to', 'period', 'groupBy', 'measure', 'format'];
 
 /**
  * Turns the query string into a StatsQuery, naming every bad parameter: unknown dimensions or
- * values, dates that are not dates, repeated parameters. Filters are `<dimension>=a,b`.
+ * values, dates that are not dates, repeated parameters, a filter of more than one value.
+ * Filters are `<dimension>=<value>`.
  */
 @Injectable()
 export class StatsQueryPipe implements PipeTransform<
@@ -110,6 +111,9 @@ export class StatsQueryPipe implements PipeTransform<
       const allowed = valuesOf(name);
       if (values.length === 0 || values.some((v) => !allowed.includes(v)))
         bad(name, `each ${name} must be one of its vocabulary's codes`);
+      // Two answers whose filters differ by one value would give that value's count away.
+      else if (values.length > 1)
+        bad(name, `${name} takes one value; ask for a breakdown by ${name} to see several`);
       filters[name as Dimension] = values;
     }
     if (fields.size) throw new RequestValidationError(Object.fromEntries(fields));

@@ -349,8 +349,11 @@ export interface StatsResponse {
   period?: StatPeriod;
   groupBy: StatDimension[];
   rows: StatRow[];
-  /** Contacts without consent to statistics: in plain counts, never in breakdowns. */
-  excludedWithoutConsent?: number;
+  /**
+   * Contacts of the answer's months without consent to statistics, whatever the filter: in
+   * plain counts, never in breakdowns. Null when withheld like a cell.
+   */
+  excludedWithoutConsent?: number | null;
   /** Periods whose breakdown was withheld whole (too fine to protect, or not in time). */
   withheldPeriods?: string[];
   /** Marginal totals of the breakdown (a row without some of the dimensions). */

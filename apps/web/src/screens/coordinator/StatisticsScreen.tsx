@@ -13,6 +13,7 @@ import {
   knownCount,
   periodLabel,
   periodsOf,
+  publishedPeriod,
   sortedEntries,
   statsQuery,
   valueOf,
@@ -134,7 +135,8 @@ export function StatisticsScreen() {
     }),
     [t],
   );
-  const periodName = (period: string) => periodLabel(period, filters.period, locale, words);
+  const periodName = (period: string) =>
+    periodLabel(period, publishedPeriod(filters, BREAKDOWN), locale, words);
 
   const k = detail.data?.k ?? overTime.data?.k ?? 10;
   const text = useValueText(k);
@@ -175,7 +177,8 @@ export function StatisticsScreen() {
     detail.data && period ? sortedEntries(breakdown(detail.data, period, BREAKDOWN)) : [];
   const anyWithheld =
     linePoints.some((p) => p.value.kind !== 'count') || cells.some(([, v]) => v.kind !== 'count');
-  const excluded = detail.data?.excludedWithoutConsent ?? overTime.data?.excludedWithoutConsent;
+  // Null when withheld (fewer than k, or its month's total is withheld): then not shown.
+  const excluded = detail.data?.excludedWithoutConsent;
 
   return (
     <section className="stats">
@@ -192,7 +195,7 @@ export function StatisticsScreen() {
         <p>
           <strong>{t('stats.suppressedTitle', { k })}</strong> {t('stats.suppressedText', { k })}
         </p>
-        {excluded !== undefined && excluded > 0 ? (
+        {typeof excluded === 'number' && excluded > 0 ? (
           <p>{t('stats.excluded', { count: excluded })}</p>
         ) : null}
         {detail.data?.withheldPeriods?.length ? <p>{t('stats.withheldPeriods')}</p> : null}

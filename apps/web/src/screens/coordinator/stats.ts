@@ -16,6 +16,19 @@ export interface StatsFilters {
 /** The dimensions the breakdown is requested by; the bars and the table come from one answer. */
 export const BREAKDOWN: readonly ['region', 'topic'] = ['region', 'topic'];
 
+/**
+ * The period a question is asked by: the API publishes breakdowns and filtered counts by
+ * month or quarter only (days and weeks would difference against them), so a breakdown or a
+ * service filter asked by day or week is asked by month.
+ */
+export function publishedPeriod(
+  filters: StatsFilters,
+  groupBy: readonly string[] = [],
+): StatPeriod {
+  const fine = filters.period === 'day' || filters.period === 'week';
+  return fine && (groupBy.length > 0 || filters.service) ? 'month' : filters.period;
+}
+
 /** The query string of GET /api/stats for these filters (and a breakdown, if any). */
 export function statsQuery(
   filters: StatsFilters,
@@ -25,7 +38,7 @@ export function statsQuery(
   const params = new URLSearchParams({
     from: filters.from,
     to: filters.to,
-    period: filters.period,
+    period: publishedPeriod(filters, groupBy),
   });
   if (groupBy.length > 0) params.set('groupBy', groupBy.join(','));
   if (filters.service) params.set('service', filters.service);
