@@ -1,4 +1,5 @@
 import { createUser, freshCode, HttpClient } from '@mayak/testing';
+import { totpCode } from '@mayak/identity';
 import {
   newPage,
   pageProblems,
@@ -15,25 +16,74 @@ describe('account administration (browser)', () => {
   it('an admin creates an account and disables another; the disabled person can no longer sign in', async () => {
     const admin = await createUser(stack.api.app, ['admin']);
     const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const coordinator = await createUser(stack.api.app, ['coordinator']);
     const { context, page } = await newPage(stack.browser, stack.api.url);
+    const owner = await newPage(stack.browser, stack.api.url);
+    const confirming = await newPage(stack.browser, stack.api.url);
     try {
       await page.goto('/');
       await signInThroughUi(page, admin);
       await page.getByRole('heading', { name: 'Пользователи', level: 1 }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/admin/users');
 
-      // Create: the form checks what the server would refuse, then the new row appears.
+      // Create: the form checks what the server would refuse; there is no password to choose.
       await page.getByText('Новый пользователь').click();
-      await page.getByLabel('Имя пользователя').fill('new.lawyer');
+      expect(await page.getByLabel('Начальный пароль').count()).toBe(0);
       await page.getByRole('button', { name: 'Создать пользователя' }).click();
-      await page.locator('.error-summary').getByText('От 12 до 256 символов.').waitFor();
-      await page.getByRole('button', { name: 'Сгенерировать' }).click();
-      expect((await page.getByLabel('Начальный пароль').inputValue()).length).toBe(20);
+      await page.locator('.error-summary').getByText('Выберите хотя бы одну роль.').waitFor();
+      await page.getByLabel('Имя пользователя').fill('new.lawyer');
+      await page.getByLabel('Волонтёр').check();
       await page.getByLabel('Юрист').check();
       await page.getByRole('button', { name: 'Создать пользователя' }).click();
       await page.getByText('Пользователь new.lawyer создан.').waitFor();
+      // The enrolment code, shown this once; the lawyer role waits for a coordinator.
+      const code = (await page.getByTestId('enrolment-code').textContent())!.trim();
+      expect(code.replace(/-/g, '')).toMatch(/^[A-Z2-7]{32}$/);
+      await screenshot(page, 'admin-enrolment-code');
+      await page.getByRole('button', { name: 'Я передал код' }).click();
+      expect(await page.getByTestId('enrolment-code').count()).toBe(0);
       const created = page.locator('tr[data-username="new.lawyer"]');
-      expect(await created.getByText('Не настроен').count()).toBe(1);
+      expect(await created.getByText('Ждёт регистрации').count()).toBe(1);
+      expect(await created.getByText('ждёт подтверждения: Юрист', { exact: false }).count()).toBe(
+        1,
+      );
+
+      // The owner, in their own browser, enrols with the code taken from the link's fragment,
+      // sets their own password and second factor, and is signed in.
+      const ownPassword = 'the owner’s own long password';
+      await owner.page.goto(`/enrol#${code}`);
+      await owner.page.getByRole('heading', { name: 'Регистрация' }).waitFor();
+      expect(new URL(owner.page.url()).hash).toBe('');
+      expect(await owner.page.getByLabel('Код регистрации').inputValue()).toBe(code);
+      await owner.page.getByLabel('Новый пароль').fill(ownPassword);
+      await owner.page.getByLabel('Пароль ещё раз').fill(ownPassword);
+      await owner.page.getByRole('button', { name: 'Продолжить' }).click();
+      await owner.page.getByText('Ваше имя пользователя: new.lawyer.').waitFor();
+      const secret = (await owner.page.locator('code.secret').textContent())!.replace(/\s/g, '');
+      await screenshot(owner.page, 'enrol-with-code');
+      await owner.page.getByLabel('Код из приложения').fill(totpCode(secret));
+      await owner.page.getByRole('button', { name: 'Войти' }).click();
+      // A volunteer at once; a lawyer only once a coordinator confirms it.
+      await owner.page.getByRole('heading', { name: 'Новое обращение' }).waitFor();
+      expect(pageProblems(owner.page)).toEqual([]);
+      // The code worked once.
+      const reused = await new HttpClient(stack.api.url).post('/api/auth/enrol', {
+        code,
+        password: 'another long password',
+      });
+      expect(reused.status).toBe(400);
+
+      // A coordinator confirms the lawyer role on their screen.
+      await confirming.page.goto('/role-grants');
+      await signInThroughUi(confirming.page, coordinator);
+      await confirming.page.getByRole('heading', { name: 'Выдача ролей', level: 1 }).waitFor();
+      await confirming.page.getByRole('button', { name: 'Подтвердить new.lawyer Юрист' }).click();
+      await confirming.page.getByText('Роль подтверждена.').waitFor();
+      const [lawyer] = await stack.env.db.query(
+        `SELECT roles FROM users WHERE id = (SELECT user_id FROM role_grants_pending WHERE state = 'confirmed' LIMIT 1)`,
+      );
+      expect(lawyer.roles).toEqual(['volunteer', 'lawyer']);
+      expect(pageProblems(confirming.page)).toEqual([]);
 
       // Disable, after a confirmation that says what it does.
       const row = page.locator(`tr[data-username="${volunteer.username}"]`);
@@ -67,6 +117,8 @@ describe('account administration (browser)', () => {
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await context.close();
+      await owner.context.close();
+      await confirming.context.close();
     }
   });
 });

@@ -61,6 +61,7 @@ describe('signing in (browser)', () => {
       expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
         'Новое обращение',
         'Пользователи',
+        'Выдача ролей',
       ]);
       await page.getByRole('button', { name: 'Выйти' }).click();
       await page.getByText('Вы вышли из системы.').waitFor();

@@ -1,5 +1,13 @@
 import { Actor, Role } from '@mayak/identity';
-import { CASE_FIELDS, couldEverAllow, CaseAction, CaseFacts, decideCase } from '@mayak/access';
+import {
+  CASE_FIELDS,
+  couldEverAllow,
+  CaseAction,
+  CaseFacts,
+  decideCase,
+  hasCapability,
+  mayDecideGrant,
+} from '@mayak/access';
 import { AuditReferences } from '@mayak/audit';
 import {
   contactBody,
@@ -299,5 +307,111 @@ describe('the case policy, route by route and role by role', () => {
     expect(Object.keys(meta.body).sort()).toEqual([...CASE_FIELDS.metadata].sort());
     const text = JSON.stringify(meta.body);
     expect(text).not.toMatch(/first meeting|Detained|Anna|\+79/);
+  });
+  /**
+   * The role-grant routes (issue 12.1), role by role: expected statuses derived from the
+   * capability table and mayDecideGrant, and written out by hand as SPEC says them. The grant
+   * decided is proposed by an admin who is none of the users here.
+   */
+  describe('role grants', () => {
+    type GrantRoute = 'list' | 'propose' | 'confirm';
+    const GRANT_BY_HAND: Record<GrantRoute, Record<Who, number>> = {
+      list: {
+        volunteer: 403,
+        lawyer: 403,
+        otherLawyer: 403,
+        psychologist: 403,
+        responder: 403,
+        coordinator: 200,
+        admin: 200,
+      },
+      propose: {
+        volunteer: 403,
+        lawyer: 403,
+        otherLawyer: 403,
+        psychologist: 403,
+        responder: 403,
+        coordinator: 201,
+        admin: 201,
+      },
+      // An admin's proposal: a coordinator confirms it; another admin is on the same side.
+      confirm: {
+        volunteer: 403,
+        lawyer: 403,
+        otherLawyer: 403,
+        psychologist: 403,
+        responder: 403,
+        coordinator: 204,
+        admin: 403,
+      },
+    };
+    let proposer: TestUser;
+    let proposerToken: string;
+    beforeAll(async () => {
+      proposer = await createUser(api.app, ['admin']);
+      proposerToken = await signIn(http, proposer);
+    });
+
+    function expectedGrantStatus(route: GrantRoute, who: Who, userId: string): number {
+      const actor: Actor = { userId, roles: ROLES[who] };
+      if (route === 'list') return hasCapability(actor.roles, 'role:decide') ? 200 : 403;
+      if (route === 'propose') return hasCapability(actor.roles, 'role:propose') ? 201 : 403;
+      if (!hasCapability(actor.roles, 'role:decide')) return 403;
+      return mayDecideGrant(actor, {
+        userId: 'grantee-id',
+        proposedBy: 'proposer-id',
+        proposedAs: 'admin',
+      }).allowed
+        ? 204
+        : 403;
+    }
+
+    const grantRows = (['list', 'propose', 'confirm'] as const).flatMap((route) =>
+      (Object.keys(ROLES) as Who[]).map((who) => [route, who] as const),
+    );
+
+    it.each(grantRows)('%s grants as %s', async (route, who) => {
+      const target = await createUser(api.app, ['volunteer']);
+      let response: { status: number };
+      if (route === 'list') response = await http.get('/api/role-grants', { token: tokens[who] });
+      else if (route === 'propose')
+        response = await http.post(
+          '/api/role-grants',
+          { userId: target.id, role: 'lawyer' },
+          { token: tokens[who] },
+        );
+      else {
+        const proposed = await http.put(
+          `/api/admin/users/${target.id}/roles`,
+          { roles: ['volunteer', 'lawyer'] },
+          { token: proposerToken },
+        );
+        expect(proposed.body.pendingRoles).toEqual(['lawyer']);
+        const [grant] = await env.db.query(
+          `SELECT id FROM role_grants_pending WHERE user_id = $1 AND state = 'pending'`,
+          [target.id],
+        );
+        response = await http.post(`/api/role-grants/${grant.id}/confirm`, undefined, {
+          token: tokens[who],
+        });
+      }
+      expect({ who, route, status: response.status }).toEqual({
+        who,
+        route,
+        status: expectedGrantStatus(route, who, ids[who]),
+      });
+    });
+
+    it('the grant rules say what the product rules say', () => {
+      for (const [route, expected] of Object.entries(GRANT_BY_HAND) as Array<
+        [GrantRoute, Record<Who, number>]
+      >)
+        for (const who of Object.keys(ROLES) as Who[])
+          expect({ route, who, status: expectedGrantStatus(route, who, `${who}-id`) }).toEqual({
+            route,
+            who,
+            status: expected[who],
+          });
+    });
   });
 });

@@ -246,36 +246,39 @@ describe('sign-in and sessions', () => {
       expect((await http.get('/api/auth/me', { token })).status).toBe(401);
     });
 
-    it('creates a user who enrols a second factor before getting a session', async () => {
+    it('creates a user whose owner sets their own password and second factor with a one-time code', async () => {
       const created = await http.post(
         '/api/admin/users',
-        { username: 'new.volunteer', password: 'a long enough password', roles: ['volunteer'] },
+        { username: 'new.volunteer', roles: ['volunteer'] },
         { token: adminToken },
       );
       expect(created.status).toBe(201);
       expect(created.body).not.toHaveProperty('totpSecret');
+      expect(created.body.awaitingEnrolment).toBe(true);
+      const code = created.body.enrolment.code as string;
+      // No password signs in before the owner enrols.
       const early = await http.post('/api/auth/login', {
         username: 'new.volunteer',
         password: 'a long enough password',
         totp: '123456',
       });
-      expect(early.status).toBe(401);
-      expect(early.body.error).toBe('totp_enrolment_required');
-      const enrol = await http.post('/api/auth/totp/enrol', {
-        username: 'new.volunteer',
-        password: 'a long enough password',
+      expect([early.status, early.body.error]).toEqual([401, 'invalid_credentials']);
+      const enrol = await http.post('/api/auth/enrol', {
+        code,
+        password: 'the owner’s own password',
       });
       expect(enrol.status).toBe(200);
+      expect(enrol.body.username).toBe('new.volunteer');
       expect(enrol.body.otpauthUri).toMatch(/^otpauth:\/\/totp\/Mayak:new\.volunteer\?/);
       const login = await http.post('/api/auth/login', {
         username: 'new.volunteer',
-        password: 'a long enough password',
+        password: 'the owner’s own password',
         totp: totpCode(enrol.body.secret),
       });
       expect(login.status).toBe(200);
       const again = await http.post('/api/auth/totp/enrol', {
         username: 'new.volunteer',
-        password: 'a long enough password',
+        password: 'the owner’s own password',
       });
       expect(again.status).toBe(409);
     });

@@ -2,6 +2,7 @@ import {
   contactBody,
   createTestEnvironment,
   createUser,
+  enrolWithCode,
   HttpClient,
   RunningApi,
   signIn,
@@ -69,12 +70,27 @@ describe('reassigning a case to oneself', () => {
     const volunteer = await signIn(http, await createUser(api.app, ['volunteer']));
     const insider = await signIn(http, await createUser(api.app, ['admin', 'coordinator']));
     const colleague = await signIn(http, await createUser(api.app, ['coordinator']));
-    const puppet = await http.post<{ id: string }>(
+    // The lawyer role needs a second person (admin-content-path.e2e-spec.ts), who may not hand
+    // the account cases either while the grant is fresh: a third coordinator confirms.
+    const confirmer = await signIn(http, await createUser(api.app, ['coordinator']));
+    const confirmAll = async (userId: string) => {
+      const grants = await http.get<Array<{ id: string; userId: string }>>('/api/role-grants', {
+        token: confirmer,
+      });
+      for (const g of grants.body.filter((g) => g.userId === userId))
+        expect(
+          (await http.post(`/api/role-grants/${g.id}/confirm`, undefined, { token: confirmer }))
+            .status,
+        ).toBe(204);
+    };
+    const puppet = await http.post<{ id: string; enrolment: { code: string } }>(
       '/api/admin/users',
-      { username: `puppet-${Date.now()}`, password: 'a long enough password', roles: ['lawyer'] },
+      { username: `puppet-${Date.now()}`, roles: ['lawyer'] },
       { token: insider },
     );
     expect(puppet.status).toBe(201);
+    await enrolWithCode(http, { ...puppet.body, roles: ['lawyer'] });
+    await confirmAll(puppet.body.id);
     const legal = async () =>
       (
         await http.post<{ caseIds: string[] }>(
@@ -115,6 +131,7 @@ describe('reassigning a case to oneself', () => {
         )
       ).status,
     ).toBe(200);
+    await confirmAll(older.id);
     const second = await legal();
     const again = await http.put<{ error: string }>(
       `/api/cases/${second}/assignee`,

@@ -27,6 +27,7 @@ import {
   OutboxModule,
 } from '@mayak/platform';
 import { AccountsController } from './admin/accounts.controller';
+import { RoleGrantsController } from './admin/role-grants.controller';
 import { AuthController } from './auth/auth.controller';
 import { CallersController } from './callers/callers.controller';
 import { CasesController } from './cases/cases.controller';
@@ -78,6 +79,7 @@ export class ApiModule {
       controllers: [
         AuthController,
         AccountsController,
+        RoleGrantsController,
         HealthController,
         VocabularyController,
         ContactsController,

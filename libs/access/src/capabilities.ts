@@ -16,6 +16,9 @@ export const CAPABILITIES = {
   'staff:set-own': ['lawyer', 'psychologist', 'responder'],
   'custody:lockdown': ['coordinator', 'admin'],
   'withdrawal:confirm': ['coordinator'],
+  /** Proposing, and deciding another's proposal of, a role that needs two people (12.1). */
+  'role:propose': ['admin', 'coordinator'],
+  'role:decide': ['admin', 'coordinator'],
   'vocabulary:read': ['volunteer', 'lawyer', 'psychologist', 'responder', 'coordinator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -113,4 +113,13 @@ describe('reassignment targets (mayReassignTo)', () => {
     expect(mayReassignTo(coordinatorOther, account('c-2', 3, 3), now)).toEqual({ allowed: true });
     expect(mayReassignTo(both, account('c-2', 8, 2), now)).toEqual({ allowed: true });
   });
+
+  it('nor by the second person who confirmed the grant, while it is fresh', () => {
+    const confirmed = { ...account('a-1', 30, 0.5), rolesConfirmedBy: 'c-2' };
+    expect(mayReassignTo(both, confirmed, now)).toEqual({ allowed: false, reason: 'granter' });
+    expect(mayReassignTo(coordinatorOther, confirmed, now)).toEqual({ allowed: true });
+    expect(mayReassignTo(both, { ...confirmed, rolesGrantedAt: days(2) }, now)).toEqual({
+      allowed: true,
+    });
+  });
 });

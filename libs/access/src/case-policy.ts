@@ -319,6 +319,8 @@ export interface AssigneeGrant {
   readonly rolesGrantedAt: Date;
   /** Who granted its roles last (null: the command line, or before this was kept). */
   readonly rolesGrantedBy: string | null;
+  /** Who confirmed that grant, the second person (null: none was needed). */
+  readonly rolesConfirmedBy?: string | null;
 }
 
 /** A new account: made less than this long ago. */
@@ -331,7 +333,9 @@ export const FRESH_GRANT_MS = 24 * 3_600_000;
  * who also holds a service role would otherwise hand themselves any case of it and read it.
  * And not by the one who granted the target its roles, while the account is new (a week) or
  * the grant fresh (a day): an admin who is also a coordinator could otherwise make a puppet
- * lawyer and hand it a case; another coordinator must do it.
+ * lawyer and hand it a case; another coordinator must do it. The grant's confirmer is held to
+ * the same: an admin who is also a coordinator could otherwise confirm a colleague's proposal
+ * for an account they made, and hand it cases.
  */
 export function mayReassignTo(
   actor: Actor,
@@ -343,7 +347,8 @@ export function mayReassignTo(
   const fresh =
     now - target.createdAt.getTime() < NEW_ACCOUNT_MS ||
     now - target.rolesGrantedAt.getTime() < FRESH_GRANT_MS;
-  if (fresh && target.rolesGrantedBy === actor.userId) return { allowed: false, reason: 'granter' };
+  if (fresh && (target.rolesGrantedBy === actor.userId || target.rolesConfirmedBy === actor.userId))
+    return { allowed: false, reason: 'granter' };
   return { allowed: true };
 }
 

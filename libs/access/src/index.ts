@@ -5,4 +5,5 @@ export * from './capabilities';
 export * from './case-policy';
 export * from './case-policy.sql';
 export * from './contact-policy';
+export * from './role-grant-policy';
 export * from './scopes';

@@ -266,8 +266,10 @@ export class CaseLifecycleService {
       created_at: Date;
       roles_granted_at: Date;
       roles_granted_by: string | null;
+      roles_confirmed_by: string | null;
     }> = await em.query(
-      `SELECT roles, disabled_at IS NOT NULL AS disabled, created_at, roles_granted_at, roles_granted_by
+      `SELECT roles, disabled_at IS NOT NULL AS disabled, created_at, roles_granted_at, roles_granted_by,
+              roles_confirmed_by
          FROM users WHERE id = $1`,
       [userId],
     );
@@ -288,6 +290,7 @@ export class CaseLifecycleService {
         createdAt: row.created_at,
         rolesGrantedAt: row.roles_granted_at,
         rolesGrantedBy: row.roles_granted_by,
+        rolesConfirmedBy: row.roles_confirmed_by,
       },
       serves: row.disabled ? [] : servicesOf(row.roles),
     };

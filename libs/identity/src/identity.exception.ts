@@ -14,6 +14,8 @@ export enum IdentityError {
   CurrentPasswordWrong = 'current_password_wrong',
   /** This address failed too often for this name: it waits (growing delays, SignInThrottle). */
   SignInThrottled = 'sign_in_throttled',
+  /** Unknown, used, superseded or expired: all the same (no account can be probed with it). */
+  EnrolmentCodeInvalid = 'enrolment_code_invalid',
 }
 
 const MESSAGES: Record<IdentityError, string> = {
@@ -29,6 +31,8 @@ const MESSAGES: Record<IdentityError, string> = {
   [IdentityError.DuressSameAsPassword]: 'The duress password must differ from your password.',
   [IdentityError.CurrentPasswordWrong]: 'Your current password is not right.',
   [IdentityError.SignInThrottled]: 'Too many failed sign-ins from this address; try again later.',
+  [IdentityError.EnrolmentCodeInvalid]:
+    'This enrolment code is not valid: it may have expired or been used. Ask an administrator for a new one.',
 };
 
 export class IdentityException extends DomainException<IdentityError> {

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EnrolmentService } from './enrolment.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';
 import { SignInService } from './sign-in.service';
@@ -11,6 +12,7 @@ import { UserEntity } from './user.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity])],
   providers: [
+    EnrolmentService,
     PasswordHasher,
     SessionService,
     SignInService,
@@ -19,6 +21,7 @@ import { UserEntity } from './user.entity';
     UsernameSealing,
   ],
   exports: [
+    EnrolmentService,
     PasswordHasher,
     SessionService,
     SignInService,

@@ -1,3 +1,4 @@
+export * from './enrolment.service';
 export * from './identity.exception';
 export * from './identity.module';
 export * from './password-hasher';

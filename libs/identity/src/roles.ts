@@ -23,10 +23,19 @@ export interface Actor {
  * rota, and whom notifications about staff conduct go to.
  */
 export async function activeCoordinatorIds(em: {
-  query(sql: string): Promise<unknown>;
+  query(sql: string, params?: unknown[]): Promise<unknown>;
 }): Promise<string[]> {
+  return activeHolderIds(em, 'coordinator');
+}
+
+/** Every enabled account holding `role`, by id. */
+export async function activeHolderIds(
+  em: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  role: Role,
+): Promise<string[]> {
   const rows = (await em.query(
-    `SELECT id FROM users WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id`,
+    `SELECT id FROM users WHERE disabled_at IS NULL AND $1 = ANY(roles) ORDER BY id`,
+    [role],
   )) as Array<{ id: string }>;
   return rows.map((r) => r.id);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessError, AccessException } from '@mayak/access';
-import { activeCoordinatorIds, Actor } from '@mayak/identity';
+import { activeHolderIds, Actor } from '@mayak/identity';
 import { ExactTimes, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
@@ -17,7 +17,9 @@ export type NotificationType =
   /** To coordinators: a withdrawal waits for their confirmation (PendingWithdrawals). */
   | 'withdrawal_pending'
   /** To coordinators: a staff member asked for WITHDRAWALS_PER_DAY_NOTIFY withdrawals today. */
-  | 'withdrawal_burst';
+  | 'withdrawal_burst'
+  /** To the other side (coordinators or admins): a role grant waits for a second person (12.1). */
+  | 'role_grant_pending';
 
 /**
  * What a notification says: a type, and the case or the staff member it is about. Never
@@ -109,10 +111,25 @@ export class NotificationsService {
     aboutUserId: string,
     occasion: string,
   ): Promise<void> {
-    const coordinators = await activeCoordinatorIds(em);
+    await this.aboutStaffTo(em, 'coordinator', type, aboutUserId, occasion);
+  }
+
+  /**
+   * The same for every enabled holder of `role` (a role grant's other side), leaving out
+   * `except` (the proposer, who may hold both roles).
+   */
+  async aboutStaffTo(
+    em: EntityManager,
+    role: 'coordinator' | 'admin',
+    type: Extract<NotificationType, StaffNotice>,
+    aboutUserId: string,
+    occasion: string,
+    except?: string,
+  ): Promise<void> {
+    const holders = (await activeHolderIds(em, role)).filter((id) => id !== except);
     await this.create(
       em,
-      coordinators.map((id) => ({
+      holders.map((id) => ({
         userId: id,
         type,
         aboutUserId,
@@ -181,6 +198,14 @@ export class NotificationsService {
     };
   }
 }
+
+/** Notifications about a staff member's conduct or account, never about a caller. */
+type StaffNotice =
+  | 'lookup_burst'
+  | 'decline_burst'
+  | 'withdrawal_burst'
+  | 'withdrawal_pending'
+  | 'role_grant_pending';
 
 /** What a notification's view is read from. */
 const VIEW_COLUMNS = 'id, type, case_id, about_user_id, created_at, created_enc, read_at, read_enc';

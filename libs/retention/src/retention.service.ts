@@ -86,6 +86,12 @@ export class RetentionService {
     await this.db.query(
       `DELETE FROM pending_withdrawals WHERE status IN ('applied', 'rejected') AND decided_day < now() - interval '7 days'`,
     );
+    // So is a decided role grant (the audit trail keeps it after), and an enrolment code
+    // unused a week past its expiry (the account stays without a password until a new one).
+    await this.db.query(
+      `DELETE FROM role_grants_pending WHERE state IN ('confirmed', 'rejected') AND decided_day < now() - interval '7 days'`,
+    );
+    await this.db.query(`DELETE FROM enrolment_codes WHERE expires_at < now() - interval '7 days'`);
     // Sign-in failures slow their address down for a day at most (SignInThrottle).
     await this.db.query(
       `DELETE FROM sign_in_throttle WHERE last_failure_at < now() - interval '1 day'`,

@@ -63,8 +63,9 @@ async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promi
 
 /**
  * The people of every scenario, made once in a template database that each scenario copies:
- * an admin made at the command line; through the API, 50 volunteers, lawyers and
- * psychologists on shift, two tiers of responders and a coordinator on the rota, each
+ * an admin and the tier-3 coordinator made at the command line; through the API (each
+ * enrolled with its code, its roles confirmed by that coordinator), 50 volunteers, lawyers
+ * and psychologists on shift, two tiers of responders and the coordinator on the rota, each
  * on-call person with a webhook to the suite's desk. Everyone signs in here, once: the
  * sessions live in the database, so each copy starts with everyone signed in (a sign-in
  * per scenario would cost minutes of password hashing on two cores, and prove nothing the
@@ -118,18 +119,54 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
         })
       ).token;
     const adminToken = await signIn('faults.admin', adminSecret);
+    // Roles other than volunteer wait for a coordinator when an admin grants them (issue
+    // 12.1): the tier-3 coordinator is made at the command line too, and confirms the rest.
+    const made = await runApp(
+      'cli',
+      [
+        'create-user',
+        '--username',
+        'faults.coordinator',
+        '--roles',
+        'coordinator',
+        '--password-stdin',
+      ],
+      env,
+      password,
+    );
+    if (made.code !== 0) throw new Error(`create-user failed: ${made.stderr}`);
+    const coordinatorMade = JSON.parse(made.stdout) as { id: string; totpSecret: string };
+    const confirmerToken = await signIn('faults.coordinator', coordinatorMade.totpSecret);
     const person = async (username: string, roles: string[]) => {
-      const { id } = await http.call<{ id: string }>(
+      if (username === 'faults.coordinator')
+        return { id: coordinatorMade.id, token: confirmerToken };
+      const { id, enrolment } = await http.call<{ id: string; enrolment: { code: string } }>(
         201,
         'POST',
         '/api/admin/users',
-        { username, password, roles },
+        { username, roles },
         adminToken,
       );
-      const { secret } = await http.call<{ secret: string }>(200, 'POST', '/api/auth/totp/enrol', {
-        username,
+      // The owner's side: the one-time code sets their password and second factor.
+      const { secret } = await http.call<{ secret: string }>(200, 'POST', '/api/auth/enrol', {
+        code: enrolment.code,
         password,
       });
+      const grants = await http.call<Array<{ id: string; userId: string }>>(
+        200,
+        'GET',
+        '/api/role-grants',
+        undefined,
+        confirmerToken,
+      );
+      for (const grant of grants.filter((g) => g.userId === id))
+        await http.call(
+          204,
+          'POST',
+          `/api/role-grants/${grant.id}/confirm`,
+          undefined,
+          confirmerToken,
+        );
       return { id, token: await signIn(username, secret) };
     };
     const range = (n: number) =>

@@ -4,7 +4,12 @@ import { AccountAdminService } from '@mayak/accounts';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
-import { AccountResponse, CreateAccountRequest, SetRolesRequest } from './accounts.dto';
+import {
+  AccountResponse,
+  CreateAccountRequest,
+  CreatedAccountResponse,
+  SetRolesRequest,
+} from './accounts.dto';
 
 @ApiTags('admin')
 @Controller('admin/users')
@@ -16,11 +21,12 @@ export class AccountsController {
     return this.accounts.list(actor);
   }
 
+  /** No password: the answer's one-time enrolment code lets the owner set their own. */
   @Post()
   create(
     @CurrentActor() actor: Actor,
     @Body() body: CreateAccountRequest,
-  ): Promise<AccountResponse> {
+  ): Promise<CreatedAccountResponse> {
     return this.accounts.create(actor, body);
   }
 
@@ -43,6 +49,19 @@ export class AccountsController {
   @HttpCode(200)
   enable(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
     return this.accounts.enable(actor, id);
+  }
+
+  /**
+   * A new enrolment code, replacing the old: the account loses its password and second
+   * factor, and its roles that need two people wait for a coordinator again.
+   */
+  @Post(':id/enrolment')
+  @HttpCode(200)
+  reissueEnrolment(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+  ): Promise<CreatedAccountResponse> {
+    return this.accounts.reissueEnrolment(actor, id);
   }
 
   @Post(':id/totp/reset')

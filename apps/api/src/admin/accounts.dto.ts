@@ -1,13 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  IsArray,
-  IsIn,
-  IsString,
-  Length,
-  Matches,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Matches } from 'class-validator';
 import { Role, ROLES } from '@mayak/identity';
 
 export class CreateAccountRequest {
@@ -18,12 +10,12 @@ export class CreateAccountRequest {
   })
   username!: string;
 
-  @ApiProperty({ format: 'password', minLength: 12 })
-  @IsString()
-  @Length(12, 256, { message: 'password must be 12 to 256 characters' })
-  password!: string;
-
-  @ApiProperty({ enum: ROLES, isArray: true })
+  @ApiProperty({
+    enum: ROLES,
+    isArray: true,
+    description:
+      'volunteer is granted at once; every other role is proposed and waits for a coordinator to confirm it (GET /api/role-grants)',
+  })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(ROLES.length)
@@ -32,7 +24,12 @@ export class CreateAccountRequest {
 }
 
 export class SetRolesRequest {
-  @ApiProperty({ enum: ROLES, isArray: true })
+  @ApiProperty({
+    enum: ROLES,
+    isArray: true,
+    description:
+      'Roles taken away and volunteer apply at once; any other role added is proposed and waits for a coordinator',
+  })
   @IsArray()
   @ArrayMaxSize(ROLES.length)
   @IsIn(ROLES, { each: true, message: `each role must be one of: ${ROLES.join(', ')}` })
@@ -43,7 +40,29 @@ export class AccountResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() username!: string;
   @ApiProperty({ enum: ROLES, isArray: true }) roles!: Role[];
+  @ApiProperty({
+    enum: ROLES,
+    isArray: true,
+    description: 'Proposed, waiting for a second person',
+  })
+  pendingRoles!: Role[];
   @ApiProperty() disabled!: boolean;
+  @ApiProperty({ description: 'Its owner has not set it up with their enrolment code yet' })
+  awaitingEnrolment!: boolean;
   @ApiProperty() totpEnrolled!: boolean;
   @ApiProperty() createdAt!: Date;
+}
+
+export class EnrolmentCodeResponse {
+  @ApiProperty({
+    description:
+      'One-time code for the account’s owner, shown this once: hand it over out of band. They set their own password and second factor with it at /enrol.',
+    example: 'ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567',
+  })
+  code!: string;
+  @ApiProperty({ description: 'The code stops working then (24 h)' }) expiresAt!: Date;
+}
+
+export class CreatedAccountResponse extends AccountResponse {
+  @ApiProperty({ type: EnrolmentCodeResponse }) enrolment!: EnrolmentCodeResponse;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import { ResolvedSession, SessionService, SignInService } from '@mayak/identity';
+import { EnrolmentService, ResolvedSession, SessionService, SignInService } from '@mayak/identity';
 import { AppConfig } from '@mayak/platform';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { clearCsrfCookie, setCsrfCookie } from '../http/csrf';
@@ -11,6 +11,8 @@ import {
   DuressPasswordRequest,
   EnrolRequest,
   EnrolResponse,
+  EnrolWithCodeRequest,
+  EnrolWithCodeResponse,
   LoginRequest,
   LoginResponse,
   MeResponse,
@@ -30,6 +32,7 @@ export class AuthController {
   constructor(
     private readonly signIn: SignInService,
     private readonly sessions: SessionService,
+    private readonly enrolment: EnrolmentService,
     private readonly config: AppConfig,
   ) {}
 
@@ -62,6 +65,18 @@ export class AuthController {
   @HttpCode(200)
   enrol(@Body() body: EnrolRequest, @Req() request: FastifyRequest): Promise<EnrolResponse> {
     return this.signIn.beginTotpEnrolment(body.username, body.password, request.ip);
+  }
+
+  /**
+   * First sign-in of an account made by an admin: the one-time code (24 h) sets the owner's
+   * own password and a new second factor, which the first sign-in with a code from it
+   * completes. Limited like sign-in.
+   */
+  @Public()
+  @Post('enrol')
+  @HttpCode(200)
+  enrolWithCode(@Body() body: EnrolWithCodeRequest): Promise<EnrolWithCodeResponse> {
+    return this.enrolment.enrol(body.code, body.password);
   }
 
   @SkipThrottle(NOT_SIGN_IN)

@@ -60,3 +60,21 @@ export class DuressPasswordRequest {
   @Length(12, 256)
   duressPassword!: string | null;
 }
+
+export class EnrolWithCodeRequest {
+  @ApiProperty({
+    description: 'The one-time code an administrator handed over (dashes and case do not matter)',
+  })
+  @IsString()
+  @Length(1, 128)
+  code!: string;
+
+  @ApiProperty({ format: 'password', minLength: 12, description: 'Your own new password' })
+  @IsString()
+  @Length(12, 256, { message: 'password must be 12 to 256 characters' })
+  password!: string;
+}
+
+export class EnrolWithCodeResponse extends EnrolResponse {
+  @ApiProperty({ description: 'Your username, to sign in with' }) username!: string;
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AccessError, AccessException } from '@mayak/access';
+import { AccountsError, AccountsException } from '@mayak/accounts';
 import { CaseError, CaseException } from '@mayak/cases';
 import { ContactsError, ContactsException } from '@mayak/contacts';
 import { CustodyError, CustodyException } from '@mayak/custody';
@@ -90,6 +91,7 @@ function domainBody(exception: DomainException): ErrorBody {
 function domainStatus(exception: DomainException): number {
   if (exception instanceof IdentityException) return identityStatus(exception.code);
   if (exception instanceof AccessException) return accessStatus(exception.code);
+  if (exception instanceof AccountsException) return accountsStatus(exception.code);
   if (exception instanceof IntakeException) return intakeStatus(exception.code);
   if (exception instanceof CaseException) return caseStatus(exception.code);
   if (exception instanceof ContactsException) return contactsStatus(exception.code);
@@ -209,9 +211,24 @@ function identityStatus(code: IdentityError): number {
       return 403;
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
+    case IdentityError.EnrolmentCodeInvalid:
       return 400;
     case IdentityError.SignInThrottled:
       return 429;
+  }
+}
+
+function accountsStatus(code: AccountsError): number {
+  switch (code) {
+    case AccountsError.GrantOwnProposal:
+    case AccountsError.GrantOwnAccount:
+    case AccountsError.GrantSameSide:
+      return 403;
+    case AccountsError.GranteeNotEnrolled:
+    case AccountsError.RoleHeld:
+      return 409;
+    case AccountsError.NotTwoPersonRole:
+      return 400;
   }
 }
 

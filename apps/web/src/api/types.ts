@@ -31,9 +31,36 @@ export interface Account {
   id: string;
   username: string;
   roles: Role[];
+  /** Proposed, waiting for a second person (GET /api/role-grants). */
+  pendingRoles: Role[];
   disabled: boolean;
+  awaitingEnrolment: boolean;
   totpEnrolled: boolean;
   createdAt: string;
+}
+
+/** An account just made, or given a new code: the code is shown this once. */
+export interface AccountWithEnrolment extends Account {
+  enrolment: { code: string; expiresAt: string };
+}
+
+export interface PendingGrant {
+  id: string;
+  userId: string;
+  username: string;
+  role: Role;
+  proposedBy: string;
+  proposedByUsername: string;
+  proposedAs: 'admin' | 'coordinator';
+  proposedAt: string;
+  granteeEnrolled: boolean;
+  mayConfirm: boolean;
+}
+
+export interface CodeEnrolResponse {
+  username: string;
+  otpauthUri: string;
+  secret: string;
 }
 
 export interface Vocabulary {
@@ -276,6 +303,7 @@ export type NotificationType =
   | 'lookup_burst'
   | 'decline_burst'
   | 'withdrawal_pending'
+  | 'role_grant_pending'
   | 'withdrawal_burst';
 
 export interface AppNotification {

@@ -2,6 +2,7 @@ import { BrowserRouter } from 'react-router';
 import { useCustody } from '../custody/custody';
 import { UnsealScreen } from '../custody/UnsealScreen';
 import { useI18n } from '../i18n/i18n';
+import { EnrolWithCodeScreen } from '../screens/sign-in/EnrolWithCodeScreen';
 import { SignInScreen } from '../screens/sign-in/SignInScreen';
 import { useSession } from '../session/session';
 import { Shell } from './Shell';
@@ -26,6 +27,8 @@ export function App() {
         <p className="loading" role="status">
           {t('app.loading')}
         </p>
+      ) : state.status === 'signedOut' && window.location.pathname === '/enrol' ? (
+        <EnrolWithCodeScreen />
       ) : state.status === 'signedOut' ? (
         <SignInScreen
           key={state.reason ?? 'none'}

@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { Role } from '../api/types';
 import type { MessageKey } from '../i18n/i18n';
+import { RoleGrantsScreen } from '../screens/admin/RoleGrantsScreen';
 import { UsersScreen } from '../screens/admin/UsersScreen';
 import { AvailabilityScreen } from '../screens/availability/AvailabilityScreen';
 import { CaseScreen } from '../screens/cases/CaseScreen';
@@ -59,6 +60,12 @@ export const SCREENS: readonly ScreenDefinition[] = [
     Component: AvailabilityScreen,
   },
   { path: '/admin/users', title: 'nav.users', roles: ['admin'], Component: UsersScreen },
+  {
+    path: '/role-grants',
+    title: 'nav.roleGrants',
+    roles: ['admin', 'coordinator'],
+    Component: RoleGrantsScreen,
+  },
   {
     path: '/cases/:id',
     title: 'nav.case',

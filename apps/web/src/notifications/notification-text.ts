@@ -10,6 +10,7 @@ const TEXT: Record<string, MessageKey> = {
   decline_burst: 'notifications.type.decline_burst',
   withdrawal_pending: 'notifications.type.withdrawal_pending',
   withdrawal_burst: 'notifications.type.withdrawal_burst',
+  role_grant_pending: 'notifications.type.role_grant_pending',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */
@@ -21,5 +22,6 @@ export function notificationText(t: I18n['t'], notification: AppNotification): s
 /** Where a notification leads: the board for a page, otherwise its case. */
 export function notificationTarget(notification: AppNotification): string | null {
   if (notification.type === 'emergency_page') return '/emergencies';
+  if (notification.type === 'role_grant_pending') return '/role-grants';
   return notification.caseId ? `/cases/${notification.caseId}` : null;
 }

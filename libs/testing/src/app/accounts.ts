@@ -69,3 +69,28 @@ export async function signIn(http: HttpClient, user: TestUser): Promise<string> 
 export async function endSessionsOf(app: INestApplicationContext, userId: string): Promise<void> {
   await app.get(SessionService).revokeAllOf(userId);
 }
+
+/**
+ * Sets up an account made through the API, as its owner would: spends the enrolment code
+ * on a password of their own and takes the second factor it returns (the first sign-in
+ * completes it).
+ */
+export async function enrolWithCode(
+  http: HttpClient,
+  account: { id: string; roles: Role[]; enrolment: { code: string } },
+): Promise<TestUser> {
+  const password = `own-${randomBytes(12).toString('hex')}`;
+  const response = await http.post<{ username: string; secret: string }>('/api/auth/enrol', {
+    code: account.enrolment.code,
+    password,
+  });
+  if (response.status !== 200)
+    throw new Error(`enrolment failed: ${response.status} ${response.text}`);
+  return {
+    id: account.id,
+    username: response.body.username,
+    password,
+    roles: account.roles,
+    totpSecret: response.body.secret,
+  };
+}

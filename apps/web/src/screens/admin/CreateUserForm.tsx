@@ -1,39 +1,30 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
-import { ROLES, type Account, type Role } from '../../api/types';
+import { ROLES, type AccountWithEnrolment, type Role } from '../../api/types';
 import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
 import { Field } from '../../components/Field';
 import { useI18n } from '../../i18n/i18n';
 import { accountError } from './account-error';
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
-/** No 0/O, 1/l/I: the password is read out or copied by hand once. */
-const ALPHABET = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-function generatePassword(length = 20): string {
-  const out: string[] = [];
-  const bytes = new Uint8Array(1);
-  // Rejection sampling keeps every character equally likely.
-  const limit = 256 - (256 % ALPHABET.length);
-  while (out.length < length) {
-    crypto.getRandomValues(bytes);
-    const byte = bytes[0] ?? 255;
-    if (byte < limit) out.push(ALPHABET[byte % ALPHABET.length] ?? '');
-  }
-  return out.join('');
-}
 
 const FIELD = {
   username: 'new-user-username',
-  password: 'new-user-password',
   roles: 'new-user-role-volunteer',
 };
 
-export function CreateUserForm({ onCreated }: { onCreated: (account: Account) => void }) {
+/**
+ * A new account: a name and roles, no password. The answer's one-time enrolment code is for
+ * its owner, who sets their own password and second factor with it (UsersScreen shows it once).
+ */
+export function CreateUserForm({
+  onCreated,
+}: {
+  onCreated: (account: AccountWithEnrolment) => void;
+}) {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
   const [roles, setRoles] = useState<Role[]>([]);
   const [problems, setProblems] = useState<SummaryItem[]>([]);
   const [general, setGeneral] = useState<string | null>(null);
@@ -45,22 +36,18 @@ export function CreateUserForm({ onCreated }: { onCreated: (account: Account) =>
     const found: SummaryItem[] = [];
     if (!USERNAME.test(username.trim()))
       found.push({ target: FIELD.username, message: t('users.errorUsername') });
-    if (password.length < 12 || password.length > 256)
-      found.push({ target: FIELD.password, message: t('users.errorPassword') });
     if (roles.length === 0) found.push({ target: FIELD.roles, message: t('users.errorRoles') });
     setProblems(found);
     setGeneral(null);
     if (found.length > 0) return;
     setBusy(true);
     try {
-      const account = await api.post<Account>('/api/admin/users', {
+      const account = await api.post<AccountWithEnrolment>('/api/admin/users', {
         username: username.trim(),
-        password,
         roles,
       });
       onCreated(account);
       setUsername('');
-      setPassword('');
       setRoles([]);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'username_taken')
@@ -95,33 +82,6 @@ export function CreateUserForm({ onCreated }: { onCreated: (account: Account) =>
               />
             )}
           </Field>
-          <Field
-            id={FIELD.password}
-            label={t('users.password')}
-            hint={t('users.passwordHint')}
-            error={fieldError(FIELD.password)}
-          >
-            {(control) => (
-              <div className="input-with-button">
-                <input
-                  {...control}
-                  className="input"
-                  type="text"
-                  autoComplete="new-password"
-                  spellCheck={false}
-                  value={password}
-                  onChange={(event) => setPassword(event.target.value)}
-                />
-                <button
-                  type="button"
-                  className="button button--secondary"
-                  onClick={() => setPassword(generatePassword())}
-                >
-                  {t('users.generate')}
-                </button>
-              </div>
-            )}
-          </Field>
         </div>
         <fieldset className={fieldError(FIELD.roles) ? 'checks field--error' : 'checks'}>
           <legend className="field__label">{t('users.roles')}</legend>
@@ -146,6 +106,7 @@ export function CreateUserForm({ onCreated }: { onCreated: (account: Account) =>
             ))}
           </div>
         </fieldset>
+        <p className="field__hint">{t('users.rolesTwoPerson')}</p>
         <button type="submit" className="button" disabled={busy}>
           {t('users.create')}
         </button>

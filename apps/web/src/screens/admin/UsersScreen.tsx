@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
-import { ROLES, type Account, type Role } from '../../api/types';
+import { ROLES, type Account, type AccountWithEnrolment, type Role } from '../../api/types';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
@@ -9,7 +9,7 @@ import { useMe } from '../../session/session';
 import { accountError } from './account-error';
 import { CreateUserForm } from './CreateUserForm';
 
-type Action = 'disable' | 'enable' | 'resetTotp';
+type Action = 'disable' | 'enable' | 'resetTotp' | 'reissue';
 
 type Pending =
   { kind: Action; account: Account } | { kind: 'roles'; account: Account; roles: Role[] };
@@ -18,11 +18,12 @@ const PATHS: Record<Action, string> = {
   disable: 'disable',
   enable: 'enable',
   resetTotp: 'totp/reset',
+  reissue: 'enrolment',
 };
 
 /** Accounts: who may sign in, with which roles; admins never see case content here. */
 export function UsersScreen() {
-  const { t, date } = useI18n();
+  const { t, date, dateTime } = useI18n();
   const me = useMe();
   const [accounts, setAccounts] = useState<Account[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -30,6 +31,8 @@ export function UsersScreen() {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  /** A code just issued: shown once, until the admin says it has been handed over. */
+  const [issued, setIssued] = useState<AccountWithEnrolment | null>(null);
 
   const reload = useCallback(
     (signal?: AbortSignal) =>
@@ -74,8 +77,14 @@ export function UsersScreen() {
         enable: 'users.doneEnabled',
         resetTotp: 'users.doneTotpReset',
         roles: 'users.doneRoles',
+        reissue: null,
       } as const;
-      setDone(t(messages[pending.kind], { username: account.username }));
+      const message = messages[pending.kind];
+      if (message) setDone(t(message, { username: account.username }));
+      else {
+        setDone(null);
+        setIssued(updated as AccountWithEnrolment);
+      }
       setPending(null);
     } catch (error) {
       setActionError(accountError(t, error));
@@ -89,13 +98,17 @@ export function UsersScreen() {
       ? t('users.confirmDisable', { username })
       : kind === 'enable'
         ? t('users.confirmEnable', { username })
-        : t('users.confirmResetTotp', { username });
+        : kind === 'reissue'
+          ? t('users.confirmReissue', { username })
+          : t('users.confirmResetTotp', { username });
   const actionLabel = (kind: Action) =>
     kind === 'disable'
       ? t('users.disable')
       : kind === 'enable'
         ? t('users.enable')
-        : t('users.resetTotp');
+        : kind === 'reissue'
+          ? t('users.reissue')
+          : t('users.resetTotp');
 
   return (
     <section className="users">
@@ -108,8 +121,24 @@ export function UsersScreen() {
             [...(list ?? []), account].sort((a, b) => a.username.localeCompare(b.username)),
           );
           setDone(t('users.created', { username: account.username }));
+          setIssued(account);
         }}
       />
+
+      {issued ? (
+        <section className="notice notice--warning enrolment-code" aria-labelledby="issued-code">
+          <h2 id="issued-code">{t('users.codeTitle', { username: issued.username })}</h2>
+          <p>
+            <code className="secret" translate="no" data-testid="enrolment-code">
+              {issued.enrolment.code}
+            </code>
+          </p>
+          <p>{t('users.codeNote', { expires: dateTime(issued.enrolment.expiresAt) })}</p>
+          <button type="button" className="button" onClick={() => setIssued(null)}>
+            {t('users.codeDone')}
+          </button>
+        </section>
+      ) : null}
 
       <h2>{t('users.listTitle')}</h2>
       {loadError ? <Notice tone="error">{loadError}</Notice> : null}
@@ -136,13 +165,28 @@ export function UsersScreen() {
                       {account.username}{' '}
                       {self ? <span className="muted">{t('users.you')}</span> : null}
                     </th>
-                    <td>{account.roles.map((role) => t(`role.${role}`)).join(', ')}</td>
+                    <td>
+                      {account.roles.map((role) => t(`role.${role}`)).join(', ')}
+                      {account.pendingRoles.length > 0 ? (
+                        <span className="muted">
+                          {' '}
+                          (
+                          {t('users.pendingRoles', {
+                            roles: account.pendingRoles.map((role) => t(`role.${role}`)).join(', '),
+                          })}
+                          )
+                        </span>
+                      ) : null}
+                    </td>
                     <td>
                       <span
                         className={account.disabled ? 'badge badge--danger' : 'badge badge--ok'}
                       >
                         {account.disabled ? t('users.disabled') : t('users.active')}
                       </span>
+                      {account.awaitingEnrolment ? (
+                        <span className="badge">{t('users.awaitingEnrolment')}</span>
+                      ) : null}
                     </td>
                     <td>
                       {account.totpEnrolled ? t('users.totpEnrolled') : t('users.totpNotEnrolled')}
@@ -170,6 +214,14 @@ export function UsersScreen() {
                             }
                           >
                             {actionLabel(account.disabled ? 'enable' : 'disable')}
+                          </button>
+                          <button
+                            type="button"
+                            className="button button--small button--secondary"
+                            aria-label={`${actionLabel('reissue')} ${account.username}`}
+                            onClick={() => setPending({ kind: 'reissue', account })}
+                          >
+                            {actionLabel('reissue')}
                           </button>
                           {account.totpEnrolled ? (
                             <button
@@ -237,6 +289,7 @@ export function UsersScreen() {
               ))}
             </fieldset>
             <p className="field__hint">{t('users.rolesNote')}</p>
+            <p className="field__hint">{t('users.rolesTwoPerson')}</p>
             {actionError ? (
               <p className="notice notice--error" role="alert">
                 {actionError}

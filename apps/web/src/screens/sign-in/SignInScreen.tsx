@@ -177,6 +177,9 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
           <button type="submit" className="button button--wide" disabled={busy}>
             {busy ? t('signIn.submitting') : t('signIn.submit')}
           </button>
+          <p>
+            <a href="/enrol">{t('code.link')}</a>
+          </p>
         </form>
       ) : enrolment === 'needed' ? (
         <div className="enrol">

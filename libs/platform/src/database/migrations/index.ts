@@ -20,6 +20,7 @@ import { StaffCounters1765600000000 } from './1765600000000-staff-counters';
 import { SignInThrottle1765700000000 } from './1765700000000-sign-in-throttle';
 import { PendingWithdrawals1765800000000 } from './1765800000000-pending-withdrawals';
 import { RoleGrants1765900000000 } from './1765900000000-role-grants';
+import { TwoPersonGrants1766000000000 } from './1766000000000-two-person-grants';
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 import { WeekTimes1766100000000 } from './1766100000000-week-times';
 
@@ -48,5 +49,6 @@ export const MIGRATIONS = [
   SignInThrottle1765700000000,
   PendingWithdrawals1765800000000,
   RoleGrants1765900000000,
+  TwoPersonGrants1766000000000,
   WeekTimes1766100000000,
 ];

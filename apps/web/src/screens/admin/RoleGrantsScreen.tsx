@@ -1,0 +1,119 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import { errorMessage } from '../../api/error-message';
+import type { PendingGrant } from '../../api/types';
+import { Notice } from '../../components/Notice';
+import { useI18n } from '../../i18n/i18n';
+
+/**
+ * Roles waiting for a second person (issue 12.1), for admins and coordinators: the other
+ * side confirms or rejects; the server decides who may, this only hides what it would refuse.
+ */
+export function RoleGrantsScreen() {
+  const { t, dateTime } = useI18n();
+  const [grants, setGrants] = useState<PendingGrant[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const reload = useCallback(
+    (signal?: AbortSignal) =>
+      api
+        .get<PendingGrant[]>('/api/role-grants', signal ? { signal } : {})
+        .then((list) => {
+          setGrants(list);
+          setError(null);
+        })
+        .catch((e: unknown) => {
+          if (!signal?.aborted) setError(errorMessage(t, e));
+        }),
+    [t],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    void reload(controller.signal);
+    return () => controller.abort();
+  }, [reload]);
+
+  const decide = async (grant: PendingGrant, decision: 'confirm' | 'reject') => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/api/role-grants/${grant.id}/${decision}`);
+      setDone(t(decision === 'confirm' ? 'grants.confirmed' : 'grants.rejected'));
+      await reload();
+    } catch (e) {
+      setError(errorMessage(t, e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="role-grants">
+      <h1 tabIndex={-1}>{t('grants.title')}</h1>
+      <p>{t('grants.intro')}</p>
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      {error ? <Notice tone="error">{error}</Notice> : null}
+      {grants === null && !error ? <p role="status">{t('app.loading')}</p> : null}
+      {grants?.length === 0 ? <p>{t('grants.empty')}</p> : null}
+      {grants && grants.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('grants.colUser')}</th>
+                <th scope="col">{t('grants.colRole')}</th>
+                <th scope="col">{t('grants.colProposed')}</th>
+                <th scope="col">{t('grants.colActions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {grants.map((grant) => (
+                <tr key={grant.id} data-grant={`${grant.username}:${grant.role}`}>
+                  <th scope="row">
+                    {grant.username}
+                    {grant.granteeEnrolled ? null : (
+                      <span className="muted"> ({t('grants.notEnrolled')})</span>
+                    )}
+                  </th>
+                  <td>{t(`role.${grant.role}`)}</td>
+                  <td>
+                    {grant.proposedByUsername}{' '}
+                    {grant.proposedAs === 'admin' ? t('grants.asAdmin') : t('grants.asCoordinator')}
+                    , {dateTime(grant.proposedAt)}
+                  </td>
+                  <td>
+                    <div className="table__actions">
+                      {grant.mayConfirm ? (
+                        <button
+                          type="button"
+                          className="button button--small"
+                          disabled={busy}
+                          aria-label={`${t('grants.confirm')} ${grant.username} ${t(`role.${grant.role}`)}`}
+                          onClick={() => void decide(grant, 'confirm')}
+                        >
+                          {t('grants.confirm')}
+                        </button>
+                      ) : null}
+                      <button
+                        type="button"
+                        className="button button--small button--secondary"
+                        disabled={busy}
+                        aria-label={`${t('grants.reject')} ${grant.username} ${t(`role.${grant.role}`)}`}
+                        onClick={() => void decide(grant, 'reject')}
+                      >
+                        {t('grants.reject')}
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
