@@ -314,22 +314,35 @@ export function candidatesUnder(
       buckets.set(b, list);
     }
   }
+  // A bucket's records share one candidate list where the filters see the same of them (a
+  // week's bucket holds a thousand entities: one list per record would not fit in memory).
+  const byRegion = rule.filters.some((f) => f.kind === 'region');
+  const byDuration = rule.filters.some((f) => f.kind === 'duration');
+  const shared = new Map<string, number[]>();
   for (const r of records) {
     const at = r[rule.reference];
-    let owners: number[];
-    if (rule.match.kind === 'window') {
-      const from = at + rule.match.offset - rule.match.tolerance;
-      const to = at + rule.match.offset + rule.match.tolerance;
-      owners = [];
-      for (
-        let j = lowerBound(sorted.values, from);
-        j < sorted.values.length && sorted.values[j] <= to;
-        j++
-      )
-        owners.push(sorted.owners[j]);
-    } else {
-      owners = buckets!.get(bucketOf(at, rule.match.size)) ?? [];
+    const owners: number[] = [];
+    if (rule.match.kind === 'bucket') {
+      const b = bucketOf(at, rule.match.size);
+      const key = `${b}|${byRegion ? r.phoneRegion : ''}|${byDuration ? r.durationSeconds : ''}`;
+      let kept = shared.get(key);
+      if (!kept) {
+        kept = [...new Set(buckets!.get(b) ?? [])].filter((i) =>
+          passes(entities[i], r, rule.filters),
+        );
+        shared.set(key, kept);
+      }
+      if (kept.length > 0) found.set(r.index, kept);
+      continue;
     }
+    const from = at + rule.match.offset - rule.match.tolerance;
+    const to = at + rule.match.offset + rule.match.tolerance;
+    for (
+      let j = lowerBound(sorted.values, from);
+      j < sorted.values.length && sorted.values[j] <= to;
+      j++
+    )
+      owners.push(sorted.owners[j]);
     const kept = [...new Set(owners)].filter((i) => passes(entities[i], r, rule.filters));
     if (kept.length > 0) found.set(r.index, kept);
   }
@@ -337,14 +350,18 @@ export function candidatesUnder(
   for (const list of found.values())
     for (const i of list) recordsPerEntity.set(i, (recordsPerEntity.get(i) ?? 0) + 1);
   const candidates: Candidates = new Map();
-  for (const [record, list] of found)
-    candidates.set(
-      record,
-      list.map((entity) => ({
+  const weighed = new Map<number[], Array<{ entity: number; weight: number }>>();
+  for (const [record, list] of found) {
+    let weights = weighed.get(list);
+    if (!weights) {
+      weights = list.map((entity) => ({
         entity,
         weight: 1 / Math.max(list.length, recordsPerEntity.get(entity)!),
-      })),
-    );
+      }));
+      weighed.set(list, weights);
+    }
+    candidates.set(record, weights);
+  }
   return candidates;
 }
 

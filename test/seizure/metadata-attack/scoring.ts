@@ -124,17 +124,24 @@ export function scoreRule(
   const scores = ATTRIBUTES.map((a) => emptyScore(a.name));
   const summary = ATTRIBUTES.findIndex((a) => a.kind === 'text');
   const claims: Claim[] = [];
+  const sums = new Map<object, { gain: Map<number, number>; texts: Map<string, number> }>();
   for (const r of records) {
     if (!r.call) continue;
     const list = candidates.get(r.index);
     if (!list) continue;
-    const gain = new Map<number, number>();
-    const texts = new Map<string, number>();
-    for (const { entity, weight } of list) {
-      for (const [event, dev] of read.deviations[entity])
-        gain.set(event, (gain.get(event) ?? 0) + weight * dev);
-      for (const t of new Set(entities[entity].texts)) texts.set(t, (texts.get(t) ?? 0) + weight);
+    // Records of one bucket share their list (candidatesUnder): sum it once.
+    let summed = sums.get(list);
+    if (!summed) {
+      summed = { gain: new Map<number, number>(), texts: new Map<string, number>() };
+      for (const { entity, weight } of list) {
+        for (const [event, dev] of read.deviations[entity])
+          summed.gain.set(event, (summed.gain.get(event) ?? 0) + weight * dev);
+        for (const t of new Set(entities[entity].texts))
+          summed.texts.set(t, (summed.texts.get(t) ?? 0) + weight);
+      }
+      sums.set(list, summed);
     }
+    const { gain, texts } = summed;
     const best = new Map<number, { event: number; gain: number }>();
     for (const [event, g] of gain) {
       const a = ev.list[event].attribute;
