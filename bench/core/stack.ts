@@ -257,23 +257,42 @@ export class AppStack {
     try {
       await stack.startApi();
       // The command line takes its keys from the unsealed API, as an operator's would.
-      const admin = await this.createAdmin(stack.env);
+      const admin = await this.createAtCommandLine(stack.env, 'bench.admin', ['admin']);
       const adminToken = await stack.signIn(admin);
+      // The coordinator who confirms the admin's grants (two people), made the same way.
+      const coordinator = await this.createAtCommandLine(stack.env, 'bench.coordinator', [
+        'coordinator',
+      ]);
+      const coordinatorToken = await stack.signIn(coordinator);
+      // The rest as the product makes them: the admin creates the account without a password,
+      // its owner enrols with the one-time code, and a coordinator confirms any role beyond
+      // volunteer.
       const create = async (username: string, roles: string[]): Promise<BenchAccount> => {
-        const { id } = await stack.http.expect<{ id: string }>(
-          201,
-          'POST',
-          '/api/admin/users',
-          { username, password: this.password, roles },
-          adminToken,
-        );
-        // Accounts made through the API enrol their second factor themselves.
+        const { id, enrolment } = await stack.http.expect<{
+          id: string;
+          enrolment: { code: string };
+        }>(201, 'POST', '/api/admin/users', { username, roles }, adminToken);
         const { secret } = await stack.http.expect<{ secret: string }>(
           200,
           'POST',
-          '/api/auth/totp/enrol',
-          { username, password: this.password },
+          '/api/auth/enrol',
+          { code: enrolment.code, password: this.password },
         );
+        const pending = await stack.http.expect<Array<{ id: string; userId: string }>>(
+          200,
+          'GET',
+          '/api/role-grants',
+          undefined,
+          coordinatorToken,
+        );
+        for (const grant of pending.filter((g) => g.userId === id))
+          await stack.http.expect(
+            204,
+            'POST',
+            `/api/role-grants/${grant.id}/confirm`,
+            undefined,
+            coordinatorToken,
+          );
         return { id, username, password: this.password, totpSecret: secret };
       };
       const pad = (i: number) => String(i + 1).padStart(2, '0');
@@ -283,7 +302,6 @@ export class AppStack {
       const lawyers = await inBatches(range(LAWYERS), 2, (i) =>
         create(`bench.lawyer.${pad(i)}`, ['lawyer']),
       );
-      const coordinator = await create('bench.coordinator', ['coordinator']);
       const responder = await create('bench.responder', ['responder']);
       accounts = { admin, volunteers, lawyers, coordinator, responder };
     } finally {
@@ -295,17 +313,20 @@ export class AppStack {
     return { template: stack.database.name, accounts };
   }
 
-  /** The first admin is made the operator's way, at the command line. */
-  private async createAdmin(env: Record<string, string>): Promise<BenchAccount> {
-    const username = 'bench.admin';
+  /** An account made the operator's way, at the command line (every role at once). */
+  private async createAtCommandLine(
+    env: Record<string, string>,
+    username: string,
+    roles: string[],
+  ): Promise<BenchAccount> {
     const result = await runToCompletion(
       'cli',
-      ['create-admin', '--username', username, '--password-stdin'],
+      ['create-user', '--username', username, '--roles', roles.join(','), '--password-stdin'],
       { ...env, LOG_LEVEL: 'warn' },
       this.password,
     );
     if (result.code !== 0)
-      throw new Error(`create-admin failed (${result.code}): ${result.stderr.trim()}`);
+      throw new Error(`create-user failed (${result.code}): ${result.stderr.trim()}`);
     const created = JSON.parse(result.stdout) as { id: string; totpSecret: string };
     return { id: created.id, username, password: this.password, totpSecret: created.totpSecret };
   }
