@@ -83,6 +83,52 @@ describe('statistics', () => {
     return out;
   }
 
+  it("counts cases by their call's day, though the clear keeps only the case's week", async () => {
+    // A Thursday and the Saturday after it, in a week no other test logs in (300 days back).
+    const base = new Date(Date.now() - 300 * DAY);
+    const thursday = dateOf(base.getTime() + ((4 - base.getUTCDay() + 7) % 7) * DAY);
+    const saturday = dateOf(Date.parse(thursday) + 2 * DAY);
+    const consent = {
+      scopes: ['statistics', 'service:legal'],
+      textVersion: '2026-01',
+      retentionDays: 365,
+    };
+    await logContacts(3, () => ({
+      startedAt: `${thursday}T09:00:00Z`,
+      services: ['legal'],
+      consent,
+    }));
+    await logContacts(2, () => ({
+      startedAt: `${saturday}T09:00:00Z`,
+      services: ['legal'],
+      consent,
+    }));
+    // Every plaintext time of the cases is their call's week, as the contact's is (logged
+    // today, a year after the call: the week of logging would differ).
+    const times: Array<{ same: boolean }> = await env.db.query(
+      `SELECT DISTINCT (c.created_at = (ct.week::timestamp AT TIME ZONE $2)
+                        AND c.updated_at = c.created_at AND c.due_at = c.created_at) AS same
+         FROM cases c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.week = $1::date`,
+      [dateOf(Date.parse(thursday) - 3 * DAY), env.config.STATS_TIMEZONE],
+    );
+    expect(times).toEqual([{ same: true }]);
+    const byDay = await api.app.get(StatisticsService).compute(
+      {
+        from: dateOf(Date.parse(thursday) - 3 * DAY),
+        to: dateOf(Date.parse(thursday) + 3 * DAY),
+        period: 'day',
+        measure: 'cases',
+        groupBy: ['service'],
+        filters: {},
+      },
+      { unprotected: true },
+    );
+    expect(byDay.rows).toEqual([
+      { period: thursday, service: 'legal', count: 3 },
+      { period: saturday, service: 'legal', count: 2 },
+    ]);
+  });
+
   it('is for coordinators only: volunteers, lawyers and admins get 403', async () => {
     for (const roles of [['volunteer'], ['lawyer'], ['admin']] as const) {
       const token = await signIn(http, await createUser(api.app, [...roles]));

@@ -9,6 +9,12 @@ export interface CasesToOpen {
   contactId: string;
   services: readonly Service[];
   openedBy: string;
+  /**
+   * When the call began, for a case opened at its intake: the case's plaintext times keep the
+   * call's week, as the contact does (a week of the logging time would differ from it for a
+   * call logged across Monday midnight, and so say it began just before).
+   */
+  callStartedAt?: Date;
 }
 
 /**
@@ -43,7 +49,9 @@ export class CaseOpening {
     );
     const cases = opened.flat();
     if (cases.length === 0) return opened.map(() => []);
-    // Open work keeps the day in the clear and its exact times sealed (ExactTimes).
+    // Open work keeps the week in the clear and its exact times sealed (ExactTimes). The due
+    // time keeps the week it was set in: its own would tell which days of the week the case
+    // opened on (those from which the response time reaches into the next).
     const now = this.times.now();
     await em.query(
       `WITH v AS (
@@ -69,13 +77,16 @@ export class CaseOpening {
             );
             const created = this.times.seal({ table: 'cases', id, column: 'created_at' }, now);
             const dueAt = this.times.seal({ table: 'cases', id, column: 'due_at' }, due);
+            const week = input.callStartedAt
+              ? this.times.weekOf(input.callStartedAt)
+              : created.week;
             return {
               id,
               service: definition.service,
               priority: definition.priority,
               contact_id: input.contactId,
               opened_by: input.openedBy,
-              day: created.week,
+              day: week,
               created_enc: created.sealed.toString('base64'),
               updated_enc: this.times
                 .seal({ table: 'cases', id, column: 'updated_at' }, now)
@@ -83,7 +94,7 @@ export class CaseOpening {
               event_enc: this.times
                 .seal({ table: 'case_events', id, column: 'at' }, now)
                 .sealed.toString('base64'),
-              due_day: dueAt.week,
+              due_day: week,
               due_enc: dueAt.sealed.toString('base64'),
             };
           }),

@@ -183,10 +183,11 @@ export class IntakeService {
       );
       const caseIds = await this.cases.openMany(
         em,
-        toWrite.map(({ actorId, services }, n) => ({
+        toWrite.map(({ actorId, input, services }, n) => ({
           contactId: contacts[n].contactId,
           services,
           openedBy: actorId,
+          callStartedAt: input.startedAt,
         })),
       );
       const receipts = new Map<IntakeToWrite, IntakeReceipt>();

@@ -12,17 +12,9 @@ export const GRAIN: Record<Period, Grain> = {
   quarter: 'month',
 };
 
-/** How a period is labelled in answers: 2026-10-05, 2026-W41, 2026-10, 2026-Q4. */
-export const PERIOD_LABEL_SQL: Record<Period, (bucket: string) => string> = {
-  day: (b) => `to_char(${b}, 'YYYY-MM-DD')`,
-  week: (b) => `to_char(date_trunc('week', ${b}), 'IYYY-"W"IW')`,
-  month: (b) => `to_char(${b}, 'YYYY-MM')`,
-  quarter: (b) => `to_char(date_trunc('quarter', ${b}), 'YYYY-"Q"Q')`,
-};
-
 /**
- * The label of the period that a day (or a month's first day) falls in, as PERIOD_LABEL_SQL
- * writes it: 2026-10-05, 2026-W41 (the ISO week and its ISO year), 2026-10, 2026-Q4.
+ * The label of the period that a day (or a month's first day) falls in, as answers write it:
+ * 2026-10-05, 2026-W41 (the ISO week and its ISO year), 2026-10, 2026-Q4.
  */
 export function periodLabel(period: Period, day: string): string {
   switch (period) {

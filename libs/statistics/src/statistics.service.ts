@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
-import { AppConfig } from '@mayak/platform';
+import { AppConfig, weekOfDay } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
@@ -17,7 +17,6 @@ import {
   iso,
   MAX_PERIODS,
   nextMonth,
-  PERIOD_LABEL_SQL,
   periodLabel,
 } from './periods';
 import {
@@ -351,9 +350,10 @@ export class StatisticsService {
 
   /**
    * Cases opened in the range, by service, status, outcome and region. The first three are
-   * the case's own columns; the region is the contact's, sealed with its facts, so a query
-   * that groups or filters by region opens the facts of its cases (ContactFactsSource) and
-   * counts in memory.
+   * the case's own columns. When it opened is not: the clear keeps only its week, so the
+   * cases of the weeks the range touches are read and each is dated by its call's day, sealed
+   * with the contact's facts (a case opens with its call's intake), as is the region: both are
+   * opened here (ContactFactsSource) and counted in memory.
    */
   private async caseCells(
     query: StatsQuery,
@@ -361,14 +361,10 @@ export class StatisticsService {
     plain: boolean,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     const dims = query.groupBy as CaseDimension[];
-    const params: unknown[] = [range.start, range.end, this.config.STATS_TIMEZONE];
+    const params: unknown[] = [weekOfDay(range.start), range.end, this.config.STATS_TIMEZONE];
     const filters = Object.entries(query.filters).filter(([, values]) => values?.length) as Array<
       [CaseDimension, string[]]
     >;
-    const bucket =
-      GRAIN[query.period] === 'day'
-        ? `(c.created_at AT TIME ZONE $3)::date`
-        : `date_trunc('month', c.created_at AT TIME ZONE $3)::date`;
     const scope = [
       `c.created_at >= ($1::date)::timestamp AT TIME ZONE $3`,
       `c.created_at < ($2::date)::timestamp AT TIME ZONE $3`,
@@ -378,35 +374,36 @@ export class StatisticsService {
     ];
     const rows: Array<Record<string, string | boolean> & { contact_id: string }> =
       await this.db.query(
-        `SELECT ${PERIOD_LABEL_SQL[query.period](bucket)} AS period, c.contact_id, ct.stats_consented,
+        `SELECT c.contact_id, ct.stats_consented,
                 ${(['service', 'status', 'outcome'] as const).map((d) => `${CASE_COLUMN[d]} AS ${d}`).join(', ')}
            FROM cases c JOIN contacts ct ON ct.id = c.contact_id
           WHERE ${scope.join(' AND ')}`,
         params,
       );
-    const byRegion = dims.includes('region') || filters.some(([d]) => d === 'region');
-    const regions = new Map<string, string>();
-    if (byRegion)
-      for (const facts of await this.facts.ofContacts(this.db.manager, [
-        ...new Set(rows.map((r) => r.contact_id)),
-      ]))
-        regions.set(facts.id, facts.region);
+    const factsOf = new Map(
+      (
+        await this.facts.ofContacts(this.db.manager, [...new Set(rows.map((r) => r.contact_id))])
+      ).map((f) => [f.id, f] as const),
+    );
     const regionFilter = filters.find(([d]) => d === 'region')?.[1];
     const counts = new Map<string, RawCell>();
     let excluded = 0;
     for (const row of rows) {
-      const value = (d: CaseDimension) =>
-        d === 'region' ? (regions.get(row.contact_id) ?? 'unknown') : String(row[d]);
+      const facts = factsOf.get(row.contact_id);
+      // A contact whose facts no longer open (logged by ContactFactsSource) has no day.
+      if (!facts || facts.day < range.start || facts.day >= range.end) continue;
+      const value = (d: CaseDimension) => (d === 'region' ? facts.region : String(row[d]));
       if (regionFilter && !regionFilter.includes(value('region'))) continue;
       if (!plain && !row.stats_consented) {
         excluded++;
         continue;
       }
+      const period = periodLabel(query.period, facts.day);
       const key = dims.map(value);
-      const id = JSON.stringify([row.period, key]);
+      const id = JSON.stringify([period, key]);
       const cell = counts.get(id);
       if (cell) cell.count++;
-      else counts.set(id, { period: String(row.period), key, count: 1 });
+      else counts.set(id, { period, key, count: 1 });
     }
     return { cells: [...counts.values()], excluded: plain ? 0 : excluded };
   }
