@@ -399,7 +399,7 @@ describe('statistics cannot be differenced', () => {
     const distinct = new Map(targets.map((t) => [[...t.terms].sort((a, b) => a - b).join(), t]));
     const recovered: string[] = [];
     for (const target of distinct.values()) {
-      const { min, max } = lp.bounds(target.terms);
+      const { min, max } = await lp.bounds(target.terms);
       const actual = target.terms.reduce((n, i) => n + truth[i], 0);
       // The attacker must be right about the range, or its verdicts prove nothing.
       expect(actual).toBeGreaterThanOrEqual(min - 1e-6);
