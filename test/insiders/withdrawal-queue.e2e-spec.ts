@@ -100,7 +100,11 @@ describe('a withdrawal that reaches records someone else logged', () => {
       token: token.coordinator,
     });
     expect(queue.body).toEqual([
-      expect.objectContaining({ id: withdrawn.body.pendingId, requestedBy: insider.id }),
+      expect.objectContaining({
+        id: withdrawn.body.pendingId,
+        requestedBy: insider.id,
+        requestedByUsername: insider.username,
+      }),
     ]);
     expect(JSON.stringify(queue.body)).not.toContain(callerId);
     expect((await http.get('/api/withdrawals', { token: token.insider })).status).toBe(403);

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException, ConsentScope } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { CallerRegistry } from '@mayak/contacts';
-import { Actor } from '@mayak/identity';
+import { Actor, StaffNames } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
 import { EnvelopeCipher, ExactTimes, KeyedHash, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,6 +14,8 @@ export interface PendingWithdrawalView {
   id: string;
   scopes: ConsentScope[];
   requestedBy: string;
+  /** The asker's staff name, so a coordinator can judge the request (staff, never the caller). */
+  requestedByUsername: string;
   requestedAt: Date;
   status: 'pending' | 'confirmed';
   /** When it will be applied, once confirmed: 24 h or more after the request. */
@@ -41,6 +43,7 @@ export class PendingWithdrawals {
     private readonly hash: KeyedHash,
     private readonly times: ExactTimes,
     private readonly effects: WithdrawalEffects,
+    private readonly names: StaffNames,
   ) {}
 
   /** Queues the rest of a withdrawal, inside the withdrawal's transaction; tells coordinators. */
@@ -77,15 +80,20 @@ export class PendingWithdrawals {
       requested_day: Date;
       requested_enc: Buffer;
       status: 'pending' | 'confirmed';
+      dek_wrapped: Buffer;
+      username_enc: Buffer;
     }> = await this.db.query(
-      `SELECT id, scopes, requested_by, requested_day, requested_enc, status
-         FROM pending_withdrawals WHERE status IN ('pending', 'confirmed')`,
+      `SELECT w.id, w.scopes, w.requested_by, w.requested_day, w.requested_enc, w.status,
+              u.dek_wrapped, u.username_enc
+         FROM pending_withdrawals w JOIN users u ON u.id = w.requested_by
+        WHERE w.status IN ('pending', 'confirmed')`,
     );
     return rows
       .map((r) => ({
         id: r.id,
         scopes: r.scopes,
         requestedBy: r.requested_by,
+        requestedByUsername: this.names.open(r.requested_by, r.dek_wrapped, r.username_enc),
         requestedAt: this.times.open(
           { table: 'pending_withdrawals', id: r.id, column: 'requested' },
           r.requested_enc,
