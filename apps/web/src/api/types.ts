@@ -57,6 +57,19 @@ export interface PendingGrant {
   mayConfirm: boolean;
 }
 
+/** GET /api/withdrawals: a consent withdrawal waiting for a coordinator; it names no caller. */
+export interface PendingWithdrawal {
+  id: string;
+  /** Consent scope codes (the vocabulary's consentScopes). */
+  scopes: string[];
+  requestedBy: string;
+  requestedByUsername: string;
+  requestedAt: string;
+  status: 'pending' | 'confirmed';
+  /** When a confirmed one is applied: from the start of the second day after the request. */
+  notBefore: string;
+}
+
 export interface CodeEnrolResponse {
   username: string;
   otpauthUri: string;

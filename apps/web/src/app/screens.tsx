@@ -9,6 +9,7 @@ import { CasesScreen } from '../screens/cases/CasesScreen';
 import { AssignmentsScreen } from '../screens/coordinator/AssignmentsScreen';
 import { RotaScreen } from '../screens/coordinator/RotaScreen';
 import { StatisticsScreen } from '../screens/coordinator/StatisticsScreen';
+import { WithdrawalsScreen } from '../screens/coordinator/WithdrawalsScreen';
 import { EmergencyBoardScreen } from '../screens/emergencies/EmergencyBoardScreen';
 import { IntakeScreen } from '../screens/intake/IntakeScreen';
 import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
@@ -65,6 +66,12 @@ export const SCREENS: readonly ScreenDefinition[] = [
     title: 'nav.roleGrants',
     roles: ['admin', 'coordinator'],
     Component: RoleGrantsScreen,
+  },
+  {
+    path: '/withdrawals',
+    title: 'nav.withdrawals',
+    roles: ['coordinator'],
+    Component: WithdrawalsScreen,
   },
   {
     path: '/cases/:id',

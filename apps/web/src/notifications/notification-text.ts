@@ -1,5 +1,9 @@
 import type { AppNotification } from '../api/types';
-import type { I18n, MessageKey } from '../i18n/i18n';
+import type { Params } from '../i18n/format';
+import type { MessageKey } from '../i18n/messages.ru';
+
+/** useI18n()'s t, named here so that this module stays free of React (and testable). */
+type Translate = (key: MessageKey, params?: Params) => string;
 
 const TEXT: Record<string, MessageKey> = {
   emergency_page: 'notifications.type.emergency_page',
@@ -14,14 +18,20 @@ const TEXT: Record<string, MessageKey> = {
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */
-export function notificationText(t: I18n['t'], notification: AppNotification): string {
+export function notificationText(t: Translate, notification: AppNotification): string {
   const key = TEXT[notification.type];
   return key ? t(key) : t('notifications.type.other', { type: notification.type });
 }
 
-/** Where a notification leads: the board for a page, otherwise its case. */
+/**
+ * Where a notification leads: the board for a page, the queue a coordinator decides in,
+ * otherwise its case.
+ */
 export function notificationTarget(notification: AppNotification): string | null {
   if (notification.type === 'emergency_page') return '/emergencies';
   if (notification.type === 'role_grant_pending') return '/role-grants';
+  // Both go to coordinators only: the request to decide, and a burst to check against it.
+  if (notification.type === 'withdrawal_pending' || notification.type === 'withdrawal_burst')
+    return '/withdrawals';
   return notification.caseId ? `/cases/${notification.caseId}` : null;
 }
