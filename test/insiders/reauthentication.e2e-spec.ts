@@ -269,6 +269,22 @@ describe('role grants, exports and break-glass need a recent password and code',
     expect(success).toEqual({ outcome: 'success' });
   });
 
+  it('guessing is slowed like sign-in: after LOGIN_MAX_FAILURES failures the address waits (429), and the session still lives', async () => {
+    const coordinator = await createUser(api.app, ['coordinator']);
+    const token = await signIn(http, coordinator);
+    for (let i = 0; i < env.config.LOGIN_MAX_FAILURES; i += 1)
+      expect((await reauthenticate(token, `guess-${i}`, '123456')).status).toBe(403);
+    const slowed = await reauthenticate(token, coordinator.password, freshCode(coordinator));
+    expect(slowed.status).toBe(429);
+    expect(slowed.body).toMatchObject({ error: 'sign_in_throttled' });
+    const [throttled] = await env.db.query(
+      `SELECT count(*)::int AS n FROM audit_entries WHERE actor_id = $1 AND action = 'auth.throttle'`,
+      [coordinator.id],
+    );
+    expect(throttled.n).toBeGreaterThan(0);
+    expect((await http.get('/api/auth/me', { token })).status).toBe(200);
+  });
+
   it('a fresh sign-in counts as authenticating: no second prompt within the window', async () => {
     const admin = await createUser(api.app, ['admin']);
     const token = await signIn(http, admin);
