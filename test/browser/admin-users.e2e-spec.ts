@@ -4,6 +4,7 @@ import {
   newPage,
   pageProblems,
   screenshot,
+  signedInPage,
   signInThroughUi,
   useBrowserStack,
 } from './support/browser';
@@ -119,6 +120,42 @@ describe('account administration (browser)', () => {
       await context.close();
       await owner.context.close();
       await confirming.context.close();
+    }
+  });
+
+  it('an account made on a session signed in long ago asks for the password and code, then is made', async () => {
+    const admin = await createUser(stack.api.app, ['admin']);
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, admin);
+    try {
+      await page.getByRole('heading', { name: 'Пользователи', level: 1 }).waitFor();
+      // The session was signed in six minutes ago (issue 12.4).
+      await stack.env.db.query(
+        `UPDATE sessions SET authenticated_at = now() - interval '6 minutes' WHERE user_id = $1`,
+        [admin.id],
+      );
+      await page.getByText('Новый пользователь').click();
+      await page.getByLabel('Имя пользователя').fill('late.volunteer');
+      await page.getByLabel('Волонтёр').check();
+      await page.getByRole('button', { name: 'Создать пользователя' }).click();
+
+      const dialog = page.getByRole('dialog', { name: 'Подтвердите, что это вы' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Пароль').fill(admin.password);
+      // A code from ten minutes ago: refused, the session lives on, the dialog stays.
+      await dialog
+        .getByLabel('Код из приложения')
+        .fill(totpCode(admin.totpSecret, Date.now() - 10 * 60_000));
+      await dialog.getByRole('button', { name: 'Подтвердить' }).click();
+      await dialog.getByText('Пароль или код не подходит.', { exact: false }).waitFor();
+      await screenshot(page, 'reauthentication');
+      await dialog.getByLabel('Код из приложения').fill(freshCode(admin));
+      await dialog.getByRole('button', { name: 'Подтвердить' }).click();
+      // The refused request was sent once more, and went through.
+      await page.getByText('Пользователь late.volunteer создан.').waitFor();
+      expect(await dialog.count()).toBe(0);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import {
   contactBody,
   createTestEnvironment,
   createUser,
+  freshCode,
   HttpClient,
   RunningApi,
   signIn,
@@ -308,6 +309,19 @@ describe('the case policy, route by route and role by role', () => {
     const text = JSON.stringify(meta.body);
     expect(text).not.toMatch(/first meeting|Detained|Anna|\+79/);
   });
+  /**
+   * Re-authentication (issue 12.4) is for everyone signed in: each role proves its own password
+   * and code again, and only for its own session.
+   */
+  it.each(Object.keys(ROLES) as Who[])('reauthenticate as %s', async (who) => {
+    const response = await http.post(
+      '/api/auth/reauthenticate',
+      { password: users[who].password, totp: freshCode(users[who]) },
+      { token: tokens[who] },
+    );
+    expect({ who, status: response.status }).toEqual({ who, status: 204 });
+  });
+
   /**
    * The role-grant routes (issue 12.1), role by role: expected statuses derived from the
    * capability table and mayDecideGrant, and written out by hand as SPEC says them. The grant

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
-import { Actor } from '@mayak/identity';
+import { Actor, SessionService } from '@mayak/identity';
+import { AppConfig } from '@mayak/platform';
 import { AccessError, AccessException } from './access.exception';
 import { Capability, OPERATOR, Principal, principalHasCapability } from './capabilities';
 import { CaseAction, CaseFacts, CaseView, decideCase, DenyReason } from './case-policy';
@@ -16,7 +17,40 @@ export type CaseJudgement = Judgement<CaseView>;
  */
 @Injectable()
 export class AccessControl {
-  constructor(private readonly audit: AuditTrail) {}
+  constructor(
+    private readonly audit: AuditTrail,
+    private readonly sessions: SessionService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Role grants, exports and break-glass (issue 12.4): a live session is not enough, its owner
+   * must have proved their password and a code within REAUTH_WINDOW_MINUTES (signing in
+   * counts), so that a stolen session token alone cannot do them. Refused with 403
+   * `reauthentication_required`, the denial audited under `action`. The operator at the
+   * command line holds the machine and passes; an actor without a session never does.
+   */
+  async requireRecentAuthentication(
+    actor: Principal,
+    action: string,
+    record?: { type: string; id: string },
+  ): Promise<void> {
+    if (actor === OPERATOR) return;
+    if (
+      actor.sessionId &&
+      (await this.sessions.authenticatedWithin(actor.sessionId, this.config.REAUTH_WINDOW_MINUTES))
+    )
+      return;
+    await this.audit.record({
+      actorId: actor.userId,
+      action,
+      recordType: record?.type,
+      recordId: record?.id,
+      outcome: 'deny',
+      reason: 'reauthentication_required',
+    });
+    throw new AccessException(AccessError.ReauthenticationRequired);
+  }
 
   /**
    * Every capability check: allowed by role (or to the operator), recorded, denied by

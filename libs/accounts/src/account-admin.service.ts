@@ -106,6 +106,8 @@ export class AccountAdminService {
     input: NewAccount,
   ): Promise<AccountView & { totpSecret?: string; enrolment?: IssuedEnrolment }> {
     await this.access.requireCapability(actor, 'user:manage');
+    // Every account is granted a role; a stolen session token alone cannot make one (12.4).
+    await this.access.requireRecentAuthentication(actor, 'user.create');
     const username = normaliseUsername(input.username);
     // The database sees only the hash and the ciphertext, so it cannot check the shape itself.
     if (!USERNAME_SHAPE.test(username)) throw new Error('username does not have the allowed shape');
@@ -178,6 +180,10 @@ export class AccountAdminService {
    */
   async setRoles(actor: AdminActor, userId: string, roles: Role[]): Promise<AccountView> {
     await this.requireAdmin(actor, userId);
+    await this.access.requireRecentAuthentication(actor, 'user.set_roles', {
+      type: 'user',
+      id: userId,
+    });
     const requested = [...new Set(roles)];
     return this.change(actor, userId, 'user.set_roles', async (em, current) => {
       const proposed =

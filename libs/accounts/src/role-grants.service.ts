@@ -116,6 +116,10 @@ export class RoleGrantsService {
   /** POST /api/role-grants: an admin or a coordinator proposes a role for another's account. */
   async request(actor: Actor, userId: string, role: Role): Promise<PendingGrantView[]> {
     await this.access.requireCapability(actor, 'role:propose', { type: 'user', id: userId });
+    await this.access.requireRecentAuthentication(actor, 'role.grant.propose', {
+      type: 'user',
+      id: userId,
+    });
     if (!needsTwoPeople(role)) throw new AccountsException(AccountsError.NotTwoPersonRole);
     if (userId === actor.userId) throw new IdentityException(IdentityError.CannotChangeOwnAccount);
     await this.db.transaction(async (em) => {
@@ -159,6 +163,12 @@ export class RoleGrantsService {
    */
   async decide(actor: Actor, id: string, decision: GrantDecision): Promise<void> {
     await this.access.requireCapability(actor, 'role:decide', { type: 'role_grant', id });
+    // Confirming grants a role; rejecting grants nothing and may be done at once.
+    if (decision === 'confirmed')
+      await this.access.requireRecentAuthentication(actor, 'role.grant.confirm', {
+        type: 'role_grant',
+        id,
+      });
     const action = decision === 'confirmed' ? 'role.grant.confirmed' : 'role.grant.rejected';
     const denied = await this.db.transaction(async (em): Promise<AccountsError | undefined> => {
       const rows: Array<{

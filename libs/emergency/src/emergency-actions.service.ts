@@ -142,7 +142,12 @@ export class EmergencyActionsService {
    * opens the case with a written reason: an hour's access, coordinators notified, and every
    * use marked as break-glass in the audit trail.
    */
-  breakGlass(actor: Actor, caseId: string, reason: string): Promise<{ expiresAt: Date }> {
+  async breakGlass(actor: Actor, caseId: string, reason: string): Promise<{ expiresAt: Date }> {
+    // Before the case is looked at, so the answer says nothing about it (12.4).
+    await this.access.requireRecentAuthentication(actor, 'case:break-glass', {
+      type: 'case',
+      id: caseId,
+    });
     return this.tx.run(
       actor,
       'case:break-glass',

@@ -16,6 +16,11 @@ export enum IdentityError {
   SignInThrottled = 'sign_in_throttled',
   /** Unknown, used, superseded or expired: all the same (no account can be probed with it). */
   EnrolmentCodeInvalid = 'enrolment_code_invalid',
+  /**
+   * Re-authentication with a wrong password or code: 403, not 401, since the session lives
+   * on (a 401 means it is gone).
+   */
+  ReauthenticationFailed = 'reauthentication_failed',
 }
 
 const MESSAGES: Record<IdentityError, string> = {
@@ -33,6 +38,8 @@ const MESSAGES: Record<IdentityError, string> = {
   [IdentityError.SignInThrottled]: 'Too many failed sign-ins from this address; try again later.',
   [IdentityError.EnrolmentCodeInvalid]:
     'This enrolment code is not valid: it may have expired or been used. Ask an administrator for a new one.',
+  [IdentityError.ReauthenticationFailed]:
+    'The password or code is not right (a code works only once). You are still signed in.',
 };
 
 export class IdentityException extends DomainException<IdentityError> {

@@ -87,6 +87,7 @@ export class SessionService {
   async issue(userId: string, manager: EntityManager = this.db.manager): Promise<IssuedSession> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
+    // authenticated_at defaults to now(): signing in is authenticating.
     await manager.query(
       `INSERT INTO sessions (id, token_hash, user_id, expires_at) VALUES ($1, $2, $3, $4)`,
       [randomUUID(), hashToken(token), userId, expiresAt],
@@ -159,6 +160,29 @@ export class SessionService {
       ...session,
       idleExpiresAt: new Date(lastSeen.getTime() + this.config.SESSION_IDLE_MINUTES * 60_000),
     };
+  }
+
+  /**
+   * Whether the session's owner proved their password and a code within the last `minutes`:
+   * at sign-in, or at a re-authentication since. Asked of the database (its clock, and never
+   * the memory of sessions), so that a re-authentication on one API process counts at once on
+   * every other. False for a session that is gone.
+   */
+  async authenticatedWithin(sessionId: string, minutes: number): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM sessions
+        WHERE id = $1 AND expires_at > now() AND authenticated_at > now() - make_interval(mins => $2)`,
+      [sessionId, minutes],
+    );
+    return rows.length > 0;
+  }
+
+  /** The owner has just proved their password and a code again (inside the caller's transaction). */
+  async markAuthenticated(
+    sessionId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
+    await manager.query(`UPDATE sessions SET authenticated_at = now() WHERE id = $1`, [sessionId]);
   }
 
   /** Ends a session here and, through NOTIFY on commit, in every API process's memory. */

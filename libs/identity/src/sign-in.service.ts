@@ -5,7 +5,7 @@ import { AppConfig, EnvelopeCipher, rowsOf } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { IdentityError, IdentityException } from './identity.exception';
 import { PasswordHasher } from './password-hasher';
-import { IssuedSession, SessionService } from './session.service';
+import { IssuedSession, ResolvedSession, SessionService } from './session.service';
 import { SignInAttempt, SignInThrottle } from './sign-in-throttle';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
 import { UserEntity } from './user.entity';
@@ -13,6 +13,7 @@ import { normaliseUsername, UsernameSealing } from './staff-names';
 import { Actor, Role } from './roles';
 
 const SIGN_IN = 'auth.sign_in';
+const REAUTHENTICATE = 'auth.reauthenticate';
 
 /** Who may hold a duress password: the roles that may lock down (see libs/access). */
 const DURESS_ROLES: readonly Role[] = ['coordinator', 'admin'];
@@ -128,6 +129,64 @@ export class SignInService {
   }
 
   /**
+   * The signed-in person proves their password and a code again (issue 12.4): role grants,
+   * exports and break-glass then pass for REAUTH_WINDOW_MINUTES (AccessControl's
+   * requireRecentAuthentication). Checked like sign-in: one argon2 verification whatever is
+   * wrong, a code works once (the same last step as sign-in's), failures counted against this
+   * address for this name (SignInThrottle) and audited. A failure never ends the session.
+   */
+  async reauthenticate(
+    actor: ResolvedSession,
+    password: string,
+    code: string,
+    source = 'unknown',
+  ): Promise<void> {
+    const attempt = this.throttle.attempt(actor.username, source);
+    await this.throttled(attempt, REAUTHENTICATE, actor.userId);
+    const user = await this.db.getRepository(UserEntity).findOneBy({ id: actor.userId });
+    const usable = user && !user.disabledAt;
+    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    const fail = (reason: string) =>
+      this.failAndCount(
+        attempt,
+        actor.userId,
+        reason,
+        REAUTHENTICATE,
+        IdentityError.ReauthenticationFailed,
+      );
+    if (!usable) return fail('disabled');
+    if (!passwordOk) return fail('bad_password');
+    const secret = this.totpSecret(user);
+    const step = secret === undefined ? undefined : totpStep(secret, code);
+    if (step === undefined) return fail('bad_totp');
+    try {
+      await this.db.transaction(async (em) => {
+        const accepted: unknown = await em.query(
+          `UPDATE users SET totp_last_step = $2, updated_at = now()
+          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
+          [user.id, step],
+        );
+        if (rowsOf(accepted).length === 0) throw new ReusedCode();
+        await this.sessions.markAuthenticated(actor.sessionId, em);
+        await this.audit.record(
+          {
+            actorId: user.id,
+            action: REAUTHENTICATE,
+            recordType: 'user',
+            recordId: user.id,
+            outcome: 'success',
+          },
+          em,
+        );
+      });
+    } catch (error) {
+      if (error instanceof ReusedCode) return fail('totp_reused');
+      throw error;
+    }
+    await this.throttle.succeeded(attempt);
+  }
+
+  /**
    * Someone is made to sign in: lock everything down, and answer exactly as a sign-in would.
    * The token opens nothing: no session is issued, and the lockdown has ended every other.
    */
@@ -230,11 +289,15 @@ export class SignInService {
   }
 
   /** Refuses, audited, while this address must wait for this name. */
-  private async throttled(attempt: SignInAttempt, action: string): Promise<void> {
+  private async throttled(
+    attempt: SignInAttempt,
+    action: string,
+    actorId: string | null = null,
+  ): Promise<void> {
     try {
       await this.throttle.check(attempt);
     } catch (error) {
-      await this.audit.record({ actorId: null, action, outcome: 'failure', reason: 'throttled' });
+      await this.audit.record({ actorId, action, outcome: 'failure', reason: 'throttled' });
       throw error;
     }
   }
@@ -249,6 +312,7 @@ export class SignInService {
     userId: string | null,
     reason: string,
     action = SIGN_IN,
+    answer = IdentityError.InvalidCredentials,
   ): Promise<never> {
     const wait = await this.throttle.failed(attempt);
     const events: AuditEvent[] = [
@@ -271,7 +335,7 @@ export class SignInService {
         reason: 'too_many_failures',
       });
     await this.audit.record(events);
-    throw new IdentityException(IdentityError.InvalidCredentials);
+    throw new IdentityException(answer);
   }
 }
 

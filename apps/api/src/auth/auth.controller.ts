@@ -16,6 +16,7 @@ import {
   LoginRequest,
   LoginResponse,
   MeResponse,
+  ReauthenticateRequest,
 } from './auth.dto';
 
 /**
@@ -89,6 +90,22 @@ export class AuthController {
     await this.sessions.revoke(actor.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     clearCsrfCookie(reply);
+  }
+
+  /**
+   * Every signed-in person: prove the password and a code again, so that role grants, exports
+   * and break-glass pass for REAUTH_WINDOW_MINUTES. Limited like sign-in (it is counted by the
+   * sign-in throttler, and failures slow this address for this name); a failure is 403
+   * `reauthentication_failed` and leaves the session as it was.
+   */
+  @Post('reauthenticate')
+  @HttpCode(204)
+  async reauthenticate(
+    @CurrentActor() actor: ResolvedSession,
+    @Body() body: ReauthenticateRequest,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.signIn.reauthenticate(actor, body.password, body.totp, request.ip);
   }
 
   /** Coordinators and admins: a second password that signs in and silently locks down. */

@@ -18,6 +18,18 @@ export class LoginRequest {
   totp!: string;
 }
 
+export class ReauthenticateRequest {
+  @ApiProperty({ format: 'password', description: 'Your password' })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+
+  @ApiProperty({ example: '123456', description: 'The current code from the authenticator app' })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'totp must be six digits' })
+  totp!: string;
+}
+
 export class LoginResponse {
   @ApiProperty() token!: string;
   @ApiProperty() expiresAt!: Date;

@@ -208,6 +208,7 @@ function identityStatus(code: IdentityError): number {
     case IdentityError.UserNotFound:
       return 404;
     case IdentityError.DuressNotAllowed:
+    case IdentityError.ReauthenticationFailed:
       return 403;
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
@@ -235,6 +236,7 @@ function accountsStatus(code: AccountsError): number {
 function accessStatus(code: AccessError): number {
   switch (code) {
     case AccessError.Forbidden:
+    case AccessError.ReauthenticationRequired:
       return 403;
     case AccessError.NotFound:
       return 404;

@@ -82,8 +82,9 @@ export class StatisticsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StatsResult | string> {
-    const result = await this.statistics.query(actor, query);
-    return wantsCsv(query, accept) ? csvReply(reply, result) : result;
+    return wantsCsv(query, accept)
+      ? csvReply(reply, await this.statistics.export(actor, query))
+      : this.statistics.query(actor, query);
   }
 }
 

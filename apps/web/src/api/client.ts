@@ -3,7 +3,9 @@
  * the CSRF token echoed on every state-changing request, and errors turned into ApiError
  * with the server's stable code. A 401 anywhere but at sign-in means the session is gone;
  * listeners (the session provider) take the person back to the sign-in screen. A 503
- * `sealed` anywhere means the keys are gone; listeners (the custody provider) say so.
+ * `sealed` anywhere means the keys are gone; listeners (the custody provider) say so. A 403
+ * `reauthentication_required` (role grants, exports, break-glass) asks the person for their
+ * password and code (the re-authentication prompt) and sends the request once more.
  */
 
 export const CSRF_COOKIE = 'mayak_csrf';
@@ -50,6 +52,31 @@ export function onSealed(listener: Listener): () => void {
   return () => sealedListeners.delete(listener);
 }
 
+/**
+ * Asks the signed-in person to prove their password and code again; resolves true once
+ * POST /api/auth/reauthenticate has passed, false if they gave up. One at a time: requests
+ * refused together share the prompt.
+ */
+type Reauthenticator = () => Promise<boolean>;
+let reauthenticator: Reauthenticator | undefined;
+let pendingReauthentication: Promise<boolean> | undefined;
+
+/** Set by the re-authentication prompt while it is on the page; returns the unset function. */
+export function setReauthenticator(ask: Reauthenticator): () => void {
+  reauthenticator = ask;
+  return () => {
+    if (reauthenticator === ask) reauthenticator = undefined;
+  };
+}
+
+function reauthenticate(): Promise<boolean> {
+  if (!reauthenticator) return Promise.resolve(false);
+  pendingReauthentication ??= reauthenticator().finally(() => {
+    pendingReauthentication = undefined;
+  });
+  return pendingReauthentication;
+}
+
 /** Where a 401 is an answer about credentials, not a lost session. */
 const CREDENTIAL_ROUTES = new Set(['/api/auth/login', '/api/auth/totp/enrol']);
 
@@ -64,6 +91,14 @@ export function csrfToken(): string | undefined {
 export interface RequestOptions {
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** The body as text (a CSV export), not parsed as JSON. */
+  text?: boolean;
+}
+
+/** What a request has been sent again for already: each at most once. */
+interface Retried {
+  csrf?: boolean;
+  reauthentication?: boolean;
 }
 
 export async function request<T>(
@@ -71,7 +106,7 @@ export async function request<T>(
   path: string,
   body?: unknown,
   options: RequestOptions = {},
-  retried = false,
+  retried: Retried = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -107,7 +142,7 @@ export async function request<T>(
   } catch {
     parsed = undefined;
   }
-  if (response.ok) return parsed as T;
+  if (response.ok) return (options.text ? text : parsed) as T;
 
   const errorBody = (parsed ?? {}) as {
     error?: string;
@@ -122,8 +157,15 @@ export async function request<T>(
   );
   // The server hands out a fresh CSRF cookie with the refusal when ours was missing or stale
   // (an old session, cleared cookies): one retry picks it up.
-  if (error.code === 'csrf_failed' && !retried)
-    return request<T>(method, path, body, options, true);
+  if (error.code === 'csrf_failed' && !retried.csrf)
+    return request<T>(method, path, body, options, { ...retried, csrf: true });
+  if (
+    response.status === 403 &&
+    error.code === 'reauthentication_required' &&
+    !retried.reauthentication &&
+    (await reauthenticate())
+  )
+    return request<T>(method, path, body, options, { ...retried, reauthentication: true });
   if (response.status === 503 && error.code === 'sealed')
     sealedListeners.forEach((listener) => listener());
   if (response.status === 401 && !CREDENTIAL_ROUTES.has(path))

@@ -6,6 +6,7 @@ export function errorMessage(t: I18n['t'], error: unknown): string {
   if (!(error instanceof ApiError)) return t('error.generic');
   if (error.status === 0) return t('error.network');
   if (error.code === 'csrf_failed') return t('error.csrf');
+  if (error.code === 'reauthentication_required') return t('error.reauthenticationRequired');
   if (error.status === 403) return t('error.forbidden');
   if (error.status === 404) return t('error.notFound');
   if (error.status === 409) return t('error.conflict');

@@ -8,6 +8,7 @@ import { useI18n, type MessageKey } from '../i18n/i18n';
 import { NotificationBell } from '../notifications/NotificationBell';
 import { NotificationsProvider, receivesNotifications } from '../notifications/notifications';
 import { IdleMonitor } from '../session/IdleMonitor';
+import { ReauthPrompt } from '../session/ReauthPrompt';
 import { useMe, useSession } from '../session/session';
 import { HomeScreen } from '../screens/home/HomeScreen';
 import { mayOpen, SCREENS, type ScreenDefinition } from './screens';
@@ -142,6 +143,7 @@ export function Shell({ idleMs }: { idleMs: number }) {
           </div>
         </header>
         <IdleMonitor idleMs={idleMs} />
+        <ReauthPrompt />
         <main id="main" className="content" tabIndex={-1}>
           <Routes>
             <Route

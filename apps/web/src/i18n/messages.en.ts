@@ -64,6 +64,16 @@ export const en: Record<MessageKey, Message> = {
   'error.notFound': 'Not found, or not available to you.',
   'error.conflict': 'The data has changed in the meantime. Reload and try again.',
   'error.csrf': 'The security check failed. Reload the page and try again.',
+  'error.reauthenticationRequired':
+    'Not done: first confirm it is you, with your password and a code from the app.',
+
+  'reauth.title': 'Confirm it is you',
+  'reauth.text':
+    'Granting roles, exporting data and emergency access to a case need your password and a code from the authenticator app again. The confirmation lasts a few minutes; the action goes ahead right after it.',
+  'reauth.submit': 'Confirm',
+  'reauth.submitting': 'Checking…',
+  'reauth.failed':
+    'The password or code is not right. Each code works once: if you have just signed in, wait for the next one. You are still signed in.',
   'error.validation': 'Check the marked fields.',
   'error.throttled': 'Too many requests. Wait a little.',
   'error.generic': 'That did not work.',

@@ -211,6 +211,16 @@ export class AppConfig {
   LOGIN_LOCKOUT_MINUTES = 15;
 
   /**
+   * Role grants, exports and break-glass need the password and a code proved this recently
+   * (at sign-in or POST /api/auth/reauthenticate), not only a live session (issue 12.4).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  REAUTH_WINDOW_MINUTES = 5;
+
+  /**
    * How many times one account may ask, within an hour, whether a phone number ever called,
    * before 429. Using up an hour's lookups notifies the coordinators.
    */

@@ -6,6 +6,7 @@ import { useResource } from '../../api/useResource';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { BarChart, LineChart, useValueText, type Bar } from './charts';
+import { CsvDownload } from './CsvDownload';
 import {
   BREAKDOWN,
   breakdown,
@@ -204,9 +205,7 @@ export function StatisticsScreen() {
       <section className="panel" aria-labelledby="stats-over-time">
         <div className="section-header">
           <h2 id="stats-over-time">{t('stats.overTime')}</h2>
-          <a className="section-header__aside" href={statsQuery(filters, [], 'csv')} download>
-            {t('stats.csvOverTime')}
-          </a>
+          <CsvDownload href={statsQuery(filters, [], 'csv')} label={t('stats.csvOverTime')} />
         </div>
         {overTime.error ? (
           <Notice tone="error">
@@ -268,13 +267,10 @@ export function StatisticsScreen() {
               </select>
             </label>
           ) : null}
-          <a
-            className="section-header__aside"
+          <CsvDownload
             href={statsQuery(filters, BREAKDOWN, 'csv')}
-            download
-          >
-            {t('stats.csvBreakdown')}
-          </a>
+            label={t('stats.csvBreakdown')}
+          />
         </div>
         {detail.error ? (
           <Notice tone="error">

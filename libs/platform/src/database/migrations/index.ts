@@ -23,6 +23,7 @@ import { RoleGrants1765900000000 } from './1765900000000-role-grants';
 import { TwoPersonGrants1766000000000 } from './1766000000000-two-person-grants';
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 import { WeekTimes1766100000000 } from './1766100000000-week-times';
+import { SessionReauth1766200000000 } from './1766200000000-session-reauth';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   RoleGrants1765900000000,
   TwoPersonGrants1766000000000,
   WeekTimes1766100000000,
+  SessionReauth1766200000000,
 ];
