@@ -74,7 +74,7 @@ export const statsFigure: Figure = {
       this.names.map((n) => unavailable(n.name, n.unit, why, { targets: n.targets }));
     const stack = await ctx.stack.launch('stats', { api: true, worker: true });
     try {
-      const token = await stack.signIn((await ctx.stack.accounts()).coordinator);
+      let token = await stack.signIn((await ctx.stack.accounts()).coordinator);
       const day = (offsetDays: number) =>
         new Date(Date.now() - offsetDays * 86_400_000).toISOString().slice(0, 10);
       const dashboard = { from: day(30), to: day(0) };
@@ -96,6 +96,8 @@ export const statsFigure: Figure = {
 
       const why = await seed(stack, statsContacts, ctx.log);
       if (why) return notYet(why);
+      // Seeding millions of contacts outlasts a session's idle timeout: sign in again.
+      token = await stack.signIn((await ctx.stack.accounts()).coordinator);
       // The first, cold answers: disclosure control plans each table from scratch.
       const cold: Record<string, number> = {};
       let withheld = { periods: 0, of: 0 };

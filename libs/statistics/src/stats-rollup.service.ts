@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DecryptionError, Logger, LOGGER, rowsOf, withSessionLock } from '@mayak/platform';
+import {
+  DecryptionError,
+  Logger,
+  LOGGER,
+  rowsOf,
+  weekOfDay,
+  withSessionLock,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { BucketCells, CellCounter, sumCells } from './bucket-cells';
 import { ContactFacts, ContactFactsSource } from './contact-facts';
@@ -7,7 +14,6 @@ import { daysBetween, nextMonth } from './periods';
 import { RollupBucket, SealedRollups } from './sealed-rollups';
 
 /** Days whose contacts are read in one snapshot: a bounded share of memory, few round trips. */
-const DAYS_PER_READ = 8;
 
 /**
  * Keeps the sealed daily and monthly rollups current, counting in memory from the contacts'
@@ -133,8 +139,9 @@ export class StatsRollupService {
     scope: 'changed' | 'all',
   ): Promise<void> {
     const fresh: BucketCells[] = [];
-    for (let i = 0; i < days.length; i += DAYS_PER_READ) {
-      const chunk = days.slice(i, i + DAYS_PER_READ);
+    // A week at a time: the clear dates contacts by the week, so a read of days is a read of
+    // their weeks (ContactFactsSource.ofDays); days of two weeks would read both whole.
+    for (const chunk of byWeek(days)) {
       const counted = await this.count(em, chunk);
       for (const day of chunk) {
         const cells = counted.get(day);
@@ -203,4 +210,14 @@ function countByDay(contacts: readonly ContactFacts[]): Map<string, BucketCells>
   const counted = new DayCounters();
   for (const contact of contacts) counted.of(contact.day).addContact(contact);
   return counted.cells();
+}
+
+/** Days (YYYY-MM-DD, in order) grouped by the week they fall in, in order. */
+function byWeek(days: readonly string[]): string[][] {
+  const weeks = new Map<string, string[]>();
+  for (const day of days) {
+    const week = weekOfDay(day);
+    weeks.set(week, [...(weeks.get(week) ?? []), day]);
+  }
+  return [...weeks.values()];
 }

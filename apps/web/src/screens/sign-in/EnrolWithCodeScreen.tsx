@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, ApiError } from '../../api/client';
@@ -9,9 +9,8 @@ import { Field } from '../../components/Field';
 import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
+import { TotpKey } from './TotpKey';
 import { useSession } from '../../session/session';
-
-const QrCode = lazy(() => import('./QrCode'));
 
 const FIELD = {
   code: 'enrol-code',
@@ -19,8 +18,6 @@ const FIELD = {
   repeat: 'enrol-repeat',
   totp: 'enrol-totp',
 };
-
-const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ');
 
 /**
  * /enrol, signed out: the owner of an account an admin made spends its one-time code on a
@@ -172,22 +169,7 @@ export function EnrolWithCodeScreen() {
       ) : (
         <form className="enrol" onSubmit={(e) => void submitTotp(e)} noValidate>
           <Notice tone="success">{t('code.username', { username: enrolled.username })}</Notice>
-          <p>{t('enrol.scan')}</p>
-          <div className="enrol__key">
-            <Suspense fallback={<div className="qr qr--placeholder" />}>
-              <QrCode value={enrolled.otpauthUri} label={t('enrol.qr')} />
-            </Suspense>
-            <div>
-              <p className="field__label">{t('enrol.secret')}</p>
-              <p>
-                <code className="secret" translate="no">
-                  {grouped(enrolled.secret)}
-                </code>
-              </p>
-              <p className="field__hint">{t('enrol.warning')}</p>
-            </div>
-          </div>
-          <p>{t('enrol.then')}</p>
+          <TotpKey otpauthUri={enrolled.otpauthUri} secret={enrolled.secret} />
           <Field
             id={FIELD.totp}
             label={t('signIn.code')}

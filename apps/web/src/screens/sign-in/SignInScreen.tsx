@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
@@ -8,9 +8,8 @@ import { Field } from '../../components/Field';
 import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
+import { TotpKey } from './TotpKey';
 import { useSession, type SignedOutReason } from '../../session/session';
-
-const QrCode = lazy(() => import('./QrCode'));
 
 const FIELD = { username: 'sign-in-username', password: 'sign-in-password', code: 'sign-in-code' };
 
@@ -21,7 +20,6 @@ interface Props {
 }
 
 /** Groups of four, as authenticator apps show keys, so it can be typed without losing place. */
-const grouped = (secret: string) => secret.replace(/(.{4})(?=.)/g, '$1 ');
 
 export function SignInScreen({ reason, username: knownUsername, idleMinutes }: Props) {
   const { t } = useI18n();
@@ -205,22 +203,7 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
         </div>
       ) : (
         <form className="enrol" onSubmit={(e) => void submit(e)} noValidate>
-          <p>{t('enrol.scan')}</p>
-          <div className="enrol__key">
-            <Suspense fallback={<div className="qr qr--placeholder" />}>
-              <QrCode value={enrolment.otpauthUri} label={t('enrol.qr')} />
-            </Suspense>
-            <div>
-              <p className="field__label">{t('enrol.secret')}</p>
-              <p>
-                <code className="secret" translate="no">
-                  {grouped(enrolment.secret)}
-                </code>
-              </p>
-              <p className="field__hint">{t('enrol.warning')}</p>
-            </div>
-          </div>
-          <p>{t('enrol.then')}</p>
+          <TotpKey otpauthUri={enrolment.otpauthUri} secret={enrolment.secret} />
           {codeField}
           <button type="submit" className="button button--wide" disabled={busy}>
             {busy ? t('signIn.submitting') : t('signIn.submit')}
