@@ -123,7 +123,7 @@ export class RunningStack {
   }
 
   signIn(account: BenchAccount): Promise<string> {
-    return signIn(this.http, account, this.database.name);
+    return signIn(this.http, account);
   }
 
   /**
