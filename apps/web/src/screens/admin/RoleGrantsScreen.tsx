@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { PendingGrant } from '../../api/types';
+import { useResource } from '../../api/useResource';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 
@@ -11,40 +12,21 @@ import { useI18n } from '../../i18n/i18n';
  */
 export function RoleGrantsScreen() {
   const { t, dateTime } = useI18n();
-  const [grants, setGrants] = useState<PendingGrant[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const grants = useResource<PendingGrant[]>('/api/role-grants');
+  const [actionError, setActionError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const reload = useCallback(
-    (signal?: AbortSignal) =>
-      api
-        .get<PendingGrant[]>('/api/role-grants', signal ? { signal } : {})
-        .then((list) => {
-          setGrants(list);
-          setError(null);
-        })
-        .catch((e: unknown) => {
-          if (!signal?.aborted) setError(errorMessage(t, e));
-        }),
-    [t],
-  );
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void reload(controller.signal);
-    return () => controller.abort();
-  }, [reload]);
+  const error = actionError ?? (grants.error ? errorMessage(t, grants.error) : null);
 
   const decide = async (grant: PendingGrant, decision: 'confirm' | 'reject') => {
     setBusy(true);
-    setError(null);
+    setActionError(null);
     try {
       await api.post(`/api/role-grants/${grant.id}/${decision}`);
       setDone(t(decision === 'confirm' ? 'grants.confirmed' : 'grants.rejected'));
-      await reload();
+      await grants.reload();
     } catch (e) {
-      setError(errorMessage(t, e));
+      setActionError(errorMessage(t, e));
     } finally {
       setBusy(false);
     }
@@ -56,9 +38,9 @@ export function RoleGrantsScreen() {
       <p>{t('grants.intro')}</p>
       {done ? <Notice tone="success">{done}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
-      {grants === null && !error ? <p role="status">{t('app.loading')}</p> : null}
-      {grants?.length === 0 ? <p>{t('grants.empty')}</p> : null}
-      {grants && grants.length > 0 ? (
+      {grants.data === undefined && !error ? <p role="status">{t('app.loading')}</p> : null}
+      {grants.data?.length === 0 ? <p>{t('grants.empty')}</p> : null}
+      {grants.data && grants.data.length > 0 ? (
         <div className="table-wrap">
           <table className="table">
             <thead>
@@ -70,7 +52,7 @@ export function RoleGrantsScreen() {
               </tr>
             </thead>
             <tbody>
-              {grants.map((grant) => (
+              {grants.data.map((grant) => (
                 <tr key={grant.id} data-grant={`${grant.username}:${grant.role}`}>
                   <th scope="row">
                     {grant.username}

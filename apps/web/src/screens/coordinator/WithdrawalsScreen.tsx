@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { PendingWithdrawal } from '../../api/types';
+import { useResource } from '../../api/useResource';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
@@ -18,8 +19,10 @@ type Decision = 'confirm' | 'reject';
 export function WithdrawalsScreen() {
   const { t, dateTime, label } = useI18n();
   const me = useMe();
-  const [list, setList] = useState<PendingWithdrawal[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  // A failed refresh keeps the list already shown (useResource keeps the last answer).
+  const queue = useResource<PendingWithdrawal[]>('/api/withdrawals');
+  const list = queue.data ? newestFirst(queue.data) : undefined;
+  const loadError = queue.error ? errorMessage(t, queue.error) : null;
   const [done, setDone] = useState<string | null>(null);
   const [asked, setAsked] = useState<{ withdrawal: PendingWithdrawal; decision: Decision } | null>(
     null,
@@ -28,27 +31,6 @@ export function WithdrawalsScreen() {
   const [actionError, setActionError] = useState<string | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
   const ownNoteId = useId();
-
-  const reload = useCallback(
-    (signal?: AbortSignal) =>
-      api
-        .get<PendingWithdrawal[]>('/api/withdrawals', signal ? { signal } : {})
-        .then((answer) => {
-          setList(newestFirst(answer));
-          setLoadError(null);
-        })
-        .catch((e: unknown) => {
-          // A failed refresh keeps the list already shown.
-          if (!signal?.aborted) setLoadError(errorMessage(t, e));
-        }),
-    [t],
-  );
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void reload(controller.signal);
-    return () => controller.abort();
-  }, [reload]);
 
   // The row whose button opened the dialog may be gone (rejected): the outcome takes focus.
   useEffect(() => {
@@ -72,13 +54,13 @@ export function WithdrawalsScreen() {
           date: dateTime(withdrawal.notBefore),
         }),
       );
-      await reload();
+      await queue.reload();
     } catch (e) {
       // The server says 404 for one decided meanwhile, and for one's own request.
       setActionError(
         e instanceof ApiError && e.status === 404 ? t('withdrawals.gone') : errorMessage(t, e),
       );
-      await reload();
+      await queue.reload();
     } finally {
       setBusy(false);
     }
@@ -98,7 +80,7 @@ export function WithdrawalsScreen() {
         {done ? <Notice tone="success">{done}</Notice> : null}
       </div>
       {loadError ? <Notice tone="error">{loadError}</Notice> : null}
-      {list === null && !loadError ? <p role="status">{t('app.loading')}</p> : null}
+      {list === undefined && !loadError ? <p role="status">{t('app.loading')}</p> : null}
       {list?.length === 0 ? <p>{t('withdrawals.empty')}</p> : null}
       {list && list.length > 0 ? (
         <div className="table-wrap">

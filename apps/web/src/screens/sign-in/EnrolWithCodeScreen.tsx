@@ -9,6 +9,7 @@ import { Field } from '../../components/Field';
 import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
+import { TotpCodeField } from './TotpCodeField';
 import { TotpKey } from './TotpKey';
 import { useSession } from '../../session/session';
 
@@ -170,26 +171,13 @@ export function EnrolWithCodeScreen() {
         <form className="enrol" onSubmit={(e) => void submitTotp(e)} noValidate>
           <Notice tone="success">{t('code.username', { username: enrolled.username })}</Notice>
           <TotpKey otpauthUri={enrolled.otpauthUri} secret={enrolled.secret} />
-          <Field
+          <TotpCodeField
             id={FIELD.totp}
-            label={t('signIn.code')}
-            hint={t('signIn.codeHint')}
+            value={totp}
+            onChange={setTotp}
             error={fieldError(FIELD.totp)}
-          >
-            {(control) => (
-              <input
-                {...control}
-                className="input input--code"
-                name="totp"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                maxLength={6}
-                value={totp}
-                onChange={(event) => setTotp(event.target.value.replace(/\D/g, ''))}
-                autoFocus
-              />
-            )}
-          </Field>
+            autoFocus
+          />
           <button type="submit" className="button button--wide" disabled={busy}>
             {busy ? t('signIn.submitting') : t('signIn.submit')}
           </button>

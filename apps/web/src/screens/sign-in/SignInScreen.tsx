@@ -8,6 +8,7 @@ import { Field } from '../../components/Field';
 import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
+import { TotpCodeField } from './TotpCodeField';
 import { TotpKey } from './TotpKey';
 import { useSession, type SignedOutReason } from '../../session/session';
 
@@ -95,26 +96,13 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
               : null;
 
   const codeField = (
-    <Field
+    <TotpCodeField
       id={FIELD.code}
-      label={t('signIn.code')}
-      hint={t('signIn.codeHint')}
+      value={code}
+      onChange={setCode}
       error={fieldError(FIELD.code)}
-    >
-      {(control) => (
-        <input
-          {...control}
-          className="input input--code"
-          name="totp"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
-          value={code}
-          onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
-          autoFocus={typeof enrolment === 'object'}
-        />
-      )}
-    </Field>
+      autoFocus={typeof enrolment === 'object'}
+    />
   );
 
   return (
