@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { Secret } from 'otpauth';
 import { AuditTrail } from '@mayak/audit';
 import { Clock, EnvelopeCipher } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -11,24 +12,12 @@ import { newTotpSecret, otpauthUri } from './totp';
 /** How long an enrolment code works: a day, enough to hand it over out of band. */
 export const ENROLMENT_CODE_MS = 24 * 3_600_000;
 
-/** RFC 4648 base32: read out or typed by hand, case and dashes do not matter. */
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** 160 random bits as 32 base32 characters, in groups of four. */
+/**
+ * 160 random bits as 32 base32 characters (RFC 4648: read out or typed by hand, case and dashes
+ * do not matter), in groups of four: what otpauth draws for a TOTP secret, from node's CSPRNG.
+ */
 function newCode(): string {
-  const bytes = randomBytes(20);
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out.match(/.{4}/g)!.join('-');
+  return new Secret({ size: 20 }).base32.match(/.{4}/g)!.join('-');
 }
 
 const normaliseCode = (code: string): string => code.toUpperCase().replace(/[^A-Z2-7]/g, '');

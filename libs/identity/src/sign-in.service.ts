@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditEvent, AuditTrail } from '@mayak/audit';
 import { AppConfig, EnvelopeCipher, rowsOf } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { IdentityError, IdentityException } from './identity.exception';
 import { PasswordHasher } from './password-hasher';
 import { IssuedSession, ResolvedSession, SessionService } from './session.service';
@@ -94,17 +94,8 @@ export class SignInService {
 
     return this.db
       .transaction(async (em) => {
-        // Accepting the step and issuing the session is one atomic act: of two requests with
-        // the same code, exactly one passes this update.
-        const accepted: unknown = await em.query(
-          `UPDATE users SET totp_last_step = $2, totp_enrolled = true, updated_at = now()
-          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
-          [user.id, step],
-        );
-        if (rowsOf(accepted).length === 0) {
-          // Leaves the transaction (and its empty update) behind; the failure is recorded on its own.
-          throw new ReusedCode();
-        }
+        // Accepting the step and issuing the session is one atomic act.
+        await acceptCodeStep(em, user.id, step, { completesEnrolment: true });
         const session = await this.sessions.issue(user.id, em);
         await this.audit.record(
           {
@@ -161,12 +152,7 @@ export class SignInService {
     if (step === undefined) return fail('bad_totp');
     try {
       await this.db.transaction(async (em) => {
-        const accepted: unknown = await em.query(
-          `UPDATE users SET totp_last_step = $2, updated_at = now()
-          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
-          [user.id, step],
-        );
-        if (rowsOf(accepted).length === 0) throw new ReusedCode();
+        await acceptCodeStep(em, user.id, step, { completesEnrolment: false });
         await this.sessions.markAuthenticated(actor.sessionId, em);
         await this.audit.record(
           {
@@ -340,3 +326,23 @@ export class SignInService {
 }
 
 class ReusedCode extends Error {}
+
+/**
+ * Accepts a code's step for the account, once: of two requests with the same code (or an
+ * older one), exactly one passes this update; the other gets ReusedCode, which leaves the
+ * caller's transaction behind (the failure is recorded on its own). At sign-in the first
+ * accepted code also completes the second factor's enrolment.
+ */
+async function acceptCodeStep(
+  em: EntityManager,
+  userId: string,
+  step: number,
+  { completesEnrolment }: { completesEnrolment: boolean },
+): Promise<void> {
+  const accepted: unknown = await em.query(
+    `UPDATE users SET totp_last_step = $2, ${completesEnrolment ? 'totp_enrolled = true, ' : ''}updated_at = now()
+      WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING id`,
+    [userId, step],
+  );
+  if (rowsOf(accepted).length === 0) throw new ReusedCode();
+}
