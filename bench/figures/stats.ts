@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AppConfig, createLogger, EnvelopeCipher } from '@mayak/platform';
+import { AppConfig, createLogger, daysByWeek, EnvelopeCipher } from '@mayak/platform';
 import {
   alignToPeriods,
   CellSums,
@@ -26,8 +26,8 @@ const FOUR_WAY: Dimension[] = ['channel', 'outcome', 'ageBand', 'genderIdentity'
 /**
  * The same question counted from the contacts, the way the statistics service computes its
  * ground truth (`compute(…, { source: 'contacts' })`): the facts of the contacts of whole
- * periods in the statistics time zone, read through ContactFactsSource a month of days at a
- * time and counted in memory; breakdowns over contacts whose caller consented to statistics,
+ * periods in the statistics time zone, read through ContactFactsSource about a month of whole
+ * weeks at a time and counted in memory; breakdowns over contacts whose caller consented to statistics,
  * plain counts over every contact. No rollups, no disclosure control: the floor under the
  * API's answer, and what the API does where no rollup answers.
  */
@@ -42,9 +42,9 @@ function countFromContacts(
   const days = daysBetween(start, end);
   return async () => {
     const sums = new CellSums();
-    for (let i = 0; i < days.length; i += 31)
+    for (const chunk of daysByWeek(days, 5))
       countContacts(
-        await facts.ofDays(db.manager, days.slice(i, i + 31)),
+        await facts.ofDays(db.manager, chunk),
         { period, groupBy, filters: {} },
         groupBy.length ? 'consented' : 'contacts',
         sums,

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
-import { AppConfig, weekOfDay } from '@mayak/platform';
+import { AppConfig, daysByWeek, weekOfDay } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
@@ -35,7 +35,8 @@ import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } fro
 const REMEMBERED_CELLS = 100_000;
 
 /** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
-const FALLBACK_DAYS_PER_READ = 31;
+/** Whole weeks read together when counting from the contacts (about a month). */
+const FALLBACK_WEEKS_PER_READ = 5;
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
 const CASE_COLUMN: Record<Exclude<CaseDimension, 'region'>, string> = {
@@ -341,7 +342,7 @@ export class StatisticsService {
   }
 
   /**
-   * The same counts straight from the contacts' facts, a month of days at a time: the
+   * The same counts straight from the contacts' facts, about a month of whole weeks at a time: the
    * fallback, and the ground truth the rollups are checked against.
    */
   private async countFromContacts(
@@ -352,11 +353,8 @@ export class StatisticsService {
     const days = daysBetween(range.start, range.end);
     const sums = new CellSums();
     let excluded = 0;
-    for (let i = 0; i < days.length; i += FALLBACK_DAYS_PER_READ) {
-      const contacts = await this.facts.ofDays(
-        this.db.manager,
-        days.slice(i, i + FALLBACK_DAYS_PER_READ),
-      );
+    for (const chunk of daysByWeek(days, FALLBACK_WEEKS_PER_READ)) {
+      const contacts = await this.facts.ofDays(this.db.manager, chunk);
       excluded += countContacts(contacts, query, plain ? 'contacts' : 'consented', sums);
     }
     return { cells: sums.list(), excluded: plain ? 0 : excluded };

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  daysByWeek,
   DecryptionError,
   Logger,
   LOGGER,
   rowsOf,
-  weekOfDay,
   withSessionLock,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -141,7 +141,7 @@ export class StatsRollupService {
     const fresh: BucketCells[] = [];
     // A week at a time: the clear dates contacts by the week, so a read of days is a read of
     // their weeks (ContactFactsSource.ofDays); days of two weeks would read both whole.
-    for (const chunk of byWeek(days)) {
+    for (const chunk of daysByWeek(days)) {
       const counted = await this.count(em, chunk);
       for (const day of chunk) {
         const cells = counted.get(day);
@@ -210,14 +210,4 @@ function countByDay(contacts: readonly ContactFacts[]): Map<string, BucketCells>
   const counted = new DayCounters();
   for (const contact of contacts) counted.of(contact.day).addContact(contact);
   return counted.cells();
-}
-
-/** Days (YYYY-MM-DD, in order) grouped by the week they fall in, in order. */
-function byWeek(days: readonly string[]): string[][] {
-  const weeks = new Map<string, string[]>();
-  for (const day of days) {
-    const week = weekOfDay(day);
-    weeks.set(week, [...(weeks.get(week) ?? []), day]);
-  }
-  return [...weeks.values()];
 }

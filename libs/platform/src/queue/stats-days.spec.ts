@@ -1,4 +1,4 @@
-import { daysOfWeek, statsDayOf, statsWeekOf, weekOfDay } from './stats-days';
+import { daysByWeek, daysOfWeek, statsDayOf, statsWeekOf, weekOfDay } from './stats-days';
 
 describe('statsDayOf', () => {
   it('is the calendar day in the statistics time zone, not in UTC', () => {
@@ -30,5 +30,15 @@ describe('weeks', () => {
       '2027-01-03',
     ]);
     expect(() => weekOfDay('2026-13-45')).toThrow(RangeError);
+  });
+
+  it('group days by whole weeks, so a read of a group reads each week once', () => {
+    // Friday 2026-11-27 to Tuesday 2026-12-08: three weeks, partly.
+    const days = Array.from({ length: 12 }, (_, i) =>
+      new Date(Date.UTC(2026, 10, 27 + i)).toISOString().slice(0, 10),
+    );
+    expect(daysByWeek(days)).toEqual([days.slice(0, 3), days.slice(3, 10), days.slice(10)]);
+    expect(daysByWeek(days, 2)).toEqual([days.slice(0, 10), days.slice(10)]);
+    expect(daysByWeek([])).toEqual([]);
   });
 });

@@ -44,6 +44,22 @@ export function daysOfWeek(week: string): string[] {
 }
 
 /**
+ * Days (YYYY-MM-DD, in order) in groups of whole weeks, `weeks` weeks to a group, in order: a
+ * read of a group's contacts reads each week once (the clear dates contacts by the week).
+ */
+export function daysByWeek(days: readonly string[], weeks = 1): string[][] {
+  const byWeek = new Map<string, string[]>();
+  for (const day of days) {
+    const week = weekOfDay(day);
+    byWeek.set(week, [...(byWeek.get(week) ?? []), day]);
+  }
+  const all = [...byWeek.values()];
+  const groups: string[][] = [];
+  for (let i = 0; i < all.length; i += weeks) groups.push(all.slice(i, i + weeks).flat());
+  return groups;
+}
+
+/**
  * Marks days (YYYY-MM-DD in STATS_TIMEZONE) whose statistics must be rebuilt, in the
  * transaction that changed them; the next `stats-rollup` job (statsRollupJob) rebuilds them.
  *
