@@ -4,12 +4,15 @@ import { DataSource } from 'typeorm';
  * What a rejected request may change on purpose, and why:
  * - audit_entries: denials and failed sign-ins are recorded;
  * - sessions.last_seen_at: every authenticated request keeps its session alive;
- * - sign_in_throttle: failed sign-ins slow their address down (SignInThrottle).
+ * - sign_in_throttle: failed sign-ins slow their address down (SignInThrottle);
+ * - passkey_challenges: a passkey ceremony's challenge is spent by its first answer, right or
+ *   wrong, so that no challenge can be tried twice (PasskeyService.takeChallenge).
  */
 export const MAY_CHANGE: Record<string, '*' | string[]> = {
   audit_entries: '*',
   sessions: ['last_seen_at'],
   sign_in_throttle: '*',
+  passkey_challenges: '*',
 };
 
 export type Fingerprint = Map<string, string>;

@@ -8,6 +8,7 @@ import {
   freshCode,
   HttpClient,
   RunningApi,
+  reauthenticate as reauthenticateAs,
   signIn,
   startApi,
   startWorker,
@@ -167,10 +168,9 @@ describe('role grants, exports and break-glass need a recent password and code',
     ).toHaveLength(0);
 
     // The password and a code: each goes through.
-    expect((await reauthenticate(at, admin.password, freshCode(admin))).status).toBe(204);
-    expect((await reauthenticate(ct, coordinator.password, freshCode(coordinator))).status).toBe(
-      204,
-    );
+    // Admins and coordinators prove it with their passkey (PASSKEY_REQUIRED_ROLES).
+    expect((await reauthenticateAs(http, at, admin)).status).toBe(204);
+    expect((await reauthenticateAs(http, ct, coordinator)).status).toBe(204);
     expect((await reauthenticate(rt, responder.password, freshCode(responder))).status).toBe(204);
     expect((await makeAccount()).status).toBe(201);
     const proposed = await setRoles();
@@ -210,6 +210,67 @@ describe('role grants, exports and break-glass need a recent password and code',
     await age(responder);
     expectReauthRequired(await breakGlass());
   });
+
+  it('guessing is slowed like sign-in: after LOGIN_MAX_FAILURES failures the address waits (429), and the session still lives', async () => {
+    const coordinator = await createUser(api.app, ['coordinator']);
+    const token = await signIn(http, coordinator);
+    for (let i = 0; i < env.config.LOGIN_MAX_FAILURES; i += 1)
+      expect((await reauthenticate(token, `guess-${i}`, '123456')).status).toBe(403);
+    const slowed = await reauthenticate(token, coordinator.password, freshCode(coordinator));
+    expect(slowed.status).toBe(429);
+    expect(slowed.body).toMatchObject({ error: 'sign_in_throttled' });
+    const [throttled] = await env.db.query(
+      `SELECT count(*)::int AS n FROM audit_entries WHERE actor_id = $1 AND action = 'auth.throttle'`,
+      [coordinator.id],
+    );
+    expect(throttled.n).toBeGreaterThan(0);
+    expect((await http.get('/api/auth/me', { token })).status).toBe(200);
+  });
+
+  it('a fresh sign-in counts as authenticating: no second prompt within the window', async () => {
+    const admin = await createUser(api.app, ['admin']);
+    const token = await signIn(http, admin);
+    const created = await http.post(
+      '/api/admin/users',
+      { username: `fresh-${Date.now()}`, roles: ['volunteer'] },
+      { token },
+    );
+    expect(created.status).toBe(201);
+  });
+});
+
+/**
+ * The code path of re-authentication, for an admin where an operator has turned the passkey
+ * requirement off (PASSKEY_REQUIRED_ROLES=none); responders and everyone else take it always.
+ */
+describe('re-authenticating with a code', () => {
+  let env: TestEnvironment;
+  let api: RunningApi;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment({ PASSKEY_REQUIRED_ROLES: 'none' });
+    api = await startApi(env);
+    http = new HttpClient(api.url);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await env?.dispose();
+  });
+
+  const age = (user: TestUser) =>
+    env.db.query(
+      `UPDATE sessions SET authenticated_at = now() - interval '6 minutes',
+                           created_at = now() - interval '6 minutes'
+        WHERE user_id = $1`,
+      [user.id],
+    );
+  const reauthenticate = (token: string, password: string, totp: string) =>
+    http.post('/api/auth/reauthenticate', { password, totp }, { token });
+  const expectReauthRequired = (response: { status: number; body: any }) => {
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ error: 'reauthentication_required' });
+  };
 
   it('a stolen session token alone cannot pass: a wrong password, a wrong code or the sign-in code replayed are refused and audited, and the session lives on', async () => {
     const admin = await createUser(api.app, ['admin']);
@@ -267,32 +328,5 @@ describe('role grants, exports and break-glass need a recent password and code',
       [admin.id],
     );
     expect(success).toEqual({ outcome: 'success' });
-  });
-
-  it('guessing is slowed like sign-in: after LOGIN_MAX_FAILURES failures the address waits (429), and the session still lives', async () => {
-    const coordinator = await createUser(api.app, ['coordinator']);
-    const token = await signIn(http, coordinator);
-    for (let i = 0; i < env.config.LOGIN_MAX_FAILURES; i += 1)
-      expect((await reauthenticate(token, `guess-${i}`, '123456')).status).toBe(403);
-    const slowed = await reauthenticate(token, coordinator.password, freshCode(coordinator));
-    expect(slowed.status).toBe(429);
-    expect(slowed.body).toMatchObject({ error: 'sign_in_throttled' });
-    const [throttled] = await env.db.query(
-      `SELECT count(*)::int AS n FROM audit_entries WHERE actor_id = $1 AND action = 'auth.throttle'`,
-      [coordinator.id],
-    );
-    expect(throttled.n).toBeGreaterThan(0);
-    expect((await http.get('/api/auth/me', { token })).status).toBe(200);
-  });
-
-  it('a fresh sign-in counts as authenticating: no second prompt within the window', async () => {
-    const admin = await createUser(api.app, ['admin']);
-    const token = await signIn(http, admin);
-    const created = await http.post(
-      '/api/admin/users',
-      { username: `fresh-${Date.now()}`, roles: ['volunteer'] },
-      { token },
-    );
-    expect(created.status).toBe(201);
   });
 });

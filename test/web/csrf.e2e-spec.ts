@@ -39,11 +39,23 @@ describe('CSRF protection of cookie-authenticated requests', () => {
 
   /** Signs in the way the browser does and returns the two cookies it would hold. */
   async function browserSignIn(user: TestUser) {
-    const login = await http.post('/api/auth/login', {
-      username: user.username,
-      password: user.password,
-      totp: freshCode(user),
-    });
+    // An admin signs in with their passkey (PASSKEY_REQUIRED_ROLES), others with a code.
+    const begun = user.passkey
+      ? await http.post('/api/auth/passkey/options', {
+          username: user.username,
+          password: user.password,
+        })
+      : undefined;
+    const login = begun
+      ? await http.post('/api/auth/passkey/login', {
+          ticket: begun.body.ticket,
+          credential: user.passkey!.assert(begun.body.options),
+        })
+      : await http.post('/api/auth/login', {
+          username: user.username,
+          password: user.password,
+          totp: freshCode(user),
+        });
     expect(login.status).toBe(200);
     const jar = cookiesOf(login.headers);
     const session = jar.get('mayak_session')!.value;

@@ -7,3 +7,4 @@ export * from './case-policy.sql';
 export * from './contact-policy';
 export * from './role-grant-policy';
 export * from './scopes';
+export * from './session-policy';

@@ -97,6 +97,9 @@ export class EnrolmentService {
       const id = row.user_id;
       const dek = this.cipher.unwrapDataKey('users', id, row.dek_wrapped);
       await em.query(`DELETE FROM enrolment_codes WHERE user_id = $1`, [id]);
+      // Starting over (a lost phone or key): the old passkeys go with the old code's factor;
+      // a passkey role registers a new one at its first sign-in.
+      await em.query(`DELETE FROM passkeys WHERE user_id = $1`, [id]);
       await em.query(
         `UPDATE users SET password_hash = $2, totp_secret_enc = $3, totp_enrolled = false,
                 totp_last_step = NULL, updated_at = now()

@@ -21,6 +21,17 @@ export enum IdentityError {
    * on (a 401 means it is gone).
    */
   ReauthenticationFailed = 'reauthentication_failed',
+  /** A passkey change (another passkey, removing one) needs a recent re-authentication. */
+  ReauthenticationRequired = 'reauthentication_required',
+  /** This account's role signs in with a passkey, not a code (after the code was right). */
+  PasskeyRequired = 'passkey_required',
+  /** A session of a passkey role signed in with a code: it may only register a passkey. */
+  PasskeyRegistrationRequired = 'passkey_registration_required',
+  /** A registration that did not verify, or its ticket was unknown, used or expired. */
+  PasskeyInvalid = 'passkey_invalid',
+  PasskeyNotFound = 'passkey_not_found',
+  /** The last passkey of a role that needs one cannot be removed. */
+  LastPasskey = 'last_passkey',
 }
 
 const MESSAGES: Record<IdentityError, string> = {
@@ -40,6 +51,17 @@ const MESSAGES: Record<IdentityError, string> = {
     'This enrolment code is not valid: it may have expired or been used. Ask an administrator for a new one.',
   [IdentityError.ReauthenticationFailed]:
     'The password or code is not right (a code works only once). You are still signed in.',
+  [IdentityError.ReauthenticationRequired]:
+    'Confirm it is you first: POST /api/auth/reauthenticate with your password and passkey.',
+  [IdentityError.PasskeyRequired]:
+    'Your role signs in with a passkey, not a code: use "Sign in with a passkey".',
+  [IdentityError.PasskeyRegistrationRequired]:
+    'Your role needs a passkey: register one (POST /api/auth/passkeys/options) before anything else.',
+  [IdentityError.PasskeyInvalid]:
+    'The passkey could not be verified, or the attempt expired. Try again.',
+  [IdentityError.PasskeyNotFound]: 'No such passkey.',
+  [IdentityError.LastPasskey]:
+    'Your role needs a passkey: add another before removing the last one.',
 };
 
 export class IdentityException extends DomainException<IdentityError> {

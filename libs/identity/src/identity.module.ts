@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnrolmentService } from './enrolment.service';
+import { PasskeyService } from './passkeys.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionService } from './session.service';
 import { SignInService } from './sign-in.service';
@@ -13,6 +14,7 @@ import { UserEntity } from './user.entity';
   imports: [TypeOrmModule.forFeature([UserEntity])],
   providers: [
     EnrolmentService,
+    PasskeyService,
     PasswordHasher,
     SessionService,
     SignInService,
@@ -22,6 +24,7 @@ import { UserEntity } from './user.entity';
   ],
   exports: [
     EnrolmentService,
+    PasskeyService,
     PasswordHasher,
     SessionService,
     SignInService,

@@ -1,6 +1,7 @@
 export * from './enrolment.service';
 export * from './identity.exception';
 export * from './identity.module';
+export * from './passkeys.service';
 export * from './password-hasher';
 export * from './roles';
 export * from './session-revocation.listener';

@@ -10,10 +10,14 @@ export interface IssuedSession {
   expiresAt: Date;
 }
 
+/** How a session's owner proved themselves at sign-in, after the password. */
+export type SecondFactor = 'totp' | 'passkey';
+
 export interface ResolvedSession extends Actor {
   readonly sessionId: string;
   readonly username: string;
   readonly idleExpiresAt: Date;
+  readonly secondFactor: SecondFactor;
 }
 
 /** Seen-at is refreshed at most this often, so a busy session is not a write per request. */
@@ -84,13 +88,17 @@ export class SessionService {
     for (const listener of this.endedListeners) listener(what);
   }
 
-  async issue(userId: string, manager: EntityManager = this.db.manager): Promise<IssuedSession> {
+  async issue(
+    userId: string,
+    manager: EntityManager = this.db.manager,
+    secondFactor: SecondFactor = 'totp',
+  ): Promise<IssuedSession> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.SESSION_ABSOLUTE_HOURS * 3_600_000);
     // authenticated_at defaults to now(): signing in is authenticating.
     await manager.query(
-      `INSERT INTO sessions (id, token_hash, user_id, expires_at) VALUES ($1, $2, $3, $4)`,
-      [randomUUID(), hashToken(token), userId, expiresAt],
+      `INSERT INTO sessions (id, token_hash, user_id, expires_at, second_factor) VALUES ($1, $2, $3, $4, $5)`,
+      [randomUUID(), hashToken(token), userId, expiresAt, secondFactor],
     );
     return { token, expiresAt };
   }
@@ -121,8 +129,9 @@ export class SessionService {
       roles: Role[];
       last_seen_at: Date;
       expires_at: Date;
+      second_factor: SecondFactor;
     }> = await this.db.query(
-      `SELECT s.id, s.user_id, u.dek_wrapped, u.username_enc, u.roles, s.last_seen_at, s.expires_at
+      `SELECT s.id, s.user_id, u.dek_wrapped, u.username_enc, u.roles, s.last_seen_at, s.expires_at, s.second_factor
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1
             AND s.expires_at > now()
@@ -145,6 +154,7 @@ export class SessionService {
       userId: row.user_id,
       username: this.names.open(row.user_id, row.dek_wrapped, row.username_enc),
       roles: row.roles,
+      secondFactor: row.second_factor,
     };
     if (this.remembering) {
       if (this.remembered.size >= CACHE_LIMIT)

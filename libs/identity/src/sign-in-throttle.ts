@@ -34,6 +34,11 @@ export class SignInThrottle {
     };
   }
 
+  /** The same attempt, from a name's keyed hash kept since (a passkey sign-in's step one). */
+  attemptFor(nameHash: Buffer, source: string): SignInAttempt {
+    return { nameHash, sourceHash: this.hash.pseudonym('sign-in-source', source) };
+  }
+
   /** Throws (429, with the seconds to wait) while this address must wait for this name. */
   async check(attempt: SignInAttempt): Promise<void> {
     const rows: Array<{ wait: number }> = await this.db.query(

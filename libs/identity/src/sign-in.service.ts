@@ -5,6 +5,11 @@ import { AppConfig, EnvelopeCipher, rowsOf } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { IdentityError, IdentityException } from './identity.exception';
 import { PasswordHasher } from './password-hasher';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import { Ceremony, PasskeyService, passkeyRequiredFor } from './passkeys.service';
 import { IssuedSession, ResolvedSession, SessionService } from './session.service';
 import { SignInAttempt, SignInThrottle } from './sign-in-throttle';
 import { newTotpSecret, otpauthUri, totpStep } from './totp';
@@ -28,7 +33,7 @@ export interface DuressLockdown {
 }
 
 /**
- * Password and TOTP sign-in. Every way of failing looks the same from outside (one status,
+ * Password and TOTP or passkey sign-in. Every way of failing looks the same from outside (one status,
  * one body, the same argon2 work) and is written to the audit trail with a reason code.
  * Consecutive failures lock the account for a while.
  */
@@ -43,6 +48,7 @@ export class SignInService {
     private readonly audit: AuditTrail,
     private readonly sealing: UsernameSealing,
     private readonly throttle: SignInThrottle,
+    private readonly passkeys: PasskeyService,
     @Optional() @Inject(DURESS_LOCKDOWN) private readonly duress?: DuressLockdown,
   ) {}
 
@@ -91,6 +97,21 @@ export class SignInService {
     const step = totpStep(secret, code);
     if (step === undefined) return this.failAndCount(attempt, user.id, 'bad_totp');
     if (duressOk) return this.signInUnderDuress(user);
+    // A role that signs in with a passkey never gets in with a phished code once it has one.
+    if (
+      passkeyRequiredFor(user.roles, this.config.passkeyRequiredRoles) &&
+      (await this.passkeys.count(user.id)) > 0
+    ) {
+      await this.audit.record({
+        actorId: user.id,
+        action: SIGN_IN,
+        recordType: 'user',
+        recordId: user.id,
+        outcome: 'failure',
+        reason: 'passkey_required',
+      });
+      throw new IdentityException(IdentityError.PasskeyRequired);
+    }
 
     return this.db
       .transaction(async (em) => {
@@ -120,6 +141,98 @@ export class SignInService {
   }
 
   /**
+   * Sign-in with a passkey, step one: the name and password. Answers the same whatever is
+   * wrong (unknown name, wrong password, disabled, no passkey): a ticket and options that list
+   * no credential, so nothing here tells a right password from a wrong one. A wrong one is
+   * counted and audited now; its ticket then fails at step two. A duress password is marked
+   * on the ticket and locks down at step two, exactly when a sign-in would succeed.
+   */
+  async beginPasskeySignIn(
+    username: string,
+    password: string,
+    source = 'unknown',
+  ): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
+    const attempt = this.throttle.attempt(username, source);
+    await this.throttled(attempt, SIGN_IN);
+    const user = await this.findByName(attempt);
+    const usable = user && !user.disabledAt;
+    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    const duressOk =
+      !passwordOk &&
+      (await this.hasher.verify(
+        usable && user.roles.some((r) => DURESS_ROLES.includes(r))
+          ? (user.duressPasswordHash ?? undefined)
+          : undefined,
+        password,
+      )) &&
+      !!user?.duressPasswordHash;
+    const reason = !user
+      ? 'unknown_user'
+      : !usable
+        ? 'disabled'
+        : !passwordOk && !duressOk
+          ? 'bad_password'
+          : undefined;
+    if (reason) await this.countFailure(attempt, user?.id ?? null, reason);
+    return this.passkeys.beginAssertion('sign_in', {
+      userId: reason ? null : user!.id,
+      nameHash: attempt.nameHash,
+      duress: duressOk,
+    });
+  }
+
+  /**
+   * Sign-in with a passkey, step two: the browser's assertion over the ticket's challenge,
+   * by one of the account's passkeys, from an allowed origin. The session it issues counts as
+   * signed in with a passkey. Every failure answers the same (401) and slows this address for
+   * this name.
+   */
+  async completePasskeySignIn(
+    ticket: string,
+    credential: AuthenticationResponseJSON,
+    source = 'unknown',
+  ): Promise<IssuedSession> {
+    const taken = await this.passkeys.takeChallenge(ticket, 'sign_in');
+    if (!taken?.nameHash) throw new IdentityException(IdentityError.InvalidCredentials);
+    const attempt = this.throttle.attemptFor(taken.nameHash, source);
+    await this.throttled(attempt, SIGN_IN);
+    // The password was wrong: counted at step one, refused here alike.
+    if (!taken.userId) throw new IdentityException(IdentityError.InvalidCredentials);
+    const user = await this.db.getRepository(UserEntity).findOneBy({ id: taken.userId });
+    if (!user || user.disabledAt) return this.failAndCount(attempt, taken.userId, 'disabled');
+    if (!(await this.passkeys.verifyAssertion(user.id, taken.challenge, credential)))
+      return this.failAndCount(attempt, user.id, 'bad_passkey');
+    if (taken.duress) return this.signInUnderDuress(user);
+    const session = await this.db.transaction(async (em) => {
+      const issued = await this.sessions.issue(user.id, em, 'passkey');
+      await this.audit.record(
+        {
+          actorId: user.id,
+          action: SIGN_IN,
+          recordType: 'user',
+          recordId: user.id,
+          outcome: 'success',
+          reason: 'passkey',
+        },
+        em,
+      );
+      return issued;
+    });
+    await this.throttle.succeeded(attempt);
+    return session;
+  }
+
+  /** Re-authentication with a passkey, step one: a challenge bound to this session. */
+  beginPasskeyReauthentication(
+    actor: ResolvedSession,
+  ): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
+    return this.passkeys.beginAssertion('reauthenticate', {
+      userId: actor.userId,
+      sessionId: actor.sessionId,
+    });
+  }
+
+  /**
    * The signed-in person proves their password and a code again (issue 12.4): role grants,
    * exports and break-glass then pass for REAUTH_WINDOW_MINUTES (AccessControl's
    * requireRecentAuthentication). Checked like sign-in: one argon2 verification whatever is
@@ -129,7 +242,7 @@ export class SignInService {
   async reauthenticate(
     actor: ResolvedSession,
     password: string,
-    code: string,
+    proof: string | { ticket: string; credential: AuthenticationResponseJSON },
     source = 'unknown',
   ): Promise<void> {
     const attempt = this.throttle.attempt(actor.username, source);
@@ -147,12 +260,33 @@ export class SignInService {
       );
     if (!usable) return fail('disabled');
     if (!passwordOk) return fail('bad_password');
-    const secret = this.totpSecret(user);
-    const step = secret === undefined ? undefined : totpStep(secret, code);
-    if (step === undefined) return fail('bad_totp');
+    let step: number | undefined;
+    if (typeof proof === 'string') {
+      // A passkey role with a passkey proves itself with it: a phished code is not enough.
+      if (
+        passkeyRequiredFor(user.roles, this.config.passkeyRequiredRoles) &&
+        (await this.passkeys.count(user.id)) > 0
+      )
+        return fail('passkey_required');
+      const secret = this.totpSecret(user);
+      step = secret === undefined ? undefined : totpStep(secret, proof);
+      if (step === undefined) return fail('bad_totp');
+    } else {
+      const taken = await this.passkeys.takeChallenge(
+        proof.ticket,
+        'reauthenticate',
+        actor.sessionId,
+      );
+      if (
+        !taken ||
+        !(await this.passkeys.verifyAssertion(user.id, taken.challenge, proof.credential))
+      )
+        return fail('bad_passkey');
+    }
     try {
       await this.db.transaction(async (em) => {
-        await acceptCodeStep(em, user.id, step, { completesEnrolment: false });
+        if (step !== undefined)
+          await acceptCodeStep(em, user.id, step, { completesEnrolment: false });
         await this.sessions.markAuthenticated(actor.sessionId, em);
         await this.audit.record(
           {
@@ -300,6 +434,17 @@ export class SignInService {
     action = SIGN_IN,
     answer = IdentityError.InvalidCredentials,
   ): Promise<never> {
+    await this.countFailure(attempt, userId, reason, action);
+    throw new IdentityException(answer);
+  }
+
+  /** Audits a failure and counts it against this address for this name, without answering. */
+  private async countFailure(
+    attempt: SignInAttempt,
+    userId: string | null,
+    reason: string,
+    action = SIGN_IN,
+  ): Promise<void> {
     const wait = await this.throttle.failed(attempt);
     const events: AuditEvent[] = [
       {
@@ -321,7 +466,6 @@ export class SignInService {
         reason: 'too_many_failures',
       });
     await this.audit.record(events);
-    throw new IdentityException(answer);
   }
 }
 

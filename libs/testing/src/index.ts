@@ -1,4 +1,5 @@
 export * from './app/accounts';
+export * from './app/soft-passkey';
 export * from './app/http-client';
 export * from './app/test-apps';
 export * from './harness/test-environment';

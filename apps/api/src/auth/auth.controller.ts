@@ -1,11 +1,32 @@
-import { Body, Controller, Get, HttpCode, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Post,
+  Put,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import { EnrolmentService, ResolvedSession, SessionService, SignInService } from '@mayak/identity';
+import { sessionReach } from '@mayak/access';
+import {
+  EnrolmentService,
+  IssuedSession,
+  PasskeyService,
+  ResolvedSession,
+  SessionService,
+  SignInService,
+} from '@mayak/identity';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { AppConfig } from '@mayak/platform';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { clearCsrfCookie, setCsrfCookie } from '../http/csrf';
-import { Public } from '../http/public.decorator';
+import { UuidParam } from '../http/params';
+import { PasskeySetup, Public } from '../http/public.decorator';
 import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
 import {
   DuressPasswordRequest,
@@ -16,7 +37,12 @@ import {
   LoginRequest,
   LoginResponse,
   MeResponse,
+  PasskeyAssertion,
+  PasskeyCeremonyResponse,
+  PasskeyResponse,
+  PasskeySignInRequest,
   ReauthenticateRequest,
+  RegisterPasskeyRequest,
 } from './auth.dto';
 
 /**
@@ -34,6 +60,7 @@ export class AuthController {
     private readonly signIn: SignInService,
     private readonly sessions: SessionService,
     private readonly enrolment: EnrolmentService,
+    private readonly passkeys: PasskeyService,
     private readonly config: AppConfig,
   ) {}
 
@@ -47,6 +74,90 @@ export class AuthController {
   ): Promise<LoginResponse> {
     // The client's address (behind a proxy only with TRUST_PROXY): failures slow it down.
     const session = await this.signIn.signIn(body.username, body.password, body.totp, request.ip);
+    return this.startSession(reply, session);
+  }
+
+  /**
+   * Passkey sign-in, step one: name and password. Always a ticket and options (no credential
+   * listed), whatever is wrong, so that this step tells nothing; a wrong password is counted
+   * now and fails at step two.
+   */
+  @Public()
+  @Post('passkey/options')
+  @HttpCode(200)
+  passkeyOptions(
+    @Body() body: PasskeySignInRequest,
+    @Req() request: FastifyRequest,
+  ): Promise<PasskeyCeremonyResponse> {
+    return this.signIn.beginPasskeySignIn(body.username, body.password, request.ip);
+  }
+
+  /** Passkey sign-in, step two: the browser's assertion. Sets the session like login. */
+  @Public()
+  @Post('passkey/login')
+  @HttpCode(200)
+  async passkeyLogin(
+    @Body() body: PasskeyAssertion,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LoginResponse> {
+    const session = await this.signIn.completePasskeySignIn(
+      body.ticket,
+      body.credential as unknown as AuthenticationResponseJSON,
+      request.ip,
+    );
+    return this.startSession(reply, session);
+  }
+
+  /** The signed-in person's passkeys: names and the day each was added, never keys. */
+  @PasskeySetup()
+  @SkipThrottle(NOT_SIGN_IN)
+  @Get('passkeys')
+  listPasskeys(@CurrentActor() actor: ResolvedSession): Promise<PasskeyResponse[]> {
+    return this.passkeys.list(actor.userId);
+  }
+
+  /**
+   * Registering a passkey, step one. The first needs only the session; another needs a
+   * re-authentication within REAUTH_WINDOW_MINUTES (403 `reauthentication_required`).
+   */
+  @PasskeySetup()
+  @Post('passkeys/options')
+  @HttpCode(200)
+  registrationOptions(@CurrentActor() actor: ResolvedSession): Promise<PasskeyCeremonyResponse> {
+    return this.passkeys.beginRegistration(actor);
+  }
+
+  /**
+   * Registering a passkey, step two: the browser's new credential. A session that signed in
+   * with a code keeps its limits: sign in again with the passkey.
+   */
+  @PasskeySetup()
+  @Post('passkeys')
+  @HttpCode(201)
+  registerPasskey(
+    @CurrentActor() actor: ResolvedSession,
+    @Body() body: RegisterPasskeyRequest,
+  ): Promise<PasskeyResponse> {
+    return this.passkeys.completeRegistration(
+      actor,
+      body.ticket,
+      body.credential as unknown as RegistrationResponseJSON,
+      body.name,
+    );
+  }
+
+  /** Removes one of your passkeys after a re-authentication; never the last of a passkey role. */
+  @Delete('passkeys/:id')
+  @HttpCode(204)
+  async removePasskey(
+    @CurrentActor() actor: ResolvedSession,
+    @UuidParam() id: string,
+  ): Promise<void> {
+    await this.passkeys.remove(actor, id, this.config.passkeyRequiredRoles);
+  }
+
+  private startSession(reply: FastifyReply, session: IssuedSession): LoginResponse {
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'strict',
@@ -80,6 +191,7 @@ export class AuthController {
     return this.enrolment.enrol(body.code, body.password);
   }
 
+  @PasskeySetup()
   @SkipThrottle(NOT_SIGN_IN)
   @Post('logout')
   @HttpCode(204)
@@ -105,7 +217,26 @@ export class AuthController {
     @Body() body: ReauthenticateRequest,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.signIn.reauthenticate(actor, body.password, body.totp, request.ip);
+    await this.signIn.reauthenticate(
+      actor,
+      body.password,
+      body.passkey
+        ? {
+            ticket: body.passkey.ticket,
+            credential: body.passkey.credential as unknown as AuthenticationResponseJSON,
+          }
+        : (body.totp ?? ''),
+      request.ip,
+    );
+  }
+
+  /** Re-authentication with a passkey, step one: a challenge bound to this session. */
+  @Post('reauthenticate/options')
+  @HttpCode(200)
+  reauthenticationOptions(
+    @CurrentActor() actor: ResolvedSession,
+  ): Promise<PasskeyCeremonyResponse> {
+    return this.signIn.beginPasskeyReauthentication(actor);
   }
 
   /** Coordinators and admins: a second password that signs in and silently locks down. */
@@ -118,6 +249,7 @@ export class AuthController {
     await this.signIn.setDuressPassword(actor, body.password, body.duressPassword ?? null);
   }
 
+  @PasskeySetup()
   @SkipThrottle(NOT_SIGN_IN)
   @Get('me')
   me(@CurrentActor() actor: ResolvedSession): MeResponse {
@@ -126,6 +258,9 @@ export class AuthController {
       username: actor.username,
       roles: [...actor.roles],
       idleExpiresAt: actor.idleExpiresAt,
+      secondFactor: actor.secondFactor,
+      passkeyRegistrationRequired:
+        sessionReach(actor, this.config.passkeyRequiredRoles) === 'passkey_setup_only',
     };
   }
 }

@@ -1,5 +1,16 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 export class LoginRequest {
   @ApiProperty({ example: 'volunteer' })
@@ -18,16 +29,116 @@ export class LoginRequest {
   totp!: string;
 }
 
+/**
+ * What the browser's navigator.credentials answers, as JSON (@simplewebauthn/browser's
+ * RegistrationResponseJSON or AuthenticationResponseJSON): checked in shape here, in
+ * substance by the server's WebAuthn library.
+ */
+export class PasskeyCredential {
+  @ApiProperty({ description: 'The credential id, base64url' })
+  @IsString()
+  @Length(1, 1400)
+  id!: string;
+
+  @ApiProperty({ description: 'The same id, base64url' })
+  @IsString()
+  @Length(1, 1400)
+  rawId!: string;
+
+  @ApiProperty({ enum: ['public-key'] })
+  @IsIn(['public-key'])
+  type!: 'public-key';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'clientDataJSON and either attestationObject or authenticatorData and signature',
+  })
+  @IsObject()
+  response!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  clientExtensionResults?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: ['platform', 'cross-platform'] })
+  @IsOptional()
+  @IsIn(['platform', 'cross-platform'])
+  authenticatorAttachment?: 'platform' | 'cross-platform';
+}
+
+export class PasskeyAssertion {
+  @ApiProperty({ format: 'uuid', description: 'From the options call' })
+  @IsUUID()
+  ticket!: string;
+
+  @ApiProperty({ type: PasskeyCredential })
+  @ValidateNested()
+  @Type(() => PasskeyCredential)
+  credential!: PasskeyCredential;
+}
+
 export class ReauthenticateRequest {
   @ApiProperty({ format: 'password', description: 'Your password' })
   @IsString()
   @Length(1, 256)
   password!: string;
 
-  @ApiProperty({ example: '123456', description: 'The current code from the authenticator app' })
-  @IsString()
+  @ApiPropertyOptional({
+    example: '123456',
+    description: 'The current code from the authenticator app; or `passkey` instead',
+  })
+  @ValidateIf((o: ReauthenticateRequest) => o.passkey === undefined || o.totp !== undefined)
+  @IsString({ message: 'totp or passkey is required' })
   @Matches(/^\d{6}$/, { message: 'totp must be six digits' })
-  totp!: string;
+  totp?: string;
+
+  @ApiPropertyOptional({
+    type: PasskeyAssertion,
+    description:
+      'An assertion over the challenge of POST /api/auth/reauthenticate/options; roles that sign in with a passkey must use it',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PasskeyAssertion)
+  passkey?: PasskeyAssertion;
+}
+
+export class PasskeySignInRequest {
+  @ApiProperty({ example: 'coordinator' })
+  @IsString()
+  @Length(1, 64)
+  username!: string;
+
+  @ApiProperty({ format: 'password' })
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+}
+
+export class PasskeyCeremonyResponse {
+  @ApiProperty({ format: 'uuid', description: 'Send back with the credential' })
+  ticket!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'For navigator.credentials (@simplewebauthn/browser): request or creation options',
+  })
+  options!: object;
+}
+
+export class RegisterPasskeyRequest extends PasskeyAssertion {
+  @ApiProperty({ example: 'YubiKey', description: 'A name you will recognise it by' })
+  @IsString()
+  @Length(1, 60)
+  name!: string;
+}
+
+export class PasskeyResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'date' }) addedOn!: string;
 }
 
 export class LoginResponse {
@@ -52,6 +163,13 @@ export class MeResponse {
   @ApiProperty() username!: string;
   @ApiProperty({ type: [String] }) roles!: string[];
   @ApiProperty({ description: 'When the session ends if it is not used' }) idleExpiresAt!: Date;
+  @ApiProperty({ enum: ['totp', 'passkey'], description: 'How this session signed in' })
+  secondFactor!: 'totp' | 'passkey';
+  @ApiProperty({
+    description:
+      'The role signs in with a passkey and this session used a code: register a passkey before anything else',
+  })
+  passkeyRegistrationRequired!: boolean;
 }
 
 export class DuressPasswordRequest {

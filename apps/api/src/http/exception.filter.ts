@@ -207,9 +207,19 @@ function identityStatus(code: IdentityError): number {
       return 409;
     case IdentityError.UserNotFound:
       return 404;
+    case IdentityError.PasskeyRequired:
+      return 401;
     case IdentityError.DuressNotAllowed:
     case IdentityError.ReauthenticationFailed:
+    case IdentityError.ReauthenticationRequired:
+    case IdentityError.PasskeyRegistrationRequired:
       return 403;
+    case IdentityError.PasskeyNotFound:
+      return 404;
+    case IdentityError.LastPasskey:
+      return 409;
+    case IdentityError.PasskeyInvalid:
+      return 400;
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
     case IdentityError.EnrolmentCodeInvalid:

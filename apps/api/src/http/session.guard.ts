@@ -1,18 +1,23 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { sessionReach } from '@mayak/access';
 import { IdentityError, IdentityException, SessionService } from '@mayak/identity';
-import { IS_PUBLIC } from './public.decorator';
+import { AppConfig } from '@mayak/platform';
+import { IS_PUBLIC, PASSKEY_SETUP } from './public.decorator';
 import { MayakRequest, SESSION_COOKIE } from './request-context';
 
 /**
  * Every route needs a live session unless marked @Public(). The token comes from
- * `Authorization: Bearer …` or from the HttpOnly session cookie.
+ * `Authorization: Bearer …` or from the HttpOnly session cookie. A session that may only set up
+ * its passkey (sessionReach) passes only routes marked @PasskeySetup(): 403
+ * `passkey_registration_required` elsewhere.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionService,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,6 +31,14 @@ export class SessionGuard implements CanActivate {
     const session = token ? await this.sessions.resolve(token) : undefined;
     if (!session) throw new IdentityException(IdentityError.Unauthenticated);
     request.session = session;
+    if (
+      sessionReach(session, this.config.passkeyRequiredRoles) === 'passkey_setup_only' &&
+      !this.reflector.getAllAndOverride<boolean>(PASSKEY_SETUP, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
+      throw new IdentityException(IdentityError.PasskeyRegistrationRequired);
     return true;
   }
 }

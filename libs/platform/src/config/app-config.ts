@@ -221,6 +221,36 @@ export class AppConfig {
   REAUTH_WINDOW_MINUTES = 5;
 
   /**
+   * Roles that must sign in with a passkey (WebAuthn), not a code: phishing cannot replay it to
+   * another site. Comma-separated, or `none`; a session of such a role signed in with a code
+   * can only register its first passkey (issue 12.4).
+   */
+  @IsOptional()
+  @Matches(
+    /^(none|(volunteer|lawyer|psychologist|responder|coordinator|admin)(,(volunteer|lawyer|psychologist|responder|coordinator|admin))*)$/,
+    { message: 'must be roles, comma-separated, or none' },
+  )
+  PASSKEY_REQUIRED_ROLES = 'admin,coordinator';
+
+  /**
+   * The WebAuthn relying party: the domain passkeys are bound to. Default: PUBLIC_URL's host,
+   * or `localhost`. Browsers refuse IP addresses here.
+   */
+  @IsOptional()
+  @Matches(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, { message: 'must be a domain name' })
+  WEBAUTHN_RP_ID?: string;
+
+  /**
+   * Origins a passkey may be used from, comma-separated (https://helpline.example). Default:
+   * PUBLIC_URL's origin; without it, any port of http(s)://localhost.
+   */
+  @IsOptional()
+  @Matches(/^(https?:\/\/[^\s,/]+)(,https?:\/\/[^\s,/]+)*$/, {
+    message: 'must be origins (scheme://host[:port]), comma-separated',
+  })
+  WEBAUTHN_ORIGINS?: string;
+
+  /**
    * How many times one account may ask, within an hour, whether a phone number ever called,
    * before 429. Using up an hour's lookups notifies the coordinators.
    */
@@ -398,6 +428,31 @@ export class AppConfig {
       .filter(Boolean);
   }
 
+  /** The roles that must sign in with a passkey (PASSKEY_REQUIRED_ROLES). */
+  get passkeyRequiredRoles(): string[] {
+    if (this.PASSKEY_REQUIRED_ROLES === 'none') return [];
+    return this.PASSKEY_REQUIRED_ROLES.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
+  }
+
+  /** WEBAUTHN_RP_ID, else PUBLIC_URL's host, else localhost. */
+  get webauthnRpId(): string {
+    if (this.WEBAUTHN_RP_ID) return this.WEBAUTHN_RP_ID;
+    return this.PUBLIC_URL ? new URL(this.PUBLIC_URL).hostname : 'localhost';
+  }
+
+  /**
+   * Whether a passkey may be used from `origin` (what the browser wrote into the signed client
+   * data): one of WEBAUTHN_ORIGINS, else PUBLIC_URL's origin, else any port of
+   * http(s)://localhost, which only a page on this machine can be.
+   */
+  webauthnOriginAllowed(origin: string): boolean {
+    if (this.WEBAUTHN_ORIGINS) return this.WEBAUTHN_ORIGINS.split(',').includes(origin);
+    if (this.PUBLIC_URL) return new URL(this.PUBLIC_URL).origin === origin;
+    return /^https?:\/\/localhost(:\d{1,5})?$/.test(origin);
+  }
+
   get cookieSecure(): boolean {
     return this.COOKIE_SECURE ?? !isLoopback(this.HOST);
   }
@@ -427,6 +482,8 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_PASSWORD_FILE',
   'PUBLIC_URL',
   'WEBHOOK_ALLOWED_HOSTS',
+  'WEBAUTHN_RP_ID',
+  'WEBAUTHN_ORIGINS',
   'REDIS_PASSWORD_FILE',
   'KEY_CUSTODY',
   'NODE_CREDENTIAL',

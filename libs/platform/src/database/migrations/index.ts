@@ -24,6 +24,7 @@ import { TwoPersonGrants1766000000000 } from './1766000000000-two-person-grants'
 import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-times';
 import { WeekTimes1766100000000 } from './1766100000000-week-times';
 import { SessionReauth1766200000000 } from './1766200000000-session-reauth';
+import { Passkeys1766300000000 } from './1766300000000-passkeys';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   TwoPersonGrants1766000000000,
   WeekTimes1766100000000,
   SessionReauth1766200000000,
+  Passkeys1766300000000,
 ];
