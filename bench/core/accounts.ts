@@ -1,10 +1,16 @@
 import { totpCode } from '@mayak/identity';
+import { HttpClient, settlePasskey, signInWithPasskey, SoftPasskey } from '@mayak/testing';
 
 export interface BenchAccount {
   id: string;
   username: string;
   password: string;
   totpSecret: string;
+  /**
+   * A coordinator's or admin's passkey (PASSKEY_REQUIRED_ROLES), registered at its first
+   * sign-in; every copy of the template database holds it.
+   */
+  passkey?: SoftPasskey;
 }
 
 /** A small JSON-over-fetch client for setting up figures (not for load: autocannon does that). */
@@ -57,6 +63,8 @@ export class Api {
 const usedSteps = new Map<string, number>();
 
 export async function signIn(api: Api, account: BenchAccount): Promise<string> {
+  const http = new HttpClient(api.baseUrl);
+  if (account.passkey) return signInWithPasskey(http, account, account.passkey);
   const key = account.username;
   const current = Math.floor(Date.now() / 30_000);
   const step = Math.max(current, (usedSteps.get(key) ?? current - 1) + 1);
@@ -69,7 +77,9 @@ export async function signIn(api: Api, account: BenchAccount): Promise<string> {
     password: account.password,
     totp: totpCode(account.totpSecret, step * 30_000 + 1_000),
   });
-  return token;
+  const settled = await settlePasskey(http, token, account);
+  if (settled.passkey) account.passkey = settled.passkey;
+  return settled.token;
 }
 
 /** Runs tasks with at most `limit` at a time (sign-ins hash passwords: the API has two cores). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { totpCode } from '@mayak/identity';
 import { runMigrations } from '@mayak/platform';
 import { freePort } from '@mayak/platform/embedded';
-import { initCustody, runApp, unsealWithShares } from '@mayak/testing';
+import { HttpClient, initCustody, runApp, settlePasskey, unsealWithShares } from '@mayak/testing';
 import { startApi } from './apps';
 import { OnCall } from './responders';
 import { FaultServices } from './services';
@@ -110,13 +110,22 @@ export async function prepareCast(services: FaultServices, deskPort: number): Pr
 
   try {
     const http = new SetupApi(`http://127.0.0.1:${port}`);
+    // The admin and the coordinator sign in with a code once, to register the passkey their
+    // roles sign in with (PASSKEY_REQUIRED_ROLES), and go on with the passkey's session.
+    const client = new HttpClient(`http://127.0.0.1:${port}`);
     const signIn = async (username: string, secret: string) =>
       (
-        await http.call<{ token: string }>(200, 'POST', '/api/auth/login', {
-          username,
-          password,
-          totp: totpCode(secret, Date.now()),
-        })
+        await settlePasskey(
+          client,
+          (
+            await http.call<{ token: string }>(200, 'POST', '/api/auth/login', {
+              username,
+              password,
+              totp: totpCode(secret, Date.now()),
+            })
+          ).token,
+          { username, password },
+        )
       ).token;
     const adminToken = await signIn('faults.admin', adminSecret);
     // Roles other than volunteer wait for a coordinator when an admin grants them (issue

@@ -2,7 +2,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { CustodyStore } from '@mayak/custody';
-import { createLogger, loadConfig, runMigrations } from '@mayak/platform';
+import { createLogger, isLoopback, loadConfig, runMigrations } from '@mayak/platform';
 import { prepareLocalStack, waitFor } from '@mayak/platform/embedded';
 import { definedOnly, withoutMigrationRole } from '../cli-context';
 import { CliModule } from '../cli.module';
@@ -111,12 +111,15 @@ export const startCommand: Command = {
       process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => resolve(0)));
       supervisor.onGiveUp = () => void shutdown('failure').then(() => resolve(1));
       const url = `http://${config.HOST}:${config.PORT}`;
+      // People open it by name: passkeys (coordinators' and admins' sign-in) refuse an IP address.
+      const open =
+        config.PUBLIC_URL ?? (isLoopback(config.HOST) ? `http://localhost:${config.PORT}` : url);
       waitFor('the API', () => fetch(`${url}/api/health`).then((r) => r.ok), 60_000, 200)
         .then(() =>
           log(
             config.keyCustody === 'sealed'
-              ? `Mayak is up, sealed: ${url} shows the unseal screen until key holders unseal it`
-              : `Mayak is up: ${url} (API docs at ${url}/api/docs)`,
+              ? `Mayak is up, sealed: ${open} shows the unseal screen until key holders unseal it`
+              : `Mayak is up: ${open} (API docs at ${open}/api/docs)`,
           ),
         )
         .catch(() => log('the API did not become healthy within 60 s; see the log above'));

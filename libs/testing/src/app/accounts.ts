@@ -143,6 +143,22 @@ export async function registerFirstPasskey(
   return { passkey, token: await signInWithPasskey(http, user, passkey) };
 }
 
+/**
+ * After a code sign-in: if the session may only set up a passkey (a coordinator or admin made
+ * at the command line, say), registers one and signs in with it. Returns the session to use
+ * and the passkey if one was made.
+ */
+export async function settlePasskey(
+  http: HttpClient,
+  token: string,
+  user: Pick<TestUser, 'username' | 'password'>,
+): Promise<{ token: string; passkey?: SoftPasskey }> {
+  const me = await http.get<{ passkeyRegistrationRequired?: boolean }>('/api/auth/me', { token });
+  if (me.status !== 200) throw new Error(`who-am-I: ${me.status} ${me.text}`);
+  if (!me.body.passkeyRegistrationRequired) return { token };
+  return registerFirstPasskey(http, token, user);
+}
+
 /** Passkey sign-in: name and password for a ticket, then the authenticator's assertion. */
 export async function signInWithPasskey(
   http: HttpClient,
