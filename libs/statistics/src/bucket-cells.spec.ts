@@ -4,6 +4,7 @@ import {
   decodeCells,
   encodeCells,
   paddedLength,
+  restrictCells,
   sumCells,
 } from './bucket-cells';
 import { ContactFacts } from './contact-facts';
@@ -83,6 +84,27 @@ describe('rollup cells counted in memory', () => {
     const sum = sumCells([a.cells(), b.cells()]);
     expect(cellsOf(sum, ['region'])).toEqual(['RU-MOW=2/1', 'RU-SPE=1/1', 'RU-TA=1/1']);
     expect(cellsOf(sum, [])).toEqual(['=4/3']);
+  });
+
+  it('a restricted bucket keeps the cuboids named, the same counts, and weighs only those', () => {
+    const counter = new CellCounter();
+    counter.addContact(contact({ region: 'RU-SPE', topics: ['detention', 'violence'] }));
+    counter.addContact(contact({ region: 'RU-MOW', statsConsented: false }));
+    const whole = counter.cells();
+    const keep = new Set(CUBOIDS.flatMap((dimensions, id) => (dimensions.length <= 1 ? [id] : [])));
+    const small = restrictCells(whole, keep);
+    expect(cellsOf(small, ['region'])).toEqual(cellsOf(whole, ['region']));
+    expect(cellsOf(small, [])).toEqual(['=2/1']);
+    CUBOIDS.forEach((dimensions, id) =>
+      expect([dimensions.join('+'), small.cuboids[id] === undefined]).toEqual([
+        dimensions.join('+'),
+        !keep.has(id) || whole.cuboids[id] === undefined,
+      ]),
+    );
+    expect(small.size).toBe(
+      [...keep].reduce((n, id) => n + (whole.cuboids[id]?.contacts.length ?? 0), 0),
+    );
+    expect(small.size).toBeLessThan(whole.size);
   });
 
   it('survives sealing: the plaintext decodes to the same cells, for its own row only', () => {

@@ -221,6 +221,20 @@ export function decodeCells(rowId: string, plaintext: string): BucketCells {
 }
 
 /** Overwrites the counts (on sealing: what the keys protected does not stay in memory). */
+/**
+ * The same bucket holding only the cuboids named (sharing their arrays): what a cache of the
+ * small cuboids keeps once the whole bucket is gone.
+ */
+export function restrictCells(cells: BucketCells, keep: ReadonlySet<number>): BucketCells {
+  let size = 0;
+  const cuboids = cells.cuboids.map((cuboid, id) => {
+    if (!cuboid || !keep.has(id)) return undefined;
+    size += cuboid.contacts.length;
+    return cuboid;
+  });
+  return { values: cells.values, cuboids, size };
+}
+
 export function zeroCells(cells: BucketCells): void {
   for (const cuboid of cells.cuboids) {
     cuboid?.contacts.fill(0);

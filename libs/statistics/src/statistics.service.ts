@@ -322,12 +322,17 @@ export class StatisticsService {
         ? chooseCuboid(canonical([...cellQuery.groupBy, ...filtered]))
         : undefined;
     if (!cuboid) return this.countFromContacts(cellQuery, range, plain);
-    const buckets = await this.rollups.read(GRAIN[query.period], range.start, range.end);
-    const cells = sumCuboid(buckets, cuboid.id, cellQuery, plain ? 'contacts' : 'consented');
-    if (plain) return { cells: cells.list(), excluded: 0 };
     // Contacts in the filtered range whose caller did not consent: from the cuboid of the
     // filters' own dimensions where there is one, else from the contacts.
-    const filterCuboid = chooseCuboid(filtered);
+    const filterCuboid = plain ? undefined : chooseCuboid(filtered);
+    const buckets = await this.rollups.read(
+      GRAIN[query.period],
+      range.start,
+      range.end,
+      filterCuboid ? [cuboid.id, filterCuboid.id] : [cuboid.id],
+    );
+    const cells = sumCuboid(buckets, cuboid.id, cellQuery, plain ? 'contacts' : 'consented');
+    if (plain) return { cells: cells.list(), excluded: 0 };
     if (!filterCuboid) {
       const { excluded } = await this.countFromContacts(cellQuery, range, false);
       return { cells: cells.list(), excluded };
