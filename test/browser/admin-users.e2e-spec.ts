@@ -123,7 +123,7 @@ describe('account administration (browser)', () => {
     }
   });
 
-  it('an account made on a session signed in long ago asks for the password and code, then is made', async () => {
+  it('an account made on a session signed in long ago asks for the password and passkey, then is made', async () => {
     const admin = await createUser(stack.api.app, ['admin']);
     const { context, page } = await signedInPage(stack.browser, stack.api.url, admin);
     try {
@@ -140,16 +140,17 @@ describe('account administration (browser)', () => {
 
       const dialog = page.getByRole('dialog', { name: 'Подтвердите, что это вы' });
       await dialog.waitFor();
-      await dialog.getByLabel('Пароль').fill(admin.password);
-      // A code from ten minutes ago: refused, the session lives on, the dialog stays.
-      await dialog
-        .getByLabel('Код из приложения')
-        .fill(totpCode(admin.totpSecret, Date.now() - 10 * 60_000));
-      await dialog.getByRole('button', { name: 'Подтвердить' }).click();
-      await dialog.getByText('Пароль или код не подходит.', { exact: false }).waitFor();
+      // An admin proves it with the passkey: the prompt asks for no code, and offers none.
+      await dialog.getByText('браузер попросит ключ доступа', { exact: false }).waitFor();
+      expect(await dialog.getByLabel('Код из приложения').count()).toBe(0);
+      expect(await dialog.getByRole('button', { name: /кодом/ }).count()).toBe(0);
+      // A wrong password, with the right passkey: refused, the session lives on, the dialog stays.
+      await dialog.getByLabel('Пароль').fill('not the admin’s password');
+      await dialog.getByRole('button', { name: 'Подтвердить', exact: true }).click();
+      await dialog.getByText('Пароль или ключ доступа не подходит.', { exact: false }).waitFor();
       await screenshot(page, 'reauthentication');
-      await dialog.getByLabel('Код из приложения').fill(freshCode(admin));
-      await dialog.getByRole('button', { name: 'Подтвердить' }).click();
+      await dialog.getByLabel('Пароль').fill(admin.password);
+      await dialog.getByRole('button', { name: 'Подтвердить', exact: true }).click();
       // The refused request was sent once more, and went through.
       await page.getByText('Пользователь late.volunteer создан.').waitFor();
       expect(await dialog.count()).toBe(0);

@@ -7,12 +7,13 @@ import {
   freshCode,
   HttpClient,
   RunningApi,
+  SoftPasskey,
   startApi,
   startWorker,
   TestEnvironment,
   TestUser,
 } from '@mayak/testing';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, CDPSession, chromium, Page } from 'playwright-core';
 
 export const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'test-output', 'screenshots');
 
@@ -48,13 +49,24 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * The address pages open the API at: `localhost`, not the 127.0.0.1 it listens on. Browsers
+ * refuse WebAuthn on an IP address, and the test API's passkeys belong to `localhost` (its
+ * RP ID without PUBLIC_URL); Node's HTTP clients keep 127.0.0.1.
+ */
+export function pageOrigin(baseURL: string): string {
+  const url = new URL(baseURL);
+  if (url.hostname === '127.0.0.1') url.hostname = 'localhost';
+  return url.origin;
+}
+
 /** A fresh browser profile (no cookies, no storage) on the laptop screen we design for. */
 export async function newPage(
   browser: Browser,
   baseURL: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
-    baseURL,
+    baseURL: pageOrigin(baseURL),
     viewport: { width: 1280, height: 720 },
     locale: 'ru-RU',
     timezoneId: 'Europe/Moscow',
@@ -81,15 +93,84 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 
-/** Signs in through the form, as a person would: username, password, the app's code. */
-export async function signInThroughUi(
-  page: Page,
-  user: TestUser,
-  code: string = freshCode(user),
-): Promise<void> {
+/** Chromium's virtual authenticator in a page: a passkey device that answers yes at once. */
+export interface VirtualAuthenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+}
+
+const authenticators = new WeakMap<Page, Promise<VirtualAuthenticator>>();
+
+/**
+ * The page's virtual authenticator (made on first use, one per page): resident keys, user
+ * verification, presence confirmed without a touch. It lives as long as the page, so a passkey
+ * registered in it signs in again later in the same page.
+ */
+export function virtualAuthenticator(page: Page): Promise<VirtualAuthenticator> {
+  let made = authenticators.get(page);
+  if (!made) {
+    made = (async () => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      return { cdp, authenticatorId };
+    })();
+    authenticators.set(page, made);
+  }
+  return made;
+}
+
+/**
+ * Puts a test user's software passkey into the page's authenticator, as if they had plugged
+ * their key in. Its counter is lent (SoftPasskey.lend) so that neither the browser's uses nor
+ * later API sign-ins ever show the server a counter that went back.
+ */
+export async function plugInPasskey(page: Page, passkey: SoftPasskey): Promise<void> {
+  if (!passkey.userHandle) throw new Error('plugInPasskey: the passkey was never registered');
+  const { cdp, authenticatorId } = await virtualAuthenticator(page);
+  const credentialId = passkey.credentialId.toString('base64');
+  // Plugged in before (a second sign-in in this page): replaced, with a fresh counter.
+  await cdp
+    .send('WebAuthn.removeCredential', { authenticatorId, credentialId })
+    .catch(() => undefined);
+  await cdp.send('WebAuthn.addCredential', {
+    authenticatorId,
+    credential: {
+      credentialId,
+      isResidentCredential: true,
+      rpId: passkey.rpId ?? 'localhost',
+      privateKey: passkey.pkcs8Base64(),
+      userHandle: Buffer.from(passkey.userHandle, 'base64url').toString('base64'),
+      signCount: passkey.lend(),
+    },
+  });
+}
+
+/**
+ * Signs in through the form, as a person would: username and password, then their passkey
+ * (coordinators and admins: `user.passkey`, plugged into the page's virtual authenticator) or
+ * the app's code. A code given explicitly is always typed, passkey or not.
+ */
+export async function signInThroughUi(page: Page, user: TestUser, code?: string): Promise<void> {
   await page.getByLabel(/^(Имя пользователя|Username)$/).fill(user.username);
   await page.getByLabel(/^(Пароль|Password)$/).fill(user.password);
-  await page.getByLabel(/^(Код из приложения|Code from the app)/).fill(code);
+  if (user.passkey && code === undefined) {
+    await plugInPasskey(page, user.passkey);
+    await page
+      .getByRole('button', { name: /^(Войти с ключом доступа|Sign in with a passkey)$/ })
+      .click();
+    return;
+  }
+  await page.getByLabel(/^(Код из приложения|Code from the app)/).fill(code ?? freshCode(user));
   await page.getByRole('button', { name: /^(Войти|Sign in)$/ }).click();
 }
 

@@ -4,8 +4,9 @@
  * with the server's stable code. A 401 anywhere but at sign-in means the session is gone;
  * listeners (the session provider) take the person back to the sign-in screen. A 503
  * `sealed` anywhere means the keys are gone; listeners (the custody provider) say so. A 403
- * `reauthentication_required` (role grants, exports, break-glass) asks the person for their
- * password and code (the re-authentication prompt) and sends the request once more.
+ * `reauthentication_required` (role grants, exports, break-glass, passkey changes) asks the
+ * person for their password and a passkey or code (the re-authentication prompt) and sends the
+ * request once more.
  */
 
 export const CSRF_COOKIE = 'mayak_csrf';
@@ -53,9 +54,9 @@ export function onSealed(listener: Listener): () => void {
 }
 
 /**
- * Asks the signed-in person to prove their password and code again; resolves true once
- * POST /api/auth/reauthenticate has passed, false if they gave up. One at a time: requests
- * refused together share the prompt.
+ * Asks the signed-in person to prove their password and a passkey or code again; resolves
+ * true once POST /api/auth/reauthenticate has passed, false if they gave up. One at a time:
+ * requests refused together share the prompt.
  */
 type Reauthenticator = () => Promise<boolean>;
 let reauthenticator: Reauthenticator | undefined;
@@ -78,7 +79,12 @@ function reauthenticate(): Promise<boolean> {
 }
 
 /** Where a 401 is an answer about credentials, not a lost session. */
-const CREDENTIAL_ROUTES = new Set(['/api/auth/login', '/api/auth/totp/enrol']);
+const CREDENTIAL_ROUTES = new Set([
+  '/api/auth/login',
+  '/api/auth/totp/enrol',
+  '/api/auth/passkey/options',
+  '/api/auth/passkey/login',
+]);
 
 export function csrfToken(): string | undefined {
   for (const part of document.cookie.split(';')) {

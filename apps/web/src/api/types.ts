@@ -15,11 +15,34 @@ export interface Me {
   username: string;
   roles: Role[];
   idleExpiresAt: string;
+  /** How this session signed in: with the authenticator app's code, or with a passkey. */
+  secondFactor: 'totp' | 'passkey';
+  /**
+   * The role signs in with a passkey and this session used a code: until a passkey is
+   * registered, the server answers nothing else (403 `passkey_registration_required`).
+   */
+  passkeyRegistrationRequired: boolean;
 }
 
 export interface LoginResponse {
   token: string;
   expiresAt: string;
+}
+
+/** GET /api/auth/passkeys: one of the person's own passkeys (never its key or id on the device). */
+export interface Passkey {
+  id: string;
+  name: string;
+  addedOn: string;
+}
+
+/**
+ * A WebAuthn ceremony begun by the server: the ticket goes back with the answer, the options
+ * to the browser (@simplewebauthn/browser).
+ */
+export interface PasskeyCeremony<Options> {
+  ticket: string;
+  options: Options;
 }
 
 export interface EnrolResponse {

@@ -2,6 +2,7 @@ import { BrowserRouter } from 'react-router';
 import { useCustody } from '../custody/custody';
 import { UnsealScreen } from '../custody/UnsealScreen';
 import { useI18n } from '../i18n/i18n';
+import { PasskeyRegistrationScreen } from '../screens/passkeys/PasskeyRegistrationScreen';
 import { EnrolWithCodeScreen } from '../screens/sign-in/EnrolWithCodeScreen';
 import { SignInScreen } from '../screens/sign-in/SignInScreen';
 import { useSession } from '../session/session';
@@ -12,7 +13,8 @@ import { Shell } from './Shell';
  * lands where the person was going); signed in, the shell. Locking swaps the whole signed-in
  * tree for the sign-in screen in one render: nothing of it stays in the page. Sealed, the
  * unseal screen replaces both, in the same way, except under a screen that holds on to what
- * was typed (the intake form: see useHoldWhileSealed).
+ * was typed (the intake form: see useHoldWhileSealed). A coordinator or admin signed in with a
+ * code and no passkey yet sees only the passkey registration: the server allows nothing else.
  */
 export function App() {
   const { t } = useI18n();
@@ -36,6 +38,8 @@ export function App() {
           username={state.username}
           idleMinutes={state.idleMinutes}
         />
+      ) : state.me.passkeyRegistrationRequired ? (
+        <PasskeyRegistrationScreen />
       ) : (
         <Shell key={state.me.id} idleMs={state.idleMs} />
       )}

@@ -126,6 +126,9 @@ export function Shell({ idleMs }: { idleMs: number }) {
                 {me.username}
               </span>
             )}
+            <NavLink to="/passkeys" className="topbar__link">
+              {t('nav.passkeys')}
+            </NavLink>
             <LanguageSwitch />
             <button
               type="button"

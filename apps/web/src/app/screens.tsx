@@ -1,5 +1,5 @@
 import type { ComponentType } from 'react';
-import type { Role } from '../api/types';
+import { ROLES, type Role } from '../api/types';
 import type { MessageKey } from '../i18n/i18n';
 import { RoleGrantsScreen } from '../screens/admin/RoleGrantsScreen';
 import { UsersScreen } from '../screens/admin/UsersScreen';
@@ -13,6 +13,7 @@ import { WithdrawalsScreen } from '../screens/coordinator/WithdrawalsScreen';
 import { EmergencyBoardScreen } from '../screens/emergencies/EmergencyBoardScreen';
 import { IntakeScreen } from '../screens/intake/IntakeScreen';
 import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
+import { PasskeysScreen } from '../screens/passkeys/PasskeysScreen';
 
 export interface ScreenDefinition {
   /** A react-router path; `:id` parts are ids, never anything personal. */
@@ -85,6 +86,14 @@ export const SCREENS: readonly ScreenDefinition[] = [
     title: 'nav.notifications',
     roles: ['lawyer', 'psychologist', 'responder', 'coordinator'],
     Component: NotificationsScreen,
+    hidden: true,
+  },
+  // Everyone's own passkeys, reached from the header.
+  {
+    path: '/passkeys',
+    title: 'nav.passkeys',
+    roles: ROLES,
+    Component: PasskeysScreen,
     hidden: true,
   },
 ];

@@ -42,6 +42,19 @@ export const en: Record<MessageKey, Message> = {
   },
   'signIn.reason.locked': 'Screen locked and session ended. Sign in again to continue.',
   'signIn.reason.signedOut': 'You have signed out.',
+  'signIn.reason.passkeyRegistered':
+    'Your passkey is registered. Sign in again: enter your password and press “Sign in with a passkey”.',
+  'signIn.or': 'or',
+  'signIn.passkey': 'Sign in with a passkey',
+  'signIn.passkeyWaiting': 'Waiting for your passkey…',
+  'signIn.passkeyHint':
+    'Username and password, then your passkey instead of a code. Coordinators and admins sign in only this way.',
+  'signIn.passkeyRequired':
+    'This account signs in with its passkey, not a code. Press “Sign in with a passkey” and confirm with your security key or this device’s passkey.',
+  'signIn.error.invalidPasskey':
+    'The username, password or passkey is wrong. After several failed attempts, sign-in is blocked for a while.',
+  'signIn.error.passkeyCancelled':
+    'Not signed in: the browser got no passkey. The request was cancelled, timed out, or this device holds no passkey for this account. Try again.',
 
   'enrol.title': 'Set up the second factor',
   'enrol.intro':
@@ -65,15 +78,70 @@ export const en: Record<MessageKey, Message> = {
   'error.conflict': 'The data has changed in the meantime. Reload and try again.',
   'error.csrf': 'The security check failed. Reload the page and try again.',
   'error.reauthenticationRequired':
-    'Not done: first confirm it is you, with your password and a code from the app.',
+    'Not done: first confirm it is you, with your password and your passkey or a code from the app.',
 
   'reauth.title': 'Confirm it is you',
   'reauth.text':
-    'Granting roles, exporting data and emergency access to a case need your password and a code from the authenticator app again. The confirmation lasts a few minutes; the action goes ahead right after it.',
+    'Granting roles, creating accounts, exporting data, emergency access to a case and changing passkeys need you to confirm your sign-in again. The confirmation lasts a few minutes; the action goes ahead right after it.',
   'reauth.submit': 'Confirm',
   'reauth.submitting': 'Checking…',
   'reauth.failed':
     'The password or code is not right. Each code works once: if you have just signed in, wait for the next one. You are still signed in.',
+  'reauth.failedPasskey': 'The password or passkey is not right. You are still signed in.',
+  'reauth.passkeyHint':
+    'Enter your password and press “Confirm”: the browser asks for your passkey.',
+  'reauth.useCode': 'Confirm with a code from the app',
+  'reauth.usePasskey': 'Confirm with a passkey',
+
+  'passkey.name': 'Name of the key',
+  'passkey.nameHint':
+    'To tell your keys apart, such as “Blue YubiKey” or “Work laptop”. Up to 60 characters.',
+  'passkey.waiting': 'Waiting for your passkey…',
+  'passkey.error.name': 'Give the key a name of up to 60 characters.',
+  'passkey.error.unsupported':
+    'This browser cannot use passkeys. Open Mayak in a recent Firefox, Chrome, Edge or Safari.',
+  'passkey.error.cancelled':
+    'The browser got no passkey: the request was cancelled, timed out, or the key did not fit. Try again.',
+  'passkey.error.alreadyRegistered':
+    'This key is already registered to your account. Use another key or another device.',
+  'passkey.error.insecure':
+    'A passkey works only on Mayak’s real, secure address. Check the address bar: if it is not the right one, type nothing and tell a coordinator.',
+  'passkey.error.failed': 'The passkey could not be used. Try again, or use another key.',
+  'passkey.error.invalid': 'The passkey could not be verified, or the attempt expired. Try again.',
+
+  'passkeyGate.title': 'Register a passkey',
+  'passkeyGate.why':
+    'Coordinators and admins sign in to Mayak with a passkey. A password and a code from the app can be phished by a fake site; a passkey works only on Mayak’s real address.',
+  'passkeyGate.what':
+    'A passkey is a security key (a YubiKey, say, plugged into a USB port or held to a phone) or a key the device keeps itself (Windows Hello, Touch ID, Android). Until one is registered, the rest of Mayak is closed to you.',
+  'passkeyGate.then':
+    'Once it is registered, you are signed out, and sign in again with your password and this key.',
+  'passkeyGate.register': 'Register passkey',
+
+  'nav.passkeys': 'Passkeys',
+  'passkeys.title': 'Passkeys',
+  'passkeys.intro':
+    'A passkey confirms your sign-in instead of a code from the app, and works only on Mayak’s real address, so a fake site cannot phish it. Coordinators and admins sign in only with a passkey; for everyone else it is optional. Register two, so that losing one does not lock you out.',
+  'passkeys.mine': 'Your keys',
+  'passkeys.empty': 'No passkeys yet.',
+  'passkeys.column.name': 'Name',
+  'passkeys.column.added': 'Added',
+  'passkeys.column.actions': 'Actions',
+  'passkeys.removeShort': 'Remove',
+  'passkeys.remove': 'Remove the key “{name}”',
+  'passkeys.addTitle': 'Add a key',
+  'passkeys.addText':
+    'Name the key and press “Add key”: the browser asks you to insert the security key or confirm on the device. For a second key and later ones, you first confirm it is you.',
+  'passkeys.add': 'Add key',
+  'passkeys.added': 'The key “{name}” was added.',
+  'passkeys.removed': 'The key “{name}” was removed.',
+  'passkeys.removeTitle': 'Remove the key “{name}”?',
+  'passkeys.removeText':
+    'This key will no longer sign in to Mayak. If it was lost or may be in someone else’s hands, remove it.',
+  'passkeys.removeConfirm': 'Remove key',
+  'passkeys.error.last':
+    'This is your last passkey, and your role signs in only with one. Add another key first, then remove this one.',
+  'passkeys.error.signInWithPasskey': 'To add another key, sign in with your passkey, not a code.',
   'error.validation': 'Check the marked fields.',
   'error.throttled': 'Too many requests. Wait a little.',
   'error.generic': 'That did not work.',
@@ -721,7 +789,7 @@ export const en: Record<MessageKey, Message> = {
   'duress.open': 'Signed in as {username}. Duress password',
   'duress.title': 'Duress password',
   'duress.text':
-    'If you are forced to sign in to Mayak, sign in with this password and your usual code: it looks like a normal sign-in, but Mayak locks down at once. Only the key holders can bring it back.',
+    'If you are forced to sign in to Mayak, sign in with this password instead of yours, and then as always, with your passkey or code: it looks like a normal sign-in, but Mayak locks down at once. Only the key holders can bring it back.',
   'duress.current': 'Your current password',
   'duress.new': 'Duress password',
   'duress.newHint':

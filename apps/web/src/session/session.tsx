@@ -12,9 +12,17 @@ import type { ReactNode } from 'react';
 import { api, ApiError, CSRF_COOKIE, csrfToken, onUnauthenticated, serverNow } from '../api/client';
 import type { LoginResponse, Me } from '../api/types';
 import { useCustody } from '../custody/custody';
+import { assertWithPasskey } from './webauthn';
 import { forgetHeld } from './held-draft';
 
-export type SignedOutReason = 'expired' | 'idle' | 'locked' | 'signedOut' | 'sealed';
+export type SignedOutReason =
+  | 'expired'
+  | 'idle'
+  | 'locked'
+  | 'signedOut'
+  | 'sealed'
+  /** A code-only session registered the first passkey: sign in again with it. */
+  | 'passkeyRegistered';
 
 export type SessionState =
   | { status: 'loading' }
@@ -24,7 +32,12 @@ export type SessionState =
 export interface Session {
   state: SessionState;
   signIn: (username: string, password: string, totp: string) => Promise<void>;
-  signOut: (reason?: 'signedOut' | 'idle') => void;
+  /**
+   * Name and password, then the browser's passkey. A PasskeyCeremonyError if the browser gave
+   * none (cancelled, no key); an ApiError as from signIn otherwise.
+   */
+  signInWithPasskey: (username: string, password: string) => Promise<void>;
+  signOut: (reason?: 'signedOut' | 'idle' | 'passkeyRegistered') => void;
   /** Hides everything at once and ends the session; unlocking is a fresh sign-in. */
   lock: () => void;
   /** Tells the server the person is still there (the server's idle timer restarts). */
@@ -113,8 +126,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setState({ status: 'signedIn', me, idleMs: idleLength(me) });
   }, []);
 
+  const signInWithPasskey = useCallback(async (username: string, password: string) => {
+    await pendingLogout.current;
+    // Step one answers alike whatever is wrong; a wrong password fails at step two.
+    const assertion = await assertWithPasskey('/api/auth/passkey/options', { username, password });
+    await api.post<LoginResponse>('/api/auth/passkey/login', assertion);
+    const me = await api.get<Me>('/api/auth/me');
+    setState({ status: 'signedIn', me, idleMs: idleLength(me) });
+  }, []);
+
   const signOut = useCallback(
-    (reason: 'signedOut' | 'idle' = 'signedOut') => {
+    (reason: 'signedOut' | 'idle' | 'passkeyRegistered' = 'signedOut') => {
       const current = stateRef.current;
       if (current.status !== 'signedIn') return;
       forgetHeld();
@@ -144,8 +166,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<Session>(
-    () => ({ state, signIn, signOut, lock, keepAlive }),
-    [state, signIn, signOut, lock, keepAlive],
+    () => ({ state, signIn, signInWithPasskey, signOut, lock, keepAlive }),
+    [state, signIn, signInWithPasskey, signOut, lock, keepAlive],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

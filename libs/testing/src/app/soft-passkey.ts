@@ -64,6 +64,18 @@ export class SoftPasskey {
     return this.credentialId.toString('base64url');
   }
 
+  /**
+   * Lends this key to another authenticator (Chromium's virtual one, in browser tests): the
+   * signature counter that one should start from. The server refuses a counter that does not
+   * move on (a cloned key), so this key's own counter jumps past the `uses` the other may make
+   * with it: neither ever goes back.
+   */
+  lend(uses = 1000): number {
+    const start = this.signCount + 1;
+    this.signCount = start + uses;
+    return start;
+  }
+
   /** The private key as PKCS#8, base64: what WebAuthn.addCredential takes. */
   pkcs8Base64(): string {
     return this.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
@@ -8,6 +8,7 @@ import { Field } from '../../components/Field';
 import { GateScreen } from '../../components/GateScreen';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
+import { PasskeyCeremonyError, passkeyErrorMessage } from '../../session/webauthn';
 import { TotpCodeField } from './TotpCodeField';
 import { TotpKey } from './TotpKey';
 import { useSession, type SignedOutReason } from '../../session/session';
@@ -24,34 +25,52 @@ interface Props {
 
 export function SignInScreen({ reason, username: knownUsername, idleMinutes }: Props) {
   const { t } = useI18n();
-  const { signIn } = useSession();
+  const { signIn, signInWithPasskey } = useSession();
   const [username, setUsername] = useState(knownUsername ?? '');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [enrolment, setEnrolment] = useState<'no' | 'needed' | EnrolResponse>('no');
-  const [busy, setBusy] = useState(false);
+  /** Which way of signing in is under way, if any. */
+  const [busy, setBusy] = useState<false | 'code' | 'passkey'>(false);
   const [problems, setProblems] = useState<SummaryItem[]>([]);
   const [general, setGeneral] = useState<string | null>(null);
+  /** The code was right, but this account signs in with its passkey (401 passkey_required). */
+  const [passkeyRequired, setPasskeyRequired] = useState(false);
+  const passkeyButton = useRef<HTMLButtonElement>(null);
 
   const fieldError = (target: string) => problems.find((p) => p.target === target)?.message;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  // Told to use the passkey, the person finds its button focused: Enter goes on from there.
+  useEffect(() => {
+    if (passkeyRequired && busy === false) passkeyButton.current?.focus();
+  }, [passkeyRequired, busy]);
+
+  const nameAndPassword = (): SummaryItem[] => {
     const found: SummaryItem[] = [];
     if (!username.trim()) found.push({ target: FIELD.username, message: t('error.required') });
     if (!password) found.push({ target: FIELD.password, message: t('error.required') });
+    return found;
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const found = nameAndPassword();
     if (!/^\d{6}$/.test(code.trim()))
       found.push({ target: FIELD.code, message: t('signIn.error.codeFormat') });
     setProblems(found);
     setGeneral(null);
+    setPasskeyRequired(false);
     if (found.length > 0) return;
-    setBusy(true);
+    setBusy('code');
     try {
       await signIn(username.trim(), password, code.trim());
     } catch (error) {
       setCode('');
       if (error instanceof ApiError && error.code === 'totp_enrolment_required') {
         setEnrolment('needed');
+      } else if (error instanceof ApiError && error.code === 'passkey_required') {
+        // Not an error of the person's: say how this account signs in, and offer the way.
+        setPasskeyRequired(true);
       } else if (error instanceof ApiError && error.code === 'invalid_credentials') {
         setGeneral(t('signIn.error.invalid'));
       } else if (error instanceof ApiError && error.status === 429) {
@@ -61,8 +80,30 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
     }
   };
 
+  /** Name and password, then the browser asks for the passkey; no code needed. */
+  const submitPasskey = async () => {
+    const found = nameAndPassword();
+    setProblems(found);
+    setGeneral(null);
+    if (found.length > 0) return;
+    setBusy('passkey');
+    try {
+      await signInWithPasskey(username.trim(), password);
+    } catch (error) {
+      setPasskeyRequired(false);
+      if (error instanceof ApiError && error.code === 'invalid_credentials') {
+        setGeneral(t('signIn.error.invalidPasskey'));
+      } else if (error instanceof ApiError && error.status === 429) {
+        setGeneral(t('signIn.error.throttled'));
+      } else if (error instanceof PasskeyCeremonyError && error.problem === 'cancelled') {
+        setGeneral(t('signIn.error.passkeyCancelled'));
+      } else setGeneral(passkeyErrorMessage(t, error));
+      setBusy(false);
+    }
+  };
+
   const startEnrolment = async () => {
-    setBusy(true);
+    setBusy('code');
     setGeneral(null);
     try {
       setEnrolment(
@@ -93,7 +134,12 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
             ? t('signIn.reason.signedOut')
             : reason === 'sealed'
               ? t('signIn.reason.sealed')
-              : null;
+              : reason === 'passkeyRegistered'
+                ? t('signIn.reason.passkeyRegistered')
+                : null;
+
+  // Told (or just registered) that this account signs in with a passkey: that button leads.
+  const passkeyFirst = passkeyRequired || reason === 'passkeyRegistered';
 
   const codeField = (
     <TotpCodeField
@@ -110,15 +156,20 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
       {reasonText && enrolment === 'no' ? (
         <Notice
           tone={
-            reason === 'signedOut' || reason === 'locked' || reason === 'sealed'
-              ? 'info'
-              : 'warning'
+            reason === 'passkeyRegistered'
+              ? 'success'
+              : reason === 'signedOut' || reason === 'locked' || reason === 'sealed'
+                ? 'info'
+                : 'warning'
           }
         >
           {reasonText}
         </Notice>
       ) : null}
       <ErrorSummary items={problems} general={general} />
+      {passkeyRequired && enrolment === 'no' ? (
+        <Notice tone="warning">{t('signIn.passkeyRequired')}</Notice>
+      ) : null}
 
       {enrolment === 'no' ? (
         <form onSubmit={(e) => void submit(e)} noValidate>
@@ -160,9 +211,35 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
             )}
           </Field>
           {codeField}
-          <button type="submit" className="button button--wide" disabled={busy}>
-            {busy ? t('signIn.submitting') : t('signIn.submit')}
+          <button
+            type="submit"
+            className={
+              passkeyFirst ? 'button button--secondary button--wide' : 'button button--wide'
+            }
+            disabled={busy !== false}
+          >
+            {busy === 'code' ? t('signIn.submitting') : t('signIn.submit')}
           </button>
+          <div className="sign-in__passkey">
+            <p className="sign-in__or" aria-hidden="true">
+              {t('signIn.or')}
+            </p>
+            <button
+              ref={passkeyButton}
+              type="button"
+              className={
+                passkeyFirst ? 'button button--wide' : 'button button--secondary button--wide'
+              }
+              aria-describedby="sign-in-passkey-hint"
+              disabled={busy !== false}
+              onClick={() => void submitPasskey()}
+            >
+              {busy === 'passkey' ? t('signIn.passkeyWaiting') : t('signIn.passkey')}
+            </button>
+            <p id="sign-in-passkey-hint" className="field__hint">
+              {t('signIn.passkeyHint')}
+            </p>
+          </div>
           <p>
             <a href="/enrol">{t('code.link')}</a>
           </p>
@@ -181,7 +258,7 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
             <button
               type="button"
               className="button"
-              disabled={busy}
+              disabled={busy !== false}
               autoFocus
               onClick={() => void startEnrolment()}
             >
@@ -193,7 +270,7 @@ export function SignInScreen({ reason, username: knownUsername, idleMinutes }: P
         <form className="enrol" onSubmit={(e) => void submit(e)} noValidate>
           <TotpKey otpauthUri={enrolment.otpauthUri} secret={enrolment.secret} />
           {codeField}
-          <button type="submit" className="button button--wide" disabled={busy}>
+          <button type="submit" className="button button--wide" disabled={busy !== false}>
             {busy ? t('signIn.submitting') : t('signIn.submit')}
           </button>
         </form>
