@@ -145,6 +145,8 @@ export interface MyContact {
   /** The cases the contact raised (and any emergency escalated from them since). */
   cases: ContactCase[];
   createdAt: string;
+  /** Encrypted fields that no longer exist: consent withdrawn, or retention passed. */
+  erased: string[];
 }
 
 export interface CallerLookup {

@@ -685,6 +685,7 @@ export const en: Record<MessageKey, Message> = {
     'The contact at {time} ({service}) goes to the responder on call as an emergency: they are paged at once.',
   'mine.escalateHint':
     'A contact can be escalated when it raised a legal or psychological case. Otherwise log a new contact with the danger switch on.',
+  'mine.summaryErased': 'destroyed',
 
   'unseal.title': 'Mayak is sealed',
   'unseal.text':

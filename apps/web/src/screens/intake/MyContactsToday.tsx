@@ -130,7 +130,12 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
                       </ul>
                     </td>
                     <td>{label('contactOutcomes', contact.outcome)}</td>
-                    <td className="table__summary">{contact.summary ?? ''}</td>
+                    <td className="table__summary">
+                      {contact.summary ??
+                        (contact.erased.includes('summary') ? (
+                          <span className="muted">{t('mine.summaryErased')}</span>
+                        ) : null)}
+                    </td>
                     <td>
                       <div className="table__actions">
                         {emergency ? (
