@@ -70,6 +70,20 @@ export interface PendingWithdrawal {
   notBefore: string;
 }
 
+/**
+ * POST /api/callers/:id/consent/withdraw: what changed at once (the asker's own contacts of
+ * the caller within their window, or everything for the assignee of an open case), and, with
+ * `pendingId`, that the rest waits in the coordinators' queue.
+ */
+export interface WithdrawalReceipt {
+  callerId: string;
+  /** Consent scope codes. */
+  withdrawn: string[];
+  /** Open cases of a withdrawn service, closed as withdrawn. */
+  closedCaseIds: string[];
+  pendingId?: string;
+}
+
 export interface CodeEnrolResponse {
   username: string;
   otpauthUri: string;
