@@ -687,6 +687,8 @@ export const en: Record<MessageKey, Message> = {
     'A contact can be escalated when it raised a legal or psychological case. Otherwise log a new contact with the danger switch on.',
 
   'mine.summaryErased': 'destroyed',
+  'intake.savedWithdrawHint':
+    'If the caller rang to withdraw their consent: “Caller withdraws consent…” on this contact in the list below.',
   'withdraw.open': 'Caller withdraws consent…',
   'withdraw.openLabel': 'Caller withdraws consent: contact at {time}',
   'withdraw.title': 'The caller withdraws consent',

@@ -314,7 +314,8 @@ export function IntakeForm({
           {saved.emergency ? t('intake.savedEmergency') : null}{' '}
           {saved.previousContacts > 0
             ? t('intake.repeat', { count: saved.previousContacts })
-            : null}
+            : null}{' '}
+          {saved.previousContacts > 0 ? t('intake.savedWithdrawHint') : null}
         </Notice>
       ) : null}
       {saved?.riskWithoutConsent ? (
