@@ -136,6 +136,7 @@ describe('emergency countdown and escalation', () => {
     caseIds: cases.map((c) => c.id),
     cases,
     createdAt: '2026-11-21T10:01:00Z',
+    erased: [],
   });
 
   it('offers to escalate an open legal or psychological case, once', () => {

@@ -93,6 +93,20 @@ export interface PendingWithdrawal {
   notBefore: string;
 }
 
+/**
+ * POST /api/callers/:id/consent/withdraw: what changed at once (the asker's own contacts of
+ * the caller within their window, or everything for the assignee of an open case), and, with
+ * `pendingId`, that the rest waits in the coordinators' queue.
+ */
+export interface WithdrawalReceipt {
+  callerId: string;
+  /** Consent scope codes. */
+  withdrawn: string[];
+  /** Open cases of a withdrawn service, closed as withdrawn. */
+  closedCaseIds: string[];
+  pendingId?: string;
+}
+
 export interface CodeEnrolResponse {
   username: string;
   otpauthUri: string;
@@ -168,6 +182,8 @@ export interface MyContact {
   /** The cases the contact raised (and any emergency escalated from them since). */
   cases: ContactCase[];
   createdAt: string;
+  /** Encrypted fields that no longer exist: consent withdrawn, or retention passed. */
+  erased: string[];
 }
 
 export interface CallerLookup {

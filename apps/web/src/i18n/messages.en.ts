@@ -754,6 +754,76 @@ export const en: Record<MessageKey, Message> = {
   'mine.escalateHint':
     'A contact can be escalated when it raised a legal or psychological case. Otherwise log a new contact with the danger switch on.',
 
+  'mine.summaryErased': 'destroyed',
+  'intake.savedWithdrawHint':
+    'If the caller rang to withdraw their consent: “Caller withdraws consent…” on this contact in the list below.',
+  'withdraw.open': 'Caller withdraws consent…',
+  'withdraw.openLabel': 'Caller withdraws consent: contact at {time}',
+  'withdraw.title': 'The caller withdraws consent',
+  'withdraw.stepChoose': 'Step 1 of 2. What the caller withdraws',
+  'withdraw.stepCheck': 'Step 2 of 2. Check before withdrawing',
+  'withdraw.chooseHint':
+    'Tick what the caller takes back. Records held under it are destroyed for good: their encryption keys are destroyed, so not even a backup can bring them back.',
+  'withdraw.scope.service:legal':
+    'A lawyer of the line works on the caller’s question. Withdrawn: open legal cases from the caller’s contacts are closed, and the lawyers’ notes in all of the caller’s legal cases are destroyed.',
+  'withdraw.scope.service:psych':
+    'A psychologist of the line works on the caller’s request. Withdrawn: open psychology cases are closed, and the psychologists’ notes in all of them are destroyed.',
+  'withdraw.scope.service:emergency':
+    'The emergency responder gets in touch with the caller. Withdrawn: open emergencies are closed, and the responders’ notes in all of the caller’s emergencies are destroyed.',
+  'withdraw.scope.contact_back':
+    'The line may get back in touch: the number or handle is kept encrypted, with the channel and the safe times. Withdrawn: they are destroyed as soon as the withdrawal covers all of the caller’s contacts.',
+  'withdraw.scope.statistics':
+    'The contacts count in the anonymous statistics breakdowns (by region, topic and so on). Withdrawn: they leave every breakdown; they still count in the plain number of contacts.',
+  'withdraw.summaryNote':
+    'When a contact that was passed to a service has consent to no service left, its summary and the caller’s pseudonym are destroyed too.',
+  'withdraw.next': 'Next',
+  'withdraw.back': 'Back',
+  'withdraw.submit': 'Withdraw and destroy',
+  'withdraw.submitting': 'Withdrawing…',
+  'withdraw.error.none': 'Tick at least one thing the caller withdraws.',
+  'withdraw.error.notFound':
+    'The server did not accept the withdrawal: there is no such caller, or your contact with them is older than 24 hours and you may no longer withdraw on their behalf. Ask a coordinator.',
+  'withdraw.error.validation':
+    'The server did not accept the list. Close this window, open it again and retry.',
+  'withdraw.checkScopes': 'The caller withdraws: {scopes}.',
+  'withdraw.checkNow': {
+    one: 'At once, for the {count} contact you logged with this caller in the last 24 hours (at {times}):',
+    other:
+      'At once, for the {count} contacts you logged with this caller in the last 24 hours (at {times}):',
+  },
+  'withdraw.effect.service:legal': 'legal cases are closed, the lawyers’ notes destroyed;',
+  'withdraw.effect.service:psych':
+    'psychology cases are closed, the psychologists’ notes destroyed;',
+  'withdraw.effect.service:emergency': 'emergencies are closed, the responders’ notes destroyed;',
+  'withdraw.effect.contact_back':
+    'the number or handle, channel and safe times are destroyed if the caller has no other contacts (otherwise when the part waiting for a coordinator is applied);',
+  'withdraw.effect.statistics': 'the contacts leave every statistics breakdown;',
+  'withdraw.checkLater':
+    'Contacts of this caller logged by someone else, or more than 24 hours ago, do not change now: their withdrawal goes to a coordinator. It is applied only if a coordinator confirms it, and no sooner than 24 hours later.',
+  'withdraw.checkOthers': {
+    one: 'Besides yours, this caller has {count} more contact: that part will wait for a coordinator.',
+    other:
+      'Besides yours, this caller has {count} more contacts: that part will wait for a coordinator.',
+  },
+  'withdraw.checkNoOthers': 'This caller has no other contacts: everything is withdrawn at once.',
+  'withdraw.checkStays':
+    'What stays: the channel, region, topics and outcome of the contacts, for plain counts; the audit entry of the withdrawal itself (no data); recognising a repeat caller by the keyed hash of their number.',
+  'withdraw.tellCaller':
+    'A withdrawal destroys records for good. Make sure this is what the caller takes back.',
+  'withdraw.receiptTitle': 'Consent withdrawn: {scopes}.',
+  'withdraw.receiptAllNow':
+    'Applied at once to all of this caller’s contacts; nothing waits for a coordinator.',
+  'withdraw.receiptMineNow':
+    'Applied at once to the contacts you logged with this caller in the last 24 hours.',
+  'withdraw.receiptPending':
+    'The rest — the caller’s contacts logged by someone else or earlier — waits for a coordinator to confirm it, and is applied no sooner than 24 hours from now. Tell the caller it will take time.',
+  'withdraw.receiptContactBackPending':
+    'The number and the times for contacting back are destroyed when the part waiting for a coordinator is applied.',
+  'withdraw.receiptClosed': {
+    one: '{count} case closed.',
+    other: '{count} cases closed.',
+  },
+
   'unseal.title': 'Mayak is sealed',
   'unseal.text':
     'The encryption keys are not in the server’s memory, so nobody can sign in or work with the data. This happens after a lockdown or a server restart. Key holders must enter their key shares, each their own, one at a time.',

@@ -111,7 +111,7 @@ export function IntakeForm({
   onSaved,
 }: {
   vocabulary: Vocabulary;
-  onSaved: () => void;
+  onSaved: (created: ContactCreated) => void;
 }) {
   const { t, label, date } = useI18n();
   const me = useMe();
@@ -224,7 +224,7 @@ export function IntakeForm({
       });
       setDraft(emptyDraft(new Date(), draft.region));
       setIdempotencyKey(newKey());
-      onSaved();
+      onSaved(created);
       formRef.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     } catch (error) {
       if (error instanceof ApiError && error.status === 400) {
@@ -314,7 +314,8 @@ export function IntakeForm({
           {saved.emergency ? t('intake.savedEmergency') : null}{' '}
           {saved.previousContacts > 0
             ? t('intake.repeat', { count: saved.previousContacts })
-            : null}
+            : null}{' '}
+          {saved.previousContacts > 0 ? t('intake.savedWithdrawHint') : null}
         </Notice>
       ) : null}
       {saved?.riskWithoutConsent ? (

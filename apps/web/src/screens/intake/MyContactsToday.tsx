@@ -1,12 +1,15 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
-import type { ContactCase, MyContact } from '../../api/types';
+import type { ContactCase, MyContact, WithdrawalReceipt } from '../../api/types';
 import { Notice } from '../../components/Notice';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { useI18n } from '../../i18n/i18n';
 import { statusLabel } from '../cases/case-words';
+import { withdrawalPlan, type JustSaved, type WithdrawalPlan } from './consent-withdrawal';
 import { escalatable } from './escalation';
+import { WithdrawalReceiptNotice } from './WithdrawalReceiptNotice';
+import { WithdrawConsentDialog } from './WithdrawConsentDialog';
 
 type Load =
   | { status: 'loading' }
@@ -17,9 +20,18 @@ type Flash = { tone: 'success' | 'error'; text: string };
 
 /**
  * What this volunteer logged in the last 24 hours, newest first; the server hides older ones.
- * From here a contact whose caller turns out to be in danger is escalated to an emergency.
+ * From here a contact whose caller turns out to be in danger is escalated to an emergency,
+ * and a caller who takes back their consent has it withdrawn (usually on the contact just
+ * logged, the caller having called again to say so).
  */
-export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
+export function MyContactsToday({
+  refreshKey,
+  justSaved,
+}: {
+  refreshKey: number;
+  /** The save's answer for the contact logged last, when there is one: see withdrawalPlan. */
+  justSaved: JustSaved | null;
+}) {
   const { t, label, time } = useI18n();
   const [load, setLoad] = useState<Load>({ status: 'loading' });
   const [manualRefresh, setManualRefresh] = useState(0);
@@ -29,6 +41,14 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
   const [busy, setBusy] = useState(false);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const [flash, setFlash] = useState<Flash | null>(null);
+  const [withdrawing, setWithdrawing] = useState<WithdrawalPlan | null>(null);
+  const [receipt, setReceipt] = useState<WithdrawalReceipt | null>(null);
+  const receiptRef = useRef<HTMLDivElement>(null);
+
+  // The receipt takes focus once the dialog has closed (and handed focus back to its opener).
+  useEffect(() => {
+    if (receipt) receiptRef.current?.focus();
+  }, [receipt]);
 
   const escalate = async (from: ContactCase, reason: string) => {
     setBusy(true);
@@ -79,6 +99,9 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
       </div>
       <p className="field__hint">{t('mine.subtitle')}</p>
       {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
+      <div ref={receiptRef} tabIndex={-1}>
+        {receipt ? <WithdrawalReceiptNotice receipt={receipt} /> : null}
+      </div>
       {load.status === 'loading' ? (
         <p role="status">{t('app.loading')}</p>
       ) : load.status === 'failed' ? (
@@ -105,6 +128,7 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
             <tbody>
               {load.contacts.map((contact) => {
                 const from = escalatable(contact);
+                const callerId = contact.callerId;
                 const emergency = contact.cases.find(
                   (c) => c.service === 'emergency' && c.status !== 'closed',
                 );
@@ -130,7 +154,12 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
                       </ul>
                     </td>
                     <td>{label('contactOutcomes', contact.outcome)}</td>
-                    <td className="table__summary">{contact.summary ?? ''}</td>
+                    <td className="table__summary">
+                      {contact.summary ??
+                        (contact.erased.includes('summary') ? (
+                          <span className="muted">{t('mine.summaryErased')}</span>
+                        ) : null)}
+                    </td>
                     <td>
                       <div className="table__actions">
                         {emergency ? (
@@ -146,6 +175,20 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
                             }}
                           >
                             {t('mine.escalate')}
+                          </button>
+                        ) : null}
+                        {callerId ? (
+                          <button
+                            type="button"
+                            className="button button--secondary button--small"
+                            aria-label={t('withdraw.openLabel', { time: time(contact.startedAt) })}
+                            onClick={() => {
+                              setFlash(null);
+                              setReceipt(null);
+                              setWithdrawing(withdrawalPlan(load.contacts, callerId, justSaved));
+                            }}
+                          >
+                            {t('withdraw.open')}
                           </button>
                         ) : null}
                       </div>
@@ -183,6 +226,18 @@ export function MyContactsToday({ refreshKey }: { refreshKey: number }) {
           error={dialogError}
           onCancel={() => setEscalating(null)}
           onConfirm={(reason) => void escalate(escalating.from, reason)}
+        />
+      ) : null}
+      {withdrawing ? (
+        <WithdrawConsentDialog
+          plan={withdrawing}
+          onCancel={() => setWithdrawing(null)}
+          onDone={(done) => {
+            setWithdrawing(null);
+            setReceipt(done);
+            // Summaries destroyed and cases closed show in the list at once.
+            setManualRefresh((n) => n + 1);
+          }}
         />
       ) : null}
     </section>
