@@ -141,6 +141,7 @@ describe('passkeys: required for coordinators and admins, offered to everyone', 
     const coordinator = await createUser(api.app, ['coordinator']);
     // As if the account were new: no passkey yet.
     await env.db.query(`DELETE FROM passkeys WHERE user_id = $1`, [coordinator.id]);
+    await env.db.query(`DELETE FROM notifications WHERE about_user_id = $1`, [coordinator.id]);
     delete coordinator.passkey;
     const token = await signIn(http, coordinator);
     expect((await http.get('/api/auth/me', { token })).body).toMatchObject({
@@ -172,6 +173,18 @@ describe('passkeys: required for coordinators and admins, offered to everyone', 
     );
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ name: 'Ключ на связке' });
+    // The code alone registered it: every other coordinator and admin hears of it.
+    const told: Array<{ user_id: string }> = await env.db.query(
+      `SELECT user_id FROM notifications WHERE type = 'passkey_added' AND about_user_id = $1`,
+      [coordinator.id],
+    );
+    const others: Array<{ id: string }> = await env.db.query(
+      `SELECT id FROM users WHERE id <> $1 AND disabled_at IS NULL
+          AND roles && ARRAY['coordinator', 'admin']::text[]`,
+      [coordinator.id],
+    );
+    expect(others.length).toBeGreaterThan(0);
+    expect(told.map((t) => t.user_id).sort()).toEqual(others.map((o) => o.id).sort());
     // The code-only session registers the first passkey and nothing more.
     const another = await http.post('/api/auth/passkeys/options', undefined, { token });
     expect(another.status).toBe(403);
@@ -226,6 +239,10 @@ describe('passkeys: required for coordinators and admins, offered to everyone', 
   it('a volunteer may add a passkey and sign in with it, and keeps the code', async () => {
     const volunteer = await createUser(api.app, ['volunteer']);
     const passkey = await registerPasskey(api.app, volunteer);
+    // Offered, not required: nobody needs telling.
+    expect(
+      await env.db.query(`SELECT 1 FROM notifications WHERE about_user_id = $1`, [volunteer.id]),
+    ).toEqual([]);
     const withPasskey = await signInWithPasskey(http, volunteer, passkey);
     expect((await http.get('/api/auth/me', { token: withPasskey })).body).toMatchObject({
       secondFactor: 'passkey',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -57,6 +57,15 @@ interface SealedPasskey {
   name: string;
 }
 
+/**
+ * Who hears of a new passkey on a passkey role's account: the notifications module, provided
+ * globally so that identity need not depend on it.
+ */
+export const PASSKEY_NOTICE = Symbol('PASSKEY_NOTICE');
+export interface PasskeyNotice {
+  added(em: EntityManager, userId: string, passkeyId: string): Promise<void>;
+}
+
 /** Whether `roles` must sign in with a passkey (PASSKEY_REQUIRED_ROLES). */
 export function passkeyRequiredFor(roles: readonly Role[], required: readonly string[]): boolean {
   return roles.some((r) => required.includes(r));
@@ -80,6 +89,7 @@ export class PasskeyService {
     private readonly audit: AuditTrail,
     private readonly sessions: SessionService,
     private readonly hash: KeyedHash,
+    @Optional() @Inject(PASSKEY_NOTICE) private readonly notice?: PasskeyNotice,
   ) {}
 
   async list(userId: string): Promise<PasskeyView[]> {
@@ -174,6 +184,9 @@ export class PasskeyService {
         },
         em,
       );
+      // A coordinator's or admin's first passkey needs only the code: the others hear of it.
+      if (passkeyRequiredFor(actor.roles, this.config.passkeyRequiredRoles))
+        await this.notice?.added(em, actor.userId, id);
       return rows[0].added_on;
     });
     return { id, name, addedOn: added };

@@ -19,7 +19,13 @@ export type NotificationType =
   /** To coordinators: a staff member asked for WITHDRAWALS_PER_DAY_NOTIFY withdrawals today. */
   | 'withdrawal_burst'
   /** To the other side (coordinators or admins): a role grant waits for a second person (12.1). */
-  | 'role_grant_pending';
+  | 'role_grant_pending'
+  /**
+   * To coordinators and admins: a passkey was added to a coordinator's or admin's account
+   * (12.4). Its first one is registered with the code alone: if the person did not, someone
+   * who phished their code did.
+   */
+  | 'passkey_added';
 
 /**
  * What a notification says: a type, and the case or the staff member it is about. Never
@@ -205,7 +211,8 @@ type StaffNotice =
   | 'decline_burst'
   | 'withdrawal_burst'
   | 'withdrawal_pending'
-  | 'role_grant_pending';
+  | 'role_grant_pending'
+  | 'passkey_added';
 
 /** What a notification's view is read from. */
 const VIEW_COLUMNS = 'id, type, case_id, about_user_id, created_at, created_enc, read_at, read_enc';

@@ -356,6 +356,7 @@ export type NotificationType =
   | 'decline_burst'
   | 'withdrawal_pending'
   | 'role_grant_pending'
+  | 'passkey_added'
   | 'withdrawal_burst';
 
 export interface AppNotification {

@@ -318,6 +318,8 @@ export const en: Record<MessageKey, Message> = {
   'withdrawals.gone':
     'This request was already decided by another coordinator, or it is your own. The list is refreshed.',
   'notifications.type.role_grant_pending': 'A role waits for a second person to confirm it',
+  'notifications.type.passkey_added':
+    "A coordinator's or admin's account got a passkey: if they did not add it, their code was stolen",
   'users.title': 'Users',
   'users.createTitle': 'New user',
   'users.username': 'Username',

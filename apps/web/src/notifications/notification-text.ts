@@ -15,6 +15,7 @@ const TEXT: Record<string, MessageKey> = {
   withdrawal_pending: 'notifications.type.withdrawal_pending',
   withdrawal_burst: 'notifications.type.withdrawal_burst',
   role_grant_pending: 'notifications.type.role_grant_pending',
+  passkey_added: 'notifications.type.passkey_added',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */
