@@ -16,6 +16,24 @@ import {
   TestUser,
 } from '@mayak/testing';
 
+/** The user's sessions were signed in (or last re-authenticated) six minutes ago. */
+const ageSessions = (env: TestEnvironment, user: TestUser) =>
+  env.db.query(
+    `UPDATE sessions SET authenticated_at = now() - interval '6 minutes',
+                         created_at = now() - interval '6 minutes'
+      WHERE user_id = $1`,
+    [user.id],
+  );
+
+const withCode = (http: HttpClient, token: string, password: string, totp: string) =>
+  http.post('/api/auth/reauthenticate', { password, totp }, { token });
+
+const expectReauthRequired = (response: { status: number; body: any }) => {
+  expect(response.status).toBe(403);
+  expect(response.body).toMatchObject({ error: 'reauthentication_required' });
+  expect(response.body.message).toMatch(/password/);
+};
+
 /**
  * Re-authentication (issue 12.4). A session token taken from a laptop left open, a proxy log
  * or a stolen cookie did everything its owner's role allows: grant roles, export statistics,
@@ -40,17 +58,9 @@ describe('role grants, exports and break-glass need a recent password and code',
     await env?.dispose();
   });
 
-  /** The session was signed in (or last re-authenticated) six minutes ago. */
-  const age = (user: TestUser) =>
-    env.db.query(
-      `UPDATE sessions SET authenticated_at = now() - interval '6 minutes',
-                           created_at = now() - interval '6 minutes'
-        WHERE user_id = $1`,
-      [user.id],
-    );
-
+  const age = (user: TestUser) => ageSessions(env, user);
   const reauthenticate = (token: string, password: string, totp: string) =>
-    http.post('/api/auth/reauthenticate', { password, totp }, { token });
+    withCode(http, token, password, totp);
 
   const denials = async (user: TestUser, action: string): Promise<number> =>
     Number(
@@ -62,12 +72,6 @@ describe('role grants, exports and break-glass need a recent password and code',
         )
       )[0].n,
     );
-
-  const expectReauthRequired = (response: { status: number; body: any }) => {
-    expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: 'reauthentication_required' });
-    expect(response.body.message).toMatch(/password/);
-  };
 
   const stats = (format: string) =>
     `/api/stats?from=2026-01-01&to=2026-03-31&period=month&format=${format}`;
@@ -258,19 +262,9 @@ describe('re-authenticating with a code', () => {
     await env?.dispose();
   });
 
-  const age = (user: TestUser) =>
-    env.db.query(
-      `UPDATE sessions SET authenticated_at = now() - interval '6 minutes',
-                           created_at = now() - interval '6 minutes'
-        WHERE user_id = $1`,
-      [user.id],
-    );
+  const age = (user: TestUser) => ageSessions(env, user);
   const reauthenticate = (token: string, password: string, totp: string) =>
-    http.post('/api/auth/reauthenticate', { password, totp }, { token });
-  const expectReauthRequired = (response: { status: number; body: any }) => {
-    expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: 'reauthentication_required' });
-  };
+    withCode(http, token, password, totp);
 
   it('a stolen session token alone cannot pass: a wrong password, a wrong code or the sign-in code replayed are refused and audited, and the session lives on', async () => {
     const admin = await createUser(api.app, ['admin']);

@@ -64,20 +64,7 @@ export class SignInService {
   ): Promise<IssuedSession> {
     const attempt = this.throttle.attempt(username, source);
     await this.throttled(attempt, 'auth.sign_in');
-    const user = await this.findByName(attempt);
-    const usable = user && !user.disabledAt;
-    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
-    // A wrong password is always tried as a duress password too (against a decoy when there
-    // is none), so that timing does not tell who has one.
-    const duressOk =
-      !passwordOk &&
-      (await this.hasher.verify(
-        usable && user.roles.some((r) => DURESS_ROLES.includes(r))
-          ? (user.duressPasswordHash ?? undefined)
-          : undefined,
-        password,
-      )) &&
-      !!user?.duressPasswordHash;
+    const { user, usable, passwordOk, duressOk } = await this.checkPassword(attempt, password);
     if (!user) return this.failAndCount(attempt, null, 'unknown_user');
     if (!usable) return this.failAndCount(attempt, user.id, 'disabled');
     if (!passwordOk && !duressOk) return this.failAndCount(attempt, user.id, 'bad_password');
@@ -154,18 +141,7 @@ export class SignInService {
   ): Promise<Ceremony<PublicKeyCredentialRequestOptionsJSON>> {
     const attempt = this.throttle.attempt(username, source);
     await this.throttled(attempt, SIGN_IN);
-    const user = await this.findByName(attempt);
-    const usable = user && !user.disabledAt;
-    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
-    const duressOk =
-      !passwordOk &&
-      (await this.hasher.verify(
-        usable && user.roles.some((r) => DURESS_ROLES.includes(r))
-          ? (user.duressPasswordHash ?? undefined)
-          : undefined,
-        password,
-      )) &&
-      !!user?.duressPasswordHash;
+    const { user, usable, passwordOk, duressOk } = await this.checkPassword(attempt, password);
     const reason = !user
       ? 'unknown_user'
       : !usable
@@ -386,6 +362,35 @@ export class SignInService {
       outcome: 'success',
     });
     return { otpauthUri: otpauthUri(secret, normaliseUsername(username)), secret };
+  }
+
+  /**
+   * The account by name, and whether `password` is its password or its duress password. A
+   * wrong password is always tried as a duress password too (against a decoy when there is
+   * none), so that timing tells neither whether the name exists nor who has one.
+   */
+  private async checkPassword(
+    attempt: SignInAttempt,
+    password: string,
+  ): Promise<{
+    user: UserEntity | null;
+    usable: boolean;
+    passwordOk: boolean;
+    duressOk: boolean;
+  }> {
+    const user = await this.findByName(attempt);
+    const usable = !!user && !user.disabledAt;
+    const passwordOk = await this.hasher.verify(usable ? user.passwordHash : undefined, password);
+    const duressOk =
+      !passwordOk &&
+      (await this.hasher.verify(
+        usable && user.roles.some((r) => DURESS_ROLES.includes(r))
+          ? (user.duressPasswordHash ?? undefined)
+          : undefined,
+        password,
+      )) &&
+      !!user?.duressPasswordHash;
+    return { user, usable, passwordOk, duressOk };
   }
 
   /**

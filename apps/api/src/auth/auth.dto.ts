@@ -12,7 +12,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-export class LoginRequest {
+/** A name and its password: the first step of every sign-in. */
+export class PasskeySignInRequest {
   @ApiProperty({ example: 'volunteer' })
   @IsString()
   @Length(1, 64)
@@ -22,7 +23,9 @@ export class LoginRequest {
   @IsString()
   @Length(1, 256)
   password!: string;
+}
 
+export class LoginRequest extends PasskeySignInRequest {
   @ApiProperty({ example: '123456', description: 'The current code from the authenticator app' })
   @IsString()
   @Matches(/^\d{6}$/, { message: 'totp must be six digits' })
@@ -103,18 +106,6 @@ export class ReauthenticateRequest {
   @ValidateNested()
   @Type(() => PasskeyAssertion)
   passkey?: PasskeyAssertion;
-}
-
-export class PasskeySignInRequest {
-  @ApiProperty({ example: 'coordinator' })
-  @IsString()
-  @Length(1, 64)
-  username!: string;
-
-  @ApiProperty({ format: 'password' })
-  @IsString()
-  @Length(1, 256)
-  password!: string;
 }
 
 export class PasskeyCeremonyResponse {
