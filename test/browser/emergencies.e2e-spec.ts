@@ -1,4 +1,4 @@
-import { contactBody, createUser, signIn, TestUser } from '@mayak/testing';
+import { contactBody, createUser, eventually, signIn, TestUser } from '@mayak/testing';
 import { Page } from 'playwright-core';
 import { pageProblems, screenshot, signedInPage, useBrowserStack } from './support/browser';
 
@@ -178,6 +178,53 @@ describe('responders and the emergency board (browser)', () => {
     } finally {
       await volunteerContext.close();
       await responderContext.close();
+    }
+  });
+  it('an acknowledged emergency without emergency consent says its details are withheld and points to break-glass, never that anything was destroyed', async () => {
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const lawyer = await createUser(stack.api.app, ['lawyer']);
+    const responder = await createUser(stack.api.app, ['responder']);
+    await onTierOne(responder);
+    const logged = await stack.http.post(
+      '/api/contacts',
+      contactBody({
+        consent: { scopes: ['service:legal'], textVersion: '2026-01', retentionDays: 365 },
+        services: ['legal'],
+      }),
+      { token: await signIn(stack.http, volunteer) },
+    );
+    const legal = logged.body.caseIds[0] as string;
+    const lt = await signIn(stack.http, lawyer);
+    await stack.http.post(`/api/cases/${legal}/claim`, undefined, { token: lt });
+    const emergency = (
+      await stack.http.post(
+        `/api/cases/${legal}/escalate`,
+        { reason: 'Caller says the attacker is outside now.' },
+        { token: lt },
+      )
+    ).body.emergencyCaseId as string;
+    const rt = await signIn(stack.http, responder);
+    await eventually('the page', async () =>
+      (await stack.http.get('/api/emergencies', { token: rt })).body.some(
+        (e: { id: string }) => e.id === emergency,
+      ),
+    );
+    expect(
+      (await stack.http.post(`/api/cases/${emergency}/acknowledge`, undefined, { token: rt }))
+        .status,
+    ).toBe(200);
+
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, responder);
+    try {
+      await page.goto(`/cases/${emergency}`);
+      await page.getByText('Абонент не давал согласия на эту помощь', { exact: false }).waitFor();
+      await page.getByText('используйте экстренный доступ', { exact: false }).first().waitFor();
+      expect(await page.getByText('отозвал согласие', { exact: false }).count()).toBe(0);
+      expect(await page.getByText('уничтожены', { exact: false }).count()).toBe(0);
+      await screenshot(page, 'case-withheld-no-consent');
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

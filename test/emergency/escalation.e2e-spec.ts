@@ -653,4 +653,69 @@ describe('break-glass', () => {
     );
     expect(lastRead[0].break_glass).toBe(false);
   });
+  /**
+   * Issue 13.3: a case hidden for lack of consent must say so and point to break-glass, never
+   * that the caller withdrew consent and the data was destroyed when nothing was withdrawn.
+   */
+  it('an acknowledged emergency without emergency consent says its content is withheld, not destroyed', async () => {
+    const coordinator = await createUser(api.app, ['coordinator']);
+    const responder = await createUser(api.app, ['responder']);
+    const lawyer = await createUser(api.app, ['lawyer']);
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const ct = await signIn(http, coordinator);
+    const rt = await signIn(http, responder);
+    const lt = await signIn(http, lawyer);
+    const now = Date.now();
+    await http.post(
+      '/api/rota/shifts',
+      {
+        userId: responder.id,
+        tier: 1,
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 7_200_000).toISOString(),
+      },
+      { token: ct },
+    );
+    const receipt = await http.post(
+      '/api/contacts',
+      contactBody({ summary: 'Followed home from the station' }),
+      { token: await signIn(http, volunteer) },
+    );
+    const legal = receipt.body.caseIds[0];
+    expect((await http.post(`/api/cases/${legal}/claim`, undefined, { token: lt })).status).toBe(
+      200,
+    );
+    const emergency = (
+      await http.post(
+        `/api/cases/${legal}/escalate`,
+        { reason: 'Caller says they are being followed right now.' },
+        { token: lt },
+      )
+    ).body.emergencyCaseId as string;
+    await eventually('the page', async () =>
+      (await http.get('/api/emergencies', { token: rt })).body.some(
+        (e: { id: string }) => e.id === emergency,
+      ),
+    );
+    expect(
+      (await http.post(`/api/cases/${emergency}/acknowledge`, undefined, { token: rt })).status,
+    ).toBe(200);
+
+    const read = await http.get(`/api/cases/${emergency}`, { token: rt });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ assigneeId: responder.id, withheld: 'no_consent' });
+    expect(read.body).not.toHaveProperty('erased');
+    expect(read.body).not.toHaveProperty('notes');
+    expect(read.body).not.toHaveProperty('contact');
+
+    // Nothing was destroyed: break-glass opens the note the lawyer wrote.
+    await http.post(
+      `/api/cases/${emergency}/break-glass`,
+      { reason: 'Caller cannot speak; we need the address.' },
+      { token: rt },
+    );
+    const opened = await http.get(`/api/cases/${emergency}`, { token: rt });
+    expect(opened.body.notes[0].text).toBe('Caller says they are being followed right now.');
+    expect(opened.body.contact.summary).toBe('Followed home from the station');
+  });
 });

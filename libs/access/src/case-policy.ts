@@ -222,7 +222,11 @@ export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
     'dueAt',
   ],
   pool: ['id', 'service', 'region', 'topics', 'ageBand', 'createdAt', 'waitingSeconds'],
-  /** After the caller withdrew consent: the case's fate and that its data was erased. */
+  /**
+   * The case's consent does not cover its service: its fate, and either that its data was
+   * erased (the caller withdrew consent) or that it is withheld (`withheld: 'no_consent'`: the
+   * caller never gave it, nothing was destroyed, break-glass opens it).
+   */
   withdrawn: [
     'id',
     'service',
@@ -234,6 +238,7 @@ export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
     'timeline',
     'notes',
     'erased',
+    'withheld',
   ],
 };
 

@@ -9,6 +9,7 @@ import {
   CaseView,
   couldEverAllow,
   Service,
+  serviceScope,
 } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { CallerRegistry, ContactRecords, ContactRow } from '@mayak/contacts';
@@ -161,7 +162,14 @@ export class CaseQueriesService {
     if (judgement.event.breakGlass)
       record.breakGlass = { expiresAt: await this.grantExpiry(caseId, actor.userId) };
     if (wanted.includes('timeline')) record.timeline = await this.timeline(caseId, times?.events);
-    if (view === 'withdrawn') {
+    if (
+      view === 'withdrawn' &&
+      !(loaded!.row.withdrawn_scopes ?? []).includes(serviceScope(row.service))
+    ) {
+      // Never given, not withdrawn (an emergency raised for a caller who did not agree to
+      // emergency help): nothing was destroyed. The content is withheld; break-glass opens it.
+      record.withheld = 'no_consent';
+    } else if (view === 'withdrawn') {
       // Consent is gone: say what existed and that it was erased, show none of it.
       record.notes = (await this.notes.list(caseId)).map((n) => ({
         ...n,

@@ -322,6 +322,11 @@ export interface CaseDetail {
   contact?: CaseContact | null;
   /** After the caller withdrew consent: what existed and was destroyed. */
   erased?: string[];
+  /**
+   * The caller never consented to this service (an emergency raised without emergency
+   * consent): nothing was destroyed, the content is withheld; break-glass opens it.
+   */
+  withheld?: 'no_consent';
 }
 
 export interface CaseStatusResponse {

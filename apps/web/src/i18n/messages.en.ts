@@ -481,6 +481,8 @@ export const en: Record<MessageKey, Message> = {
   'case.breakGlassBanner': 'Break-glass access without consent until {time}.',
   'case.breakGlassBannerMore':
     'Every view is logged as break-glass access; coordinators have been notified.',
+  'case.withheldBanner':
+    'The caller did not consent to this kind of help, so the contact’s details and the notes are hidden. Nothing was withdrawn or destroyed. If you cannot act without them, use break-glass access.',
   'case.withdrawnBanner':
     'The caller withdrew consent: the contact’s details and the case notes were destroyed. Only the course of the case and its outcome remain.',
   'case.contact': 'Contact',

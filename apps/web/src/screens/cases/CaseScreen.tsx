@@ -160,6 +160,9 @@ export function CaseScreen() {
         </Notice>
       ) : null}
       {withdrawn ? <Notice tone="warning">{t('case.withdrawnBanner')}</Notice> : null}
+      {data.withheld === 'no_consent' && breakGlass === null ? (
+        <Notice tone="warning">{t('case.withheldBanner')}</Notice>
+      ) : null}
       {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
 
       <CaseActions
