@@ -555,7 +555,11 @@ describe('break-glass', () => {
     await env?.dispose();
   });
 
-  it('is refused without a reason, lasts an hour, notifies coordinators, and is audited as break-glass', async () => {
+  /**
+   * A responder on tier 1 and a lawyer working a legal case whose caller consented to legal
+   * help only (`summary` is the contact's).
+   */
+  async function legalCaseWithResponderOnCall(summary: string) {
     const coordinator = await createUser(api.app, ['coordinator']);
     const responder = await createUser(api.app, ['responder']);
     const lawyer = await createUser(api.app, ['lawyer']);
@@ -563,7 +567,6 @@ describe('break-glass', () => {
     const ct = await signIn(http, coordinator);
     const rt = await signIn(http, responder);
     const lt = await signIn(http, lawyer);
-    const vt = await signIn(http, volunteer);
     const now = Date.now();
     await http.post(
       '/api/rota/shifts',
@@ -575,32 +578,38 @@ describe('break-glass', () => {
       },
       { token: ct },
     );
-
-    // A legal case; the lawyer escalates it: the caller never consented to emergency help.
-    const receipt = await http.post(
-      '/api/contacts',
-      contactBody({ summary: 'Threatened with a knife at the door' }),
-      { token: vt },
-    );
-    const legal = receipt.body.caseIds[0];
+    const receipt = await http.post('/api/contacts', contactBody({ summary }), {
+      token: await signIn(http, volunteer),
+    });
+    const legal = receipt.body.caseIds[0] as string;
     expect((await http.post(`/api/cases/${legal}/claim`, undefined, { token: lt })).status).toBe(
       200,
     );
-    expect(
-      (await http.post(`/api/cases/${legal}/escalate`, { reason: 'short' }, { token: lt })).status,
-    ).toBe(400);
-    const escalated = await http.post(
-      `/api/cases/${legal}/escalate`,
-      { reason: 'Caller says the attacker is outside now.' },
-      { token: lt },
-    );
+    return { coordinator, responder, rt, lt, legal };
+  }
+
+  /** The lawyer escalates the case; returns the emergency once its page reached the responder. */
+  async function escalate(legal: string, lt: string, rt: string, reason: string) {
+    const escalated = await http.post(`/api/cases/${legal}/escalate`, { reason }, { token: lt });
     expect(escalated.status).toBe(200);
-    const emergency = escalated.body.emergencyCaseId;
+    const emergency = escalated.body.emergencyCaseId as string;
     await eventually('the page', async () =>
       (await http.get('/api/emergencies', { token: rt })).body.some(
         (e: { id: string }) => e.id === emergency,
       ),
     );
+    return emergency;
+  }
+
+  it('is refused without a reason, lasts an hour, notifies coordinators, and is audited as break-glass', async () => {
+    // A legal case; the lawyer escalates it: the caller never consented to emergency help.
+    const { coordinator, responder, rt, lt, legal } = await legalCaseWithResponderOnCall(
+      'Threatened with a knife at the door',
+    );
+    expect(
+      (await http.post(`/api/cases/${legal}/escalate`, { reason: 'short' }, { token: lt })).status,
+    ).toBe(400);
+    const emergency = await escalate(legal, lt, rt, 'Caller says the attacker is outside now.');
 
     // Paged, but without consent: metadata only.
     const before = await http.get(`/api/cases/${emergency}`, { token: rt });
@@ -653,49 +662,20 @@ describe('break-glass', () => {
     );
     expect(lastRead[0].break_glass).toBe(false);
   });
+
   /**
    * Issue 13.3: a case hidden for lack of consent must say so and point to break-glass, never
    * that the caller withdrew consent and the data was destroyed when nothing was withdrawn.
    */
   it('an acknowledged emergency without emergency consent says its content is withheld, not destroyed', async () => {
-    const coordinator = await createUser(api.app, ['coordinator']);
-    const responder = await createUser(api.app, ['responder']);
-    const lawyer = await createUser(api.app, ['lawyer']);
-    const volunteer = await createUser(api.app, ['volunteer']);
-    const ct = await signIn(http, coordinator);
-    const rt = await signIn(http, responder);
-    const lt = await signIn(http, lawyer);
-    const now = Date.now();
-    await http.post(
-      '/api/rota/shifts',
-      {
-        userId: responder.id,
-        tier: 1,
-        startsAt: new Date(now - 60_000).toISOString(),
-        endsAt: new Date(now + 7_200_000).toISOString(),
-      },
-      { token: ct },
+    const { responder, rt, lt, legal } = await legalCaseWithResponderOnCall(
+      'Followed home from the station',
     );
-    const receipt = await http.post(
-      '/api/contacts',
-      contactBody({ summary: 'Followed home from the station' }),
-      { token: await signIn(http, volunteer) },
-    );
-    const legal = receipt.body.caseIds[0];
-    expect((await http.post(`/api/cases/${legal}/claim`, undefined, { token: lt })).status).toBe(
-      200,
-    );
-    const emergency = (
-      await http.post(
-        `/api/cases/${legal}/escalate`,
-        { reason: 'Caller says they are being followed right now.' },
-        { token: lt },
-      )
-    ).body.emergencyCaseId as string;
-    await eventually('the page', async () =>
-      (await http.get('/api/emergencies', { token: rt })).body.some(
-        (e: { id: string }) => e.id === emergency,
-      ),
+    const emergency = await escalate(
+      legal,
+      lt,
+      rt,
+      'Caller says they are being followed right now.',
     );
     expect(
       (await http.post(`/api/cases/${emergency}/acknowledge`, undefined, { token: rt })).status,
