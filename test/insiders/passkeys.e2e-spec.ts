@@ -1,6 +1,7 @@
 import {
   createTestEnvironment,
   createUser,
+  enrolWithCode,
   freshCode,
   HttpClient,
   reauthenticate,
@@ -291,6 +292,21 @@ describe('passkeys: required for coordinators and admins, offered to everyone', 
     // The removed key no longer signs in; the spare does.
     await expect(signInWithPasskey(http, admin, admin.passkey!)).rejects.toThrow(/401/);
     expect(await signInWithPasskey(http, admin, spare)).toEqual(expect.any(String));
+  });
+
+  it('a reissued enrolment code takes the account’s passkeys with it once the owner enrols', async () => {
+    const admin = await signIn(http, await createUser(api.app, ['admin']));
+    const volunteer = await createUser(api.app, ['volunteer']);
+    const lost = await registerPasskey(api.app, volunteer);
+    const reissued = await http.post(`/api/admin/users/${volunteer.id}/enrolment`, undefined, {
+      token: admin,
+    });
+    expect(reissued.status).toBe(200);
+    await enrolWithCode(http, { id: volunteer.id, roles: ['volunteer'], ...reissued.body });
+    expect(await env.db.query(`SELECT 1 FROM passkeys WHERE user_id = $1`, [volunteer.id])).toEqual(
+      [],
+    );
+    await expect(signInWithPasskey(http, volunteer, lost)).rejects.toThrow(/401/);
   });
 
   it('a seized database holds no credential id or public key in the clear', async () => {

@@ -5,6 +5,7 @@ import { AuditTrail } from '@mayak/audit';
 import { Clock, EnvelopeCipher } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { IdentityError, IdentityException } from './identity.exception';
+import { PasskeyService } from './passkeys.service';
 import { NO_PASSWORD, PasswordHasher } from './password-hasher';
 import { StaffNames } from './staff-names';
 import { newTotpSecret, otpauthUri } from './totp';
@@ -54,6 +55,7 @@ export class EnrolmentService {
     private readonly names: StaffNames,
     private readonly audit: AuditTrail,
     private readonly clock: Clock,
+    private readonly passkeys: PasskeyService,
   ) {}
 
   /** A new code for the account, replacing any earlier one; inside the caller's transaction. */
@@ -99,7 +101,7 @@ export class EnrolmentService {
       await em.query(`DELETE FROM enrolment_codes WHERE user_id = $1`, [id]);
       // Starting over (a lost phone or key): the old passkeys go with the old code's factor;
       // a passkey role registers a new one at its first sign-in.
-      await em.query(`DELETE FROM passkeys WHERE user_id = $1`, [id]);
+      await this.passkeys.removeAllOf(id, em);
       await em.query(
         `UPDATE users SET password_hash = $2, totp_secret_enc = $3, totp_enrolled = false,
                 totp_last_step = NULL, updated_at = now()

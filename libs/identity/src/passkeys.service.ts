@@ -196,11 +196,7 @@ export class PasskeyService {
    * Removes one of the signed-in person's passkeys, after a recent re-authentication. The last
    * passkey of a role that needs one stays: removing it would leave only the code.
    */
-  async remove(
-    actor: ResolvedSession,
-    passkeyId: string,
-    required: readonly string[],
-  ): Promise<void> {
+  async remove(actor: ResolvedSession, passkeyId: string): Promise<void> {
     await this.requireRecent(actor);
     await this.db.transaction(async (em) => {
       const owned = rowsOf(
@@ -210,7 +206,10 @@ export class PasskeyService {
         ]),
       );
       if (owned.length === 0) throw new IdentityException(IdentityError.PasskeyNotFound);
-      if (passkeyRequiredFor(actor.roles, required) && (await this.count(actor.userId, em)) <= 1)
+      if (
+        passkeyRequiredFor(actor.roles, this.config.passkeyRequiredRoles) &&
+        (await this.count(actor.userId, em)) <= 1
+      )
         throw new IdentityException(IdentityError.LastPasskey);
       await em.query(`DELETE FROM passkeys WHERE id = $1`, [passkeyId]);
       await this.audit.record(
@@ -226,7 +225,7 @@ export class PasskeyService {
     });
   }
 
-  /** Every passkey of an account goes (an administrator reissued its enrolment). */
+  /** Every passkey of an account goes: its owner starts over with a reissued enrolment code. */
   async removeAllOf(userId: string, manager: EntityManager): Promise<void> {
     await manager.query(`DELETE FROM passkeys WHERE user_id = $1`, [userId]);
   }

@@ -154,7 +154,7 @@ export class AuthController {
     @CurrentActor() actor: ResolvedSession,
     @UuidParam() id: string,
   ): Promise<void> {
-    await this.passkeys.remove(actor, id, this.config.passkeyRequiredRoles);
+    await this.passkeys.remove(actor, id);
   }
 
   private startSession(reply: FastifyReply, session: IssuedSession): LoginResponse {
