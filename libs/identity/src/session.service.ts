@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '@mayak/platform';
+import { AppConfig, KeyedHash } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor, Role } from './roles';
 import { StaffNames, UsernameSealing } from './staff-names';
@@ -57,7 +57,19 @@ export class SessionService {
     private readonly config: AppConfig,
     private readonly names: StaffNames,
     private readonly sealing: UsernameSealing,
+    private readonly hash: KeyedHash,
   ) {}
+
+  /**
+   * The key a browser encrypts this session's unsaved drafts under (the intake form kept
+   * across a reload or a crashed tab). Never stored: derived from the session's id under the
+   * pseudonym key, so it exists only while the session does and Mayak is unsealed. What a
+   * seized laptop holds is ciphertext whose key died with the session.
+   */
+  draftKey(session: Pick<ResolvedSession, 'sessionId'>): Buffer {
+    if (!session.sessionId) throw new Error('a draft key needs a session');
+    return this.hash.pseudonym('session-draft-key:v1', session.sessionId);
+  }
 
   /** Called by the revocation listener: on while it is connected, off (and forgotten) otherwise. */
   setRemembering(on: boolean): void {

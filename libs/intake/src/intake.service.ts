@@ -315,7 +315,21 @@ export class IntakeService {
     return this.hash.derivedDataKey('mayak:intake-receipt:v1');
   }
 
-  private async replay(actor: Actor, key: string, requestHash: Buffer): Promise<IntakeReceipt> {
+  /**
+   * What a volunteer's own Idempotency-Key saved, if anything: the answer to "was it saved?"
+   * after a save whose answer was lost, or refused as a reused key (the form then says
+   * which contact it became). A key is only ever looked up within its own volunteer's keys.
+   */
+  async savedUnder(actor: Actor, key: string): Promise<{ saved: boolean; contactId?: string }> {
+    await this.access.requireCapability(actor, 'contact:create', undefined, { audit: 'denials' });
+    const receipt = await this.storedReceipt(actor, key);
+    return receipt.response ? { saved: true, contactId: receipt.response.id } : { saved: false };
+  }
+
+  private async storedReceipt(
+    actor: Actor,
+    key: string,
+  ): Promise<{ requestHash?: Buffer; response?: IntakeReceipt }> {
     const rows: Array<{
       request_hash: Buffer;
       response_enc: Buffer | null;
@@ -325,7 +339,8 @@ export class IntakeService {
       [actor.userId, key],
     );
     const row = rows[0];
-    const response = row?.response_enc
+    if (!row) return {};
+    const response = row.response_enc
       ? (JSON.parse(
           this.cipher.decrypt(
             this.receiptKey(),
@@ -333,8 +348,13 @@ export class IntakeService {
             row.response_enc,
           ),
         ) as IntakeReceipt)
-      : row?.response;
-    if (!row || !response || !row.request_hash.equals(requestHash))
+      : (row.response ?? undefined);
+    return { requestHash: row.request_hash, ...(response ? { response } : {}) };
+  }
+
+  private async replay(actor: Actor, key: string, requestHash: Buffer): Promise<IntakeReceipt> {
+    const { requestHash: stored, response } = await this.storedReceipt(actor, key);
+    if (!stored || !response || !stored.equals(requestHash))
       throw new IntakeException(
         IntakeError.IdempotencyKeyReused,
         'This Idempotency-Key was used for a different request.',

@@ -29,6 +29,7 @@ import { UuidParam } from '../http/params';
 import { PasskeySetup, Public } from '../http/public.decorator';
 import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
 import {
+  DraftKeyResponse,
   DuressPasswordRequest,
   EnrolRequest,
   EnrolResponse,
@@ -247,6 +248,16 @@ export class AuthController {
     @Body() body: DuressPasswordRequest,
   ): Promise<void> {
     await this.signIn.setDuressPassword(actor, body.password, body.duressPassword ?? null);
+  }
+
+  /**
+   * The key this session's browser encrypts unsaved drafts under before they touch its
+   * disk (see SessionService.draftKey). Only the live session gets it; it is never logged.
+   */
+  @SkipThrottle(NOT_SIGN_IN)
+  @Get('draft-key')
+  draftKey(@CurrentActor() actor: ResolvedSession): DraftKeyResponse {
+    return { key: this.sessions.draftKey(actor).toString('base64') };
   }
 
   @PasskeySetup()

@@ -149,6 +149,10 @@ export class EnrolResponse {
   secret!: string;
 }
 
+export class DraftKeyResponse {
+  @ApiProperty({ description: '256-bit AES key, base64; for this session only' }) key!: string;
+}
+
 export class MeResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() username!: string;

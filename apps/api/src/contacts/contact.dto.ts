@@ -209,6 +209,20 @@ export class IntakeReceiptResponse {
   @ApiProperty({ example: { previousContacts: 0 } }) repeatCaller!: { previousContacts: number };
 }
 
+export class SavedUnderKeyRequest {
+  @ApiProperty({ description: 'The Idempotency-Key a save was sent with' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{8,128}$/, {
+    message: 'idempotencyKey must be 8–128 letters, digits, dots, dashes, colons or underscores',
+  })
+  idempotencyKey!: string;
+}
+
+export class SavedUnderKeyResponse {
+  @ApiProperty({ description: 'Whether a contact was saved under this key' }) saved!: boolean;
+  @ApiProperty({ format: 'uuid', required: false }) contactId?: string;
+}
+
 export class CallerLookupRequest {
   @ApiProperty({ maxLength: 100 })
   @IsString()

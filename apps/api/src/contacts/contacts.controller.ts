@@ -10,6 +10,8 @@ import {
   CallerLookupResponse,
   CreateContactRequest,
   IntakeReceiptResponse,
+  SavedUnderKeyRequest,
+  SavedUnderKeyResponse,
 } from './contact.dto';
 
 @ApiTags('intake')
@@ -32,6 +34,20 @@ export class ContactsController {
     @IdempotencyKey() key: string | undefined,
   ): Promise<IntakeReceiptResponse> {
     return this.intake.log(actor, body, key);
+  }
+
+  /**
+   * Was a save sent with this Idempotency-Key stored, and as which contact? Asked by the form
+   * when a save's answer was lost or its key was refused as reused. Only the volunteer's own
+   * keys; the key travels in the body, never in an address.
+   */
+  @Post('contacts/saved-under-key')
+  @HttpCode(200)
+  savedUnderKey(
+    @CurrentActor() actor: Actor,
+    @Body() body: SavedUnderKeyRequest,
+  ): Promise<SavedUnderKeyResponse> {
+    return this.intake.savedUnder(actor, body.idempotencyKey);
   }
 
   @Get('contacts/mine')

@@ -153,6 +153,12 @@ export interface NewContact {
   services: Service[];
 }
 
+/** POST /api/contacts/saved-under-key: what a save's Idempotency-Key stored, if anything. */
+export interface SavedUnderKey {
+  saved: boolean;
+  contactId?: string;
+}
+
 export interface ContactCreated {
   id: string;
   callerId: string | null;

@@ -887,4 +887,18 @@ export const en: Record<MessageKey, Message> = {
     'Mayak is unsealed again. Press “Save contact”; if you are asked to sign in again, do: the draft comes back to the form.',
   'intake.restored':
     'The draft typed while Mayak was sealed is back in the form. Check it and save it.',
+
+  'intake.stillTrying': 'Still trying to save… What you typed is kept here; keep this tab open.',
+  'intake.unknownOutcome':
+    'No answer from the server, so it is not known whether this contact was saved. What you typed is kept. “Try again” sends exactly the same contact: it cannot be saved twice.',
+  'intake.retry': 'Try again',
+  'intake.checking': 'Checking whether it was saved…',
+  'intake.alreadySaved':
+    'This contact had already been saved: {when}, {channel}, {region}. It is in “My contacts today” below.',
+  'intake.alreadySavedUnlisted': 'This contact had already been saved.',
+  'intake.notSaved': 'The contact was not saved. Check the form and press “Save contact” again.',
+  'intake.restoredDraft':
+    'The unsaved contact from before the page was reloaded is back in the form. Check it and save it.',
+  'intake.restoredPending':
+    'Before the page was reloaded, a save of this contact got no answer. “Try again” sends exactly the same contact: it cannot be saved twice.',
 };

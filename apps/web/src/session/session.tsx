@@ -13,6 +13,7 @@ import { api, ApiError, CSRF_COOKIE, csrfToken, onUnauthenticated, serverNow } f
 import type { LoginResponse, Me } from '../api/types';
 import { useCustody } from '../custody/custody';
 import { assertWithPasskey } from './webauthn';
+import { wipeDrafts } from './draft-vault';
 import { forgetHeld } from './held-draft';
 
 export type SignedOutReason =
@@ -96,6 +97,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         const current = stateRef.current;
         if (current.status !== 'signedIn') return;
         forgetCsrfCookie();
+        wipeDrafts();
         setState({ status: 'signedOut', reason: 'expired', username: current.me.username });
       }),
     [],
@@ -121,6 +123,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signIn = useCallback(async (username: string, password: string, totp: string) => {
     // A logout still in flight must not clear the cookie this sign-in is about to set.
     await pendingLogout.current;
+    wipeDrafts();
     await api.post<LoginResponse>('/api/auth/login', { username, password, totp });
     const me = await api.get<Me>('/api/auth/me');
     setState({ status: 'signedIn', me, idleMs: idleLength(me) });
@@ -128,6 +131,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signInWithPasskey = useCallback(async (username: string, password: string) => {
     await pendingLogout.current;
+    wipeDrafts();
     // Step one answers alike whatever is wrong; a wrong password fails at step two.
     const assertion = await assertWithPasskey('/api/auth/passkey/options', { username, password });
     await api.post<LoginResponse>('/api/auth/passkey/login', assertion);
@@ -140,6 +144,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const current = stateRef.current;
       if (current.status !== 'signedIn') return;
       forgetHeld();
+      wipeDrafts();
       endSession();
       setState({
         status: 'signedOut',
@@ -156,6 +161,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     if (current.status !== 'signedIn') return;
     // Hide first (this render replaces the whole signed-in tree), then end the session.
     forgetHeld();
+    wipeDrafts();
     setState({ status: 'signedOut', reason: 'locked', username: current.me.username });
     endSession();
   }, [endSession]);

@@ -20,11 +20,12 @@ export function IntakeScreen() {
         <IntakeForm
           vocabulary={vocabulary}
           onSaved={(created) => {
-            setJustSaved({
-              contactId: created.id,
-              callerId: created.callerId,
-              previousContacts: created.repeatCaller.previousContacts,
-            });
+            if (created)
+              setJustSaved({
+                contactId: created.id,
+                callerId: created.callerId,
+                previousContacts: created.repeatCaller.previousContacts,
+              });
             setSavedCount((n) => n + 1);
           }}
         />
