@@ -7,10 +7,8 @@ import type {
   MyContact,
   NewContact,
   SavedUnderKey,
-  Service,
   Vocabulary,
 } from '../../api/types';
-import { Combobox, MultiCombobox } from '../../components/Combobox';
 import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
 import { Field } from '../../components/Field';
 import type { Choice } from '../../components/match';
@@ -22,7 +20,12 @@ import { dropDraft, keepDraft, openDraft } from '../../session/draft-vault';
 import { forgetHeld, holdForNextSignIn, takeHeld } from '../../session/held-draft';
 import { useMe } from '../../session/session';
 import { SealedBanner } from './SealedBanner';
+import { CallerFieldset } from './CallerFieldset';
+import { CallFieldset } from './CallFieldset';
 import { ConsentSection } from './ConsentSection';
+import { FIELD_IDS } from './field-ids';
+import type { FieldsetProps } from './fieldset-props';
+import { RequestFieldset } from './RequestFieldset';
 import {
   applyChange,
   emptyDraft,
@@ -32,30 +35,10 @@ import {
   type Draft,
   type DraftChange,
 } from './draft';
-import { formatClock, parseClock } from './start-time';
+import { formatClock } from './start-time';
 import { useCallerLookup } from './useCallerLookup';
 
-/** Control ids: the error summary links to them, and server field paths map onto them. */
-export const FIELD_IDS = {
-  channel: 'intake-channel',
-  startedAt: 'intake-started-at',
-  duration: 'intake-duration',
-  region: 'intake-region',
-  identifier: 'intake-identifier',
-  pseudonym: 'intake-pseudonym',
-  ageBand: 'intake-age-band',
-  genderIdentity: 'intake-gender-identity',
-  orientation: 'intake-orientation',
-  topics: 'intake-topics',
-  immediateRisk: 'intake-immediate-risk',
-  summary: 'intake-summary',
-  services: 'intake-service-legal',
-  consent: 'intake-consent-service-legal',
-  contactBackChannel: 'intake-contact-back-channel',
-  contactBackSafeTimes: 'intake-contact-back-safe-times',
-  retention: 'intake-retention',
-  outcome: 'intake-outcome',
-} as const;
+export { FIELD_IDS } from './field-ids';
 
 /** Where each field of the API's 400 answer is on the form, and what it is called. */
 const SERVER_FIELDS: Record<string, [string, MessageKey]> = {
@@ -147,7 +130,7 @@ export function IntakeForm({
   vocabulary: Vocabulary;
   onSaved: (created: ContactCreated | null) => void;
 }) {
-  const { t, label, date, time } = useI18n();
+  const { t, label, time } = useI18n();
   const me = useMe();
   // Sealed under this form, nothing typed is lost: the form stays on screen (the hold), and
   // what was typed comes back after the fresh sign-in that unsealing may need.
@@ -279,10 +262,6 @@ export function IntakeForm({
   }, [vocabulary, label]);
 
   const missingConsent = servicesWithoutConsent(draft);
-  const startedAt = parseClock(draft.startedAt, now);
-  const elapsedMinutes = startedAt
-    ? Math.max(0, Math.round((now.getTime() - startedAt.getTime()) / 60_000))
-    : 0;
   // A consent problem fixed since the last attempt leaves the summary at once.
   const shownProblems = problems.filter(
     (p) =>
@@ -436,35 +415,7 @@ export function IntakeForm({
       event.preventDefault();
   };
 
-  const selectOf = (
-    id: string,
-    labelKey: MessageKey,
-    kind: 'ageBands' | 'genderIdentities' | 'orientations',
-    key: 'ageBand' | 'genderIdentity' | 'orientation',
-  ) => (
-    <Field id={id} label={t(labelKey)} error={fieldError(id)}>
-      {(control) => (
-        <select
-          {...control}
-          className="input"
-          value={draft[key]}
-          onChange={(event) => change({ [key]: event.target.value })}
-        >
-          <option value="">{t('intake.notAsked')}</option>
-          {vocabulary[kind].map((code) => (
-            <option key={code} value={code}>
-              {label(kind, code)}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
-
-  const toggleService = (service: Service, on: boolean) =>
-    change({
-      services: on ? [...draft.services, service] : draft.services.filter((s) => s !== service),
-    });
+  const parts: FieldsetProps = { draft, vocabulary, change, fieldError };
 
   return (
     <form
@@ -524,224 +475,9 @@ export function IntakeForm({
 
       <div className="intake__columns">
         <fieldset className="intake__column intake__lockable" disabled={locked}>
-          <fieldset className="group">
-            <legend>{t('intake.section.call')}</legend>
-            <fieldset className="field radio-row" id={FIELD_IDS.channel} tabIndex={-1}>
-              <legend className="field__label">{t('intake.channel')}</legend>
-              {vocabulary.channels.map((code) => (
-                <label key={code} className="radio">
-                  <input
-                    type="radio"
-                    name="channel"
-                    value={code}
-                    checked={draft.channel === code}
-                    onChange={() => change({ channel: code })}
-                    {...(draft.channel === code ? { 'data-autofocus': true } : {})}
-                  />
-                  {label('channels', code)}
-                </label>
-              ))}
-            </fieldset>
-            <div className="row row--when">
-              <Field
-                id={FIELD_IDS.startedAt}
-                label={t('intake.startedAt')}
-                hint={
-                  startedAt && startedAt.getDate() !== now.getDate()
-                    ? t('intake.yesterday', { date: date(startedAt) })
-                    : t('intake.today')
-                }
-                error={fieldError(FIELD_IDS.startedAt)}
-              >
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input input--short"
-                    inputMode="numeric"
-                    autoComplete="off"
-                    placeholder={t('intake.startedAtPlaceholder')}
-                    value={draft.startedAt}
-                    onChange={(event) =>
-                      change({ startedAt: event.target.value, startedAtEdited: true })
-                    }
-                  />
-                )}
-              </Field>
-              <Field
-                id={FIELD_IDS.duration}
-                label={t('intake.duration')}
-                hint={t('intake.durationHint', { minutes: elapsedMinutes })}
-                error={fieldError(FIELD_IDS.duration)}
-              >
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input input--short"
-                    inputMode="numeric"
-                    autoComplete="off"
-                    value={draft.durationMinutes}
-                    onChange={(event) => change({ durationMinutes: event.target.value })}
-                  />
-                )}
-              </Field>
-              <Field
-                id={FIELD_IDS.region}
-                label={t('intake.region')}
-                hint={t('intake.regionHint')}
-                error={fieldError(FIELD_IDS.region)}
-              >
-                {(control) => (
-                  <Combobox
-                    control={control}
-                    choices={choices.regions}
-                    value={draft.region}
-                    onChange={(region) => change({ region })}
-                    required
-                  />
-                )}
-              </Field>
-            </div>
-          </fieldset>
-
-          <fieldset className="group">
-            <legend>{t('intake.section.caller')}</legend>
-            <div className="row row--2">
-              <Field
-                id={FIELD_IDS.identifier}
-                label={t('intake.identifier')}
-                hint={t('intake.identifierHint')}
-                error={fieldError(FIELD_IDS.identifier)}
-              >
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input"
-                    autoComplete="off"
-                    spellCheck={false}
-                    value={draft.identifier}
-                    onChange={(event) => change({ identifier: event.target.value })}
-                  />
-                )}
-              </Field>
-              <Field
-                id={FIELD_IDS.pseudonym}
-                label={t('intake.pseudonym')}
-                hint={t('intake.pseudonymHint')}
-                error={fieldError(FIELD_IDS.pseudonym)}
-              >
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input"
-                    autoComplete="off"
-                    value={draft.pseudonym}
-                    onChange={(event) => change({ pseudonym: event.target.value })}
-                  />
-                )}
-              </Field>
-            </div>
-            <div className="repeat-caller" aria-live="polite">
-              {lookup.status === 'done' && lookup.previousContacts > 0 ? (
-                <p className="notice notice--info repeat-caller__found">
-                  {t('intake.repeat', { count: lookup.previousContacts })}
-                </p>
-              ) : lookup.status === 'done' ? (
-                <p className="field__hint">{t('intake.firstContact')}</p>
-              ) : lookup.status === 'failed' ? (
-                <p className="field__hint">{t('intake.lookupFailed')}</p>
-              ) : null}
-            </div>
-            <div className="row row--3">
-              {selectOf(FIELD_IDS.ageBand, 'intake.ageBand', 'ageBands', 'ageBand')}
-              {selectOf(
-                FIELD_IDS.genderIdentity,
-                'intake.genderIdentity',
-                'genderIdentities',
-                'genderIdentity',
-              )}
-              {selectOf(FIELD_IDS.orientation, 'intake.orientation', 'orientations', 'orientation')}
-            </div>
-          </fieldset>
-
-          <fieldset className="group">
-            <legend>{t('intake.section.request')}</legend>
-            <Field
-              id={FIELD_IDS.topics}
-              label={t('intake.topics')}
-              hint={t('intake.topicsHint')}
-              error={fieldError(FIELD_IDS.topics)}
-            >
-              {(control) => (
-                <MultiCombobox
-                  control={control}
-                  choices={choices.topics}
-                  values={draft.topics}
-                  onChange={(topics) => change({ topics })}
-                />
-              )}
-            </Field>
-            <div className={draft.immediateRisk ? 'risk risk--on' : 'risk'}>
-              <button
-                id={FIELD_IDS.immediateRisk}
-                type="button"
-                role="switch"
-                aria-checked={draft.immediateRisk}
-                className="switch"
-                onClick={() => change({ immediateRisk: !draft.immediateRisk })}
-              >
-                <span className="switch__track" aria-hidden="true">
-                  <span className="switch__thumb" />
-                </span>
-                <span className="switch__label">{t('intake.immediateRisk')}</span>
-              </button>
-              {draft.immediateRisk ? (
-                <p className="risk__note" role="alert">
-                  {t('intake.immediateRiskOn')}
-                </p>
-              ) : null}
-            </div>
-            <fieldset className="field checks" id="intake-services">
-              <legend className="field__label">{t('intake.services')}</legend>
-              <div className="checks checks--inline">
-                {vocabulary.services
-                  .filter((s): s is Service => s === 'legal' || s === 'psych' || s === 'emergency')
-                  .map((service) => (
-                    <label key={service} className="check">
-                      <input
-                        id={`intake-service-${service}`}
-                        type="checkbox"
-                        checked={draft.services.includes(service)}
-                        onChange={(event) => toggleService(service, event.target.checked)}
-                      />
-                      {label('services', service)}
-                    </label>
-                  ))}
-              </div>
-              {missingConsent.map((service) => (
-                <p key={service} className="notice notice--warning" role="alert">
-                  {t('intake.missingConsent', { service: label('services', service) })}
-                </p>
-              ))}
-            </fieldset>
-
-            <Field
-              id={FIELD_IDS.summary}
-              label={t('intake.summary')}
-              hint={t('intake.summaryHint')}
-              error={fieldError(FIELD_IDS.summary)}
-            >
-              {(control) => (
-                <textarea
-                  {...control}
-                  className="input"
-                  rows={3}
-                  maxLength={4000}
-                  value={draft.summary}
-                  onChange={(event) => change({ summary: event.target.value })}
-                />
-              )}
-            </Field>
-          </fieldset>
+          <CallFieldset {...parts} regions={choices.regions} now={now} />
+          <CallerFieldset {...parts} lookup={lookup} />
+          <RequestFieldset {...parts} topics={choices.topics} missingConsent={missingConsent} />
         </fieldset>
 
         <div className="intake__column">

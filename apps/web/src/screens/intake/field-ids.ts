@@ -1,0 +1,21 @@
+/** Control ids: the error summary links to them, and server field paths map onto them. */
+export const FIELD_IDS = {
+  channel: 'intake-channel',
+  startedAt: 'intake-started-at',
+  duration: 'intake-duration',
+  region: 'intake-region',
+  identifier: 'intake-identifier',
+  pseudonym: 'intake-pseudonym',
+  ageBand: 'intake-age-band',
+  genderIdentity: 'intake-gender-identity',
+  orientation: 'intake-orientation',
+  topics: 'intake-topics',
+  immediateRisk: 'intake-immediate-risk',
+  summary: 'intake-summary',
+  services: 'intake-service-legal',
+  consent: 'intake-consent-service-legal',
+  contactBackChannel: 'intake-contact-back-channel',
+  contactBackSafeTimes: 'intake-contact-back-safe-times',
+  retention: 'intake-retention',
+  outcome: 'intake-outcome',
+} as const;
