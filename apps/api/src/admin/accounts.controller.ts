@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AccountAdminService } from '@mayak/accounts';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
@@ -16,12 +16,14 @@ import {
 export class AccountsController {
   constructor(private readonly accounts: AccountAdminService) {}
 
+  @ApiOkResponse({ type: [AccountResponse] })
   @Get()
   list(@CurrentActor() actor: Actor): Promise<AccountResponse[]> {
     return this.accounts.list(actor);
   }
 
   /** No password: the answer's one-time enrolment code lets the owner set their own. */
+  @ApiCreatedResponse({ type: CreatedAccountResponse })
   @Post()
   create(
     @CurrentActor() actor: Actor,
@@ -30,6 +32,7 @@ export class AccountsController {
     return this.accounts.create(actor, body);
   }
 
+  @ApiOkResponse({ type: AccountResponse })
   @Put(':id/roles')
   setRoles(
     @CurrentActor() actor: Actor,
@@ -39,12 +42,14 @@ export class AccountsController {
     return this.accounts.setRoles(actor, id, body.roles);
   }
 
+  @ApiOkResponse({ type: AccountResponse })
   @Post(':id/disable')
   @HttpCode(200)
   disable(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
     return this.accounts.disable(actor, id);
   }
 
+  @ApiOkResponse({ type: AccountResponse })
   @Post(':id/enable')
   @HttpCode(200)
   enable(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {
@@ -55,6 +60,7 @@ export class AccountsController {
    * A new enrolment code, replacing the old: the account loses its password and second
    * factor, and its roles that need two people wait for a coordinator again.
    */
+  @ApiOkResponse({ type: CreatedAccountResponse })
   @Post(':id/enrolment')
   @HttpCode(200)
   reissueEnrolment(
@@ -64,6 +70,7 @@ export class AccountsController {
     return this.accounts.reissueEnrolment(actor, id);
   }
 
+  @ApiOkResponse({ type: AccountResponse })
   @Post(':id/totp/reset')
   @HttpCode(200)
   resetTotp(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<AccountResponse> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 import { GrantSide, TWO_PERSON_ROLES, TwoPersonRole } from '@mayak/access';
 import { PendingGrantView, RoleGrantsService } from '@mayak/accounts';
@@ -44,12 +44,14 @@ export class RoleGrantsController {
   constructor(private readonly grants: RoleGrantsService) {}
 
   /** Admins and coordinators: the grants waiting for a second person, oldest first. */
+  @ApiOkResponse({ type: [PendingGrantResponse] })
   @Get()
   list(@CurrentActor() actor: Actor): Promise<PendingGrantResponse[]> {
     return this.grants.list(actor);
   }
 
   /** Admins and coordinators: propose a role for another's account. */
+  @ApiCreatedResponse({ type: [PendingGrantResponse] })
   @Post()
   propose(
     @CurrentActor() actor: Actor,

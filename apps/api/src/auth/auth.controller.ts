@@ -10,7 +10,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { sessionReach } from '@mayak/access';
 import {
@@ -66,6 +66,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @ApiOkResponse({ type: LoginResponse })
   @Post('login')
   @HttpCode(200)
   async login(
@@ -84,6 +85,7 @@ export class AuthController {
    * now and fails at step two.
    */
   @Public()
+  @ApiOkResponse({ type: PasskeyCeremonyResponse })
   @Post('passkey/options')
   @HttpCode(200)
   passkeyOptions(
@@ -95,6 +97,7 @@ export class AuthController {
 
   /** Passkey sign-in, step two: the browser's assertion. Sets the session like login. */
   @Public()
+  @ApiOkResponse({ type: LoginResponse })
   @Post('passkey/login')
   @HttpCode(200)
   async passkeyLogin(
@@ -113,6 +116,7 @@ export class AuthController {
   /** The signed-in person's passkeys: names and the day each was added, never keys. */
   @PasskeySetup()
   @SkipThrottle(NOT_SIGN_IN)
+  @ApiOkResponse({ type: [PasskeyResponse] })
   @Get('passkeys')
   listPasskeys(@CurrentActor() actor: ResolvedSession): Promise<PasskeyResponse[]> {
     return this.passkeys.list(actor.userId);
@@ -123,6 +127,7 @@ export class AuthController {
    * re-authentication within REAUTH_WINDOW_MINUTES (403 `reauthentication_required`).
    */
   @PasskeySetup()
+  @ApiOkResponse({ type: PasskeyCeremonyResponse })
   @Post('passkeys/options')
   @HttpCode(200)
   registrationOptions(@CurrentActor() actor: ResolvedSession): Promise<PasskeyCeremonyResponse> {
@@ -134,6 +139,7 @@ export class AuthController {
    * with a code keeps its limits: sign in again with the passkey.
    */
   @PasskeySetup()
+  @ApiCreatedResponse({ type: PasskeyResponse })
   @Post('passkeys')
   @HttpCode(201)
   registerPasskey(
@@ -174,6 +180,7 @@ export class AuthController {
   }
 
   @Public()
+  @ApiOkResponse({ type: EnrolResponse })
   @Post('totp/enrol')
   @HttpCode(200)
   enrol(@Body() body: EnrolRequest, @Req() request: FastifyRequest): Promise<EnrolResponse> {
@@ -186,6 +193,7 @@ export class AuthController {
    * completes. Limited like sign-in.
    */
   @Public()
+  @ApiOkResponse({ type: EnrolWithCodeResponse })
   @Post('enrol')
   @HttpCode(200)
   enrolWithCode(@Body() body: EnrolWithCodeRequest): Promise<EnrolWithCodeResponse> {
@@ -232,6 +240,7 @@ export class AuthController {
   }
 
   /** Re-authentication with a passkey, step one: a challenge bound to this session. */
+  @ApiOkResponse({ type: PasskeyCeremonyResponse })
   @Post('reauthenticate/options')
   @HttpCode(200)
   reauthenticationOptions(
@@ -255,6 +264,7 @@ export class AuthController {
    * disk (see SessionService.draftKey). Only the live session gets it; it is never logged.
    */
   @SkipThrottle(NOT_SIGN_IN)
+  @ApiOkResponse({ type: DraftKeyResponse })
   @Get('draft-key')
   draftKey(@CurrentActor() actor: ResolvedSession): DraftKeyResponse {
     return { key: this.sessions.draftKey(actor).toString('base64') };
@@ -262,6 +272,7 @@ export class AuthController {
 
   @PasskeySetup()
   @SkipThrottle(NOT_SIGN_IN)
+  @ApiOkResponse({ type: MeResponse })
   @Get('me')
   me(@CurrentActor() actor: ResolvedSession): MeResponse {
     return {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CaseLifecycleService, CaseNotesService, CaseQueriesService } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
@@ -35,24 +35,28 @@ export class CasesController {
     return this.queries.read(actor, id);
   }
 
+  @ApiOkResponse({ type: CaseStatusResponse })
   @Post(':id/claim')
   @HttpCode(200)
   claim(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
     return this.lifecycle.claim(actor, id);
   }
 
+  @ApiOkResponse({ type: CaseStatusResponse })
   @Post(':id/accept')
   @HttpCode(200)
   accept(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
     return this.lifecycle.accept(actor, id);
   }
 
+  @ApiOkResponse({ type: CaseStatusResponse })
   @Post(':id/decline')
   @HttpCode(200)
   decline(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
     return this.lifecycle.decline(actor, id);
   }
 
+  @ApiCreatedResponse({ type: NoteCreatedResponse })
   @Post(':id/notes')
   addNote(
     @CurrentActor() actor: Actor,
@@ -62,6 +66,7 @@ export class CasesController {
     return this.notes.add(actor, id, body.text);
   }
 
+  @ApiOkResponse({ type: CaseStatusResponse })
   @Post(':id/close')
   @HttpCode(200)
   close(
@@ -72,6 +77,7 @@ export class CasesController {
     return this.lifecycle.close(actor, id, body.outcome);
   }
 
+  @ApiOkResponse({ type: CaseStatusResponse })
   @Put(':id/assignee')
   reassign(
     @CurrentActor() actor: Actor,

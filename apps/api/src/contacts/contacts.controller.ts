@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { MyContact, VolunteerContactsService } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
 import { IntakeService } from '@mayak/intake';
@@ -22,6 +22,7 @@ export class ContactsController {
     private readonly contacts: VolunteerContactsService,
   ) {}
 
+  @ApiCreatedResponse({ type: IntakeReceiptResponse })
   @Post('contacts')
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -41,6 +42,7 @@ export class ContactsController {
    * when a save's answer was lost or its key was refused as reused. Only the volunteer's own
    * keys; the key travels in the body, never in an address.
    */
+  @ApiOkResponse({ type: SavedUnderKeyResponse })
   @Post('contacts/saved-under-key')
   @HttpCode(200)
   savedUnderKey(
@@ -55,6 +57,7 @@ export class ContactsController {
     return this.contacts.listMine(actor);
   }
 
+  @ApiOkResponse({ type: CallerLookupResponse })
   @Post('callers/lookup')
   @HttpCode(200)
   lookup(

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { LockdownService, UnsealService, UnsealStatus } from '@mayak/custody';
 import { Actor } from '@mayak/identity';
 import { Public } from '../http/public.decorator';
@@ -20,6 +20,7 @@ export class CustodyController {
   ) {}
 
   @Public()
+  @ApiOkResponse({ type: UnsealStatusResponse })
   @Get('unseal')
   status(): Promise<UnsealStatusResponse> {
     return this.unsealing.status();
@@ -34,6 +35,7 @@ export class CustodyController {
     return this.unsealing.submit(body.share, 'web');
   }
 
+  @ApiCreatedResponse({ type: LockdownResponse })
   @Post('lockdown')
   @HttpCode(202)
   async lockdown(@CurrentActor() actor: Actor): Promise<LockdownResponse> {
