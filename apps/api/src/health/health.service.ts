@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { AppConfig, KeyRing, redisOptions } from '@mayak/platform';
+import { AppConfig, KeyRing, redisOptions, redisTarget } from '@mayak/platform';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 
@@ -30,9 +30,9 @@ export class HealthService implements OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly ring: KeyRing,
   ) {
-    if (config.REDIS_URL)
+    if (config.REDIS_URL || config.REDIS_SENTINELS)
       this.redis = new Redis({
-        ...redisOptions(config.REDIS_URL),
+        ...redisOptions(redisTarget(config)),
         lazyConnect: true,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
@@ -70,7 +70,7 @@ export class HealthService implements OnModuleDestroy {
 
   private async checkRedis(): Promise<DependencyHealth & { maxmemoryPolicy?: string }> {
     const redis = this.redis;
-    if (!redis) return { status: 'down', warning: 'REDIS_URL is not set' };
+    if (!redis) return { status: 'down', warning: 'REDIS_URL (or REDIS_SENTINELS) is not set' };
     const started = performance.now();
     try {
       if (redis.status === 'wait' || redis.status === 'end') await redis.connect();

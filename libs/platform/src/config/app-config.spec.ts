@@ -1,5 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { redisOptions, redisTarget } from '../queue/redis-connection';
 import { ConfigError, loadConfig, requireServices } from './app-config';
 
 describe('configuration', () => {
@@ -48,6 +49,40 @@ describe('configuration', () => {
     expect(() => requireServices(config)).toThrow(
       /DATABASE_URL[\s\S]*REDIS_URL[\s\S]*MASTER_KEY[\s\S]*CALLER_HASH_KEY/,
     );
+  });
+});
+
+describe('Redis through Sentinel', () => {
+  it('takes the Sentinels instead of a URL, and the URL only for credentials and database', () => {
+    const config = loadConfig({
+      REDIS_SENTINELS: 'sentinel-1:26379,10.0.0.7:26380,[::1]:26381',
+      REDIS_SENTINEL_NAME: 'helpline',
+      REDIS_URL: 'redis://:s3cret@ignored-host:6379/2',
+    });
+    const target = redisTarget(config);
+    expect(target.sentinels).toEqual([
+      { host: 'sentinel-1', port: 26379 },
+      { host: '10.0.0.7', port: 26380 },
+      { host: '::1', port: 26381 },
+    ]);
+    const options = redisOptions(target);
+    expect(options).toMatchObject({ name: 'helpline', password: 's3cret', db: 2, role: 'master' });
+    expect(options.host).toBeUndefined();
+    expect(options.sentinels).toHaveLength(3);
+  });
+
+  it('needs no REDIS_URL with Sentinels, defaults the name, and refuses a malformed list', () => {
+    const config = loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379' });
+    expect(config.REDIS_SENTINEL_NAME).toBe('mayak');
+    expect(() => requireServices(config)).not.toThrow(/REDIS/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 'sentinel-without-port' })).toThrow(
+      /REDIS_SENTINELS must be a comma-separated list of host:port/,
+    );
+    expect(redisOptions(redisTarget({ REDIS_URL: 'redis://cache:6380/1' }))).toMatchObject({
+      host: 'cache',
+      port: 6380,
+      db: 1,
+    });
   });
 });
 

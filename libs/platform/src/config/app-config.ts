@@ -74,6 +74,22 @@ export class AppConfig {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
+  /**
+   * Redis through Sentinel, for high availability: the Sentinels as `host:port,host:port,...`.
+   * Every connection then asks them where the primary of REDIS_SENTINEL_NAME is, and follows
+   * a failover. REDIS_URL, if also set, gives only the primary's credentials and database.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}(,[A-Za-z0-9.\-[\]:]+:\d{1,5})*$/, {
+    message: 'must be a comma-separated list of host:port',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be a Sentinel master name' })
+  REDIS_SENTINEL_NAME = 'mayak';
+
   /** A file holding the database password (a Docker secret, say), put into DATABASE_URL. */
   @IsOptional()
   @IsString()
@@ -474,6 +490,7 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'DATABASE_MIGRATION_URL',
   'DATABASE_MIGRATION_PASSWORD_FILE',
   'REDIS_URL',
+  'REDIS_SENTINELS',
   'MASTER_KEY',
   'MASTER_KEY_FILE',
   'CALLER_HASH_KEY',
@@ -571,13 +588,14 @@ function withPassword(url: string, password: string): string {
 /** What a long-running process (api, worker) needs that the launcher would otherwise provide. */
 export function requireServices(config: AppConfig): asserts config is AppConfig & {
   DATABASE_URL: string;
-  REDIS_URL: string;
 } {
   const problems: string[] = [];
   if (!config.DATABASE_URL)
     problems.push('DATABASE_URL is not set (`npm start` provides an embedded PostgreSQL)');
-  if (!config.REDIS_URL)
-    problems.push('REDIS_URL is not set (`npm start` provides a private Redis)');
+  if (!config.REDIS_URL && !config.REDIS_SENTINELS)
+    problems.push(
+      'REDIS_URL (or REDIS_SENTINELS) is not set (`npm start` provides a private Redis)',
+    );
   if (config.keyCustody === 'file') {
     if (!config.MASTER_KEY && !config.MASTER_KEY_FILE)
       problems.push(

@@ -41,7 +41,7 @@ export async function prepareLocalStack(
   const sealed = config.keyCustody === 'sealed' || (await embeddedSealed(config));
   const embeddedNeeded =
     !config.DATABASE_URL ||
-    (options.redis && !config.REDIS_URL) ||
+    (options.redis && !config.REDIS_URL && !config.REDIS_SENTINELS) ||
     (sealed
       ? !config.NODE_CREDENTIAL && !config.NODE_CREDENTIAL_FILE
       : (!config.MASTER_KEY && !config.MASTER_KEY_FILE) ||
@@ -132,7 +132,7 @@ export async function prepareLocalStack(
   }
 
   let redis: EmbeddedRedis | undefined;
-  if (options.redis && !config.REDIS_URL) {
+  if (options.redis && !config.REDIS_URL && !config.REDIS_SENTINELS) {
     const password = await fs.readFile(
       await ensureSecretFile(keysDir, 'redis.password', () =>
         randomBytes(24).toString('base64url'),

@@ -19,7 +19,7 @@ import {
   QueueName,
   SEALED_JOB_NAME,
 } from '../queue/queue.contract';
-import { producerConnection } from '../queue/redis-connection';
+import { producerConnection, redisTarget } from '../queue/redis-connection';
 import { LOGGER } from '../logging/logger.token';
 import { OpenedJob, outboxJobKey, OutboxSeal } from './outbox-seal';
 
@@ -106,11 +106,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
-    const url = this.config.REDIS_URL;
-    if (!url) throw new Error('REDIS_URL is not set');
+    const target = redisTarget(this.config);
     for (const name of PHYSICAL_QUEUE_NAMES) {
       const queue = new Queue(name, {
-        connection: producerConnection(url),
+        connection: producerConnection(target),
         prefix: this.config.QUEUE_PREFIX,
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       });
@@ -268,7 +267,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private async removeLegacyQueues(): Promise<void> {
     const redis = new Redis({
-      ...producerConnection(this.config.REDIS_URL ?? ''),
+      ...producerConnection(redisTarget(this.config)),
       lazyConnect: true,
     });
     redis.on('error', () => undefined);

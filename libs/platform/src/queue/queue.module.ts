@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { AppConfig } from '../config';
 import { DEFAULT_JOB_OPTIONS } from './job-options';
 import { PHYSICAL_QUEUE_NAMES } from './queue.contract';
-import { workerConnection } from './redis-connection';
+import { redisTarget, workerConnection } from './redis-connection';
 
 /** Registered queues report connection trouble through the worker; without a listener ioredis prints each one. */
 @Injectable()
@@ -30,7 +30,7 @@ export class WorkerQueuesModule {
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            connection: workerConnection(required(config.REDIS_URL)),
+            connection: workerConnection(redisTarget(config)),
             prefix: config.QUEUE_PREFIX,
             defaultJobOptions: DEFAULT_JOB_OPTIONS,
           }),
@@ -41,9 +41,4 @@ export class WorkerQueuesModule {
       exports: [BullModule],
     };
   }
-}
-
-function required(url: string | undefined): string {
-  if (!url) throw new Error('REDIS_URL is not set');
-  return url;
 }
