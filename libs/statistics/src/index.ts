@@ -12,6 +12,7 @@ export * from './statistics.exception';
 export * from './statistics.module';
 export * from './statistics.service';
 export * from './stats-query';
+export * from './stats-reads';
 export * from './stats-rollup.service';
 export * from './seeding/contact-seeder.service';
 export * from './seeding/synthetic-contacts';

@@ -79,6 +79,7 @@ export class SealedRollups {
     start: string,
     end: string,
     cuboids?: readonly number[],
+    em: EntityManager = this.db.manager,
   ): Promise<RollupBucket[]> {
     // Whether the summaries answer: only the totals and one-way cuboids are asked for.
     const small = cuboids !== undefined && cuboids.every((id) => SUMMARY_CUBOIDS.has(id));
@@ -93,7 +94,7 @@ export class SealedRollups {
         break;
       }
     }
-    const rows: SealedRow[] = await this.db.query(
+    const rows: SealedRow[] = await em.query(
       `SELECT id, bucket::text AS bucket, version::text AS version,
               CASE WHEN version = ANY($4::bigint[]) THEN NULL ELSE dek_wrapped END AS dek_wrapped,
               CASE WHEN version = ANY($4::bigint[]) THEN NULL ELSE cells_enc END AS cells_enc

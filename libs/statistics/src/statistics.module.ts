@@ -5,6 +5,7 @@ import { RetiredStatisticsSealing } from './retired-sealing';
 import { SealedRollups } from './sealed-rollups';
 import { ContactSeeder } from './seeding/contact-seeder.service';
 import { StatisticsService } from './statistics.service';
+import { StatsReads } from './stats-reads';
 import { StatsRollupService } from './stats-rollup.service';
 
 @Module({
@@ -14,9 +15,10 @@ import { StatsRollupService } from './stats-rollup.service';
     StatsRollupService,
     ContactFactsSource,
     SealedRollups,
+    StatsReads,
     RetiredStatisticsSealing,
     ContactSeeder,
   ],
-  exports: [StatisticsService, StatsRollupService, ContactFactsSource, ContactSeeder],
+  exports: [StatisticsService, StatsReads, StatsRollupService, ContactFactsSource, ContactSeeder],
 })
 export class StatisticsModule {}

@@ -4,7 +4,7 @@ import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
 import { AppConfig, daysByWeek, weekOfDay } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
@@ -27,6 +27,7 @@ import {
   sumReleased,
 } from './release-hierarchy';
 import { SealedRollups } from './sealed-rollups';
+import { StatsReads } from './stats-reads';
 import { StatisticsError, StatisticsException } from './statistics.exception';
 import { ProtectedPeriod, RememberedTables } from './remembered-tables';
 import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
@@ -37,6 +38,12 @@ const REMEMBERED_CELLS = 100_000;
 /** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
 /** Whole weeks read together when counting from the contacts (about a month). */
 const FALLBACK_WEEKS_PER_READ = 5;
+
+/** How one answer reads: from the rollups where they answer, and in which snapshot. */
+interface Reads {
+  rollups: boolean;
+  em: EntityManager;
+}
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
 const CASE_COLUMN: Record<Exclude<CaseDimension, 'region'>, string> = {
@@ -65,7 +72,7 @@ export class StatisticsService {
   private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
 
   constructor(
-    private readonly db: DataSource,
+    private readonly reads: StatsReads,
     private readonly access: AccessControl,
     private readonly config: AppConfig,
     private readonly rollups: SealedRollups,
@@ -106,12 +113,22 @@ export class StatisticsService {
    * rollups with the contacts. `unprotected` skips disclosure control, and with it the rules
    * of what may be asked: never let its result leave the process.
    */
-  async compute(
+  compute(
     query: StatsQuery,
     options: { source?: 'rollup' | 'contacts'; unprotected?: boolean } = {},
   ): Promise<StatsResult> {
+    // One snapshot for every read of the answer (see StatsReads), on the replica if any.
+    return this.reads.snapshot((em) =>
+      this.computeIn({ em, rollups: options.source !== 'contacts' }, query, options),
+    );
+  }
+
+  private async computeIn(
+    reading: Reads,
+    query: StatsQuery,
+    options: { unprotected?: boolean },
+  ): Promise<StatsResult> {
     const range = this.range(query);
-    const useRollups = options.source !== 'contacts';
     const answer = {
       k: this.config.STATS_K,
       period: query.period,
@@ -122,7 +139,7 @@ export class StatisticsService {
     };
     if (options.unprotected) {
       const plain = isPlain(query);
-      const { cells, excluded } = await this.count(query, range, plain, useRollups);
+      const { cells, excluded } = await this.count(query, range, plain, reading);
       return {
         ...answer,
         rows: this.unprotected(query, cells),
@@ -131,11 +148,11 @@ export class StatisticsService {
       };
     }
     requirePublishable(query);
-    const months = await this.protectedMonths(query, range, useRollups);
+    const months = await this.protectedMonths(query, range, reading);
     if (isPlain(query)) return { ...answer, ...this.releaseTotals(query, range, months) };
     return {
       ...answer,
-      ...(await this.releaseBreakdown(query, range, useRollups)),
+      ...(await this.releaseBreakdown(query, range, reading)),
       // A month without contacts left none out; `?? 0` would also turn a suppressed one into 0.
       excludedWithoutConsent: sumReleased(
         monthsOf(range).map((m) => (months.has(m) ? months.get(m)!.excluded : 0)),
@@ -148,11 +165,11 @@ export class StatisticsService {
     query: StatsQuery,
     range: { start: string; end: string },
     plain: boolean,
-    useRollups: boolean,
+    reading: Reads,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     return query.measure === 'cases'
-      ? this.caseCells(query, range, plain)
-      : this.contactCells(query, range, plain, useRollups);
+      ? this.caseCells(query, range, plain, reading.em)
+      : this.contactCells(query, range, plain, reading);
   }
 
   /**
@@ -164,12 +181,12 @@ export class StatisticsService {
   private async protectedMonths(
     query: StatsQuery,
     range: { start: string; end: string },
-    useRollups: boolean,
+    reading: Reads,
   ): Promise<Map<string, ProtectedMonthTotals>> {
     const months = { start: `${range.start.slice(0, 7)}-01`, end: monthAfterLastDay(range.end) };
     const plain = { ...query, groupBy: [], filters: {} };
-    const daily = await this.count({ ...plain, period: 'day' }, months, true, useRollups);
-    const consented = await this.count({ ...plain, period: 'month' }, months, false, useRollups);
+    const daily = await this.count({ ...plain, period: 'day' }, months, true, reading);
+    const consented = await this.count({ ...plain, period: 'month' }, months, false, reading);
     const consentedIn = new Map(consented.cells.map((c) => [c.period, c.count]));
     const byMonth = new Map<string, Array<{ day: string; count: number }>>();
     for (const cell of daily.cells) {
@@ -226,7 +243,7 @@ export class StatisticsService {
   private async releaseBreakdown(
     query: StatsQuery,
     range: { start: string; end: string },
-    useRollups: boolean,
+    reading: Reads,
   ): Promise<Pick<StatsResult, 'rows' | 'withheldPeriods'>> {
     const k = this.config.STATS_K;
     const order: readonly string[] = query.measure === 'cases' ? CASE_DIMENSIONS : DIMENSIONS;
@@ -235,7 +252,7 @@ export class StatisticsService {
       (d) => (query.groupBy as string[]).includes(d) || (filtered as string[]).includes(d),
     ) as StatsQuery['groupBy'];
     const table: StatsQuery = { ...query, period: 'month', groupBy: dimensions, filters: {} };
-    const { cells } = await this.count(table, range, false, useRollups);
+    const { cells } = await this.count(table, range, false, reading);
     const budget = {
       deadline: performance.now() + this.config.STATS_PROTECTION_BUDGET_MS,
       whole: true,
@@ -307,7 +324,7 @@ export class StatisticsService {
     query: StatsQuery,
     range: { start: string; end: string },
     plain: boolean,
-    useRollups: boolean,
+    reading: Reads,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     const cellQuery: CellQuery = {
       period: query.period,
@@ -318,10 +335,10 @@ export class StatisticsService {
       (Object.keys(query.filters) as Dimension[]).filter((d) => query.filters[d]?.length),
     );
     const cuboid =
-      useRollups && rollupsAnswerExactly(cellQuery)
+      reading.rollups && rollupsAnswerExactly(cellQuery)
         ? chooseCuboid(canonical([...cellQuery.groupBy, ...filtered]))
         : undefined;
-    if (!cuboid) return this.countFromContacts(cellQuery, range, plain);
+    if (!cuboid) return this.countFromContacts(cellQuery, range, plain, reading.em);
     // Contacts in the filtered range whose caller did not consent: from the cuboid of the
     // filters' own dimensions where there is one, else from the contacts.
     const filterCuboid = plain ? undefined : chooseCuboid(filtered);
@@ -330,11 +347,12 @@ export class StatisticsService {
       range.start,
       range.end,
       filterCuboid ? [cuboid.id, filterCuboid.id] : [cuboid.id],
+      reading.em,
     );
     const cells = sumCuboid(buckets, cuboid.id, cellQuery, plain ? 'contacts' : 'consented');
     if (plain) return { cells: cells.list(), excluded: 0 };
     if (!filterCuboid) {
-      const { excluded } = await this.countFromContacts(cellQuery, range, false);
+      const { excluded } = await this.countFromContacts(cellQuery, range, false, reading.em);
       return { cells: cells.list(), excluded };
     }
     const unconsented = sumCuboid(
@@ -354,12 +372,13 @@ export class StatisticsService {
     query: CellQuery,
     range: { start: string; end: string },
     plain: boolean,
+    em: EntityManager,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     const days = daysBetween(range.start, range.end);
     const sums = new CellSums();
     let excluded = 0;
     for (const chunk of daysByWeek(days, FALLBACK_WEEKS_PER_READ)) {
-      const contacts = await this.facts.ofDays(this.db.manager, chunk);
+      const contacts = await this.facts.ofDays(em, chunk);
       excluded += countContacts(contacts, query, plain ? 'contacts' : 'consented', sums);
     }
     return { cells: sums.list(), excluded: plain ? 0 : excluded };
@@ -376,6 +395,7 @@ export class StatisticsService {
     query: StatsQuery,
     range: { start: string; end: string },
     plain: boolean,
+    em: EntityManager,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
     const dims = query.groupBy as CaseDimension[];
     const params: unknown[] = [weekOfDay(range.start), range.end, this.config.STATS_TIMEZONE];
@@ -389,18 +409,17 @@ export class StatisticsService {
         d === 'region' ? [] : [`${CASE_COLUMN[d]} = ANY($${params.push(values)}::text[])`],
       ),
     ];
-    const rows: Array<Record<string, string | boolean> & { contact_id: string }> =
-      await this.db.query(
-        `SELECT c.contact_id, ct.stats_consented,
+    const rows: Array<Record<string, string | boolean> & { contact_id: string }> = await em.query(
+      `SELECT c.contact_id, ct.stats_consented,
                 ${(['service', 'status', 'outcome'] as const).map((d) => `${CASE_COLUMN[d]} AS ${d}`).join(', ')}
            FROM cases c JOIN contacts ct ON ct.id = c.contact_id
           WHERE ${scope.join(' AND ')}`,
-        params,
-      );
+      params,
+    );
     const factsOf = new Map(
-      (
-        await this.facts.ofContacts(this.db.manager, [...new Set(rows.map((r) => r.contact_id))])
-      ).map((f) => [f.id, f] as const),
+      (await this.facts.ofContacts(em, [...new Set(rows.map((r) => r.contact_id))])).map(
+        (f) => [f.id, f] as const,
+      ),
     );
     const regionFilter = filters.find(([d]) => d === 'region')?.[1];
     const counts = new Map<string, RawCell>();

@@ -95,6 +95,16 @@ export class AppConfig {
   @IsString()
   DATABASE_PASSWORD_FILE?: string;
 
+  /**
+   * A PostgreSQL streaming replica (hot standby) of DATABASE_URL's database. Statistics read
+   * from it, each answer in one snapshot, so the primary keeps its connections for the day's
+   * work; an answer may be seconds stale, never inconsistent. DATABASE_PASSWORD_FILE's
+   * password goes into it too. If it cannot be reached, statistics read from the primary.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// URL' })
+  DATABASE_REPLICA_URL?: string;
+
   /** A file holding the Redis password, put into REDIS_URL. */
   @IsOptional()
   @IsString()
@@ -497,6 +507,7 @@ const KNOWN = Object.keys(new AppConfig()).concat([
   'CALLER_HASH_KEY_FILE',
   'COOKIE_SECURE',
   'DATABASE_PASSWORD_FILE',
+  'DATABASE_REPLICA_URL',
   'PUBLIC_URL',
   'WEBHOOK_ALLOWED_HOSTS',
   'WEBAUTHN_RP_ID',
@@ -540,6 +551,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (config.DATABASE_URL && config.DATABASE_PASSWORD_FILE)
     config.DATABASE_URL = withPassword(
       config.DATABASE_URL,
+      readSecret('DATABASE_PASSWORD_FILE', config.DATABASE_PASSWORD_FILE),
+    );
+  if (config.DATABASE_REPLICA_URL && config.DATABASE_PASSWORD_FILE)
+    config.DATABASE_REPLICA_URL = withPassword(
+      config.DATABASE_REPLICA_URL,
       readSecret('DATABASE_PASSWORD_FILE', config.DATABASE_PASSWORD_FILE),
     );
   if (config.DATABASE_MIGRATION_URL && config.DATABASE_MIGRATION_PASSWORD_FILE)

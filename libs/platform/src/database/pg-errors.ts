@@ -27,9 +27,15 @@ export function isConnectionError(error: unknown): boolean {
   // rather than with the server's own error.
   if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   if (error instanceof QueryRunnerProviderAlreadyReleasedError) return true;
-  const message = error instanceof Error ? error.message : '';
-  return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(
-    message,
+  // Not `instanceof Error`: a socket's error comes from Node's own realm, which under a test
+  // runner's sandbox (or across bundled copies) is not this realm's Error.
+  const message = (error as { message?: unknown } | null)?.message;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return true;
+  return (
+    typeof message === 'string' &&
+    /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i.test(
+      message,
+    )
   );
 }
 
