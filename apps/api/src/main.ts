@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -10,6 +11,7 @@ import {
   PinoNestLogger,
   requireServices,
 } from '@mayak/platform';
+import { runApiCluster } from './api-cluster';
 import { ApiModule } from './api.module';
 import { fastifyErrorOptions } from './http/framework-errors';
 import { BODY_LIMIT_BYTES, configureHttp } from './http/http-setup';
@@ -39,9 +41,14 @@ export async function createApiApp(
 }
 
 async function main(): Promise<void> {
-  process.title = 'mayak-api';
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
+  if (config.API_PROCESSES > 1 && cluster.isPrimary) {
+    requireServices(config);
+    process.exitCode = await runApiCluster(config.API_PROCESSES, logger);
+    return;
+  }
+  process.title = 'mayak-api';
   const app = await createApiApp(config, logger);
   exitGracefullyOnSignals(app, logger);
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -336,6 +336,18 @@ export class AppConfig {
   @Max(256)
   WORKER_CONCURRENCY = 16;
 
+  /**
+   * API processes on this host, sharing PORT (Node's cluster: the first process accepts and
+   * hands connections round-robin to the others, and restarts one that dies). Sessions,
+   * their revocation, event streams and unsealing already work across processes (PostgreSQL
+   * NOTIFY); for several hosts, run one API per host behind a reverse proxy (docker/).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  API_PROCESSES = 1;
+
   /** How long a volunteer keeps seeing the contacts they logged. */
   @Transform(toInt)
   @IsInt()
