@@ -454,4 +454,33 @@ describe('follow-ups and handovers', () => {
     expect(h.status).toBe('withdrawn');
     expect((await http.get(`/api/cases/${caseId}`, { token: token.colleague })).status).toBe(404);
   });
+
+  it('a caller withdrawing the service destroys the follow-ups’ and the handover’s notes with the case’s', async () => {
+    const caseId = await lawyersCase();
+    await http.post(
+      `/api/cases/${caseId}/follow-ups`,
+      { dueOn: moscowDay(1), note: 'Позвонить вечером' },
+      { token: token.lawyer },
+    );
+    await http.post(
+      `/api/cases/${caseId}/handover`,
+      { toId: users.colleague.id, note: 'Передаю дело' },
+      { token: token.lawyer },
+    );
+    const { callerId } = (await http.get(`/api/cases/${caseId}`, { token: token.lawyer })).body;
+    const withdrawn = await http.post(
+      `/api/callers/${callerId}/consent/withdraw`,
+      { scopes: ['service:legal'] },
+      { token: token.lawyer },
+    );
+    expect(withdrawn.status).toBe(200);
+    const followUps = await env.db.query<
+      Array<{ status: string; dek_wrapped: Buffer | null; note_enc: Buffer | null }>
+    >(`SELECT status, dek_wrapped, note_enc FROM case_follow_ups WHERE case_id = $1`, [caseId]);
+    expect(followUps).toEqual([{ status: 'cancelled', dek_wrapped: null, note_enc: null }]);
+    const handovers = await env.db.query<
+      Array<{ status: string; dek_wrapped: Buffer | null; note_enc: Buffer | null }>
+    >(`SELECT status, dek_wrapped, note_enc FROM case_handovers WHERE case_id = $1`, [caseId]);
+    expect(handovers).toEqual([{ status: 'withdrawn', dek_wrapped: null, note_enc: null }]);
+  });
 });
