@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CaseFollowUps, CaseHandovers, OverdueWorkService } from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
@@ -27,7 +27,7 @@ export class FollowUpsController {
   ) {}
 
   @Post('cases/:id/follow-ups')
-  @ApiOkResponse({ type: FollowUpResponse })
+  @ApiCreatedResponse({ type: FollowUpResponse })
   setFollowUp(
     @CurrentActor() actor: Actor,
     @UuidParam() id: string,
@@ -38,6 +38,7 @@ export class FollowUpsController {
 
   @Post('cases/:id/follow-ups/:followUpId/done')
   @HttpCode(200)
+  @ApiOkResponse({ type: FollowUpStatusResponse })
   done(
     @CurrentActor() actor: Actor,
     @UuidParam() id: string,
@@ -48,6 +49,7 @@ export class FollowUpsController {
 
   @Post('cases/:id/follow-ups/:followUpId/cancel')
   @HttpCode(200)
+  @ApiOkResponse({ type: FollowUpStatusResponse })
   cancel(
     @CurrentActor() actor: Actor,
     @UuidParam() id: string,
@@ -63,6 +65,7 @@ export class FollowUpsController {
   }
 
   @Post('cases/:id/handover')
+  @ApiCreatedResponse({ type: HandoverCreatedResponse })
   handOver(
     @CurrentActor() actor: Actor,
     @UuidParam() id: string,
@@ -73,12 +76,14 @@ export class FollowUpsController {
 
   @Post('cases/:id/handover/accept')
   @HttpCode(200)
+  @ApiOkResponse({ type: CaseStatusResponse })
   accept(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
     return this.handovers.accept(actor, id);
   }
 
   @Post('cases/:id/handover/refuse')
   @HttpCode(200)
+  @ApiOkResponse({ type: CaseStatusResponse })
   refuse(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<CaseStatusResponse> {
     return this.handovers.refuse(actor, id);
   }

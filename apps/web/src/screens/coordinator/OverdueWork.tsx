@@ -47,7 +47,13 @@ export function OverdueWorkPanel({ nameOf }: { nameOf: (userId: string | null) =
               {data.followUps.map((f) => (
                 <tr key={f.id}>
                   <td>
-                    <Link to={`/cases/${f.caseId}`}>{t('overdue.open')}</Link>
+                    <Link to={`/cases/${f.caseId}`}>
+                      {t('overdue.open')}
+                      <span className="visually-hidden">
+                        {' '}
+                        — {label('services', f.service)}, {date(calendarDay(f.dueOn))}
+                      </span>
+                    </Link>
                   </td>
                   <td>{label('services', f.service)}</td>
                   <td>{nameOf(f.assigneeId) ?? '—'}</td>
@@ -82,7 +88,13 @@ export function OverdueWorkPanel({ nameOf }: { nameOf: (userId: string | null) =
               {data.handovers.map((h) => (
                 <tr key={h.id}>
                   <td>
-                    <Link to={`/cases/${h.caseId}`}>{t('overdue.open')}</Link>
+                    <Link to={`/cases/${h.caseId}`}>
+                      {t('overdue.open')}
+                      <span className="visually-hidden">
+                        {' '}
+                        — {label('services', h.service)}, {dateTime(h.offeredAt)}
+                      </span>
+                    </Link>
                   </td>
                   <td>{label('services', h.service)}</td>
                   <td>{nameOf(h.fromId) ?? '—'}</td>
