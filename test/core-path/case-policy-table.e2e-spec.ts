@@ -119,6 +119,44 @@ const ROUTES: Route[] = [
     call: (h, id, t, ids) =>
       h.put(`/api/cases/${id}/assignee`, { userId: ids.otherLawyer }, { token: t }),
   },
+  {
+    name: 'set follow-up',
+    action: 'case:follow-up:set',
+    state: 'assigned',
+    ok: 201,
+    call: (h, id, t) =>
+      h.post(
+        `/api/cases/${id}/follow-ups`,
+        { dueOn: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10) },
+        { token: t },
+      ),
+  },
+  {
+    name: 'list colleagues',
+    action: 'case:hand-over',
+    state: 'assigned',
+    ok: 200,
+    call: (h, id, t) => h.get(`/api/cases/${id}/colleagues`, { token: t }),
+  },
+  {
+    name: 'hand over',
+    action: 'case:hand-over',
+    state: 'assigned',
+    ok: 201,
+    call: (h, id, t, ids) =>
+      h.post(
+        `/api/cases/${id}/handover`,
+        { toId: ids.otherLawyer, note: 'over to you' },
+        { token: t },
+      ),
+  },
+  {
+    name: 'incoming handovers',
+    action: 'case:list-handovers',
+    state: 'none',
+    ok: 200,
+    call: (h, _, t) => h.get('/api/handovers', { token: t }),
+  },
 ];
 
 function expectedStatus(route: Route, who: Who, userId: string, assigneeId: string | null): number {
@@ -265,6 +303,34 @@ describe('the case policy, route by route and role by role', () => {
       responder: 404,
       coordinator: 200,
       admin: 404,
+    },
+    // Only the case's own specialist plans a call back or hands the case on (13.6).
+    'set follow-up': {
+      volunteer: 404,
+      lawyer: 201,
+      otherLawyer: 404,
+      psychologist: 404,
+      responder: 404,
+      coordinator: 404,
+      admin: 404,
+    },
+    'hand over': {
+      volunteer: 404,
+      lawyer: 201,
+      otherLawyer: 404,
+      psychologist: 404,
+      responder: 404,
+      coordinator: 404,
+      admin: 404,
+    },
+    'incoming handovers': {
+      volunteer: 403,
+      lawyer: 200,
+      otherLawyer: 200,
+      psychologist: 200,
+      responder: 403,
+      coordinator: 403,
+      admin: 403,
     },
   };
 

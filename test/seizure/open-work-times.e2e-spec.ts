@@ -17,7 +17,14 @@ import {
 } from '@mayak/testing';
 
 /** The tables of open work, and every one of their time columns (from the catalog). */
-const OPEN_WORK = ['cases', 'case_events', 'notifications', 'emergency_pages'];
+const OPEN_WORK = [
+  'cases',
+  'case_events',
+  'notifications',
+  'emergency_pages',
+  'case_follow_ups',
+  'case_handovers',
+];
 
 /**
  * Issue 11: an open case needs its exact times (its SLA, its place in a queue, "paged 2 min
@@ -273,5 +280,52 @@ describe('open work keeps only the day in the clear', () => {
     );
     expect(row).toEqual({ status: 'closed', outcome: 'withdrawn', sealed: true });
     expect(await exactTimesInTheClear()).toEqual([]);
+  });
+
+  it('a follow-up and a handover keep the week in the clear too; the assignee reads the day', async () => {
+    const logged = await http.post<{ caseIds: string[] }>(
+      '/api/contacts',
+      contactBody({
+        services: ['legal'],
+        consent: {
+          scopes: ['service:legal', 'contact_back', 'statistics'],
+          textVersion: '2026-01',
+          retentionDays: 365,
+          contactBack: { channel: 'phone', safeTimes: 'evenings' },
+        },
+      }),
+      { token: token.volunteer },
+    );
+    const [caseId] = logged.body.caseIds;
+    await eventually('routing to the lawyer on shift', async () => {
+      const [row] = await env.db.query(`SELECT status FROM cases WHERE id = $1`, [caseId]);
+      return row.status === 'assigned' ? row : undefined;
+    });
+    const dueOn = new Intl.DateTimeFormat('en-CA', { timeZone: env.config.STATS_TIMEZONE }).format(
+      new Date(Date.now() + 2 * 86_400_000),
+    );
+    const set = await http.post(
+      `/api/cases/${caseId}/follow-ups`,
+      { dueOn },
+      { token: token.lawyer },
+    );
+    expect(set.status).toBe(201);
+    await http.post(`/api/cases/${caseId}/follow-ups/${set.body.id}/done`, undefined, {
+      token: token.lawyer,
+    });
+    const colleague = await createUser(api.app, ['lawyer']);
+    const offered = await http.post(
+      `/api/cases/${caseId}/handover`,
+      { toId: colleague.id, note: 'over to you' },
+      { token: token.lawyer },
+    );
+    expect(offered.status).toBe(201);
+    await http.post(`/api/cases/${caseId}/handover/refuse`, undefined, {
+      token: await signIn(http, colleague),
+    });
+
+    expect(await exactTimesInTheClear()).toEqual([]);
+    const read = await http.get(`/api/cases/${caseId}`, { token: token.lawyer });
+    expect(read.body.followUps).toEqual([expect.objectContaining({ dueOn, status: 'done' })]);
   });
 });

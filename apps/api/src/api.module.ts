@@ -31,6 +31,7 @@ import { RoleGrantsController } from './admin/role-grants.controller';
 import { AuthController } from './auth/auth.controller';
 import { CallersController } from './callers/callers.controller';
 import { CasesController } from './cases/cases.controller';
+import { FollowUpsController } from './cases/follow-ups.controller';
 import { ContactsController } from './contacts/contacts.controller';
 import { CustodyController } from './custody/custody.controller';
 import { EmergencyController } from './emergency/emergency.controller';
@@ -85,6 +86,7 @@ export class ApiModule {
         ContactsController,
         CallersController,
         CasesController,
+        FollowUpsController,
         StaffController,
         EmergencyController,
         RotaController,

@@ -1,5 +1,5 @@
 import { Actor } from '@mayak/identity';
-import { CaseFacts, couldEverAllow, decideCase, mayReassignTo } from './case-policy';
+import { CASE_FIELDS, CaseFacts, couldEverAllow, decideCase, mayReassignTo } from './case-policy';
 
 const lawyer: Actor = { userId: 'lawyer-1', roles: ['lawyer'] };
 const otherLawyer: Actor = { userId: 'lawyer-2', roles: ['lawyer'] };
@@ -121,5 +121,49 @@ describe('reassignment targets (mayReassignTo)', () => {
     expect(mayReassignTo(both, { ...confirmed, rolesGrantedAt: days(2) }, now)).toEqual({
       allowed: true,
     });
+  });
+});
+
+describe('a case handed over (13.6)', () => {
+  const offered = legalCase({
+    status: 'in_progress',
+    assigneeId: lawyer.userId,
+    handoverRecipientId: otherLawyer.userId,
+  });
+
+  it('the colleague offered the case reads only what they need to decide, and answers', () => {
+    expect(decideCase(otherLawyer, 'case:read', offered)).toMatchObject({
+      allowed: true,
+      view: 'handover',
+    });
+    for (const field of ['notes', 'contact', 'callerId', 'timeline', 'followUps'])
+      expect(CASE_FIELDS.handover).not.toContain(field);
+    expect(CASE_FIELDS.handover).toContain('handover');
+    for (const action of ['case:handover:accept', 'case:handover:refuse'] as const)
+      expect(decideCase(otherLawyer, action, offered)).toMatchObject({ allowed: true });
+    expect(decideCase(otherLawyer, 'case:notes:write', offered)).toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it('nobody else answers for them, and the offer needs the caller’s consent to the service', () => {
+    expect(decideCase(lawyer, 'case:handover:accept', offered)).toEqual({
+      allowed: false,
+      reason: 'relation',
+    });
+    expect(
+      decideCase(otherLawyer, 'case:read', { ...offered, scopes: [] as CaseFacts['scopes'] }),
+    ).toMatchObject({ allowed: false });
+    expect(decideCase(otherLawyer, 'case:read', { ...offered, handoverRecipientId: null })).toEqual(
+      { allowed: false, reason: 'relation' },
+    );
+  });
+
+  it('only the assignee plans a follow-up or hands the case on', () => {
+    for (const action of ['case:follow-up:set', 'case:hand-over'] as const) {
+      expect(decideCase(lawyer, action, offered)).toMatchObject({ allowed: true });
+      expect(decideCase(otherLawyer, action, offered)).toMatchObject({ allowed: false });
+      expect(decideCase(psychologist, action, offered)).toEqual({ allowed: false, reason: 'role' });
+    }
   });
 });

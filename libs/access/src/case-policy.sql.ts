@@ -52,6 +52,11 @@ function ruleSql(rule: CaseRule, actor: Actor, param: (v: unknown) => string): s
         `EXISTS (SELECT 1 FROM emergency_pages p WHERE p.case_id = c.id AND ${param(actor.userId)}::uuid = ANY(p.recipients))`,
       );
       break;
+    case 'handover-recipient':
+      parts.push(
+        `EXISTS (SELECT 1 FROM case_handovers h WHERE h.case_id = c.id AND h.status = 'pending' AND h.to_id = ${param(actor.userId)}::uuid)`,
+      );
+      break;
     case 'break-glass':
     case 'origin-volunteer':
       // Time-bound relations are decided record by record, never granted to a whole list.

@@ -16,7 +16,13 @@ export type CaseAction =
   | 'case:reassign'
   | 'case:acknowledge'
   | 'case:break-glass'
-  | 'case:escalate';
+  | 'case:escalate'
+  | 'case:follow-up:set'
+  | 'case:follow-up:close'
+  | 'case:hand-over'
+  | 'case:handover:accept'
+  | 'case:handover:refuse'
+  | 'case:list-handovers';
 
 /**
  * How the actor must stand to the case:
@@ -26,13 +32,14 @@ export type CaseAction =
  * - paged: they were paged for this emergency;
  * - break-glass: they hold an unexpired break-glass grant on it;
  * - origin-volunteer: they logged the contact that raised it, within their window;
+ * - handover-recipient: the case's assignee offered it to them, and they have not answered;
  * - any: no relation needed (coordinators' metadata).
  */
 export type CaseRelation =
-  'assignee' | 'pool' | 'paged' | 'break-glass' | 'origin-volunteer' | 'any';
+  'assignee' | 'pool' | 'paged' | 'break-glass' | 'origin-volunteer' | 'handover-recipient' | 'any';
 
 /** Which fields a permitted actor gets back. See CASE_FIELDS. */
-export type CaseView = 'full' | 'metadata' | 'mine' | 'pool' | 'withdrawn';
+export type CaseView = 'full' | 'metadata' | 'mine' | 'pool' | 'withdrawn' | 'handover';
 
 export interface CaseRule {
   /** 'service-role': the role that serves the case's own service (a lawyer for legal…). */
@@ -80,6 +87,14 @@ export const CASE_POLICY: { readonly [A in CaseAction]: readonly CaseRule[] } = 
       consent: 'none',
       view: 'metadata',
       only: EMERGENCY,
+    },
+    // Offered the case by its assignee: what they need to decide, no more (CASE_FIELDS.handover).
+    {
+      roles: 'service-role',
+      relation: 'handover-recipient',
+      consent: 'service',
+      view: 'handover',
+      only: ROUTED,
     },
     { roles: ['coordinator'], relation: 'any', consent: 'none', view: 'metadata' },
   ],
@@ -168,6 +183,45 @@ export const CASE_POLICY: { readonly [A in CaseAction]: readonly CaseRule[] } = 
       only: ROUTED,
     },
   ],
+  // A follow-up is a call back: the caller's consent to the service must still hold (and the
+  // service checks contact_back on top).
+  'case:follow-up:set': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  'case:follow-up:close': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  // Only to a colleague of the same service (the service checks the colleague's role).
+  'case:hand-over': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'full', only: ROUTED },
+  ],
+  'case:handover:accept': [
+    {
+      roles: 'service-role',
+      relation: 'handover-recipient',
+      consent: 'service',
+      view: 'handover',
+      only: ROUTED,
+    },
+  ],
+  'case:handover:refuse': [
+    {
+      roles: 'service-role',
+      relation: 'handover-recipient',
+      consent: 'service',
+      view: 'handover',
+      only: ROUTED,
+    },
+  ],
+  'case:list-handovers': [
+    {
+      roles: 'service-role',
+      relation: 'handover-recipient',
+      consent: 'service',
+      view: 'handover',
+      only: ROUTED,
+    },
+  ],
 };
 
 export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
@@ -192,6 +246,8 @@ export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
     'contact',
     'callerId',
     'breakGlass',
+    'followUps',
+    'handover',
   ],
   metadata: [
     'id',
@@ -220,6 +276,7 @@ export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
     'createdAt',
     'assignedAt',
     'dueAt',
+    'followUpDue',
   ],
   pool: ['id', 'service', 'region', 'topics', 'ageBand', 'createdAt', 'waitingSeconds'],
   /**
@@ -240,6 +297,22 @@ export const CASE_FIELDS: { readonly [V in CaseView]: readonly string[] } = {
     'erased',
     'withheld',
   ],
+  /**
+   * A colleague offered the case, until they accept: enough to decide whether to take it
+   * (the handover note, the case's metadata and topics), never its notes, timeline or contact.
+   */
+  handover: [
+    'id',
+    'service',
+    'status',
+    'priority',
+    'region',
+    'ageBand',
+    'topics',
+    'createdAt',
+    'dueAt',
+    'handover',
+  ],
 };
 
 /** What a single-record decision needs to know about the case. */
@@ -257,6 +330,8 @@ export interface CaseFacts {
   readonly originVolunteerId: string | null;
   /** Everyone who declined the case: it never returns to their pool. */
   readonly declinedBy: readonly string[];
+  /** The colleague the assignee offered the case to, while they have not answered; else none. */
+  readonly handoverRecipientId?: string | null;
 }
 
 export type DenyReason = 'role' | 'relation' | 'consent';
@@ -286,6 +361,8 @@ export function relationHolds(rule: CaseRule, actor: Actor, facts: CaseFacts): b
       return facts.breakGlassUserIds.includes(actor.userId);
     case 'origin-volunteer':
       return facts.originVolunteerId === actor.userId;
+    case 'handover-recipient':
+      return facts.handoverRecipientId === actor.userId;
     case 'any':
       return true;
   }

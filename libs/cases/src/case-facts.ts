@@ -40,6 +40,8 @@ export interface CaseRow {
   withdrawn_scopes: string[];
   paged_user_ids: string[];
   break_glass_user_ids: string[];
+  /** The colleague a pending handover offers the case to (CaseHandovers); else null. */
+  handover_to: string | null;
   /** NULL once the volunteer's window has passed (VolunteerLinkExpiry). */
   origin_volunteer_id: string | null;
   /** The contact's sealed facts: the case's region, age band and topics are read from them. */
@@ -147,6 +149,7 @@ export class CaseLoader {
     const rows: CaseRow[] = await em.query(
       `SELECT c.*, cs.scopes, cs.withdrawn_scopes, ${CASE_FACTS_COLUMNS},
               ct.volunteer_id AS origin_volunteer_id,
+              (SELECT h.to_id FROM case_handovers h WHERE h.case_id = c.id AND h.status = 'pending') AS handover_to,
               coalesce((SELECT array_agg(DISTINCT r) FROM emergency_pages p, unnest(p.recipients) r WHERE p.case_id = c.id), '{}') AS paged_user_ids,
               coalesce((SELECT array_agg(DISTINCT g.user_id) FROM break_glass_grants g
                          WHERE g.case_id = c.id AND g.granted_at <= $2 AND g.expires_at > $2), '{}') AS break_glass_user_ids
@@ -172,6 +175,7 @@ export class CaseLoader {
         pagedUserIds: row.paged_user_ids,
         breakGlassUserIds: row.break_glass_user_ids,
         declinedBy: row.declined_by ?? [],
+        handoverRecipientId: row.handover_to,
         originVolunteerId:
           loggedAt !== undefined &&
           withinVolunteerWindow(

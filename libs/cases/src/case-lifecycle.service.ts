@@ -9,6 +9,7 @@ import { CaseError, CaseException } from './case.exception';
 import { addEvent, caseMoment, CaseRow } from './case-facts';
 import { CaseServiceRegistry } from './case-services';
 import { CaseTransaction } from './case-transaction';
+import { cancelFollowUps, withdrawHandovers } from './follow-work';
 
 export const CASE_OUTCOMES = [
   'resolved',
@@ -92,6 +93,7 @@ export class CaseLifecycleService {
         [caseId, actor.userId, ...caseMoment(this.times, caseId, 'updated_at', this.times.now())],
       );
       await this.load.adjust(em, actor.userId, -1);
+      await withdrawHandovers(em, this.times, caseId);
       await addEvent(em, this.times, caseId, actor.userId, 'declined');
       await this.outbox.add(em, [job('routing', 'route-case', { caseId })]);
       return { id: caseId, status: 'queued', assigneeId: null };
@@ -115,6 +117,8 @@ export class CaseLifecycleService {
         ],
       );
       await this.load.adjust(em, actor.userId, -1);
+      await cancelFollowUps(em, this.times, caseId);
+      await withdrawHandovers(em, this.times, caseId);
       await addEvent(em, this.times, caseId, actor.userId, 'closed', { outcome });
       return { id: caseId, status: 'closed', assigneeId: actor.userId };
     });
@@ -134,6 +138,8 @@ export class CaseLifecycleService {
       if (target && !target.serves.includes(row.service))
         throw new CaseException(CaseError.InvalidAssignee);
       if (row.assignee_id) await this.load.adjust(em, row.assignee_id, -1);
+      // The case leaves its assignee: an offer they made to a colleague is void.
+      await withdrawHandovers(em, this.times, caseId);
       if (userId === null) {
         await em.query(
           `UPDATE cases SET status = 'queued', assignee_id = NULL, assigned_at = NULL, assigned_enc = NULL,
@@ -207,6 +213,8 @@ export class CaseLifecycleService {
         ],
       );
       if (c.assignee_id) await this.load.adjust(em, c.assignee_id, -1);
+      await cancelFollowUps(em, this.times, c.id);
+      await withdrawHandovers(em, this.times, c.id);
       await addEvent(em, this.times, c.id, actorId, 'withdrawn', { scopes: scopes.join(',') });
     }
     return open.map((c) => c.id);
@@ -221,7 +229,7 @@ export class CaseLifecycleService {
     row: Pick<CaseRow, 'id' | 'service'>,
     assigneeId: string,
     actorId: string | null,
-    event: 'assigned' | 'claimed' | 'reassigned',
+    event: 'assigned' | 'claimed' | 'reassigned' | 'handed_over',
     detail: Record<string, string | null> = { assigneeId },
   ): Promise<void> {
     const now = this.times.now();

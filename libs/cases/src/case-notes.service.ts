@@ -34,6 +34,13 @@ export async function shredCaseNotes(
   week: Date,
 ): Promise<number> {
   if (caseIds.length === 0) return 0;
+  // The free text of follow-ups and handovers is the case's content as much as its notes.
+  for (const table of ['case_follow_ups', 'case_handovers'])
+    await em.query(
+      `UPDATE ${table} SET dek_wrapped = NULL, note_enc = NULL
+        WHERE case_id = ANY($1::uuid[]) AND dek_wrapped IS NOT NULL`,
+      [caseIds],
+    );
   const result: unknown = await em.query(
     `UPDATE case_notes SET dek_wrapped = NULL, text_enc = NULL, erased_at = $2
       WHERE erased_at IS NULL AND case_id = ANY($1::uuid[]) RETURNING id`,

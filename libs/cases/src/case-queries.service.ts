@@ -26,6 +26,8 @@ import {
   CaseRow,
   withExactTimes,
 } from './case-facts';
+import { CaseFollowUps } from './case-follow-ups.service';
+import { CaseHandovers } from './case-handovers.service';
 import { CaseNotesService } from './case-notes.service';
 import { CaseTimeSealer, SealedCaseTimes } from './case-time-sealer.service';
 
@@ -92,6 +94,8 @@ export class CaseQueriesService {
     private readonly cipher: EnvelopeCipher,
     private readonly sealer: CaseTimeSealer,
     private readonly times: ExactTimes,
+    private readonly followUps: CaseFollowUps,
+    private readonly handovers: CaseHandovers,
   ) {}
 
   async list(
@@ -132,8 +136,18 @@ export class CaseQueriesService {
     // Only a view that shows them opens the contact's facts.
     const shows = ['region', 'ageBand', 'topics'].some((f) => CASE_FIELDS[fields].includes(f));
     const none: CaseAttributes = { region: null, ageBand: null, topics: null };
+    // The assignee's own list says which cases have a call back coming (no notes).
+    const due = CASE_FIELDS[fields].includes('followUpDue')
+      ? await this.followUps.nextDue(rows.map((r) => r.id))
+      : new Map<string, string>();
     return rows.map((row) =>
-      pick(metadata(row, shows ? caseAttributes(this.cipher, row) : none), fields),
+      pick(
+        {
+          ...metadata(row, shows ? caseAttributes(this.cipher, row) : none),
+          followUpDue: due.get(row.id) ?? null,
+        },
+        fields,
+      ),
     );
   }
 
@@ -189,6 +203,11 @@ export class CaseQueriesService {
       }
       record.notes = notes;
     }
+    if (wanted.includes('followUps'))
+      record.followUps = await this.followUps.ofCase(caseId, actor.userId);
+    // The sender sees the offer they made; the colleague offered it sees it with its note.
+    if (wanted.includes('handover'))
+      record.handover = await this.handovers.pendingOf(caseId, actor.userId);
     if (wanted.includes('contact'))
       record.contact = await this.contact(
         contactRow,

@@ -3,6 +3,8 @@ import { ContactsModule } from '@mayak/contacts';
 import { StaffingModule } from '@mayak/staffing';
 import { AssigneeNotifier } from './assignee-notifier.service';
 import { CaseLoader } from './case-facts';
+import { CaseFollowUps } from './case-follow-ups.service';
+import { CaseHandovers } from './case-handovers.service';
 import { CaseLifecycleService } from './case-lifecycle.service';
 import { CaseNotesService } from './case-notes.service';
 import { CaseOpening } from './case-opening.service';
@@ -11,6 +13,7 @@ import { CaseServiceRegistry } from './case-services';
 import { CaseTimeSealer } from './case-time-sealer.service';
 import { CaseTransaction } from './case-transaction';
 import { OpenWorkSealing } from './open-work-sealing';
+import { OverdueWorkService } from './overdue-work.service';
 import { RoutingService } from './routing.service';
 
 /** The shared case lifecycle. Each service (legal, psych, emergency) plugs in with its own module. */
@@ -29,6 +32,9 @@ import { RoutingService } from './routing.service';
     AssigneeNotifier,
     CaseTimeSealer,
     OpenWorkSealing,
+    CaseFollowUps,
+    CaseHandovers,
+    OverdueWorkService,
   ],
   exports: [
     CaseLoader,
@@ -42,6 +48,9 @@ import { RoutingService } from './routing.service';
     AssigneeNotifier,
     CaseTimeSealer,
     OpenWorkSealing,
+    CaseFollowUps,
+    CaseHandovers,
+    OverdueWorkService,
   ],
 })
 export class CasesModule {}

@@ -1,5 +1,7 @@
 export * from './assignee-notifier.service';
 export * from './case-facts';
+export * from './case-follow-ups.service';
+export * from './case-handovers.service';
 export * from './case-lifecycle.service';
 export * from './case-notes.service';
 export * from './case-opening.service';
@@ -9,5 +11,7 @@ export * from './case-time-sealer.service';
 export * from './case-transaction';
 export * from './case.exception';
 export * from './cases.module';
+export * from './follow-work';
 export * from './open-work-sealing';
+export * from './overdue-work.service';
 export * from './routing.service';

@@ -8,6 +8,12 @@ import { DataSource, EntityManager } from 'typeorm';
 export type NotificationType =
   | 'emergency_page'
   | 'case_assigned'
+  /** To a case's assignee: the day of a follow-up (a call back) has come. */
+  | 'follow_up_due'
+  /** To a colleague: a case was handed over to them; accept or refuse it. */
+  | 'handover_offered'
+  /** To the sender of a handover: the colleague refused it, the case stays theirs. */
+  | 'handover_refused'
   | 'break_glass'
   | 'sla_breached'
   /** To coordinators: a staff member used up the hour's caller lookups. */

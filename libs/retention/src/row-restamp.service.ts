@@ -15,6 +15,8 @@ export const RESTAMPED_TABLES: ReadonlyArray<readonly [table: string, column: st
   ['cases', 'id'],
   ['case_events', 'case_id'],
   ['case_notes', 'id'],
+  ['case_follow_ups', 'id'],
+  ['case_handovers', 'id'],
   ['notifications', 'id'],
   ['emergency_pages', 'case_id'],
   ['break_glass_grants', 'id'],

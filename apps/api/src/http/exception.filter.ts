@@ -150,6 +150,13 @@ function caseStatus(code: CaseError): number {
       return 500;
     case CaseError.TooManyDeclines:
       return 429;
+    case CaseError.NoContactBack:
+    case CaseError.FollowUpClosed:
+    case CaseError.HandoverPending:
+      return 409;
+    case CaseError.InvalidFollowUpDate:
+    case CaseError.InvalidColleague:
+      return 400;
   }
 }
 

@@ -217,6 +217,8 @@ export interface MyCase {
   createdAt: string;
   assignedAt: string | null;
   dueAt: string | null;
+  /** The day of the earliest open follow-up (YYYY-MM-DD), or null. */
+  followUpDue: string | null;
 }
 
 /** GET /api/cases?view=pool: metadata only until someone claims it. */
@@ -260,7 +262,14 @@ export type TimelineType =
   | 'paged'
   | 'acknowledged'
   | 'sla_breached'
-  | 'break_glass';
+  | 'break_glass'
+  | 'follow_up_set'
+  | 'follow_up_done'
+  | 'follow_up_cancelled'
+  | 'handover_offered'
+  | 'handover_accepted'
+  | 'handover_refused'
+  | 'handed_over';
 
 export interface TimelineEntry {
   at: string;
@@ -333,6 +342,68 @@ export interface CaseDetail {
    * consent): nothing was destroyed, the content is withheld; break-glass opens it.
    */
   withheld?: 'no_consent';
+  /** The assignee's planned call backs (13.6). */
+  followUps?: FollowUp[];
+  /** The pending offer of this case to a colleague, to its sender and to the colleague. */
+  handover?: Handover | null;
+}
+
+export interface FollowUp {
+  id: string;
+  /** YYYY-MM-DD in the helpline's time zone. */
+  dueOn: string;
+  status: 'open' | 'done' | 'cancelled';
+  note: string | null;
+  setBy: string;
+  notified: boolean;
+  overdue: boolean;
+}
+
+export interface Handover {
+  id: string;
+  fromId: string;
+  fromName: string | null;
+  toId: string;
+  toName: string | null;
+  note: string | null;
+  offeredAt: string;
+}
+
+/** GET /api/cases/:id/colleagues */
+export interface Colleague {
+  userId: string;
+  username: string;
+}
+
+/** GET /api/handovers: cases offered to me, not answered yet. */
+export interface IncomingHandover {
+  handoverId: string;
+  caseId: string;
+  service: Service;
+  priority: number;
+  fromId: string;
+  fromName: string | null;
+  offeredAt: string;
+}
+
+/** GET /api/overdue-work (coordinators): metadata only. */
+export interface OverdueWork {
+  followUps: Array<{
+    id: string;
+    caseId: string;
+    service: Service;
+    assigneeId: string | null;
+    dueOn: string;
+    overdue: boolean;
+  }>;
+  handovers: Array<{
+    id: string;
+    caseId: string;
+    service: Service;
+    fromId: string;
+    toId: string;
+    offeredAt: string;
+  }>;
 }
 
 export interface CaseStatusResponse {
@@ -368,7 +439,10 @@ export type NotificationType =
   | 'withdrawal_pending'
   | 'role_grant_pending'
   | 'passkey_added'
-  | 'withdrawal_burst';
+  | 'withdrawal_burst'
+  | 'follow_up_due'
+  | 'handover_offered'
+  | 'handover_refused';
 
 export interface AppNotification {
   id: string;

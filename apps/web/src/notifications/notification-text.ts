@@ -16,6 +16,9 @@ const TEXT: Record<string, MessageKey> = {
   withdrawal_burst: 'notifications.type.withdrawal_burst',
   role_grant_pending: 'notifications.type.role_grant_pending',
   passkey_added: 'notifications.type.passkey_added',
+  follow_up_due: 'notifications.type.follow_up_due',
+  handover_offered: 'notifications.type.handover_offered',
+  handover_refused: 'notifications.type.handover_refused',
 };
 
 /** What a notification says, in words; a type this build does not know is named by its code. */

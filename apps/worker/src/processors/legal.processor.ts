@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AssigneeNotifier } from '@mayak/cases';
+import { AssigneeNotifier, CaseFollowUps } from '@mayak/cases';
 import { JobHandlers, QueueProcessor } from '@mayak/platform';
 
 @Injectable()
@@ -7,9 +7,13 @@ export class LegalProcessor extends QueueProcessor<'legal'> {
   readonly queueName = 'legal';
   readonly handlers: JobHandlers<'legal'> = {
     'notify-assignee': ({ caseId, assigneeId }) => this.notifier.notify(caseId, assigneeId),
+    'follow-up-due': ({ followUpId }) => this.followUps.due(followUpId),
   };
 
-  constructor(private readonly notifier: AssigneeNotifier) {
+  constructor(
+    private readonly notifier: AssigneeNotifier,
+    private readonly followUps: CaseFollowUps,
+  ) {
     super();
   }
 }

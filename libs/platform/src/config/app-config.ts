@@ -355,6 +355,16 @@ export class AppConfig {
   @Max(24 * 14)
   VOLUNTEER_CONTACT_WINDOW_HOURS = 24;
 
+  /**
+   * How long a colleague has to accept or refuse a case handed over to them before the
+   * coordinators' board shows the handover as left unanswered.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 14)
+  HANDOVER_ANSWER_HOURS = 24;
+
   /** How long a paged tier has to acknowledge an emergency before the next tier is paged. */
   @Transform(toInt)
   @IsInt()

@@ -11,10 +11,14 @@ export interface JobPayloads {
   legal: {
     /** Tell the lawyer a case is theirs (an in-app notification). */
     'notify-assignee': { caseId: string; assigneeId: string };
+    /** A follow-up's day has come (a timer): tell the case's assignee to call back. */
+    'follow-up-due': { followUpId: string };
   };
   psych: {
     /** Tell the psychologist a case is theirs. */
     'notify-assignee': { caseId: string; assigneeId: string };
+    /** A follow-up's day has come (a timer): tell the case's assignee to call back. */
+    'follow-up-due': { followUpId: string };
   };
   emergency: {
     /** Page the on-shift responders of one tier, in one round of a case's climb. */
@@ -56,8 +60,8 @@ export type JobPayload<Q extends QueueName, J extends JobName<Q>> = JobPayloads[
 /** The same contract at run time; TypeScript makes it list every job of every queue. */
 export const JOB_NAMES: { readonly [Q in QueueName]: Readonly<Record<JobName<Q>, true>> } = {
   routing: { 'route-case': true },
-  legal: { 'notify-assignee': true },
-  psych: { 'notify-assignee': true },
+  legal: { 'notify-assignee': true, 'follow-up-due': true },
+  psych: { 'notify-assignee': true, 'follow-up-due': true },
   emergency: { 'page-responders': true, 'check-ack': true, 'deliver-webhook': true },
   maintenance: {
     'retention-sweep': true,

@@ -11,7 +11,10 @@ import { useNotificationArrivals, useNotifications } from '../../notifications/n
 import { useMe } from '../../session/session';
 import { CaseActions } from './CaseActions';
 import { CaseContactView } from './CaseContactView';
+import { CaseFollowUps } from './CaseFollowUps';
+import { CaseHandover } from './CaseHandover';
 import { CaseNotes } from './CaseNotes';
+import type { CasesLocationState } from './CasesScreen';
 import { CaseTimeline } from './CaseTimeline';
 import { isUuid, statusLabel } from './case-words';
 
@@ -119,6 +122,29 @@ export function CaseScreen() {
   const breakGlass = data.contact !== undefined ? breakGlassUntil(data, me.id, handedOver) : null;
   const withdrawn = data.erased?.includes('contact') ?? false;
   const mineToWork = data.assigneeId === me.id;
+  const open = data.status === 'assigned' || data.status === 'in_progress';
+  const routed = data.service !== 'emergency';
+  const changed = (message: string) => {
+    setFlash({ tone: 'success', text: message });
+    void detail.reload();
+  };
+  const handover =
+    data.handover !== undefined && routed ? (
+      <CaseHandover
+        detail={data}
+        meId={me.id}
+        canOffer={mineToWork && open && !withdrawn}
+        onChanged={changed}
+        onAnswered={(accepted, message) => {
+          if (accepted) changed(message);
+          else
+            void navigate('/cases', {
+              state: { flash: 'handoverRefused' } satisfies CasesLocationState,
+            });
+        }}
+      />
+    ) : null;
+  const offeredToMe = data.handover?.toId === me.id;
 
   return (
     <article className="case">
@@ -164,6 +190,7 @@ export function CaseScreen() {
         <Notice tone="warning">{t('case.withheldBanner')}</Notice>
       ) : null}
       {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
+      {offeredToMe ? handover : null}
 
       <CaseActions
         detail={data}
@@ -206,6 +233,14 @@ export function CaseScreen() {
               onAdded={() => void detail.reload()}
             />
           ) : null}
+          {data.followUps !== undefined && routed ? (
+            <CaseFollowUps
+              detail={data}
+              canWrite={mineToWork && open && !withdrawn}
+              onChanged={changed}
+            />
+          ) : null}
+          {offeredToMe ? null : handover}
         </div>
         {data.timeline ? (
           <div className="case__side">

@@ -2,12 +2,13 @@ import { useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
-import type { CaseStatusResponse, MyCase, PoolCase } from '../../api/types';
+import type { CaseStatusResponse, IncomingHandover, MyCase, PoolCase } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useNotificationArrivals } from '../../notifications/notifications';
 import { useMe } from '../../session/session';
+import { calendarDay, todayValue } from './CaseFollowUps';
 import { duration, routedServicesOf, statusLabel } from './case-words';
 
 /** How often the pool is looked at again: others claim from it all the time. */
@@ -17,7 +18,7 @@ type Flash = { tone: 'success' | 'warning' | 'error'; text: string; caseId?: str
 
 /** What the case page tells this screen when it sends the person back (declined a case). */
 export interface CasesLocationState {
-  flash?: 'declined';
+  flash?: 'declined' | 'handoverRefused';
 }
 
 function Topics({ codes }: { codes: string[] }) {
@@ -34,8 +35,9 @@ function MyCases({
   cases: MyCase[] | undefined;
   loadError: unknown;
 }) {
-  const { t, label, dateTime } = useI18n();
+  const { t, label, dateTime, date } = useI18n();
   const now = serverNow();
+  const today = todayValue();
   const headingId = `mine-${service}`;
   return (
     <section className="cases__mine" aria-labelledby={headingId}>
@@ -62,6 +64,7 @@ function MyCases({
                 <th scope="col">{t('cases.topics')}</th>
                 <th scope="col">{t('cases.status')}</th>
                 <th scope="col">{t('cases.due')}</th>
+                <th scope="col">{t('cases.followUp')}</th>
               </tr>
             </thead>
             <tbody>
@@ -89,6 +92,14 @@ function MyCases({
                       {item.dueAt ? dateTime(item.dueAt) : '—'}
                       {overdue ? (
                         <span className="badge badge--danger">{t('cases.overdue')}</span>
+                      ) : null}
+                    </td>
+                    <td className="cases__follow-up">
+                      {item.followUpDue ? date(calendarDay(item.followUpDue)) : '—'}
+                      {item.followUpDue && item.followUpDue < today ? (
+                        <span className="badge badge--danger">{t('cases.followUpOverdue')}</span>
+                      ) : item.followUpDue === today ? (
+                        <span className="badge badge--follow-up">{t('cases.followUpDue')}</span>
                       ) : null}
                     </td>
                   </tr>
@@ -178,6 +189,33 @@ function Pool({
   );
 }
 
+/** Cases colleagues offered this person and they have not answered: open one to decide. */
+function IncomingHandovers() {
+  const { t, label, dateTime } = useI18n();
+  const incoming = useResource<IncomingHandover[]>('/api/handovers');
+  useNotificationArrivals((notification) => {
+    if (notification.type === 'handover_offered') void incoming.reload();
+  });
+  if (!incoming.data || incoming.data.length === 0) return null;
+  return (
+    <section className="cases__handovers panel" aria-labelledby="incoming-handovers">
+      <h2 id="incoming-handovers">{t('handover.incomingTitle')}</h2>
+      <ul className="handovers__list">
+        {incoming.data.map((h) => (
+          <li key={h.handoverId}>
+            <strong>{label('services', h.service)}</strong>{' '}
+            {t('handover.incomingFrom', {
+              name: h.fromName ?? t('handover.someone'),
+              time: dateTime(h.offeredAt),
+            })}{' '}
+            <Link to={`/cases/${h.caseId}`}>{t('handover.review')}</Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** One service's work: the person's own cases, and the pool to claim from. */
 function ServiceCases({
   service,
@@ -198,7 +236,11 @@ function ServiceCases({
   }, POOL_REFRESH_MS);
   // Routing or a coordinator gave this person a case: it shows up without a reload.
   useNotificationArrivals((notification) => {
-    if (notification.type === 'case_assigned') {
+    if (
+      notification.type === 'case_assigned' ||
+      notification.type === 'follow_up_due' ||
+      notification.type === 'handover_refused'
+    ) {
       void mine.reload();
       void pool.reload();
     }
@@ -252,7 +294,11 @@ export function CasesScreen() {
   const services = routedServicesOf(me.roles);
   const fromCase = (location.state as CasesLocationState | null)?.flash;
   const [flash, setFlash] = useState<Flash | null>(
-    fromCase === 'declined' ? { tone: 'success', text: t('case.declined') } : null,
+    fromCase === 'declined'
+      ? { tone: 'success', text: t('case.declined') }
+      : fromCase === 'handoverRefused'
+        ? { tone: 'success', text: t('handover.refused') }
+        : null,
   );
 
   return (
@@ -271,6 +317,7 @@ export function CasesScreen() {
           ) : null}
         </Notice>
       ) : null}
+      <IncomingHandovers />
       {services.map((service) => (
         <ServiceCases
           key={service}

@@ -50,6 +50,13 @@ const TIMELINE_KEY: Record<string, MessageKey> = {
   acknowledged: 'timeline.acknowledged',
   sla_breached: 'timeline.sla_breached',
   break_glass: 'timeline.break_glass',
+  follow_up_set: 'timeline.follow_up_set',
+  follow_up_done: 'timeline.follow_up_done',
+  follow_up_cancelled: 'timeline.follow_up_cancelled',
+  handover_offered: 'timeline.handover_offered',
+  handover_accepted: 'timeline.handover_accepted',
+  handover_refused: 'timeline.handover_refused',
+  handed_over: 'timeline.handed_over',
 };
 
 /** What happened, in words; the detail adds only codes and counts, never content. */

@@ -9,6 +9,7 @@ import { Dialog } from '../../components/Dialog';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { SERVICE_ROLE, statusLabel } from '../cases/case-words';
+import { OverdueWorkPanel } from './OverdueWork';
 
 const SERVICES: Service[] = ['legal', 'psych', 'emergency'];
 const OPEN_STATUSES: CaseStatus[] = ['queued', 'assigned', 'in_progress'];
@@ -185,6 +186,7 @@ export function AssignmentsScreen() {
       </div>
       <p className="field__hint">{t('assign.hint')}</p>
       {flash ? <Notice tone="success">{flash}</Notice> : null}
+      <OverdueWorkPanel nameOf={nameOf} />
       {board.error ? (
         <Notice tone="error">
           {t('assign.loadFailed')} {errorMessage(t, board.error)}
