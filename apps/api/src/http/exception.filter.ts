@@ -166,8 +166,11 @@ function emergencyStatus(code: EmergencyError): number {
     case EmergencyError.CaseClosed:
       return 409;
     case EmergencyError.WrongTierRole:
+    case EmergencyError.NotAnOccurrence:
+    case EmergencyError.ReplacementTooFar:
       return 400;
     case EmergencyError.ShiftNotFound:
+    case EmergencyError.RecurrenceNotFound:
       return 404;
   }
 }
