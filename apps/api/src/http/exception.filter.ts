@@ -225,6 +225,7 @@ function identityStatus(code: IdentityError): number {
       return 400;
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
+    case IdentityError.PasswordUnchanged:
     case IdentityError.EnrolmentCodeInvalid:
       return 400;
     case IdentityError.SignInThrottled:
