@@ -207,6 +207,11 @@ describe('recurring rota shifts and their exceptions', () => {
         endsAt: '2026-02-19T04:00:00.000Z',
       }),
     ]);
+    const listed = (await rota('2026-02-01T00:00:00Z', '2026-02-22T00:00:00Z')).body.recurrences;
+    expect(listed.find((r: { id: string }) => r.id === id).exceptions).toEqual([
+      { occursOn: '2026-02-11', kind: 'skip' },
+      { occursOn: '2026-02-18', kind: 'replace' },
+    ]);
     const back = await http.delete(`/api/rota/recurrences/${id}/exceptions/2026-02-11`, {
       token: token.coordinator,
     });

@@ -33,6 +33,8 @@ export interface Recurrence {
   startsOn: string;
   untilOn: string | null;
   timeZone: string;
+  /** Occurrences skipped or replaced, by local date. */
+  exceptions: Array<{ occursOn: string; kind: 'skip' | 'replace' }>;
 }
 
 export interface NewRecurrence {
@@ -91,12 +93,16 @@ interface RecurrenceRow {
   starts_on: string;
   until_on: string | null;
   time_zone: string;
+  exceptions: Recurrence['exceptions'];
 }
 
 const RECURRENCE_COLUMNS = `r.id, r.user_id, u.dek_wrapped, u.username_enc, r.tier, r.weekday,
   to_char(r.start_time, 'HH24:MI') AS start_time, r.duration_minutes,
   to_char(r.starts_on, 'YYYY-MM-DD') AS starts_on, to_char(r.until_on, 'YYYY-MM-DD') AS until_on,
-  r.time_zone`;
+  r.time_zone,
+  coalesce((SELECT json_agg(json_build_object('occursOn', to_char(x.occurs_on, 'YYYY-MM-DD'), 'kind', x.kind)
+                            ORDER BY x.occurs_on)
+              FROM rota_exceptions x WHERE x.recurrence_id = r.id), '[]') AS exceptions`;
 
 const TIER_ROLE: Record<Tier, Role> = { 1: 'responder', 2: 'responder', 3: 'coordinator' };
 
@@ -332,6 +338,7 @@ export class RotaService {
       startsOn: r.starts_on,
       untilOn: r.until_on,
       timeZone: r.time_zone,
+      exceptions: r.exceptions,
     };
   }
 
