@@ -46,9 +46,12 @@ describe('the rota as a week with recurring shifts (browser)', () => {
     const coordinator = await createUser(stack.api.app, ['coordinator']);
     const regular = await createUser(stack.api.app, ['responder']);
     const standIn = await createUser(stack.api.app, ['responder']);
-    // Began an hour ago (Moscow wall clock), for three hours.
-    const start = moscow(new Date(Date.now() - 3_600_000));
-    const nextWeek = moscow(new Date(Date.now() - 3_600_000 + 7 * 86_400_000));
+    // Began an hour ago (Moscow wall clock), or at midnight if that was yesterday (the week
+    // shown is today's), for three hours.
+    const hourAgo = moscow(new Date(Date.now() - 3_600_000));
+    const todayNow = moscow(new Date());
+    const start = hourAgo.iso === todayNow.iso ? hourAgo : { ...todayNow, time: '00:00' };
+    const nextWeek = moscow(new Date(Date.now() + 7 * 86_400_000));
 
     const { context, page } = await signedInPage(stack.browser, stack.api.url, coordinator);
     try {
@@ -84,6 +87,14 @@ describe('the rota as a week with recurring shifts (browser)', () => {
       const day = week.getByRole('region', { name: new RegExp(start.shown.replace(/\./g, '\\.')) });
       const block = day.getByRole('button', { name: new RegExp(regular.username) });
       await block.getByText('еженедельно').waitFor();
+      // Today's column is marked for assistive technology too.
+      const today = moscow(new Date()).shown.replace(/\./g, '\\.');
+      expect(
+        await week
+          .locator('[aria-current="date"]')
+          .getByRole('heading', { name: new RegExp(today) })
+          .count(),
+      ).toBe(1);
       await block.getByText(new RegExp(`^${start.time}–`)).waitFor();
       await week.scrollIntoViewIfNeeded();
       await screenshot(page, 'rota-week');

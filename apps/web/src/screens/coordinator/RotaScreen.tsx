@@ -333,10 +333,11 @@ export function RotaScreen() {
               {t('rota.loadFailed')} {errorMessage(t, week.error)}
             </Notice>
           ) : null}
-          {week.data && weekStart && thisWeek ? (
+          {week.data && weekStart && thisWeek && today ? (
             <RotaWeek
               weekStart={weekStart}
               thisWeek={thisWeek}
+              today={today}
               view={week.data}
               people={people}
               onWeek={setWeek}

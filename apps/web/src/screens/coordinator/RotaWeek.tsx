@@ -22,6 +22,8 @@ interface Props {
   people: People;
   onWeek: (monday: string) => void;
   thisWeek: string;
+  /** Today in the rota's zone, YYYY-MM-DD: its column is marked. */
+  today: string;
   onChanged: (message: string) => void;
 }
 
@@ -31,7 +33,7 @@ interface Props {
  * Every block is a button: a recurring occurrence can be skipped, replaced or restored there,
  * a one-off shift removed.
  */
-export function RotaWeek({ weekStart, view, people, onWeek, thisWeek, onChanged }: Props) {
+export function RotaWeek({ weekStart, view, people, onWeek, thisWeek, today, onChanged }: Props) {
   const { t } = useI18n();
   const zone = view.timeZone;
   const [open, setOpen] = useState<Block | null>(null);
@@ -98,7 +100,12 @@ export function RotaWeek({ weekStart, view, people, onWeek, thisWeek, onChanged 
           const blocks = blocksOn(day);
           const headingId = `rota-day-${day}`;
           return (
-            <section key={day} className="rota-day" aria-labelledby={headingId}>
+            <section
+              key={day}
+              className={day === today ? 'rota-day rota-day--today' : 'rota-day'}
+              aria-labelledby={headingId}
+              {...(day === today ? { 'aria-current': 'date' as const } : {})}
+            >
               <h3 id={headingId} className="rota-day__title">
                 {t(`rota.weekday${weekdayOf(day)}` as 'rota.weekday1')}{' '}
                 <span className="rota-day__date">{showLocalDate(day)}</span>
