@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsDate,
@@ -18,6 +24,7 @@ import { IsAfter } from '../http/is-after';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
 import { IsLocalDate, LocalDatePipe } from './local-date';
+import { RecurrenceResponse, RotaViewResponse, ShiftResponse } from './rota.dto';
 import { TierPipe } from './tier.pipe';
 
 const dateMessage = (name: string) => ({ message: `${name} must be an ISO 8601 date-time` });
@@ -128,11 +135,13 @@ export class RotaController {
   constructor(private readonly rota: RotaService) {}
 
   @Get()
+  @ApiOkResponse({ type: RotaViewResponse })
   list(@CurrentActor() actor: Actor, @Query() query: RotaQuery): Promise<RotaView> {
     return this.rota.list(actor, query.from, query.to);
   }
 
   @Post('shifts')
+  @ApiCreatedResponse({ type: ShiftResponse })
   add(@CurrentActor() actor: Actor, @Body() body: AddShiftRequest): Promise<Shift> {
     return this.rota.addShift(actor, body);
   }
@@ -144,6 +153,7 @@ export class RotaController {
   }
 
   @Post('recurrences')
+  @ApiCreatedResponse({ type: RecurrenceResponse })
   addRecurrence(
     @CurrentActor() actor: Actor,
     @Body() body: AddRecurrenceRequest,
