@@ -1,4 +1,4 @@
-import { createUser, freshCode, HttpClient } from '@mayak/testing';
+import { createUser, freshCode, HttpClient, signIn } from '@mayak/testing';
 import { totpCode } from '@mayak/identity';
 import {
   newPage,
@@ -157,6 +157,68 @@ describe('account administration (browser)', () => {
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+
+  it('an admin finds accounts by the start of the name, sees last sign-ins, and sends a reset link its owner uses', async () => {
+    const admin = await createUser(stack.api.app, ['admin']);
+    const olga = await createUser(stack.api.app, ['volunteer'], 'search.olga');
+    await createUser(stack.api.app, ['volunteer'], 'search.oleg');
+    await createUser(stack.api.app, ['volunteer'], 'search.pavel');
+    await signIn(new HttpClient(stack.api.url), olga);
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, admin);
+    const owner = await newPage(stack.browser, stack.api.url);
+    try {
+      await page.getByRole('heading', { name: 'Пользователи', level: 1 }).waitFor();
+      await page.getByLabel('Найти по имени').fill('SEARCH.OL');
+      await page.getByText('Найдено 2 пользователя.').waitFor();
+      const rows = page.locator('tbody tr');
+      expect(
+        await rows.evaluateAll((list) => list.map((r) => r.getAttribute('data-username'))),
+      ).toEqual(['search.oleg', 'search.olga']);
+      // Last sign-in, to the hour; none for an account that never signed in.
+      const olgaRow = page.locator('tr[data-username="search.olga"]');
+      await olgaRow.getByText(/:00 \(с точностью до часа\)$/).waitFor();
+      await page.locator('tr[data-username="search.oleg"]').getByText('не входил').waitFor();
+      await screenshot(page, 'admin-users-search');
+
+      // The reset link is the enrolment flow's: after a confirmation, once, for 24 hours.
+      await olgaRow.getByRole('button', { name: 'Ссылка для сброса пароля search.olga' }).click();
+      const confirm = page.getByRole('dialog');
+      await confirm
+        .getByText('пароль и второй фактор перестанут действовать', { exact: false })
+        .waitFor();
+      await confirm.getByRole('button', { name: 'Ссылка для сброса пароля' }).click();
+      const link = (await page.getByTestId('enrolment-link').textContent())!.trim();
+      const code = (await page.getByTestId('enrolment-code').textContent())!.trim();
+      expect(link).toBe(`${new URL(page.url()).origin}/enrol#${code}`);
+      await screenshot(page, 'admin-reset-link');
+      await page.getByRole('button', { name: 'Я передал код' }).click();
+
+      // Olga follows the link, sets a new password and second factor, and is in.
+      await owner.page.goto(new URL(link).pathname + new URL(link).hash);
+      expect(await owner.page.getByLabel('Код регистрации').inputValue()).toBe(code);
+      const renewed = 'olga’s own new long password';
+      await owner.page.getByLabel('Новый пароль').fill(renewed);
+      await owner.page.getByLabel('Пароль ещё раз').fill(renewed);
+      await owner.page.getByRole('button', { name: 'Продолжить' }).click();
+      await owner.page.getByText('Ваше имя пользователя: search.olga.').waitFor();
+      const secret = (await owner.page.locator('code.secret').textContent())!.replace(/\s/g, '');
+      await owner.page.getByLabel('Код из приложения').fill(totpCode(secret));
+      await owner.page.getByRole('button', { name: 'Войти' }).click();
+      await owner.page.getByRole('heading', { name: 'Новое обращение' }).waitFor();
+      expect(pageProblems(owner.page)).toEqual([]);
+
+      // In English.
+      await page.getByRole('button', { name: 'English' }).click();
+      await page.getByLabel('Find by name').fill('search.p');
+      await page.getByText('1 user found.').waitFor();
+      await page.getByRole('columnheader', { name: 'Last sign-in' }).waitFor();
+      await page.locator('tr[data-username="search.pavel"]').getByText('never').waitFor();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+      await owner.context.close();
     }
   });
 });

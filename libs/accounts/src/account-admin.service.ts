@@ -8,7 +8,7 @@ import {
   Principal,
   TwoPersonRole,
 } from '@mayak/access';
-import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { AuditEvent, AuditSearch, AuditTrail } from '@mayak/audit';
 import {
   Actor,
   EnrolmentService,
@@ -47,6 +47,8 @@ export interface AccountView {
   awaitingEnrolment: boolean;
   totpEnrolled: boolean;
   createdAt: Date;
+  /** The last successful sign-in, to the hour; null if never (or not since the trail began). */
+  lastSignInAt: Date | null;
 }
 
 /** An account made or reset through the API: its one-time enrolment code, shown once. */
@@ -80,6 +82,7 @@ export class AccountAdminService {
     private readonly names: StaffNames,
     private readonly enrolment: EnrolmentService,
     private readonly grants: RoleGrantsService,
+    private readonly trail: AuditSearch,
   ) {}
 
   /** Every account, by name. Names are sealed, so they are opened and sorted here. */
@@ -87,7 +90,19 @@ export class AccountAdminService {
     await this.access.requireCapability(actor, 'user:manage');
     const users = await this.db.getRepository(UserEntity).find();
     const pending = await this.grants.pendingRolesByUser();
-    return users.map((u) => this.view(u, pending.get(u.id))).sort(byUsername);
+    const signIns = await this.trail.lastSignIns(users.map((u) => u.id));
+    return users.map((u) => this.view(u, pending.get(u.id), signIns.get(u.id))).sort(byUsername);
+  }
+
+  /**
+   * Accounts whose name starts with `query` (normalised as sign-in does). Names are sealed
+   * (docs/security/seizure.md, "Staff"): the database cannot compare them, so they are opened
+   * and matched here, which is cheap for the hundreds of accounts a helpline has. The query
+   * travels in a request body and is never written down: it is a fragment of a name.
+   */
+  async search(actor: Actor, query: string): Promise<AccountView[]> {
+    const prefix = normaliseUsername(query);
+    return (await this.list(actor)).filter((a) => a.username.startsWith(prefix));
   }
 
   /**
@@ -215,6 +230,11 @@ export class AccountAdminService {
    */
   async reissueEnrolment(actor: Actor, userId: string): Promise<AccountWithEnrolment> {
     await this.requireAdmin(actor, userId);
+    // The code is a credential for someone else's account: a stolen session alone cannot get one.
+    await this.access.requireRecentAuthentication(actor, 'user.enrolment_reissue', {
+      type: 'user',
+      id: userId,
+    });
     let enrolment: IssuedEnrolment | undefined;
     const view = await this.change(actor, userId, 'user.enrolment_reissue', async (em, current) => {
       const withdrawn = current.roles.filter(needsTwoPeople);
@@ -256,7 +276,7 @@ export class AccountAdminService {
     );
   }
 
-  private view(user: UserEntity, pendingRoles: Role[] = []): AccountView {
+  private view(user: UserEntity, pendingRoles: Role[] = [], lastSignInAt?: Date): AccountView {
     return {
       id: user.id,
       username: this.names.open(user.id, user.dekWrapped, user.usernameEnc),
@@ -266,6 +286,7 @@ export class AccountAdminService {
       awaitingEnrolment: user.passwordHash === NO_PASSWORD,
       totpEnrolled: user.totpEnrolled,
       createdAt: user.createdAt,
+      lastSignInAt: lastSignInAt ?? null,
     };
   }
 
@@ -309,7 +330,11 @@ export class AccountAdminService {
         em,
       );
       const user = await em.getRepository(UserEntity).findOneByOrFail({ id: userId });
-      return this.view(user, (await this.grants.pendingRolesByUser(em)).get(userId));
+      return this.view(
+        user,
+        (await this.grants.pendingRolesByUser(em)).get(userId),
+        (await this.trail.lastSignIns([userId])).get(userId),
+      );
     });
   }
 }

@@ -78,4 +78,22 @@ export class AuditSearch {
       reference: isPseudonymous(recordType) && r.record_id === reference ? 'pseudonym' : 'plain',
     }));
   }
+
+  /**
+   * When each account last signed in, to the hour (the accounts screen). Read from the trail's
+   * successful sign-ins (staff entries keep their exact time in the clear already, and a
+   * partial index finds them), so no other table records who signs in when; the hour is all an
+   * admin needs to see a dormant account, and not a timetable of anyone's work.
+   */
+  async lastSignIns(userIds: readonly string[]): Promise<Map<string, Date>> {
+    if (userIds.length === 0) return new Map();
+    const rows: Array<{ actor_id: string; at: Date }> = await this.db.query(
+      `SELECT actor_id, date_trunc('hour', max(at)) AS at
+         FROM audit_entries
+        WHERE action = 'auth.sign_in' AND outcome = 'success' AND actor_id = ANY($1::uuid[])
+        GROUP BY actor_id`,
+      [userIds],
+    );
+    return new Map(rows.map((r) => [r.actor_id, r.at]));
+  }
 }

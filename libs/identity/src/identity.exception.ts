@@ -12,6 +12,8 @@ export enum IdentityError {
   DuressNotAllowed = 'duress_not_allowed',
   DuressSameAsPassword = 'duress_same_as_password',
   CurrentPasswordWrong = 'current_password_wrong',
+  /** A new password must differ from the one it replaces (and from the duress password). */
+  PasswordUnchanged = 'password_unchanged',
   /** This address failed too often for this name: it waits (growing delays, SignInThrottle). */
   SignInThrottled = 'sign_in_throttled',
   /** Unknown, used, superseded or expired: all the same (no account can be probed with it). */
@@ -46,6 +48,8 @@ const MESSAGES: Record<IdentityError, string> = {
     'Only coordinators and admins, who may lock Mayak down, can have a duress password.',
   [IdentityError.DuressSameAsPassword]: 'The duress password must differ from your password.',
   [IdentityError.CurrentPasswordWrong]: 'Your current password is not right.',
+  [IdentityError.PasswordUnchanged]:
+    'The new password must differ from your current password and from your duress password.',
   [IdentityError.SignInThrottled]: 'Too many failed sign-ins from this address; try again later.',
   [IdentityError.EnrolmentCodeInvalid]:
     'This enrolment code is not valid: it may have expired or been used. Ask an administrator for a new one.',

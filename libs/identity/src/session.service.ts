@@ -224,6 +224,23 @@ export class SessionService {
     );
   }
 
+  /**
+   * Ends every session of the user but `keep` (a password change ends the others), each
+   * by its own id so that the streams of the session kept stay open.
+   */
+  async revokeOthersOf(
+    userId: string,
+    keep: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
+    const gone: Array<{ id: string }> = await manager.query(
+      `WITH gone AS (DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING id)
+       SELECT id, pg_notify($3, 'session:' || id::text) FROM gone`,
+      [userId, keep, SESSION_REVOKED_CHANNEL],
+    );
+    for (const { id } of gone) this.forget(`session:${id}`);
+  }
+
   /** Removes sessions that can no longer be used; part of the retention sweep. */
   async purgeExpired(): Promise<number> {
     const result: [unknown[], number] = await this.db.query(

@@ -19,6 +19,7 @@ import { Actor, Role } from './roles';
 
 const SIGN_IN = 'auth.sign_in';
 const REAUTHENTICATE = 'auth.reauthenticate';
+const PASSWORD_CHANGE = 'auth.password_change';
 
 /** Who may hold a duress password: the roles that may lock down (see libs/access). */
 const DURESS_ROLES: readonly Role[] = ['coordinator', 'admin'];
@@ -324,6 +325,71 @@ export class SignInService {
         em,
       );
     });
+  }
+
+  /**
+   * The signed-in person sets a new password (issue 13.8). Like the other sensitive actions it
+   * needs a recent sign-in or re-authentication with the second factor (REAUTH_WINDOW_MINUTES,
+   * else 403 `reauthentication_required`), and the current password besides: a wrong one is
+   * counted against this address for this name like a failed sign-in. The new one follows the
+   * enrolment's policy (12 to 256 characters, in the DTO) and differs from the current and the
+   * duress password. Every other session of the user ends; this one stays. Audited either way.
+   */
+  async changePassword(
+    actor: ResolvedSession,
+    current: string,
+    next: string,
+    source = 'unknown',
+  ): Promise<void> {
+    if (
+      !(await this.sessions.authenticatedWithin(actor.sessionId, this.config.REAUTH_WINDOW_MINUTES))
+    ) {
+      await this.audit.record({
+        actorId: actor.userId,
+        action: PASSWORD_CHANGE,
+        recordType: 'user',
+        recordId: actor.userId,
+        outcome: 'deny',
+        reason: 'reauthentication_required',
+      });
+      throw new IdentityException(IdentityError.ReauthenticationRequired);
+    }
+    const attempt = this.throttle.attempt(actor.username, source);
+    await this.throttled(attempt, PASSWORD_CHANGE, actor.userId);
+    const user = await this.db.getRepository(UserEntity).findOneByOrFail({ id: actor.userId });
+    if (!(await this.hasher.verify(user.passwordHash, current)))
+      return this.failAndCount(
+        attempt,
+        user.id,
+        'bad_password',
+        PASSWORD_CHANGE,
+        IdentityError.CurrentPasswordWrong,
+      );
+    if (
+      next === current ||
+      (user.duressPasswordHash !== null &&
+        (await this.hasher.verify(user.duressPasswordHash, next)))
+    )
+      throw new IdentityException(IdentityError.PasswordUnchanged);
+    const hash = await this.hasher.hash(next);
+    await this.db.transaction(async (em) => {
+      await em.query(`UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1`, [
+        user.id,
+        hash,
+      ]);
+      await this.sessions.revokeOthersOf(user.id, actor.sessionId, em);
+      await this.audit.record(
+        {
+          actorId: user.id,
+          action: PASSWORD_CHANGE,
+          recordType: 'user',
+          recordId: user.id,
+          outcome: 'success',
+        },
+        em,
+      );
+    });
+    await this.throttle.succeeded(attempt);
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   AccountResponse,
   CreateAccountRequest,
   CreatedAccountResponse,
+  SearchAccountsRequest,
   SetRolesRequest,
 } from './accounts.dto';
 
@@ -20,6 +21,19 @@ export class AccountsController {
   @Get()
   list(@CurrentActor() actor: Actor): Promise<AccountResponse[]> {
     return this.accounts.list(actor);
+  }
+
+  /**
+   * Accounts whose username starts with `query`. A POST, so that the fragment of a name stays
+   * out of URLs and access logs.
+   */
+  @Post('search')
+  @HttpCode(200)
+  search(
+    @CurrentActor() actor: Actor,
+    @Body() body: SearchAccountsRequest,
+  ): Promise<AccountResponse[]> {
+    return this.accounts.search(actor, body.query);
   }
 
   /** No password: the answer's one-time enrolment code lets the owner set their own. */
@@ -57,8 +71,9 @@ export class AccountsController {
   }
 
   /**
-   * A new enrolment code, replacing the old: the account loses its password and second
-   * factor, and its roles that need two people wait for a coordinator again.
+   * A new enrolment code, replacing the old (the password-reset link): the account loses its
+   * password and second factor, and its roles that need two people wait for a coordinator
+   * again. Needs a recent re-authentication, like making an account.
    */
   @ApiOkResponse({ type: CreatedAccountResponse })
   @Post(':id/enrolment')

@@ -1,5 +1,13 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsIn, IsString, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsString,
+  Length,
+  Matches,
+} from 'class-validator';
 import { Role, ROLES } from '@mayak/identity';
 
 export class CreateAccountRequest {
@@ -51,6 +59,22 @@ export class AccountResponse {
   awaitingEnrolment!: boolean;
   @ApiProperty() totpEnrolled!: boolean;
   @ApiProperty() createdAt!: Date;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'The last successful sign-in, to the hour; null if none is on record',
+  })
+  lastSignInAt!: Date | null;
+}
+
+export class SearchAccountsRequest {
+  @ApiProperty({
+    description: 'The start of a username (case does not matter); in the body, never the URL',
+  })
+  @IsString()
+  @Length(1, 63, { message: 'query must be 1 to 63 characters' })
+  query!: string;
 }
 
 export class EnrolmentCodeResponse {

@@ -29,6 +29,7 @@ import { UuidParam } from '../http/params';
 import { PasskeySetup, Public } from '../http/public.decorator';
 import { CurrentActor, SESSION_COOKIE } from '../http/request-context';
 import {
+  ChangePasswordRequest,
   DraftKeyResponse,
   DuressPasswordRequest,
   EnrolRequest,
@@ -237,6 +238,20 @@ export class AuthController {
         : (body.totp ?? ''),
       request.ip,
     );
+  }
+
+  /**
+   * Every signed-in person: a new password, with the current one, within REAUTH_WINDOW_MINUTES
+   * of signing in or re-authenticating. Every other session of theirs ends; this one stays.
+   */
+  @Post('password')
+  @HttpCode(204)
+  async changePassword(
+    @CurrentActor() actor: ResolvedSession,
+    @Body() body: ChangePasswordRequest,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.signIn.changePassword(actor, body.currentPassword, body.newPassword, request.ip);
   }
 
   /** Re-authentication with a passkey, step one: a challenge bound to this session. */

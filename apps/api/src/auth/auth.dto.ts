@@ -203,3 +203,15 @@ export class EnrolWithCodeRequest {
 export class EnrolWithCodeResponse extends EnrolResponse {
   @ApiProperty({ description: 'Your username, to sign in with' }) username!: string;
 }
+
+export class ChangePasswordRequest {
+  @ApiProperty({ format: 'password', description: 'Your current password' })
+  @IsString()
+  @Length(1, 256, { message: 'currentPassword is required' })
+  currentPassword!: string;
+
+  @ApiProperty({ format: 'password', minLength: 12, description: 'Your new password' })
+  @IsString()
+  @Length(12, 256, { message: 'newPassword must be 12 to 256 characters' })
+  newPassword!: string;
+}

@@ -173,8 +173,11 @@ function emergencyStatus(code: EmergencyError): number {
     case EmergencyError.CaseClosed:
       return 409;
     case EmergencyError.WrongTierRole:
+    case EmergencyError.NotAnOccurrence:
+    case EmergencyError.ReplacementTooFar:
       return 400;
     case EmergencyError.ShiftNotFound:
+    case EmergencyError.RecurrenceNotFound:
       return 404;
   }
 }
@@ -229,6 +232,7 @@ function identityStatus(code: IdentityError): number {
       return 400;
     case IdentityError.DuressSameAsPassword:
     case IdentityError.CurrentPasswordWrong:
+    case IdentityError.PasswordUnchanged:
     case IdentityError.EnrolmentCodeInvalid:
       return 400;
     case IdentityError.SignInThrottled:

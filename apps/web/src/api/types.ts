@@ -60,6 +60,8 @@ export interface Account {
   awaitingEnrolment: boolean;
   totpEnrolled: boolean;
   createdAt: string;
+  /** The last successful sign-in, to the hour; null if none is on record. */
+  lastSignInAt: string | null;
 }
 
 /** An account just made, or given a new code: the code is shown this once. */
@@ -479,8 +481,44 @@ export interface Shift {
   endsAt: string;
 }
 
+/** A weekly shift, on the wall clock of `timeZone` (the helpline's zone). */
+export interface Recurrence {
+  id: string;
+  userId: string;
+  username: string;
+  tier: Tier;
+  /** ISO: 1 Monday … 7 Sunday. */
+  weekday: number;
+  /** HH:MM */
+  startTime: string;
+  durationMinutes: number;
+  /** YYYY-MM-DD, included. */
+  startsOn: string;
+  untilOn: string | null;
+  timeZone: string;
+  /** Occurrences skipped or replaced, by local date. */
+  exceptions: Array<{ occursOn: string; kind: 'skip' | 'replace' }>;
+}
+
+/** Someone on call for a stretch: a one-off shift, or one occurrence of a recurring one. */
+export interface OnCall {
+  shiftId: string | null;
+  recurrenceId: string | null;
+  occursOn: string | null;
+  replaced: boolean;
+  userId: string;
+  username: string;
+  tier: Tier;
+  startsAt: string;
+  endsAt: string;
+}
+
 export interface RotaView {
   shifts: Shift[];
+  recurrences: Recurrence[];
+  onCall: OnCall[];
+  /** The zone recurring shifts are defined in, and the calendar is drawn in. */
+  timeZone: string;
   ackTimeoutSeconds: Record<Tier, number>;
 }
 

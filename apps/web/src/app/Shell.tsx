@@ -9,6 +9,7 @@ import { NotificationBell } from '../notifications/NotificationBell';
 import { NotificationsProvider, receivesNotifications } from '../notifications/notifications';
 import { IdleMonitor } from '../session/IdleMonitor';
 import { ReauthPrompt } from '../session/ReauthPrompt';
+import { ChangePasswordControl } from '../session/ChangePasswordControl';
 import { useMe, useSession } from '../session/session';
 import { HomeScreen } from '../screens/home/HomeScreen';
 import { mayOpen, SCREENS, type ScreenDefinition } from './screens';
@@ -129,6 +130,7 @@ export function Shell({ idleMs }: { idleMs: number }) {
             <NavLink to="/passkeys" className="topbar__link">
               {t('nav.passkeys')}
             </NavLink>
+            <ChangePasswordControl />
             <LanguageSwitch />
             <button
               type="button"

@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import { ROLES, type Account, type AccountWithEnrolment, type Role } from '../../api/types';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
@@ -33,6 +34,43 @@ export function UsersScreen() {
   const [done, setDone] = useState<string | null>(null);
   /** A code just issued: shown once, until the admin says it has been handed over. */
   const [issued, setIssued] = useState<AccountWithEnrolment | null>(null);
+  const [query, setQuery] = useState('');
+  /** The last answer of the search, and the query it answered. */
+  const [result, setResult] = useState<{ query: string; accounts: Account[] } | null>(null);
+  const [searchError, setSearchError] = useState<{ query: string; text: string } | null>(null);
+  const wanted = query.trim();
+
+  // The server opens the sealed names and matches the start; a POST keeps the query out of URLs.
+  useEffect(() => {
+    if (wanted === '') return;
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => {
+      api
+        .post<Account[]>(
+          '/api/admin/users/search',
+          { query: wanted },
+          { signal: controller.signal },
+        )
+        .then((list) => {
+          setResult({ query: wanted, accounts: list });
+          setSearchError(null);
+        })
+        .catch((error: unknown) => {
+          if (!controller.signal.aborted)
+            setSearchError({
+              query: wanted,
+              text: `${t('users.searchFailed')} ${errorMessage(t, error)}`,
+            });
+        });
+    }, 250);
+    return () => {
+      window.clearTimeout(timer);
+      controller.abort();
+    };
+  }, [wanted, t, accounts]);
+  /** What the search found for the query in the box; null while there is none (or no answer yet). */
+  const found = wanted !== '' && result?.query === wanted ? result.accounts : null;
+  const shown = found ?? accounts;
 
   const reload = useCallback(
     (signal?: AbortSignal) =>
@@ -133,6 +171,12 @@ export function UsersScreen() {
               {issued.enrolment.code}
             </code>
           </p>
+          <p>
+            {t('users.linkLabel')}{' '}
+            <code className="secret" translate="no" data-testid="enrolment-link">
+              {`${window.location.origin}/enrol#${issued.enrolment.code}`}
+            </code>
+          </p>
           <p>{t('users.codeNote', { expires: dateTime(issued.enrolment.expiresAt) })}</p>
           <button type="button" className="button" onClick={() => setIssued(null)}>
             {t('users.codeDone')}
@@ -141,9 +185,37 @@ export function UsersScreen() {
       ) : null}
 
       <h2>{t('users.listTitle')}</h2>
+      <form
+        className="users__search"
+        role="search"
+        onSubmit={(event) => event.preventDefault()}
+        noValidate
+      >
+        <Field id="users-search" label={t('users.search')} hint={t('users.searchHint')}>
+          {(control) => (
+            <input
+              {...control}
+              className="input"
+              type="search"
+              autoComplete="off"
+              spellCheck={false}
+              value={query}
+              onChange={(event) => setQuery(event.target.value)}
+            />
+          )}
+        </Field>
+      </form>
+      {searchError && searchError.query === wanted ? (
+        <Notice tone="error">{searchError.text}</Notice>
+      ) : null}
+      {found !== null ? (
+        <p role="status" className="field__hint">
+          {t('users.searchFound', { count: found.length })}
+        </p>
+      ) : null}
       {loadError ? <Notice tone="error">{loadError}</Notice> : null}
       {accounts === null && !loadError ? <p role="status">{t('app.loading')}</p> : null}
-      {accounts ? (
+      {shown ? (
         <div className="table-wrap">
           <table className="table">
             <thead>
@@ -153,11 +225,12 @@ export function UsersScreen() {
                 <th scope="col">{t('users.colStatus')}</th>
                 <th scope="col">{t('users.colTotp')}</th>
                 <th scope="col">{t('users.colCreated')}</th>
+                <th scope="col">{t('users.colLastSignIn')}</th>
                 <th scope="col">{t('users.colActions')}</th>
               </tr>
             </thead>
             <tbody>
-              {accounts.map((account) => {
+              {shown.map((account) => {
                 const self = account.id === me.id;
                 return (
                   <tr key={account.id} data-username={account.username}>
@@ -192,6 +265,11 @@ export function UsersScreen() {
                       {account.totpEnrolled ? t('users.totpEnrolled') : t('users.totpNotEnrolled')}
                     </td>
                     <td>{date(account.createdAt)}</td>
+                    <td>
+                      {account.lastSignInAt
+                        ? t('users.lastSignInHour', { at: dateTime(account.lastSignInAt) })
+                        : t('users.neverSignedIn')}
+                    </td>
                     <td>
                       {self ? null : (
                         <div className="table__actions">

@@ -2,13 +2,16 @@ import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
-import type { RotaView, Shift, StaffMember, Tier } from '../../api/types';
+import type { Recurrence, RotaView, Shift, StaffMember, Tier } from '../../api/types';
 import { useResource } from '../../api/useResource';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
+import { RecurrenceForm } from './RecurrenceForm';
+import { addDays, instantOf, mondayOf, showLocalDate, wallClock } from './rota-week';
+import { RotaWeek } from './RotaWeek';
 
 const TIERS: Tier[] = [1, 2, 3];
 
@@ -224,14 +227,25 @@ function TimeoutForm({
  * before the next is paged. Tiers 1 and 2 are responders; tier 3 are coordinators on duty.
  */
 export function RotaScreen() {
-  const { t, dateTime } = useI18n();
+  const { t, number } = useI18n();
   const me = useMe();
   const rota = useResource<RotaView>('/api/rota');
   const staff = useResource<StaffMember[]>('/api/staff');
-  const [removing, setRemoving] = useState<Shift | null>(null);
+  const [removing, setRemoving] = useState<Recurrence | null>(null);
   const [busy, setBusy] = useState(false);
   const [flash, setFlash] = useState<{ tone: 'success' | 'error'; text: string } | null>(null);
   const now = serverNow();
+  const zone = rota.data?.timeZone ?? null;
+  const today = zone ? wallClock(now, zone).date : null;
+  const thisWeek = today ? mondayOf(today) : null;
+  const [chosenWeek, setWeek] = useState<string | null>(null);
+  const weekStart = chosenWeek ?? thisWeek;
+  const week = useResource<RotaView>(
+    zone && weekStart
+      ? `/api/rota?from=${encodeURIComponent(instantOf(weekStart, '00:00', zone).toISOString())}&to=${encodeURIComponent(instantOf(addDays(weekStart, 7), '00:00', zone).toISOString())}`
+      : null,
+  );
+  const reloadBoth = () => Promise.all([rota.reload(), week.reload()]);
 
   // Tier 3 is for coordinators, whom /api/staff does not list: oneself, and anyone already on it.
   const people = useMemo(() => {
@@ -239,30 +253,44 @@ export function RotaScreen() {
       .filter((s) => s.roles.includes('responder'))
       .map((s) => ({ userId: s.userId, username: s.username }));
     const coordinators = new Map<string, string>([[me.id, me.username]]);
-    for (const shift of rota.data?.shifts ?? [])
+    for (const shift of [...(rota.data?.onCall ?? []), ...(week.data?.onCall ?? [])])
       if (shift.tier === 3) coordinators.set(shift.userId, shift.username);
     return {
       1: responders,
       2: responders,
       3: [...coordinators].map(([userId, username]) => ({ userId, username })),
     } satisfies Record<Tier, Array<{ userId: string; username: string }>>;
-  }, [staff.data, rota.data, me.id, me.username]);
+  }, [staff.data, rota.data, week.data, me.id, me.username]);
 
   const onCallNow = (tier: Tier) =>
-    (rota.data?.shifts ?? []).filter(
+    (rota.data?.onCall ?? []).filter(
       (s) =>
         s.tier === tier &&
         new Date(s.startsAt).getTime() <= now &&
         new Date(s.endsAt).getTime() > now,
     );
 
-  const remove = async (shift: Shift) => {
+  const recurrenceSummary = (r: Recurrence) =>
+    t('rota.recSummary', {
+      weekday: t(`rota.weekday${r.weekday}` as 'rota.weekday1'),
+      time: r.startTime,
+      hours: number(Math.round((r.durationMinutes / 60) * 100) / 100),
+    });
+  const recurrencePeriod = (r: Recurrence) =>
+    r.untilOn
+      ? t('rota.recPeriodUntil', {
+          from: showLocalDate(r.startsOn),
+          until: showLocalDate(r.untilOn),
+        })
+      : t('rota.recPeriod', { from: showLocalDate(r.startsOn) });
+
+  const remove = async (recurrence: Recurrence) => {
     setBusy(true);
     try {
-      await api.delete(`/api/rota/shifts/${shift.id}`);
-      setFlash({ tone: 'success', text: t('rota.removed', { username: shift.username }) });
+      await api.delete(`/api/rota/recurrences/${recurrence.id}`);
+      setFlash({ tone: 'success', text: t('rota.recRemoved', { username: recurrence.username }) });
       setRemoving(null);
-      await rota.reload();
+      await reloadBoth();
     } catch (error) {
       setFlash({ tone: 'error', text: errorMessage(t, error) });
       setRemoving(null);
@@ -300,18 +328,53 @@ export function RotaScreen() {
           </div>
           {onCallNow(1).length === 0 ? <Notice tone="warning">{t('rota.noTier1')}</Notice> : null}
 
+          {week.error ? (
+            <Notice tone="error">
+              {t('rota.loadFailed')} {errorMessage(t, week.error)}
+            </Notice>
+          ) : null}
+          {week.data && weekStart && thisWeek && today ? (
+            <RotaWeek
+              weekStart={weekStart}
+              thisWeek={thisWeek}
+              today={today}
+              view={week.data}
+              people={people}
+              onWeek={setWeek}
+              onChanged={(text) => {
+                setFlash({ tone: 'success', text });
+                void reloadBoth();
+              }}
+            />
+          ) : null}
+
           <AddShiftForm
             people={people}
             onAdded={(shift) => {
               setFlash({ tone: 'success', text: t('rota.added', { username: shift.username }) });
-              void rota.reload();
+              void reloadBoth();
             }}
           />
 
-          <section className="panel" aria-labelledby="rota-shifts-title">
-            <h2 id="rota-shifts-title">{t('rota.shifts')}</h2>
-            {rota.data.shifts.length === 0 ? (
-              <p className="empty">{t('rota.noShifts')}</p>
+          {zone && today ? (
+            <RecurrenceForm
+              people={people}
+              zone={zone}
+              today={today}
+              onAdded={(recurrence) => {
+                setFlash({
+                  tone: 'success',
+                  text: t('rota.recAdded', { username: recurrence.username }),
+                });
+                void reloadBoth();
+              }}
+            />
+          ) : null}
+
+          <section className="panel" aria-labelledby="rota-recurrences-title">
+            <h2 id="rota-recurrences-title">{t('rota.recurrences')}</h2>
+            {rota.data.recurrences.length === 0 ? (
+              <p className="empty">{t('rota.noRecurrences')}</p>
             ) : (
               <div className="table-wrap">
                 <table className="table">
@@ -319,45 +382,36 @@ export function RotaScreen() {
                     <tr>
                       <th scope="col">{t('rota.tier')}</th>
                       <th scope="col">{t('rota.person')}</th>
-                      <th scope="col">{t('rota.startsAt')}</th>
-                      <th scope="col">{t('rota.endsAt')}</th>
+                      <th scope="col">{t('rota.recWhen')}</th>
+                      <th scope="col">{t('rota.recDates')}</th>
                       <th scope="col">
                         <span className="visually-hidden">{t('cases.actions')}</span>
                       </th>
                     </tr>
                   </thead>
                   <tbody>
-                    {rota.data.shifts.map((shift) => {
-                      const current =
-                        new Date(shift.startsAt).getTime() <= now &&
-                        new Date(shift.endsAt).getTime() > now;
-                      const over = new Date(shift.endsAt).getTime() <= now;
-                      return (
-                        <tr key={shift.id} className={over ? 'muted' : undefined}>
-                          <td>{t(`rota.tierName${shift.tier}`)}</td>
-                          <td>
-                            {shift.username}
-                            {current ? (
-                              <span className="badge badge--ok">{t('rota.onCall')}</span>
-                            ) : null}
-                          </td>
-                          <td>{dateTime(shift.startsAt)}</td>
-                          <td>{dateTime(shift.endsAt)}</td>
-                          <td>
-                            <div className="table__actions">
-                              <button
-                                type="button"
-                                className="button button--secondary button--small"
-                                aria-label={t('rota.removeLabel', { username: shift.username })}
-                                onClick={() => setRemoving(shift)}
-                              >
-                                {t('rota.remove')}
-                              </button>
-                            </div>
-                          </td>
-                        </tr>
-                      );
-                    })}
+                    {rota.data.recurrences.map((recurrence) => (
+                      <tr key={recurrence.id}>
+                        <td>{t(`rota.tierName${recurrence.tier}`)}</td>
+                        <td>{recurrence.username}</td>
+                        <td>{recurrenceSummary(recurrence)}</td>
+                        <td>{recurrencePeriod(recurrence)}</td>
+                        <td>
+                          <div className="table__actions">
+                            <button
+                              type="button"
+                              className="button button--secondary button--small"
+                              aria-label={t('rota.recRemoveLabel', {
+                                username: recurrence.username,
+                              })}
+                              onClick={() => setRemoving(recurrence)}
+                            >
+                              {t('rota.remove')}
+                            </button>
+                          </div>
+                        </td>
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               </div>
@@ -389,11 +443,10 @@ export function RotaScreen() {
       )}
       {removing ? (
         <ConfirmDialog
-          title={t('rota.removeTitle')}
-          message={t('rota.removeText', {
+          title={t('rota.recRemoveTitle')}
+          message={t('rota.recRemoveText', {
             username: removing.username,
-            from: dateTime(removing.startsAt),
-            to: dateTime(removing.endsAt),
+            summary: recurrenceSummary(removing),
           })}
           confirmLabel={t('rota.remove')}
           cancelLabel={t('common.cancel')}

@@ -26,6 +26,7 @@ import { WeekTimes1766100000000 } from './1766100000000-week-times';
 import { SessionReauth1766200000000 } from './1766200000000-session-reauth';
 import { Passkeys1766300000000 } from './1766300000000-passkeys';
 import { FollowUpsHandovers1766500000000 } from './1766500000000-follow-ups-handovers';
+import { RecurringRota1766700000000 } from './1766700000000-recurring-rota';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   SessionReauth1766200000000,
   Passkeys1766300000000,
   FollowUpsHandovers1766500000000,
+  RecurringRota1766700000000,
 ];
