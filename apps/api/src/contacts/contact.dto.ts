@@ -11,6 +11,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -200,6 +201,21 @@ export class CreateContactRequest {
   @ArrayMaxSize(INTAKE_SERVICES.length)
   @IsIn(INTAKE_SERVICES, eachOneOf('service', INTAKE_SERVICES))
   services!: Service[];
+
+  @ApiPropertyOptional({
+    type: String,
+    isArray: true,
+    format: 'uuid',
+    maxItems: 5,
+    description:
+      'Active entries of the referral directory the caller was sent to (outcome referred); sealed with the summary',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(5)
+  @IsUUID('all', { each: true, message: 'each referral id must be a UUID' })
+  referralIds?: string[];
 }
 
 export class IntakeReceiptResponse {

@@ -25,6 +25,7 @@ import { AuditSealedTimes1765500000000 } from './1765500000000-audit-sealed-time
 import { WeekTimes1766100000000 } from './1766100000000-week-times';
 import { SessionReauth1766200000000 } from './1766200000000-session-reauth';
 import { Passkeys1766300000000 } from './1766300000000-passkeys';
+import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   WeekTimes1766100000000,
   SessionReauth1766200000000,
   Passkeys1766300000000,
+  ReferralDirectory1766400000000,
 ];
