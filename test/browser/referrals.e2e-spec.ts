@@ -1,4 +1,4 @@
-import { createUser } from '@mayak/testing';
+import { contactBody, createUser, signIn } from '@mayak/testing';
 import {
   newPage,
   pageProblems,
@@ -162,6 +162,48 @@ describe('the referral directory (browser)', () => {
       await page.locator('.referrals__table').getByText('Убежище «Радуга»').waitFor();
       expect(await page.getByRole('button', { name: 'Добавить запись' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^Изменить/ }).count()).toBe(0);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the lawyer on the case sees where the caller was sent, and how to reach them', async () => {
+    const coordinator = await createUser(stack.api.app, ['coordinator']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const lawyer = await createUser(stack.api.app, ['lawyer']);
+    const entry = await stack.http.post<{ id: string }>(
+      '/api/referrals',
+      {
+        region: 'nationwide',
+        kind: 'lawyer',
+        name: 'Адвокат Смирнова',
+        contactDetails: 'signal: +7 900 000-00-00',
+        address: '',
+        notes: 'Дела о «пропаганде».',
+      },
+      { token: await signIn(stack.http, coordinator) },
+    );
+    expect(entry.status).toBe(201);
+    const saved = await stack.http.post<{ caseIds: string[] }>(
+      '/api/contacts',
+      contactBody({ referralIds: [entry.body.id] }),
+      { token: await signIn(stack.http, volunteer) },
+    );
+    expect(saved.status).toBe(201);
+    const caseId = saved.body.caseIds[0];
+    const claimed = await stack.http.post(`/api/cases/${caseId}/claim`, undefined, {
+      token: await signIn(stack.http, lawyer),
+    });
+    expect(claimed.status).toBe(200);
+
+    const { context, page } = await signedInPage(stack.browser, stack.api.url, lawyer);
+    try {
+      await page.goto(`/cases/${caseId}`);
+      const referred = page.locator('.facts__item').filter({ hasText: 'Куда направили' });
+      await referred.getByText('Адвокат Смирнова').waitFor();
+      expect(await referred.textContent()).toContain('signal: +7 900 000-00-00');
+      expect(await referred.textContent()).toContain('(Юрист)');
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await context.close();

@@ -250,6 +250,7 @@ describe('the referral directory', () => {
       [contactBody({ referralIds: [retired] }), 400],
       [contactBody({ referralIds: [randomUUID()] }), 400],
       [contactBody({ referralIds: ['not-a-uuid'] }), 400],
+      [contactBody({ referralIds: Array.from({ length: 6 }, () => randomUUID()) }), 400],
     ] as const) {
       const refused = await http.post('/api/contacts', body, { token: token.volunteer });
       expect(refused.status).toBe(status);
@@ -275,6 +276,18 @@ describe('the referral directory', () => {
     expect(row.referrals_enc).toBeInstanceOf(Buffer);
     expect(JSON.stringify(row)).not.toContain(id);
     expect(Buffer.from(row.referrals_enc).includes(Buffer.from(id))).toBe(false);
+    // Nor does the column tell a referred contact from another: every contact has one, of one length.
+    const other = await http.post<{ id: string }>(
+      '/api/contacts',
+      contactBody({ outcome: 'information_given' }),
+      { token: token.volunteer },
+    );
+    const lengths: Array<{ length: number }> = await env.db.query(
+      `SELECT octet_length(referrals_enc) AS length FROM contacts WHERE id = ANY($1::uuid[])`,
+      [[saved.body.id, other.body.id]],
+    );
+    expect(lengths).toHaveLength(2);
+    expect(lengths[0].length).toBe(lengths[1].length);
 
     // The lawyer on the case sees where the caller was sent, and can read the entry.
     const caseId = saved.body.caseIds[0];

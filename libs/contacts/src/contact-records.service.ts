@@ -76,6 +76,17 @@ export interface ContactRow {
   facts_enc: Buffer;
 }
 
+/** The most referrals a contact carries (the intake's limit). */
+export const MAX_CONTACT_REFERRALS = 5;
+/** A UUID in JSON with its comma is 39 characters: the longest list, and its brackets. */
+const REFERRALS_PLAINTEXT_LENGTH = MAX_CONTACT_REFERRALS * 39 + 2;
+
+/** A contact's referrals as sealed: JSON, padded with spaces to one length for all. */
+function sealedReferrals(ids: readonly string[]): string {
+  if (ids.length > MAX_CONTACT_REFERRALS) throw new Error('too many referrals for one contact');
+  return JSON.stringify(ids).padEnd(REFERRALS_PLAINTEXT_LENGTH, ' ');
+}
+
 /** Select these FROM CONTACTS_WITH_FACTS. */
 export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.referrals_enc, ct.erased_at,
   ct.created_at, cf.dek_wrapped AS facts_dek_wrapped, cf.facts_enc`;
@@ -149,10 +160,10 @@ export class ContactRecords {
           pseudonym_enc: byteaText(seal('pseudonym', input.pseudonym)),
           summary_enc: byteaText(seal('summary', input.summary)),
           // Which shelter or lawyer a caller was sent to is as telling as the summary, and
-          // goes with it (withdrawal, retention): under the same data key.
-          referrals_enc: byteaText(
-            input.referralIds?.length ? seal('referrals', JSON.stringify(input.referralIds)) : null,
-          ),
+          // goes with it (withdrawal, retention): under the same data key. Every contact gets
+          // one, of one length, referred or not: a column present only on referrals, or
+          // longer with more of them, would tell a seized database the sealed outcome.
+          referrals_enc: byteaText(seal('referrals', sealedReferrals(input.referralIds ?? []))),
           facts_dek_wrapped: byteaText(facts.dek.wrapped),
           facts_enc: byteaText(facts.factsEnc),
           retention_days: input.consent.retentionDays,

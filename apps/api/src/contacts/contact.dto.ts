@@ -21,6 +21,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CONSENT_SCOPES, ConsentScope, Service } from '@mayak/access';
+import { MAX_CONTACT_REFERRALS } from '@mayak/contacts';
 import {
   AGE_BANDS,
   AgeBand,
@@ -206,14 +207,14 @@ export class CreateContactRequest {
     type: String,
     isArray: true,
     format: 'uuid',
-    maxItems: 5,
+    maxItems: MAX_CONTACT_REFERRALS,
     description:
       'Active entries of the referral directory the caller was sent to (outcome referred); sealed with the summary',
   })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
-  @ArrayMaxSize(5)
+  @ArrayMaxSize(MAX_CONTACT_REFERRALS)
   @IsUUID('all', { each: true, message: 'each referral id must be a UUID' })
   referralIds?: string[];
 }
