@@ -209,4 +209,86 @@ describe('the referral directory (browser)', () => {
       await context.close();
     }
   });
+
+  it('the referral is part of the draft and of the frozen body: kept over a reload, and retried as first sent', async () => {
+    const coordinator = await createUser(stack.api.app, ['coordinator']);
+    const volunteer = await createUser(stack.api.app, ['volunteer']);
+    const entry = await stack.http.post<{ id: string }>(
+      '/api/referrals',
+      {
+        region: 'RU-SPE',
+        kind: 'safe_housing',
+        name: 'Квартира «Тихая»',
+        contactDetails: '+7 812 222-22-22',
+        address: 'сообщается по телефону',
+        notes: '',
+      },
+      { token: await signIn(stack.http, coordinator) },
+    );
+    expect(entry.status).toBe(201);
+
+    const { context, page } = await newPage(stack.browser, stack.api.url);
+    try {
+      await page.goto('/');
+      await signInThroughUi(page, volunteer);
+      await page.getByRole('heading', { name: 'Новое обращение' }).waitFor();
+      await page.getByLabel('Регион').focus();
+      await page.keyboard.type('санкт');
+      await page.keyboard.press('Tab');
+      await page.getByLabel('Краткое описание').fill('Нужно безопасное жильё');
+      await page.getByLabel('Итог').selectOption('referred');
+      await page.getByRole('combobox', { name: 'Куда направили' }).focus();
+      await page.keyboard.type('тих');
+      await page
+        .locator('.referral-picker')
+        .getByRole('option', { name: /Квартира «Тихая»/ })
+        .waitFor();
+      await page.keyboard.press('Enter');
+      const chosen = page.locator('.referral-picker .tag span');
+      expect(await chosen.allTextContents()).toEqual(['Квартира «Тихая» · Безопасное жильё']);
+
+      // A reload brings the draft back with its referral.
+      await page.waitForTimeout(600);
+      await page.reload();
+      await page.getByText(/Несохранённое обращение, набранное до перезагрузки/).waitFor();
+      expect(await chosen.allTextContents()).toEqual(['Квартира «Тихая» · Безопасное жильё']);
+
+      // The first save's answer is lost after the commit; the retry sends the same body.
+      const saves: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/contacts')
+          saves.push(request.postData() ?? '');
+      });
+      let dropped = false;
+      await page.route('**/api/contacts', async (route) => {
+        if (dropped || route.request().method() !== 'POST') return route.fallback();
+        dropped = true;
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+      await page.getByRole('button', { name: /^Сохранить обращение/ }).click();
+      await page.getByText(/Сервер не ответил, поэтому неизвестно/).waitFor();
+      await page.waitForTimeout(1_100);
+      await page.getByRole('button', { name: /^Повторить/ }).click();
+      await page.getByText('Обращение сохранено.').waitFor();
+      expect(saves).toHaveLength(2);
+      expect(saves[1]).toBe(saves[0]);
+      expect(JSON.parse(saves[0])).toMatchObject({
+        outcome: 'referred',
+        referralIds: [entry.body.id],
+      });
+
+      // Saved once, with its referral.
+      const mine = await stack.http.get<Array<{ summary: string | null; referralIds: string[] }>>(
+        '/api/contacts/mine',
+        { token: await signIn(stack.http, volunteer) },
+      );
+      expect(
+        mine.body.filter((c) => c.summary === 'Нужно безопасное жильё').map((c) => c.referralIds),
+      ).toEqual([[entry.body.id]]);
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
