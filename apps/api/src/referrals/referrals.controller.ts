@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Actor } from '@mayak/identity';
 import { ReferralDirectory } from '@mayak/referrals';
 import { UuidParam } from '../http/params';
@@ -41,11 +41,13 @@ export class ReferralsController {
   }
 
   @Post()
+  @ApiCreatedResponse({ type: ReferralResponse })
   create(@CurrentActor() actor: Actor, @Body() body: ReferralRequest): Promise<ReferralResponse> {
     return this.directory.create(actor, body);
   }
 
   @Put(':id')
+  @ApiOkResponse({ type: ReferralResponse })
   update(
     @CurrentActor() actor: Actor,
     @UuidParam() id: string,
@@ -56,12 +58,14 @@ export class ReferralsController {
 
   @Post(':id/retire')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Retired: no longer offered to those who refer callers' })
   retire(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<void> {
     return this.directory.retire(actor, id);
   }
 
   @Post(':id/reinstate')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Offered again' })
   reinstate(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<void> {
     return this.directory.reinstate(actor, id);
   }
