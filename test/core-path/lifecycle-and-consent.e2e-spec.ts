@@ -357,7 +357,7 @@ describe('the case lifecycle, integrity and consent', () => {
     expect(caller.identifier_hash).not.toBeNull(); // still recognised as a repeat caller
     const mine = await http.get('/api/contacts/mine', { token: token[volunteer.id] });
     const entry = mine.body.find((c: { id: string }) => c.id === contactId);
-    expect(entry).toMatchObject({ summary: null, erased: ['summary', 'pseudonym'] });
+    expect(entry).toMatchObject({ summary: null, erased: ['summary', 'pseudonym', 'referrals'] });
 
     const audit = await env.db.query(
       `SELECT outcome, reason FROM audit_entries WHERE action = 'caller:consent-withdraw' AND record_type = 'caller' AND record_id = $1 ORDER BY seq`,

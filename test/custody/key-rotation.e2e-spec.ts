@@ -145,6 +145,7 @@ describe('key rotation', () => {
       'case_notes.id',
       'contact_facts.contact_id',
       'contacts.id',
+      'referrals.id',
       'staff_webhooks.user_id',
       'stats_retired.id',
       'stats_rollups.id',

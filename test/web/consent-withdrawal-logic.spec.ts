@@ -24,6 +24,7 @@ describe('a volunteer’s consent withdrawal, before it is sent', () => {
     summary: null,
     outcome: 'referred',
     services: [],
+    referralIds: [],
     caseIds: [],
     cases: [],
     createdAt: '2026-12-04T10:01:00Z',

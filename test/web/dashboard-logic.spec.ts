@@ -133,6 +133,7 @@ describe('emergency countdown and escalation', () => {
     summary: null,
     outcome: 'referred',
     services: [],
+    referralIds: [],
     caseIds: cases.map((c) => c.id),
     cases,
     createdAt: '2026-11-21T10:01:00Z',

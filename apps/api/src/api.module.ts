@@ -14,6 +14,7 @@ import { IntakeModule } from '@mayak/intake';
 import { LegalModule } from '@mayak/legal';
 import { NotificationStream, NotificationsModule } from '@mayak/notifications';
 import { PsychModule } from '@mayak/psych';
+import { ReferralsModule } from '@mayak/referrals';
 import { StaffingModule } from '@mayak/staffing';
 import { StatisticsModule } from '@mayak/statistics';
 import {
@@ -36,6 +37,7 @@ import { ContactsController } from './contacts/contacts.controller';
 import { CustodyController } from './custody/custody.controller';
 import { EmergencyController } from './emergency/emergency.controller';
 import { NotificationsController } from './notifications/notifications.controller';
+import { ReferralsController } from './referrals/referrals.controller';
 import { RotaController } from './rota/rota.controller';
 import { StaffController } from './staff/staff.controller';
 import { StatisticsController } from './statistics/statistics.controller';
@@ -67,6 +69,7 @@ export class ApiModule {
         CasesModule,
         LegalModule,
         PsychModule,
+        ReferralsModule,
         IntakeModule,
         ConsentModule,
         NotificationsModule,
@@ -93,6 +96,7 @@ export class ApiModule {
         NotificationsController,
         StatisticsController,
         CustodyController,
+        ReferralsController,
       ],
       providers: [
         HealthService,

@@ -19,6 +19,12 @@ export const CAPABILITIES = {
   /** Proposing, and deciding another's proposal of, a role that needs two people (12.1). */
   'role:propose': ['admin', 'coordinator'],
   'role:decide': ['admin', 'coordinator'],
+  /**
+   * The referral directory (issue 13.5): coordinators keep it; whoever refers a caller (the
+   * volunteer on the call, a specialist on a case) searches it. Admins do not: accounts only.
+   */
+  'referral:manage': ['coordinator'],
+  'referral:search': ['volunteer', 'lawyer', 'psychologist', 'responder', 'coordinator'],
   'vocabulary:read': ['volunteer', 'lawyer', 'psychologist', 'responder', 'coordinator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 

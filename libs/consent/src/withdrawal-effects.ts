@@ -65,7 +65,7 @@ export class WithdrawalEffects {
     // A contact's summary and pseudonym were taken for the services the caller asked for;
     // when no service consent is left on it, they go.
     await em.query(
-      `UPDATE contacts ct SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = $3
+      `UPDATE contacts ct SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, referrals_enc = NULL, erased_at = $3
          FROM consents cs
         WHERE cs.contact_id = ct.id AND ct.id = ANY($1::uuid[]) AND ct.erased_at IS NULL
           AND cs.scopes && $2::text[]

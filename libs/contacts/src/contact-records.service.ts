@@ -31,6 +31,8 @@ export interface ContactInput {
   summary?: string;
   outcome: string;
   services: readonly string[];
+  /** Entries of the referral directory the caller was sent to; sealed with the summary. */
+  referralIds?: readonly string[];
   consent: { scopes: readonly ConsentScope[]; textVersion: string; retentionDays: number };
 }
 
@@ -53,6 +55,8 @@ export interface ContactView {
   summary: string | null;
   outcome: string;
   services: string[];
+  /** Entries of the referral directory the caller was sent to (ids; the directory names them). */
+  referralIds: string[];
   createdAt: Date;
   /** Encrypted fields that no longer exist (consent withdrawn, retention passed). */
   erased: string[];
@@ -65,14 +69,26 @@ export interface ContactRow {
   dek_wrapped: Buffer | null;
   pseudonym_enc: Buffer | null;
   summary_enc: Buffer | null;
+  referrals_enc: Buffer | null;
   erased_at: Date | null;
   created_at: Date;
   facts_dek_wrapped: Buffer;
   facts_enc: Buffer;
 }
 
+/** The most referrals a contact carries (the intake's limit). */
+export const MAX_CONTACT_REFERRALS = 5;
+/** A UUID in JSON with its comma is 39 characters: the longest list, and its brackets. */
+const REFERRALS_PLAINTEXT_LENGTH = MAX_CONTACT_REFERRALS * 39 + 2;
+
+/** A contact's referrals as sealed: JSON, padded with spaces to one length for all. */
+function sealedReferrals(ids: readonly string[]): string {
+  if (ids.length > MAX_CONTACT_REFERRALS) throw new Error('too many referrals for one contact');
+  return JSON.stringify(ids).padEnd(REFERRALS_PLAINTEXT_LENGTH, ' ');
+}
+
 /** Select these FROM CONTACTS_WITH_FACTS. */
-export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.erased_at,
+export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct.pseudonym_enc, ct.summary_enc, ct.referrals_enc, ct.erased_at,
   ct.created_at, cf.dek_wrapped AS facts_dek_wrapped, cf.facts_enc`;
 export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
@@ -143,6 +159,11 @@ export class ContactRecords {
           dek_wrapped: byteaText(dek.wrapped),
           pseudonym_enc: byteaText(seal('pseudonym', input.pseudonym)),
           summary_enc: byteaText(seal('summary', input.summary)),
+          // Which shelter or lawyer a caller was sent to is as telling as the summary, and
+          // goes with it (withdrawal, retention): under the same data key. Every contact gets
+          // one, of one length, referred or not: a column present only on referrals, or
+          // longer with more of them, would tell a seized database the sealed outcome.
+          referrals_enc: byteaText(seal('referrals', sealedReferrals(input.referralIds ?? []))),
           facts_dek_wrapped: byteaText(facts.dek.wrapped),
           facts_enc: byteaText(facts.factsEnc),
           retention_days: input.consent.retentionDays,
@@ -162,13 +183,13 @@ export class ContactRecords {
          SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
            FROM jsonb_to_recordset($1::jsonb) AS v (
            id uuid, consent_id uuid, volunteer_id uuid, week date, caller_tag bytea, dek_wrapped bytea,
-           pseudonym_enc bytea, summary_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
+           pseudonym_enc bytea, summary_enc bytea, referrals_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
            retention_days int, stats_consented boolean, scopes text[], text_version text)),
        contact AS (
          INSERT INTO contacts (id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                               expires_at, stats_consented, created_at)
+                               referrals_enc, expires_at, stats_consented, created_at)
          SELECT id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                week_start + make_interval(days => retention_days + 7), stats_consented, week_start
+                referrals_enc, week_start + make_interval(days => retention_days + 7), stats_consented, week_start
            FROM v
          RETURNING id),
        facts AS (
@@ -197,9 +218,10 @@ export class ContactRecords {
     const facts = await this.attributes(row, readerId);
     let summary: string | null = null;
     let pseudonym: string | null = null;
+    let referralIds: string[] = [];
     const erased: string[] = [];
     if (row.erased_at || !row.dek_wrapped) {
-      erased.push('summary', 'pseudonym');
+      erased.push('summary', 'pseudonym', 'referrals');
     } else {
       try {
         const dek = this.cipher.unwrapDataKey('contacts', row.id, row.dek_wrapped);
@@ -210,6 +232,9 @@ export class ContactRecords {
         pseudonym = row.pseudonym_enc
           ? this.cipher.decrypt(dek, bind('pseudonym'), row.pseudonym_enc)
           : null;
+        referralIds = row.referrals_enc
+          ? (JSON.parse(this.cipher.decrypt(dek, bind('referrals'), row.referrals_enc)) as string[])
+          : [];
       } catch (error) {
         if (error instanceof DecryptionError) await this.unreadable(readerId, 'contact', row.id);
         throw error;
@@ -233,6 +258,7 @@ export class ContactRecords {
       summary,
       outcome: facts.outcome,
       services: facts.services,
+      referralIds,
       createdAt: new Date(facts.loggedAt),
       erased,
     };

@@ -5,6 +5,8 @@ export enum IntakeError {
   ConsentMissing = 'consent_missing',
   /** The same Idempotency-Key was sent with a different request. */
   IdempotencyKeyReused = 'idempotency_key_reused',
+  /** A referral that is not an active entry of the directory, or one without outcome referred. */
+  ReferralInvalid = 'referral_invalid',
   /** The account asked about callers as often as an hour allows. */
   TooManyLookups = 'too_many_lookups',
 }

@@ -5,6 +5,7 @@ import { AuditTrail, CALLER_NUMBER_RECORD } from '@mayak/audit';
 import { CaseOpening } from '@mayak/cases';
 import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
 import { Actor } from '@mayak/identity';
+import { ReferralRecords } from '@mayak/referrals';
 import {
   AppConfig,
   EnvelopeCipher,
@@ -53,6 +54,8 @@ export interface NewContact {
     contactBack?: ContactBackDetails;
   };
   services: Service[];
+  /** Entries of the referral directory the caller was sent to (outcome `referred`). */
+  referralIds?: string[];
 }
 
 export interface IntakeReceipt {
@@ -103,6 +106,7 @@ export class IntakeService {
     private readonly hash: KeyedHash,
     private readonly config: AppConfig,
     private readonly lookupLimit: CallerLookupLimit,
+    private readonly referrals: ReferralRecords,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
@@ -116,6 +120,7 @@ export class IntakeService {
     // The contact's own audit entry records an allowed intake; a denial is recorded here.
     await this.access.requireCapability(actor, 'contact:create', undefined, { audit: 'denials' });
     this.checkConsent(input);
+    checkReferralOutcome(input);
     // Danger to life or liberty, with consent to emergency help: an emergency, asked for or not.
     const services = [
       ...new Set<Service>([
@@ -146,6 +151,7 @@ export class IntakeService {
     return this.db.transaction(async (em) => {
       const claimed = await this.claimKeys(em, items);
       const toWrite = items.filter((i) => !i.idempotency || claimed.has(idempotencyScope(i)!));
+      await this.checkReferrals(em, toWrite);
       const callers = await this.callers.recogniseMany(
         em,
         toWrite.map(({ input }) => ({
@@ -174,6 +180,7 @@ export class IntakeService {
           summary: input.summary,
           outcome: input.outcome,
           services,
+          referralIds: input.referralIds ?? [],
           consent: {
             scopes: [...new Set(input.consent.scopes)],
             textVersion: input.consent.textVersion,
@@ -285,6 +292,23 @@ export class IntakeService {
     return { previousContacts: await this.callers.previousContacts(identifier) };
   }
 
+  /**
+   * Every referral of the batch must be an active entry of the directory: one statement for
+   * the whole batch, and only when some intake of it refers. An intake that names another
+   * fails the batch, which GroupCommit then writes one by one, so it fails alone.
+   */
+  private async checkReferrals(em: EntityManager, items: readonly IntakeToWrite[]): Promise<void> {
+    const ids = [...new Set(items.flatMap((i) => i.input.referralIds ?? []))];
+    if (ids.length === 0) return;
+    const active = await this.referrals.activeAmong(em, ids);
+    if (ids.every((id) => active.has(id))) return;
+    throw new IntakeException(
+      IntakeError.ReferralInvalid,
+      'A referral is not an active entry of the directory.',
+      { referralIds: ['each referral must be an active entry of the referral directory'] },
+    );
+  }
+
   private checkConsent(input: NewContact): void {
     const missing = [...new Set(input.services)].filter(
       (s) => !input.consent.scopes.includes(serviceScope(s)),
@@ -364,6 +388,16 @@ export class IntakeService {
       );
     return response;
   }
+}
+
+/** A referral is an outcome: referrals travel only with the outcome `referred`. */
+function checkReferralOutcome(input: NewContact): void {
+  if (input.referralIds?.length && input.outcome !== 'referred')
+    throw new IntakeException(
+      IntakeError.ReferralInvalid,
+      'Referrals go with the outcome referred.',
+      { referralIds: ['referralIds need the outcome referred'] },
+    );
 }
 
 /**

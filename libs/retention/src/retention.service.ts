@@ -99,7 +99,7 @@ export class RetentionService {
     // (Idempotency keys go sooner, with the volunteer's link: VolunteerLinkExpiry.)
     const contacts = affectedOf(
       await this.db.query(
-        `UPDATE contacts SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, erased_at = date_trunc('week', now())
+        `UPDATE contacts SET dek_wrapped = NULL, pseudonym_enc = NULL, summary_enc = NULL, referrals_enc = NULL, erased_at = date_trunc('week', now())
           WHERE expires_at < now() AND erased_at IS NULL`,
       ),
     );

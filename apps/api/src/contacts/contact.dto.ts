@@ -11,6 +11,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Length,
   Matches,
   Max,
@@ -20,6 +21,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CONSENT_SCOPES, ConsentScope, Service } from '@mayak/access';
+import { MAX_CONTACT_REFERRALS } from '@mayak/contacts';
 import {
   AGE_BANDS,
   AgeBand,
@@ -200,6 +202,21 @@ export class CreateContactRequest {
   @ArrayMaxSize(INTAKE_SERVICES.length)
   @IsIn(INTAKE_SERVICES, eachOneOf('service', INTAKE_SERVICES))
   services!: Service[];
+
+  @ApiPropertyOptional({
+    type: String,
+    isArray: true,
+    format: 'uuid',
+    maxItems: MAX_CONTACT_REFERRALS,
+    description:
+      'Active entries of the referral directory the caller was sent to (outcome referred); sealed with the summary',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(MAX_CONTACT_REFERRALS)
+  @IsUUID('all', { each: true, message: 'each referral id must be a UUID' })
+  referralIds?: string[];
 }
 
 export class IntakeReceiptResponse {

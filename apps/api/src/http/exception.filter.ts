@@ -10,6 +10,7 @@ import { EmergencyError, EmergencyException } from '@mayak/emergency';
 import { IdentityError, IdentityException } from '@mayak/identity';
 import { IntakeError, IntakeException } from '@mayak/intake';
 import { NotificationsError, NotificationsException } from '@mayak/notifications';
+import { ReferralError, ReferralException } from '@mayak/referrals';
 import { StaffingError, StaffingException } from '@mayak/staffing';
 import { StatisticsError, StatisticsException } from '@mayak/statistics';
 import {
@@ -100,7 +101,15 @@ function domainStatus(exception: DomainException): number {
   if (exception instanceof NotificationsException) return notificationsStatus(exception.code);
   if (exception instanceof StatisticsException) return statisticsStatus(exception.code);
   if (exception instanceof CustodyException) return custodyStatus(exception.code);
+  if (exception instanceof ReferralException) return referralStatus(exception.code);
   return 500;
+}
+
+function referralStatus(code: ReferralError): number {
+  switch (code) {
+    case ReferralError.RecordUnreadable:
+      return 500;
+  }
 }
 
 function custodyStatus(code: CustodyError): number {
@@ -129,6 +138,7 @@ export const SEALED_BODY: ErrorBody = {
 function intakeStatus(code: IntakeError): number {
   switch (code) {
     case IntakeError.ConsentMissing:
+    case IntakeError.ReferralInvalid:
       return 400;
     case IntakeError.IdempotencyKeyReused:
       return 422;

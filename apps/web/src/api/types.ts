@@ -153,6 +153,8 @@ export interface NewContact {
     contactBack?: { channel: string; safeTimes: string };
   };
   services: Service[];
+  /** Entries of the referral directory the caller was sent to (outcome referred). */
+  referralIds?: string[];
 }
 
 /** POST /api/contacts/saved-under-key: what a save's Idempotency-Key stored, if anything. */
@@ -187,6 +189,8 @@ export interface MyContact {
   outcome: string;
   services: Service[];
   caseIds: string[];
+  /** Entries of the referral directory the caller was sent to: POST /api/referrals/read names them. */
+  referralIds: string[];
   /** The cases the contact raised (and any emergency escalated from them since). */
   cases: ContactCase[];
   createdAt: string;
@@ -305,6 +309,8 @@ export interface CaseContact {
   summary: string | null;
   outcome: string;
   services?: string[];
+  /** Entries of the referral directory the caller was sent to. */
+  referralIds?: string[];
   /** Encrypted fields that no longer exist (consent withdrawn, retention passed). */
   erased: string[];
   /** Only under contact_back consent. */
@@ -609,3 +615,42 @@ export interface DuressPasswordRequest {
 /** The 400 and 403 codes of PUT /api/auth/duress, besides `validation_failed`. */
 export type DuressErrorCode =
   'current_password_wrong' | 'duress_same_as_password' | 'duress_not_allowed';
+
+/** What an entry of the referral directory is. */
+export const REFERRAL_KINDS = [
+  'lawyer',
+  'doctor',
+  'psychologist',
+  'shelter',
+  'safe_housing',
+  'ngo',
+  'other',
+] as const;
+export type ReferralKind = (typeof REFERRAL_KINDS)[number];
+
+/** An entry's region: a federal subject, abroad, or nationwide (found from every region). */
+export const NATIONWIDE = 'nationwide';
+
+/** POST /api/referrals and PUT /api/referrals/:id (coordinators). */
+export interface ReferralInput {
+  region: string;
+  kind: ReferralKind;
+  name: string;
+  contactDetails: string;
+  address: string;
+  notes: string;
+}
+
+/** An entry of the referral directory; each one handed out is an audited read. */
+export interface Referral extends ReferralInput {
+  id: string;
+  status: 'active' | 'retired';
+}
+
+/** POST /api/referrals/search. */
+export interface ReferralSearch {
+  region?: string;
+  kind?: ReferralKind;
+  text?: string;
+  includeRetired?: boolean;
+}

@@ -14,6 +14,7 @@ import { EmergencyBoardScreen } from '../screens/emergencies/EmergencyBoardScree
 import { IntakeScreen } from '../screens/intake/IntakeScreen';
 import { NotificationsScreen } from '../screens/notifications/NotificationsScreen';
 import { PasskeysScreen } from '../screens/passkeys/PasskeysScreen';
+import { ReferralDirectoryScreen } from '../screens/referrals/ReferralDirectoryScreen';
 
 export interface ScreenDefinition {
   /** A react-router path; `:id` parts are ids, never anything personal. */
@@ -73,6 +74,14 @@ export const SCREENS: readonly ScreenDefinition[] = [
     title: 'nav.withdrawals',
     roles: ['coordinator'],
     Component: WithdrawalsScreen,
+  },
+  // Kept by coordinators; read-only for those who refer callers (volunteers mostly use the
+  // intake form's picker). Admins have no business in it.
+  {
+    path: '/referrals',
+    title: 'nav.referrals',
+    roles: ['coordinator', 'volunteer', 'lawyer', 'psychologist', 'responder'],
+    Component: ReferralDirectoryScreen,
   },
   {
     path: '/cases/:id',

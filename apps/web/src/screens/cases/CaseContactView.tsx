@@ -1,12 +1,14 @@
 import type { ReactNode } from 'react';
 import type { CaseContact } from '../../api/types';
 import { useI18n, type MessageKey } from '../../i18n/i18n';
+import { ReferredToLoaded } from '../referrals/ReferredTo';
 import { duration } from './case-words';
 
 const ERASED_KEY: Record<string, MessageKey> = {
   summary: 'case.erased.summary',
   pseudonym: 'case.erased.pseudonym',
   contactBack: 'case.erased.contactBack',
+  referrals: 'case.erased.referrals',
 };
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
@@ -71,6 +73,11 @@ export function CaseContactView({ contact }: { contact: CaseContact | null }) {
           )}
         </Row>
         <Row term={t('case.contactOutcome')}>{label('contactOutcomes', contact.outcome)}</Row>
+        {contact.referralIds && contact.referralIds.length > 0 ? (
+          <Row term={t('case.referrals')}>
+            <ReferredToLoaded ids={contact.referralIds} detailed />
+          </Row>
+        ) : null}
         {contact.contactBack ? (
           <Row term={t('case.contactBack')}>
             <span className="secret-inline">{contact.contactBack.identifier}</span>

@@ -17,6 +17,7 @@ import { useCustody, useHoldWhileSealed } from '../../custody/custody';
 import { useI18n, type MessageKey } from '../../i18n/i18n';
 import { REGION_CITIES } from '../../i18n/region-cities';
 import { dropDraft, keepDraft, openDraft } from '../../session/draft-vault';
+import { ReferralPicker } from './ReferralPicker';
 import { forgetHeld, holdForNextSignIn, takeHeld } from '../../session/held-draft';
 import { useMe } from '../../session/session';
 import { SealedBanner } from './SealedBanner';
@@ -513,6 +514,14 @@ export function IntakeForm({
                 </select>
               )}
             </Field>
+            {draft.outcome === 'referred' ? (
+              <ReferralPicker
+                region={draft.region}
+                value={draft.referrals ?? []}
+                onChange={(referrals) => change({ referrals })}
+                disabled={locked}
+              />
+            ) : null}
             <div className="intake__buttons">
               <button type="submit" className="button button--primary" disabled={busy || sealed}>
                 {phase === 'checking'

@@ -6,6 +6,8 @@ import { Notice } from '../../components/Notice';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { useI18n } from '../../i18n/i18n';
 import { statusLabel } from '../cases/case-words';
+import { ReferredTo } from '../referrals/ReferredTo';
+import { useReferralEntries } from '../referrals/referral-words';
 import { withdrawalPlan, type JustSaved, type WithdrawalPlan } from './consent-withdrawal';
 import { escalatable } from './escalation';
 import { WithdrawalReceiptNotice } from './WithdrawalReceiptNotice';
@@ -44,6 +46,9 @@ export function MyContactsToday({
   const [withdrawing, setWithdrawing] = useState<WithdrawalPlan | null>(null);
   const [receipt, setReceipt] = useState<WithdrawalReceipt | null>(null);
   const receiptRef = useRef<HTMLDivElement>(null);
+  const referrals = useReferralEntries(
+    load.status === 'ready' ? load.contacts.flatMap((c) => c.referralIds) : [],
+  );
 
   // The receipt takes focus once the dialog has closed (and handed focus back to its opener).
   useEffect(() => {
@@ -153,7 +158,15 @@ export function MyContactsToday({
                         ))}
                       </ul>
                     </td>
-                    <td>{label('contactOutcomes', contact.outcome)}</td>
+                    <td>
+                      {label('contactOutcomes', contact.outcome)}
+                      {contact.referralIds.length > 0 ? (
+                        <>
+                          <span className="visually-hidden"> {t('mine.referrals')}</span>
+                          <ReferredTo ids={contact.referralIds} entries={referrals.entries} />
+                        </>
+                      ) : null}
+                    </td>
                     <td className="table__summary">
                       {contact.summary ??
                         (contact.erased.includes('summary') ? (

@@ -4,6 +4,7 @@ import {
   SCOPE_OF_SERVICE,
   type ConsentScope,
 } from '../../i18n/consent-script';
+import type { ReferralChoice } from './referral-choice';
 import { formatClock, parseClock } from './start-time';
 
 /** The intake form as typed, before it becomes a request. */
@@ -32,6 +33,8 @@ export interface Draft {
   outcome: string;
   /** Until the person picks one, the outcome follows what they asked for. */
   outcomeEdited: boolean;
+  /** Where the caller was sent (outcome referred), from the referral directory. */
+  referrals: ReferralChoice[];
 }
 
 export const RETENTION_CHOICES = [30, 90, 180, 365, 730] as const;
@@ -59,6 +62,7 @@ export function emptyDraft(now: Date, region: string): Draft {
     retentionDays: DEFAULT_RETENTION_DAYS,
     outcome: 'information_given',
     outcomeEdited: false,
+    referrals: [],
   };
 }
 
@@ -143,5 +147,9 @@ export function toRequest(draft: Draft, now: Date): NewContact {
   };
   if (Object.keys(caller).length > 0) request.caller = caller;
   if (draft.summary.trim()) request.summary = draft.summary.trim();
+  // Referrals travel with the outcome referred only. (A draft kept before there were any has none.)
+  const referrals = (draft.referrals as ReferralChoice[] | undefined) ?? [];
+  if (draft.outcome === 'referred' && referrals.length > 0)
+    request.referralIds = referrals.map((r) => r.id);
   return request;
 }
