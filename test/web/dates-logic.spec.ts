@@ -1,11 +1,14 @@
 import type { StatsResponse } from '../../apps/web/src/api/types';
 import {
+  DATE_DISPLAY,
+  DATE_TIME_DISPLAY,
   dateInZone,
   formatDate,
   formatDateTime,
   parseDate,
   parseDateTime,
   parseTime,
+  TIME_DISPLAY,
   timeZoneName,
 } from '../../apps/web/src/i18n/dates';
 import { en } from '../../apps/web/src/i18n/messages.en';
@@ -76,11 +79,26 @@ describe('dates in the user’s language', () => {
     expect(dateInZone(instant, 'Europe/Moscow')).toEqual({ date: '2026-12-05', time: '00:30' });
     expect(dateInZone(instant, 'UTC')).toEqual({ date: '2026-12-04', time: '21:30' });
     expect(timeZoneName('Europe/Moscow', 'en-GB', instant)).toEqual({
-      name: 'Moscow Time',
+      name: 'Moscow time',
       offset: 'UTC+3',
     });
-    expect(timeZoneName('Europe/Moscow', 'ru-RU', instant).offset).toBe('UTC+3');
+    expect(timeZoneName('Europe/Moscow', 'ru-RU', instant)).toEqual({
+      name: 'московское время',
+      offset: 'UTC+3',
+    });
+    expect(timeZoneName('Asia/Yekaterinburg', 'en-GB', instant).offset).toBe('UTC+5');
     expect(timeZoneName('UTC', 'en-GB', instant).offset).toBe('UTC+0');
+  });
+
+  it('shows dates and times across the app the way the fields take them, 24-hour', () => {
+    const at = new Date(Date.UTC(2026, 11, 5, 18, 5));
+    const show = (locale: string, options: Intl.DateTimeFormatOptions) =>
+      new Intl.DateTimeFormat(locale, { ...options, timeZone: 'Europe/Moscow' }).format(at);
+    expect(show('ru-RU', DATE_DISPLAY)).toBe('05.12.2026');
+    expect(show('en-GB', DATE_DISPLAY)).toBe('05/12/2026');
+    expect(show('ru-RU', DATE_TIME_DISPLAY)).toBe('05.12.2026, 21:05');
+    expect(show('en-GB', DATE_TIME_DISPLAY)).toBe('05/12/2026, 21:05');
+    expect(show('en-GB', TIME_DISPLAY)).toBe('21:05');
   });
 
   it('has the date field’s words in both languages', () => {

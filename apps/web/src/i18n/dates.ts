@@ -15,6 +15,28 @@ export const DATE_PATTERN: Record<Language, string> = { ru: 'ДД.ММ.ГГГГ'
 export const TIME_PATTERN: Record<Language, string> = { ru: 'ЧЧ:ММ', en: 'HH:MM' };
 const SEPARATOR: Record<Language, string> = { ru: '.', en: '/' };
 
+/**
+ * How dates and times are shown across the app (the i18n formatters): the same numeric,
+ * day-first, 24-hour form the fields take, 05.12.2026, 09:05 in Russian, 05/12/2026, 09:05
+ * in English.
+ */
+export const DATE_DISPLAY: Intl.DateTimeFormatOptions = {
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+};
+export const DATE_TIME_DISPLAY: Intl.DateTimeFormatOptions = {
+  ...DATE_DISPLAY,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+};
+export const TIME_DISPLAY: Intl.DateTimeFormatOptions = {
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+};
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** A real calendar day (not 31.02), years 1000–9999, as YYYY-MM-DD; null otherwise. */
@@ -98,18 +120,33 @@ export function dateInZone(instant: number, timeZone: string): { date: string; t
 }
 
 /**
- * A time zone as people know it, and its offset from UTC at that instant: "Москва", "UTC+3"
- * in Russian, "Moscow Time", "UTC+3" in English.
+ * Zones by the name people use for them. Browsers' own names vary with the ICU data they
+ * carry (Chromium's Russian has "Moscow" for the short form), so the helpline's own zone is
+ * named here; any other is named by the browser.
+ */
+const ZONE_NAMES: Record<string, { ru: string; en: string }> = {
+  'Europe/Moscow': { ru: 'московское время', en: 'Moscow time' },
+  UTC: { ru: 'всемирное время', en: 'Coordinated Universal Time' },
+  'Etc/UTC': { ru: 'всемирное время', en: 'Coordinated Universal Time' },
+};
+
+/**
+ * A time zone as people know it, and its offset from UTC at that instant: "московское
+ * время", "UTC+3" in Russian, "Moscow time", "UTC+3" in English.
  */
 export function timeZoneName(
   timeZone: string,
   locale: string,
   instant: number,
 ): { name: string; offset: string } {
-  const nameOf = (style: 'shortGeneric' | 'shortOffset') =>
+  const nameOf = (style: 'longGeneric' | 'shortOffset') =>
     new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: style })
       .formatToParts(new Date(instant))
       .find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
   const offset = nameOf('shortOffset').replace(/^GMT/, 'UTC');
-  return { name: nameOf('shortGeneric'), offset: offset === 'UTC' ? 'UTC+0' : offset };
+  const known = ZONE_NAMES[timeZone];
+  return {
+    name: known ? (locale.startsWith('ru') ? known.ru : known.en) : nameOf('longGeneric'),
+    offset: offset === 'UTC' ? 'UTC+0' : offset,
+  };
 }

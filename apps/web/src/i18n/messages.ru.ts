@@ -798,7 +798,8 @@ export const ru = {
   'stats.value.open': 'Открыта',
   'stats.value.true': 'Да',
   'stats.value.false': 'Нет',
-  'stats.timeZone': 'Дни, недели, месяцы и кварталы считаются по времени: {zone} ({offset}).',
+  'stats.timeZone':
+    'Дни, недели, месяцы и кварталы считаются по часовому поясу: {zone} ({offset}).',
   'stats.partial': 'неполный',
   'stats.partialNote':
     'Период «{period}» ещё не закончился, его числа неполные: данные на {date} {time} ({offset}).',

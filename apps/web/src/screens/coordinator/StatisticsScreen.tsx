@@ -434,6 +434,8 @@ export function StatisticsScreen() {
               <span>{t('stats.breakdownPeriod')}</span>
               <select
                 className="input"
+                // Its own name: a label around a select would be read with the chosen option in it.
+                aria-label={t('stats.breakdownPeriod')}
                 value={period ?? ''}
                 onChange={(event) => setChosenPeriod(event.target.value)}
               >
