@@ -161,6 +161,22 @@ describe('statistics people can read (browser)', () => {
       expect(lines).toContain(`${month(previous)},RU-SPE,Санкт-Петербург,20,false`);
       expect(lines).toContain(`${month(previous)},RU-CE,Чечня,<10,true`);
 
+      // By week: the range moves to the last complete weeks, the comparison to the last of them.
+      const weekday = (new Date(Date.UTC(now.year, now.month - 1, now.day)).getUTCDay() + 6) % 7;
+      const sunday = new Date(Date.UTC(now.year, now.month - 1, now.day - weekday - 1));
+      const monday = new Date(sunday.getTime() - 6 * 86_400_000);
+      const dm = (d: Date) => ru(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+      await page.getByLabel('Шаг', { exact: true }).selectOption({ label: 'Неделя' });
+      expect(await page.getByLabel('По', { exact: true }).inputValue()).toBe(dm(sunday));
+      await page.getByRole('button', { name: 'Показать', exact: true }).click();
+      const lastWeek = `пн ${dm(monday).slice(0, 5)}–вс ${dm(sunday)}`;
+      await page
+        .getByTestId('stats-total-change')
+        .getByText(`${lastWeek}:`, { exact: false })
+        .waitFor();
+      expect(await page.getByText('(неполный)').count()).toBe(0);
+      await page.getByLabel('Шаг', { exact: true }).selectOption({ label: 'Месяц' });
+
       // A date that is not one is named; dates typed as DD.MM.YYYY take the range to today.
       const from = page.getByLabel('С', { exact: true });
       await from.fill('31.02.2026');
@@ -223,6 +239,13 @@ describe('statistics people can read (browser)', () => {
       expect(await chosenOption(page.getByLabel('Period', { exact: true }))).toBe(
         `${monthName({ year: now.year, month: now.month }, 'en-GB')} (partial)`,
       );
+      const englishFrom = page.getByLabel('From', { exact: true });
+      await englishFrom.fill('12/31/2026');
+      await englishFrom.blur();
+      await page
+        .getByText('That is not a date. Type it as DD/MM/YYYY, for example 05/12/2026.')
+        .waitFor();
+      await englishFrom.fill(en(previous.year, previous.month, 1));
       await page.getByLabel('Break down by', { exact: true }).selectOption({ label: 'Region' });
       await page
         .getByLabel('To', { exact: true })

@@ -21,6 +21,7 @@ import {
   defaultRange,
   isPartial,
   periodBounds,
+  periodsBetween,
   previousLabel,
   statsQuery,
 } from '../../apps/web/src/screens/coordinator/stats';
@@ -158,6 +159,25 @@ describe('statistics periods: the last complete one by default, the partial one 
     expect(isPartial('2026-11', today)).toBe(false);
     expect(isPartial('2026-W48', today)).toBe(false);
     expect(isPartial('2026-12-04', today)).toBe(false);
+  });
+
+  it('lists every period a range touches, the empty ones too', () => {
+    expect(periodsBetween('month', '2026-09-15', '2026-11-30')).toEqual([
+      '2026-09',
+      '2026-10',
+      '2026-11',
+    ]);
+    expect(periodsBetween('week', '2025-12-31', '2026-01-12')).toEqual([
+      '2026-W01',
+      '2026-W02',
+      '2026-W03',
+    ]);
+    expect(periodsBetween('quarter', '2026-01-01', '2026-04-01')).toEqual(['2026-Q1', '2026-Q2']);
+    expect(periodsBetween('day', '2026-02-27', '2026-03-01')).toEqual([
+      '2026-02-27',
+      '2026-02-28',
+      '2026-03-01',
+    ]);
   });
 
   it('the period before is the one of the same length just before', () => {

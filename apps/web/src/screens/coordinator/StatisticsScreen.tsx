@@ -22,9 +22,8 @@ import {
   DIMENSIONS_OF,
   isPartial,
   knownCount,
-  periodBounds,
   periodLabel,
-  periodsOf,
+  periodsBetween,
   periodStart,
   previousLabel,
   publishedPeriod,
@@ -68,7 +67,10 @@ function FiltersForm({
   const { t, label } = useI18n();
   const [draft, setDraft] = useState(initial);
   // Until a date is typed, choosing a period length moves the range to its last complete ones.
-  const [datesTyped, setDatesTyped] = useState(false);
+  const [datesTyped, setDatesTyped] = useState(() => {
+    const usual = defaultRange(initial.period, today);
+    return usual.from !== initial.from || usual.to !== initial.to;
+  });
   const [error, setError] = useState<string | null>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -263,16 +265,21 @@ export function StatisticsScreen() {
   const countWord = filters.measure === 'cases' ? t('stats.countCases') : t('stats.count');
 
   // Each answer starts a period early, for the first period's comparison; that one is not shown.
-  const shownFrom = (period: StatPeriod) => periodStart(period, filters.from);
-  const isShown = (period: string, length: StatPeriod) =>
-    (periodBounds(period)?.start ?? '') >= shownFrom(length);
-  const allPoints = (overTime.data?.rows ?? [])
-    .filter((row) => typeof row.period === 'string')
-    .sort((a, b) => String(a.period).localeCompare(String(b.period)))
-    .map((row) => ({ key: String(row.period), value: valueOf(row) }));
-  const linePoints = allPoints
-    .filter((p) => isShown(p.key, filters.period))
-    .map((p) => ({ ...p, label: periodName(p.key) }));
+  const published = new Map(
+    (overTime.data?.rows ?? [])
+      .filter((row) => typeof row.period === 'string')
+      .map((row) => [String(row.period), valueOf(row)]),
+  );
+  // A period the answer leaves out had nothing in it: 0, as the API documents.
+  const valueAt = (period: string | null): Value =>
+    (period !== null ? published.get(period) : undefined) ?? { kind: 'count', count: 0 };
+  const linePoints = overTime.data
+    ? periodsBetween(filters.period, filters.from, filters.to).map((key) => ({
+        key,
+        label: periodName(key),
+        value: valueAt(key),
+      }))
+    : [];
   const total = linePoints.reduce(
     (sum, p) => ({
       count: sum.count + knownCount(p.value),
@@ -280,13 +287,11 @@ export function StatisticsScreen() {
     }),
     { count: 0, partial: false },
   );
-  const valueAt = (period: string | null): Value =>
-    allPoints.find((p) => p.key === period)?.value ?? { kind: 'count', count: 0 };
   const lastPoint = linePoints[linePoints.length - 1] ?? null;
   const lastPrevious = lastPoint ? previousLabel(lastPoint.key) : null;
 
   const breakdownPeriod = publishedPeriod(filters, groupBy);
-  const periods = periodsOf(detail.data).filter((p) => isShown(p, breakdownPeriod));
+  const periods = detail.data ? periodsBetween(breakdownPeriod, filters.from, filters.to) : [];
   const period =
     chosenPeriod !== null && periods.includes(chosenPeriod)
       ? chosenPeriod
@@ -359,7 +364,7 @@ export function StatisticsScreen() {
           </Notice>
         ) : overTime.data === undefined ? (
           <p role="status">{t('app.loading')}</p>
-        ) : linePoints.length === 0 ? (
+        ) : published.size === 0 ? (
           <p className="empty">{t('stats.noData')}</p>
         ) : (
           <>

@@ -250,6 +250,21 @@ export function previousLabel(label: string): string | null {
   return labelOf(bounds.period, start);
 }
 
+/**
+ * Every period of a length that [from, to] touches, as answers label them: an answer leaves
+ * out a period with nothing in it, and the dashboard shows it as 0 rather than skip it.
+ */
+export function periodsBetween(period: StatPeriod, from: string, to: string): string[] {
+  const labels: string[] = [];
+  for (
+    let start = periodStart(period, from);
+    start <= to;
+    start = addDays(periodEnd(period, start), 1)
+  )
+    labels.push(labelOf(period, start));
+  return labels;
+}
+
 /** The label an answer writes for the period starting on `start` (libs/statistics periodLabel). */
 function labelOf(period: StatPeriod, start: string): string {
   switch (period) {
