@@ -77,14 +77,17 @@ describe('coordinators (browser)', () => {
     try {
       await page.getByRole('link', { name: 'Статистика', exact: true }).click();
       await page.getByRole('heading', { name: 'Статистика', level: 1 }).waitFor();
+      // The calls are this month's: the dashboard opens on complete months, so ask up to today.
+      const [y, m, d] = to.split('-');
+      await page.getByLabel('По', { exact: true }).fill(`${d}.${m}.${y}`);
+      await page.getByRole('button', { name: 'Показать', exact: true }).click();
       await page.getByRole('img', { name: 'График: число обращений по периодам' }).waitFor();
-      const byRegion = page.getByRole('figure', { name: 'По регионам' });
+      const byRegion = page.getByRole('figure', { name: /^Регион: / });
       await byRegion.getByText('Санкт-Петербург').waitFor();
-      await page.getByRole('figure', { name: 'По темам' }).getByText('Задержание').waitFor();
       const chechnya = page.locator('.stats__table tbody tr').filter({ hasText: 'Чечня' });
       await chechnya.getByRole('cell', { name: '< 10' }).waitFor();
-      // The withheld count itself is nowhere on the row.
-      expect(await chechnya.textContent()).toBe('ЧечняНасилие< 10');
+      // The withheld count itself is nowhere on the row, nor a change worked out from it.
+      expect(await chechnya.textContent()).toBe('Чечня< 100не сравнить: число скрыто');
       await page.getByText('значит, что число скрыто', { exact: false }).waitFor();
       // The export is fetched (it may ask for the password and code again) and saved as a file.
       const [download] = await Promise.all([

@@ -138,6 +138,21 @@ describe('statistics', () => {
     expect((await stats('from=2026-01-01&to=2026-12-31&period=month')).status).toBe(200);
   });
 
+  it('says which time zone its days, weeks, months and quarters are counted in (STATS_TIMEZONE)', async () => {
+    for (const query of [
+      'from=2026-01-01&to=2026-01-31&period=day',
+      'from=2026-01-01&to=2026-03-31&period=quarter&groupBy=region',
+      'from=2026-01-01&to=2026-03-31&period=month&measure=cases&groupBy=status',
+    ]) {
+      const answer = await stats(query);
+      expect({ query, status: answer.status, timeZone: answer.body.timeZone }).toEqual({
+        query,
+        status: 200,
+        timeZone: 'Europe/Moscow',
+      });
+    }
+  });
+
   it('a contact without statistics consent adds to the plain total and to no breakdown, and is reported as left out', async () => {
     const day = dateOf(Date.now() - 40 * DAY);
     const month = day.slice(0, 7);

@@ -15,7 +15,14 @@ import { escalatable } from '../../apps/web/src/screens/intake/escalation';
 
 /** The work screens' rules that need no browser. */
 describe('statistics dashboard arithmetic', () => {
-  const filters = { from: '2026-01-01', to: '2026-03-31', period: 'month' as const, service: null };
+  const filters = {
+    from: '2026-01-01',
+    to: '2026-03-31',
+    period: 'month' as const,
+    service: null,
+    measure: 'contacts' as const,
+    dimension: 'region',
+  };
 
   const answer = (overrides: Partial<StatsResponse> = {}): StatsResponse => ({
     k: 10,
@@ -98,16 +105,17 @@ describe('statistics dashboard arithmetic', () => {
     expect(axisTicks(0)).toEqual([0, 1]);
   });
 
-  it('names months, quarters, weeks and days in the reader’s language', () => {
-    const words = {
-      quarter: (q: number, year: number) => `Q${q} ${year}`,
-      week: (w: number, year: number) => `W${w} ${year}`,
-    };
-    expect(periodLabel('2026-10', 'month', 'en-GB', words)).toBe('Oct 2026');
-    expect(periodLabel('2026-Q4', 'quarter', 'en-GB', words)).toBe('Q4 2026');
-    expect(periodLabel('2026-W42', 'week', 'en-GB', words)).toBe('W42 2026');
-    expect(periodLabel('2026-10-05', 'day', 'en-GB', words)).toBe('5 Oct 2026');
-    expect(periodLabel('whatever', 'day', 'en-GB', words)).toBe('whatever');
+  it('names months, quarters, weeks and days in the reader’s language, dates as it writes them', () => {
+    const words = { quarter: (q: number, year: number) => `Q${q} ${year}` };
+    expect(periodLabel('2026-10', 'en', words)).toBe('October 2026');
+    expect(periodLabel('2026-10', 'ru', words)).toBe('октябрь 2026 г.');
+    expect(periodLabel('2026-Q4', 'en', words)).toBe('Q4 2026 (01/10–31/12/2026)');
+    expect(periodLabel('2026-Q4', 'ru', words)).toBe('Q4 2026 (01.10–31.12.2026)');
+    expect(periodLabel('2026-W49', 'ru', words)).toBe('пн 30.11–вс 06.12.2026');
+    expect(periodLabel('2026-W49', 'en', words)).toBe('Mon 30/11–Sun 06/12/2026');
+    expect(periodLabel('2026-10-05', 'ru', words)).toBe('пн 05.10.2026');
+    expect(periodLabel('2026-10-05', 'en', words)).toBe('Mon 05/10/2026');
+    expect(periodLabel('whatever', 'en', words)).toBe('whatever');
   });
 });
 

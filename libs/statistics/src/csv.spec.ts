@@ -10,6 +10,7 @@ describe('CSV export', () => {
       from: '2026-10-01',
       to: '2026-10-31',
       excludedWithoutConsent: 0,
+      timeZone: 'Europe/Moscow',
       withheldPeriods: [],
       rows: [
         { period: '2026-10', region: 'RU-SPE', topic: 'detention', count: 42 },

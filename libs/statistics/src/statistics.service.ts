@@ -136,6 +136,7 @@ export class StatisticsService {
       groupBy: query.groupBy,
       from: range.start,
       to: iso(new Date(Date.parse(range.end) - 86_400_000)),
+      timeZone: this.config.STATS_TIMEZONE,
     };
     if (options.unprotected) {
       const plain = isPlain(query);

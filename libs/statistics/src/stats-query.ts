@@ -33,6 +33,8 @@ export interface StatsResult {
   /** The whole periods actually counted (the request widened to period boundaries). */
   from: string;
   to: string;
+  /** The IANA time zone whose calendar days (and so weeks, months, quarters) are counted: STATS_TIMEZONE. */
+  timeZone: string;
   rows: StatsRow[];
   /**
    * Contacts (or cases) in the answer's months whose caller did not consent to statistics:

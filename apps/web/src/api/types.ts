@@ -568,6 +568,8 @@ export interface StatsResponse {
   withheldPeriods?: string[];
   /** Marginal totals of the breakdown (a row without some of the dimensions). */
   totals?: StatRow[];
+  /** The IANA zone whose calendar the periods are days, weeks, months of (STATS_TIMEZONE). */
+  timeZone?: string;
 }
 
 /** GET /api/health: only what the UI reads. */

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
+import { DATE_DISPLAY, DATE_TIME_DISPLAY, TIME_DISPLAY } from './dates';
 import { formatMessage, type Params } from './format';
 import { DEFAULT_LANGUAGE, isLanguage, LOCALES, type Language } from './language';
 import { en } from './messages.en';
@@ -57,12 +58,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const value = useMemo<I18n>(() => {
     const locale = LOCALES[language];
     const messages = MESSAGES[language];
-    const dateTimeFormat = new Intl.DateTimeFormat(locale, {
-      dateStyle: 'medium',
-      timeStyle: 'short',
-    });
-    const timeFormat = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
-    const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+    const dateTimeFormat = new Intl.DateTimeFormat(locale, DATE_TIME_DISPLAY);
+    const timeFormat = new Intl.DateTimeFormat(locale, TIME_DISPLAY);
+    const dateFormat = new Intl.DateTimeFormat(locale, DATE_DISPLAY);
     const numberFormat = new Intl.NumberFormat(locale);
     const asDate = (v: Date | string) => (typeof v === 'string' ? new Date(v) : v);
     return {

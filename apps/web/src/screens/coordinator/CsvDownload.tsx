@@ -7,6 +7,8 @@ interface Props {
   /** GET /api/stats with format=csv. */
   href: string;
   label: string;
+  /** What to make of the server's CSV before saving it (names beside codes, for one). */
+  transform?: (csv: string) => string;
 }
 
 /**
@@ -14,7 +16,7 @@ interface Props {
  * link: an export needs a recent password and code (issue 12.4), and the client asks for them
  * and tries once more, where a plain link would save the refusal as the file.
  */
-export function CsvDownload({ href, label }: Props) {
+export function CsvDownload({ href, label, transform }: Props) {
   const { t } = useI18n();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -23,7 +25,8 @@ export function CsvDownload({ href, label }: Props) {
     setBusy(true);
     setError(null);
     try {
-      const csv = await api.get<string>(href, { text: true, headers: { accept: 'text/csv' } });
+      const served = await api.get<string>(href, { text: true, headers: { accept: 'text/csv' } });
+      const csv = transform ? transform(served) : served;
       const params = new URL(href, window.location.origin).searchParams;
       const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
       const link = document.createElement('a');

@@ -4,6 +4,7 @@ import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { Recurrence, RotaView, Shift, StaffMember, Tier } from '../../api/types';
 import { useResource } from '../../api/useResource';
+import { DateTimeInput } from '../../components/DateField';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
@@ -120,26 +121,10 @@ function AddShiftForm({
           )}
         </Field>
         <Field id="rota-starts" label={t('rota.startsAt')} error={problems.startsAt}>
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="datetime-local"
-              value={startsAt}
-              onChange={(event) => setStartsAt(event.target.value)}
-            />
-          )}
+          {(control) => <DateTimeInput {...control} value={startsAt} onChange={setStartsAt} />}
         </Field>
         <Field id="rota-ends" label={t('rota.endsAt')} error={problems.endsAt}>
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="datetime-local"
-              value={endsAt}
-              onChange={(event) => setEndsAt(event.target.value)}
-            />
-          )}
+          {(control) => <DateTimeInput {...control} value={endsAt} onChange={setEndsAt} />}
         </Field>
         <div className="rota__add-button">
           <button type="submit" className="button" disabled={busy}>

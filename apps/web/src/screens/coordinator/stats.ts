@@ -5,16 +5,39 @@
  * shown only as "at least" what the published parts add up to.
  */
 import type { Service, StatPeriod, StatRow, StatsResponse } from '../../api/types';
+import { addDays, formatDate } from '../../i18n/dates';
+import type { Language } from '../../i18n/language';
+import { LOCALES } from '../../i18n/language';
+
+export type Measure = 'contacts' | 'cases';
+
+/** What GET /api/stats breaks each measure down by (libs/statistics: DIMENSIONS, CASE_DIMENSIONS). */
+export const DIMENSIONS_OF: Record<Measure, readonly string[]> = {
+  contacts: [
+    'region',
+    'topic',
+    'channel',
+    'service',
+    'outcome',
+    'ageBand',
+    'genderIdentity',
+    'immediateRisk',
+  ],
+  cases: ['service', 'status', 'outcome', 'region'],
+};
 
 export interface StatsFilters {
   from: string;
   to: string;
   period: StatPeriod;
   service: Service | null;
+  measure: Measure;
+  /** The dimension the breakdown is by: one of DIMENSIONS_OF[measure]. */
+  dimension: string;
 }
 
-/** The dimensions the breakdown is requested by; the bars and the table come from one answer. */
-export const BREAKDOWN: readonly ['region', 'topic'] = ['region', 'topic'];
+/** The zone GET /api/stats counts days in when the server has not said (STATS_TIMEZONE's default). */
+export const DEFAULT_STATS_ZONE = 'Europe/Moscow';
 
 /**
  * The period a question is asked by: the API publishes breakdowns and filtered counts by
@@ -34,13 +57,17 @@ export function statsQuery(
   filters: StatsFilters,
   groupBy: readonly string[] = [],
   format?: 'csv',
+  options: { withPrevious?: boolean } = {},
 ): string {
+  const period = publishedPeriod(filters, groupBy);
   const params = new URLSearchParams({
-    from: filters.from,
+    // With the period before the first, so that the first can be compared too.
+    from: options.withPrevious ? previousPeriodStart(period, filters.from) : filters.from,
     to: filters.to,
-    period: publishedPeriod(filters, groupBy),
+    period,
   });
   if (groupBy.length > 0) params.set('groupBy', groupBy.join(','));
+  if (filters.measure === 'cases') params.set('measure', 'cases');
   if (filters.service) params.set('service', filters.service);
   if (format) params.set('format', format);
   return `/api/stats?${params.toString()}`;
@@ -146,46 +173,280 @@ export function axisTicks(max: number, ticks = 4): number[] {
   return result;
 }
 
-/** "2026-10" → October 2026 in the locale; quarters, ISO weeks and days likewise; else as is. */
-export function periodLabel(
-  period: string,
-  kind: StatPeriod | undefined,
-  locale: string,
-  words: {
-    quarter: (q: number, year: number) => string;
-    week: (w: number, year: number) => string;
-  },
-): string {
-  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(period);
-  if (m)
-    return new Intl.DateTimeFormat(locale, {
-      day: 'numeric',
-      month: 'short',
-      year: 'numeric',
-      timeZone: 'UTC',
-    }).format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
-  m = /^(\d{4})-Q([1-4])$/i.exec(period);
-  if (m) return words.quarter(Number(m[2]), Number(m[1]));
-  m = /^(\d{4})-W(\d{1,2})$/i.exec(period);
-  if (m) return words.week(Number(m[2]), Number(m[1]));
-  m = /^(\d{4})-(\d{2})$/.exec(period);
-  if (m && kind !== 'quarter')
-    return new Intl.DateTimeFormat(locale, {
-      month: 'short',
-      year: 'numeric',
-      timeZone: 'UTC',
-    }).format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)));
-  return period;
+/** The first day of the period (of that length) a day falls in: the day, its ISO week's Monday, … */
+export function periodStart(period: StatPeriod, day: string): string {
+  switch (period) {
+    case 'day':
+      return day;
+    case 'week': {
+      const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7; // Monday is 0
+      return addDays(day, -weekday);
+    }
+    case 'month':
+      return `${day.slice(0, 7)}-01`;
+    case 'quarter': {
+      const month = Number(day.slice(5, 7));
+      return `${day.slice(0, 4)}-${String(month - ((month - 1) % 3)).padStart(2, '0')}-01`;
+    }
+  }
 }
 
-/** The default range: the start of the month five months back, to today (local dates). */
-export function defaultFilters(today: Date): StatsFilters {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const iso = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+/** The last day of the period that starts on `start`. */
+export function periodEnd(period: StatPeriod, start: string): string {
+  switch (period) {
+    case 'day':
+      return start;
+    case 'week':
+      return addDays(start, 6);
+    case 'month':
+    case 'quarter': {
+      const months = period === 'month' ? 1 : 3;
+      const [y, m] = start.split('-').map(Number) as [number, number];
+      return new Date(Date.UTC(y, m - 1 + months, 0)).toISOString().slice(0, 10);
+    }
+  }
+}
+
+/** The first day of the period before the one `day` falls in (same length, just before). */
+export const previousPeriodStart = (period: StatPeriod, day: string): string =>
+  periodStart(period, addDays(periodStart(period, day), -1));
+
+/**
+ * The days a period of an answer covers, from its label (2026-10-05, 2026-W41, 2026-10,
+ * 2026-Q4): first and last, inclusive. Null for a label it does not know.
+ */
+export function periodBounds(
+  label: string,
+): { period: StatPeriod; start: string; end: string } | null {
+  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(label);
+  if (m) return { period: 'day', start: label, end: label };
+  m = /^(\d{4})-W(\d{2})$/.exec(label);
+  if (m) {
+    // ISO week 1 is the one with 4 January in it.
+    const start = addDays(periodStart('week', `${m[1]}-01-04`), (Number(m[2]) - 1) * 7);
+    return { period: 'week', start, end: periodEnd('week', start) };
+  }
+  m = /^(\d{4})-(\d{2})$/.exec(label);
+  if (m) return { period: 'month', start: `${label}-01`, end: periodEnd('month', `${label}-01`) };
+  m = /^(\d{4})-Q([1-4])$/.exec(label);
+  if (m) {
+    const start = `${m[1]}-${String((Number(m[2]) - 1) * 3 + 1).padStart(2, '0')}-01`;
+    return { period: 'quarter', start, end: periodEnd('quarter', start) };
+  }
+  return null;
+}
+
+/** A period not over yet on `today` (YYYY-MM-DD in the statistics' zone): its counts are partial. */
+export function isPartial(label: string, today: string): boolean {
+  const bounds = periodBounds(label);
+  return bounds !== null && bounds.end >= today;
+}
+
+/** The period of an answer before this one (same length, just before): its label. */
+export function previousLabel(label: string): string | null {
+  const bounds = periodBounds(label);
+  if (!bounds) return null;
+  const start = previousPeriodStart(bounds.period, bounds.start);
+  return labelOf(bounds.period, start);
+}
+
+/**
+ * Every period of a length that [from, to] touches, as answers label them: an answer leaves
+ * out a period with nothing in it, and the dashboard shows it as 0 rather than skip it.
+ */
+export function periodsBetween(period: StatPeriod, from: string, to: string): string[] {
+  const labels: string[] = [];
+  for (
+    let start = periodStart(period, from);
+    start <= to;
+    start = addDays(periodEnd(period, start), 1)
+  )
+    labels.push(labelOf(period, start));
+  return labels;
+}
+
+/** The label an answer writes for the period starting on `start` (libs/statistics periodLabel). */
+function labelOf(period: StatPeriod, start: string): string {
+  switch (period) {
+    case 'day':
+      return start;
+    case 'week': {
+      const thursday = addDays(start, 3); // the ISO week and its year are its Thursday's
+      const year = thursday.slice(0, 4);
+      const days = (Date.parse(thursday) - Date.parse(`${year}-01-01`)) / 86_400_000;
+      return `${year}-W${String(Math.floor(days / 7) + 1).padStart(2, '0')}`;
+    }
+    case 'month':
+      return start.slice(0, 7);
+    case 'quarter':
+      return `${start.slice(0, 4)}-Q${Math.floor((Number(start.slice(5, 7)) - 1) / 3) + 1}`;
+  }
+}
+
+/**
+ * A period as people read it, numeric dates in the user's language: "пн 01.12–вс 07.12.2026"
+ * for a week, "пн 01.12.2026" for a day, "декабрь 2026 г." for a month, "4-й кв. 2026
+ * (01.10–31.12.2026)" for a quarter; a label it does not know as it is.
+ */
+export function periodLabel(
+  label: string,
+  language: Language,
+  words: { quarter: (q: number, year: number) => string },
+): string {
+  const bounds = periodBounds(label);
+  if (!bounds) return label;
+  const locale = LOCALES[language];
+  const weekday = (day: string) =>
+    new Intl.DateTimeFormat(locale, { weekday: 'short', timeZone: 'UTC' }).format(
+      new Date(`${day}T00:00:00Z`),
+    );
+  const dayMonth = (day: string) => formatDate(day, language).slice(0, 5);
+  const range = `${dayMonth(bounds.start)}–${formatDate(bounds.end, language)}`;
+  switch (bounds.period) {
+    case 'day':
+      return `${weekday(bounds.start)} ${formatDate(bounds.start, language)}`;
+    case 'week':
+      return `${weekday(bounds.start)} ${dayMonth(bounds.start)}–${weekday(bounds.end)} ${formatDate(bounds.end, language)}`;
+    case 'month':
+      return new Intl.DateTimeFormat(locale, {
+        month: 'long',
+        year: 'numeric',
+        timeZone: 'UTC',
+      }).format(new Date(`${bounds.start}T00:00:00Z`));
+    case 'quarter':
+      return `${words.quarter(Number(label.slice(-1)), Number(label.slice(0, 4)))} (${range})`;
+  }
+}
+
+/** How many whole periods the dashboard shows at first, ending with the last complete one. */
+const DEFAULT_COUNT: Record<StatPeriod, number> = { day: 14, week: 8, month: 6, quarter: 4 };
+
+/**
+ * The default range for a period length: the last few complete periods, ending with the one
+ * before today's (`today`: YYYY-MM-DD in the statistics' time zone), so that nothing partial
+ * is shown unless asked for.
+ */
+export function defaultRange(period: StatPeriod, today: string): { from: string; to: string } {
+  const to = addDays(periodStart(period, today), -1);
+  let from = periodStart(period, to);
+  for (let i = 1; i < DEFAULT_COUNT[period]; i += 1) from = previousPeriodStart(period, from);
+  return { from, to };
+}
+
+export function defaultFilters(today: string): StatsFilters {
   return {
-    from: iso(new Date(today.getFullYear(), today.getMonth() - 5, 1)),
-    to: iso(today),
+    ...defaultRange('month', today),
     period: 'month',
     service: null,
+    measure: 'contacts',
+    dimension: 'region',
   };
+}
+
+/** A change from one published value to the next; unknown when either was withheld. */
+export type Change =
+  { kind: 'change'; delta: number; percent: number | null } | { kind: 'unknown' };
+
+export function change(current: Value, previous: Value): Change {
+  if (current.kind !== 'count' || previous.kind !== 'count') return { kind: 'unknown' };
+  const delta = current.count - previous.count;
+  return {
+    kind: 'change',
+    delta,
+    percent: previous.count === 0 ? null : Math.round((delta / previous.count) * 1000) / 10,
+  };
+}
+
+export interface ComparedRow {
+  key: string;
+  current: Value;
+  previous: Value;
+  change: Change;
+}
+
+/**
+ * One period's breakdown by one dimension beside the period before it, from one answer that
+ * has both. A value the answer does not list is 0 (it publishes every non-zero cell, a
+ * withheld one as withheld), except in a period withheld whole, where every value is
+ * withheld. Nothing is worked out from totals.
+ */
+export function compareBreakdown(
+  response: StatsResponse,
+  period: string,
+  previous: string | null,
+  dimension: string,
+): ComparedRow[] {
+  const withheld = new Set(response.withheldPeriods ?? []);
+  const read = (p: string | null) =>
+    p === null ? new Map<string, Value>() : breakdown(response, p, [dimension]);
+  const now = read(period);
+  const before = read(previous);
+  const valueIn = (values: Map<string, Value>, p: string | null, key: string): Value =>
+    p === null || withheld.has(p)
+      ? { kind: 'suppressed' }
+      : (values.get(key) ?? { kind: 'count', count: 0 });
+  const keys = [...new Set([...now.keys(), ...before.keys()])];
+  const rows = keys.map((key) => {
+    const current = valueIn(now, period, key);
+    const prior = valueIn(before, previous, key);
+    return { key, current, previous: prior, change: change(current, prior) };
+  });
+  const order = new Map(
+    sortedEntries(new Map(rows.map((r) => [r.key, r.current]))).map(([k], i) => [k, i]),
+  );
+  return rows.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
+}
+
+/**
+ * The server's CSV (codes only, the stable columns) with each code's name in the reader's
+ * language beside it: a column `<dimension>_name` after each dimension's column.
+ */
+export function csvWithNames(
+  csv: string,
+  dimensions: readonly string[],
+  name: (dimension: string, code: string) => string,
+): string {
+  const lines = csv.split(/\r\n/).filter((line) => line !== '');
+  if (lines.length === 0) return csv;
+  const rows = lines.map(splitCsvLine);
+  const header = rows[0]!;
+  const named = header
+    .map((column, index) => (dimensions.includes(column) ? index : -1))
+    .filter((index) => index >= 0);
+  const out = rows.map((row, r) =>
+    row.flatMap((field, index) =>
+      named.includes(index)
+        ? [field, r === 0 ? `${field}_name` : name(header[index]!, field)]
+        : [field],
+    ),
+  );
+  return `${out.map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
+}
+
+function splitCsvLine(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** As the server writes fields (libs/statistics csv.ts): quoted when needed, formulas defused. */
+function csvField(value: string): string {
+  const safe = /^[=+\-@]/.test(value) && !/^-?\d/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
