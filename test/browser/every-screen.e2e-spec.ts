@@ -204,6 +204,30 @@ describe('every screen, for every role, on a laptop and a phone (browser)', () =
    * Signs in on the first size; the second size's profile takes over its session cookie, since
    * a person without a passkey can sign in only once or twice in one code's time window.
    */
+  /** The header's own dialogs (a coordinator's or admin's duress password and lockdown). */
+  async function headerDialogs(page: Page, device: Device): Promise<string[]> {
+    const found: string[] = [];
+    const openers = [
+      page.locator('.topbar__user--button'),
+      page.getByRole('button', { name: 'Заблокировать систему' }),
+    ];
+    for (const [index, opener] of openers.entries()) {
+      if (!(await opener.isVisible())) continue;
+      await opener.click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.waitFor();
+      const shot = `header-dialog-${index + 1}-${device}`;
+      if (!photographed.has(shot)) {
+        photographed.add(shot);
+        await screenshot(page, shot);
+      }
+      found.push(...(await inspect(page, device, `header ${device}, dialog ${index + 1}`)));
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+    }
+    return found;
+  }
+
   async function everyScreen(
     role: Role,
     device: Device,
@@ -232,6 +256,19 @@ describe('every screen, for every role, on a laptop and a phone (browser)', () =
         session = await context.cookies();
       }
       await page.locator('.topbar').waitFor();
+      if (device === 'phone') {
+        // Each role's menu holds different entries: each is checked open.
+        await settle(page);
+        const menu = page.getByRole('button', { name: 'Меню' });
+        await menu.click();
+        await page.getByRole('navigation').waitFor();
+        found.push(...(await inspect(page, device, `the menu (${role})`)));
+        found.push(...(await headerDialogs(page, device)));
+        // The dialogs' own Escape closed only them; this one folds the menu.
+        expect(await menu.getAttribute('aria-expanded')).toBe('true');
+        await page.keyboard.press('Escape');
+        expect(await menu.getAttribute('aria-expanded')).toBe('false');
+      } else found.push(...(await headerDialogs(page, device)));
       for (const route of SCREENS_OF[role]) {
         const name = screenName(route);
         const where = `${name} ${device} (${role})`;

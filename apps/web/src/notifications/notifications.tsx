@@ -158,7 +158,6 @@ export function NotificationsProvider({
           minutes === null
             ? t('browserNotification.body')
             : t('browserNotification.bodyMinutes', { minutes }),
-        tag: `mayak-page-${notification.id}`,
         requireInteraction: true,
       });
       shown.onclick = () => {
