@@ -106,12 +106,21 @@ describe('every screen, for every role, on a laptop and a phone (browser)', () =
       });
       expect(claimed.status).toBe(200);
     }
-    const responder = await signIn(stack.http, users.responder);
-    await eventually('the responder is paged', async () =>
-      ((await stack.http.get('/api/emergencies', { token: responder })).body as { id: string }[])
-        .map((e) => e.id)
-        .includes(ids.emergency),
+    // An emergency without emergency consent, escalated later from a legal contact: the board
+    // offers break-glass for it, and so its dialog.
+    const escalated = await stack.http.post(
+      `/api/cases/${await log({ region: 'RU-KDA' })}/escalate`,
+      { reason: 'Перезвонил: его везут в ОВД' },
+      { token: volunteer },
     );
+    expect(escalated.status).toBe(200);
+    const responder = await signIn(stack.http, users.responder);
+    await eventually('the responder is paged for both', async () => {
+      const paged = (
+        (await stack.http.get('/api/emergencies', { token: responder })).body as { id: string }[]
+      ).map((e) => e.id);
+      return paged.includes(ids.emergency) && paged.length === 2;
+    });
   });
 
   it('the list above covers every screen in screens.tsx', () => {
@@ -281,6 +290,17 @@ describe('every screen, for every role, on a laptop and a phone (browser)', () =
         }
         found.push(...(await inspect(page, device, where)));
         found.push(...(await dialogsOf(page, device, name)));
+      }
+      if (role === 'volunteer' && device === 'phone') {
+        // The lock screen, last: locking ends the session the other size shared.
+        await page.getByRole('button', { name: 'Меню' }).click();
+        await page.getByRole('button', { name: 'Заблокировать' }).click();
+        await page.getByText('Экран заблокирован, сеанс завершён.', { exact: false }).waitFor();
+        await screenshot(page, 'lock-phone');
+        found.push(...(await inspect(page, 'phone', 'the lock screen phone')));
+        await page.setViewportSize(DEVICES.desktop.viewport);
+        await screenshot(page, 'lock-desktop');
+        found.push(...(await inspect(page, 'desktop', 'the lock screen desktop')));
       }
       found.push(...pageProblems(page));
     } finally {

@@ -286,8 +286,14 @@ export function StatisticsScreen() {
               <BarChart bars={bars('region')} k={k} title={t('stats.byRegion')} />
               <BarChart bars={bars('topic')} k={k} title={t('stats.byTopic')} />
             </div>
-            <h3>{t('stats.table')}</h3>
-            <div className="table-wrap stats__table">
+            <h3 id="stats-table-title">{t('stats.table')}</h3>
+            {/* It scrolls: focusable, so that a keyboard can scroll it too. */}
+            <div
+              className="table-wrap stats__table"
+              role="region"
+              aria-labelledby="stats-table-title"
+              tabIndex={0}
+            >
               <table className="table table--compact">
                 <thead>
                   <tr>
