@@ -153,13 +153,20 @@ export function NotificationsProvider({
       } catch {
         // Without the deadline the notification still says a page is waiting.
       }
-      const shown = new Notification(t('browserNotification.title'), {
-        body:
-          minutes === null
-            ? t('browserNotification.body')
-            : t('browserNotification.bodyMinutes', { minutes }),
-        requireInteraction: true,
-      });
+      let shown: Notification;
+      try {
+        shown = new Notification(t('browserNotification.title'), {
+          body:
+            minutes === null
+              ? t('browserNotification.body')
+              : t('browserNotification.bodyMinutes', { minutes }),
+          requireInteraction: true,
+        });
+      } catch {
+        // Chrome on Android makes notifications only through a service worker's
+        // showNotification (not yet done here); the sound and the window title still alert.
+        return;
+      }
       shown.onclick = () => {
         window.focus();
         void navigate('/emergencies');
