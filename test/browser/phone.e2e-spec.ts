@@ -1,4 +1,4 @@
-import { contactBody, createUser, signIn, TestUser } from '@mayak/testing';
+import { contactBody, createUser, eventually, signIn, TestUser } from '@mayak/testing';
 import { Page } from 'playwright-core';
 import {
   newPage,
@@ -67,23 +67,28 @@ describe('a responder on a phone (browser)', () => {
   const stack = useBrowserStack({ env: { EMERGENCY_ACK_TIMEOUT_SECONDS: '600' }, worker: true });
   let volunteerToken: string;
   let responder: TestUser;
+  /** A second responder on call, for the test in a browser like Android's. */
+  let androidResponder: TestUser;
 
   beforeAll(async () => {
     const coordinator = await signIn(stack.http, await createUser(stack.api.app, ['coordinator']));
     volunteerToken = await signIn(stack.http, await createUser(stack.api.app, ['volunteer']));
     responder = await createUser(stack.api.app, ['responder']);
+    androidResponder = await createUser(stack.api.app, ['responder']);
     const now = Date.now();
-    const shift = await stack.http.post(
-      '/api/rota/shifts',
-      {
-        userId: responder.id,
-        tier: 1,
-        startsAt: new Date(now - 3_600_000).toISOString(),
-        endsAt: new Date(now + 3_600_000).toISOString(),
-      },
-      { token: coordinator },
-    );
-    expect(shift.status).toBe(201);
+    for (const person of [responder, androidResponder]) {
+      const shift = await stack.http.post(
+        '/api/rota/shifts',
+        {
+          userId: person.id,
+          tier: 1,
+          startsAt: new Date(now - 3_600_000).toISOString(),
+          endsAt: new Date(now + 3_600_000).toISOString(),
+        },
+        { token: coordinator },
+      );
+      expect(shift.status).toBe(201);
+    }
   });
 
   it('the header folds into a menu: the button says whether it is open, Escape closes it and gives the focus back; the choice of screen and language are in it', async () => {
@@ -234,6 +239,66 @@ describe('a responder on a phone (browser)', () => {
 
       await card.getByRole('button', { name: 'Подтвердить' }).click();
       await card.getByText(/^Подтверждено вами в \d{2}:\d{2}/).waitFor();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('where the browser refuses new Notification() (Chrome on Android), the page is shown through a service worker that never subscribes to push', async () => {
+    const { context, page } = await newPage(stack.browser, stack.api.url, 'phone');
+    await context.grantPermissions(['notifications']);
+    // Chrome on Android: the permission exists, the constructor throws.
+    await page.addInitScript(() => {
+      const w = globalThis as unknown as { Notification: { permission: string } };
+      const real = w.Notification;
+      w.Notification = class {
+        static get permission(): string {
+          return real.permission;
+        }
+        constructor() {
+          throw new TypeError('Illegal constructor');
+        }
+      } as unknown as { permission: string };
+    });
+    try {
+      await page.goto('/');
+      await signInThroughUi(page, androidResponder);
+      await page.getByRole('heading', { name: 'Экстренные случаи' }).waitFor();
+      await page.getByText('Уведомления включены').waitFor();
+      const logged = await stack.http.post(
+        '/api/contacts',
+        contactBody({
+          region: 'RU-DA',
+          immediateRisk: true,
+          topics: ['violence'],
+          services: [],
+          consent: { scopes: ['service:emergency'], textVersion: '2026-01', retentionDays: 365 },
+        }),
+        { token: volunteerToken },
+      );
+      expect(logged.status).toBe(201);
+      type Shown = { title: string; body: string };
+      const [notification] = await eventually('the worker to show the page', async () => {
+        const shown: Shown[] = await page.evaluate(`(async () => {
+          const registration = await navigator.serviceWorker.getRegistration();
+          if (!registration) return [];
+          return (await registration.getNotifications()).map((n) => ({ title: n.title, body: n.body }));
+        })()`);
+        return shown.length > 0 && shown;
+      });
+      expect(notification.title).toBe('Маяк: экстренный вызов');
+      expect(notification.body).toMatch(/^Подтвердите в течение (10|9) мин\. Откройте Маяк\.$/);
+      expect(notification.body).not.toContain('Дагестан');
+      // The worker holds no push subscription, and has no push handler to hold one for.
+      expect(
+        await page.evaluate(
+          '(async () => (await (await navigator.serviceWorker.ready).pushManager.getSubscription()))()',
+        ),
+      ).toBeNull();
+      const worker = await page.request.get('/page-notifications-sw.js');
+      expect(worker.status()).toBe(200);
+      expect(await worker.text()).not.toMatch(/addEventListener\('push'|pushManager/);
       expect(pageProblems(page)).toEqual([]);
     } finally {
       await context.close();

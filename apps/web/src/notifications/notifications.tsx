@@ -74,6 +74,20 @@ function storeSound(userId: string, on: boolean): void {
   }
 }
 
+/** Shows and opens notifications only; never subscribes to push (see the file itself). */
+const NOTIFICATION_WORKER_URL = '/page-notifications-sw.js';
+
+async function showThroughWorker(title: string, options: NotificationOptions): Promise<void> {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    await navigator.serviceWorker.register(NOTIFICATION_WORKER_URL);
+    const registration = await navigator.serviceWorker.ready;
+    await registration.showNotification(title, options);
+  } catch {
+    // No worker (a private window, an old browser): the sound and the window title still alert.
+  }
+}
+
 const notificationPermission = (): NotificationPermission | 'unsupported' =>
   'Notification' in window ? Notification.permission : 'unsupported';
 /** After a refused or broken stream: wait this long, then longer, up to the maximum. */
@@ -153,18 +167,21 @@ export function NotificationsProvider({
       } catch {
         // Without the deadline the notification still says a page is waiting.
       }
+      const title = t('browserNotification.title');
+      const options: NotificationOptions = {
+        body:
+          minutes === null
+            ? t('browserNotification.body')
+            : t('browserNotification.bodyMinutes', { minutes }),
+        requireInteraction: true,
+      };
       let shown: Notification;
       try {
-        shown = new Notification(t('browserNotification.title'), {
-          body:
-            minutes === null
-              ? t('browserNotification.body')
-              : t('browserNotification.bodyMinutes', { minutes }),
-          requireInteraction: true,
-        });
+        shown = new Notification(title, options);
       } catch {
-        // Chrome on Android makes notifications only through a service worker's
-        // showNotification (not yet done here); the sound and the window title still alert.
+        // Chrome on Android allows notifications only through a service worker: ours only
+        // shows them (and opens the board when one is tapped, see the listener below).
+        await showThroughWorker(title, options);
         return;
       }
       shown.onclick = () => {
@@ -179,6 +196,17 @@ export function NotificationsProvider({
   useEffect(() => {
     announceRef.current = announce;
   });
+
+  // A notification tapped on a phone: the service worker asks this tab to show the board.
+  useEffect(() => {
+    if (!('serviceWorker' in navigator)) return;
+    const onMessage = (event: MessageEvent<unknown>) => {
+      const data = event.data as { type?: unknown } | null;
+      if (data?.type === 'open-board') void navigate('/emergencies');
+    };
+    navigator.serviceWorker.addEventListener('message', onMessage);
+    return () => navigator.serviceWorker.removeEventListener('message', onMessage);
+  }, [navigate]);
 
   const requestPermission = useCallback(async () => {
     if (!('Notification' in window)) return;
