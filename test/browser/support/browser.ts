@@ -60,14 +60,22 @@ export function pageOrigin(baseURL: string): string {
   return url.origin;
 }
 
-/** A fresh browser profile (no cookies, no storage) on the laptop screen we design for. */
+/** The two screens every screen is checked on: a laptop's, and a phone's (390×844, touch). */
+export const DEVICES = {
+  desktop: { viewport: { width: 1280, height: 720 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+} as const;
+export type Device = keyof typeof DEVICES;
+
+/** A fresh browser profile (no cookies, no storage), on the laptop screen we design for. */
 export async function newPage(
   browser: Browser,
   baseURL: string,
+  device: Device = 'desktop',
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     baseURL: pageOrigin(baseURL),
-    viewport: { width: 1280, height: 720 },
+    ...DEVICES[device],
     locale: 'ru-RU',
     timezoneId: 'Europe/Moscow',
   });

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { LanguageSwitch } from '../components/LanguageSwitch';
@@ -82,6 +82,31 @@ export function Shell({ idleMs }: { idleMs: number }) {
   const inNavigation = mine.filter((screen) => !screen.hidden);
   const notified = receivesNotifications(me.roles);
   const mayLockDown = me.roles.some((role) => role === 'coordinator' || role === 'admin');
+  const location = useLocation();
+  // Open on the screen it was opened on: choosing another screen closes it (and the new page
+  // takes the focus itself, see Page).
+  const [menuOpenOn, setMenuOpenOn] = useState<string | null>(null);
+  const menuOpen = menuOpenOn === location.pathname;
+  const setMenuOpen = (open: boolean) => setMenuOpenOn(open ? location.pathname : null);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  // Opened: the focus goes to its first entry, so a keyboard or screen reader lands inside.
+  useEffect(() => {
+    if (menuOpen) menu.current?.querySelector<HTMLElement>('a, button')?.focus();
+  }, [menuOpen]);
+  // Escape folds it again and gives the focus back to the button; a dialog opened from the
+  // menu (lockdown) handles its own Escape.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      if (event.target instanceof Element && event.target.closest('dialog')) return;
+      setMenuOpenOn(null);
+      menuButton.current?.focus();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [menuOpen]);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -95,7 +120,7 @@ export function Shell({ idleMs }: { idleMs: number }) {
   }, [lock]);
 
   return (
-    <NotificationsProvider enabled={notified}>
+    <NotificationsProvider enabled={notified} userId={me.id}>
       <div className="shell">
         <a className="skip-link" href="#main">
           {t('app.skipToContent')}
@@ -105,46 +130,66 @@ export function Shell({ idleMs }: { idleMs: number }) {
             <img src="/favicon.svg" alt="" width="24" height="24" />
             <span>{t('app.name')}</span>
           </NavLink>
-          <nav aria-label={t('nav.label')} className="topbar__nav">
-            <ul>
-              {inNavigation.map((screen) => (
-                <li key={screen.path}>
-                  <NavLink to={screen.path}>{t(screen.title)}</NavLink>
-                </li>
-              ))}
-            </ul>
-          </nav>
-          <div className="topbar__tools">
-            {notified ? <NotificationBell /> : null}
-            {mayLockDown ? (
-              <DuressPasswordControl />
-            ) : (
-              <span
-                className="topbar__user"
-                title={t('header.signedInAs', { username: me.username })}
+          {/* On a phone the navigation and the tools fold behind this button (CSS decides). */}
+          <button
+            ref={menuButton}
+            type="button"
+            className="topbar__menu-button"
+            aria-expanded={menuOpen}
+            aria-controls="topbar-menu"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+              <path d="M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z" fill="currentColor" />
+            </svg>
+            {t('header.menu')}
+          </button>
+          <div
+            id="topbar-menu"
+            ref={menu}
+            className={menuOpen ? 'topbar__menu topbar__menu--open' : 'topbar__menu'}
+          >
+            <nav aria-label={t('nav.label')} className="topbar__nav">
+              <ul>
+                {inNavigation.map((screen) => (
+                  <li key={screen.path}>
+                    <NavLink to={screen.path}>{t(screen.title)}</NavLink>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            <div className="topbar__tools">
+              {notified ? <NotificationBell /> : null}
+              {mayLockDown ? (
+                <DuressPasswordControl />
+              ) : (
+                <span
+                  className="topbar__user"
+                  title={t('header.signedInAs', { username: me.username })}
+                >
+                  <span className="visually-hidden">{t('header.signedInAsLabel')} </span>
+                  {me.username}
+                </span>
+              )}
+              <NavLink to="/passkeys" className="topbar__link">
+                {t('nav.passkeys')}
+              </NavLink>
+              <ChangePasswordControl />
+              <LanguageSwitch />
+              <button
+                type="button"
+                className="button button--lock"
+                title={t('header.lockHint')}
+                aria-keyshortcuts="Control+Shift+L"
+                onClick={lock}
               >
-                <span className="visually-hidden">{t('header.signedInAsLabel')} </span>
-                {me.username}
-              </span>
-            )}
-            <NavLink to="/passkeys" className="topbar__link">
-              {t('nav.passkeys')}
-            </NavLink>
-            <ChangePasswordControl />
-            <LanguageSwitch />
-            <button
-              type="button"
-              className="button button--lock"
-              title={t('header.lockHint')}
-              aria-keyshortcuts="Control+Shift+L"
-              onClick={lock}
-            >
-              {t('header.lock')}
-            </button>
-            <button type="button" className="button button--secondary" onClick={() => signOut()}>
-              {t('header.signOut')}
-            </button>
-            {mayLockDown ? <LockdownControl /> : null}
+                {t('header.lock')}
+              </button>
+              <button type="button" className="button button--secondary" onClick={() => signOut()}>
+                {t('header.signOut')}
+              </button>
+              {mayLockDown ? <LockdownControl /> : null}
+            </div>
           </div>
         </header>
         <IdleMonitor idleMs={idleMs} />

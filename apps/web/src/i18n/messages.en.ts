@@ -77,6 +77,7 @@ export const en: Record<MessageKey, Message> = {
   'header.lock': 'Lock',
   'header.lockHint': 'Hide everything on screen and end the session (Ctrl+Shift+L)',
   'header.signOut': 'Sign out',
+  'header.menu': 'Menu',
   'language.label': 'Language',
 
   'idle.warning': {
@@ -637,6 +638,15 @@ export const en: Record<MessageKey, Message> = {
   'board.soundOn': 'Sound on',
   'board.soundOff': 'Turn sound on',
   'board.soundBlocked': 'The browser would not play the sound. Press “Sound on” again.',
+  'browserNotification.title': 'Mayak: emergency page',
+  'browserNotification.body': 'Waiting to be acknowledged. Open Mayak.',
+  'browserNotification.bodyMinutes': 'Acknowledge within {minutes} min. Open Mayak.',
+  'board.notificationsOff': 'Turn on notifications',
+  'board.notificationsOn': 'Notifications on',
+  'board.notificationsDenied':
+    'The browser blocks notifications for Mayak: allow them in the site settings.',
+  'board.notificationsHint':
+    'The browser shows a new page while Mayak is open in a tab, even when the tab is not in front.',
   'board.loadFailed': 'Could not load the emergencies.',
   'board.empty': 'No open emergencies.',
   'board.waiting': {

@@ -80,6 +80,7 @@ export const ru = {
   'header.lock': 'Заблокировать',
   'header.lockHint': 'Скрыть всё с экрана и завершить сеанс (Ctrl+Shift+L)',
   'header.signOut': 'Выйти',
+  'header.menu': 'Меню',
   'language.label': 'Язык',
 
   'idle.warning': {
@@ -666,6 +667,15 @@ export const ru = {
   'board.soundOn': 'Звук включён',
   'board.soundOff': 'Включить звук',
   'board.soundBlocked': 'Браузер не дал воспроизвести звук. Нажмите «Звук включён» ещё раз.',
+  'browserNotification.title': 'Маяк: экстренный вызов',
+  'browserNotification.body': 'Ждёт подтверждения. Откройте Маяк.',
+  'browserNotification.bodyMinutes': 'Подтвердите в течение {minutes} мин. Откройте Маяк.',
+  'board.notificationsOff': 'Включить уведомления',
+  'board.notificationsOn': 'Уведомления включены',
+  'board.notificationsDenied':
+    'Браузер запретил уведомления для Маяка: разрешите их в настройках сайта.',
+  'board.notificationsHint':
+    'Браузер покажет новый вызов, пока Маяк открыт во вкладке, даже если она не на виду.',
   'board.loadFailed': 'Не удалось загрузить экстренные случаи.',
   'board.empty': 'Открытых экстренных случаев нет.',
   'board.waiting': {

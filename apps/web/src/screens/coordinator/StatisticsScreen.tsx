@@ -471,8 +471,14 @@ export function StatisticsScreen() {
             <div className="stats__bars stats__bars--one">
               <BarChart bars={bars} k={k} title={`${dimensionName}: ${periodName(period)}`} />
             </div>
-            <h3>{t('stats.comparison')}</h3>
-            <div className="table-wrap stats__table">
+            <h3 id="stats-table-title">{t('stats.comparison')}</h3>
+            {/* It scrolls: focusable, so that a keyboard can scroll it too. */}
+            <div
+              className="table-wrap stats__table"
+              role="region"
+              aria-labelledby="stats-table-title"
+              tabIndex={0}
+            >
               <table className="table table--compact">
                 <thead>
                   <tr>

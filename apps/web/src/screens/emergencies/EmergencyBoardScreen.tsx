@@ -21,7 +21,7 @@ type Flash = { tone: 'success' | 'warning' | 'error'; text: string };
 
 function LiveState() {
   const { t } = useI18n();
-  const { connection, sound } = useNotifications();
+  const { connection, sound, desktop } = useNotifications();
   return (
     <div className="board__tools">
       <span className={`live live--${connection}`} role="status">
@@ -42,6 +42,20 @@ function LiveState() {
       </button>
       {sound.on && sound.blocked ? (
         <span className="field__hint board__sound-blocked">{t('board.soundBlocked')}</span>
+      ) : null}
+      {desktop.permission === 'default' ? (
+        <button
+          type="button"
+          className="button button--secondary button--small"
+          title={t('board.notificationsHint')}
+          onClick={() => void desktop.request()}
+        >
+          {t('board.notificationsOff')}
+        </button>
+      ) : desktop.permission === 'granted' ? (
+        <span className="board__notifications">{t('board.notificationsOn')}</span>
+      ) : desktop.permission === 'denied' ? (
+        <span className="field__hint">{t('board.notificationsDenied')}</span>
       ) : null}
     </div>
   );
@@ -207,13 +221,13 @@ export function EmergencyBoardScreen() {
                     .trim();
                   return (
                     <tr key={entry.id} className={rowClass} data-case-id={entry.id}>
-                      <td>
+                      <td data-label={t('board.received')}>
                         {dateTime(entry.createdAt)}
                         {arrived.has(entry.id) && pendingAck ? (
                           <span className="badge badge--danger">{t('board.new')}</span>
                         ) : null}
                       </td>
-                      <td>{label('regions', entry.region)}</td>
+                      <td data-label={t('cases.region')}>{label('regions', entry.region)}</td>
                       <td>
                         {t('board.tierN', { tier: entry.tier })}
                         {entry.round > 1 ? (
@@ -223,7 +237,10 @@ export function EmergencyBoardScreen() {
                           </span>
                         ) : null}
                       </td>
-                      <td>
+                      <td
+                        className="board__cell--countdown"
+                        data-label={entry.ackDueAt ? t('board.timeLeft') : undefined}
+                      >
                         {entry.ackDueAt ? (
                           <Countdown dueAt={entry.ackDueAt} />
                         ) : (
@@ -238,14 +255,14 @@ export function EmergencyBoardScreen() {
                           </span>
                         )}
                       </td>
-                      <td>
+                      <td data-label={t('board.consent')}>
                         {entry.consented ? (
                           t('board.consented')
                         ) : (
                           <span className="badge badge--danger">{t('board.noConsent')}</span>
                         )}
                       </td>
-                      <td>
+                      <td className="board__cell--actions">
                         <div className="table__actions">
                           {pendingAck ? (
                             <button
