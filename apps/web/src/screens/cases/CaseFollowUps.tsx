@@ -3,6 +3,7 @@ import type { FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { CaseDetail, FollowUp } from '../../api/types';
+import { DateInput } from '../../components/DateField';
 import { useI18n, type MessageKey } from '../../i18n/i18n';
 
 const NOTE_MAX = 2_000;
@@ -130,14 +131,11 @@ export function CaseFollowUps({
               <label htmlFor="follow-up-date" className="field__label">
                 {t('followUps.date')}
               </label>
-              <input
+              <DateInput
                 id="follow-up-date"
-                className="input"
-                type="date"
-                min={todayValue()}
-                value={dueOn}
                 aria-describedby="follow-up-safe-times"
-                onChange={(event) => setDueOn(event.target.value)}
+                value={dueOn}
+                onChange={setDueOn}
               />
             </div>
             <p id="follow-up-safe-times" className="follow-ups__safe-times">
