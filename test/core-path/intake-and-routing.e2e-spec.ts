@@ -217,7 +217,7 @@ describe('intake and routing', () => {
       { identifier: '89215550102' },
       { token: volunteerToken },
     );
-    expect(lookup.body).toEqual({ previousContacts: 1 });
+    expect(lookup.body).toMatchObject({ previousContacts: 1 });
     const second = await http.post(
       '/api/contacts',
       contactBody({ caller: { identifier: '89215550102' } }),

@@ -242,6 +242,6 @@ describe('the retention sweep', () => {
       { identifier: phone },
       { token: vt },
     );
-    expect(lookup.body).toEqual({ previousContacts: 1 });
+    expect(lookup.body).toMatchObject({ previousContacts: 1 });
   });
 });

@@ -149,7 +149,7 @@ describe('contacts written by the version before are sealed in place', () => {
     const volunteer = await createUser(api!.app, ['volunteer']);
     const token = await signIn(http, volunteer);
     const lookup = await http.post('/api/callers/lookup', { identifier: phone }, { token });
-    expect(lookup.body).toEqual({ previousContacts: 2 });
+    expect(lookup.body).toMatchObject({ previousContacts: 2 });
     const body = contactBody({ caller: { identifier: phone } });
     const headers = { 'idempotency-key': 'the-repeat-call' };
     const call = await http.post('/api/contacts', body, { token, headers });

@@ -13,6 +13,11 @@ export interface SqlScope {
   params: unknown[];
 }
 
+/** The caller's consent still covers the case's service (cases aliased `c`). */
+export const CONSENT_COVERS_SERVICE_SQL = `EXISTS (SELECT 1 FROM consents cs WHERE cs.contact_id = c.contact_id
+                 AND ('service:' || c.service) = ANY(cs.scopes)
+                 AND NOT (('service:' || c.service) = ANY(cs.withdrawn_scopes)))`;
+
 export function caseScopeSql(actor: Actor, action: CaseAction, firstParam = 1): SqlScope {
   const params: unknown[] = [];
   const param = (value: unknown): string => {
@@ -64,9 +69,7 @@ function ruleSql(rule: CaseRule, actor: Actor, param: (v: unknown) => string): s
     case 'any':
       break;
   }
-  const covered = `EXISTS (SELECT 1 FROM consents cs WHERE cs.contact_id = c.contact_id
-                 AND ('service:' || c.service) = ANY(cs.scopes)
-                 AND NOT (('service:' || c.service) = ANY(cs.withdrawn_scopes)))`;
+  const covered = CONSENT_COVERS_SERVICE_SQL;
   switch (rule.consent) {
     case 'service':
       parts.push(covered);

@@ -22,7 +22,8 @@ export type CaseAction =
   | 'case:hand-over'
   | 'case:handover:accept'
   | 'case:handover:refuse'
-  | 'case:list-handovers';
+  | 'case:list-handovers'
+  | 'case:caller-history';
 
 /**
  * How the actor must stand to the case:
@@ -220,6 +221,18 @@ export const CASE_POLICY: { readonly [A in CaseAction]: readonly CaseRule[] } = 
       consent: 'service',
       view: 'handover',
       only: ROUTED,
+    },
+  ],
+  // The caller's earlier cases in the reader's own service, as metadata: for whoever may read
+  // this case in full, under the consent that lets them.
+  'case:caller-history': [
+    { roles: 'service-role', relation: 'assignee', consent: 'service', view: 'metadata' },
+    {
+      roles: 'service-role',
+      relation: 'paged',
+      consent: 'service',
+      view: 'metadata',
+      only: EMERGENCY,
     },
   ],
 };

@@ -1,6 +1,7 @@
 export * from './access-control.service';
 export * from './access.exception';
 export * from './access.module';
+export * from './caller-history-policy';
 export * from './capabilities';
 export * from './case-policy';
 export * from './case-policy.sql';

@@ -61,7 +61,8 @@ export function pick(record: Record<string, unknown>, view: CaseView): Record<st
   return out;
 }
 
-function metadata(row: CaseRow, attributes: CaseAttributes): Record<string, unknown> {
+/** Everything a case row can show, before the reader's view picks from it. */
+export function caseRecord(row: CaseRow, attributes: CaseAttributes): Record<string, unknown> {
   return {
     id: row.id,
     service: row.service,
@@ -143,7 +144,7 @@ export class CaseQueriesService {
     return rows.map((row) =>
       pick(
         {
-          ...metadata(row, shows ? caseAttributes(this.cipher, row) : none),
+          ...caseRecord(row, shows ? caseAttributes(this.cipher, row) : none),
           followUpDue: due.get(row.id) ?? null,
         },
         fields,
@@ -165,7 +166,7 @@ export class CaseQueriesService {
         : undefined;
     // A closed case keeps only days in the clear; a reader of its content gets them exactly.
     const times = view === 'full' ? this.exactTimes(row, contactRow) : undefined;
-    const record = metadata(
+    const record = caseRecord(
       times ? { ...row, ...times.case } : row,
       caseAttributes(this.cipher, row),
     );

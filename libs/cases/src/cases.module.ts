@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ContactsModule } from '@mayak/contacts';
 import { StaffingModule } from '@mayak/staffing';
 import { AssigneeNotifier } from './assignee-notifier.service';
+import { CallerCasesService } from './caller-cases.service';
 import { CaseLoader } from './case-facts';
 import { CaseFollowUps } from './case-follow-ups.service';
 import { CaseHandovers } from './case-handovers.service';
@@ -9,6 +10,7 @@ import { CaseLifecycleService } from './case-lifecycle.service';
 import { CaseNotesService } from './case-notes.service';
 import { CaseOpening } from './case-opening.service';
 import { CaseQueriesService } from './case-queries.service';
+import { CaseSearchService } from './case-search.service';
 import { CaseServiceRegistry } from './case-services';
 import { CaseTimeSealer } from './case-time-sealer.service';
 import { CaseTransaction } from './case-transaction';
@@ -28,6 +30,8 @@ import { RoutingService } from './routing.service';
     CaseLifecycleService,
     CaseNotesService,
     CaseQueriesService,
+    CaseSearchService,
+    CallerCasesService,
     RoutingService,
     AssigneeNotifier,
     CaseTimeSealer,
@@ -44,6 +48,8 @@ import { RoutingService } from './routing.service';
     CaseLifecycleService,
     CaseNotesService,
     CaseQueriesService,
+    CaseSearchService,
+    CallerCasesService,
     RoutingService,
     AssigneeNotifier,
     CaseTimeSealer,

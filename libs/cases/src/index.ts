@@ -1,3 +1,4 @@
+export * from './caller-cases.service';
 export * from './assignee-notifier.service';
 export * from './case-facts';
 export * from './case-follow-ups.service';
@@ -6,6 +7,7 @@ export * from './case-lifecycle.service';
 export * from './case-notes.service';
 export * from './case-opening.service';
 export * from './case-queries.service';
+export * from './case-search.service';
 export * from './case-services';
 export * from './case-time-sealer.service';
 export * from './case-transaction';

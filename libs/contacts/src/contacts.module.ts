@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CallerHistoryReader } from './caller-history.service';
 import { CallerLinks } from './caller-links';
 import { CallerRegistry } from './caller-registry.service';
 import { ContactRecords } from './contact-records.service';
@@ -8,6 +9,7 @@ import { VolunteerLinkExpiry } from './volunteer-link-expiry.service';
 
 @Module({
   providers: [
+    CallerHistoryReader,
     CallerLinks,
     CallerRegistry,
     ContactRecords,
@@ -16,6 +18,7 @@ import { VolunteerLinkExpiry } from './volunteer-link-expiry.service';
     VolunteerLinkExpiry,
   ],
   exports: [
+    CallerHistoryReader,
     CallerLinks,
     CallerRegistry,
     ContactRecords,

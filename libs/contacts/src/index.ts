@@ -1,3 +1,4 @@
+export * from './caller-history.service';
 export * from './caller-links';
 export * from './caller-registry.service';
 export * from './contact-attributes';

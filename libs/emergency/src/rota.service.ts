@@ -8,6 +8,13 @@ import { EmergencyError, EmergencyException } from './emergency.exception';
 
 export type Tier = 1 | 2 | 3;
 
+/**
+ * Who an emergency's first page reaches, by role and tier (never by name): the responders on
+ * call at tier 1; with nobody there, tier 2's; with nobody there either, the coordinators
+ * (tier 3, or every active coordinator); or nobody at all.
+ */
+export type FirstPaged = 'tier1' | 'tier2' | 'coordinators' | 'nobody';
+
 export interface Shift {
   id: string;
   userId: string;
@@ -384,6 +391,19 @@ export class RotaService {
       onCall: row.on_call,
       timeoutSeconds: row.timeout ?? this.config.EMERGENCY_ACK_TIMEOUT_SECONDS,
     };
+  }
+
+  /**
+   * Who PagingService's climb will reach first for an emergency opened at `at`, as the rota
+   * stands: its rule (an empty tier is skipped at once, tier 3 falls back to every
+   * coordinator), read ahead so that the volunteer who saved the call can be told, honestly,
+   * before the worker pages.
+   */
+  async firstPaged(em: EntityManager, at: Date): Promise<FirstPaged> {
+    if ((await this.tierAt(em, 1, at)).onCall.length > 0) return 'tier1';
+    if ((await this.tierAt(em, 2, at)).onCall.length > 0) return 'tier2';
+    if ((await this.tierAt(em, 3, at)).onCall.length > 0) return 'coordinators';
+    return (await this.allCoordinators(em)).length > 0 ? 'coordinators' : 'nobody';
   }
 
   /** Every active coordinator: the last resort when tier 3 has nobody on the rota. */

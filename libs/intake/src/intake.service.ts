@@ -3,11 +3,19 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl, ConsentScope, Service, serviceScope } from '@mayak/access';
 import { AuditTrail, CALLER_NUMBER_RECORD } from '@mayak/audit';
 import { CaseOpening } from '@mayak/cases';
-import { CallerRegistry, ContactBackDetails, ContactRecords } from '@mayak/contacts';
+import {
+  CallerHistory,
+  CallerHistoryReader,
+  CallerRegistry,
+  ContactBackDetails,
+  ContactRecords,
+} from '@mayak/contacts';
+import { FirstPaged, RotaService } from '@mayak/emergency';
 import { Actor } from '@mayak/identity';
 import { ReferralRecords } from '@mayak/referrals';
 import {
   AppConfig,
+  Clock,
   EnvelopeCipher,
   GroupCommit,
   KeyedHash,
@@ -63,6 +71,11 @@ export interface IntakeReceipt {
   callerId: string;
   caseIds: string[];
   repeatCaller: { previousContacts: number };
+  /**
+   * With an emergency opened: who its first page goes to (RotaService.firstPaged), read from
+   * the rota in the intake's own transaction; the worker pages moments later by the same rule.
+   */
+  emergencyPaged?: FirstPaged;
 }
 
 /** An intake that passed every check, waiting for its transaction. */
@@ -107,6 +120,9 @@ export class IntakeService {
     private readonly config: AppConfig,
     private readonly lookupLimit: CallerLookupLimit,
     private readonly referrals: ReferralRecords,
+    private readonly history: CallerHistoryReader,
+    private readonly rota: RotaService,
+    private readonly clock: Clock,
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
@@ -197,6 +213,10 @@ export class IntakeService {
           callStartedAt: input.startedAt,
         })),
       );
+      const emergency = (item: IntakeToWrite) => item.services.includes('emergency');
+      const paged = toWrite.some(emergency)
+        ? await this.rota.firstPaged(em, this.clock.now())
+        : undefined;
       const receipts = new Map<IntakeToWrite, IntakeReceipt>();
       toWrite.forEach((item, n) =>
         receipts.set(item, {
@@ -204,6 +224,7 @@ export class IntakeService {
           callerId: callers[n].callerId,
           caseIds: caseIds[n],
           repeatCaller: { previousContacts: callers[n].previousContacts },
+          ...(paged && emergency(item) ? { emergencyPaged: paged } : {}),
         }),
       );
       await this.storeAnswers(
@@ -276,20 +297,28 @@ export class IntakeService {
     );
   }
 
-  /** Whether a caller identifier has called before, for the notice shown while typing it. */
   /**
-   * Whether a number called before: limited per account and hour (CallerLookupLimit), and
-   * audited with a keyed pseudonym of the number (record type `caller_number`; `npm run cli --
-   * audit find --caller-number N` finds an investigator the lookups of one number).
+   * Whether a number called before, and the earlier contacts the caller's consent lets the
+   * volunteer on the call see (CallerHistoryReader: the day, services and outcome of each):
+   * limited per account and hour (CallerLookupLimit), and audited with a keyed pseudonym of
+   * the number (record type `caller_number`; `npm run cli -- audit find --caller-number N`
+   * finds an investigator the lookups of one number), the history with how many rows it showed.
    */
-  async lookup(actor: Actor, identifier: string): Promise<{ previousContacts: number }> {
+  async lookup(
+    actor: Actor,
+    identifier: string,
+  ): Promise<{ previousContacts: number } & CallerHistory> {
     const number = {
       type: CALLER_NUMBER_RECORD,
       id: this.hash.callerIdentifiers(identifier)[0].hash.toString('hex'),
     };
     await this.access.requireCapability(actor, 'caller:lookup', number);
     await this.lookupLimit.take(actor, number);
-    return { previousContacts: await this.callers.previousContacts(identifier) };
+    const previousContacts = await this.callers.previousContacts(identifier);
+    if (previousContacts === 0) return { previousContacts, earlierContacts: [], hiddenContacts: 0 };
+    const history = await this.history.of(identifier);
+    await this.access.recordList(actor, 'caller:history', history.earlierContacts.length, number);
+    return { previousContacts, ...history };
   }
 
   /**

@@ -1,16 +1,26 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CaseLifecycleService, CaseNotesService, CaseQueriesService } from '@mayak/cases';
+import {
+  CallerCasesService,
+  CaseLifecycleService,
+  CaseNotesService,
+  CaseQueriesService,
+  CaseSearchPage,
+  CaseSearchService,
+} from '@mayak/cases';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
 import {
   AddNoteRequest,
+  CaseSearchResponse,
   CaseStatusResponse,
+  EarlierCaseResponse,
   CloseCaseRequest,
   ListCasesQuery,
   NoteCreatedResponse,
   ReassignRequest,
+  SearchCasesQuery,
 } from './case.dto';
 
 @ApiTags('cases')
@@ -20,7 +30,16 @@ export class CasesController {
     private readonly queries: CaseQueriesService,
     private readonly lifecycle: CaseLifecycleService,
     private readonly notes: CaseNotesService,
+    private readonly searching: CaseSearchService,
+    private readonly callerCases: CallerCasesService,
   ) {}
+
+  /** Filtered, sorted and paged: my cases, or (coordinators) every case's metadata. */
+  @Get('search')
+  @ApiOkResponse({ type: CaseSearchResponse })
+  search(@CurrentActor() actor: Actor, @Query() query: SearchCasesQuery): Promise<CaseSearchPage> {
+    return this.searching.search(actor, query);
+  }
 
   @Get()
   list(
@@ -33,6 +52,16 @@ export class CasesController {
   @Get(':id')
   read(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<Record<string, unknown>> {
     return this.queries.read(actor, id);
+  }
+
+  /** The caller's earlier cases in this case's service, as metadata. */
+  @Get(':id/earlier-cases')
+  @ApiOkResponse({ type: [EarlierCaseResponse] })
+  earlierCases(
+    @CurrentActor() actor: Actor,
+    @UuidParam() id: string,
+  ): Promise<EarlierCaseResponse[]> {
+    return this.callerCases.earlier(actor, id);
   }
 
   @ApiOkResponse({ type: CaseStatusResponse })

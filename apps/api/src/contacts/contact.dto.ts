@@ -224,6 +224,12 @@ export class IntakeReceiptResponse {
   @ApiProperty({ format: 'uuid' }) callerId!: string;
   @ApiProperty({ type: [String] }) caseIds!: string[];
   @ApiProperty({ example: { previousContacts: 0 } }) repeatCaller!: { previousContacts: number };
+  @ApiPropertyOptional({
+    enum: ['tier1', 'tier2', 'coordinators', 'nobody'],
+    description:
+      'With an emergency: who its first page goes to, by the rota when it was saved (roles, never names)',
+  })
+  emergencyPaged?: 'tier1' | 'tier2' | 'coordinators' | 'nobody';
 }
 
 export class SavedUnderKeyRequest {
@@ -250,6 +256,22 @@ export class CallerLookupRequest {
   identifier!: string;
 }
 
+export class EarlierContactResponse {
+  @ApiProperty({ example: '2026-11-30', description: 'The day of the call, never the time' })
+  date!: string;
+  @ApiProperty({ enum: ['legal', 'psych', 'emergency'], isArray: true }) services!: Service[];
+  @ApiProperty({ enum: CONTACT_OUTCOMES }) outcome!: string;
+}
+
 export class CallerLookupResponse {
   @ApiProperty() previousContacts!: number;
+  @ApiProperty({
+    type: [EarlierContactResponse],
+    description: 'Newest first: those the caller’s consent lets the volunteer see',
+  })
+  earlierContacts!: EarlierContactResponse[];
+  @ApiProperty({
+    description: 'Earlier contacts not shown: the caller’s consent does not allow it',
+  })
+  hiddenContacts!: number;
 }
