@@ -168,6 +168,8 @@ export interface ContactCreated {
   callerId: string | null;
   caseIds: string[];
   repeatCaller: { previousContacts: number };
+  /** With an emergency: who its first page goes to, by the rota when it was saved. */
+  emergencyPaged?: EmergencyPaged;
 }
 
 export interface MyContact {
@@ -200,6 +202,58 @@ export interface MyContact {
 
 export interface CallerLookup {
   previousContacts: number;
+  /** Newest first: those the caller's consent lets the volunteer see. */
+  earlierContacts: EarlierContact[];
+  /** Earlier contacts not shown: the caller's consent does not allow it. */
+  hiddenContacts: number;
+}
+
+/** One earlier contact of a caller, as a volunteer on a later call sees it. */
+export interface EarlierContact {
+  /** YYYY-MM-DD: the day, never the time. */
+  date: string;
+  services: Service[];
+  outcome: string;
+}
+
+/** Who an emergency's first page goes to, by role and tier. */
+export type EmergencyPaged = 'tier1' | 'tier2' | 'coordinators' | 'nobody';
+
+export type CaseSearchScope = 'mine' | 'board';
+export type CaseSortField = 'opened' | 'due' | 'priority';
+
+/** A case in search results: the reader's list view (no topics on the board). */
+export interface CaseSearchItem {
+  id: string;
+  service: Service;
+  status: CaseStatus;
+  priority: number;
+  region: string | null;
+  ageBand: string | null;
+  topics?: string[] | null;
+  createdAt: string;
+  dueAt: string | null;
+  assignedAt?: string | null;
+  acknowledgedAt?: string | null;
+  assigneeId?: string | null;
+}
+
+export interface CaseSearchPage {
+  items: CaseSearchItem[];
+  total: number;
+  limit: number;
+  offset: number;
+  truncated: boolean;
+}
+
+/** An earlier case of the same caller in the reader's service. */
+export interface EarlierCase {
+  id: string;
+  /** YYYY-MM-DD */
+  openedOn: string;
+  status: CaseStatus;
+  outcome: string | null;
+  mine: boolean;
 }
 
 /** A case its contact raised, as "my contacts today" lists it. */
@@ -250,6 +304,8 @@ export interface BoardCase {
   createdAt: string;
   updatedAt: string;
   assignedAt: string | null;
+  /** Null until someone acknowledges (emergencies) or accepts the case. */
+  acknowledgedAt: string | null;
   dueAt: string | null;
 }
 

@@ -5,6 +5,7 @@ import { RoleGrantsScreen } from '../screens/admin/RoleGrantsScreen';
 import { UsersScreen } from '../screens/admin/UsersScreen';
 import { AvailabilityScreen } from '../screens/availability/AvailabilityScreen';
 import { CaseScreen } from '../screens/cases/CaseScreen';
+import { CaseSearchScreen } from '../screens/cases/CaseSearchScreen';
 import { CasesScreen } from '../screens/cases/CasesScreen';
 import { AssignmentsScreen } from '../screens/coordinator/AssignmentsScreen';
 import { RotaScreen } from '../screens/coordinator/RotaScreen';
@@ -37,6 +38,12 @@ export interface ScreenDefinition {
 export const SCREENS: readonly ScreenDefinition[] = [
   { path: '/intake', title: 'nav.intake', roles: ['volunteer'], Component: IntakeScreen },
   { path: '/cases', title: 'nav.cases', roles: ['lawyer', 'psychologist'], Component: CasesScreen },
+  {
+    path: '/search',
+    title: 'nav.search',
+    roles: ['lawyer', 'psychologist', 'responder', 'coordinator'],
+    Component: CaseSearchScreen,
+  },
   {
     path: '/statistics',
     title: 'nav.statistics',

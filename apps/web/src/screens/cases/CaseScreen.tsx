@@ -16,6 +16,7 @@ import { CaseHandover } from './CaseHandover';
 import { CaseNotes } from './CaseNotes';
 import type { CasesLocationState } from './CasesScreen';
 import { CaseTimeline } from './CaseTimeline';
+import { EarlierCases } from './EarlierCases';
 import { isUuid, statusLabel } from './case-words';
 
 /** Break-glass access lasts an hour from the grant (BREAK_GLASS_MS on the server). */
@@ -241,6 +242,9 @@ export function CaseScreen() {
             />
           ) : null}
           {offeredToMe ? null : handover}
+          {data.contact !== undefined && breakGlass === null ? (
+            <EarlierCases caseId={data.id} service={data.service} />
+          ) : null}
         </div>
         {data.timeline ? (
           <div className="case__side">

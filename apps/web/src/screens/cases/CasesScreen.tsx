@@ -305,6 +305,9 @@ export function CasesScreen() {
     <section className="cases">
       <div className="section-header">
         <h1 tabIndex={-1}>{t('cases.title')}</h1>
+        <Link to="/search" className="section-header__aside">
+          {t('cases.searchLink')}
+        </Link>
         <Link to="/availability" className="section-header__aside">
           {t('cases.availabilityLink')}
         </Link>

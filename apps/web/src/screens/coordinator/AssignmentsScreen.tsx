@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { BoardCase, CaseStatus, Service, StaffMember } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
@@ -17,6 +17,14 @@ const REFRESH_MS = 30_000;
 const POOL = '';
 
 type Filter = { service: Service | null; status: CaseStatus | null };
+
+/** An emergency nobody acknowledged by its deadline: the coordinator must act on it now. */
+export const overdueEmergency = (item: BoardCase, now: number): boolean =>
+  item.service === 'emergency' &&
+  item.status !== 'closed' &&
+  item.acknowledgedAt === null &&
+  item.dueAt !== null &&
+  new Date(item.dueAt).getTime() < now;
 
 function ReassignDialog({
   item,
@@ -159,11 +167,16 @@ export function AssignmentsScreen() {
       ? null
       : (staff.data?.find((s) => s.userId === userId)?.username ?? t('case.actor.colleague'));
 
-  const shown = (board.data ?? []).filter(
-    (item) =>
-      (filter.service === null || item.service === filter.service) &&
-      (filter.status === null || item.status === filter.status),
-  );
+  const now = serverNow();
+  const overdue = (board.data ?? []).filter((item) => overdueEmergency(item, now));
+  // Overdue emergencies first: they are what the board is for.
+  const shown = (board.data ?? [])
+    .filter(
+      (item) =>
+        (filter.service === null || item.service === filter.service) &&
+        (filter.status === null || item.status === filter.status),
+    )
+    .sort((a, b) => Number(overdueEmergency(b, now)) - Number(overdueEmergency(a, now)));
 
   const pick = (service: Service | null, status: CaseStatus | null) =>
     setFilter((current) =>
@@ -187,6 +200,9 @@ export function AssignmentsScreen() {
       <p className="field__hint">{t('assign.hint')}</p>
       {flash ? <Notice tone="success">{flash}</Notice> : null}
       <OverdueWorkPanel nameOf={nameOf} />
+      {overdue.length > 0 ? (
+        <Notice tone="error">{t('assign.overdueEmergencies', { count: overdue.length })}</Notice>
+      ) : null}
       {board.error ? (
         <Notice tone="error">
           {t('assign.loadFailed')} {errorMessage(t, board.error)}
@@ -310,7 +326,10 @@ export function AssignmentsScreen() {
             </thead>
             <tbody>
               {shown.map((item) => (
-                <tr key={item.id}>
+                <tr
+                  key={item.id}
+                  className={overdueEmergency(item, now) ? 'assignments__overdue' : undefined}
+                >
                   <td>
                     <Link to={`/cases/${item.id}`}>{dateTime(item.createdAt)}</Link>
                   </td>
@@ -322,7 +341,12 @@ export function AssignmentsScreen() {
                   </td>
                   <td>{label('regions', item.region)}</td>
                   <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
-                  <td>{item.dueAt ? dateTime(item.dueAt) : '—'}</td>
+                  <td>
+                    {item.dueAt ? dateTime(item.dueAt) : '—'}
+                    {overdueEmergency(item, now) ? (
+                      <span className="badge badge--danger">{t('assign.notAcknowledged')}</span>
+                    ) : null}
+                  </td>
                   <td>
                     {nameOf(item.assigneeId) ?? (
                       <span className="muted">{t('assign.unassigned')}</span>

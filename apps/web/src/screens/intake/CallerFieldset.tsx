@@ -1,5 +1,6 @@
 import { Field } from '../../components/Field';
 import { useI18n } from '../../i18n/i18n';
+import { CallerHistory } from './CallerHistory';
 import { FIELD_IDS } from './field-ids';
 import type { MessageKey } from '../../i18n/i18n';
 import type { FieldsetProps } from './fieldset-props';
@@ -86,6 +87,7 @@ export function CallerFieldset({
         ) : lookup.status === 'failed' ? (
           <p className="field__hint">{t('intake.lookupFailed')}</p>
         ) : null}
+        <CallerHistory lookup={lookup} />
       </div>
       <div className="row row--3">
         {selectOf(FIELD_IDS.ageBand, 'intake.ageBand', 'ageBands', 'ageBand')}

@@ -4,6 +4,7 @@ import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type {
   ContactCreated,
+  EmergencyPaged,
   MyContact,
   NewContact,
   SavedUnderKey,
@@ -24,6 +25,7 @@ import { SealedBanner } from './SealedBanner';
 import { CallerFieldset } from './CallerFieldset';
 import { CallFieldset } from './CallFieldset';
 import { ConsentSection } from './ConsentSection';
+import { emergencyPagedMessage } from './emergency-paged';
 import { FIELD_IDS } from './field-ids';
 import type { FieldsetProps } from './fieldset-props';
 import { RequestFieldset } from './RequestFieldset';
@@ -88,6 +90,7 @@ interface Saved {
   previousContacts: number;
   /** An emergency was raised: the responder on call is being paged. */
   emergency: boolean;
+  emergencyPaged: EmergencyPaged | undefined;
   /** Danger was marked, but without consent to emergency help nobody is paged. */
   riskWithoutConsent: boolean;
 }
@@ -292,6 +295,7 @@ export function IntakeForm({
       caseCount: created.caseIds.length,
       previousContacts: created.repeatCaller.previousContacts,
       emergency: emergencyConsent && (body.immediateRisk || body.services.includes('emergency')),
+      emergencyPaged: created.emergencyPaged,
       riskWithoutConsent: body.immediateRisk && !emergencyConsent,
     });
     startNext(body.region);
@@ -463,7 +467,7 @@ export function IntakeForm({
         <Notice tone="success">
           {t('intake.saved')}{' '}
           {saved.caseCount > 0 ? t('intake.savedCases', { count: saved.caseCount }) : null}{' '}
-          {saved.emergency ? t('intake.savedEmergency') : null}{' '}
+          {saved.emergency ? t(emergencyPagedMessage(saved.emergencyPaged)) : null}{' '}
           {saved.previousContacts > 0
             ? t('intake.repeat', { count: saved.previousContacts })
             : null}{' '}

@@ -1,11 +1,16 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
-import type { CallerLookup } from '../../api/types';
+import type { CallerLookup, EarlierContact } from '../../api/types';
 
 export type LookupState =
   | { status: 'idle' }
   | { status: 'checking' }
-  | { status: 'done'; previousContacts: number }
+  | {
+      status: 'done';
+      previousContacts: number;
+      earlierContacts: EarlierContact[];
+      hiddenContacts: number;
+    }
   | { status: 'failed' };
 
 /** Shorter than this is still being typed: no number or handle is that short. */
@@ -34,8 +39,11 @@ export function useCallerLookup(identifier: string): LookupState {
           { identifier: value },
           { signal: controller.signal },
         )
-        .then(({ previousContacts }) =>
-          setResult({ value, state: { status: 'done', previousContacts } }),
+        .then(({ previousContacts, earlierContacts, hiddenContacts }) =>
+          setResult({
+            value,
+            state: { status: 'done', previousContacts, earlierContacts, hiddenContacts },
+          }),
         )
         .catch(() => {
           if (!controller.signal.aborted) setResult({ value, state: { status: 'failed' } });
