@@ -112,6 +112,13 @@ const ROUTES: Route[] = [
     call: (h, id, t) => h.post(`/api/cases/${id}/close`, { outcome: 'resolved' }, { token: t }),
   },
   {
+    name: 'earlier cases',
+    action: 'case:caller-history',
+    state: 'assigned',
+    ok: 200,
+    call: (h, id, t) => h.get(`/api/cases/${id}/earlier-cases`, { token: t }),
+  },
+  {
     name: 'reassign',
     action: 'case:reassign',
     state: 'assigned',
@@ -287,6 +294,16 @@ describe('the case policy, route by route and role by role', () => {
       admin: 404,
     },
     close: {
+      volunteer: 404,
+      lawyer: 200,
+      otherLawyer: 404,
+      psychologist: 404,
+      responder: 404,
+      coordinator: 404,
+      admin: 404,
+    },
+    // The caller's earlier cases: for whoever reads this one under consent; not coordinators.
+    'earlier cases': {
       volunteer: 404,
       lawyer: 200,
       otherLawyer: 404,

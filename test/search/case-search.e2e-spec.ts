@@ -69,6 +69,7 @@ describe('case search', () => {
       ['lawyer', ['lawyer']],
       ['otherLawyer', ['lawyer']],
       ['coordinator', ['coordinator']],
+      ['responder', ['responder']],
       ['admin', ['admin']],
     ] as const) {
       users[name] = await createUser(api.app, [...roles]);
@@ -200,6 +201,30 @@ describe('case search', () => {
       [users.coordinator.id],
     );
     expect(denied).toEqual({ outcome: 'deny', reason: 'filter:topics' });
+  });
+
+  it('a responder finds the emergencies they took, and nothing of the other services', async () => {
+    const receipt = await http.post(
+      '/api/contacts',
+      contactBody({
+        region: 'RU-CE',
+        immediateRisk: true,
+        services: [],
+        consent: { scopes: ['service:emergency'], textVersion: '2026-01', retentionDays: 365 },
+      }),
+      { token: tokens.volunteer },
+    );
+    const emergency = receipt.body.caseIds[0] as string;
+    // As an acknowledgement leaves it (no worker pages here).
+    await env.db.query(`UPDATE cases SET status = 'in_progress', assignee_id = $2 WHERE id = $1`, [
+      emergency,
+      users.responder.id,
+    ]);
+    const found = await search('responder', 'scope=mine');
+    expect(found.status).toBe(200);
+    expect(ids(found.body)).toEqual([emergency]);
+    expect(found.body.items[0]).toMatchObject({ service: 'emergency', region: 'RU-CE' });
+    expect(ids((await search('responder', 'scope=mine&service=legal')).body)).toEqual([]);
   });
 
   it('refuses a role the scope is not for, and audits the refusal', async () => {

@@ -39,12 +39,6 @@ export const SCREENS: readonly ScreenDefinition[] = [
   { path: '/intake', title: 'nav.intake', roles: ['volunteer'], Component: IntakeScreen },
   { path: '/cases', title: 'nav.cases', roles: ['lawyer', 'psychologist'], Component: CasesScreen },
   {
-    path: '/search',
-    title: 'nav.search',
-    roles: ['lawyer', 'psychologist', 'responder', 'coordinator'],
-    Component: CaseSearchScreen,
-  },
-  {
     path: '/statistics',
     title: 'nav.statistics',
     roles: ['coordinator'],
@@ -68,6 +62,13 @@ export const SCREENS: readonly ScreenDefinition[] = [
     title: 'nav.availability',
     roles: ['lawyer', 'psychologist', 'responder'],
     Component: AvailabilityScreen,
+  },
+  // After each role's first screen: "/" must still open a responder's board.
+  {
+    path: '/search',
+    title: 'nav.search',
+    roles: ['lawyer', 'psychologist', 'responder', 'coordinator'],
+    Component: CaseSearchScreen,
   },
   { path: '/admin/users', title: 'nav.users', roles: ['admin'], Component: UsersScreen },
   {

@@ -1,5 +1,5 @@
 import type { EmergencyPaged } from '../../api/types';
-import type { MessageKey } from '../../i18n/i18n';
+import type { MessageKey } from '../../i18n/messages.ru';
 
 const MESSAGE: Record<EmergencyPaged, MessageKey> = {
   tier1: 'intake.savedEmergency',
