@@ -108,8 +108,16 @@ describe('search and caller history (browser)', () => {
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: /Заявка: Юридическая помощь/, level: 1 }).waitFor();
 
-      // The same screen in English.
+      // Back: the results and the form follow the address.
       await page.goBack();
+      await count.getByText('Найдено 26 заявок, показаны 1–25.').waitFor();
+      expect(await search.getByLabel('Тема').inputValue()).toBe('violence');
+      await page.goBack();
+      await count.getByText('Найдено 27 заявок, показаны 1–25.').waitFor();
+      expect(await search.getByLabel('Тема').inputValue()).toBe('');
+
+      // The same screen in English.
+      await page.goForward();
       await page.getByRole('button', { name: 'English' }).click();
       await page.getByRole('heading', { name: 'Search cases', level: 1 }).waitFor();
       await page.getByText('26 cases found, showing 1–25.').waitFor();

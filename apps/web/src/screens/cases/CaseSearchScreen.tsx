@@ -97,6 +97,13 @@ export function CaseSearchScreen() {
   const offset = Math.max(0, Number(params.get('offset')) || 0);
   const page = useResource<CaseSearchPage>(searchPath(applied, offset));
   const [form, setForm] = useState<Filters>(applied);
+  // Back and forward change the address under the form: the form follows it.
+  const addressKey = params.toString();
+  const [formAddress, setFormAddress] = useState(addressKey);
+  if (formAddress !== addressKey) {
+    setFormAddress(addressKey);
+    setForm(applied);
+  }
   const set = (name: FilterName, value: string) => setForm((f) => ({ ...f, [name]: value }));
 
   const submit = (event: FormEvent) => {
