@@ -142,17 +142,10 @@ export class AccessControl {
   }
 
   /** Records that a list was read under a scope (the scope itself lives in the query). */
-  async recordList(
-    actor: Actor,
-    action: string,
-    count: number,
-    record?: { type: string; id: string },
-  ): Promise<void> {
+  async recordList(actor: Actor, action: string, count: number): Promise<void> {
     await this.audit.record({
       actorId: actor.userId,
       action,
-      recordType: record?.type,
-      recordId: record?.id,
       outcome: 'allow',
       reason: `rows:${count}`,
     });

@@ -302,7 +302,7 @@ export class IntakeService {
    * volunteer on the call see (CallerHistoryReader: the day, services and outcome of each):
    * limited per account and hour (CallerLookupLimit), and audited with a keyed pseudonym of
    * the number (record type `caller_number`; `npm run cli -- audit find --caller-number N`
-   * finds an investigator the lookups of one number), the history with how many rows it showed.
+   * finds an investigator the lookups of one number), the history read as `caller:history`.
    */
   async lookup(
     actor: Actor,
@@ -317,7 +317,15 @@ export class IntakeService {
     const previousContacts = await this.callers.previousContacts(identifier);
     if (previousContacts === 0) return { previousContacts, earlierContacts: [], hiddenContacts: 0 };
     const history = await this.history.of(identifier);
-    await this.access.recordList(actor, 'caller:history', history.earlierContacts.length, number);
+    // Without the number of rows: beside the number's pseudonym it would say how often the
+    // caller called, which nothing at rest may (CallerLinks).
+    await this.audit.record({
+      actorId: actor.userId,
+      action: 'caller:history',
+      recordType: number.type,
+      recordId: number.id,
+      outcome: 'allow',
+    });
     return { previousContacts, ...history };
   }
 
