@@ -116,6 +116,18 @@ describe('search and caller history (browser)', () => {
       await count.getByText('Найдено 27 заявок, показаны 1–25.').waitFor();
       expect(await search.getByLabel('Тема').inputValue()).toBe('');
 
+      // On a phone: the form and the results fit the width (the table scrolls in its frame).
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const part of ['form[role="search"]', '.case-search__count', '.table-wrap']) {
+        const box = await page.locator(part).first().boundingBox();
+        expect({ part, right: Math.round(box!.x + box!.width) <= 390 }).toEqual({
+          part,
+          right: true,
+        });
+      }
+      await screenshot(page, 'case-search-phone');
+      await page.setViewportSize({ width: 1280, height: 720 });
+
       // The same screen in English.
       await page.goForward();
       await page.getByRole('button', { name: 'English' }).click();
