@@ -260,6 +260,8 @@ describe('case search', () => {
       ['scope=mine&region=Moscow', 'region'],
       ['scope=mine&topic=anything', 'topic'],
       ['scope=mine&openedFrom=yesterday', 'openedFrom'],
+      ['scope=mine&openedTo=0000-01-01T00:00:00.000Z', 'openedTo'],
+      ['scope=mine&dueFrom=9999-12-31T00:00:00.000Z', 'dueFrom'],
       ['scope=mine&overdue=maybe', 'overdue'],
       ['scope=mine&sort=name', 'sort'],
       ['scope=mine&limit=0', 'limit'],

@@ -10,7 +10,9 @@ import {
   IsUUID,
   Length,
   Max,
+  MaxDate,
   Min,
+  MinDate,
   ValidateIf,
 } from 'class-validator';
 import { CaseStatus, SERVICES, Service } from '@mayak/access';
@@ -51,6 +53,11 @@ const SEARCH_SCOPES: CaseSearchScope[] = ['mine', 'board'];
 const SORT_FIELDS: CaseSortField[] = ['opened', 'due', 'priority'];
 const ORDERS: SortOrder[] = ['asc', 'desc'];
 const dateMessage = (name: string) => ({ message: `${name} must be an ISO 8601 date-time` });
+/** No case is older than the helpline or due beyond this century: outside, a 400, never SQL. */
+const EARLIEST = new Date('2000-01-01T00:00:00Z');
+const LATEST = new Date('2100-01-01T00:00:00Z');
+const notBefore = (name: string) => ({ message: `${name} must be in 2000 or later` });
+const before = (name: string) => ({ message: `${name} must be before 2100` });
 
 /**
  * A search over one's cases. Every filter is a code or a date, never free text: the query
@@ -88,24 +95,32 @@ export class SearchCasesQuery {
   @IsOptional()
   @Type(() => Date)
   @IsDate(dateMessage('openedFrom'))
+  @MinDate(EARLIEST, notBefore('openedFrom'))
+  @MaxDate(LATEST, before('openedFrom'))
   openedFrom?: Date;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Opened before' })
   @IsOptional()
   @Type(() => Date)
   @IsDate(dateMessage('openedTo'))
+  @MinDate(EARLIEST, notBefore('openedTo'))
+  @MaxDate(LATEST, before('openedTo'))
   openedTo?: Date;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Due at or after' })
   @IsOptional()
   @Type(() => Date)
   @IsDate(dateMessage('dueFrom'))
+  @MinDate(EARLIEST, notBefore('dueFrom'))
+  @MaxDate(LATEST, before('dueFrom'))
   dueFrom?: Date;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Due before' })
   @IsOptional()
   @Type(() => Date)
   @IsDate(dateMessage('dueTo'))
+  @MinDate(EARLIEST, notBefore('dueTo'))
+  @MaxDate(LATEST, before('dueTo'))
   dueTo?: Date;
 
   @ApiPropertyOptional({ type: Boolean, description: 'Only open cases past their due time' })
