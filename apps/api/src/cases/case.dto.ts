@@ -163,8 +163,8 @@ export class CaseSearchItem {
   @ApiProperty({ enum: SERVICES }) service!: string;
   @ApiProperty({ enum: STATUSES }) status!: string;
   @ApiProperty() priority!: number;
-  @ApiPropertyOptional({ nullable: true }) region?: string | null;
-  @ApiPropertyOptional({ nullable: true }) ageBand?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) region?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) ageBand?: string | null;
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'Not on the board' })
   topics?: string[] | null;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
@@ -174,7 +174,7 @@ export class CaseSearchItem {
   assignedAt?: string | null;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   acknowledgedAt?: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Board only' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Board only' })
   assigneeId?: string | null;
 }
 
@@ -226,7 +226,7 @@ export class ReassignRequest {
 export class CaseStatusResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: STATUSES }) status!: string;
-  @ApiProperty({ format: 'uuid', nullable: true }) assigneeId!: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) assigneeId!: string | null;
 }
 
 export class NoteCreatedResponse {
