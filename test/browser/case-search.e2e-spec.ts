@@ -88,6 +88,18 @@ describe('search and caller history (browser)', () => {
       });
       await screenshot(page, 'case-search');
 
+      // Dates are typed in Russian (DD.MM.YYYY); the address keeps the day as YYYY-MM-DD.
+      await search.getByRole('button', { name: 'Сбросить' }).click();
+      const fiveDaysAgo = new Date(Date.now() - 5 * DAY);
+      const typed = [fiveDaysAgo.getDate(), fiveDaysAgo.getMonth() + 1]
+        .map((n) => String(n).padStart(2, '0'))
+        .concat(String(fiveDaysAgo.getFullYear()))
+        .join('.');
+      await search.getByLabel('Поступила по', { exact: true }).fill(typed);
+      await search.getByRole('button', { name: 'Найти' }).click();
+      await count.getByText('Найдена 1 заявка, показаны 1–1.').waitFor();
+      expect(new URL(page.url()).searchParams.get('openedTo')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
       // By topic, oldest first: the arrow keys walk the results, Enter opens one.
       await search.getByRole('button', { name: 'Сбросить' }).click();
       await count.getByText('Найдено 27 заявок, показаны 1–25.').waitFor();

@@ -27,14 +27,29 @@ type Role = 'volunteer' | 'lawyer' | 'psychologist' | 'responder' | 'coordinator
 /** Each role's screens, in the order of its navigation; `:id` is filled in from the data. */
 const SCREENS_OF: Record<Role, string[]> = {
   volunteer: ['/intake', '/passkeys'],
-  lawyer: ['/cases', '/cases/:legal', '/availability', '/notifications', '/passkeys'],
-  psychologist: ['/cases', '/cases/:psych', '/availability', '/notifications', '/passkeys'],
-  responder: ['/emergencies', '/cases/:emergency', '/availability', '/notifications', '/passkeys'],
+  lawyer: ['/cases', '/cases/:legal', '/availability', '/search', '/notifications', '/passkeys'],
+  psychologist: [
+    '/cases',
+    '/cases/:psych',
+    '/availability',
+    '/search',
+    '/notifications',
+    '/passkeys',
+  ],
+  responder: [
+    '/emergencies',
+    '/cases/:emergency',
+    '/availability',
+    '/search',
+    '/notifications',
+    '/passkeys',
+  ],
   coordinator: [
     '/statistics',
     '/assignments',
     '/rota',
     '/emergencies',
+    '/search',
     '/role-grants',
     '/withdrawals',
     '/cases/:emergency',

@@ -12,6 +12,7 @@ import type {
 } from '../../api/types';
 import { useResource } from '../../api/useResource';
 import { useVocabulary } from '../../api/vocabulary';
+import { DateInput } from '../../components/DateField';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
@@ -177,17 +178,18 @@ export function CaseSearchScreen() {
       </select>
     </label>
   );
+  // Typed in the user's language (DD.MM.YYYY in Russian), kept as YYYY-MM-DD.
   const dateField = (name: FilterName, caption: string) => (
-    <label className="filters__item">
-      <span className="field__label">{caption}</span>
-      <input
-        className="input"
-        type="date"
-        name={name}
+    <div className="filters__item">
+      <label className="field__label" htmlFor={`search-${name}`}>
+        {caption}
+      </label>
+      <DateInput
+        id={`search-${name}`}
         value={form[name] ?? ''}
-        onChange={(event) => set(name, event.target.value)}
+        onChange={(value) => set(name, value)}
       />
-    </label>
+    </div>
   );
 
   return (
