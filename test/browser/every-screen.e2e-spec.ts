@@ -26,7 +26,7 @@ type Role = 'volunteer' | 'lawyer' | 'psychologist' | 'responder' | 'coordinator
 
 /** Each role's screens, in the order of its navigation; `:id` is filled in from the data. */
 const SCREENS_OF: Record<Role, string[]> = {
-  volunteer: ['/intake', '/passkeys'],
+  volunteer: ['/intake', '/referrals', '/passkeys'],
   lawyer: ['/cases', '/cases/:legal', '/availability', '/search', '/notifications', '/passkeys'],
   psychologist: [
     '/cases',
@@ -52,6 +52,7 @@ const SCREENS_OF: Record<Role, string[]> = {
     '/search',
     '/role-grants',
     '/withdrawals',
+    '/referrals',
     '/cases/:emergency',
     '/notifications',
     '/passkeys',

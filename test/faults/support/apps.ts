@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PHYSICAL_QUEUE_NAMES, producerConnection } from '@mayak/platform';
+import { PHYSICAL_QUEUE_NAMES, producerConnection, redisTarget } from '@mayak/platform';
 import { distEntry } from '@mayak/testing';
 import { Queue } from 'bullmq';
 
@@ -118,7 +118,11 @@ export async function startWorker(
 ): Promise<AppProcess> {
   const queues = PHYSICAL_QUEUE_NAMES.map(
     (name) =>
-      new Queue(name, { connection: producerConnection(env.REDIS_URL), prefix: env.QUEUE_PREFIX }),
+      new Queue(name, {
+        // The scenario's Redis: its URL, or its Sentinels.
+        connection: producerConnection(redisTarget(env)),
+        prefix: env.QUEUE_PREFIX,
+      }),
   );
   try {
     const before = await Promise.all(queues.map((q) => q.getWorkersCount()));

@@ -13,6 +13,7 @@ import { Books, checkBooks, Window } from './books';
 import { Cast, VOLUNTEERS } from './cast';
 import { Attempt, VolunteerLoad } from './load';
 import { RespondersDesk } from './responders';
+import { SentinelSet } from './sentinels';
 import { FaultServices } from './services';
 
 /** 50 volunteers, one call each every half second: 100 intakes a second together. */
@@ -53,6 +54,8 @@ export class FaultContext {
   readonly marks: Record<string, number> = {};
   /** Every answer the clients got, for scripts that judge recovery from them. */
   attempts: Attempt[] = [];
+  /** The scenario's own Redis Sentinels, when it has them (see ScenarioSpec.setup). */
+  sentinels?: SentinelSet;
   /** The key holders' shares, once the installation is unsealed with them. */
   shares?: string[];
   private reader?: OutboxReader;
@@ -167,10 +170,18 @@ export interface ScenarioSpec {
   sentOnce: boolean;
   deliveredOnce: boolean;
   env?: Record<string, string>;
+  /** Services of the scenario's own, started before its processes and stopped after. */
+  setup?: (services: FaultServices) => Promise<ScenarioSetup>;
   /** Runs beside the load, from its start; must finish within the load's time. */
   fault: (ctx: FaultContext) => Promise<void>;
   /** After the load has stopped (every call answered): judge what the answers say. */
   settle?: (ctx: FaultContext) => void;
+}
+
+export interface ScenarioSetup {
+  env: Record<string, string>;
+  sentinels?: SentinelSet;
+  stop(): Promise<void>;
 }
 
 /**
@@ -189,6 +200,7 @@ export async function runScenario(
   // The copy keeps the template's grants to the application's role.
   const url = services.appDatabaseUrl(database);
   const superuserUrl = await services.createDatabase(database, cast.template);
+  const setup = await spec.setup?.(services);
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -204,10 +216,12 @@ export async function runScenario(
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...cast.keys,
     ...spec.env,
+    ...setup?.env,
   };
   const db = new Pool({ connectionString: superuserUrl, max: 2 });
   db.on('error', () => undefined); // PostgreSQL restarts under the probe's idle connections
   const ctx = new FaultContext(spec.name, services, env, db);
+  ctx.sentinels = setup?.sentinels;
   try {
     for (let i = 0; i < (spec.workers ?? 1); i += 1) await ctx.startWorker();
     await ctx.startApi();
@@ -290,6 +304,7 @@ export async function runScenario(
     await desk.end();
     await ctx.stopAll().catch(() => undefined);
     await db.end().catch(() => undefined);
+    await setup?.stop().catch(() => undefined);
     if (!process.env.FAULTS_KEEP) await services.dropDatabase(database).catch(() => undefined);
   }
 }
