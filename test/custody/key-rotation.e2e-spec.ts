@@ -142,6 +142,8 @@ describe('key rotation', () => {
     expect(tables.map((t) => `${t.table}.${t.key}`)).toEqual([
       'break_glass_grants.id',
       'callers.id',
+      'case_follow_ups.id',
+      'case_handovers.id',
       'case_notes.id',
       'contact_facts.contact_id',
       'contacts.id',

@@ -58,7 +58,7 @@ export const MIGRATIONS = [
   WeekTimes1766100000000,
   SessionReauth1766200000000,
   Passkeys1766300000000,
+  ReferralDirectory1766400000000,
   FollowUpsHandovers1766500000000,
   RecurringRota1766700000000,
-  ReferralDirectory1766400000000,
 ];
