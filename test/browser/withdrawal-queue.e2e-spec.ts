@@ -68,8 +68,10 @@ describe('the consent-withdrawal queue (browser)', () => {
         'Распределение',
         'Дежурства',
         'Экстренные',
+        'Поиск заявок',
         'Выдача ролей',
         'Отзывы согласия',
+        'Справочник',
       ]);
       await page.getByRole('link', { name: 'Отзывы согласия', exact: true }).click();
       await page.getByRole('heading', { name: 'Отзывы согласия', level: 1 }).waitFor();
