@@ -38,6 +38,7 @@ describe('signing in (browser)', () => {
       expect(new URL(page.url()).pathname).toBe('/intake');
       expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
         'Новое обращение',
+        'Справочник',
       ]);
       const cookies = await context.cookies();
       expect(cookies.find((c) => c.name === 'mayak_session')).toMatchObject({
@@ -62,6 +63,7 @@ describe('signing in (browser)', () => {
         'Новое обращение',
         'Пользователи',
         'Выдача ролей',
+        'Справочник',
       ]);
       await page.getByRole('button', { name: 'Выйти' }).click();
       await page.getByText('Вы вышли из системы.').waitFor();

@@ -70,7 +70,7 @@ export class HealthService implements OnModuleDestroy {
 
   private async checkRedis(): Promise<DependencyHealth & { maxmemoryPolicy?: string }> {
     const redis = this.redis;
-    if (!redis) return { status: 'down', warning: 'REDIS_URL (or REDIS_SENTINELS) is not set' };
+    if (!redis) return { status: 'down', warning: 'REDIS_URL is not set, nor REDIS_SENTINELS' };
     const started = performance.now();
     try {
       if (redis.status === 'wait' || redis.status === 'end') await redis.connect();

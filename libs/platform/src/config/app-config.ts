@@ -632,7 +632,7 @@ export function requireServices(config: AppConfig): asserts config is AppConfig 
     problems.push('DATABASE_URL is not set (`npm start` provides an embedded PostgreSQL)');
   if (!config.REDIS_URL && !config.REDIS_SENTINELS)
     problems.push(
-      'REDIS_URL (or REDIS_SENTINELS) is not set (`npm start` provides a private Redis)',
+      'REDIS_URL is not set, nor REDIS_SENTINELS (`npm start` provides a private Redis)',
     );
   if (config.keyCustody === 'file') {
     if (!config.MASTER_KEY && !config.MASTER_KEY_FILE)

@@ -18,7 +18,7 @@ export function redisTarget(config: {
   REDIS_SENTINEL_NAME?: string;
 }): RedisTarget {
   if (!config.REDIS_SENTINELS) {
-    if (!config.REDIS_URL) throw new Error('REDIS_URL (or REDIS_SENTINELS) is not set');
+    if (!config.REDIS_URL) throw new Error('REDIS_URL is not set, nor REDIS_SENTINELS');
     return { url: config.REDIS_URL };
   }
   return {
