@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -59,6 +60,18 @@ const LATEST = new Date('2100-01-01T00:00:00Z');
 const notBefore = (name: string) => ({ message: `${name} must be in 2000 or later` });
 const before = (name: string) => ({ message: `${name} must be before 2100` });
 
+/** An optional search date: ISO 8601, in 2000–2099, each refusal naming the field. */
+function SearchDate(name: string, description: string) {
+  return applyDecorators(
+    ApiPropertyOptional({ type: String, format: 'date-time', description }),
+    IsOptional(),
+    Type(() => Date),
+    IsDate(dateMessage(name)),
+    MinDate(EARLIEST, notBefore(name)),
+    MaxDate(LATEST, before(name)),
+  );
+}
+
 /**
  * A search over one's cases. Every filter is a code or a date, never free text: the query
  * string ends up in logs and browser history.
@@ -91,36 +104,16 @@ export class SearchCasesQuery {
   @IsIn(TOPICS, { message: 'topic must be a topic code' })
   topic?: string;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Opened at or after' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate(dateMessage('openedFrom'))
-  @MinDate(EARLIEST, notBefore('openedFrom'))
-  @MaxDate(LATEST, before('openedFrom'))
+  @SearchDate('openedFrom', 'Opened at or after')
   openedFrom?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Opened before' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate(dateMessage('openedTo'))
-  @MinDate(EARLIEST, notBefore('openedTo'))
-  @MaxDate(LATEST, before('openedTo'))
+  @SearchDate('openedTo', 'Opened before')
   openedTo?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Due at or after' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate(dateMessage('dueFrom'))
-  @MinDate(EARLIEST, notBefore('dueFrom'))
-  @MaxDate(LATEST, before('dueFrom'))
+  @SearchDate('dueFrom', 'Due at or after')
   dueFrom?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Due before' })
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate(dateMessage('dueTo'))
-  @MinDate(EARLIEST, notBefore('dueTo'))
-  @MaxDate(LATEST, before('dueTo'))
+  @SearchDate('dueTo', 'Due before')
   dueTo?: Date;
 
   @ApiPropertyOptional({ type: Boolean, description: 'Only open cases past their due time' })

@@ -2,9 +2,9 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/error-message';
+import { PasswordField } from '../components/PasswordField';
 import { Dialog } from '../components/Dialog';
 import { ErrorSummary, type SummaryItem } from '../components/ErrorSummary';
-import { Field } from '../components/Field';
 import { Notice } from '../components/Notice';
 import { useI18n, type MessageKey } from '../i18n/i18n';
 
@@ -100,20 +100,16 @@ function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
     autoComplete: 'current-password' | 'new-password',
     hint?: MessageKey,
   ) => (
-    <Field id={id} label={t(label)} hint={hint ? t(hint) : undefined} error={fieldError(id)}>
-      {(control) => (
-        <input
-          {...control}
-          className="input"
-          type="password"
-          autoComplete={autoComplete}
-          spellCheck={false}
-          value={value}
-          onChange={(event) => onChange(event.target.value)}
-          {...(id === FIELD.current ? { autoFocus: true } : {})}
-        />
-      )}
-    </Field>
+    <PasswordField
+      id={id}
+      label={t(label)}
+      hint={hint ? t(hint) : undefined}
+      error={fieldError(id)}
+      value={value}
+      onChange={onChange}
+      autoComplete={autoComplete}
+      autoFocus={id === FIELD.current}
+    />
   );
 
   return (
