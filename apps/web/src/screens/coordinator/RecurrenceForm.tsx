@@ -8,8 +8,8 @@ import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { parseLocalDate, parseTime, showLocalDate } from './rota-week';
 import type { People } from './RotaWeek';
+import { PersonField, TierField } from './rota-fields';
 
-const TIERS: Tier[] = [1, 2, 3];
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 type Problems = Partial<Record<'person' | 'startTime' | 'hours' | 'startsOn' | 'untilOn', string>>;
@@ -89,39 +89,15 @@ export function RecurrenceForm({
       <h2>{t('rota.recurringTitle')}</h2>
       <p className="field__hint">{t('rota.recurringHint', { zone })}</p>
       <div className="row rota-recurring__row">
-        <Field id="rota-rec-tier" label={t('rota.recTier')}>
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={tier}
-              onChange={(event) => setTier(Number(event.target.value) as Tier)}
-            >
-              {TIERS.map((n) => (
-                <option key={n} value={n}>
-                  {t(`rota.tierName${n}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field id="rota-rec-person" label={t('rota.recPerson')} error={problems.person}>
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={chosen}
-              onChange={(event) => setUserId(event.target.value)}
-            >
-              <option value="">{t('rota.choosePerson')}</option>
-              {candidates.map((p) => (
-                <option key={p.userId} value={p.userId}>
-                  {p.username}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TierField id="rota-rec-tier" label="rota.recTier" tier={tier} onChange={setTier} />
+        <PersonField
+          id="rota-rec-person"
+          label="rota.recPerson"
+          candidates={candidates}
+          chosen={chosen}
+          error={problems.person}
+          onChange={setUserId}
+        />
         <Field id="rota-rec-weekday" label={t('rota.recWeekday')}>
           {(control) => (
             <select

@@ -13,8 +13,7 @@ import { useMe } from '../../session/session';
 import { RecurrenceForm } from './RecurrenceForm';
 import { addDays, instantOf, mondayOf, showLocalDate, wallClock } from './rota-week';
 import { RotaWeek } from './RotaWeek';
-
-const TIERS: Tier[] = [1, 2, 3];
+import { PersonField, TIERS, TierField } from './rota-fields';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -87,39 +86,15 @@ function AddShiftForm({
     <form className="panel rota__add" onSubmit={(event) => void submit(event)} noValidate>
       <h2>{t('rota.addTitle')}</h2>
       <div className="row rota__add-row">
-        <Field id="rota-tier" label={t('rota.tier')}>
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={tier}
-              onChange={(event) => setTier(Number(event.target.value) as Tier)}
-            >
-              {TIERS.map((n) => (
-                <option key={n} value={n}>
-                  {t(`rota.tierName${n}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field id="rota-person" label={t('rota.person')} error={problems.person}>
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={chosen}
-              onChange={(event) => setUserId(event.target.value)}
-            >
-              <option value="">{t('rota.choosePerson')}</option>
-              {candidates.map((p) => (
-                <option key={p.userId} value={p.userId}>
-                  {p.username}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TierField id="rota-tier" label="rota.tier" tier={tier} onChange={setTier} />
+        <PersonField
+          id="rota-person"
+          label="rota.person"
+          candidates={candidates}
+          chosen={chosen}
+          error={problems.person}
+          onChange={setUserId}
+        />
         <Field id="rota-starts" label={t('rota.startsAt')} error={problems.startsAt}>
           {(control) => <DateTimeInput {...control} value={startsAt} onChange={setStartsAt} />}
         </Field>
