@@ -3,7 +3,7 @@ import type { FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/error-message';
 import type { DuressErrorCode, DuressPasswordRequest } from '../api/types';
-import { PasswordField } from '../components/PasswordField';
+import { passwordFieldsOf } from '../components/PasswordField';
 import { Dialog } from '../components/Dialog';
 import { ErrorSummary, type SummaryItem } from '../components/ErrorSummary';
 import { Notice } from '../components/Notice';
@@ -129,25 +129,7 @@ function DuressPasswordDialog({ onClose }: { onClose: () => void }) {
     void send(false);
   };
 
-  const password = (
-    id: string,
-    label: MessageKey,
-    value: string,
-    onChange: (value: string) => void,
-    autoComplete: 'current-password' | 'new-password',
-    hint?: MessageKey,
-  ) => (
-    <PasswordField
-      id={id}
-      label={t(label)}
-      hint={hint ? t(hint) : undefined}
-      error={fieldError(id)}
-      value={value}
-      onChange={onChange}
-      autoComplete={autoComplete}
-      autoFocus={id === FIELD.current}
-    />
-  );
+  const password = passwordFieldsOf(fieldError, FIELD.current);
 
   return (
     <Dialog title={t('duress.title')} onClose={onClose}>

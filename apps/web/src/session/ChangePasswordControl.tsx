@@ -2,11 +2,11 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/error-message';
-import { PasswordField } from '../components/PasswordField';
+import { passwordFieldsOf } from '../components/PasswordField';
 import { Dialog } from '../components/Dialog';
 import { ErrorSummary, type SummaryItem } from '../components/ErrorSummary';
 import { Notice } from '../components/Notice';
-import { useI18n, type MessageKey } from '../i18n/i18n';
+import { useI18n } from '../i18n/i18n';
 
 /** The server's policy (ChangePasswordRequest, as for enrolment); it stays the authority. */
 const PASSWORD_MIN = 12;
@@ -92,25 +92,7 @@ function ChangePasswordDialog({ onClose }: { onClose: () => void }) {
     }
   };
 
-  const password = (
-    id: string,
-    label: MessageKey,
-    value: string,
-    onChange: (value: string) => void,
-    autoComplete: 'current-password' | 'new-password',
-    hint?: MessageKey,
-  ) => (
-    <PasswordField
-      id={id}
-      label={t(label)}
-      hint={hint ? t(hint) : undefined}
-      error={fieldError(id)}
-      value={value}
-      onChange={onChange}
-      autoComplete={autoComplete}
-      autoFocus={id === FIELD.current}
-    />
-  );
+  const password = passwordFieldsOf(fieldError, FIELD.current);
 
   return (
     <Dialog title={t('password.title')} onClose={onClose}>
