@@ -37,24 +37,18 @@ export class StatsReads implements OnApplicationShutdown {
   /** Runs `read` in one read-only snapshot, on the replica when there is one. */
   async snapshot<T>(read: (em: EntityManager) => Promise<T>): Promise<T> {
     const replica = await this.replicaSource();
-    if (replica) {
-      let runner: QueryRunner | undefined;
+    let runner: QueryRunner | undefined;
+    if (replica)
       try {
-        runner = replica.createQueryRunner();
-        await runner.connect();
-        await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        runner = await this.begin(replica);
       } catch (error) {
-        await runner?.release().catch(() => undefined);
         if (!isConnectionError(error)) throw error;
         this.replicaFailed(error);
-        return this.inSnapshot(this.primary, read);
       }
-      return this.finish(runner, read);
-    }
-    return this.inSnapshot(this.primary, read);
+    return this.finish(runner ?? (await this.begin(this.primary)), read);
   }
 
-  /** Whether statistics read from a replica now (for the health check and the tests). */
+  /** Whether statistics read from a replica now (the tests read it). */
   get usingReplica(): boolean {
     return this.config.DATABASE_REPLICA_URL !== undefined && Date.now() >= this.replicaDownUntil;
   }
@@ -64,19 +58,17 @@ export class StatsReads implements OnApplicationShutdown {
     await replica?.destroy().catch(() => undefined);
   }
 
-  private async inSnapshot<T>(
-    source: DataSource,
-    read: (em: EntityManager) => Promise<T>,
-  ): Promise<T> {
+  /** A connection of `source` inside a read-only REPEATABLE READ transaction. */
+  private async begin(source: DataSource): Promise<QueryRunner> {
     const runner = source.createQueryRunner();
-    await runner.connect();
     try {
+      await runner.connect();
       await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      return runner;
     } catch (error) {
-      await runner.release();
+      await runner.release().catch(() => undefined);
       throw error;
     }
-    return this.finish(runner, read);
   }
 
   private async finish<T>(runner: QueryRunner, read: (em: EntityManager) => Promise<T>) {
