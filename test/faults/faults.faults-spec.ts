@@ -3,7 +3,8 @@ import { Cast, prepareCast } from './support/cast';
 import { figuresTable } from './support/report';
 import { RespondersDesk } from './support/responders';
 import { Figures, runScenario, ScenarioSpec } from './support/scenario';
-import { SentinelSet } from './support/sentinels';
+
+import { SentinelSet } from '@mayak/testing';
 import { FaultServices } from './support/services';
 
 /**

@@ -1,10 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import Redis from 'ioredis';
-import { findOnPath, freePort } from '@mayak/platform/embedded';
 import {
   contactBody,
   createTestEnvironment,
@@ -12,6 +9,7 @@ import {
   eventually,
   HttpClient,
   RunningApi,
+  SentinelSet,
   signIn,
   startApi,
   startWorker,
@@ -27,103 +25,22 @@ jest.setTimeout(120_000);
  * before, during and after the failover are all routed, each once.
  */
 describe('Redis through Sentinel: the primary dies, nothing is lost', () => {
-  const children: ChildProcess[] = [];
   let dir: string;
-  let primary: ChildProcess;
-  let ports: { primary: number; replica: number; sentinels: number[] };
+  let sentinels: SentinelSet;
   let env: TestEnvironment;
   let api: RunningApi;
   let worker: INestApplicationContext;
   let http: HttpClient;
   let volunteerToken: string;
 
-  const redisServer = findOnPath('redis-server');
-  const run = (args: string[]): ChildProcess => {
-    const child = spawn(redisServer!, args, { stdio: 'ignore' });
-    children.push(child);
-    return child;
-  };
-  const ask = async <T>(port: number, ...command: string[]): Promise<T> => {
-    const client = new Redis({
-      host: '127.0.0.1',
-      port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return (await client.call(command[0], ...command.slice(1))) as T;
-    } finally {
-      client.disconnect();
-    }
-  };
-  const primaryPort = async (): Promise<number> => {
-    const [, port] = await ask<[string, string]>(
-      ports.sentinels[0],
-      'SENTINEL',
-      'get-master-addr-by-name',
-      'mayak',
-    );
-    return Number(port);
-  };
-
   beforeAll(async () => {
-    if (!redisServer) throw new Error('redis-server is not on PATH');
     dir = await mkdtemp(path.join(tmpdir(), 'mayak-sentinel-'));
-    ports = {
-      primary: await freePort(),
-      replica: await freePort(),
-      sentinels: [await freePort(), await freePort(), await freePort()],
-    };
-    const plain = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    primary = run(['--port', String(ports.primary), ...plain]);
-    run([
-      '--port',
-      String(ports.replica),
-      ...plain,
-      '--replicaof',
-      '127.0.0.1',
-      String(ports.primary),
-    ]);
-    for (const port of ports.sentinels) {
-      const conf = path.join(dir, `sentinel-${port}.conf`);
-      await writeFile(
-        conf,
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `dir ${dir}`,
-          `sentinel monitor mayak 127.0.0.1 ${ports.primary} 2`,
-          'sentinel down-after-milliseconds mayak 1000',
-          'sentinel failover-timeout mayak 10000',
-          'sentinel parallel-syncs mayak 1',
-          '',
-        ].join('\n'),
-      );
-      run([conf, '--sentinel']);
-    }
-    // Every Sentinel sees the replica and the two others: a failover can then be agreed.
-    await eventually(
-      'the Sentinels to find the replica and each other',
-      async () => {
-        for (const port of ports.sentinels) {
-          const replicas = await ask<unknown[]>(port, 'SENTINEL', 'replicas', 'mayak');
-          const sentinels = await ask<unknown[]>(port, 'SENTINEL', 'sentinels', 'mayak');
-          if (replicas.length !== 1 || sentinels.length !== 2) return false;
-        }
-        return true;
-      },
-      30_000,
-      200,
-    );
-
+    sentinels = await SentinelSet.start(dir);
     env = await createTestEnvironment({
-      REDIS_SENTINELS: ports.sentinels.map((p) => `127.0.0.1:${p}`).join(','),
-      REDIS_SENTINEL_NAME: 'mayak',
+      ...sentinels.env,
       // Only the database number and credentials are read from it in Sentinel mode; its
       // host is the dead primary's, and must not matter.
-      REDIS_URL: `redis://127.0.0.1:${ports.primary}/0`,
+      REDIS_URL: `redis://127.0.0.1:${sentinels.primaryPort}/0`,
     });
     api = await startApi(env);
     worker = await startWorker(env);
@@ -147,7 +64,7 @@ describe('Redis through Sentinel: the primary dies, nothing is lost', () => {
     await worker?.close();
     await api?.close();
     await env?.dispose();
-    for (const child of children) child.kill('SIGKILL');
+    await sentinels?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -173,20 +90,15 @@ describe('Redis through Sentinel: the primary dies, nothing is lost', () => {
     );
 
   it('routes through the primary, follows the failover to the replica, and loses nothing', async () => {
-    expect(await primaryPort()).toBe(ports.primary);
+    expect(await sentinels.primaryPortNow()).toBe(sentinels.primaryPort);
     const before = await intake('before the failover');
     await routed([before], 20_000);
 
     const killedAt = Date.now();
-    primary.kill('SIGKILL');
+    sentinels.killPrimary();
     // Saved while Redis has no primary: PostgreSQL takes them, the outbox keeps the jobs.
     const during = [await intake('during the failover 1'), await intake('during the failover 2')];
-    await eventually(
-      'the Sentinels to promote the replica',
-      async () => (await primaryPort()) === ports.replica,
-      30_000,
-      200,
-    );
+    await sentinels.promoted(killedAt);
     const promotedAt = Date.now();
     const after = await intake('after the failover');
     await routed([...during, after], 45_000);

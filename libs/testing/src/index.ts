@@ -13,3 +13,4 @@ export * from './app/custody';
 export * from './app/audit';
 export * from './app/contacts';
 export * from './app/outbox';
+export * from './harness/redis-sentinels';

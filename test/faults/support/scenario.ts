@@ -13,7 +13,7 @@ import { Books, checkBooks, Window } from './books';
 import { Cast, VOLUNTEERS } from './cast';
 import { Attempt, VolunteerLoad } from './load';
 import { RespondersDesk } from './responders';
-import { SentinelSet } from './sentinels';
+import { SentinelSet } from '@mayak/testing';
 import { FaultServices } from './services';
 
 /** 50 volunteers, one call each every half second: 100 intakes a second together. */

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findOnPath, freePort } from '@mayak/platform/embedded';
 import { Redis } from 'ioredis';
-import { sleep, waitFor } from './apps';
+import { eventually } from '../app/processes';
 
 const NAME = 'mayak';
 
@@ -24,6 +24,7 @@ export class SentinelSet {
     readonly sentinelPorts: number[],
   ) {}
 
+  /** `workDir`: where their data and config files go (gone with it). */
   static async start(workDir: string): Promise<SentinelSet> {
     const dir = path.join(workDir, `sentinels-${Date.now()}`);
     await mkdir(dir, { recursive: true });
@@ -51,17 +52,18 @@ export class SentinelSet {
 
   /** Resolves once the Sentinels name the replica as the primary; the ms it took. */
   async promoted(since: number, timeoutMs = 30_000): Promise<number> {
-    await waitFor(
+    await eventually(
       'the Sentinels to promote the replica',
       async () => (await this.primaryPortNow()) === this.replicaPort,
-      { timeoutMs, intervalMs: 100 },
+      timeoutMs,
+      100,
     );
     return Date.now() - since;
   }
 
   async stop(): Promise<void> {
     for (const child of this.children) child.kill('SIGKILL');
-    await sleep(100);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   private async launch(): Promise<void> {
@@ -111,7 +113,7 @@ export class SentinelSet {
       );
       run([conf, '--sentinel']);
     }
-    await waitFor(
+    await eventually(
       'the Sentinels to find the replica and each other',
       async () => {
         for (const port of this.sentinelPorts) {
@@ -121,11 +123,13 @@ export class SentinelSet {
         }
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 200 },
+      30_000,
+      200,
     );
   }
 
-  private async primaryPortNow(): Promise<number> {
+  /** The port the Sentinels name as the primary now. */
+  async primaryPortNow(): Promise<number> {
     const [, port] = await this.ask<[string, string]>(
       this.sentinelPorts[0],
       'SENTINEL',
