@@ -184,6 +184,50 @@ describe('intake and routing', () => {
     await env.db.query(`UPDATE staff_availability SET capacity = 10`);
   });
 
+  it('does not pool a case while the only free colleague is being given another case', async () => {
+    // Another routing holds the psychologist's row (as while it assigns them a case): the
+    // case waits for that routing to commit, then goes to them, not to the pool.
+    await env.db.query(
+      `UPDATE staff_availability SET open_cases = 0, capacity = 5 WHERE user_id = $1`,
+      [staff.psychologist.user.id],
+    );
+    const concurrent = env.db.createQueryRunner();
+    await concurrent.connect();
+    await concurrent.startTransaction();
+    try {
+      await concurrent.query(`SELECT 1 FROM staff_availability WHERE user_id = $1 FOR UPDATE`, [
+        staff.psychologist.user.id,
+      ]);
+      const response = await http.post(
+        '/api/contacts',
+        contactBody({
+          services: ['psych'],
+          consent: { scopes: ['service:psych'], textVersion: '2026-01', retentionDays: 365 },
+        }),
+        { token: volunteerToken },
+      );
+      expect(response.status).toBe(201);
+      const caseId: string = response.body.caseIds[0];
+      // The routing job has reached the locked row and waits there.
+      await eventually('routing to wait on the held row', async () => {
+        const waiting: unknown[] = await env.db.query(
+          `SELECT 1 FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%staff_availability%'`,
+        );
+        return waiting.length > 0;
+      });
+      expect(await assigneeOf(caseId)).toBeUndefined();
+      await concurrent.commitTransaction();
+      expect(await eventually('the psych case to be assigned', () => assigneeOf(caseId))).toBe(
+        staff.psychologist.user.id,
+      );
+    } finally {
+      if (concurrent.isTransactionActive) await concurrent.rollbackTransaction();
+      await concurrent.release();
+    }
+  });
+
   it('a declined case goes back to routing and never to the same person', async () => {
     await env.db.query(`UPDATE staff_availability SET open_cases = 0, capacity = 10`);
     const response = await http.post('/api/contacts', contactBody({ region: 'RU-KDA' }), {

@@ -118,7 +118,10 @@ export class StaffLoad {
    * The on-shift member of the service's staff with the fewest open cases below their
    * capacity, who covers the region (or all regions) and has not declined this case.
    * SKIP LOCKED lets concurrent routings pick different people instead of queueing on one;
-   * the row lock held until commit keeps anyone from going over capacity.
+   * the row lock held until commit keeps anyone from going over capacity. When every fitting
+   * row is locked by another routing (one lawyer on shift, two legal cases at once), skipping
+   * would send the case to the pool although someone is free; so the pick is then made again,
+   * waiting for those locks, and sees the rows as the other routings committed them.
    */
   async pickAndReserve(
     em: EntityManager,
@@ -126,24 +129,26 @@ export class StaffLoad {
     region: string,
     excluded: readonly string[],
   ): Promise<string | undefined> {
-    const rows = rowsOf<{ user_id: string }>(
-      await em.query(
-        `WITH pick AS (
-         SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
-          WHERE a.on_shift AND a.open_cases < a.capacity
-            AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
-            AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
-            AND NOT (a.user_id = ANY($3::uuid[]))
-          ORDER BY a.open_cases, a.updated_at, a.user_id
-          LIMIT 1
-          FOR UPDATE OF a SKIP LOCKED)
-       UPDATE staff_availability s SET open_cases = s.open_cases + 1
-         FROM pick WHERE s.user_id = pick.user_id
-       RETURNING s.user_id`,
-        [SERVICE_ROLE[service], region, excluded],
-      ),
-    );
-    return rows[0]?.user_id;
+    const args = [SERVICE_ROLE[service], region, excluded];
+    const pick = async (locking: 'SKIP LOCKED' | ''): Promise<string | undefined> =>
+      rowsOf<{ user_id: string }>(
+        await em.query(
+          `WITH pick AS (
+           SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
+            WHERE a.on_shift AND a.open_cases < a.capacity
+              AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
+              AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
+              AND NOT (a.user_id = ANY($3::uuid[]))
+            ORDER BY a.open_cases, a.updated_at, a.user_id
+            LIMIT 1
+            FOR UPDATE OF a ${locking})
+         UPDATE staff_availability s SET open_cases = s.open_cases + 1
+           FROM pick WHERE s.user_id = pick.user_id
+         RETURNING s.user_id`,
+          args,
+        ),
+      )[0]?.user_id;
+    return (await pick('SKIP LOCKED')) ?? (await pick(''));
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {
