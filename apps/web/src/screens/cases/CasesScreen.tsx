@@ -21,9 +21,10 @@ export interface CasesLocationState {
   flash?: 'declined' | 'handoverRefused';
 }
 
-function Topics({ codes }: { codes: string[] }) {
+/** A case's topics; a dash when its sealed facts could not be opened (null). */
+function Topics({ codes }: { codes: string[] | null }) {
   const { label } = useI18n();
-  return <>{codes.map((code) => label('topics', code)).join(', ')}</>;
+  return <>{codes ? codes.map((code) => label('topics', code)).join(', ') : '—'}</>;
 }
 
 function MyCases({
