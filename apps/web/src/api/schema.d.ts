@@ -3617,16 +3617,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description PostgreSQL answers; a 503 with this body means it does not */
             200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthResponse"];
-                };
-            };
-            /** @description PostgreSQL is down */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
