@@ -11,14 +11,14 @@ import {
 
 /** The volunteer's withdrawal dialog's rules that need no browser. */
 describe('a volunteer’s consent withdrawal, before it is sent', () => {
-  const contact = (id: string, callerId: string | null): MyContact => ({
+  const contact = (id: string, callerId: string): MyContact => ({
     id,
     callerId,
     channel: 'phone',
     startedAt: '2026-12-04T10:00:00Z',
     durationSeconds: 60,
     region: 'RU-MOW',
-    caller: null,
+    caller: { pseudonym: null, ageBand: null, genderIdentity: null, orientation: null },
     topics: [],
     immediateRisk: false,
     summary: null,

@@ -204,7 +204,11 @@ describe('comparison with the period before, from published counts only', () => 
   const answer: StatsResponse = {
     k: 10,
     period: 'month',
+    measure: 'contacts',
     groupBy: ['region'],
+    from: '2026-10-01',
+    to: '2026-11-30',
+    timeZone: 'Europe/Moscow',
     rows: [
       { period: '2026-10', region: 'RU-SPE', count: 20 },
       { period: '2026-10', region: 'RU-MOW', count: 11 },
@@ -213,6 +217,7 @@ describe('comparison with the period before, from published counts only', () => 
       { period: '2026-11', region: 'RU-CE', count: null, suppressed: true },
       { period: '2026-11', region: 'RU-KDA', count: 12 },
     ],
+    excludedWithoutConsent: 0,
     withheldPeriods: [],
   };
 

@@ -45,7 +45,7 @@ describe('the consent-withdrawal queue screen', () => {
   it('withdrawal notifications lead coordinators to the queue and say what happened in words', () => {
     const t = (key: MessageKey, params?: Record<string, string | number>) =>
       formatMessage(ru[key], params, 'ru-RU');
-    const note = (type: string): AppNotification => ({
+    const note = (type: AppNotification['type']): AppNotification => ({
       id: 'n',
       type,
       caseId: null,

@@ -27,6 +27,7 @@ export class AccountsController {
    * Accounts whose username starts with `query`. A POST, so that the fragment of a name stays
    * out of URLs and access logs.
    */
+  @ApiOkResponse({ type: [AccountResponse] })
   @Post('search')
   @HttpCode(200)
   search(

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { Role, ROLES } from '@mayak/identity';
 import {
   IsIn,
   IsObject,
@@ -156,7 +157,7 @@ export class DraftKeyResponse {
 export class MeResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() username!: string;
-  @ApiProperty({ type: [String] }) roles!: string[];
+  @ApiProperty({ enum: ROLES, isArray: true }) roles!: Role[];
   @ApiProperty({ description: 'When the session ends if it is not used' }) idleExpiresAt!: Date;
   @ApiProperty({ enum: ['totp', 'passkey'], description: 'How this session signed in' })
   secondFactor!: 'totp' | 'passkey';
@@ -174,8 +175,10 @@ export class DuressPasswordRequest {
   password!: string;
 
   @ApiProperty({
+    type: String,
     format: 'password',
     nullable: true,
+    required: false,
     description:
       'Signing in with this password (and your code) looks like a normal sign-in and silently locks Mayak down. null removes it.',
   })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn } from 'class-validator';
 import { CONSENT_SCOPES, ConsentScope } from '@mayak/access';
 import {
@@ -11,6 +11,7 @@ import {
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
+import { PendingWithdrawalResponse, WithdrawalReceiptResponse } from './callers.dto';
 
 export class WithdrawConsentRequest {
   @ApiProperty({ enum: CONSENT_SCOPES, isArray: true })
@@ -38,6 +39,7 @@ export class CallersController {
    * (`pendingId`).
    */
   @Post('callers/:id/consent/withdraw')
+  @ApiOkResponse({ type: WithdrawalReceiptResponse })
   @HttpCode(200)
   withdraw(
     @CurrentActor() actor: Actor,
@@ -49,6 +51,7 @@ export class CallersController {
 
   /** Coordinators: withdrawals waiting for confirmation, oldest first. */
   @Get('withdrawals')
+  @ApiOkResponse({ type: [PendingWithdrawalResponse] })
   listPending(@CurrentActor() actor: Actor): Promise<PendingWithdrawalView[]> {
     return this.pending.list(actor);
   }

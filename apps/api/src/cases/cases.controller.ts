@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import {
   CallerCasesService,
   CaseLifecycleService,
@@ -13,12 +19,16 @@ import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
 import {
   AddNoteRequest,
+  BoardCaseResponse,
+  CaseDetailResponse,
   CaseSearchResponse,
   CaseStatusResponse,
   EarlierCaseResponse,
   CloseCaseRequest,
   ListCasesQuery,
+  MyCaseResponse,
   NoteCreatedResponse,
+  PoolCaseResponse,
   ReassignRequest,
   SearchCasesQuery,
 } from './case.dto';
@@ -41,7 +51,19 @@ export class CasesController {
     return this.searching.search(actor, query);
   }
 
+  /** One shape per view: MyCaseResponse (mine), PoolCaseResponse (pool), BoardCaseResponse. */
   @Get()
+  @ApiExtraModels(MyCaseResponse, PoolCaseResponse, BoardCaseResponse)
+  @ApiOkResponse({
+    schema: {
+      type: 'array',
+      items: {
+        oneOf: [MyCaseResponse, PoolCaseResponse, BoardCaseResponse].map((model) => ({
+          $ref: getSchemaPath(model),
+        })),
+      },
+    },
+  })
   list(
     @CurrentActor() actor: Actor,
     @Query() query: ListCasesQuery,
@@ -50,6 +72,7 @@ export class CasesController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: CaseDetailResponse })
   read(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<Record<string, unknown>> {
     return this.queries.read(actor, id);
   }

@@ -20,7 +20,7 @@ import {
   MinDate,
   ValidateNested,
 } from 'class-validator';
-import { CONSENT_SCOPES, ConsentScope, Service } from '@mayak/access';
+import { CONSENT_SCOPES, ConsentScope, SERVICES, Service } from '@mayak/access';
 import { MAX_CONTACT_REFERRALS } from '@mayak/contacts';
 import {
   AGE_BANDS,
@@ -38,6 +38,7 @@ import {
   Topic,
   TOPICS,
 } from '@mayak/intake';
+import { CASE_STATUSES } from '../cases/case.dto';
 
 const oneOf = (name: string, values: readonly string[]) => ({
   message: `${name} must be one of: ${values.join(', ')}`,
@@ -219,11 +220,15 @@ export class CreateContactRequest {
   referralIds?: string[];
 }
 
+export class RepeatCallerResponse {
+  @ApiProperty({ description: 'Earlier contacts of the same caller' }) previousContacts!: number;
+}
+
 export class IntakeReceiptResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) callerId!: string;
   @ApiProperty({ type: [String] }) caseIds!: string[];
-  @ApiProperty({ example: { previousContacts: 0 } }) repeatCaller!: { previousContacts: number };
+  @ApiProperty({ type: RepeatCallerResponse }) repeatCaller!: RepeatCallerResponse;
   @ApiPropertyOptional({
     enum: ['tier1', 'tier2', 'coordinators', 'nobody'],
     description:
@@ -274,4 +279,52 @@ export class CallerLookupResponse {
     description: 'Earlier contacts not shown: the caller’s consent does not allow it',
   })
   hiddenContacts!: number;
+}
+
+/** The caller as a contact describes them: erased or never given fields are null. */
+export class ContactCallerResponse {
+  @ApiProperty({ type: String, nullable: true }) pseudonym!: string | null;
+  @ApiProperty({ type: String, nullable: true }) ageBand!: string | null;
+  @ApiProperty({ type: String, nullable: true }) genderIdentity!: string | null;
+  @ApiProperty({ type: String, nullable: true }) orientation!: string | null;
+}
+
+/** A case a contact raised, as far as its volunteer may know it. */
+export class ContactCaseResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: SERVICES }) service!: Service;
+  @ApiProperty({ enum: CASE_STATUSES }) status!: string;
+}
+
+/** GET /api/contacts/mine: what the volunteer logged within their window, newest first. */
+export class MyContactResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) callerId!: string;
+  @ApiProperty({ description: 'A channel code' }) channel!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) startedAt!: string;
+  @ApiProperty() durationSeconds!: number;
+  @ApiProperty({ description: 'A region code' }) region!: string;
+  @ApiProperty({ type: ContactCallerResponse }) caller!: ContactCallerResponse;
+  @ApiProperty({ type: [String], description: 'Topic codes' }) topics!: string[];
+  @ApiProperty() immediateRisk!: boolean;
+  @ApiProperty({ type: String, nullable: true }) summary!: string | null;
+  @ApiProperty({ description: 'A contact outcome code' }) outcome!: string;
+  @ApiProperty({ enum: SERVICES, isArray: true }) services!: Service[];
+  @ApiProperty({ type: [String], description: 'Case ids, by service' }) caseIds!: string[];
+  @ApiProperty({
+    type: [ContactCaseResponse],
+    description: 'The cases the contact raised (and any emergency escalated from them since)',
+  })
+  cases!: ContactCaseResponse[];
+  @ApiProperty({
+    type: [String],
+    description: 'Entries of the referral directory: POST /api/referrals/read names them',
+  })
+  referralIds!: string[];
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+  @ApiProperty({
+    type: [String],
+    description: 'Encrypted fields that no longer exist: consent withdrawn, or retention passed',
+  })
+  erased!: string[];
 }

@@ -10,6 +10,7 @@ import {
   CallerLookupResponse,
   CreateContactRequest,
   IntakeReceiptResponse,
+  MyContactResponse,
   SavedUnderKeyRequest,
   SavedUnderKeyResponse,
 } from './contact.dto';
@@ -52,6 +53,7 @@ export class ContactsController {
     return this.intake.savedUnder(actor, body.idempotencyKey);
   }
 
+  @ApiOkResponse({ type: [MyContactResponse] })
   @Get('contacts/mine')
   mine(@CurrentActor() actor: Actor): Promise<MyContact[]> {
     return this.contacts.listMine(actor);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { LockdownService, UnsealService, UnsealStatus } from '@mayak/custody';
 import { Actor } from '@mayak/identity';
 import { Public } from '../http/public.decorator';
@@ -28,6 +28,7 @@ export class CustodyController {
 
   /** Throttled like sign-in: shares are not guessable, but a flood of bad ones is noise. */
   @Public()
+  @ApiOkResponse({ type: UnsealStatusResponse })
   @Post('unseal')
   @UseGuards(ThrottlerGuard)
   @HttpCode(200)
@@ -35,7 +36,7 @@ export class CustodyController {
     return this.unsealing.submit(body.share, 'web');
   }
 
-  @ApiCreatedResponse({ type: LockdownResponse })
+  @ApiAcceptedResponse({ type: LockdownResponse })
   @Post('lockdown')
   @HttpCode(202)
   async lockdown(@CurrentActor() actor: Actor): Promise<LockdownResponse> {

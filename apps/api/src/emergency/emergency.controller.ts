@@ -1,10 +1,16 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { EmergencyActionsService, EmergencyBoardEntry } from '@mayak/emergency';
 import { Actor } from '@mayak/identity';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
+import { CaseStatusResponse } from '../cases/case.dto';
+import {
+  BreakGlassGrantResponse,
+  EmergencyEntryResponse,
+  EscalationResponse,
+} from './emergency.dto';
 
 export class ReasonRequest {
   @ApiProperty({ minLength: 10, maxLength: 2000, description: 'Why; encrypted at rest' })
@@ -19,11 +25,13 @@ export class EmergencyController {
   constructor(private readonly emergencies: EmergencyActionsService) {}
 
   @Get('emergencies')
+  @ApiOkResponse({ type: [EmergencyEntryResponse] })
   board(@CurrentActor() actor: Actor): Promise<EmergencyBoardEntry[]> {
     return this.emergencies.board(actor);
   }
 
   @Post('cases/:id/acknowledge')
+  @ApiOkResponse({ type: CaseStatusResponse })
   @HttpCode(200)
   acknowledge(
     @CurrentActor() actor: Actor,
@@ -33,6 +41,7 @@ export class EmergencyController {
   }
 
   @Post('cases/:id/break-glass')
+  @ApiOkResponse({ type: BreakGlassGrantResponse })
   @HttpCode(200)
   breakGlass(
     @CurrentActor() actor: Actor,
@@ -43,6 +52,7 @@ export class EmergencyController {
   }
 
   @Post('cases/:id/escalate')
+  @ApiOkResponse({ type: EscalationResponse })
   @HttpCode(200)
   escalate(
     @CurrentActor() actor: Actor,

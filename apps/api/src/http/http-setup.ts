@@ -2,13 +2,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppConfig, KeyRing, Logger } from '@mayak/platform';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorResponse } from './error-body';
 import { serveWebUi } from '../web/web-ui';
 import { ApiExceptionFilter, SEALED_BODY } from './exception.filter';
-import { SESSION_COOKIE } from './request-context';
+import { buildOpenApiDocument } from './openapi';
 import { validationPipe } from './validation';
 
 const OPEN_WHILE_SEALED = /^\/api\/(health|unseal)(\/|\?|$)/;
@@ -108,29 +107,7 @@ export async function configureHttp(
   app.useGlobalFilters(filter);
   app.setGlobalPrefix('api', { exclude: [] });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Mayak')
-      .setDescription('Case tracking for a crisis helpline. Every record is consent-scoped.')
-      .setVersion('1')
-      .addBearerAuth()
-      .addCookieAuth(SESSION_COOKIE)
-      // Every operation can fail, and always in the same shape (see exception.filter.ts).
-      .addGlobalResponse(
-        {
-          status: '4XX',
-          description: 'The request was refused; `fields` names each bad field',
-          type: ErrorResponse,
-        },
-        {
-          status: '5XX',
-          description: 'The service failed or is briefly unavailable',
-          type: ErrorResponse,
-        },
-      )
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs/openapi.json',
     raw: ['json'],

@@ -21,6 +21,7 @@ import {
 import { endWith, ignoreElements, interval, map, merge, Observable, share, takeUntil } from 'rxjs';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
+import { NotificationResponse, WebhookResponse } from './notifications.dto';
 
 export class WebhookRequest {
   @ApiProperty({
@@ -54,11 +55,13 @@ export class NotificationsController {
   ) {}
 
   @Get('notifications')
+  @ApiOkResponse({ type: [NotificationResponse] })
   list(@CurrentActor() actor: Actor): Promise<NotificationView[]> {
     return this.notifications.list(actor);
   }
 
   @Post('notifications/:id/read')
+  @ApiOkResponse({ type: NotificationResponse })
   @HttpCode(200)
   read(@CurrentActor() actor: Actor, @UuidParam() id: string): Promise<NotificationView> {
     return this.notifications.markRead(actor, id);
@@ -87,11 +90,13 @@ export class NotificationsController {
   }
 
   @Get('staff/me/webhook')
+  @ApiOkResponse({ type: WebhookResponse })
   getWebhook(@CurrentActor() actor: Actor): Promise<{ url: string }> {
     return this.webhooks.get(actor);
   }
 
   @Put('staff/me/webhook')
+  @ApiOkResponse({ type: WebhookResponse })
   setWebhook(@CurrentActor() actor: Actor, @Body() body: WebhookRequest): Promise<{ url: string }> {
     return this.webhooks.set(actor, body);
   }

@@ -24,7 +24,7 @@ import { IsAfter } from '../http/is-after';
 import { UuidParam } from '../http/params';
 import { CurrentActor } from '../http/request-context';
 import { IsLocalDate, LocalDatePipe } from './local-date';
-import { RecurrenceResponse, RotaViewResponse, ShiftResponse } from './rota.dto';
+import { AckTimeouts, RecurrenceResponse, RotaViewResponse, ShiftResponse } from './rota.dto';
 import { TierPipe } from './tier.pipe';
 
 const dateMessage = (name: string) => ({ message: `${name} must be an ISO 8601 date-time` });
@@ -77,7 +77,12 @@ export class AddRecurrenceRequest {
   @IsLocalDate()
   startsOn!: string;
 
-  @ApiPropertyOptional({ format: 'date', nullable: true, description: 'Last date, included' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date',
+    nullable: true,
+    description: 'Last date, included',
+  })
   @IsOptional()
   @IsLocalDate('startsOn')
   untilOn?: string | null;
@@ -197,6 +202,7 @@ export class RotaController {
   }
 
   @Put('tiers/:tier')
+  @ApiOkResponse({ type: AckTimeouts, description: 'Every tier’s time to acknowledge, now' })
   setTierTimeout(
     @CurrentActor() actor: Actor,
     @Param('tier', TierPipe) tier: Tier,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -14,6 +14,7 @@ import { Actor } from '@mayak/identity';
 import { REGIONS } from '@mayak/intake';
 import { Availability, StaffAvailabilityService, StaffMember } from '@mayak/staffing';
 import { CurrentActor } from '../http/request-context';
+import { AvailabilityResponse, StaffMemberResponse } from './staff.dto';
 import { UserRefPipe } from './user-ref.pipe';
 
 export class AvailabilityRequest implements Availability {
@@ -42,11 +43,13 @@ export class StaffController {
   constructor(private readonly staff: StaffAvailabilityService) {}
 
   @Get()
+  @ApiOkResponse({ type: [StaffMemberResponse] })
   list(@CurrentActor() actor: Actor): Promise<StaffMember[]> {
     return this.staff.list(actor);
   }
 
   @Get(':userId/availability')
+  @ApiOkResponse({ type: AvailabilityResponse })
   get(
     @CurrentActor() actor: Actor,
     @Param('userId', UserRefPipe) userId: string,
@@ -55,6 +58,7 @@ export class StaffController {
   }
 
   @Put(':userId/availability')
+  @ApiOkResponse({ type: AvailabilityResponse })
   set(
     @CurrentActor() actor: Actor,
     @Param('userId', UserRefPipe) userId: string,

@@ -1,5 +1,12 @@
 import { applyDecorators, Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { Actor } from '@mayak/identity';
 import {
   CASE_DIMENSIONS,
@@ -12,6 +19,7 @@ import {
 } from '@mayak/statistics';
 import { FastifyReply } from 'fastify';
 import { CurrentActor } from '../http/request-context';
+import { StatsResponse } from './statistics.dto';
 import { StatsQueryPipe } from './stats-query.pipe';
 
 /**
@@ -68,11 +76,12 @@ export class StatisticsController {
   @ApiQuery({ name: 'measure', enum: ['contacts', 'cases'], required: false })
   @ApiQuery({ name: 'format', enum: ['json', 'csv'], required: false })
   @ApiStatsFilters()
+  @ApiExtraModels(StatsResponse)
   @ApiOkResponse({
     description:
       "Counts per period and cell; a cell between 1 and k−1 (or one that would reveal one) is suppressed. excludedWithoutConsent counts every contact of the answer's months without statistics consent, whatever the filter, and is null when suppressed like a cell.",
     content: {
-      'application/json': { schema: { type: 'object' } },
+      'application/json': { schema: { $ref: getSchemaPath(StatsResponse) } },
       'text/csv': { schema: { type: 'string' } },
     },
   })

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AccessControl, CONSENT_SCOPES, SERVICES } from '@mayak/access';
 import { Actor } from '@mayak/identity';
 import { CASE_OUTCOMES } from '@mayak/cases';
@@ -13,8 +13,9 @@ import {
   TOPICS,
 } from '@mayak/intake';
 import { CurrentActor } from '../http/request-context';
+import { VocabularyResponse } from './vocabulary.dto';
 
-const VOCABULARY = {
+const VOCABULARY: VocabularyResponse = {
   channels: CHANNELS,
   regions: REGIONS,
   topics: TOPICS,
@@ -37,7 +38,8 @@ export class VocabularyController {
   constructor(private readonly access: AccessControl) {}
 
   @Get()
-  async get(@CurrentActor() actor: Actor): Promise<typeof VOCABULARY> {
+  @ApiOkResponse({ type: VocabularyResponse })
+  async get(@CurrentActor() actor: Actor): Promise<VocabularyResponse> {
     await this.access.requireCapability(actor, 'vocabulary:read', undefined, { audit: 'denials' });
     return VOCABULARY;
   }

@@ -33,8 +33,11 @@ export interface I18n {
   locale: string;
   setLanguage: (language: Language) => void;
   t: (key: MessageKey, params?: Params) => string;
-  /** The name of a vocabulary code (region, topic, …) in the current language. */
-  label: (kind: VocabularyKind, code: string) => string;
+  /**
+   * The name of a vocabulary code (region, topic, …) in the current language; a dash for
+   * null, which the API sends for a case whose sealed facts could not be opened.
+   */
+  label: (kind: VocabularyKind, code: string | null) => string;
   dateTime: (value: Date | string) => string;
   time: (value: Date | string) => string;
   date: (value: Date | string) => string;
@@ -68,7 +71,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       locale,
       setLanguage,
       t: (key, params) => formatMessage(messages[key], params, locale),
-      label: (kind, code) => vocabularyLabel(kind, code, language),
+      label: (kind, code) => (code === null ? '—' : vocabularyLabel(kind, code, language)),
       dateTime: (v) => dateTimeFormat.format(asDate(v)),
       time: (v) => timeFormat.format(asDate(v)),
       date: (v) => dateFormat.format(asDate(v)),

@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { PendingGrant } from '../../api/types';
 import { useResource } from '../../api/useResource';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 
@@ -38,64 +39,57 @@ export function RoleGrantsScreen() {
       <p>{t('grants.intro')}</p>
       {done ? <Notice tone="success">{done}</Notice> : null}
       {error ? <Notice tone="error">{error}</Notice> : null}
-      {grants.data === undefined && !error ? <p role="status">{t('app.loading')}</p> : null}
-      {grants.data?.length === 0 ? <p>{t('grants.empty')}</p> : null}
-      {grants.data && grants.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('grants.colUser')}</th>
-                <th scope="col">{t('grants.colRole')}</th>
-                <th scope="col">{t('grants.colProposed')}</th>
-                <th scope="col">{t('grants.colActions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {grants.data.map((grant) => (
-                <tr key={grant.id} data-grant={`${grant.username}:${grant.role}`}>
-                  <th scope="row">
-                    {grant.username}
-                    {grant.granteeEnrolled ? null : (
-                      <span className="muted"> ({t('grants.notEnrolled')})</span>
-                    )}
-                  </th>
-                  <td>{t(`role.${grant.role}`)}</td>
-                  <td>
-                    {grant.proposedByUsername}{' '}
-                    {grant.proposedAs === 'admin' ? t('grants.asAdmin') : t('grants.asCoordinator')}
-                    , {dateTime(grant.proposedAt)}
-                  </td>
-                  <td>
-                    <div className="table__actions">
-                      {grant.mayConfirm ? (
-                        <button
-                          type="button"
-                          className="button button--small"
-                          disabled={busy}
-                          aria-label={`${t('grants.confirm')} ${grant.username} ${t(`role.${grant.role}`)}`}
-                          onClick={() => void decide(grant, 'confirm')}
-                        >
-                          {t('grants.confirm')}
-                        </button>
-                      ) : null}
-                      <button
-                        type="button"
-                        className="button button--small button--secondary"
-                        disabled={busy}
-                        aria-label={`${t('grants.reject')} ${grant.username} ${t(`role.${grant.role}`)}`}
-                        onClick={() => void decide(grant, 'reject')}
-                      >
-                        {t('grants.reject')}
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        items={grants.data}
+        failed={!!error}
+        empty={t('grants.empty')}
+        columns={[
+          t('grants.colUser'),
+          t('grants.colRole'),
+          t('grants.colProposed'),
+          t('grants.colActions'),
+        ]}
+        row={(grant) => (
+          <tr key={grant.id} data-grant={`${grant.username}:${grant.role}`}>
+            <th scope="row">
+              {grant.username}
+              {grant.granteeEnrolled ? null : (
+                <span className="muted"> ({t('grants.notEnrolled')})</span>
+              )}
+            </th>
+            <td>{t(`role.${grant.role}`)}</td>
+            <td>
+              {grant.proposedByUsername}{' '}
+              {grant.proposedAs === 'admin' ? t('grants.asAdmin') : t('grants.asCoordinator')},{' '}
+              {dateTime(grant.proposedAt)}
+            </td>
+            <td>
+              <div className="table__actions">
+                {grant.mayConfirm ? (
+                  <button
+                    type="button"
+                    className="button button--small"
+                    disabled={busy}
+                    aria-label={`${t('grants.confirm')} ${grant.username} ${t(`role.${grant.role}`)}`}
+                    onClick={() => void decide(grant, 'confirm')}
+                  >
+                    {t('grants.confirm')}
+                  </button>
+                ) : null}
+                <button
+                  type="button"
+                  className="button button--small button--secondary"
+                  disabled={busy}
+                  aria-label={`${t('grants.reject')} ${grant.username} ${t(`role.${grant.role}`)}`}
+                  onClick={() => void decide(grant, 'reject')}
+                >
+                  {t('grants.reject')}
+                </button>
+              </div>
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/error-message';
 import { ROLES, type Account, type AccountWithEnrolment, type Role } from '../../api/types';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
@@ -214,113 +215,102 @@ export function UsersScreen() {
         </p>
       ) : null}
       {loadError ? <Notice tone="error">{loadError}</Notice> : null}
-      {accounts === null && !loadError ? <p role="status">{t('app.loading')}</p> : null}
-      {shown ? (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('users.colUsername')}</th>
-                <th scope="col">{t('users.colRoles')}</th>
-                <th scope="col">{t('users.colStatus')}</th>
-                <th scope="col">{t('users.colTotp')}</th>
-                <th scope="col">{t('users.colCreated')}</th>
-                <th scope="col">{t('users.colLastSignIn')}</th>
-                <th scope="col">{t('users.colActions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((account) => {
-                const self = account.id === me.id;
-                return (
-                  <tr key={account.id} data-username={account.username}>
-                    <th scope="row">
-                      {account.username}{' '}
-                      {self ? <span className="muted">{t('users.you')}</span> : null}
-                    </th>
-                    <td>
-                      {account.roles.map((role) => t(`role.${role}`)).join(', ')}
-                      {account.pendingRoles.length > 0 ? (
-                        <span className="muted">
-                          {' '}
-                          (
-                          {t('users.pendingRoles', {
-                            roles: account.pendingRoles.map((role) => t(`role.${role}`)).join(', '),
-                          })}
-                          )
-                        </span>
-                      ) : null}
-                    </td>
-                    <td>
-                      <span
-                        className={account.disabled ? 'badge badge--danger' : 'badge badge--ok'}
+      <DataTable
+        items={shown ?? undefined}
+        failed={!!loadError}
+        empty={null}
+        columns={[
+          t('users.colUsername'),
+          t('users.colRoles'),
+          t('users.colStatus'),
+          t('users.colTotp'),
+          t('users.colCreated'),
+          t('users.colLastSignIn'),
+          t('users.colActions'),
+        ]}
+        row={(account) => {
+          const self = account.id === me.id;
+          return (
+            <tr key={account.id} data-username={account.username}>
+              <th scope="row">
+                {account.username} {self ? <span className="muted">{t('users.you')}</span> : null}
+              </th>
+              <td>
+                {account.roles.map((role) => t(`role.${role}`)).join(', ')}
+                {account.pendingRoles.length > 0 ? (
+                  <span className="muted">
+                    {' '}
+                    (
+                    {t('users.pendingRoles', {
+                      roles: account.pendingRoles.map((role) => t(`role.${role}`)).join(', '),
+                    })}
+                    )
+                  </span>
+                ) : null}
+              </td>
+              <td>
+                <span className={account.disabled ? 'badge badge--danger' : 'badge badge--ok'}>
+                  {account.disabled ? t('users.disabled') : t('users.active')}
+                </span>
+                {account.awaitingEnrolment ? (
+                  <span className="badge">{t('users.awaitingEnrolment')}</span>
+                ) : null}
+              </td>
+              <td>{account.totpEnrolled ? t('users.totpEnrolled') : t('users.totpNotEnrolled')}</td>
+              <td>{date(account.createdAt)}</td>
+              <td>
+                {account.lastSignInAt
+                  ? t('users.lastSignInHour', { at: dateTime(account.lastSignInAt) })
+                  : t('users.neverSignedIn')}
+              </td>
+              <td>
+                {self ? null : (
+                  <div className="table__actions">
+                    <button
+                      type="button"
+                      className="button button--small button--secondary"
+                      aria-label={`${t('users.editRoles')} ${account.username}`}
+                      onClick={() =>
+                        setPending({ kind: 'roles', account, roles: [...account.roles] })
+                      }
+                    >
+                      {t('users.editRoles')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button button--small button--secondary"
+                      aria-label={`${actionLabel(account.disabled ? 'enable' : 'disable')} ${account.username}`}
+                      onClick={() =>
+                        setPending({ kind: account.disabled ? 'enable' : 'disable', account })
+                      }
+                    >
+                      {actionLabel(account.disabled ? 'enable' : 'disable')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button button--small button--secondary"
+                      aria-label={`${actionLabel('reissue')} ${account.username}`}
+                      onClick={() => setPending({ kind: 'reissue', account })}
+                    >
+                      {actionLabel('reissue')}
+                    </button>
+                    {account.totpEnrolled ? (
+                      <button
+                        type="button"
+                        className="button button--small button--secondary"
+                        aria-label={`${actionLabel('resetTotp')} ${account.username}`}
+                        onClick={() => setPending({ kind: 'resetTotp', account })}
                       >
-                        {account.disabled ? t('users.disabled') : t('users.active')}
-                      </span>
-                      {account.awaitingEnrolment ? (
-                        <span className="badge">{t('users.awaitingEnrolment')}</span>
-                      ) : null}
-                    </td>
-                    <td>
-                      {account.totpEnrolled ? t('users.totpEnrolled') : t('users.totpNotEnrolled')}
-                    </td>
-                    <td>{date(account.createdAt)}</td>
-                    <td>
-                      {account.lastSignInAt
-                        ? t('users.lastSignInHour', { at: dateTime(account.lastSignInAt) })
-                        : t('users.neverSignedIn')}
-                    </td>
-                    <td>
-                      {self ? null : (
-                        <div className="table__actions">
-                          <button
-                            type="button"
-                            className="button button--small button--secondary"
-                            aria-label={`${t('users.editRoles')} ${account.username}`}
-                            onClick={() =>
-                              setPending({ kind: 'roles', account, roles: [...account.roles] })
-                            }
-                          >
-                            {t('users.editRoles')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button button--small button--secondary"
-                            aria-label={`${actionLabel(account.disabled ? 'enable' : 'disable')} ${account.username}`}
-                            onClick={() =>
-                              setPending({ kind: account.disabled ? 'enable' : 'disable', account })
-                            }
-                          >
-                            {actionLabel(account.disabled ? 'enable' : 'disable')}
-                          </button>
-                          <button
-                            type="button"
-                            className="button button--small button--secondary"
-                            aria-label={`${actionLabel('reissue')} ${account.username}`}
-                            onClick={() => setPending({ kind: 'reissue', account })}
-                          >
-                            {actionLabel('reissue')}
-                          </button>
-                          {account.totpEnrolled ? (
-                            <button
-                              type="button"
-                              className="button button--small button--secondary"
-                              aria-label={`${actionLabel('resetTotp')} ${account.username}`}
-                              onClick={() => setPending({ kind: 'resetTotp', account })}
-                            >
-                              {actionLabel('resetTotp')}
-                            </button>
-                          ) : null}
-                        </div>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+                        {actionLabel('resetTotp')}
+                      </button>
+                    ) : null}
+                  </div>
+                )}
+              </td>
+            </tr>
+          );
+        }}
+      />
 
       {pending && pending.kind !== 'roles' ? (
         <ConfirmDialog

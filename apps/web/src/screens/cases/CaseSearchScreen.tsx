@@ -313,9 +313,7 @@ export function CaseSearchScreen() {
             <tbody ref={results} onKeyDown={moveInResults}>
               {data.items.map((item) => {
                 const overdue =
-                  item.status !== 'closed' &&
-                  item.dueAt !== null &&
-                  new Date(item.dueAt).getTime() < now;
+                  item.status !== 'closed' && !!item.dueAt && new Date(item.dueAt).getTime() < now;
                 return (
                   <tr key={item.id}>
                     <td>

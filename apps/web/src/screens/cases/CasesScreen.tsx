@@ -4,6 +4,7 @@ import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { CaseStatusResponse, IncomingHandover, MyCase, PoolCase } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useNotificationArrivals } from '../../notifications/notifications';
@@ -21,9 +22,10 @@ export interface CasesLocationState {
   flash?: 'declined' | 'handoverRefused';
 }
 
-function Topics({ codes }: { codes: string[] }) {
+/** A case's topics; a dash when its sealed facts could not be opened (null). */
+function Topics({ codes }: { codes: string[] | null }) {
   const { label } = useI18n();
-  return <>{codes.map((code) => label('topics', code)).join(', ')}</>;
+  return <>{codes ? codes.map((code) => label('topics', code)).join(', ') : '—'}</>;
 }
 
 function MyCases({
@@ -47,68 +49,55 @@ function MyCases({
           {t('cases.loadFailed')} {errorMessage(t, loadError)}
         </Notice>
       ) : null}
-      {cases === undefined ? (
-        loadError ? null : (
-          <p role="status">{t('app.loading')}</p>
-        )
-      ) : cases.length === 0 ? (
-        <p className="empty">{t('cases.mineEmpty')}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('cases.received')}</th>
-                <th scope="col">{t('cases.region')}</th>
-                <th scope="col">{t('cases.ageBand')}</th>
-                <th scope="col">{t('cases.topics')}</th>
-                <th scope="col">{t('cases.status')}</th>
-                <th scope="col">{t('cases.due')}</th>
-                <th scope="col">{t('cases.followUp')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cases.map((item) => {
-                const overdue = item.dueAt !== null && new Date(item.dueAt).getTime() < now;
-                return (
-                  <tr key={item.id}>
-                    <td>
-                      <Link to={`/cases/${item.id}`} className="table__link">
-                        {dateTime(item.createdAt)}
-                        <span className="visually-hidden"> — {t('cases.open')}</span>
-                      </Link>
-                    </td>
-                    <td>{label('regions', item.region)}</td>
-                    <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
-                    <td>
-                      <Topics codes={item.topics} />
-                    </td>
-                    <td>
-                      <span className={`status status--${item.status}`}>
-                        {statusLabel(t, item.status)}
-                      </span>
-                    </td>
-                    <td className={overdue ? 'overdue' : undefined}>
-                      {item.dueAt ? dateTime(item.dueAt) : '—'}
-                      {overdue ? (
-                        <span className="badge badge--danger">{t('cases.overdue')}</span>
-                      ) : null}
-                    </td>
-                    <td className="cases__follow-up">
-                      {item.followUpDue ? date(calendarDay(item.followUpDue)) : '—'}
-                      {item.followUpDue && item.followUpDue < today ? (
-                        <span className="badge badge--danger">{t('cases.followUpOverdue')}</span>
-                      ) : item.followUpDue === today ? (
-                        <span className="badge badge--follow-up">{t('cases.followUpDue')}</span>
-                      ) : null}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        items={cases}
+        failed={!!loadError}
+        empty={t('cases.mineEmpty')}
+        columns={[
+          t('cases.received'),
+          t('cases.region'),
+          t('cases.ageBand'),
+          t('cases.topics'),
+          t('cases.status'),
+          t('cases.due'),
+          t('cases.followUp'),
+        ]}
+        row={(item) => {
+          const overdue = item.dueAt !== null && new Date(item.dueAt).getTime() < now;
+          return (
+            <tr key={item.id}>
+              <td>
+                <Link to={`/cases/${item.id}`} className="table__link">
+                  {dateTime(item.createdAt)}
+                  <span className="visually-hidden"> — {t('cases.open')}</span>
+                </Link>
+              </td>
+              <td>{label('regions', item.region)}</td>
+              <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
+              <td>
+                <Topics codes={item.topics} />
+              </td>
+              <td>
+                <span className={`status status--${item.status}`}>
+                  {statusLabel(t, item.status)}
+                </span>
+              </td>
+              <td className={overdue ? 'overdue' : undefined}>
+                {item.dueAt ? dateTime(item.dueAt) : '—'}
+                {overdue ? <span className="badge badge--danger">{t('cases.overdue')}</span> : null}
+              </td>
+              <td className="cases__follow-up">
+                {item.followUpDue ? date(calendarDay(item.followUpDue)) : '—'}
+                {item.followUpDue && item.followUpDue < today ? (
+                  <span className="badge badge--danger">{t('cases.followUpOverdue')}</span>
+                ) : item.followUpDue === today ? (
+                  <span className="badge badge--follow-up">{t('cases.followUpDue')}</span>
+                ) : null}
+              </td>
+            </tr>
+          );
+        }}
+      />
     </section>
   );
 }
@@ -137,54 +126,41 @@ function Pool({
           {t('cases.loadFailed')} {errorMessage(t, loadError)}
         </Notice>
       ) : null}
-      {cases === undefined ? (
-        loadError ? null : (
-          <p role="status">{t('app.loading')}</p>
-        )
-      ) : cases.length === 0 ? (
-        <p className="empty">{t('cases.poolEmpty')}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('cases.waiting')}</th>
-                <th scope="col">{t('cases.region')}</th>
-                <th scope="col">{t('cases.ageBand')}</th>
-                <th scope="col">{t('cases.topics')}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t('cases.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {cases.map((item) => (
-                <tr key={item.id}>
-                  <td>{duration(t, item.waitingSeconds)}</td>
-                  <td>{label('regions', item.region)}</td>
-                  <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
-                  <td>
-                    <Topics codes={item.topics} />
-                  </td>
-                  <td>
-                    <div className="table__actions">
-                      <button
-                        type="button"
-                        className="button button--small"
-                        disabled={claiming !== null}
-                        aria-describedby={headingId}
-                        onClick={() => onClaim(item)}
-                      >
-                        {claiming === item.id ? t('cases.claiming') : t('cases.claim')}
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        items={cases}
+        failed={!!loadError}
+        empty={t('cases.poolEmpty')}
+        columns={[
+          t('cases.waiting'),
+          t('cases.region'),
+          t('cases.ageBand'),
+          t('cases.topics'),
+          <span className="visually-hidden">{t('cases.actions')}</span>,
+        ]}
+        row={(item) => (
+          <tr key={item.id}>
+            <td>{duration(t, item.waitingSeconds)}</td>
+            <td>{label('regions', item.region)}</td>
+            <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
+            <td>
+              <Topics codes={item.topics} />
+            </td>
+            <td>
+              <div className="table__actions">
+                <button
+                  type="button"
+                  className="button button--small"
+                  disabled={claiming !== null}
+                  aria-describedby={headingId}
+                  onClick={() => onClaim(item)}
+                >
+                  {claiming === item.id ? t('cases.claiming') : t('cases.claim')}
+                </button>
+              </div>
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

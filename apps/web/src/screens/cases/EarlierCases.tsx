@@ -3,6 +3,7 @@ import { ApiError } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { EarlierCase } from '../../api/types';
 import { useResource } from '../../api/useResource';
+import { ListState } from '../../components/DataTable';
 import { useI18n } from '../../i18n/i18n';
 import { statusLabel } from './case-words';
 
@@ -28,29 +29,30 @@ export function EarlierCases({ caseId, service }: { caseId: string; service: str
         <p className="notice notice--error">
           {t('earlierCases.failed')} {errorMessage(t, earlier.error)}
         </p>
-      ) : earlier.data === undefined ? (
-        <p role="status">{t('app.loading')}</p>
-      ) : earlier.data.length === 0 ? (
-        <p className="empty">{t('earlierCases.none')}</p>
-      ) : (
-        <ul className="earlier-cases__list">
-          {earlier.data.map((item) => {
-            const text = [
-              date(asDay(item.openedOn)),
-              statusLabel(t, item.status),
-              item.outcome ? label('caseOutcomes', item.outcome) : null,
-            ]
-              .filter(Boolean)
-              .join(' · ');
-            return (
-              <li key={item.id}>
-                {item.mine ? <Link to={`/cases/${item.id}`}>{text}</Link> : text}
-                {item.mine ? null : <span className="muted"> — {t('earlierCases.colleague')}</span>}
-              </li>
-            );
-          })}
-        </ul>
-      )}
+      ) : null}
+      <ListState items={earlier.data} failed={!!earlier.error} empty={t('earlierCases.none')}>
+        {(cases) => (
+          <ul className="earlier-cases__list">
+            {cases.map((item) => {
+              const text = [
+                date(asDay(item.openedOn)),
+                statusLabel(t, item.status),
+                item.outcome ? label('caseOutcomes', item.outcome) : null,
+              ]
+                .filter(Boolean)
+                .join(' · ');
+              return (
+                <li key={item.id}>
+                  {item.mine ? <Link to={`/cases/${item.id}`}>{text}</Link> : text}
+                  {item.mine ? null : (
+                    <span className="muted"> — {t('earlierCases.colleague')}</span>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </ListState>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { errorMessage } from '../../api/error-message';
 import type { BoardCase, CaseStatus, Service, StaffMember } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
 import { Dialog } from '../../components/Dialog';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { SERVICE_ROLE, statusLabel } from '../cases/case-words';
@@ -301,75 +302,60 @@ export function AssignmentsScreen() {
         </p>
       </div>
 
-      {board.data === undefined ? (
-        board.error ? null : (
-          <p role="status">{t('app.loading')}</p>
-        )
-      ) : shown.length === 0 ? (
-        <p className="empty">{t('assign.empty')}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('cases.received')}</th>
-                <th scope="col">{t('assign.service')}</th>
-                <th scope="col">{t('cases.status')}</th>
-                <th scope="col">{t('cases.region')}</th>
-                <th scope="col">{t('cases.ageBand')}</th>
-                <th scope="col">{t('cases.due')}</th>
-                <th scope="col">{t('case.assignee')}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t('cases.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((item) => (
-                <tr
-                  key={item.id}
-                  className={overdueEmergency(item, now) ? 'assignments__overdue' : undefined}
+      <DataTable
+        items={board.data === undefined ? undefined : shown}
+        failed={!!board.error}
+        empty={t('assign.empty')}
+        columns={[
+          t('cases.received'),
+          t('assign.service'),
+          t('cases.status'),
+          t('cases.region'),
+          t('cases.ageBand'),
+          t('cases.due'),
+          t('case.assignee'),
+          <span className="visually-hidden">{t('cases.actions')}</span>,
+        ]}
+        row={(item) => (
+          <tr
+            key={item.id}
+            className={overdueEmergency(item, now) ? 'assignments__overdue' : undefined}
+          >
+            <td>
+              <Link to={`/cases/${item.id}`}>{dateTime(item.createdAt)}</Link>
+            </td>
+            <td>{label('services', item.service)}</td>
+            <td>
+              <span className={`status status--${item.status}`}>
+                {statusLabel(t, item.status, item.service)}
+              </span>
+            </td>
+            <td>{label('regions', item.region)}</td>
+            <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
+            <td>
+              {item.dueAt ? dateTime(item.dueAt) : '—'}
+              {overdueEmergency(item, now) ? (
+                <span className="badge badge--danger">{t('assign.notAcknowledged')}</span>
+              ) : null}
+            </td>
+            <td>
+              {nameOf(item.assigneeId) ?? <span className="muted">{t('assign.unassigned')}</span>}
+            </td>
+            <td>
+              <div className="table__actions">
+                <button
+                  type="button"
+                  className="button button--secondary button--small"
+                  disabled={staff.data === undefined}
+                  onClick={() => setEditing(item)}
                 >
-                  <td>
-                    <Link to={`/cases/${item.id}`}>{dateTime(item.createdAt)}</Link>
-                  </td>
-                  <td>{label('services', item.service)}</td>
-                  <td>
-                    <span className={`status status--${item.status}`}>
-                      {statusLabel(t, item.status, item.service)}
-                    </span>
-                  </td>
-                  <td>{label('regions', item.region)}</td>
-                  <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>
-                  <td>
-                    {item.dueAt ? dateTime(item.dueAt) : '—'}
-                    {overdueEmergency(item, now) ? (
-                      <span className="badge badge--danger">{t('assign.notAcknowledged')}</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    {nameOf(item.assigneeId) ?? (
-                      <span className="muted">{t('assign.unassigned')}</span>
-                    )}
-                  </td>
-                  <td>
-                    <div className="table__actions">
-                      <button
-                        type="button"
-                        className="button button--secondary button--small"
-                        disabled={staff.data === undefined}
-                        onClick={() => setEditing(item)}
-                      >
-                        {t('assign.reassign')}
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                  {t('assign.reassign')}
+                </button>
+              </div>
+            </td>
+          </tr>
+        )}
+      />
       {editing && staff.data ? (
         <ReassignDialog
           item={editing}

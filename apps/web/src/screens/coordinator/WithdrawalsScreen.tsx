@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/error-message';
 import type { PendingWithdrawal } from '../../api/types';
 import { useResource } from '../../api/useResource';
 import { ConfirmDialog } from '../../components/Dialog';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
@@ -80,90 +81,80 @@ export function WithdrawalsScreen() {
         {done ? <Notice tone="success">{done}</Notice> : null}
       </div>
       {loadError ? <Notice tone="error">{loadError}</Notice> : null}
-      {list === undefined && !loadError ? <p role="status">{t('app.loading')}</p> : null}
-      {list?.length === 0 ? <p>{t('withdrawals.empty')}</p> : null}
-      {list && list.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">{t('withdrawals.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('withdrawals.colRequested')}</th>
-                <th scope="col">{t('withdrawals.colAskedBy')}</th>
-                <th scope="col">{t('withdrawals.colScopes')}</th>
-                <th scope="col">{t('withdrawals.colStatus')}</th>
-                <th scope="col">{t('withdrawals.colNotBefore')}</th>
-                <th scope="col">{t('withdrawals.colActions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((w) => {
-                const state = withdrawalDecision(w, me.id);
-                const which = `${w.requestedByUsername}, ${dateTime(w.requestedAt)}`;
-                return (
-                  <tr key={w.id} data-withdrawal={w.id} data-status={w.status}>
-                    <th scope="row">{dateTime(w.requestedAt)}</th>
-                    <td>{w.requestedByUsername}</td>
-                    <td>{scopesText(w)}</td>
-                    <td>
-                      {t(
-                        w.status === 'confirmed'
-                          ? 'withdrawals.statusConfirmed'
-                          : 'withdrawals.statusPending',
-                      )}
-                    </td>
-                    <td>
-                      {dateTime(w.notBefore)}
-                      {w.status === 'pending' ? (
-                        <span className="muted"> ({t('withdrawals.ifConfirmed')})</span>
-                      ) : null}
-                    </td>
-                    <td>
-                      {state === 'confirmed' ? (
-                        <span className="muted">{t('withdrawals.nothingToDecide')}</span>
-                      ) : (
-                        <>
-                          <div className="table__actions">
-                            <button
-                              type="button"
-                              className="button button--small"
-                              disabled={busy || state === 'own'}
-                              aria-label={`${t('withdrawals.confirm')}: ${which}`}
-                              aria-describedby={
-                                state === 'own' ? `${ownNoteId}-${w.id}` : undefined
-                              }
-                              onClick={() => open(w, 'confirm')}
-                            >
-                              {t('withdrawals.confirm')}
-                            </button>
-                            <button
-                              type="button"
-                              className="button button--small button--secondary"
-                              disabled={busy || state === 'own'}
-                              aria-label={`${t('withdrawals.reject')}: ${which}`}
-                              aria-describedby={
-                                state === 'own' ? `${ownNoteId}-${w.id}` : undefined
-                              }
-                              onClick={() => open(w, 'reject')}
-                            >
-                              {t('withdrawals.reject')}
-                            </button>
-                          </div>
-                          {state === 'own' ? (
-                            <p className="muted" id={`${ownNoteId}-${w.id}`}>
-                              {t('withdrawals.own')}
-                            </p>
-                          ) : null}
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        items={list}
+        failed={!!loadError}
+        empty={t('withdrawals.empty')}
+        caption={t('withdrawals.caption')}
+        captionHidden
+        columns={[
+          t('withdrawals.colRequested'),
+          t('withdrawals.colAskedBy'),
+          t('withdrawals.colScopes'),
+          t('withdrawals.colStatus'),
+          t('withdrawals.colNotBefore'),
+          t('withdrawals.colActions'),
+        ]}
+        row={(w) => {
+          const state = withdrawalDecision(w, me.id);
+          const which = `${w.requestedByUsername}, ${dateTime(w.requestedAt)}`;
+          return (
+            <tr key={w.id} data-withdrawal={w.id} data-status={w.status}>
+              <th scope="row">{dateTime(w.requestedAt)}</th>
+              <td>{w.requestedByUsername}</td>
+              <td>{scopesText(w)}</td>
+              <td>
+                {t(
+                  w.status === 'confirmed'
+                    ? 'withdrawals.statusConfirmed'
+                    : 'withdrawals.statusPending',
+                )}
+              </td>
+              <td>
+                {dateTime(w.notBefore)}
+                {w.status === 'pending' ? (
+                  <span className="muted"> ({t('withdrawals.ifConfirmed')})</span>
+                ) : null}
+              </td>
+              <td>
+                {state === 'confirmed' ? (
+                  <span className="muted">{t('withdrawals.nothingToDecide')}</span>
+                ) : (
+                  <>
+                    <div className="table__actions">
+                      <button
+                        type="button"
+                        className="button button--small"
+                        disabled={busy || state === 'own'}
+                        aria-label={`${t('withdrawals.confirm')}: ${which}`}
+                        aria-describedby={state === 'own' ? `${ownNoteId}-${w.id}` : undefined}
+                        onClick={() => open(w, 'confirm')}
+                      >
+                        {t('withdrawals.confirm')}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button--small button--secondary"
+                        disabled={busy || state === 'own'}
+                        aria-label={`${t('withdrawals.reject')}: ${which}`}
+                        aria-describedby={state === 'own' ? `${ownNoteId}-${w.id}` : undefined}
+                        onClick={() => open(w, 'reject')}
+                      >
+                        {t('withdrawals.reject')}
+                      </button>
+                    </div>
+                    {state === 'own' ? (
+                      <p className="muted" id={`${ownNoteId}-${w.id}`}>
+                        {t('withdrawals.own')}
+                      </p>
+                    ) : null}
+                  </>
+                )}
+              </td>
+            </tr>
+          );
+        }}
+      />
 
       {asked ? (
         <ConfirmDialog

@@ -86,22 +86,18 @@ export function valueOf(row: StatRow): Value {
 /** For sorting and drawing: how big a value is known to be (a withheld one: nothing). */
 export const knownCount = (value: Value): number => (value.kind === 'suppressed' ? 0 : value.count);
 
-const present = (row: StatRow, dimension: string) =>
-  row[dimension] !== undefined && row[dimension] !== null;
-
 /** The periods that occur in an answer, in order. */
 export function periodsOf(response: StatsResponse | undefined): string[] {
   const all = new Set<string>();
-  for (const row of [...(response?.rows ?? []), ...(response?.totals ?? [])])
-    if (typeof row.period === 'string') all.add(row.period);
+  for (const row of response?.rows ?? []) if (typeof row.period === 'string') all.add(row.period);
   return [...all].sort();
 }
 
 /**
  * The counts of one period broken down by `dimensions` (a subset of the answer's groupBy):
- * the published cells when they are the whole breakdown, else the published marginal totals,
- * else, for an answer without them, the cells added up (an "at least" where some were
- * withheld). Keys are the dimension values joined by "|".
+ * the published cells when they are the whole breakdown, else the cells added up (an "at
+ * least" where some were withheld): the API publishes no marginal totals of a breakdown.
+ * Keys are the dimension values joined by "|".
  */
 export function breakdown(
   response: StatsResponse,
@@ -116,17 +112,6 @@ export function breakdown(
     dimensions.every((d) => (response.groupBy as readonly string[]).includes(d));
   if (exact) {
     for (const row of response.rows) if (inPeriod(row)) result.set(keyOf(row), valueOf(row));
-    return result;
-  }
-  const others = response.groupBy.filter((d) => !dimensions.includes(d));
-  const totals = (response.totals ?? []).filter(
-    (row) =>
-      inPeriod(row) &&
-      dimensions.every((d) => present(row, d)) &&
-      others.every((d) => !present(row, d)),
-  );
-  if (totals.length > 0) {
-    for (const row of totals) result.set(keyOf(row), valueOf(row));
     return result;
   }
   const sums = new Map<string, { count: number; partial: boolean }>();

@@ -4,6 +4,7 @@ import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { EmergencyEntry } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { useI18n } from '../../i18n/i18n';
@@ -182,129 +183,112 @@ export function EmergencyBoardScreen() {
           {t('board.loadFailed')} {errorMessage(t, board.error)}
         </Notice>
       ) : null}
-      {entries === undefined ? (
-        board.error ? null : (
-          <p role="status">{t('app.loading')}</p>
-        )
-      ) : entries.length === 0 ? (
-        <p className="empty">{t('board.empty')}</p>
-      ) : (
-        <>
-          <p className="board__summary">
-            {waiting.length > 0
-              ? t('board.waiting', { count: waiting.length })
-              : t('board.noneWaiting')}
-          </p>
-          <div className="table-wrap">
-            <table className="table board__table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('board.received')}</th>
-                  <th scope="col">{t('cases.region')}</th>
-                  <th scope="col">{t('board.tier')}</th>
-                  <th scope="col">{t('board.timeLeft')}</th>
-                  <th scope="col">{t('board.consent')}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('cases.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((entry) => {
-                  const pendingAck = entry.ackDueAt !== null;
-                  const rowClass = [
-                    'board__row',
-                    pendingAck ? 'board__row--pending' : '',
-                    arrived.has(entry.id) && pendingAck ? 'board__row--new' : '',
-                  ]
-                    .join(' ')
-                    .trim();
-                  return (
-                    <tr key={entry.id} className={rowClass} data-case-id={entry.id}>
-                      <td data-label={t('board.received')}>
-                        {dateTime(entry.createdAt)}
-                        {arrived.has(entry.id) && pendingAck ? (
-                          <span className="badge badge--danger">{t('board.new')}</span>
-                        ) : null}
-                      </td>
-                      <td data-label={t('cases.region')}>{label('regions', entry.region)}</td>
-                      <td>
-                        {t('board.tierN', { tier: entry.tier })}
-                        {entry.round > 1 ? (
-                          <span className="muted">
-                            {' '}
-                            · {t('board.round', { round: entry.round })}
-                          </span>
-                        ) : null}
-                      </td>
-                      <td
-                        className="board__cell--countdown"
-                        data-label={entry.ackDueAt ? t('board.timeLeft') : undefined}
-                      >
-                        {entry.ackDueAt ? (
-                          <Countdown dueAt={entry.ackDueAt} />
-                        ) : (
-                          <span className="acknowledged">
-                            {entry.assigneeId === me.id
-                              ? t('board.acknowledgedByYou', {
-                                  time: entry.acknowledgedAt ? time(entry.acknowledgedAt) : '',
-                                })
-                              : t('board.acknowledgedByOther')}
-                            {' · '}
-                            {statusLabel(t, entry.status)}
-                          </span>
-                        )}
-                      </td>
-                      <td data-label={t('board.consent')}>
-                        {entry.consented ? (
-                          t('board.consented')
-                        ) : (
-                          <span className="badge badge--danger">{t('board.noConsent')}</span>
-                        )}
-                      </td>
-                      <td className="board__cell--actions">
-                        <div className="table__actions">
-                          {pendingAck ? (
-                            <button
-                              type="button"
-                              className="button button--danger"
-                              disabled={busy !== null}
-                              onClick={() => void acknowledge(entry)}
-                            >
-                              {busy === entry.id
-                                ? t('board.acknowledging')
-                                : t('board.acknowledge')}
-                            </button>
-                          ) : null}
-                          <Link
-                            to={`/cases/${entry.id}`}
-                            className="button button--secondary button--small"
-                          >
-                            {t('cases.open')}
-                          </Link>
-                          {!entry.consented && me.roles.includes('responder') ? (
-                            <button
-                              type="button"
-                              className="button button--secondary button--small"
-                              disabled={busy !== null}
-                              onClick={() => {
-                                setDialogError(null);
-                                setBreaking(entry);
-                              }}
-                            >
-                              {t('board.breakGlassEllipsis')}
-                            </button>
-                          ) : null}
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        </>
-      )}
+      {entries && entries.length > 0 ? (
+        <p className="board__summary">
+          {waiting.length > 0
+            ? t('board.waiting', { count: waiting.length })
+            : t('board.noneWaiting')}
+        </p>
+      ) : null}
+      <DataTable
+        items={entries}
+        failed={!!board.error}
+        empty={t('board.empty')}
+        className="board__table"
+        columns={[
+          t('board.received'),
+          t('cases.region'),
+          t('board.tier'),
+          t('board.timeLeft'),
+          t('board.consent'),
+          <span className="visually-hidden">{t('cases.actions')}</span>,
+        ]}
+        row={(entry) => {
+          const pendingAck = entry.ackDueAt !== null;
+          const rowClass = [
+            'board__row',
+            pendingAck ? 'board__row--pending' : '',
+            arrived.has(entry.id) && pendingAck ? 'board__row--new' : '',
+          ]
+            .join(' ')
+            .trim();
+          return (
+            <tr key={entry.id} className={rowClass} data-case-id={entry.id}>
+              <td data-label={t('board.received')}>
+                {dateTime(entry.createdAt)}
+                {arrived.has(entry.id) && pendingAck ? (
+                  <span className="badge badge--danger">{t('board.new')}</span>
+                ) : null}
+              </td>
+              <td data-label={t('cases.region')}>{label('regions', entry.region)}</td>
+              <td>
+                {t('board.tierN', { tier: entry.tier })}
+                {entry.round > 1 ? (
+                  <span className="muted"> · {t('board.round', { round: entry.round })}</span>
+                ) : null}
+              </td>
+              <td
+                className="board__cell--countdown"
+                data-label={entry.ackDueAt ? t('board.timeLeft') : undefined}
+              >
+                {entry.ackDueAt ? (
+                  <Countdown dueAt={entry.ackDueAt} />
+                ) : (
+                  <span className="acknowledged">
+                    {entry.assigneeId === me.id
+                      ? t('board.acknowledgedByYou', {
+                          time: entry.acknowledgedAt ? time(entry.acknowledgedAt) : '',
+                        })
+                      : t('board.acknowledgedByOther')}
+                    {' · '}
+                    {statusLabel(t, entry.status)}
+                  </span>
+                )}
+              </td>
+              <td data-label={t('board.consent')}>
+                {entry.consented ? (
+                  t('board.consented')
+                ) : (
+                  <span className="badge badge--danger">{t('board.noConsent')}</span>
+                )}
+              </td>
+              <td className="board__cell--actions">
+                <div className="table__actions">
+                  {pendingAck ? (
+                    <button
+                      type="button"
+                      className="button button--danger"
+                      disabled={busy !== null}
+                      onClick={() => void acknowledge(entry)}
+                    >
+                      {busy === entry.id ? t('board.acknowledging') : t('board.acknowledge')}
+                    </button>
+                  ) : null}
+                  <Link
+                    to={`/cases/${entry.id}`}
+                    className="button button--secondary button--small"
+                  >
+                    {t('cases.open')}
+                  </Link>
+                  {!entry.consented && me.roles.includes('responder') ? (
+                    <button
+                      type="button"
+                      className="button button--secondary button--small"
+                      disabled={busy !== null}
+                      onClick={() => {
+                        setDialogError(null);
+                        setBreaking(entry);
+                      }}
+                    >
+                      {t('board.breakGlassEllipsis')}
+                    </button>
+                  ) : null}
+                </div>
+              </td>
+            </tr>
+          );
+        }}
+      />
       {breaking ? (
         <ReasonDialog
           title={t('board.breakGlassTitle')}

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { ContactCase, MyContact, WithdrawalReceipt } from '../../api/types';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { useI18n } from '../../i18n/i18n';
@@ -107,112 +108,100 @@ export function MyContactsToday({
       <div ref={receiptRef} tabIndex={-1}>
         {receipt ? <WithdrawalReceiptNotice receipt={receipt} /> : null}
       </div>
-      {load.status === 'loading' ? (
-        <p role="status">{t('app.loading')}</p>
-      ) : load.status === 'failed' ? (
-        <Notice tone="error">{load.message}</Notice>
-      ) : load.contacts.length === 0 ? (
-        <p>{t('mine.empty')}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('mine.time')}</th>
-                <th scope="col">{t('mine.channel')}</th>
-                <th scope="col">{t('mine.region')}</th>
-                <th scope="col">{t('mine.topics')}</th>
-                <th scope="col">{t('mine.services')}</th>
-                <th scope="col">{t('mine.outcome')}</th>
-                <th scope="col">{t('mine.summary')}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t('cases.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.contacts.map((contact) => {
-                const from = escalatable(contact);
-                const callerId = contact.callerId;
-                const emergency = contact.cases.find(
-                  (c) => c.service === 'emergency' && c.status !== 'closed',
-                );
-                return (
-                  <tr key={contact.id}>
-                    <td>
-                      {time(contact.startedAt)}
-                      {contact.immediateRisk ? (
-                        <span className="badge badge--danger">{t('mine.risk')}</span>
-                      ) : null}
-                    </td>
-                    <td>{label('channels', contact.channel)}</td>
-                    <td>{label('regions', contact.region)}</td>
-                    <td>{contact.topics.map((code) => label('topics', code)).join(', ')}</td>
-                    <td>
-                      <ul className="plain-list">
-                        {contact.cases.map((c) => (
-                          <li key={c.id}>
-                            {label('services', c.service)}{' '}
-                            <span className="muted">({statusLabel(t, c.status, c.service)})</span>
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td>
-                      {label('contactOutcomes', contact.outcome)}
-                      {contact.referralIds.length > 0 ? (
-                        <>
-                          <span className="visually-hidden"> {t('mine.referrals')}</span>
-                          <ReferredTo ids={contact.referralIds} entries={referrals.entries} />
-                        </>
-                      ) : null}
-                    </td>
-                    <td className="table__summary">
-                      {contact.summary ??
-                        (contact.erased.includes('summary') ? (
-                          <span className="muted">{t('mine.summaryErased')}</span>
-                        ) : null)}
-                    </td>
-                    <td>
-                      <div className="table__actions">
-                        {emergency ? (
-                          <span className="badge badge--danger">{t('mine.emergencyOpen')}</span>
-                        ) : from ? (
-                          <button
-                            type="button"
-                            className="button button--danger button--small"
-                            onClick={() => {
-                              setDialogError(null);
-                              setFlash(null);
-                              setEscalating({ contact, from });
-                            }}
-                          >
-                            {t('mine.escalate')}
-                          </button>
-                        ) : null}
-                        {callerId ? (
-                          <button
-                            type="button"
-                            className="button button--secondary button--small"
-                            aria-label={t('withdraw.openLabel', { time: time(contact.startedAt) })}
-                            onClick={() => {
-                              setFlash(null);
-                              setReceipt(null);
-                              setWithdrawing(withdrawalPlan(load.contacts, callerId, justSaved));
-                            }}
-                          >
-                            {t('withdraw.open')}
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {load.status === 'failed' ? <Notice tone="error">{load.message}</Notice> : null}
+      <DataTable
+        items={load.status === 'ready' ? load.contacts : undefined}
+        failed={load.status === 'failed'}
+        empty={t('mine.empty')}
+        columns={[
+          t('mine.time'),
+          t('mine.channel'),
+          t('mine.region'),
+          t('mine.topics'),
+          t('mine.services'),
+          t('mine.outcome'),
+          t('mine.summary'),
+          <span className="visually-hidden">{t('cases.actions')}</span>,
+        ]}
+        row={(contact, _index, contacts) => {
+          const from = escalatable(contact);
+          const callerId = contact.callerId;
+          const emergency = contact.cases.find(
+            (c) => c.service === 'emergency' && c.status !== 'closed',
+          );
+          return (
+            <tr key={contact.id}>
+              <td>
+                {time(contact.startedAt)}
+                {contact.immediateRisk ? (
+                  <span className="badge badge--danger">{t('mine.risk')}</span>
+                ) : null}
+              </td>
+              <td>{label('channels', contact.channel)}</td>
+              <td>{label('regions', contact.region)}</td>
+              <td>{contact.topics.map((code) => label('topics', code)).join(', ')}</td>
+              <td>
+                <ul className="plain-list">
+                  {contact.cases.map((c) => (
+                    <li key={c.id}>
+                      {label('services', c.service)}{' '}
+                      <span className="muted">({statusLabel(t, c.status, c.service)})</span>
+                    </li>
+                  ))}
+                </ul>
+              </td>
+              <td>
+                {label('contactOutcomes', contact.outcome)}
+                {contact.referralIds.length > 0 ? (
+                  <>
+                    <span className="visually-hidden"> {t('mine.referrals')}</span>
+                    <ReferredTo ids={contact.referralIds} entries={referrals.entries} />
+                  </>
+                ) : null}
+              </td>
+              <td className="table__summary">
+                {contact.summary ??
+                  (contact.erased.includes('summary') ? (
+                    <span className="muted">{t('mine.summaryErased')}</span>
+                  ) : null)}
+              </td>
+              <td>
+                <div className="table__actions">
+                  {emergency ? (
+                    <span className="badge badge--danger">{t('mine.emergencyOpen')}</span>
+                  ) : from ? (
+                    <button
+                      type="button"
+                      className="button button--danger button--small"
+                      onClick={() => {
+                        setDialogError(null);
+                        setFlash(null);
+                        setEscalating({ contact, from });
+                      }}
+                    >
+                      {t('mine.escalate')}
+                    </button>
+                  ) : null}
+                  {callerId ? (
+                    <button
+                      type="button"
+                      className="button button--secondary button--small"
+                      aria-label={t('withdraw.openLabel', { time: time(contact.startedAt) })}
+                      onClick={() => {
+                        setFlash(null);
+                        setReceipt(null);
+                        setWithdrawing(withdrawalPlan(contacts, callerId, justSaved));
+                      }}
+                    >
+                      {t('withdraw.open')}
+                    </button>
+                  ) : null}
+                </div>
+              </td>
+            </tr>
+          );
+        }}
+      />
       {load.status === 'ready' &&
       load.contacts.some(
         (c) =>

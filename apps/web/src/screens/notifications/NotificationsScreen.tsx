@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { errorMessage } from '../../api/error-message';
+import { ListState } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { notificationTarget, notificationText } from '../../notifications/notification-text';
@@ -32,56 +33,56 @@ export function NotificationsScreen() {
         ) : null}
       </div>
       {error ? <Notice tone="error">{error}</Notice> : null}
-      {list === undefined ? (
-        <p role="status">{t('app.loading')}</p>
-      ) : list.length === 0 ? (
-        <p>{t('notifications.empty')}</p>
-      ) : (
-        <ul className="notification-list">
-          {list.map((notification) => {
-            const target = notificationTarget(notification);
-            const text = notificationText(t, notification);
-            return (
-              <li
-                key={notification.id}
-                className={
-                  notification.readAt
-                    ? 'notification-list__item'
-                    : 'notification-list__item notification-list__item--unread'
-                }
-              >
-                <span className="notification-list__time">{dateTime(notification.createdAt)}</span>
-                <span className="notification-list__text">
+      <ListState items={list} empty={t('notifications.empty')}>
+        {(notifications) => (
+          <ul className="notification-list">
+            {notifications.map((notification) => {
+              const target = notificationTarget(notification);
+              const text = notificationText(t, notification);
+              return (
+                <li
+                  key={notification.id}
+                  className={
+                    notification.readAt
+                      ? 'notification-list__item'
+                      : 'notification-list__item notification-list__item--unread'
+                  }
+                >
+                  <span className="notification-list__time">
+                    {dateTime(notification.createdAt)}
+                  </span>
+                  <span className="notification-list__text">
+                    {notification.readAt ? null : (
+                      <span className="visually-hidden">{t('notifications.unread')}: </span>
+                    )}
+                    {target ? (
+                      <Link
+                        to={target}
+                        onClick={() => {
+                          if (!notification.readAt) act(() => markRead(notification.id));
+                        }}
+                      >
+                        {text}
+                      </Link>
+                    ) : (
+                      text
+                    )}
+                  </span>
                   {notification.readAt ? null : (
-                    <span className="visually-hidden">{t('notifications.unread')}: </span>
-                  )}
-                  {target ? (
-                    <Link
-                      to={target}
-                      onClick={() => {
-                        if (!notification.readAt) act(() => markRead(notification.id));
-                      }}
+                    <button
+                      type="button"
+                      className="button button--secondary button--small"
+                      onClick={() => act(() => markRead(notification.id))}
                     >
-                      {text}
-                    </Link>
-                  ) : (
-                    text
+                      {t('notifications.markRead')}
+                    </button>
                   )}
-                </span>
-                {notification.readAt ? null : (
-                  <button
-                    type="button"
-                    className="button button--secondary button--small"
-                    onClick={() => act(() => markRead(notification.id))}
-                  >
-                    {t('notifications.markRead')}
-                  </button>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </ListState>
     </section>
   );
 }

@@ -5,6 +5,7 @@ import type { Passkey } from '../../api/types';
 import { useResource } from '../../api/useResource';
 import { ConfirmDialog } from '../../components/Dialog';
 import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { PasskeyNameField, passkeyNameProblem } from './PasskeyNameField';
@@ -78,47 +79,37 @@ export function PasskeysScreen() {
         <h2>{t('passkeys.mine')}</h2>
         {passkeys.error !== undefined && list === undefined ? (
           <Notice tone="error">{passkeyErrorMessage(t, passkeys.error)}</Notice>
-        ) : list === undefined ? (
-          <p role="status">{t('app.loading')}</p>
-        ) : list.length === 0 ? (
-          <p className="empty">{t('passkeys.empty')}</p>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('passkeys.column.name')}</th>
-                  <th scope="col">{t('passkeys.column.added')}</th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('passkeys.column.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((passkey) => (
-                  <tr key={passkey.id}>
-                    <td>{passkey.name}</td>
-                    <td>{date(calendarDay(passkey.addedOn))}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="button button--secondary button--small"
-                        aria-label={t('passkeys.remove', { name: passkey.name })}
-                        onClick={() => {
-                          setDone(null);
-                          setRemoveError(null);
-                          setRemoving(passkey);
-                        }}
-                      >
-                        {t('passkeys.removeShort')}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        ) : null}
+        <DataTable
+          items={list}
+          failed={passkeys.error !== undefined}
+          empty={t('passkeys.empty')}
+          columns={[
+            t('passkeys.column.name'),
+            t('passkeys.column.added'),
+            <span className="visually-hidden">{t('passkeys.column.actions')}</span>,
+          ]}
+          row={(passkey) => (
+            <tr key={passkey.id}>
+              <td>{passkey.name}</td>
+              <td>{date(calendarDay(passkey.addedOn))}</td>
+              <td>
+                <button
+                  type="button"
+                  className="button button--secondary button--small"
+                  aria-label={t('passkeys.remove', { name: passkey.name })}
+                  onClick={() => {
+                    setDone(null);
+                    setRemoveError(null);
+                    setRemoving(passkey);
+                  }}
+                >
+                  {t('passkeys.removeShort')}
+                </button>
+              </td>
+            </tr>
+          )}
+        />
       </div>
 
       <form className="panel passkeys__add" onSubmit={(event) => void add(event)} noValidate>

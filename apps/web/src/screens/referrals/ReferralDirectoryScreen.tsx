@@ -11,6 +11,7 @@ import {
 } from '../../api/types';
 import { useVocabulary } from '../../api/vocabulary';
 import { Field } from '../../components/Field';
+import { DataTable } from '../../components/DataTable';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
@@ -201,97 +202,87 @@ export function ReferralDirectoryScreen() {
 
       {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
 
-      {load.status === 'loading' ? (
-        <p role="status">{t('app.loading')}</p>
-      ) : load.status === 'failed' ? (
-        <Notice tone="error">{load.message}</Notice>
-      ) : load.entries.length === 0 ? (
-        <p>{t('referrals.empty')}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table referrals__table">
-            <caption className="visually-hidden">{t('referrals.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('referrals.name')}</th>
-                <th scope="col">{t('referrals.kind')}</th>
-                <th scope="col">{t('referrals.region')}</th>
-                <th scope="col">{t('referrals.contactDetails')}</th>
-                <th scope="col">{t('referrals.address')}</th>
-                <th scope="col">{t('referrals.notes')}</th>
-                {keeper ? (
-                  <>
-                    <th scope="col">{t('referrals.status')}</th>
-                    <th scope="col">
-                      <span className="visually-hidden">{t('referrals.actions')}</span>
-                    </th>
-                  </>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {load.entries.map((entry) => (
-                <tr
-                  key={entry.id}
-                  className={entry.status === 'retired' ? 'referrals__row--retired' : undefined}
-                >
-                  <th scope="row">{entry.name}</th>
-                  <td>{kindLabel(t, entry.kind)}</td>
-                  <td>{referralRegionLabel(t, label, entry.region)}</td>
-                  <td className="prewrap">{entry.contactDetails}</td>
-                  <td>{entry.address}</td>
-                  <td className="prewrap">{entry.notes}</td>
-                  {keeper ? (
-                    <>
-                      <td>
-                        {entry.status === 'active'
-                          ? t('referrals.statusActive')
-                          : t('referrals.statusRetired')}
-                      </td>
-                      <td>
-                        <div className="table__actions">
-                          <button
-                            type="button"
-                            className="button button--secondary button--small"
-                            aria-label={t('referrals.editLabel', { name: entry.name })}
-                            onClick={() => {
-                              setFlash(null);
-                              setEditing(entry);
-                            }}
-                          >
-                            {t('referrals.edit')}
-                          </button>
-                          {entry.status === 'active' ? (
-                            <button
-                              type="button"
-                              className="button button--secondary button--small"
-                              aria-label={t('referrals.retireLabel', { name: entry.name })}
-                              disabled={busy}
-                              onClick={() => void setStatus(entry, 'retire')}
-                            >
-                              {t('referrals.retire')}
-                            </button>
-                          ) : (
-                            <button
-                              type="button"
-                              className="button button--secondary button--small"
-                              aria-label={t('referrals.reinstateLabel', { name: entry.name })}
-                              disabled={busy}
-                              onClick={() => void setStatus(entry, 'reinstate')}
-                            >
-                              {t('referrals.reinstate')}
-                            </button>
-                          )}
-                        </div>
-                      </td>
-                    </>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {load.status === 'failed' ? <Notice tone="error">{load.message}</Notice> : null}
+      <DataTable
+        items={load.status === 'ready' ? load.entries : undefined}
+        failed={load.status === 'failed'}
+        empty={t('referrals.empty')}
+        caption={t('referrals.title')}
+        captionHidden
+        className="referrals__table"
+        columns={[
+          t('referrals.name'),
+          t('referrals.kind'),
+          t('referrals.region'),
+          t('referrals.contactDetails'),
+          t('referrals.address'),
+          t('referrals.notes'),
+          ...(keeper
+            ? [
+                t('referrals.status'),
+                <span className="visually-hidden">{t('referrals.actions')}</span>,
+              ]
+            : []),
+        ]}
+        row={(entry) => (
+          <tr
+            key={entry.id}
+            className={entry.status === 'retired' ? 'referrals__row--retired' : undefined}
+          >
+            <th scope="row">{entry.name}</th>
+            <td>{kindLabel(t, entry.kind)}</td>
+            <td>{referralRegionLabel(t, label, entry.region)}</td>
+            <td className="prewrap">{entry.contactDetails}</td>
+            <td>{entry.address}</td>
+            <td className="prewrap">{entry.notes}</td>
+            {keeper ? (
+              <>
+                <td>
+                  {entry.status === 'active'
+                    ? t('referrals.statusActive')
+                    : t('referrals.statusRetired')}
+                </td>
+                <td>
+                  <div className="table__actions">
+                    <button
+                      type="button"
+                      className="button button--secondary button--small"
+                      aria-label={t('referrals.editLabel', { name: entry.name })}
+                      onClick={() => {
+                        setFlash(null);
+                        setEditing(entry);
+                      }}
+                    >
+                      {t('referrals.edit')}
+                    </button>
+                    {entry.status === 'active' ? (
+                      <button
+                        type="button"
+                        className="button button--secondary button--small"
+                        aria-label={t('referrals.retireLabel', { name: entry.name })}
+                        disabled={busy}
+                        onClick={() => void setStatus(entry, 'retire')}
+                      >
+                        {t('referrals.retire')}
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        className="button button--secondary button--small"
+                        aria-label={t('referrals.reinstateLabel', { name: entry.name })}
+                        disabled={busy}
+                        onClick={() => void setStatus(entry, 'reinstate')}
+                      >
+                        {t('referrals.reinstate')}
+                      </button>
+                    )}
+                  </div>
+                </td>
+              </>
+            ) : null}
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -2,13 +2,7 @@ import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
-import {
-  NATIONWIDE,
-  REFERRAL_KINDS,
-  type Referral,
-  type ReferralInput,
-  type ReferralKind,
-} from '../../api/types';
+import { NATIONWIDE, REFERRAL_KINDS, type Referral, type ReferralInput } from '../../api/types';
 import { Combobox } from '../../components/Combobox';
 import { ErrorSummary, type SummaryItem } from '../../components/ErrorSummary';
 import { Field } from '../../components/Field';
@@ -131,7 +125,7 @@ export function ReferralForm({
               {...control}
               className="input"
               value={form.kind}
-              onChange={(event) => set({ kind: event.target.value as ReferralKind })}
+              onChange={(event) => set({ kind: event.target.value })}
             >
               {REFERRAL_KINDS.map((code) => (
                 <option key={code} value={code}>
