@@ -66,12 +66,17 @@ export class CpuMeter {
   }
 }
 
-/** The API, the worker and (when it is ours) PostgreSQL, to charge each answer its CPU. */
+/**
+ * The API, the workers and (when it is ours) PostgreSQL, to charge each answer its CPU: the
+ * API with its cluster's API processes (its children), every worker process summed.
+ */
 export async function cpuMeter(services: BenchServices, stack: RunningStack): Promise<CpuMeter> {
   const sources: Record<string, () => Promise<number>> = {};
-  const { api, worker } = stack;
-  if (api) sources.api = () => api.cpuSeconds();
-  if (worker) sources.worker = () => worker.cpuSeconds();
+  const { api, workers } = stack;
+  if (api) sources.api = () => processTreeCpuSeconds(api.pid);
+  if (workers.length)
+    sources.worker = async () =>
+      (await Promise.all(workers.map((w) => w.cpuSeconds()))).reduce((a, b) => a + b, 0);
   const postgres = await services.postgresPid();
   if (postgres) sources.postgres = () => processTreeCpuSeconds(postgres);
   return new CpuMeter(sources);
