@@ -79,5 +79,20 @@ export async function cpuMeter(services: BenchServices, stack: RunningStack): Pr
       (await Promise.all(workers.map((w) => w.cpuSeconds()))).reduce((a, b) => a + b, 0);
   const postgres = await services.postgresPid();
   if (postgres) sources.postgres = () => processTreeCpuSeconds(postgres);
+  // Redis's own count (INFO cpu), when the server is ours alone: one thread does its work.
+  if (services.embedded.redis) sources.redis = () => redisCpuSeconds(services);
   return new CpuMeter(sources);
+}
+
+/** CPU time Redis has used (user + system, every thread of it), seconds. */
+async function redisCpuSeconds(services: BenchServices): Promise<number> {
+  const redis = services.redis();
+  try {
+    const info = await redis.info('cpu');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return field('used_cpu_sys') + field('used_cpu_user');
+  } finally {
+    redis.disconnect();
+  }
 }
