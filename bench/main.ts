@@ -85,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       seconds: (Date.now() - startedAt.getTime()) / 1000,
       statsContacts: options.sizes.statsContacts,
       workerConcurrency,
+      processes: options.processes,
     };
     process.stdout.write(`\n${formatTable(machine, run, values)}\n`);
     const file = await writeResults(ROOT, machine, run, values);

@@ -34,15 +34,19 @@ export interface ContactBodies {
 }
 
 /**
- * `count` distinct bodies; about one caller in four calls again (the repeat-caller path).
+ * `count` distinct bodies; about one caller in four calls again (the repeat-caller path), or
+ * with `caller` every body from that one phone number.
  * With `emergency`, each is a caller in immediate danger who consents to emergency help:
  * the intake opens an emergency case and pages the on-call responders.
  */
-export function contactBodies(count: number, options: { emergency?: boolean } = {}): ContactBodies {
+export function contactBodies(
+  count: number,
+  options: { emergency?: boolean; caller?: string } = {},
+): ContactBodies {
   const emergency = options.emergency ?? false;
   const callers = Math.max(1, Math.round(count * 0.75));
   const bodies = Array.from({ length: count }, (_, i) => {
-    const phone = `+7912${String(1_000_000 + (i % callers)).slice(-7)}`;
+    const phone = options.caller ?? `+7912${String(1_000_000 + (i % callers)).slice(-7)}`;
     const summary = Array.from(
       { length: 2 + randomInt(3) },
       () => SENTENCES[randomInt(SENTENCES.length)],

@@ -66,13 +66,33 @@ export class CpuMeter {
   }
 }
 
-/** The API, the worker and (when it is ours) PostgreSQL, to charge each answer its CPU. */
+/**
+ * The API, the workers and (when it is ours) PostgreSQL, to charge each answer its CPU: the
+ * API with its cluster's API processes (its children), every worker process summed.
+ */
 export async function cpuMeter(services: BenchServices, stack: RunningStack): Promise<CpuMeter> {
   const sources: Record<string, () => Promise<number>> = {};
-  const { api, worker } = stack;
-  if (api) sources.api = () => api.cpuSeconds();
-  if (worker) sources.worker = () => worker.cpuSeconds();
+  const { api, workers } = stack;
+  if (api) sources.api = () => processTreeCpuSeconds(api.pid);
+  if (workers.length)
+    sources.worker = async () =>
+      (await Promise.all(workers.map((w) => w.cpuSeconds()))).reduce((a, b) => a + b, 0);
   const postgres = await services.postgresPid();
   if (postgres) sources.postgres = () => processTreeCpuSeconds(postgres);
+  // Redis's own count (INFO cpu), when the server is ours alone: one thread does its work.
+  if (services.embedded.redis) sources.redis = () => redisCpuSeconds(services);
   return new CpuMeter(sources);
+}
+
+/** CPU time Redis has used (user + system, every thread of it), seconds. */
+async function redisCpuSeconds(services: BenchServices): Promise<number> {
+  const redis = services.redis();
+  try {
+    const info = await redis.info('cpu');
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return field('used_cpu_sys') + field('used_cpu_user');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { distribution, Distribution } from './percentiles';
 
@@ -100,5 +101,126 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     latency: latencies.length
       ? distribution(latencies)
       : { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN },
+  };
+}
+
+export interface OpenLoadSpec {
+  baseUrl: string;
+  method: string;
+  path: string;
+  /** Requests per second, sent on schedule whether or not earlier ones were answered. */
+  rate: number;
+  durationSeconds: number;
+  /** Sockets to the server at most; a request finding all busy waits, and that wait counts. */
+  maxSockets?: number;
+  bodies?: readonly string[];
+  tokens: readonly string[];
+  onResponse?: (status: number, body: string, receivedAt: number) => void;
+}
+
+export interface OpenLoadResult extends LoadResult {
+  /** The rate asked for. */
+  rate: number;
+  /** How late the generator itself sent (actual send − scheduled send), ms. */
+  sendLag: Distribution;
+}
+
+/**
+ * Open-loop HTTP load at a fixed rate (a constant-arrival-rate generator): request i is due
+ * at start + i/rate and is sent then, however many earlier ones are still unanswered. Its
+ * latency runs from that scheduled moment to the last byte of the answer, so a server that
+ * stalls is charged for every request that should have gone out meanwhile (no coordinated
+ * omission, unlike a closed loop or autocannon's paced connections, which wait for an answer
+ * before sending the next). Keep-alive sockets, up to `maxSockets`; a request waiting for a
+ * socket is waiting, and it counts.
+ */
+export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
+  const total = Math.max(1, Math.round(spec.rate * spec.durationSeconds));
+  const bodies = spec.bodies ?? [];
+  const url = new URL(spec.path, spec.baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.maxSockets ?? 200 });
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  const statusCounts: Record<string, number> = {};
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let lastAnswer = 0;
+  const interval = 1000 / spec.rate;
+  const send = (n: number, due: number): Promise<void> =>
+    new Promise((resolve) => {
+      lags.push(performance.now() - due);
+      const body = bodies.length ? bodies[n % bodies.length] : undefined;
+      const headers: Record<string, string | number> = {
+        authorization: `Bearer ${spec.tokens[n % spec.tokens.length]}`,
+      };
+      if (body !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = Buffer.byteLength(body);
+      }
+      const request = http.request(
+        url,
+        { method: spec.method, headers, agent, timeout: 10_000 },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const now = performance.now();
+            lastAnswer = now;
+            latencies.push(now - due);
+            const status = response.statusCode ?? 0;
+            statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+            if (status >= 200 && status < 300) ok++;
+            else non2xx++;
+            spec.onResponse?.(status, Buffer.concat(chunks).toString('utf8'), Date.now());
+            resolve();
+          });
+          response.on('error', () => {
+            errors++;
+            resolve();
+          });
+        },
+      );
+      request.on('timeout', () => {
+        timeouts++;
+        request.destroy(new Error('timeout'));
+      });
+      request.on('error', () => {
+        errors++;
+        resolve();
+      });
+      request.end(body);
+    });
+
+  const pending: Array<Promise<void>> = [];
+  const start = performance.now();
+  let next = 0;
+  while (next < total) {
+    const now = performance.now();
+    // Every request due by now goes out now: a late timer sends the backlog, it skips none.
+    while (next < total && start + next * interval <= now) {
+      pending.push(send(next, start + next * interval));
+      next++;
+    }
+    if (next < total)
+      await new Promise((r) => setTimeout(r, Math.max(0, start + next * interval - now)));
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  const durationSeconds = Math.max(lastAnswer - start, total * interval) / 1000;
+  const none = { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
+  return {
+    sent: total,
+    ok,
+    non2xx,
+    errors,
+    timeouts,
+    statusCounts,
+    durationSeconds,
+    throughput: ok / durationSeconds,
+    latency: latencies.length ? distribution(latencies) : none,
+    rate: spec.rate,
+    sendLag: lags.length ? distribution(lags) : none,
   };
 }

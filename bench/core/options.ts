@@ -14,6 +14,11 @@ export interface BenchOptions {
   keep: boolean;
   /** Run the API and the worker under --cpu-prof (profiles under bench/results/profiles). */
   profile: boolean;
+  /**
+   * Above 1, the intake figure runs again with this many API processes (API_PROCESSES) and
+   * this many workers, beside the single-process run.
+   */
+  processes: number;
   sizes: Sizes;
 }
 
@@ -22,6 +27,10 @@ export interface Sizes {
   intakeConnections: number;
   intakeSeconds: number;
   warmupSeconds: number;
+  /** intake.p50/p99: intakes a second, open loop (sent on schedule, answered or not). */
+  intakeOpenRate: number;
+  /** The contacts the one caller of intake.repeat_caller already has. */
+  repeatCallerContacts: number;
   baselineClients: number;
   /** The outbox and audit INSERT diagnostics beside the baseline. */
   diagnosticSeconds: number;
@@ -37,6 +46,8 @@ const FULL: Sizes = {
   intakeConnections: 50,
   intakeSeconds: 20,
   warmupSeconds: 5,
+  intakeOpenRate: 200,
+  repeatCallerContacts: 50_000,
   baselineClients: 8,
   diagnosticSeconds: 10,
   routingCases: 10_000,
@@ -58,13 +69,15 @@ const QUICK: Sizes = {
   statsQueries: 40,
 };
 
-export const USAGE = `usage: npm run bench -- [--quick] [--scale F] [--only ids] [--intake-route "METHOD /path"] [--check] [--keep] [--profile]
+export const USAGE = `usage: npm run bench -- [--quick] [--scale F] [--only ids] [--intake-route "METHOD /path"] [--processes N] [--check] [--keep] [--profile]
 
   --quick          every figure at a smaller size (well under 3 minutes)
   --scale F        the statistics figure seeds F × 5,000,000 contacts (default 1, with --quick 0.02)
   --only ids       run only these figures, comma-separated: intake,routing,intake-to-assigned,timers,stats
   --intake-route   drive the intake load at another route (e.g. "GET /api/auth/me"); its figures
                    are then reported as probe.* so they are never mistaken for intake figures
+  --processes N    also run intake with N API processes (API_PROCESSES) and N workers, beside
+                   the single-process run (intake.throughput.processes_N)
   --check          exit 1 when a figure misses its target
   --keep           keep the private PostgreSQL/Redis data and the app logs (printed path)
   --profile        run the API and the worker under node --cpu-prof; the profiles land in
@@ -84,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       check: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      processes: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -101,6 +115,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!match) throw new Error('--intake-route must look like "GET /api/auth/me"');
     intakeRoute = { method: match[1].toUpperCase(), path: match[2] };
   }
+  const processes = Number(values.processes);
+  if (!Number.isInteger(processes) || processes < 1 || processes > 64)
+    throw new Error('--processes must be a whole number from 1 to 64');
   const base = quick ? QUICK : FULL;
   return {
     quick,
@@ -113,6 +130,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     check: values.check ?? false,
     keep: values.keep ?? false,
     profile: values.profile ?? false,
+    processes,
     sizes: { ...base, statsContacts: Math.round(base.statsContacts * scale) },
   };
 }

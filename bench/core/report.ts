@@ -9,6 +9,8 @@ export interface RunInfo {
   seconds: number;
   statsContacts: number;
   workerConcurrency: number;
+  /** API processes and workers of the intake figure's second run (--processes), 1 without. */
+  processes: number;
 }
 
 function formatNumber(value: number | null, unit?: string): string {
@@ -62,6 +64,9 @@ export function formatTable(machine: Machine, run: RunInfo, figures: FigureValue
 
 /** The baseline of a throughput figure is in its own unit (rows/s, jobs/s); of a latency, the same. */
 function baselineUnit(figure: FigureValue): string {
+  // A figure against another of Mayak's own (the single-process run, say) shares its unit.
+  if (figure.name.includes('.processes_') || figure.name.includes('.repeat_caller.'))
+    return figure.unit;
   if (figure.name.startsWith('intake.throughput') || figure.name.startsWith('probe.throughput'))
     return 'rows/s';
   if (figure.name.startsWith('routing.')) return 'jobs/s';

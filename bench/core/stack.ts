@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import {
   EnvelopeCipher,
@@ -31,8 +32,12 @@ const LAWYERS = 20;
 
 /** The API and/or the worker of one figure, on a database and a queue prefix of its own. */
 export class RunningStack {
+  /** The API: with API_PROCESSES > 1, the cluster's primary (its API processes are its children). */
   api?: AppProcess;
+  /** The first worker process. */
   worker?: AppProcess;
+  /** Every worker process, against the same PostgreSQL and Redis. */
+  readonly workers: AppProcess[] = [];
   readonly db: Pool;
 
   constructor(
@@ -65,6 +70,19 @@ export class RunningStack {
       { process: api, timeoutMs: 60_000 },
     );
     await this.unseal();
+    const processes = Number(this.env.API_PROCESSES ?? 1);
+    if (processes > 1)
+      // The shares reach one API process; the others take the root from their peers. Each new
+      // connection goes to the next process in turn: every one of them must answer unsealed.
+      await waitUntil(
+        `all ${processes} API processes to be unsealed`,
+        async () => {
+          for (let i = 0; i < processes * 4; i++)
+            if (await sealedOnNewConnection(this.http.baseUrl)) return false;
+          return true;
+        },
+        { process: api, timeoutMs: 30_000, intervalMs: 250 },
+      );
     return api;
   }
 
@@ -82,15 +100,21 @@ export class RunningStack {
     await new Promise((r) => setTimeout(r, 300));
   }
 
-  /** Ready once every queue of the contract has a worker connected to Redis. */
+  /**
+   * One more worker process (the first, or another beside those running); ready once every
+   * queue of the contract has as many workers connected to Redis as there are processes.
+   */
   async startWorker(): Promise<AppProcess> {
+    const n = this.workers.length;
+    const name = n === 0 ? 'worker' : `worker${n + 1}`;
     const worker = AppProcess.start(
       'worker',
       this.env,
-      path.join(this.logDir, `${this.label}-worker.log`),
-      this.nodeArgs('worker'),
+      path.join(this.logDir, `${this.label}-${name}.log`),
+      this.nodeArgs(name),
     );
-    this.worker = worker;
+    this.worker ??= worker;
+    this.workers.push(worker);
     const queues = PHYSICAL_QUEUE_NAMES.map(
       (name) =>
         new Queue(name, {
@@ -102,8 +126,8 @@ export class RunningStack {
       await waitUntil(
         'the worker to start',
         async () => {
-          const workers = await Promise.all(queues.map((q) => q.getWorkersCount()));
-          return workers.every((n) => n > 0);
+          const counts = await Promise.all(queues.map((q) => q.getWorkersCount()));
+          return counts.every((count) => count >= this.workers.length);
         },
         { process: worker, timeoutMs: 60_000 },
       );
@@ -149,7 +173,7 @@ export class RunningStack {
 
   async stop(): Promise<void> {
     this.onStop?.();
-    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await Promise.all([this.api?.stop(), ...this.workers.map((w) => w.stop())]);
     await this.db.end().catch(() => undefined);
   }
 }
@@ -192,11 +216,20 @@ export class AppStack {
     return this.services.createDatabase(label, template);
   }
 
-  async launch(label: string, apps: { api: boolean; worker: boolean }): Promise<RunningStack> {
+  /**
+   * A figure's own copy of the template with the API and/or the worker running on it. With
+   * `processes` > 1, that many API processes (API_PROCESSES, node:cluster behind one port)
+   * and that many worker processes, all against the same PostgreSQL and Redis.
+   */
+  async launch(
+    label: string,
+    apps: { api: boolean; worker: boolean; processes?: number },
+  ): Promise<RunningStack> {
     const { template } = await this.prepare();
-    const stack = await this.fresh(label, template);
+    const processes = apps.processes ?? 1;
+    const stack = await this.fresh(label, template, processes);
     try {
-      if (apps.worker) await stack.startWorker();
+      if (apps.worker) for (let i = 0; i < processes; i++) await stack.startWorker();
       if (apps.api) await stack.startApi();
       return stack;
     } catch (error) {
@@ -210,7 +243,7 @@ export class AppStack {
     await Promise.all([...this.running].map((stack) => stack.stop()));
   }
 
-  private async fresh(label: string, template?: string): Promise<RunningStack> {
+  private async fresh(label: string, template?: string, processes = 1): Promise<RunningStack> {
     const database = await this.services.createDatabase(label.replace(/-/g, '_'), template);
     const port = await freePort();
     const env: Record<string, string> = {
@@ -226,6 +259,7 @@ export class AppStack {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       // Setting up a figure signs in dozens of accounts from one address.
       LOGIN_RATE_PER_MINUTE: '100000',
+      ...(processes > 1 ? { API_PROCESSES: String(processes) } : {}),
       ...this.keys,
     };
     const stack = new RunningStack(
@@ -330,6 +364,26 @@ export class AppStack {
     const created = JSON.parse(result.stdout) as { id: string; totpSecret: string };
     return { id: created.id, username, password: this.password, totpSecret: created.totpSecret };
   }
+}
+
+/** /api/health on a connection of its own (so the cluster hands it to the next API process). */
+function sealedOnNewConnection(baseUrl: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${baseUrl}/api/health`, { agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        try {
+          resolve(
+            (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sealed: boolean }).sealed,
+          );
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+    request.on('error', reject);
+  });
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -5,6 +5,8 @@ import { Pool } from 'pg';
 interface StatementRow {
   calls: string;
   total_ms: number;
+  /** Shared buffers hit or read: what a statement touches, which must not grow with history. */
+  blocks: string;
   query: string;
 }
 
@@ -26,7 +28,8 @@ export class StatementCounter {
   /** Writes the ranking to `file`; returns statements per answer. */
   async report(answers: number, file: string): Promise<number> {
     const { rows } = await this.db.query<StatementRow>(
-      `SELECT calls::text, total_exec_time AS total_ms, query FROM pg_stat_statements
+      `SELECT calls::text, total_exec_time AS total_ms,
+              (shared_blks_hit + shared_blks_read)::text AS blocks, query FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
           AND query NOT LIKE '%pg_stat_%'
         ORDER BY total_exec_time DESC`,
@@ -37,12 +40,12 @@ export class StatementCounter {
     const lines = [
       `${answers} answers; ${(calls / answers).toFixed(1)} statements and ${(total / answers).toFixed(2)} ms of execution per answer`,
       '',
-      'per answer  mean ms  share  statement',
+      'per answer  mean ms  blocks/call  share  statement',
       ...rows
         .slice(0, 25)
         .map(
           (r) =>
-            `${(Number(r.calls) / answers).toFixed(2).padStart(10)}  ${(r.total_ms / Number(r.calls)).toFixed(3).padStart(7)}  ${((100 * r.total_ms) / total).toFixed(1).padStart(4)}%  ${r.query.replace(/\s+/g, ' ').slice(0, 160)}`,
+            `${(Number(r.calls) / answers).toFixed(2).padStart(10)}  ${(r.total_ms / Number(r.calls)).toFixed(3).padStart(7)}  ${(Number(r.blocks) / Number(r.calls)).toFixed(1).padStart(11)}  ${((100 * r.total_ms) / total).toFixed(1).padStart(4)}%  ${r.query.replace(/\s+/g, ' ').slice(0, 160)}`,
         ),
     ];
     await mkdir(path.dirname(file), { recursive: true });

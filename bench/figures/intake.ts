@@ -1,13 +1,16 @@
 import path from 'node:path';
 import { measurePgInsert } from '../baselines/pg-insert';
+import { waitUntil } from '../core/apps';
 import { contactBodies } from '../core/contact-body';
 import { BenchContext } from '../core/context';
 import { Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
-import { runLoad } from '../core/http-load';
+import { LoadResult, LoadSpec, OpenLoadResult, runLoad, runOpenLoad } from '../core/http-load';
 import { INTAKE, intakeMissing } from '../core/mayak';
 import { cpuMeter, processTreeCpuSeconds } from '../core/cpu';
 import { round } from '../core/percentiles';
 import { WaitSampler } from '../core/pg-waits';
+import { seedContacts } from '../core/seed';
+import { RunningStack } from '../core/stack';
 import { StatementCounter } from '../core/statements';
 
 const THROUGHPUT: Target[] = [
@@ -17,26 +20,50 @@ const THROUGHPUT: Target[] = [
 const P99: Target[] = [{ op: '<=', value: 50 }];
 const ERRORS: Target[] = [{ op: '<=', value: 0 }];
 const RSS: Target[] = [{ op: '<=', value: 300 }];
+/** A caller with a long history costs what a new one does, within a tenth. */
+const REPEAT_CALLER: Target[] = [{ op: '>=', value: 0.9, of: 'ratio' }];
+/** More processes on the same cores: no gain expected, no loss beyond a tenth. */
+const PROCESSES: Target[] = [{ op: '>=', value: 0.9, of: 'ratio' }];
 const MB = 1024 * 1024;
+/** Requests each API process answers in the warm-up at least, however long that takes. */
+const WARM_REQUESTS_PER_PROCESS = 1_000;
+/** How long the idle CPU of the processes is sampled before a saturation run. */
+const IDLE_SECONDS = 2;
+/** The one caller of intake.repeat_caller (synthetic, like every number the bench sends). */
+const REPEAT_CALLER_NUMBER = '+79120000001';
 
 /**
  * Intake: signed-in volunteers post realistic contacts (consent, a legal case, a summary and
- * a phone number to encrypt and hash) over 50 keep-alive connections, through the real API,
- * database and outbox, with the worker relaying and routing behind it. The baseline is plain
- * INSERTs of a row of the same size on the same server. Peak RSS of both processes is taken
- * over the measured window.
+ * a phone number to encrypt and hash) through the real API, database and outbox, with the
+ * worker relaying and routing behind it. The baseline is plain INSERTs of a row of the same
+ * size on the same server.
+ *
+ * On one stack, in turn:
+ * 1. saturation: 50 keep-alive connections, each sending as soon as its last answer came
+ *    (closed loop): the throughput, and the latency of a queue kept full (`intake.saturation.*`,
+ *    which measures queueing, not latency). Peak RSS of both processes is taken over it.
+ * 2. latency: once the worker has caught up, intakes at a fixed rate, open loop
+ *    (`intake.p50`, `intake.p99`, from each request's scheduled send).
+ * 3. repeat caller: the seed command gives one caller 50,000 contacts (recognised as intake
+ *    recognises them: their sealed counter and tags are real), then the saturation load again
+ *    with that caller on every request (`intake.repeat_caller.throughput`, against 1.).
+ * With --processes N, then, a fresh stack of N API processes and N workers runs the
+ * saturation load again (`intake.throughput.processes_N`, against 1.).
  *
  * With --intake-route the same load goes to another route, to exercise this runner before
  * the intake route exists; those figures are named probe.* and judged against nothing.
  */
 export const intakeFigure: Figure = {
   id: 'intake',
-  title: 'POST /api/contacts, 50 connections, beside plain pg INSERTs',
+  title: 'POST /api/contacts: saturation, open-loop latency, a repeat caller, beside pg INSERTs',
   names: [
     { name: 'intake.throughput', unit: 'contacts/s', targets: THROUGHPUT },
+    { name: 'intake.saturation.p50', unit: 'ms' },
+    { name: 'intake.saturation.p99', unit: 'ms' },
     { name: 'intake.p50', unit: 'ms' },
     { name: 'intake.p99', unit: 'ms', targets: P99 },
     { name: 'intake.errors', unit: 'errors', targets: ERRORS },
+    { name: 'intake.repeat_caller.throughput', unit: 'contacts/s', targets: REPEAT_CALLER },
     { name: 'memory.api.rss', unit: 'MB', targets: RSS },
     { name: 'memory.worker.rss', unit: 'MB', targets: RSS },
   ],
@@ -56,7 +83,7 @@ export const intakeFigure: Figure = {
       if (missing) {
         outcome = { missing };
       } else {
-        const load = {
+        const load: LoadSpec = {
           baseUrl: stack.http.baseUrl,
           method: route.method,
           path: route.path,
@@ -64,39 +91,16 @@ export const intakeFigure: Figure = {
           bodies: route.method === 'GET' ? undefined : bodies,
           tokens,
         };
-        ctx.log(`  warm-up ${sizes.warmupSeconds} s, then ${sizes.intakeSeconds} s measured`);
-        await runLoad({ ...load, durationSeconds: sizes.warmupSeconds });
         const api = stack.api!;
         const worker = stack.worker!;
-        const peaksReset = (await api.beginPeakWindow()) && (await worker.beginPeakWindow());
-        const statements =
-          ctx.services.statements && stack.profileDir
-            ? new StatementCounter(stack.db, stack.database.name)
-            : undefined;
-        await statements?.reset();
+        const peaks = async () => (await api.beginPeakWindow()) && (await worker.beginPeakWindow());
         const prefix = probe ? 'probe' : 'intake';
-        const cpu = await cpuMeter(ctx.services, stack);
-        await cpu.start();
-        const waits = new WaitSampler(stack.db, stack.database.name);
-        waits.start();
-        const result = await runLoad({ ...load, durationSeconds: sizes.intakeSeconds });
-        const waiting = waits.stop();
-        const used = await cpu.stop();
-        const perContact =
-          statements && stack.profileDir
-            ? await statements.report(
-                result.ok,
-                path.join(stack.profileDir, `${prefix}-statements.txt`),
-              )
-            : undefined;
-        const cores = Object.entries(used)
-          .map(([name, s]) => `${name} ${round(s / result.durationSeconds, 2)}`)
-          .join(', ');
+        const saturation = await measureSaturation(ctx, stack, load, {
+          peaks,
+          statementsFile: `${prefix}-statements.txt`,
+        });
         const apiPeak = await api.endPeakWindow();
         const workerPeak = await worker.endPeakWindow();
-        const backlog = await stack.db
-          .query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`)
-          .then((r) => r.rows[0].n);
         const contactRow = await stack.db
           .query<{ size: string | null }>(
             'SELECT round(avg(pg_column_size(c.*))) AS size FROM contacts c',
@@ -107,12 +111,11 @@ export const intakeFigure: Figure = {
           rowBytes = Number(contactRow);
           rowSource = 'average contacts row';
         }
-        const errors = result.non2xx + result.errors;
-        const statuses = Object.entries(result.statusCounts)
-          .map(([code, n]) => `${code}×${n}`)
-          .join(' ');
-        const note = `${probe ? `${route.method} ${route.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${sizes.intakeConnections} connections; statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores}; database sessions on average: ${waiting}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${prefix}-statements.txt beside the profiles)`}`;
-        const memoryNote = `peak RSS over the measured window${peaksReset ? '' : ' (the kernel refused to reset VmHWM: includes start-up)'}`;
+        const open = await measureOpenLoop(ctx, stack, load);
+        const repeat = probe ? undefined : await measureRepeatCaller(ctx, stack, load);
+        const result = saturation.result;
+        const errors = result.non2xx + result.errors + open.result.non2xx + open.result.errors;
+        const memoryNote = `peak RSS over the measured saturation window${saturation.peaksReset ? '' : ' (the kernel refused to reset VmHWM: includes start-up)'}`;
         const memory = probe ? 'probe.memory' : 'memory';
         outcome = {
           values: (baseline) => [
@@ -123,29 +126,34 @@ export const intakeFigure: Figure = {
               {
                 baseline: round(baseline),
                 targets: probe ? [] : THROUGHPUT,
-                note,
+                note: saturation.note,
               },
             ),
-            measured(`${prefix}.p50`, round(result.latency.p50), 'ms', { note }),
-            measured(`${prefix}.p99`, round(result.latency.p99), 'ms', {
-              targets: probe ? [] : P99,
-              note,
+            measured(`${prefix}.saturation.p50`, round(result.latency.p50), 'ms', {
+              note: `closed loop at saturation: queueing under a full queue, not latency (see ${prefix}.p50); ${saturation.note}`,
             }),
+            measured(`${prefix}.saturation.p99`, round(result.latency.p99), 'ms', {
+              note: `closed loop at saturation: queueing under a full queue, not latency (see ${prefix}.p99); ${saturation.note}`,
+            }),
+            {
+              ...measured(`${prefix}.p50`, round(open.result.latency.p50), 'ms', {
+                note: open.note,
+              }),
+              warning: open.warning,
+            },
+            {
+              ...measured(`${prefix}.p99`, round(open.result.latency.p99), 'ms', {
+                targets: probe ? [] : P99,
+                note: open.note,
+              }),
+              warning: open.warning,
+            },
             measured(`${prefix}.errors`, errors, 'errors', {
               targets: probe ? [] : ERRORS,
-              note: `${result.non2xx} non-2xx, ${result.errors} socket errors (${result.timeouts} timeouts)`,
+              note: `saturation: ${result.non2xx} non-2xx, ${result.errors} socket errors (${result.timeouts} timeouts); open loop: ${open.result.non2xx} non-2xx, ${open.result.errors} socket errors (${open.result.timeouts} timeouts)`,
             }),
             // CPU time per answer barely moves with the machine's load, unlike throughput.
-            ...Object.entries(used).map(([name, seconds]) =>
-              measured(
-                `${prefix}.cpu_per_${probe ? 'request' : 'contact'}.${name}`,
-                round((seconds * 1000) / Math.max(1, result.ok)),
-                'ms',
-                {
-                  note: `CPU time of the ${name} process${name === 'postgres' ? 'es' : ''} over the window ÷ answers`,
-                },
-              ),
-            ),
+            ...cpuFigures(`${prefix}.cpu_per_${probe ? 'request' : 'contact'}`, saturation),
             measured(`${memory}.api.rss`, round(apiPeak / MB), 'MB', {
               targets: probe ? [] : RSS,
               note: memoryNote,
@@ -154,16 +162,39 @@ export const intakeFigure: Figure = {
               targets: probe ? [] : RSS,
               note: memoryNote,
             }),
+            ...(repeat
+              ? [
+                  measured(
+                    'intake.repeat_caller.throughput',
+                    round(repeat.saturation.result.throughput),
+                    'contacts/s',
+                    {
+                      // The same run's intake.throughput: a long history must not slow intake.
+                      baseline: round(result.throughput),
+                      targets: REPEAT_CALLER,
+                      note: repeat.note,
+                    },
+                  ),
+                  ...cpuFigures('intake.repeat_caller.cpu_per_contact', repeat.saturation),
+                ]
+              : []),
           ],
         };
       }
     } finally {
       await stack.stop();
     }
+    const scaled =
+      'values' in outcome && !probe && ctx.options.processes > 1
+        ? await measureProcesses(ctx, ctx.options.processes, bodies)
+        : undefined;
     // The baseline runs alone, after Mayak has stopped, on the same server.
     const baseline = await pgBaseline(ctx, rowBytes, rowSource);
-    if ('values' in outcome)
-      return [...outcome.values(baseline.rowsPerSecond), ...baseline.figures];
+    if ('values' in outcome) {
+      const values = outcome.values(baseline.rowsPerSecond);
+      const single = values.find((v) => v.name === 'intake.throughput')?.value ?? null;
+      return [...values, ...(scaled ? scaled(single) : []), ...baseline.figures];
+    }
     const why = outcome.missing;
     return [
       ...this.names.map((n) =>
@@ -176,6 +207,238 @@ export const intakeFigure: Figure = {
     ];
   },
 };
+
+interface Saturation {
+  result: LoadResult;
+  /** CPU seconds by source (api, worker, postgres) over the window. */
+  used: Record<string, number>;
+  peaksReset: boolean;
+  note: string;
+}
+
+/**
+ * The closed-loop load at saturation, after a warm-up: every connection sends again as soon
+ * as it is answered. What the API, the workers and PostgreSQL used meanwhile, and what the
+ * database's sessions waited on.
+ */
+async function measureSaturation(
+  ctx: BenchContext,
+  stack: RunningStack,
+  load: LoadSpec,
+  options: { peaks?: () => Promise<boolean>; statementsFile?: string; label?: string } = {},
+): Promise<Saturation> {
+  const sizes = ctx.options.sizes;
+  ctx.log(
+    `  ${options.label ?? 'saturation'}: warm-up ${sizes.warmupSeconds} s (at least ${WARM_REQUESTS_PER_PROCESS} requests per API process), then ${sizes.intakeSeconds} s measured, ${load.connections} connections`,
+  );
+  // What the processes use with nothing to do (pollers, timers): spread over fewer contacts,
+  // it weighs more per contact; with more processes, there is more of it.
+  const idleMeter = await cpuMeter(ctx.services, stack);
+  await idleMeter.start();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const idle = Object.entries(await idleMeter.stop())
+    .map(([name, s]) => `${name} ${round(s / IDLE_SECONDS, 2)}`)
+    .join(', ');
+  // Warm until each API process has answered enough requests for V8 to have optimised the
+  // path: fresh processes sharing a slow machine's warm-up would be measured half cold.
+  const processes = Number(stack.env.API_PROCESSES ?? 1);
+  const warm = await runLoad({ ...load, durationSeconds: sizes.warmupSeconds });
+  const short = WARM_REQUESTS_PER_PROCESS * processes - warm.ok;
+  if (short > 0) await runLoad({ ...load, amount: short });
+  const peaksReset = (await options.peaks?.()) ?? false;
+  const statements =
+    options.statementsFile && ctx.services.statements && stack.profileDir
+      ? new StatementCounter(stack.db, stack.database.name)
+      : undefined;
+  await statements?.reset();
+  const cpu = await cpuMeter(ctx.services, stack);
+  await cpu.start();
+  const waits = new WaitSampler(stack.db, stack.database.name);
+  waits.start();
+  const walAt = async () =>
+    (await stack.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+  const walBefore = await walAt();
+  const result = await runLoad({ ...load, durationSeconds: sizes.intakeSeconds });
+  const waiting = waits.stop();
+  const used = await cpu.stop();
+  // WAL written meanwhile, by the whole server (the worker's writes included): one log, one
+  // writer, the part of a commit that stays serial however many processes there are.
+  const walBytes = Number(
+    (
+      await stack.db.query<{ bytes: string }>(
+        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text AS bytes',
+        [walBefore],
+      )
+    ).rows[0].bytes,
+  );
+  const perContact =
+    statements && stack.profileDir
+      ? await statements.report(result.ok, path.join(stack.profileDir, options.statementsFile!))
+      : undefined;
+  const cores = Object.entries(used)
+    .map(([name, s]) => `${name} ${round(s / result.durationSeconds, 2)}`)
+    .join(', ');
+  const backlog = await stack.db
+    .query<{ n: string }>(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`)
+    .then((r) => r.rows[0].n);
+  const statuses = Object.entries(result.statusCounts)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(' ');
+  const probe = load.path !== INTAKE.path || load.method !== INTAKE.method;
+  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer; database sessions on average: ${waiting}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
+  return { result, used, peaksReset, note };
+}
+
+const SOURCES: Record<string, string> = {
+  api: 'the API process (with its API processes under API_PROCESSES)',
+  worker: 'every worker process',
+  postgres: 'the PostgreSQL processes',
+  redis: 'Redis (INFO cpu; not in the total)',
+};
+
+/** CPU time per answer of each source, and of them all together. */
+function cpuFigures(name: string, saturation: Saturation): FigureValue[] {
+  const answers = Math.max(1, saturation.result.ok);
+  const all = Object.entries(saturation.used);
+  // The total is what the targets judge: API, workers and PostgreSQL. Redis beside it.
+  const entries = all.filter(([source]) => source !== 'redis');
+  const total = entries.reduce((sum, [, seconds]) => sum + seconds, 0);
+  return [
+    ...all.map(([source, seconds]) =>
+      measured(`${name}.${source}`, round((seconds * 1000) / answers), 'ms', {
+        note: `CPU time of ${SOURCES[source] ?? source} over the window ÷ answers`,
+      }),
+    ),
+    measured(`${name}.total`, round((total * 1000) / answers), 'ms', {
+      note: `the sum of ${entries.map(([s]) => s).join(', ')}: the CPU one answer costs the machine`,
+    }),
+  ];
+}
+
+/**
+ * Latency at a fixed rate, open loop: each request leaves at its scheduled moment whether or
+ * not the earlier ones were answered, and is timed from that moment. First the worker
+ * catches up with what the saturation load left it, so the figure is intake's alone.
+ */
+async function measureOpenLoop(
+  ctx: BenchContext,
+  stack: RunningStack,
+  load: LoadSpec,
+): Promise<{ result: OpenLoadResult; note: string; warning?: string }> {
+  const { intakeOpenRate: rate, intakeSeconds: seconds } = ctx.options.sizes;
+  const caughtUp = await waitUntil(
+    'the worker to catch up',
+    async () =>
+      (
+        await stack.db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sent')`,
+        )
+      ).rows[0].n === '0',
+    { timeoutMs: 60_000, intervalMs: 250, process: stack.worker },
+  ).then(
+    () => true,
+    () => false,
+  );
+  ctx.log(`  latency: ${rate} requests/s for ${seconds} s, open loop`);
+  const result = await runOpenLoad({ ...load, rate, durationSeconds: seconds });
+  const statuses = Object.entries(result.statusCounts)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(' ');
+  const note = `open loop: ${result.sent} requests sent on schedule at ${rate}/s (not waiting for answers), latency from each scheduled send to the answer's last byte; ${result.ok} answered 2xx, ${round(result.throughput)}/s achieved; statuses ${statuses || 'none'}; p95 ${round(result.latency.p95)} ms, max ${round(result.latency.max)} ms; the generator's own send lag p99 ${round(result.sendLag.p99)} ms${caughtUp ? '' : '; the worker had not caught up with the saturation load within 60 s'}`;
+  const warning =
+    result.throughput < rate * 0.9
+      ? `answered ${round(result.throughput)}/s of the ${rate}/s sent: intake could not keep up`
+      : undefined;
+  return { result, note, warning };
+}
+
+/**
+ * One caller with a long history: the seed command gives them `repeatCallerContacts`
+ * contacts through Mayak's own code (their sealed counter moved on, each contact tagged, as
+ * intake does), then the saturation load with that caller on every request. One more intake
+ * afterwards must count the history, or the figure measured a caller the system did not know.
+ */
+async function measureRepeatCaller(
+  ctx: BenchContext,
+  stack: RunningStack,
+  load: LoadSpec,
+): Promise<{ saturation: Saturation; note: string }> {
+  const history = ctx.options.sizes.repeatCallerContacts;
+  const why = await seedContacts(stack, history, ctx.log, REPEAT_CALLER_NUMBER);
+  if (why) throw new Error(why);
+  const { bodies } = contactBodies(1_000, { caller: REPEAT_CALLER_NUMBER });
+  const saturation = await measureSaturation(
+    ctx,
+    stack,
+    { ...load, bodies },
+    {
+      label: `one caller with ${history.toLocaleString('en-US')} contacts`,
+      statementsFile: 'intake-repeat-caller-statements.txt',
+    },
+  );
+  const check = await stack.http.call<{ repeatCaller?: { previousContacts?: number } }>(
+    INTAKE.method,
+    INTAKE.path,
+    JSON.parse(bodies[0]) as unknown,
+    load.tokens[0],
+  );
+  const previous = check.body.repeatCaller?.previousContacts ?? -1;
+  if (check.status !== 201 || previous < history + saturation.result.ok)
+    throw new Error(
+      `the repeat caller is not recognised with their history: an intake after the run answered ${check.status} with ${previous} previous contacts, expected at least ${history + saturation.result.ok}`,
+    );
+  const { rows } = await stack.db.query<{ n: string }>('SELECT count(*) AS n FROM contacts');
+  return {
+    saturation,
+    note: `every request from one caller who had ${history.toLocaleString('en-US')} contacts before the warm-up (seeded by \`seed --caller-stdin\`) and ${previous.toLocaleString('en-US')} after the run, ${Number(rows[0].n).toLocaleString('en-US')} contacts in the system; ${saturation.note}`,
+  };
+}
+
+/**
+ * The saturation load against `processes` API processes (API_PROCESSES, one port) and as
+ * many workers, on a fresh copy of the template: throughput beside the single-process run,
+ * and CPU per contact summed over every process.
+ */
+async function measureProcesses(
+  ctx: BenchContext,
+  processes: number,
+  bodies: readonly string[],
+): Promise<(single: number | null) => FigureValue[]> {
+  const name = `intake.throughput.processes_${processes}`;
+  const stack = await ctx.stack.launch(`intake-p${processes}`, {
+    api: true,
+    worker: true,
+    processes,
+  });
+  try {
+    const accounts = await ctx.stack.accounts();
+    const tokens = await Promise.all(accounts.volunteers.map((v) => stack.signIn(v)));
+    const saturation = await measureSaturation(
+      ctx,
+      stack,
+      {
+        baseUrl: stack.http.baseUrl,
+        method: INTAKE.method,
+        path: INTAKE.path,
+        connections: ctx.options.sizes.intakeConnections,
+        bodies,
+        tokens,
+      },
+      { label: `${processes} API processes and ${processes} workers` },
+    );
+    const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis; ${saturation.note}`;
+    return (single) => [
+      measured(name, round(saturation.result.throughput), 'contacts/s', {
+        baseline: single,
+        targets: PROCESSES,
+        note,
+      }),
+      ...cpuFigures(`intake.processes_${processes}.cpu_per_contact`, saturation),
+    ];
+  } finally {
+    await stack.stop();
+  }
+}
 
 async function pgBaseline(ctx: BenchContext, rowBytes: number, rowSource: string) {
   const sizes = ctx.options.sizes;

@@ -9,10 +9,9 @@ import {
   Dimension,
 } from '@mayak/statistics';
 import { DataSource } from 'typeorm';
-import { runToCompletion } from '../core/apps';
 import { Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
 import { distribution, Distribution, round } from '../core/percentiles';
-import { RunningStack } from '../core/stack';
+import { seedContacts } from '../core/seed';
 import { StatementCounter } from '../core/statements';
 
 const DASHBOARD: Target[] = [{ op: '<=', value: 25 }];
@@ -94,7 +93,7 @@ export const statsFigure: Figure = {
       if (probe.status !== 200)
         throw new Error(`GET /api/stats answered ${probe.status}: ${probe.text.slice(0, 300)}`);
 
-      const why = await seed(stack, statsContacts, ctx.log);
+      const why = await seedContacts(stack, statsContacts, ctx.log);
       if (why) return notYet(why);
       // Seeding millions of contacts outlasts a session's idle timeout: sign in again.
       token = await stack.signIn((await ctx.stack.accounts()).coordinator);
@@ -208,35 +207,3 @@ export const statsFigure: Figure = {
     }
   },
 };
-
-/**
- * Seeds through Mayak's own command line (`seed --contacts N`), which writes synthetic
- * contacts shaped like a real helpline's and rebuilds the statistics rollups. Returns why
- * it cannot yet, if so.
- */
-async function seed(
-  stack: RunningStack,
-  contacts: number,
-  log: (line: string) => void,
-): Promise<string | undefined> {
-  log(`  seeding ${contacts.toLocaleString('en-US')} contacts with \`seed\` (rollups included)`);
-  const started = Date.now();
-  const result = await runToCompletion(
-    'cli',
-    ['seed', '--contacts', String(contacts), '--days', '730', '--batch', '10000'],
-    { ...stack.env, LOG_LEVEL: 'warn' },
-    '',
-    // Five million contacts and their rollups take a while on two cores.
-    Math.max(120_000, contacts * 0.5),
-  );
-  if (result.code === 2 && /unknown command/.test(result.stderr))
-    return 'the command line has no seed command';
-  if (result.code !== 0)
-    throw new Error(`seed failed (${result.code}): ${result.stderr.trim().slice(-300)}`);
-  const rate = /contacts: \d+\/\d+ \((\d+)\/s\)\s*$/m.exec(result.stderr.trim())?.[1];
-  log(
-    `  seeded in ${((Date.now() - started) / 1000).toFixed(0)} s${rate ? ` (contacts at ${rate}/s, then the rollups)` : ''}`,
-  );
-  await stack.db.query('VACUUM ANALYZE contacts');
-  return undefined;
-}

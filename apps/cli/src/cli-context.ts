@@ -92,9 +92,8 @@ export function definedOnly(env: Record<string, string | undefined>): Record<str
   );
 }
 
-export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY)
-    throw new UsageError('--password-stdin expects the password on standard input');
+export async function readStdin(flag = '--password-stdin', what = 'the password'): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError(`${flag} expects ${what} on standard input`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ContactSeeder, StatsRollupService } from '@mayak/statistics';
-import { UsageError, withCliContext } from '../cli-context';
+import { readStdin, UsageError, withCliContext } from '../cli-context';
 import { Command } from './command';
 
 /** A progress bar on a terminal; a line every tenth of the way otherwise. */
@@ -26,9 +26,9 @@ function progress(label: string): (done: number, total: number) => void {
 
 export const seedCommand: Command = {
   name: 'seed',
-  usage: 'seed --contacts N [--days 730] [--batch 5000] [--seed 1] [--no-rollup]',
+  usage: 'seed --contacts N [--days 730] [--batch 5000] [--seed 1] [--caller-stdin] [--no-rollup]',
   summary:
-    'create N synthetic contacts (skewed like real ones) for demos and benchmarks, then rebuild the statistics',
+    'create N synthetic contacts (skewed like real ones) for demos and benchmarks, then rebuild the statistics; with --caller-stdin all from the one caller whose number or handle is on standard input',
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -37,6 +37,7 @@ export const seedCommand: Command = {
         days: { type: 'string', default: '730' },
         batch: { type: 'string', default: '5000' },
         seed: { type: 'string', default: '1' },
+        'caller-stdin': { type: 'boolean', default: false },
         'no-rollup': { type: 'boolean', default: false },
       },
       strict: true,
@@ -51,16 +52,23 @@ export const seedCommand: Command = {
     const days = number('days', values.days, 3_650);
     const batch = number('batch', values.batch, 50_000);
     const seed = number('seed', values.seed, 2 ** 31);
+    // A number or handle stays off the command line (process lists, shell history).
+    const caller = values['caller-stdin']
+      ? (await readStdin('--caller-stdin', 'the caller’s number or handle')).trim()
+      : undefined;
+    if (caller === '') throw new UsageError('--caller-stdin read an empty number or handle');
     await withCliContext(async (app) => {
       await app
         .get(ContactSeeder)
-        .seed({ contacts, days, batch, seed, onProgress: progress('contacts') });
+        .seed({ contacts, days, batch, seed, caller, onProgress: progress('contacts') });
       if (!values['no-rollup']) {
         process.stderr.write('rebuilding the statistics rollups…\n');
         await app.get(StatsRollupService).full();
       }
     });
-    process.stdout.write(`seeded ${contacts} synthetic contacts over ${days} days\n`);
+    process.stdout.write(
+      `seeded ${contacts} synthetic contacts over ${days} days${caller ? ', all from one caller' : ''}\n`,
+    );
     return 0;
   },
 };

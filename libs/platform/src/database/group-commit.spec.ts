@@ -71,6 +71,28 @@ describe('GroupCommit', () => {
     expect(r.batches).toEqual([['k1', 'a', 'b'], ['k2'], ['k3']]);
   });
 
+  it('keeps the items of one affinity together, after its batch under way, and others pass', async () => {
+    const r = recorder();
+    const commit = new GroupCommit(r.write, {
+      maxBatch: 10,
+      maxInFlight: 3,
+      affinityOf: (x) => (x.startsWith('c') ? 'one caller' : undefined),
+    });
+    const first = commit.submit('c1');
+    await settle();
+    const rest = ['c2', 'a', 'c3', 'b'].map((x) => commit.submit(x));
+    await settle();
+    // c2 and c3 wait for c1's transaction, though a third could start: not queued on its lock.
+    expect(r.batches).toEqual([['c1'], ['a', 'b']]);
+    expect(commit.waiting).toBe(2);
+    await r.openNext();
+    await settle();
+    expect(r.batches[2]).toEqual(['c2', 'c3']);
+    await r.openNext();
+    await r.openNext();
+    await expect(Promise.all([first, ...rest])).resolves.toEqual(['C1', 'C2', 'A', 'C3', 'B']);
+  });
+
   it('when a batch fails for one bad item, only that item fails', async () => {
     const r = recorder((items) =>
       items.includes('bad')

@@ -10,6 +10,12 @@ export interface GroupCommitOptions<I> {
    * writes that must see each other (a retried submit under the same idempotency key).
    */
   keyOf?: (item: I) => string | undefined;
+  /**
+   * Items with the same affinity go in the same batch, and wait while a batch holding it is
+   * under way: for writes that lock one row (a repeat caller's counter), which would otherwise
+   * run as several transactions queued on that lock, each with a pooled connection.
+   */
+  affinityOf?: (item: I) => string | undefined;
   /** Whole-batch retries after a deadlock or a serialization failure. */
   retries?: number;
 }
@@ -39,6 +45,8 @@ export class GroupCommit<I, O> {
   private readonly queue: Array<Pending<I, O>> = [];
   private inFlight = 0;
   private scheduled = false;
+  /** Affinities of the batches under way, with how many of them hold each. */
+  private readonly busy = new Map<string, number>();
 
   constructor(
     private readonly write: BatchWriter<I, O>,
@@ -70,24 +78,39 @@ export class GroupCommit<I, O> {
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
+      // Everything waiting shares an affinity with a batch under way: its end pumps again.
+      if (batch.length === 0) return;
+      const affinities = this.hold(batch);
       this.inFlight += 1;
       void this.run(batch).finally(() => {
         this.inFlight -= 1;
+        for (const affinity of affinities) {
+          const left = this.busy.get(affinity)! - 1;
+          if (left === 0) this.busy.delete(affinity);
+          else this.busy.set(affinity, left);
+        }
         this.pump();
       });
     }
   }
 
-  /** The next batch: oldest first, at most maxBatch, no two items with the same key. */
+  /**
+   * The next batch: oldest first, at most maxBatch, no two items with the same key, none
+   * whose affinity a batch under way holds.
+   */
   private take(): Array<Pending<I, O>> {
-    const { keyOf, maxBatch } = this.options;
-    if (!keyOf) return this.queue.splice(0, maxBatch);
+    const { keyOf, affinityOf, maxBatch } = this.options;
+    if (!keyOf && !affinityOf) return this.queue.splice(0, maxBatch);
     const batch: Array<Pending<I, O>> = [];
     const keys = new Set<string>();
     let i = 0;
     while (i < this.queue.length && batch.length < maxBatch) {
-      const key = keyOf(this.queue[i].item);
-      if (key !== undefined && keys.has(key)) {
+      const key = keyOf?.(this.queue[i].item);
+      const affinity = affinityOf?.(this.queue[i].item);
+      if (
+        (key !== undefined && keys.has(key)) ||
+        (affinity !== undefined && this.busy.has(affinity))
+      ) {
         i += 1;
         continue;
       }
@@ -95,6 +118,18 @@ export class GroupCommit<I, O> {
       batch.push(...this.queue.splice(i, 1));
     }
     return batch;
+  }
+
+  /** Marks the batch's affinities as under way; returns them, to release when it ends. */
+  private hold(batch: ReadonlyArray<Pending<I, O>>): Set<string> {
+    const affinities = new Set<string>();
+    if (!this.options.affinityOf) return affinities;
+    for (const p of batch) {
+      const affinity = this.options.affinityOf(p.item);
+      if (affinity !== undefined) affinities.add(affinity);
+    }
+    for (const affinity of affinities) this.busy.set(affinity, (this.busy.get(affinity) ?? 0) + 1);
+    return affinities;
   }
 
   private async run(batch: Array<Pending<I, O>>): Promise<void> {

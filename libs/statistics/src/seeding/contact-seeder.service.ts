@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { StaffNames } from '@mayak/identity';
-import { CallerLinks, sealAttributes } from '@mayak/contacts';
+import { CallerLinks, CallerRegistry, RecognisedCaller, sealAttributes } from '@mayak/contacts';
 import { AppConfig, byteaText, EnvelopeCipher, statsWeekOf } from '@mayak/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { SyntheticContactGenerator } from './synthetic-contacts';
 
 export interface SeedOptions {
@@ -11,6 +11,12 @@ export interface SeedOptions {
   days: number;
   batch: number;
   seed: number;
+  /**
+   * Every contact from this one caller (a phone number or handle), recognised as intake
+   * recognises a repeat caller: their counter moves on and each contact carries its tag. For
+   * benchmarks of a caller with a long history; without it, each contact is a caller of its own.
+   */
+  caller?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -28,6 +34,7 @@ export class ContactSeeder {
     private readonly names: StaffNames,
     private readonly cipher: EnvelopeCipher,
     private readonly links: CallerLinks,
+    private readonly callers: CallerRegistry,
     private readonly config: AppConfig,
   ) {}
 
@@ -37,51 +44,83 @@ export class ContactSeeder {
     let done = 0;
     while (done < options.contacts) {
       const size = Math.min(options.batch, options.contacts - done);
-      const rows = Array.from({ length: size }, () => ({
-        id: randomUUID(),
-        callerId: randomUUID(),
-        consentId: randomUUID(),
-        ...generator.next(),
-      }));
-      const sealed = rows.map((r) => {
-        const facts = sealAttributes(this.cipher, r.id, {
-          callerId: r.callerId,
-          loggedAt: new Date(r.startedAt.getTime() + r.durationSeconds * 1000).toISOString(),
-          channel: r.channel,
-          startedAt: r.startedAt.toISOString(),
-          durationSeconds: r.durationSeconds,
-          region: r.region,
-          ageBand: r.ageBand,
-          genderIdentity: r.genderIdentity,
-          orientation: null,
-          topics: r.topics,
-          immediateRisk: r.immediateRisk,
-          outcome: r.outcome,
-          services: r.services,
-        });
-        return {
-          id: r.id,
-          caller_id: r.callerId,
-          consent_id: r.consentId,
-          week: statsWeekOf(r.startedAt, this.config.STATS_TIMEZONE),
-          caller_count: byteaText(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
-          caller_tag: byteaText(this.links.tag(r.callerId, 0)),
-          facts_dek_wrapped: byteaText(facts.dek.wrapped),
-          facts_enc: byteaText(facts.factsEnc),
-          stats_consented: r.statistics,
-          scopes: [
-            ...(r.statistics ? ['statistics'] : []),
-            ...r.services.map((service) => `service:${service}`),
-          ],
-        };
+      await this.db.transaction(async (em) => {
+        // One known caller: recognised the way intake recognises them (in this transaction, so
+        // the counter and the tags commit together); otherwise a new anonymous caller each.
+        const known = options.caller
+          ? await this.callers.recogniseMany(
+              em,
+              Array.from({ length: size }, () => ({ identifier: options.caller })),
+            )
+          : undefined;
+        await this.writeBatch(em, volunteerId, size, generator, known);
       });
-      // Every synthetic caller is anonymous: one contact each, found by its tag only.
-      await this.db.query(
-        `WITH v AS (
+      done += size;
+      options.onProgress?.(done, options.contacts);
+    }
+    // Synthetic rows, dated by nothing real: RowRestamp need not rewrite them (millions, for
+    // the bench) at its next pass. It starts again from here.
+    await this.db.query(`UPDATE row_restamps SET since_xid = txid_current()`);
+    return done;
+  }
+
+  private async writeBatch(
+    em: EntityManager,
+    volunteerId: string,
+    size: number,
+    generator: SyntheticContactGenerator,
+    known: readonly RecognisedCaller[] | undefined,
+  ): Promise<void> {
+    const rows = Array.from({ length: size }, (_, i) => ({
+      id: randomUUID(),
+      callerId: known ? known[i].callerId : randomUUID(),
+      consentId: randomUUID(),
+      ...generator.next(),
+    }));
+    const sealed = rows.map((r, i) => {
+      const facts = sealAttributes(this.cipher, r.id, {
+        callerId: r.callerId,
+        loggedAt: new Date(r.startedAt.getTime() + r.durationSeconds * 1000).toISOString(),
+        channel: r.channel,
+        startedAt: r.startedAt.toISOString(),
+        durationSeconds: r.durationSeconds,
+        region: r.region,
+        ageBand: r.ageBand,
+        genderIdentity: r.genderIdentity,
+        orientation: null,
+        topics: r.topics,
+        immediateRisk: r.immediateRisk,
+        outcome: r.outcome,
+        services: r.services,
+      });
+      return {
+        id: r.id,
+        caller_id: r.callerId,
+        consent_id: r.consentId,
+        week: statsWeekOf(r.startedAt, this.config.STATS_TIMEZONE),
+        // A known caller's row and counter are written; an anonymous one's go in with its contact.
+        caller_count: known
+          ? null
+          : byteaText(this.links.sealCount(r.callerId, { next: 1, live: 1 })),
+        caller_tag: byteaText(known ? known[i].tag : this.links.tag(r.callerId, 0)),
+        facts_dek_wrapped: byteaText(facts.dek.wrapped),
+        facts_enc: byteaText(facts.factsEnc),
+        stats_consented: r.statistics,
+        scopes: [
+          ...(r.statistics ? ['statistics'] : []),
+          ...r.services.map((service) => `service:${service}`),
+        ],
+      };
+    });
+    // Anonymous callers have one contact each; a known caller all of them. Found by tag only.
+    await em.query(
+      `WITH v AS (
            SELECT * FROM jsonb_to_recordset($2::jsonb) AS v (
              id uuid, caller_id uuid, consent_id uuid, week date, caller_count bytea, caller_tag bytea,
              facts_dek_wrapped bytea, facts_enc bytea, stats_consented boolean, scopes text[])),
-         caller AS (INSERT INTO callers (id, contacts_enc) SELECT caller_id, caller_count FROM v),
+         caller AS (
+           INSERT INTO callers (id, contacts_enc)
+           SELECT caller_id, caller_count FROM v WHERE caller_count IS NOT NULL),
          contact AS (
            INSERT INTO contacts (id, volunteer_id, week, caller_tag, expires_at, stats_consented, created_at)
            SELECT id, $1, week, caller_tag, (week + 1095)::timestamp AT TIME ZONE $3, stats_consented,
@@ -92,15 +131,8 @@ export class ContactSeeder {
            SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
          INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
          SELECT v.consent_id, v.id, $1, v.scopes, 'synthetic', 1095, v.week::timestamp AT TIME ZONE $3 FROM v JOIN contact c ON c.id = v.id`,
-        [volunteerId, JSON.stringify(sealed), this.config.STATS_TIMEZONE],
-      );
-      done += size;
-      options.onProgress?.(done, options.contacts);
-    }
-    // Synthetic rows, dated by nothing real: RowRestamp need not rewrite them (millions, for
-    // the bench) at its next pass. It starts again from here.
-    await this.db.query(`UPDATE row_restamps SET since_xid = txid_current()`);
-    return done;
+      [volunteerId, JSON.stringify(sealed), this.config.STATS_TIMEZONE],
+    );
   }
 
   /** The disabled account that "logs" synthetic contacts, created once. */
