@@ -9,7 +9,7 @@ import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-q
 import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
 import { canonical, Dimension, DIMENSION, DIMENSIONS } from './dimensions';
-import { DisclosureBudgetExceeded, protectTable } from './disclosure';
+import { DisclosureBudgetExceeded, exposedToCoarserReleases, protectTable } from './disclosure';
 import {
   alignToPeriods,
   daysBetween,
@@ -261,11 +261,15 @@ export class StatisticsService {
     const position = (d: string) => (dimensions as string[]).indexOf(d);
     const months: Array<{ period: string; key: readonly string[]; count: number | null }> = [];
     const withheldMonths = new Set<string>();
+    const cellsOf = new Map<string, RawCell[]>();
+    for (const cell of cells) {
+      const list = cellsOf.get(cell.period);
+      if (list) list.push(cell);
+      else cellsOf.set(cell.period, [cell]);
+    }
     for (const month of monthsOf(range)) {
-      const monthCells = cells
-        .filter((c) => c.period === month)
-        .sort((a, b) => compareKeys(a.key, b.key));
-      if (monthCells.length === 0) continue;
+      const monthCells = cellsOf.get(month)?.sort((a, b) => compareKeys(a.key, b.key));
+      if (!monthCells) continue;
       const protectedMonth = this.protectPeriod(table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
@@ -483,6 +487,13 @@ export class StatisticsService {
       cells: input.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null })),
       withheld: true,
     });
+    // A table that coarser releases alone give away cannot be protected by any plan, and
+    // planning a fine one costs seconds: decide that first, in one pass, and remember it.
+    if (exposedToCoarserReleases(input)) {
+      const unprotectable = withheld();
+      this.protectedTables.set(id, unprotectable);
+      return unprotectable;
+    }
     let result: ProtectedPeriod;
     const whole = budget.whole;
     budget.whole = false;
@@ -564,20 +575,24 @@ function toRows(
   query: StatsQuery,
   released: ReadonlyArray<{ period: string; key: readonly string[]; count: number | null }>,
 ): StatsRow[] {
-  const rows: StatsRow[] = [];
+  const rows: Array<{ row: StatsRow; key: readonly string[] }> = [];
   for (const value of released) {
     if (value.count === 0) continue;
     const row: StatsRow = { period: value.period, count: value.count };
     query.groupBy.forEach((d, i) => (row[d] = value.key[i]));
     if (value.count === null) row.suppressed = true;
-    rows.push(row);
+    rows.push({ row, key: value.key });
   }
-  return rows.sort(
-    (a, b) => a.period.localeCompare(b.period) || compareKeys(keyOf(query, a), keyOf(query, b)),
-  );
+  // Periods of one answer share their format (YYYY-MM, YYYY-Qn, …), so plain comparison
+  // orders them as the calendar does; keys are in groupBy order already.
+  return rows
+    .sort(
+      (a, b) =>
+        (a.row.period < b.row.period ? -1 : a.row.period > b.row.period ? 1 : 0) ||
+        compareKeys(a.key, b.key),
+    )
+    .map((entry) => entry.row);
 }
-
-const keyOf = (query: StatsQuery, row: StatsRow) => query.groupBy.map((d) => String(row[d]));
 
 /** What the audit trail keeps of a released table: its parameters, never a count. */
 function releasedTableParameters(query: StatsQuery, result: StatsResult): string {

@@ -1,5 +1,6 @@
 export * from './disclosure.types';
 export * from './protect-table';
+export { exposedToCoarserReleases } from './coarser-exposure';
 export { DisclosureBudgetExceeded } from './suppression-planner';
 export type { PlanningOptions } from './suppression-planner';
 // For the repository's benchmark script, which may only import @mayak/statistics.
