@@ -35,6 +35,9 @@ import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } fro
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
 const REMEMBERED_CELLS = 100_000;
 
+/** Months of protected plain totals remembered (a few KB each): ten years, ten times over. */
+const REMEMBERED_MONTH_TOTALS = 1_200;
+
 /** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
 /** Whole weeks read together when counting from the contacts (about a month). */
 const FALLBACK_WEEKS_PER_READ = 5;
@@ -70,6 +73,8 @@ export class StatisticsService {
    * process's memory; least recently used first out.
    */
   private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
+  /** Each month's protected plain totals, by its days' counts: every answer reads them. */
+  private readonly protectedMonthTotals = new Map<string, ProtectedMonthTotals>();
 
   constructor(
     private readonly reads: StatsReads,
@@ -195,10 +200,19 @@ export class StatisticsService {
       byMonth.set(month, [...(byMonth.get(month) ?? []), { day: cell.period, count: cell.count }]);
     }
     const protectedMonths = new Map<string, ProtectedMonthTotals>();
+    const k = this.config.STATS_K;
     for (const [month, days] of byMonth) {
       const all = days.reduce((n, d) => n + d.count, 0);
       const excluded = all - (consentedIn.get(month) ?? 0);
-      protectedMonths.set(month, protectMonthTotals(days, excluded, this.config.STATS_K));
+      // Pure in its input, like protectPeriod: a closed month's totals are protected once.
+      const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
+      let totals = this.protectedMonthTotals.get(id);
+      if (totals) this.protectedMonthTotals.delete(id);
+      else totals = protectMonthTotals(days, excluded, k);
+      this.protectedMonthTotals.set(id, totals);
+      if (this.protectedMonthTotals.size > REMEMBERED_MONTH_TOTALS)
+        this.protectedMonthTotals.delete(this.protectedMonthTotals.keys().next().value!);
+      protectedMonths.set(month, totals);
     }
     return protectedMonths;
   }
