@@ -273,6 +273,10 @@ export class StatisticsService {
       whole: true,
     };
     const position = (d: string) => (dimensions as string[]).indexOf(d);
+    // Where each grouped dimension and each filter sits in the table's keys, found once.
+    const grouped = query.groupBy.map(position);
+    const inTableOrder = grouped.length === dimensions.length && grouped.every((at, i) => at === i);
+    const picks = filtered.map((d) => [position(d), query.filters[d]![0]] as const);
     const months: Array<{ period: string; key: readonly string[]; count: number | null }> = [];
     const withheldMonths = new Set<string>();
     const cellsOf = new Map<string, RawCell[]>();
@@ -287,10 +291,10 @@ export class StatisticsService {
       const protectedMonth = this.protectPeriod(table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
-        if (filtered.every((d) => cell.key[position(d)] === query.filters[d]![0]))
+        if (picks.every(([at, value]) => cell.key[at] === value))
           months.push({
             period: month,
-            key: query.groupBy.map((d) => cell.key[position(d)]),
+            key: inTableOrder ? cell.key : grouped.map((at) => cell.key[at]),
             count: cell.count,
           });
     }
@@ -494,7 +498,12 @@ export class StatisticsService {
       cells: cells.map((c) => ({ key: c.key, count: c.count })),
       k,
     };
-    const id = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
+    // Dimension values are vocabulary words and counts are digits: neither holds a control
+    // character, so the separators keep this an exact description of the input.
+    const described = input.cells.map((c) => `${c.key.join('\u0000')}\u0001${c.count}`);
+    const id = createHash('sha256')
+      .update(`${k}\u0002${input.dimensions.join('\u0000')}\u0002${described.join('\u0002')}`)
+      .digest('base64url');
     const remembered = this.protectedTables.get(id);
     if (remembered) return remembered;
     const withheld = (): ProtectedPeriod => ({
