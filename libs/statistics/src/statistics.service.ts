@@ -9,7 +9,7 @@ import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-q
 import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
 import { canonical, Dimension, DIMENSION, DIMENSIONS } from './dimensions';
-import { DisclosureBudgetExceeded, protectTable } from './disclosure';
+import { DisclosureBudgetExceeded, exposedToCoarserReleases, protectTable } from './disclosure';
 import {
   alignToPeriods,
   daysBetween,
@@ -34,6 +34,9 @@ import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } fro
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
 const REMEMBERED_CELLS = 100_000;
+
+/** Months of protected plain totals remembered (a few KB each): ten years, ten times over. */
+const REMEMBERED_MONTH_TOTALS = 1_200;
 
 /** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
 /** Whole weeks read together when counting from the contacts (about a month). */
@@ -70,6 +73,8 @@ export class StatisticsService {
    * process's memory; least recently used first out.
    */
   private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
+  /** Each month's protected plain totals, by its days' counts: every answer reads them. */
+  private readonly protectedMonthTotals = new Map<string, ProtectedMonthTotals>();
 
   constructor(
     private readonly reads: StatsReads,
@@ -195,10 +200,19 @@ export class StatisticsService {
       byMonth.set(month, [...(byMonth.get(month) ?? []), { day: cell.period, count: cell.count }]);
     }
     const protectedMonths = new Map<string, ProtectedMonthTotals>();
+    const k = this.config.STATS_K;
     for (const [month, days] of byMonth) {
       const all = days.reduce((n, d) => n + d.count, 0);
       const excluded = all - (consentedIn.get(month) ?? 0);
-      protectedMonths.set(month, protectMonthTotals(days, excluded, this.config.STATS_K));
+      // Pure in its input, like protectPeriod: a closed month's totals are protected once.
+      const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
+      let totals = this.protectedMonthTotals.get(id);
+      if (totals) this.protectedMonthTotals.delete(id);
+      else totals = protectMonthTotals(days, excluded, k);
+      this.protectedMonthTotals.set(id, totals);
+      if (this.protectedMonthTotals.size > REMEMBERED_MONTH_TOTALS)
+        this.protectedMonthTotals.delete(this.protectedMonthTotals.keys().next().value!);
+      protectedMonths.set(month, totals);
     }
     return protectedMonths;
   }
@@ -259,20 +273,28 @@ export class StatisticsService {
       whole: true,
     };
     const position = (d: string) => (dimensions as string[]).indexOf(d);
+    // Where each grouped dimension and each filter sits in the table's keys, found once.
+    const grouped = query.groupBy.map(position);
+    const inTableOrder = grouped.length === dimensions.length && grouped.every((at, i) => at === i);
+    const picks = filtered.map((d) => [position(d), query.filters[d]![0]] as const);
     const months: Array<{ period: string; key: readonly string[]; count: number | null }> = [];
     const withheldMonths = new Set<string>();
+    const cellsOf = new Map<string, RawCell[]>();
+    for (const cell of cells) {
+      const list = cellsOf.get(cell.period);
+      if (list) list.push(cell);
+      else cellsOf.set(cell.period, [cell]);
+    }
     for (const month of monthsOf(range)) {
-      const monthCells = cells
-        .filter((c) => c.period === month)
-        .sort((a, b) => compareKeys(a.key, b.key));
-      if (monthCells.length === 0) continue;
+      const monthCells = cellsOf.get(month)?.sort((a, b) => compareKeys(a.key, b.key));
+      if (!monthCells) continue;
       const protectedMonth = this.protectPeriod(table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
-        if (filtered.every((d) => cell.key[position(d)] === query.filters[d]![0]))
+        if (picks.every(([at, value]) => cell.key[at] === value))
           months.push({
             period: month,
-            key: query.groupBy.map((d) => cell.key[position(d)]),
+            key: inTableOrder ? cell.key : grouped.map((at) => cell.key[at]),
             count: cell.count,
           });
     }
@@ -476,13 +498,25 @@ export class StatisticsService {
       cells: cells.map((c) => ({ key: c.key, count: c.count })),
       k,
     };
-    const id = createHash('sha256').update(JSON.stringify(input)).digest('base64url');
+    // Dimension values are vocabulary words and counts are digits: neither holds a control
+    // character, so the separators keep this an exact description of the input.
+    const described = input.cells.map((c) => `${c.key.join('\u0000')}\u0001${c.count}`);
+    const id = createHash('sha256')
+      .update(`${k}\u0002${input.dimensions.join('\u0000')}\u0002${described.join('\u0002')}`)
+      .digest('base64url');
     const remembered = this.protectedTables.get(id);
     if (remembered) return remembered;
     const withheld = (): ProtectedPeriod => ({
       cells: input.cells.map((c) => ({ key: c.key, count: c.count === 0 ? 0 : null })),
       withheld: true,
     });
+    // A table that coarser releases alone give away cannot be protected by any plan, and
+    // planning a fine one costs seconds: decide that first, in one pass, and remember it.
+    if (exposedToCoarserReleases(input)) {
+      const unprotectable = withheld();
+      this.protectedTables.set(id, unprotectable);
+      return unprotectable;
+    }
     let result: ProtectedPeriod;
     const whole = budget.whole;
     budget.whole = false;
@@ -564,20 +598,24 @@ function toRows(
   query: StatsQuery,
   released: ReadonlyArray<{ period: string; key: readonly string[]; count: number | null }>,
 ): StatsRow[] {
-  const rows: StatsRow[] = [];
+  const rows: Array<{ row: StatsRow; key: readonly string[] }> = [];
   for (const value of released) {
     if (value.count === 0) continue;
     const row: StatsRow = { period: value.period, count: value.count };
     query.groupBy.forEach((d, i) => (row[d] = value.key[i]));
     if (value.count === null) row.suppressed = true;
-    rows.push(row);
+    rows.push({ row, key: value.key });
   }
-  return rows.sort(
-    (a, b) => a.period.localeCompare(b.period) || compareKeys(keyOf(query, a), keyOf(query, b)),
-  );
+  // Periods of one answer share their format (YYYY-MM, YYYY-Qn, …), so plain comparison
+  // orders them as the calendar does; keys are in groupBy order already.
+  return rows
+    .sort(
+      (a, b) =>
+        (a.row.period < b.row.period ? -1 : a.row.period > b.row.period ? 1 : 0) ||
+        compareKeys(a.key, b.key),
+    )
+    .map((entry) => entry.row);
 }
-
-const keyOf = (query: StatsQuery, row: StatsRow) => query.groupBy.map((d) => String(row[d]));
 
 /** What the audit trail keeps of a released table: its parameters, never a count. */
 function releasedTableParameters(query: StatsQuery, result: StatsResult): string {
