@@ -3,9 +3,10 @@ import { NotificationsService } from '@mayak/notifications';
 import { DataSource } from 'typeorm';
 
 /**
- * The notify-assignee follow-up: an in-app notification that a case is now someone's. It
- * carries the case id only. Written once per (user, case), so a retried job adds nothing.
- * Skipped if the case has moved on to someone else in the meantime.
+ * The notify-assignee job of an older version: an in-app notification that a case is now
+ * someone's. An assignment now writes it in its own transaction (CaseLifecycleService.assign);
+ * this handler serves the jobs still in the outbox from before. Written once per (user,
+ * case), so a retried job adds nothing. Skipped if the case has moved on to someone else.
  */
 @Injectable()
 export class AssigneeNotifier {

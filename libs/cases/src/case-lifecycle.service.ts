@@ -221,8 +221,8 @@ export class CaseLifecycleService {
   }
 
   /**
-   * Assigns inside the caller's transaction: status, load, timeline, and the service's
-   * notify-assignee job. Used by claim, reassign and routing alike.
+   * Assigns inside the caller's transaction: status, load, timeline, and the assignee's
+   * notification where the service tells them. Used by claim, reassign and routing alike.
    */
   async assign(
     em: EntityManager,
@@ -232,32 +232,70 @@ export class CaseLifecycleService {
     event: 'assigned' | 'claimed' | 'reassigned' | 'handed_over',
     detail: Record<string, string | null> = { assigneeId },
   ): Promise<void> {
+    await this.assignMany(em, [{ row, assigneeId, detail }], actorId, event);
+  }
+
+  /**
+   * `assign` for several cases at once (routing's batches): every case's status and timeline
+   * entry in one statement, every notification in one more, whatever their number.
+   */
+  async assignMany(
+    em: EntityManager,
+    assignments: ReadonlyArray<{
+      row: Pick<CaseRow, 'id' | 'service'>;
+      assigneeId: string;
+      detail?: Record<string, string | null>;
+    }>,
+    actorId: string | null,
+    event: 'assigned' | 'claimed' | 'reassigned' | 'handed_over',
+  ): Promise<void> {
+    if (assignments.length === 0) return;
     const now = this.times.now();
-    const [day, assigned] = caseMoment(this.times, row.id, 'assigned_at', now);
-    const [, updated] = caseMoment(this.times, row.id, 'updated_at', now);
-    const at = this.times.seal({ table: 'case_events', id: row.id, column: 'at' }, now);
+    const sealed = assignments.map(({ row }) => {
+      const [day, assigned] = caseMoment(this.times, row.id, 'assigned_at', now);
+      const [, updated] = caseMoment(this.times, row.id, 'updated_at', now);
+      const at = this.times.seal({ table: 'case_events', id: row.id, column: 'at' }, now);
+      return { day, assigned, updated, at: at.sealed };
+    });
     await em.query(
-      `WITH assigned AS (
-         UPDATE cases SET status = 'assigned', assignee_id = $2, assigned_at = $6, assigned_enc = $7,
-                updated_at = $6, updated_enc = $8
-          WHERE id = $1 RETURNING id)
+      `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[])
+           AS v (id, assignee_id, detail, day, assigned_enc, updated_enc, at_enc)),
+       assigned AS (
+         UPDATE cases c SET status = 'assigned', assignee_id = v.assignee_id, assigned_at = v.day,
+                assigned_enc = v.assigned_enc, updated_at = v.day, updated_enc = v.updated_enc
+           FROM v WHERE c.id = v.id RETURNING c.id)
        INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-       SELECT id, $3, $4, $5, $6, $9 FROM assigned`,
+       SELECT v.id, $8::uuid, $9, v.detail::jsonb, v.day, v.at_enc FROM v JOIN assigned a ON a.id = v.id`,
       [
-        row.id,
-        assigneeId,
+        assignments.map((a) => a.row.id),
+        assignments.map((a) => a.assigneeId),
+        assignments.map((a) => JSON.stringify(a.detail ?? { assigneeId: a.assigneeId })),
+        sealed.map((s) => s.day),
+        sealed.map((s) => s.assigned),
+        sealed.map((s) => s.updated),
+        sealed.map((s) => s.at),
         actorId,
         event,
-        JSON.stringify(detail),
-        day,
-        assigned,
-        updated,
-        at.sealed,
       ],
     );
-    if (event !== 'assigned') await this.load.adjust(em, assigneeId, 1); // routing reserved the load already
-    const followUp = this.services.get(row.service).onAssign?.(row.id, assigneeId);
-    if (followUp) await this.outbox.add(em, [followUp]);
+    // Routing reserved the load already.
+    if (event !== 'assigned')
+      for (const { assigneeId } of assignments) await this.load.adjust(em, assigneeId, 1);
+    // Told in the same transaction: a notify job of its own would cost the worker a second
+    // job, transaction and commit for every case routed. The unique key (user, type, case)
+    // keeps a second assignment to the same person from telling them twice.
+    await this.notifications.create(
+      em,
+      assignments
+        .filter(({ row }) => this.services.get(row.service).notifiesAssignee)
+        .map(({ row, assigneeId }) => ({
+          userId: assigneeId,
+          type: 'case_assigned' as const,
+          caseId: row.id,
+          dedupeKey: `case-assigned-${row.id}-${assigneeId}`,
+        })),
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Service } from '@mayak/access';
-import { ExactTimes, OutboxWriter } from '@mayak/platform';
+import { ExactTimes, OutboxJob, OutboxWriter } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CaseServiceRegistry } from './case-services';
 
@@ -40,6 +40,20 @@ export class CaseOpening {
    * case ids of each input, in order.
    */
   async openMany(em: EntityManager, inputs: readonly CasesToOpen[]): Promise<string[][]> {
+    const { caseIds, jobs } = await this.openLeavingJobs(em, inputs);
+    await this.outbox.add(em, jobs);
+    return caseIds;
+  }
+
+  /**
+   * `openMany`, except that the jobs setting the cases on their way (routing, paging) are
+   * returned for the caller to write to the outbox in the same transaction, with its own:
+   * an intake batch writes all its outbox rows in one statement.
+   */
+  async openLeavingJobs(
+    em: EntityManager,
+    inputs: readonly CasesToOpen[],
+  ): Promise<{ caseIds: string[][]; jobs: OutboxJob[] }> {
     const opened = inputs.map((input) =>
       input.services.map((service) => ({
         id: randomUUID(),
@@ -48,7 +62,7 @@ export class CaseOpening {
       })),
     );
     const cases = opened.flat();
-    if (cases.length === 0) return opened.map(() => []);
+    if (cases.length === 0) return { caseIds: opened.map(() => []), jobs: [] };
     // Open work keeps the week in the clear and its exact times sealed (ExactTimes). The due
     // time keeps the week it was set in: its own would tell which days of the week the case
     // opened on (those from which the response time reaches into the next).
@@ -101,10 +115,9 @@ export class CaseOpening {
         ),
       ],
     );
-    await this.outbox.add(
-      em,
-      cases.map(({ id, definition }) => definition.onOpen(id)),
-    );
-    return opened.map((list) => list.map(({ id }) => id));
+    return {
+      caseIds: opened.map((list) => list.map(({ id }) => id)),
+      jobs: cases.map(({ id, definition }) => definition.onOpen(id)),
+    };
   }
 }

@@ -13,8 +13,11 @@ export interface CaseServiceDefinition {
   readonly responseHours: number;
   /** The job that sets a new case on its way: routing to someone, or paging the rota. */
   onOpen(caseId: string): OutboxJob;
-  /** The follow-up when someone is given the case (telling them), if the service has one. */
-  onAssign?(caseId: string, assigneeId: string): OutboxJob;
+  /**
+   * Whether someone given a case is told so in the app (a `case_assigned` notification),
+   * written in the assignment's own transaction.
+   */
+  readonly notifiesAssignee?: boolean;
 }
 
 export class CaseServiceRegistry {

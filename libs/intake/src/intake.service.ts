@@ -207,7 +207,7 @@ export class IntakeService {
           },
         })),
       );
-      const caseIds = await this.cases.openMany(
+      const { caseIds, jobs } = await this.cases.openLeavingJobs(
         em,
         toWrite.map(({ actorId, input, services }, n) => ({
           contactId: contacts[n].contactId,
@@ -248,9 +248,10 @@ export class IntakeService {
         em,
         toWrite.map(({ input }) => statsDayOf(input.startedAt, this.config.STATS_TIMEZONE)),
       );
-      // Last: every intake of the same few seconds writes this key, and a transaction that
-      // meets another's uncommitted key waits for its commit, so hold it for the least time.
-      if (toWrite.length > 0) await this.outbox.add(em, [statsRollupJob()]);
+      // The cases' jobs and the rollup in one statement, last: every intake of the same few
+      // seconds writes the rollup's key, and a transaction that meets another's uncommitted
+      // key waits for its commit, so hold it for the least time.
+      if (toWrite.length > 0) await this.outbox.add(em, [...jobs, statsRollupJob()]);
       return items.map((item) => receipts.get(item));
     });
   }

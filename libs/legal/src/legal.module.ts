@@ -8,7 +8,7 @@ export const LEGAL_SERVICE: CaseServiceDefinition = {
   priority: 2,
   responseHours: 72,
   onOpen: (caseId) => job('routing', 'route-case', { caseId }),
-  onAssign: (caseId, assigneeId) => job('legal', 'notify-assignee', { caseId, assigneeId }),
+  notifiesAssignee: true,
 };
 
 @Module({})

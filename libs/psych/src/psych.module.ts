@@ -8,7 +8,7 @@ export const PSYCH_SERVICE: CaseServiceDefinition = {
   priority: 2,
   responseHours: 48,
   onOpen: (caseId) => job('routing', 'route-case', { caseId }),
-  onAssign: (caseId, assigneeId) => job('psych', 'notify-assignee', { caseId, assigneeId }),
+  notifiesAssignee: true,
 };
 
 @Module({})

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { DataKey } from './envelope-cipher';
+import { KeyMaterial } from './key-material';
 import { KeyRing } from './key-ring';
 
 /**
@@ -7,7 +8,15 @@ import { KeyRing } from './key-ring';
  * without storing, or being able to reverse, their phone number or handle.
  */
 export class KeyedHash {
-  constructor(private readonly ring: KeyRing) {}
+  /**
+   * The derived data keys made so far, for the key material they were derived from. Sealing
+   * zeroes and drops them with the ring's own keys; new material (a rotation) replaces them.
+   */
+  private derived?: { material: KeyMaterial; keys: Map<string, DataKey> };
+
+  constructor(private readonly ring: KeyRing) {
+    ring.onSeal(() => this.forgetDerived());
+  }
 
   /**
    * A link of the audit chain: covers the previous link and this entry's canonical form,
@@ -37,8 +46,25 @@ export class KeyedHash {
    * it is never rotated: what it seals must stay openable.
    */
   derivedDataKey(label: string): DataKey {
-    const key = createHmac('sha256', this.ring.keys().pseudonymKey).update(label).digest();
-    return { key, wrapped: Buffer.alloc(0) };
+    // Derived once per label, not at every seal and open of the hot path (an HMAC each).
+    // Like the ring's keys, they are used synchronously and zeroed when the ring is wiped.
+    const material = this.ring.keys();
+    if (this.derived?.material !== material) {
+      this.forgetDerived();
+      this.derived = { material, keys: new Map() };
+    }
+    let derived = this.derived.keys.get(label);
+    if (!derived) {
+      const key = createHmac('sha256', material.pseudonymKey).update(label).digest();
+      derived = { key, wrapped: Buffer.alloc(0) };
+      this.derived.keys.set(label, derived);
+    }
+    return derived;
+  }
+
+  private forgetDerived(): void {
+    for (const { key } of this.derived?.keys.values() ?? []) key.fill(0);
+    this.derived = undefined;
   }
 
   /** The caller's hash under the current caller-recognition key. */
