@@ -7,6 +7,9 @@ import { CASE_FACTS_COLUMNS, CASE_FACTS_JOIN, caseAttributes, CaseRow } from './
 
 export type RoutingResult = 'assigned' | 'pooled' | 'not_queued';
 
+/** A batch's answer for a case whose only fitting colleagues other routings held. */
+type BatchResult = RoutingResult | 'contended';
+
 type RoutedRow = Pick<
   CaseRow,
   'id' | 'service' | 'status' | 'declined_by' | 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'
@@ -27,11 +30,16 @@ const MAX_BATCH = 32;
  * their assignees told in two more. A burst of routing costs the database a statement per
  * case and a few per batch, rather than six per case and a commit each. A batch that fails
  * is routed again case by case, so a case that cannot be routed fails alone.
+ *
+ * A batch never waits for a colleague's row another routing holds (each batch holds rows of
+ * its own: two waiting batches could deadlock). A case whose only fitting colleagues were all
+ * held is routed again once the batch has committed, alone, waiting for them: never sent to
+ * the pool while someone is free.
  */
 @Injectable()
 export class RoutingService {
-  private readonly committer = new GroupCommit<string, RoutingResult>(
-    (caseIds) => this.routeMany(caseIds),
+  private readonly committer = new GroupCommit<string, BatchResult>(
+    (caseIds) => this.routeMany(caseIds, false),
     { maxBatch: MAX_BATCH, maxInFlight: 1, keyOf: (caseId) => caseId },
   );
 
@@ -42,11 +50,15 @@ export class RoutingService {
     private readonly cipher: EnvelopeCipher,
   ) {}
 
-  route(caseId: string): Promise<RoutingResult> {
-    return this.committer.submit(caseId);
+  async route(caseId: string): Promise<RoutingResult> {
+    const result = await this.committer.submit(caseId);
+    if (result !== 'contended') return result;
+    const [alone] = await this.routeMany([caseId], true);
+    return alone === 'contended' ? 'pooled' : alone;
   }
 
-  private routeMany(caseIds: readonly string[]): Promise<RoutingResult[]> {
+  /** `wait`: the transaction routes one case, and may wait for a colleague's row. */
+  private routeMany(caseIds: readonly string[], wait: boolean): Promise<BatchResult[]> {
     return this.db.transaction(async (em) => {
       // Only what routing needs, under the row locks (taken in id order, as every batch
       // takes them): not the reader's facts (CaseLoader).
@@ -56,7 +68,7 @@ export class RoutingService {
         [caseIds],
       );
       const byId = new Map(rows.map((row) => [row.id, row]));
-      const results = new Map<string, RoutingResult>();
+      const results = new Map<string, BatchResult>();
       const assignments: Array<{ row: RoutedRow; assigneeId: string }> = [];
       for (const caseId of caseIds) {
         const row = byId.get(caseId);
@@ -67,12 +79,14 @@ export class RoutingService {
         // The region is sealed with the contact's facts; a case whose facts do not open is
         // routed as if it had none (to someone who covers every region, or the pool).
         const region = caseAttributes(this.cipher, row).region ?? '';
-        const assignee = await this.load.pickAndReserve(em, row.service, region, row.declined_by);
-        if (!assignee) {
-          results.set(caseId, 'pooled');
+        const pick = await this.load.pickAndReserve(em, row.service, region, row.declined_by, {
+          wait,
+        });
+        if (!pick.assignee) {
+          results.set(caseId, pick.contended && !wait ? 'contended' : 'pooled');
           continue;
         }
-        assignments.push({ row, assigneeId: assignee });
+        assignments.push({ row, assigneeId: pick.assignee });
         results.set(caseId, 'assigned');
       }
       await this.lifecycle.assignMany(em, assignments, null, 'assigned');

@@ -110,6 +110,15 @@ export class StaffAvailabilityService {
 }
 
 /**
+ * A routing's pick: the colleague reserved, or none; `contended` when none was free of another
+ * routing's lock although someone fits (see StaffLoad.pickAndReserve).
+ */
+export interface StaffPick {
+  assignee?: string;
+  contended: boolean;
+}
+
+/**
  * Load bookkeeping and assignee choice, used by the case lifecycle inside its transactions.
  */
 @Injectable()
@@ -118,37 +127,51 @@ export class StaffLoad {
    * The on-shift member of the service's staff with the fewest open cases below their
    * capacity, who covers the region (or all regions) and has not declined this case.
    * SKIP LOCKED lets concurrent routings pick different people instead of queueing on one;
-   * the row lock held until commit keeps anyone from going over capacity. When every fitting
-   * row is locked by another routing (one lawyer on shift, two legal cases at once), skipping
-   * would send the case to the pool although someone is free; so the pick is then made again,
-   * waiting for those locks, and sees the rows as the other routings committed them.
+   * the row lock held until commit keeps anyone from going over capacity.
+   *
+   * When every fitting row is locked by another routing (one lawyer on shift, two legal cases
+   * at once), skipping would send the case to the pool although someone is free. The same
+   * statement says so (`contended`), and the caller decides: a transaction that reserves no
+   * other colleague may ask again with `wait`, which waits for those locks and sees the rows
+   * as the other routings committed them. One that already holds a colleague's row must not
+   * wait (two such batches would deadlock); it routes the case again on its own.
    */
   async pickAndReserve(
     em: EntityManager,
     service: Service,
     region: string,
     excluded: readonly string[],
-  ): Promise<string | undefined> {
+    options: { wait?: boolean } = {},
+  ): Promise<StaffPick> {
     const args = [SERVICE_ROLE[service], region, excluded];
-    const pick = async (locking: 'SKIP LOCKED' | ''): Promise<string | undefined> =>
-      rowsOf<{ user_id: string }>(
-        await em.query(
-          `WITH pick AS (
-           SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
-            WHERE a.on_shift AND a.open_cases < a.capacity
+    const fits = `a.on_shift AND a.open_cases < a.capacity
               AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
               AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
-              AND NOT (a.user_id = ANY($3::uuid[]))
-            ORDER BY a.open_cases, a.updated_at, a.user_id
-            LIMIT 1
-            FOR UPDATE OF a ${locking})
-         UPDATE staff_availability s SET open_cases = s.open_cases + 1
-           FROM pick WHERE s.user_id = pick.user_id
-         RETURNING s.user_id`,
+              AND NOT (a.user_id = ANY($3::uuid[]))`;
+    const pick = async (locking: 'SKIP LOCKED' | '') => {
+      const [row] = rowsOf<{ user_id: string | null; any_fit: boolean }>(
+        await em.query(
+          `WITH pick AS (
+             SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
+              WHERE ${fits}
+              ORDER BY a.open_cases, a.updated_at, a.user_id
+              LIMIT 1
+              FOR UPDATE OF a ${locking}),
+           taken AS (
+             UPDATE staff_availability s SET open_cases = s.open_cases + 1
+               FROM pick WHERE s.user_id = pick.user_id
+             RETURNING s.user_id)
+           SELECT (SELECT user_id FROM taken) AS user_id,
+                  EXISTS (SELECT 1 FROM staff_availability a JOIN users u ON u.id = a.user_id
+                           WHERE ${fits}) AS any_fit`,
           args,
         ),
-      )[0]?.user_id;
-    return (await pick('SKIP LOCKED')) ?? (await pick(''));
+      );
+      return { assignee: row?.user_id ?? undefined, contended: !row?.user_id && !!row?.any_fit };
+    };
+    const first = await pick('SKIP LOCKED');
+    if (first.assignee || !first.contended || !options.wait) return first;
+    return pick('');
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {
