@@ -53,8 +53,8 @@ const MAX_IN_FLIGHT = 2;
  * tier and round, so a retried or duplicated job pages nobody twice), one notification per
  * person on call (each with its webhook job), and the tier's SLA timer (a delayed
  * `check-ack` with a deterministic id). When the timer fires and nobody has acknowledged,
- * the breach is recorded and the next tier is paged; the last tier is paged again and
- * again until someone answers. Handlers look at the case before acting, so whatever runs
+ * the breach is recorded and the next tier is paged in the same transaction (an empty tier
+ * skipped at once); the last tier is paged again and again until someone answers. Handlers look at the case before acting, so whatever runs
  * late, twice, or after a restart does the right thing once.
  *
  * Timers fall due together (a surge of emergencies, a rota gap): then each breach must not
@@ -96,9 +96,15 @@ export class PagingService {
   /**
    * Pages a batch of tiers: the cases locked, each tier's rota read once, then one statement
    * for the page rows and their timeline entries, one for the notifications, one for the
-   * outbox and one for the audit trail.
+   * outbox and one for the audit trail. An empty tier below the last is skipped: its page row
+   * says so, and the next tier is paged by a page job, or, when `climb` (a breach's own
+   * transaction pages on), at once in this transaction.
    */
-  private async pageAll(em: EntityManager, items: readonly PageKey[]): Promise<PageResult[]> {
+  private async pageAll(
+    em: EntityManager,
+    items: readonly PageKey[],
+    climb = false,
+  ): Promise<PageResult[]> {
     const states = await this.lockCases(em, items);
     const results = new Map<PageKey, PageResult>();
     const todo: PageKey[] = [];
@@ -124,13 +130,15 @@ export class PagingService {
       const jobs: OutboxJob[] = [];
       const events: AuditEvent[] = [];
       const notices: NewNotification[] = [];
+      const above: PageKey[] = [];
       for (const item of todo) {
         const { caseId, tier, round } = item;
         const rota = rotas.get(tier)!;
         if (rota.onCall.length === 0 && tier < 3) {
           // Nobody on call at this tier: waiting out its SLA would only lose minutes.
           rows.push(this.pageRow(item, [], stamp, stamp, stamp));
-          jobs.push(pageJob(caseId, (tier + 1) as Tier, round));
+          if (climb) above.push({ caseId, tier: (tier + 1) as Tier, round });
+          else jobs.push(pageJob(caseId, (tier + 1) as Tier, round));
           events.push(pageAudit(caseId, 'failure', `tier${tier}_empty`));
           results.set(item, 'tier_empty');
           continue;
@@ -158,6 +166,7 @@ export class PagingService {
           .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
       ]);
       await this.audit.record(events, em);
+      if (above.length > 0) await this.pageAll(em, above, climb);
     }
     return items.map((i) => results.get(i)!);
   }
@@ -165,8 +174,8 @@ export class PagingService {
   /**
    * A batch of timers' verdicts, in as few round trips as they can be (a burst of breaches is
    * when the worker is busiest): the cases locked, then one statement that marks the pages
-   * breached, only those not yet, and records both events of each; then the next tiers' page
-   * jobs and the audit entries, one statement each.
+   * breached, only those not yet, and records both events of each; then the audit entries;
+   * then the next tiers paged, in the same transaction (pageAll, climbing past empty tiers).
    */
   private async checkAll(em: EntityManager, items: readonly PageKey[]): Promise<CheckResult[]> {
     const states = await this.lockCases(em, items);
@@ -224,10 +233,6 @@ export class PagingService {
       .map((i, n) => ({ item: i, next: next[n] }))
       .filter((e) => breached.has(e.item));
     if (escalated.length > 0) {
-      await this.outbox.add(
-        em,
-        escalated.map((e) => pageJob(e.item.caseId, e.next.tier, e.next.round)),
-      );
       await this.audit.record(
         escalated.flatMap(({ item, next: to }): AuditEvent[] => [
           {
@@ -248,6 +253,13 @@ export class PagingService {
           },
         ]),
         em,
+      );
+      // The next tier's page is the point of the timer: it is written here, not left to a
+      // job that would wait in the queue behind the rest of the surge.
+      await this.pageAll(
+        em,
+        escalated.map((e) => ({ caseId: e.item.caseId, tier: e.next.tier, round: e.next.round })),
+        true,
       );
     }
     return items.map((i) =>
