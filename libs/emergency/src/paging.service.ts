@@ -94,68 +94,79 @@ export class PagingService {
   }
 
   /**
-   * Pages a batch of tiers: the cases locked, each tier's rota read once, then one statement
-   * for the page rows and their timeline entries, one for the notifications, one for the
-   * outbox and one for the audit trail. An empty tier below the last is skipped: its page row
+   * Pages a batch of tiers: the cases locked (unless the caller holds them: `states`), each
+   * tier's rota read once, then one statement for the page rows and their timeline entries, one
+   * for the notifications, one for the outbox and one for the audit trail (`before` first: the
+   * entries of what led to these pages). An empty tier below the last is skipped: its page row
    * says so, and the next tier is paged by a page job, or, when `climb` (a breach's own
-   * transaction pages on), at once in this transaction.
+   * transaction pages on), at once in the same statements.
    */
   private async pageAll(
     em: EntityManager,
     items: readonly PageKey[],
-    climb = false,
+    options: { climb?: boolean; states?: Map<string, CaseState>; before?: AuditEvent[] } = {},
   ): Promise<PageResult[]> {
-    const states = await this.lockCases(em, items);
+    const states = options.states ?? (await this.lockCases(em, items));
     const results = new Map<PageKey, PageResult>();
     const todo: PageKey[] = [];
     for (const item of items) {
       const state = states.get(item.caseId);
       if (!state?.unanswered) results.set(item, 'not_needed');
-      else if (state.paged) results.set(item, 'already_paged');
+      else if (state.pages.has(pageName(item))) results.set(item, 'already_paged');
       else todo.push(item);
     }
+    const events: AuditEvent[] = [...(options.before ?? [])];
     if (todo.length > 0) {
       const now = this.clock.now();
       const rotas = new Map<Tier, { onCall: string[]; timeoutSeconds: number }>();
-      for (const tier of new Set(todo.map((i) => i.tier))) {
-        const rota = await this.rota.tierAt(em, tier, now);
-        if (rota.onCall.length === 0 && tier === 3)
-          rota.onCall = await this.rota.allCoordinators(em);
-        rotas.set(tier, rota);
-      }
+      const rotaOf = async (tier: Tier) => {
+        let rota = rotas.get(tier);
+        if (!rota) {
+          rota = await this.rota.tierAt(em, tier, now);
+          if (rota.onCall.length === 0 && tier === 3)
+            rota.onCall = await this.rota.allCoordinators(em);
+          rotas.set(tier, rota);
+        }
+        return rota;
+      };
       // The timer runs on the Clock; what is written is stamped by ExactTimes (the same clock,
       // but for a harness that replays a period).
       const stamp = this.times.now();
       const rows: PageRow[] = [];
       const jobs: OutboxJob[] = [];
-      const events: AuditEvent[] = [];
       const notices: NewNotification[] = [];
-      const above: PageKey[] = [];
       for (const item of todo) {
-        const { caseId, tier, round } = item;
-        const rota = rotas.get(tier)!;
-        if (rota.onCall.length === 0 && tier < 3) {
-          // Nobody on call at this tier: waiting out its SLA would only lose minutes.
-          rows.push(this.pageRow(item, [], stamp, stamp, stamp));
-          if (climb) above.push({ caseId, tier: (tier + 1) as Tier, round });
-          else jobs.push(pageJob(caseId, (tier + 1) as Tier, round));
-          events.push(pageAudit(caseId, 'failure', `tier${tier}_empty`));
-          results.set(item, 'tier_empty');
-          continue;
+        for (let page = item; ;) {
+          const { caseId, tier, round } = page;
+          const rota = await rotaOf(tier);
+          if (rota.onCall.length === 0 && tier < 3) {
+            // Nobody on call at this tier: waiting out its SLA would only lose minutes.
+            rows.push(this.pageRow(page, [], stamp, stamp, stamp));
+            events.push(pageAudit(caseId, 'failure', `tier${tier}_empty`));
+            results.set(page, 'tier_empty');
+            const above: PageKey = { caseId, tier: (tier + 1) as Tier, round };
+            if (!options.climb) jobs.push(pageJob(caseId, above.tier, round));
+            else if (!states.get(caseId)!.pages.has(pageName(above))) {
+              page = above;
+              continue;
+            }
+            break;
+          }
+          const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
+          const dueStamp = new Date(stamp.getTime() + rota.timeoutSeconds * 1000);
+          rows.push(this.pageRow(page, rota.onCall, stamp, dueStamp));
+          jobs.push(checkAckJob(caseId, tier, round, due));
+          for (const userId of rota.onCall)
+            notices.push({
+              userId,
+              type: 'emergency_page',
+              caseId,
+              dedupeKey: `page-${caseId}-t${tier}-r${round}-${userId}`,
+            });
+          events.push(pageAudit(caseId, 'success', `tier${tier}`));
+          results.set(page, 'paged');
+          break;
         }
-        const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
-        const dueStamp = new Date(stamp.getTime() + rota.timeoutSeconds * 1000);
-        rows.push(this.pageRow(item, rota.onCall, stamp, dueStamp));
-        jobs.push(checkAckJob(caseId, tier, round, due));
-        for (const userId of rota.onCall)
-          notices.push({
-            userId,
-            type: 'emergency_page',
-            caseId,
-            dedupeKey: `page-${caseId}-t${tier}-r${round}-${userId}`,
-          });
-        events.push(pageAudit(caseId, 'success', `tier${tier}`));
-        results.set(item, 'paged');
       }
       await this.insertPages(em, rows);
       const created = await this.notifications.create(em, notices);
@@ -165,17 +176,17 @@ export class PagingService {
           .filter((n) => n.hasWebhook)
           .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
       ]);
-      await this.audit.record(events, em);
-      if (above.length > 0) await this.pageAll(em, above, climb);
     }
+    await this.audit.record(events, em);
     return items.map((i) => results.get(i)!);
   }
 
   /**
    * A batch of timers' verdicts, in as few round trips as they can be (a burst of breaches is
    * when the worker is busiest): the cases locked, then one statement that marks the pages
-   * breached, only those not yet, and records both events of each; then the audit entries;
-   * then the next tiers paged, in the same transaction (pageAll, climbing past empty tiers).
+   * breached, only those not yet, and records both events of each; then the next tiers
+   * paged in the same transaction (pageAll, climbing past empty tiers), with the audit
+   * entries of breaches and pages in one statement.
    */
   private async checkAll(em: EntityManager, items: readonly PageKey[]): Promise<CheckResult[]> {
     const states = await this.lockCases(em, items);
@@ -183,8 +194,10 @@ export class PagingService {
     if (open.length === 0) return items.map(() => 'acknowledged');
     const breachedAt = this.times.now();
     const next = open.map((i) => this.next(i.tier, i.round));
-    const moments = open.map((i) =>
-      this.pageMoments(i.caseId, i.tier, i.round, breachedAt, breachedAt, breachedAt),
+    const eventAt = (caseId: string) =>
+      this.times.seal({ table: 'case_events', id: caseId, column: 'at' }, breachedAt);
+    const sealedBreach = open.map((i) =>
+      this.times.seal(pageTimeBinding(i.caseId, i.tier, i.round, 'breached_at'), breachedAt),
     );
     const breached = new Set(
       rowsOf<{ ord: number }>(
@@ -213,18 +226,14 @@ export class PagingService {
             open.map((i) => i.caseId),
             open.map((i) => i.tier),
             open.map((i) => i.round),
-            moments.map((m) => m.breached!.sealed),
+            sealedBreach.map((m) => m.sealed),
             open.map((i) => JSON.stringify({ tier: i.tier, round: i.round })),
             open.map((i, n) =>
               JSON.stringify({ fromTier: i.tier, toTier: next[n].tier, round: next[n].round }),
             ),
-            moments.map((m) => m.event.sealed),
-            open.map(
-              (i) =>
-                this.times.seal({ table: 'case_events', id: i.caseId, column: 'at' }, breachedAt)
-                  .sealed,
-            ),
-            moments[0].breached!.week,
+            open.map((i) => eventAt(i.caseId).sealed),
+            open.map((i) => eventAt(i.caseId).sealed),
+            sealedBreach[0].week,
           ],
         ),
       ).map((r) => open[r.ord - 1]),
@@ -232,36 +241,36 @@ export class PagingService {
     const escalated = open
       .map((i, n) => ({ item: i, next: next[n] }))
       .filter((e) => breached.has(e.item));
-    if (escalated.length > 0) {
-      await this.audit.record(
-        escalated.flatMap(({ item, next: to }): AuditEvent[] => [
-          {
-            actorId: null,
-            action: 'emergency.sla_breach',
-            recordType: 'case',
-            recordId: item.caseId,
-            outcome: 'failure',
-            reason: `tier${item.tier}`,
-          },
-          {
-            actorId: null,
-            action: 'emergency.escalate',
-            recordType: 'case',
-            recordId: item.caseId,
-            outcome: 'success',
-            reason: `tier${to.tier}`,
-          },
-        ]),
-        em,
-      );
-      // The next tier's page is the point of the timer: it is written here, not left to a
-      // job that would wait in the queue behind the rest of the surge.
+    // The next tier's page is the point of the timer: it is written here, not left to a job
+    // that would wait in the queue behind the rest of the surge; the breach's audit entries go
+    // first, in the same statement as the pages'.
+    if (escalated.length > 0)
       await this.pageAll(
         em,
         escalated.map((e) => ({ caseId: e.item.caseId, tier: e.next.tier, round: e.next.round })),
-        true,
+        {
+          climb: true,
+          states,
+          before: escalated.flatMap(({ item, next: to }): AuditEvent[] => [
+            {
+              actorId: null,
+              action: 'emergency.sla_breach',
+              recordType: 'case',
+              recordId: item.caseId,
+              outcome: 'failure',
+              reason: `tier${item.tier}`,
+            },
+            {
+              actorId: null,
+              action: 'emergency.escalate',
+              recordType: 'case',
+              recordId: item.caseId,
+              outcome: 'success',
+              reason: `tier${to.tier}`,
+            },
+          ]),
+        },
       );
-    }
     return items.map((i) =>
       !states.get(i.caseId)?.unanswered
         ? 'acknowledged'
@@ -273,32 +282,33 @@ export class PagingService {
 
   /**
    * Locks the cases in id order (two batches never wait on each other in a circle) and tells,
-   * for each, whether it still waits for an answer and whether this tier and round was paged
-   * already: only what paging and its timer decide on, not the reader's facts (CaseLoader).
+   * for each, whether it still waits for an answer and which tiers it has been paged at, from
+   * the round at hand on: only what paging and its timer decide on, not the reader's facts
+   * (CaseLoader).
    */
   private async lockCases(
     em: EntityManager,
     items: readonly PageKey[],
-  ): Promise<Map<string, { unanswered: boolean; paged: boolean }>> {
+  ): Promise<Map<string, CaseState>> {
     const rows = await em.query<
-      Array<{ case_id: string; acknowledged_at: Date | null; status: string; paged: boolean }>
+      Array<{ case_id: string; acknowledged_at: Date | null; status: string; pages: string[] }>
     >(
       `WITH locked AS MATERIALIZED (
          SELECT id, acknowledged_at, status FROM cases
           WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
        SELECT k.case_id::text AS case_id, l.acknowledged_at, l.status,
-              EXISTS (SELECT 1 FROM emergency_pages p
-                       WHERE p.case_id = k.case_id AND p.tier = k.tier AND p.round = k.round) AS paged
-         FROM unnest($1::uuid[], $2::int[], $3::int[]) AS k(case_id, tier, round)
+              ARRAY(SELECT p.tier || '/' || p.round FROM emergency_pages p
+                     WHERE p.case_id = k.case_id AND p.round >= k.round) AS pages
+         FROM unnest($1::uuid[], $2::int[]) AS k(case_id, round)
          JOIN locked l ON l.id = k.case_id`,
-      [items.map((i) => i.caseId), items.map((i) => i.tier), items.map((i) => i.round)],
+      [items.map((i) => i.caseId), items.map((i) => i.round)],
     );
     return new Map(
       rows.map((row) => [
         row.case_id,
         {
           unanswered: row.acknowledged_at === null && row.status !== 'closed',
-          paged: row.paged,
+          pages: new Set(row.pages),
         },
       ]),
     );
@@ -393,6 +403,14 @@ export class PagingService {
     return tier < 3 ? { tier: (tier + 1) as Tier, round } : { tier: 3, round: round + 1 };
   }
 }
+
+/** A locked case: whether it still waits for an answer, and its pages (`tier/round`). */
+interface CaseState {
+  unanswered: boolean;
+  pages: Set<string>;
+}
+
+const pageName = (key: PageKey) => `${key.tier}/${key.round}`;
 
 /** A page row to write, with its 'paged' timeline entry. */
 interface PageRow extends PageKey {
