@@ -1,8 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { AuditTrail } from '@mayak/audit';
-import { addEvent, pageTimeBinding } from '@mayak/cases';
-import { NotificationsService } from '@mayak/notifications';
-import { Clock, ExactTimes, job, OutboxJob, OutboxWriter, rowsOf } from '@mayak/platform';
+import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { pageTimeBinding } from '@mayak/cases';
+import { NewNotification, NotificationsService } from '@mayak/notifications';
+import {
+  Clock,
+  ExactTimes,
+  GroupCommit,
+  job,
+  OutboxJob,
+  OutboxWriter,
+  rowsOf,
+  SealedMoment,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { RotaService, Tier } from './rota.service';
 
@@ -27,17 +36,44 @@ export const checkAckJob = (caseId: string, tier: Tier, round: number, due: Date
 export type PageResult = 'paged' | 'already_paged' | 'tier_empty' | 'not_needed';
 export type CheckResult = 'acknowledged' | 'escalated' | 'already_handled';
 
+/** One tier and round of one case's climb: what a page job and its timer name. */
+interface PageKey {
+  caseId: string;
+  tier: Tier;
+  round: number;
+}
+
+/** At most this many pages, or timers, in one transaction. */
+const MAX_BATCH = 200;
+/** Transactions of each kind under way at once: each holds one pooled connection. */
+const MAX_IN_FLIGHT = 2;
+
 /**
  * The climb. Paging a tier writes, in one transaction: the page row (its primary key is the
  * tier and round, so a retried or duplicated job pages nobody twice), one notification per
  * person on call (each with its webhook job), and the tier's SLA timer (a delayed
  * `check-ack` with a deterministic id). When the timer fires and nobody has acknowledged,
- * the breach is recorded and the next tier is paged; the last tier is paged again and
- * again until someone answers. Handlers look at the case before acting, so whatever runs
+ * the breach is recorded and the next tier is paged in the same transaction (an empty tier
+ * skipped at once); the last tier is paged again and again until someone answers. Handlers look at the case before acting, so whatever runs
  * late, twice, or after a restart does the right thing once.
+ *
+ * Timers fall due together (a surge of emergencies, a rota gap): then each breach must not
+ * wait behind the others' transactions. Pages and timers that arrive while earlier ones are
+ * being written share a transaction (GroupCommit): a few multi-row statements for the whole
+ * batch, not a dozen round trips each. The cases are locked in id order, so two batches never
+ * deadlock; one case is never twice in a batch, so a retried job sees the first one's work.
  */
 @Injectable()
 export class PagingService {
+  private readonly pages = new GroupCommit<PageKey, PageResult>(
+    (items) => this.db.transaction((em) => this.pageAll(em, items)),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, keyOf: (k) => k.caseId },
+  );
+  private readonly checks = new GroupCommit<PageKey, CheckResult>(
+    (items) => this.db.transaction((em) => this.checkAll(em, items)),
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, keyOf: (k) => k.caseId },
+  );
+
   constructor(
     private readonly db: DataSource,
     private readonly rota: RotaService,
@@ -49,200 +85,292 @@ export class PagingService {
   ) {}
 
   page(caseId: string, tier: Tier, round: number): Promise<PageResult> {
-    return this.db.transaction(async (em) => {
-      const state = await this.lockCase(em, caseId, tier, round);
-      if (!state.unanswered) return 'not_needed';
-      if (state.paged) return 'already_paged';
+    return this.pages.submit({ caseId, tier, round });
+  }
 
+  /** The timer's verdict: breached (and the next tier paged), or nothing to do. */
+  checkAck(caseId: string, tier: Tier, round: number): Promise<CheckResult> {
+    return this.checks.submit({ caseId, tier, round });
+  }
+
+  /**
+   * Pages a batch of tiers: the cases locked (unless the caller holds them: `states`), each
+   * tier's rota read once, then one statement for the page rows and their timeline entries, one
+   * for the notifications, one for the outbox and one for the audit trail (`before` first: the
+   * entries of what led to these pages). An empty tier below the last is skipped: its page row
+   * says so, and the next tier is paged by a page job, or, when `climb` (a breach's own
+   * transaction pages on), at once in the same statements.
+   */
+  private async pageAll(
+    em: EntityManager,
+    items: readonly PageKey[],
+    options: { climb?: boolean; states?: Map<string, CaseState>; before?: AuditEvent[] } = {},
+  ): Promise<PageResult[]> {
+    const states = options.states ?? (await this.lockCases(em, items));
+    const results = new Map<PageKey, PageResult>();
+    const todo: PageKey[] = [];
+    for (const item of items) {
+      const state = states.get(item.caseId);
+      if (!state?.unanswered) results.set(item, 'not_needed');
+      else if (state.pages.has(pageName(item))) results.set(item, 'already_paged');
+      else todo.push(item);
+    }
+    const events: AuditEvent[] = [...(options.before ?? [])];
+    if (todo.length > 0) {
       const now = this.clock.now();
-      const rota = await this.rota.tierAt(em, tier, now);
-      let recipients = rota.onCall;
-      if (recipients.length === 0 && tier === 3) recipients = await this.rota.allCoordinators(em);
-      if (recipients.length === 0 && tier < 3) {
-        // Nobody on call at this tier: waiting out its SLA would only lose minutes.
-        const stamp = this.times.now();
-        const p = this.pageMoments(caseId, tier, round, stamp, stamp, stamp);
-        await em.query(
-          `INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
-                                        recipients, breached_at, breached_enc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $6, $8)`,
-          [
-            caseId,
-            tier,
-            round,
-            p.paged.week,
-            p.paged.sealed,
-            p.due.week,
-            p.due.sealed,
-            p.breached!.sealed,
-          ],
-        );
-        await addEvent(em, this.times, caseId, null, 'paged', { tier, round, recipients: 0 });
-        await this.outbox.add(em, [pageJob(caseId, (tier + 1) as Tier, round)]);
-        await this.audit.record(
-          {
-            actorId: null,
-            action: 'emergency.page',
-            recordType: 'case',
-            recordId: caseId,
-            outcome: 'failure',
-            reason: `tier${tier}_empty`,
-          },
-          em,
-        );
-        return 'tier_empty';
-      }
-
-      const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
+      const rotas = new Map<Tier, { onCall: string[]; timeoutSeconds: number }>();
+      const rotaOf = async (tier: Tier) => {
+        let rota = rotas.get(tier);
+        if (!rota) {
+          rota = await this.rota.tierAt(em, tier, now);
+          if (rota.onCall.length === 0 && tier === 3)
+            rota.onCall = await this.rota.allCoordinators(em);
+          rotas.set(tier, rota);
+        }
+        return rota;
+      };
       // The timer runs on the Clock; what is written is stamped by ExactTimes (the same clock,
       // but for a harness that replays a period).
       const stamp = this.times.now();
-      const p = this.pageMoments(
-        caseId,
-        tier,
-        round,
-        stamp,
-        new Date(stamp.getTime() + rota.timeoutSeconds * 1000),
-      );
-      await em.query(
-        `WITH page AS (
-           INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           RETURNING case_id)
-         INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-         SELECT case_id, NULL, 'paged', $9::jsonb, $4, $10 FROM page`,
-        [
-          caseId,
-          tier,
-          round,
-          p.paged.week,
-          p.paged.sealed,
-          p.due.week,
-          p.due.sealed,
-          recipients,
-          JSON.stringify({ tier, round, recipients: recipients.length }),
-          p.event.sealed,
-        ],
-      );
-      const created = await this.notifications.create(
-        em,
-        recipients.map((userId) => ({
-          userId,
-          type: 'emergency_page',
-          caseId,
-          dedupeKey: `page-${caseId}-t${tier}-r${round}-${userId}`,
-        })),
-      );
+      const rows: PageRow[] = [];
+      const jobs: OutboxJob[] = [];
+      const notices: NewNotification[] = [];
+      for (const item of todo) {
+        for (let page = item; ;) {
+          const { caseId, tier, round } = page;
+          const rota = await rotaOf(tier);
+          if (rota.onCall.length === 0 && tier < 3) {
+            // Nobody on call at this tier: waiting out its SLA would only lose minutes.
+            rows.push(this.pageRow(page, [], stamp, stamp, stamp));
+            events.push(pageAudit(caseId, 'failure', `tier${tier}_empty`));
+            results.set(page, 'tier_empty');
+            const above: PageKey = { caseId, tier: (tier + 1) as Tier, round };
+            if (!options.climb) jobs.push(pageJob(caseId, above.tier, round));
+            else if (!states.get(caseId)!.pages.has(pageName(above))) {
+              page = above;
+              continue;
+            }
+            break;
+          }
+          const due = new Date(now.getTime() + rota.timeoutSeconds * 1000);
+          const dueStamp = new Date(stamp.getTime() + rota.timeoutSeconds * 1000);
+          rows.push(this.pageRow(page, rota.onCall, stamp, dueStamp));
+          jobs.push(checkAckJob(caseId, tier, round, due));
+          for (const userId of rota.onCall)
+            notices.push({
+              userId,
+              type: 'emergency_page',
+              caseId,
+              dedupeKey: `page-${caseId}-t${tier}-r${round}-${userId}`,
+            });
+          events.push(pageAudit(caseId, 'success', `tier${tier}`));
+          results.set(page, 'paged');
+          break;
+        }
+      }
+      await this.insertPages(em, rows);
+      const created = await this.notifications.create(em, notices);
       await this.outbox.add(em, [
-        checkAckJob(caseId, tier, round, due),
+        ...jobs,
         ...created
           .filter((n) => n.hasWebhook)
           .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
       ]);
-      await this.audit.record(
-        {
-          actorId: null,
-          action: 'emergency.page',
-          recordType: 'case',
-          recordId: caseId,
-          outcome: 'success',
-          reason: `tier${tier}`,
-        },
-        em,
-      );
-      return 'paged';
-    });
+    }
+    await this.audit.record(events, em);
+    return items.map((i) => results.get(i)!);
   }
 
   /**
-   * The timer's verdict, in as few round trips as it can be (a burst of breaches is when
-   * the worker is busiest): the case row locked, then one statement that marks the page
-   * breached, only if it is not yet, and records both events.
+   * A batch of timers' verdicts, in as few round trips as they can be (a burst of breaches is
+   * when the worker is busiest): the cases locked, then one statement that marks the pages
+   * breached, only those not yet, and records both events of each; then the next tiers
+   * paged in the same transaction (pageAll, climbing past empty tiers), with the audit
+   * entries of breaches and pages in one statement.
    */
-  checkAck(caseId: string, tier: Tier, round: number): Promise<CheckResult> {
-    return this.db.transaction(async (em) => {
-      if (!(await this.lockCase(em, caseId, tier, round)).unanswered) return 'acknowledged';
-      const next = this.next(tier, round);
-      const breachedAt = this.times.now();
-      const breach = this.pageMoments(caseId, tier, round, breachedAt, breachedAt, breachedAt);
-      const breached = rowsOf<{ case_id: string }>(
+  private async checkAll(em: EntityManager, items: readonly PageKey[]): Promise<CheckResult[]> {
+    const states = await this.lockCases(em, items);
+    const open = items.filter((i) => states.get(i.caseId)?.unanswered);
+    if (open.length === 0) return items.map(() => 'acknowledged');
+    const breachedAt = this.times.now();
+    const next = open.map((i) => this.next(i.tier, i.round));
+    const eventAt = (caseId: string) =>
+      this.times.seal({ table: 'case_events', id: caseId, column: 'at' }, breachedAt);
+    const sealedBreach = open.map((i) =>
+      this.times.seal(pageTimeBinding(i.caseId, i.tier, i.round, 'breached_at'), breachedAt),
+    );
+    const breached = new Set(
+      rowsOf<{ ord: number }>(
         await em.query(
-          `WITH breached AS (
-             UPDATE emergency_pages SET breached_at = $4, breached_enc = $7
-              WHERE case_id = $1 AND tier = $2 AND round = $3 AND breached_at IS NULL
-             RETURNING case_id),
+          `WITH timer AS (
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bytea[], $5::text[],
+                                  $6::text[], $7::bytea[], $8::bytea[])
+                      WITH ORDINALITY AS t(case_id, tier, round, breached_enc, breach_detail,
+                                           escalate_detail, breach_at_enc, escalate_at_enc, ord)),
+           breached AS (
+             UPDATE emergency_pages p SET breached_at = $9, breached_enc = t.breached_enc
+               FROM timer t
+              WHERE p.case_id = t.case_id AND p.tier = t.tier AND p.round = t.round
+                AND p.breached_at IS NULL
+             RETURNING t.*),
            events AS (
              INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-             SELECT b.case_id, NULL, e.type, e.detail::jsonb, $4, e.at_enc
+             SELECT b.case_id, NULL, e.type, e.detail::jsonb, $9, e.at_enc
                FROM breached b,
-                    (VALUES (1, 'sla_breached', $5, $8::bytea), (2, 'escalated', $6, $9::bytea))
+                    LATERAL (VALUES (1, 'sla_breached', b.breach_detail, b.breach_at_enc),
+                                    (2, 'escalated', b.escalate_detail, b.escalate_at_enc))
                       AS e(ord, type, detail, at_enc)
-              ORDER BY e.ord)
-           SELECT case_id FROM breached`,
+              ORDER BY b.ord, e.ord)
+           SELECT ord::int AS ord FROM breached`,
           [
-            caseId,
-            tier,
-            round,
-            breach.breached!.week,
-            JSON.stringify({ tier, round }),
-            JSON.stringify({ fromTier: tier, toTier: next.tier, round: next.round }),
-            breach.breached!.sealed,
-            breach.event.sealed,
-            this.times.seal({ table: 'case_events', id: caseId, column: 'at' }, breachedAt).sealed,
+            open.map((i) => i.caseId),
+            open.map((i) => i.tier),
+            open.map((i) => i.round),
+            sealedBreach.map((m) => m.sealed),
+            open.map((i) => JSON.stringify({ tier: i.tier, round: i.round })),
+            open.map((i, n) =>
+              JSON.stringify({ fromTier: i.tier, toTier: next[n].tier, round: next[n].round }),
+            ),
+            open.map((i) => eventAt(i.caseId).sealed),
+            open.map((i) => eventAt(i.caseId).sealed),
+            sealedBreach[0].week,
           ],
         ),
-      );
-      if (breached.length === 0) return 'already_handled';
-      await this.outbox.add(em, [pageJob(caseId, next.tier, next.round)]);
-      await this.audit.record(
-        [
-          {
-            actorId: null,
-            action: 'emergency.sla_breach',
-            recordType: 'case',
-            recordId: caseId,
-            outcome: 'failure',
-            reason: `tier${tier}`,
-          },
-          {
-            actorId: null,
-            action: 'emergency.escalate',
-            recordType: 'case',
-            recordId: caseId,
-            outcome: 'success',
-            reason: `tier${next.tier}`,
-          },
-        ],
+      ).map((r) => open[r.ord - 1]),
+    );
+    const escalated = open
+      .map((i, n) => ({ item: i, next: next[n] }))
+      .filter((e) => breached.has(e.item));
+    // The next tier's page is the point of the timer: it is written here, not left to a job
+    // that would wait in the queue behind the rest of the surge; the breach's audit entries go
+    // first, in the same statement as the pages'.
+    if (escalated.length > 0)
+      await this.pageAll(
         em,
+        escalated.map((e) => ({ caseId: e.item.caseId, tier: e.next.tier, round: e.next.round })),
+        {
+          climb: true,
+          states,
+          before: escalated.flatMap(({ item, next: to }): AuditEvent[] => [
+            {
+              actorId: null,
+              action: 'emergency.sla_breach',
+              recordType: 'case',
+              recordId: item.caseId,
+              outcome: 'failure',
+              reason: `tier${item.tier}`,
+            },
+            {
+              actorId: null,
+              action: 'emergency.escalate',
+              recordType: 'case',
+              recordId: item.caseId,
+              outcome: 'success',
+              reason: `tier${to.tier}`,
+            },
+          ]),
+        },
       );
-      return 'escalated';
-    });
+    return items.map((i) =>
+      !states.get(i.caseId)?.unanswered
+        ? 'acknowledged'
+        : breached.has(i)
+          ? 'escalated'
+          : 'already_handled',
+    );
   }
 
   /**
-   * Locks the case and tells whether it still waits for an answer, and whether this tier and
-   * round was paged already: only what paging and its timer decide on, not the reader's facts
+   * Locks the cases in id order (two batches never wait on each other in a circle) and tells,
+   * for each, whether it still waits for an answer and which tiers it has been paged at, from
+   * the round at hand on: only what paging and its timer decide on, not the reader's facts
    * (CaseLoader).
    */
-  private async lockCase(
+  private async lockCases(
     em: EntityManager,
-    caseId: string,
-    tier: Tier,
-    round: number,
-  ): Promise<{ unanswered: boolean; paged: boolean }> {
-    const [row] = await em.query<
-      Array<{ acknowledged_at: Date | null; status: string; paged: boolean }>
+    items: readonly PageKey[],
+  ): Promise<Map<string, CaseState>> {
+    const rows = await em.query<
+      Array<{ case_id: string; acknowledged_at: Date | null; status: string; pages: string[] }>
     >(
-      `SELECT c.acknowledged_at, c.status,
-              EXISTS (SELECT 1 FROM emergency_pages p
-                       WHERE p.case_id = c.id AND p.tier = $2 AND p.round = $3) AS paged
-         FROM cases c WHERE c.id = $1 FOR UPDATE`,
-      [caseId, tier, round],
+      `WITH locked AS MATERIALIZED (
+         SELECT id, acknowledged_at, status FROM cases
+          WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+       SELECT k.case_id::text AS case_id, l.acknowledged_at, l.status,
+              ARRAY(SELECT p.tier || '/' || p.round FROM emergency_pages p
+                     WHERE p.case_id = k.case_id AND p.round >= k.round) AS pages
+         FROM unnest($1::uuid[], $2::int[]) AS k(case_id, round)
+         JOIN locked l ON l.id = k.case_id`,
+      [items.map((i) => i.caseId), items.map((i) => i.round)],
     );
+    return new Map(
+      rows.map((row) => [
+        row.case_id,
+        {
+          unanswered: row.acknowledged_at === null && row.status !== 'closed',
+          pages: new Set(row.pages),
+        },
+      ]),
+    );
+  }
+
+  /** A page row to insert: its times as `pageMoments` seals them, with its timeline entry. */
+  private pageRow(
+    { caseId, tier, round }: PageKey,
+    recipients: string[],
+    pagedAt: Date,
+    dueAt: Date,
+    breachedAt?: Date,
+  ): PageRow {
+    const p = this.pageMoments(caseId, tier, round, pagedAt, dueAt, breachedAt);
     return {
-      unanswered: row !== undefined && row.acknowledged_at === null && row.status !== 'closed',
-      paged: row?.paged ?? false,
+      caseId,
+      tier,
+      round,
+      recipients,
+      paged: p.paged,
+      due: p.due,
+      breached: p.breached,
+      event: p.event,
+      detail: JSON.stringify({ tier, round, recipients: recipients.length }),
     };
+  }
+
+  /** The page rows and their 'paged' timeline entries, in one statement. */
+  private async insertPages(em: EntityManager, rows: readonly PageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await em.query(
+      `WITH page AS (
+         INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
+                                      recipients, breached_at, breached_enc)
+         SELECT case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
+                string_to_array(recipients, ',')::uuid[], breached_at, breached_enc
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::bytea[],
+                       $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], $10::bytea[])
+                  AS r(case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients,
+                       breached_at, breached_enc)
+         RETURNING case_id, tier, round, paged_at)
+       INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+       SELECT p.case_id, NULL, 'paged', e.detail::jsonb, p.paged_at, e.at_enc
+         FROM page p
+         JOIN unnest($1::uuid[], $2::int[], $3::int[], $11::text[], $12::bytea[])
+                AS e(case_id, tier, round, detail, at_enc)
+           ON e.case_id = p.case_id AND e.tier = p.tier AND e.round = p.round`,
+      [
+        rows.map((r) => r.caseId),
+        rows.map((r) => r.tier),
+        rows.map((r) => r.round),
+        rows.map((r) => r.paged.week),
+        rows.map((r) => r.paged.sealed),
+        rows.map((r) => r.due.week),
+        rows.map((r) => r.due.sealed),
+        rows.map((r) => r.recipients.join(',')),
+        rows.map((r) => r.breached?.week ?? null),
+        rows.map((r) => r.breached?.sealed ?? null),
+        rows.map((r) => r.detail),
+        rows.map((r) => r.event.sealed),
+      ],
+    );
   }
 
   /**
@@ -275,3 +403,30 @@ export class PagingService {
     return tier < 3 ? { tier: (tier + 1) as Tier, round } : { tier: 3, round: round + 1 };
   }
 }
+
+/** A locked case: whether it still waits for an answer, and its pages (`tier/round`). */
+interface CaseState {
+  unanswered: boolean;
+  pages: Set<string>;
+}
+
+const pageName = (key: PageKey) => `${key.tier}/${key.round}`;
+
+/** A page row to write, with its 'paged' timeline entry. */
+interface PageRow extends PageKey {
+  recipients: string[];
+  paged: SealedMoment;
+  due: SealedMoment;
+  breached?: SealedMoment;
+  event: SealedMoment;
+  detail: string;
+}
+
+const pageAudit = (caseId: string, outcome: 'success' | 'failure', reason: string): AuditEvent => ({
+  actorId: null,
+  action: 'emergency.page',
+  recordType: 'case',
+  recordId: caseId,
+  outcome,
+  reason,
+});

@@ -33,10 +33,15 @@ export class NotificationStream implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    // What is NOTIFYed while the listener is away is lost: when it goes, and again when it is
+    // back, every stream ends, and the browser reopens it and reloads its list (as after any
+    // break), so a page written in the gap (PostgreSQL restarting) still shows.
     this.listener = new PgListener(
       this.config.DATABASE_URL ?? '',
       'mayak_notifications',
       (payload) => void this.deliver(payload),
+      () => this.endAll(),
+      () => this.endAll(),
     );
     await this.listener.start();
   }

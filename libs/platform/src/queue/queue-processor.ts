@@ -30,6 +30,12 @@ export class UnknownJobError extends Error {
 export abstract class QueueProcessor<Q extends QueueName> {
   abstract readonly queueName: Q;
   abstract readonly handlers: JobHandlers<Q>;
+  /**
+   * How many of its jobs run at once; WORKER_CONCURRENCY when not set. A queue whose handlers
+   * share transactions (GroupCommit) sets more: a job waiting for its batch holds no
+   * connection, and jobs that fall due together can share a batch only if they run together.
+   */
+  readonly concurrency?: number;
 
   @Inject(LOGGER) protected readonly logger!: Logger;
 }
@@ -49,9 +55,10 @@ interface SealedData {
  * queue, name and payload), hands it to that logical queue's processor, and then settles the
  * job's outbox row: done after success, failed after the last retry.
  *
- * Its concurrency is WORKER_CONCURRENCY for each logical queue it serves, what their own
- * workers had together, and no logical queue runs more than WORKER_CONCURRENCY jobs at once
- * (inLane); BullMQ's priorities (JOB_PRIORITY) put emergency work first.
+ * Its concurrency is the sum of its logical queues' (each WORKER_CONCURRENCY, unless its
+ * processor says otherwise), what their own workers had together, and no logical queue runs
+ * more than its own at once (inLane); BullMQ's priorities (JOB_PRIORITY) put emergency work
+ * first.
  */
 export abstract class SealedJobWorker<P extends PhysicalQueue>
   extends WorkerHost
@@ -76,8 +83,10 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   private readonly lanes = new Map<QueueName, { running: number; waiting: Array<() => void> }>();
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency =
-      this.appConfig.WORKER_CONCURRENCY * Object.keys(this.processors).length;
+    this.worker.concurrency = Object.keys(this.processors).reduce(
+      (sum, queue) => sum + this.laneWidth(queue as QueueName),
+      0,
+    );
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
     if (this.ring.sealed) void this.worker.pause(true);
     this.ring.onSeal(() => void this.worker.pause(true));
@@ -127,8 +136,15 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
     if (job.id) await this.ledger.markDone(job.id);
   }
 
+  /** How many jobs of a logical queue run at once. */
+  private laneWidth(queue: QueueName): number {
+    const processor = (this.processors as Record<string, QueueProcessor<QueueName>>)[queue];
+    return processor?.concurrency ?? this.appConfig.WORKER_CONCURRENCY;
+  }
+
   /**
-   * Runs at most WORKER_CONCURRENCY jobs of one logical queue at once, as its own worker did:
+   * Runs at most WORKER_CONCURRENCY jobs of one logical queue at once (or what its processor
+   * says), as its own worker did:
    * a burst of routing takes no more database connections, and no more of the staff rows that
    * routing locks (SKIP LOCKED: with more routings at once than staff, a case finds everyone
    * locked and is left in the pool), than before the queues were shared. A job over the limit
@@ -138,7 +154,7 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   private async inLane<T>(queue: QueueName, run: () => Promise<T>): Promise<T> {
     let lane = this.lanes.get(queue);
     if (!lane) this.lanes.set(queue, (lane = { running: 0, waiting: [] }));
-    if (lane.running >= this.appConfig.WORKER_CONCURRENCY)
+    if (lane.running >= this.laneWidth(queue))
       await new Promise<void>((resolve) => lane.waiting.push(resolve));
     else lane.running += 1;
     try {
