@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import type { FormEvent, KeyboardEvent } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type {
@@ -17,6 +17,7 @@ import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
 import { SERVICE_ROLE, statusLabel } from './case-words';
+import { CaseLink } from './CaseLink';
 
 const PAGE_SIZE = 25;
 const STATUSES: CaseStatus[] = ['queued', 'assigned', 'in_progress', 'closed'];
@@ -317,10 +318,7 @@ export function CaseSearchScreen() {
                 return (
                   <tr key={item.id}>
                     <td>
-                      <Link to={`/cases/${item.id}`} className="table__link">
-                        {dateTime(item.createdAt)}
-                        <span className="visually-hidden"> — {t('cases.open')}</span>
-                      </Link>
+                      <CaseLink id={item.id} createdAt={item.createdAt} />
                     </td>
                     <td>{label('services', item.service)}</td>
                     <td>

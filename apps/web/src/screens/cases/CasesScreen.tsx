@@ -11,6 +11,7 @@ import { useNotificationArrivals } from '../../notifications/notifications';
 import { useMe } from '../../session/session';
 import { calendarDay, todayValue } from './CaseFollowUps';
 import { duration, routedServicesOf, statusLabel } from './case-words';
+import { CaseLink } from './CaseLink';
 
 /** How often the pool is looked at again: others claim from it all the time. */
 const POOL_REFRESH_MS = 30_000;
@@ -67,10 +68,7 @@ function MyCases({
           return (
             <tr key={item.id}>
               <td>
-                <Link to={`/cases/${item.id}`} className="table__link">
-                  {dateTime(item.createdAt)}
-                  <span className="visually-hidden"> — {t('cases.open')}</span>
-                </Link>
+                <CaseLink id={item.id} createdAt={item.createdAt} />
               </td>
               <td>{label('regions', item.region)}</td>
               <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>

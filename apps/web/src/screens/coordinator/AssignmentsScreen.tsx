@@ -1,6 +1,5 @@
 import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
-import { Link } from 'react-router';
 import { api, ApiError, serverNow } from '../../api/client';
 import { errorMessage } from '../../api/error-message';
 import type { BoardCase, CaseStatus, Service, StaffMember } from '../../api/types';
@@ -11,6 +10,7 @@ import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { SERVICE_ROLE, statusLabel } from '../cases/case-words';
 import { OverdueWorkPanel } from './OverdueWork';
+import { CaseLink } from '../cases/CaseLink';
 
 const SERVICES: Service[] = ['legal', 'psych', 'emergency'];
 const OPEN_STATUSES: CaseStatus[] = ['queued', 'assigned', 'in_progress'];
@@ -322,7 +322,7 @@ export function AssignmentsScreen() {
             className={overdueEmergency(item, now) ? 'assignments__overdue' : undefined}
           >
             <td>
-              <Link to={`/cases/${item.id}`}>{dateTime(item.createdAt)}</Link>
+              <CaseLink id={item.id} createdAt={item.createdAt} />
             </td>
             <td>{label('services', item.service)}</td>
             <td>
