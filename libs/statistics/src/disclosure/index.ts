@@ -1,6 +1,8 @@
 export * from './disclosure.types';
 export * from './protect-table';
 export { exposedToCoarserReleases } from './coarser-exposure';
+export { protectCover } from './cover-table';
+export type { ProtectedCover } from './cover-table';
 export { DisclosureBudgetExceeded } from './suppression-planner';
 export type { PlanningOptions } from './suppression-planner';
 // For the repository's benchmark script, which may only import @mayak/statistics.
