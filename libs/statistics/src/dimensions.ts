@@ -68,6 +68,18 @@ export const DIMENSION: { readonly [D in Dimension]: DimensionDefinition } = {
   },
 };
 
+/**
+ * The caller's profile and the call's course: every breakdown over two or more of these is a
+ * level of one protected table per month, the cover (disclosure/cover-table.ts), and they
+ * combine with no other dimension. Single-valued dimensions only, so the cover's margins add up.
+ */
+export const COVER_DIMENSIONS = [
+  'channel',
+  'outcome',
+  'ageBand',
+  'genderIdentity',
+] as const satisfies readonly Dimension[];
+
 export const isDimension = (value: string): value is Dimension =>
   (DIMENSIONS as readonly string[]).includes(value);
 

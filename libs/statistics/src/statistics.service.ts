@@ -8,8 +8,14 @@ import { EntityManager } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
 import { chooseCuboid } from './cuboids';
-import { canonical, Dimension, DIMENSION, DIMENSIONS } from './dimensions';
-import { DisclosureBudgetExceeded, exposedToCoarserReleases, protectTable } from './disclosure';
+import { canonical, COVER_DIMENSIONS, Dimension, DIMENSION, DIMENSIONS } from './dimensions';
+import {
+  DisclosureBudgetExceeded,
+  exposedToCoarserReleases,
+  protectCover,
+  ProtectedCover,
+  protectTable,
+} from './disclosure';
 import {
   alignToPeriods,
   daysBetween,
@@ -34,6 +40,9 @@ import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } fro
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
 const REMEMBERED_CELLS = 100_000;
+
+/** Covers' plans remembered (a few KB each): two years of months, three times over. */
+const REMEMBERED_COVERS = 72;
 
 /** Months of protected plain totals remembered (a few KB each): ten years, ten times over. */
 const REMEMBERED_MONTH_TOTALS = 1_200;
@@ -73,6 +82,8 @@ export class StatisticsService {
    * process's memory; least recently used first out.
    */
   private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
+  /** Each month's cover (COVER_DIMENSIONS) as protected, by the hash of its table. */
+  private readonly protectedCovers = new Map<string, ProtectedCover>();
   /** Each month's protected plain totals, by its days' counts: every answer reads them. */
   private readonly protectedMonthTotals = new Map<string, ProtectedMonthTotals>();
 
@@ -266,7 +277,14 @@ export class StatisticsService {
     const dimensions = order.filter(
       (d) => (query.groupBy as string[]).includes(d) || (filtered as string[]).includes(d),
     ) as StatsQuery['groupBy'];
-    const table: StatsQuery = { ...query, period: 'month', groupBy: dimensions, filters: {} };
+    // Two or more of the cover's dimensions: a level of the month's cover table.
+    const cover = readsCover(query);
+    const table: StatsQuery = {
+      ...query,
+      period: 'month',
+      groupBy: cover ? [...COVER_DIMENSIONS] : dimensions,
+      filters: {},
+    };
     const { cells } = await this.count(table, range, false, reading);
     const budget = {
       deadline: performance.now() + this.config.STATS_PROTECTION_BUDGET_MS,
@@ -288,7 +306,9 @@ export class StatisticsService {
     for (const month of monthsOf(range)) {
       const monthCells = cellsOf.get(month)?.sort((a, b) => compareKeys(a.key, b.key));
       if (!monthCells) continue;
-      const protectedMonth = this.protectPeriod(table, monthCells, k, budget);
+      const protectedMonth = cover
+        ? this.protectCoverPeriod(monthCells, dimensions, k)
+        : this.protectPeriod(table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
         if (picks.every(([at, value]) => cell.key[at] === value))
@@ -478,6 +498,48 @@ export class StatisticsService {
   }
 
   /**
+   * One month's level of the cover (channel × outcome × age band × gender identity): the month's
+   * cover table is protected once, as one table with all its margins (protectCover), and every
+   * breakdown over two or more of its dimensions reads its level from that plan, so no two
+   * such answers can be differenced. Plans are remembered by their table's hash. The hypercube
+   * search is bounded (a few tens of ms a month on two cores), so each month has the whole
+   * STATS_PROTECTION_BUDGET_MS to itself, against a stall on a badly overloaded process.
+   */
+  private protectCoverPeriod(
+    cells: RawCell[],
+    level: readonly string[],
+    k: number,
+  ): ProtectedPeriod {
+    const input = {
+      dimensions: [...COVER_DIMENSIONS],
+      cells: cells.map((c) => ({ key: c.key, count: c.count })),
+      k,
+    };
+    const id = tableHash(input);
+    let plan = this.protectedCovers.get(id);
+    if (plan) this.protectedCovers.delete(id);
+    else {
+      try {
+        const deadline = performance.now() + this.config.STATS_PROTECTION_BUDGET_MS;
+        plan = protectCover(input, { deadline });
+      } catch (error) {
+        if (!(error instanceof DisclosureBudgetExceeded)) throw error;
+        // Withheld for this answer only: the plan is cheap on an idle process, so the next
+        // answer plans it again rather than remember a verdict the load made.
+        const at = level.map((d) => (COVER_DIMENSIONS as readonly string[]).indexOf(d));
+        const keys = new Map(
+          input.cells.map((c) => [at.map((i) => c.key[i]).join('\u0000'), at.map((i) => c.key[i])]),
+        );
+        return { cells: [...keys.values()].map((key) => ({ key, count: null })), withheld: true };
+      }
+    }
+    this.protectedCovers.set(id, plan);
+    if (this.protectedCovers.size > REMEMBERED_COVERS)
+      this.protectedCovers.delete(this.protectedCovers.keys().next().value!);
+    return { cells: plan.level(level), withheld: plan.withheld };
+  }
+
+  /**
    * One period's table through disclosure control. Some values can only be protected by
    * hiding totals of k or more, which other answers do publish (the plain total and the
    * excluded count give the consented grand total; a coarser breakdown gives its rows). When
@@ -498,12 +560,7 @@ export class StatisticsService {
       cells: cells.map((c) => ({ key: c.key, count: c.count })),
       k,
     };
-    // Dimension values are vocabulary words and counts are digits: neither holds a control
-    // character, so the separators keep this an exact description of the input.
-    const described = input.cells.map((c) => `${c.key.join('\u0000')}\u0001${c.count}`);
-    const id = createHash('sha256')
-      .update(`${k}\u0002${input.dimensions.join('\u0000')}\u0002${described.join('\u0002')}`)
-      .digest('base64url');
+    const id = tableHash(input);
     const remembered = this.protectedTables.get(id);
     if (remembered) return remembered;
     const withheld = (): ProtectedPeriod => ({
@@ -534,6 +591,20 @@ export class StatisticsService {
     this.protectedTables.set(id, result);
     return result;
   }
+}
+
+/** A table's exact description, hashed: the key its protection is remembered by. */
+function tableHash(input: {
+  dimensions: readonly string[];
+  cells: ReadonlyArray<{ key: readonly string[]; count: number }>;
+  k: number;
+}): string {
+  // Dimension values are vocabulary words and counts are digits: neither holds a control
+  // character, so the separators keep this an exact description of the input.
+  const described = input.cells.map((c) => `${c.key.join('\u0000')}\u0001${c.count}`);
+  return createHash('sha256')
+    .update(`${input.k}\u0002${input.dimensions.join('\u0000')}\u0002${described.join('\u0002')}`)
+    .digest('base64url');
 }
 
 function compareKeys(a: readonly string[], b: readonly string[]): number {
@@ -581,6 +652,28 @@ function requirePublishable(query: StatsQuery): void {
       'period',
       'breakdowns and filtered counts are published by month or quarter; day and week give the plain total only',
     );
+  if (readsCover(query) && breakdownDimensions(query).length > coverDimensionsOf(query).length)
+    throw new StatisticsException(
+      StatisticsError.InvalidQuery,
+      'groupBy',
+      `${COVER_DIMENSIONS.join(', ')}: two or more of them are broken down (or filtered) only among themselves, with no other dimension`,
+    );
+}
+
+/** The dimensions a breakdown is counted over: grouped and filtered. */
+function breakdownDimensions(query: StatsQuery): string[] {
+  return [...new Set<string>([...query.groupBy, ...Object.keys(query.filters)])];
+}
+
+function coverDimensionsOf(query: StatsQuery): string[] {
+  return breakdownDimensions(query).filter((d) =>
+    (COVER_DIMENSIONS as readonly string[]).includes(d),
+  );
+}
+
+/** Contacts over two or more of the cover's dimensions: read from the month's cover. */
+function readsCover(query: StatsQuery): boolean {
+  return query.measure === 'contacts' && coverDimensionsOf(query).length >= 2;
 }
 
 /** The months (YYYY-MM) a range of whole days touches. */

@@ -71,7 +71,8 @@ export class StatisticsController {
     name: 'groupBy',
     required: false,
     example: 'region,topic',
-    description: 'Dimensions to break the count down by (period month or quarter only)',
+    description:
+      'Dimensions to break the count down by (period month or quarter only). Contacts by two or more of channel, outcome, ageBand and genderIdentity (grouped or filtered) are levels of one protected table per month and combine with no other dimension; a suppressed row there may hide a 0.',
   })
   @ApiQuery({ name: 'measure', enum: ['contacts', 'cases'], required: false })
   @ApiQuery({ name: 'format', enum: ['json', 'csv'], required: false })

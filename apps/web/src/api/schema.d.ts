@@ -5631,7 +5631,7 @@ export interface operations {
                 status?: string;
                 format?: "json" | "csv";
                 measure?: "contacts" | "cases";
-                /** @description Dimensions to break the count down by (period month or quarter only) */
+                /** @description Dimensions to break the count down by (period month or quarter only). Contacts by two or more of channel, outcome, ageBand and genderIdentity (grouped or filtered) are levels of one protected table per month and combine with no other dimension; a suppressed row there may hide a 0. */
                 groupBy?: unknown;
                 /** @description Day and week give the plain total only; a breakdown (groupBy) or a filter is published by month or quarter. A week is the sum of its published days and a quarter of its published months, suppressed if any of them is. */
                 period?: "day" | "week" | "month" | "quarter";
