@@ -429,19 +429,17 @@ describe('statistics: the four-way report, released from each month’s cover', 
     expect(twoWay.status).toBe(200);
     expect(twoWay.body.withheldPeriods).toEqual([]);
     const truthOf = async (groupBy: string[]) => {
-      const truth = await api.app
-        .get(StatisticsService)
-        .compute(
-          {
-            from,
-            to,
-            period: 'quarter',
-            measure: 'contacts',
-            groupBy: groupBy as never,
-            filters: {},
-          },
-          { unprotected: true },
-        );
+      const truth = await api.app.get(StatisticsService).compute(
+        {
+          from,
+          to,
+          period: 'quarter',
+          measure: 'contacts',
+          groupBy: groupBy as never,
+          filters: {},
+        },
+        { unprotected: true },
+      );
       const key = (r: Row) => [r.period, ...groupBy.map((d) => r[d])].join('/');
       return { key, counts: new Map(truth.rows.map((r) => [key(r), r.count])) };
     };
