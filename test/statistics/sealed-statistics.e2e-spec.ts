@@ -321,6 +321,41 @@ describe('building sealed rollups', () => {
     expect(await env.db.query(`SELECT contact_id FROM stats_new_contacts`)).toEqual([]);
   });
 
+  it('a full rebuild that dies before writing a month leaves its days marked, and the next run writes it', async () => {
+    const day = dateOf(Date.now() - 340 * DAY);
+    const month = `${day.slice(0, 8)}01`;
+    const monthTotal = async () =>
+      (
+        await statistics.compute(
+          { from: day, to: day, period: 'month', measure: 'contacts', groupBy: [], filters: {} },
+          { unprotected: true },
+        )
+      ).rows[0]?.count ?? 0;
+    await logContacts(http, token, day, 2);
+    await rollups.incremental();
+    await logContacts(http, token, day, 1);
+    const sealed = api.app.get(SealedRollups);
+    const write = sealed.write.bind(sealed);
+    const dying = jest
+      .spyOn(sealed, 'write')
+      .mockImplementation((em, grain, bucket, cells) =>
+        grain === 'month' && bucket === month
+          ? Promise.reject(new Error('the build dies'))
+          : write(em, grain, bucket, cells),
+      );
+    try {
+      await expect(rollups.full()).rejects.toThrow('the build dies');
+    } finally {
+      dying.mockRestore();
+    }
+    // The day counted the third contact (and took its mark); the month was left as it was.
+    expect(await totalOn(statistics, day)).toBe(3);
+    expect(await monthTotal()).toBe(2);
+    await rollups.incremental();
+    expect(await monthTotal()).toBe(3);
+    expect(await env.db.query(`SELECT day FROM stats_dirty_days`)).toEqual([]);
+  });
+
   it('a run after one intake opens that contact alone, however many its day and month already hold', async () => {
     const day = dateOf(Date.now() - 300 * DAY);
     const sameMonth = `${day.slice(0, 8)}${day.endsWith('-01') ? '02' : '01'}`;

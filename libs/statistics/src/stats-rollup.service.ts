@@ -224,6 +224,14 @@ export class StatsRollupService {
     days: readonly string[],
     scope: 'changed' | 'all',
   ): Promise<void> {
+    // Days counted afresh leave the stored month behind until it is written, and new contacts
+    // are added to the month as stored: a rebuild that dies in between leaves the days marked
+    // (claimed), so that the next run writes the month again. Changed days are marked already.
+    if (scope === 'all')
+      await em.query(
+        `INSERT INTO stats_dirty_days (day, claimed) SELECT unnest($1::date[]), true`,
+        [days],
+      );
     const fresh: BucketCells[] = [];
     // A week at a time: the clear dates contacts by the week, so a read of days is a read of
     // their weeks (ContactFactsSource.ofDays); days of two weeks would read both whole.
