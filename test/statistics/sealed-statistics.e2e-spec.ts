@@ -1,10 +1,15 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { markStatsDays } from '@mayak/platform';
+import { EnvelopeCipher, markStatsDays } from '@mayak/platform';
 import { RetentionService } from '@mayak/retention';
 import {
+  BucketCells,
+  CUBOIDS,
+  cuboidName,
   DIMENSION,
   DIMENSIONS,
+  Grain,
   RetiredStatisticsSealing,
+  SealedRollups,
   StatisticsService,
   StatsQuery,
   StatsRollupService,
@@ -35,10 +40,10 @@ async function logContacts(
   day: string,
   n: number,
   overrides: (i: number) => Record<string, unknown> = () => ({}),
-): Promise<Array<{ id: string }>> {
-  const logged: Array<{ id: string }> = [];
+): Promise<Array<{ id: string; callerId: string }>> {
+  const logged: Array<{ id: string; callerId: string }> = [];
   for (let i = 0; i < n; i++) {
-    const r = await http.post<{ id: string }>(
+    const r = await http.post<{ id: string; callerId: string }>(
       '/api/contacts',
       contactBody({ startedAt: `${day}T12:00:00Z`, services: [], ...overrides(i) }),
       { token },
@@ -60,6 +65,53 @@ async function totalOn(statistics: StatisticsService, day: string): Promise<numb
     filters: {},
   };
   return (await statistics.compute(query, { unprotected: true })).rows[0]?.count ?? 0;
+}
+
+/**
+ * Every stored rollup of `grain`, opened, each cell written out by its values' names (the
+ * order of values inside a row depends on how it was added up, not on what it counts).
+ */
+async function storedRollups(
+  rollups: SealedRollups,
+  env: TestEnvironment,
+  grain: Grain,
+): Promise<Record<string, string[]>> {
+  const stored: Record<string, string[]> = {};
+  for (const { bucket, cells } of await rollups.load(
+    env.db.manager,
+    grain,
+    '2000-01-01',
+    '2100-01-01',
+  ))
+    stored[bucket] = cellsByName(cells);
+  return stored;
+}
+
+function cellsByName(cells: BucketCells): string[] {
+  const named: string[] = [];
+  cells.cuboids.forEach((cuboid, id) => {
+    if (!cuboid) return;
+    const positions = CUBOIDS[id].map((d) => DIMENSIONS.indexOf(d));
+    const n = positions.length;
+    for (let c = 0; c < cuboid.contacts.length; c++) {
+      const values = positions.map((p, j) => cells.values[p][cuboid.keys[c * n + j]]);
+      named.push(
+        `${cuboidName(CUBOIDS[id])}:${values.join('|')}=${cuboid.contacts[c]}/${cuboid.consented[c]}`,
+      );
+    }
+  });
+  return named.sort();
+}
+
+/** Counts the data keys unwrapped, by table: how many sealed rows some work opens. */
+function countOpened(cipher: EnvelopeCipher): { opened: Map<string, number>; stop: () => void } {
+  const opened = new Map<string, number>();
+  const unwrap = cipher.unwrapDataKey.bind(cipher);
+  const spy = jest.spyOn(cipher, 'unwrapDataKey').mockImplementation((table, id, wrapped) => {
+    opened.set(table, (opened.get(table) ?? 0) + 1);
+    return unwrap(table, id, wrapped);
+  });
+  return { opened, stop: () => spy.mockRestore() };
 }
 
 describe('statistics at rest, as whoever seizes the database reads them', () => {
@@ -115,6 +167,7 @@ describe('statistics at rest, as whoever seizes the database reads them', () => 
     for (const c of columns) (shape[c.table] ??= []).push(`${c.column} ${c.type}`);
     expect(shape).toMatchObject({
       stats_dirty_days: ['day date', 'claimed boolean'],
+      stats_new_contacts: ['contact_id uuid'],
       stats_retired: ['id text', 'day date', 'dek_wrapped bytea', 'cells_enc bytea'],
       stats_rollup_state: ['id boolean', 'last_full_build timestamp with time zone'],
       stats_rollups: [
@@ -129,6 +182,7 @@ describe('statistics at rest, as whoever seizes the database reads them', () => 
     // The plaintext retired table of the version before is left only until it is sealed.
     expect(Object.keys(shape).sort()).toEqual([
       'stats_dirty_days',
+      'stats_new_contacts',
       'stats_retired',
       'stats_retired_unsealed',
       'stats_rollup_state',
@@ -194,7 +248,7 @@ describe('building sealed rollups', () => {
     await rollups.incremental();
     expect(await totalOn(statistics, day)).toBe(2);
 
-    // A third contact of the day: committed, its day marked, not built yet.
+    // A third contact of the day: committed, marked new, not built yet.
     await logContacts(http, token, day, 1);
     // A fourth is held just before its commit: its contact and its mark are written, and its
     // outbox row waits behind another transaction's uncommitted row of the same job key.
@@ -223,7 +277,7 @@ describe('building sealed rollups', () => {
         return waiting > 0;
       });
       expect(committed).toBe(false);
-      // The build claims the day's mark and counts what is committed: three.
+      // The build takes the marks committed and adds those contacts: three.
       await rollups.incremental();
       expect(await totalOn(statistics, day)).toBe(3);
     } finally {
@@ -236,13 +290,157 @@ describe('building sealed rollups', () => {
     expect(await totalOn(statistics, day)).toBe(4);
   });
 
-  it('a build that dies leaves its days claimed, and the next one builds them', async () => {
+  it('a build that dies adds nothing and leaves its marks, and the next one builds them', async () => {
     const day = dateOf(Date.now() - 255 * DAY);
     await logContacts(http, token, day, 3);
+    // And the day marked dirty (as a withdrawal marks it), claimed by a build that died.
+    await env.db.transaction((em) => markStatsDays(em, [day]));
     await env.db.query(`UPDATE stats_dirty_days SET claimed = true`);
+    // This one dies writing the month the new contacts add to: their days' rows go back too.
+    const sealed = api.app.get(SealedRollups);
+    const write = sealed.write.bind(sealed);
+    const dying = jest
+      .spyOn(sealed, 'write')
+      .mockImplementation((em, grain, bucket, cells) =>
+        grain === 'month'
+          ? Promise.reject(new Error('the build dies'))
+          : write(em, grain, bucket, cells),
+      );
+    try {
+      await expect(rollups.incremental()).rejects.toThrow('the build dies');
+    } finally {
+      dying.mockRestore();
+    }
+    expect(await totalOn(statistics, day)).toBe(0);
+    expect(await env.db.query(`SELECT count(*)::int AS n FROM stats_new_contacts`)).toEqual([
+      { n: 3 },
+    ]);
     await rollups.incremental();
     expect(await totalOn(statistics, day)).toBe(3);
     expect(await env.db.query(`SELECT day FROM stats_dirty_days`)).toEqual([]);
+    expect(await env.db.query(`SELECT contact_id FROM stats_new_contacts`)).toEqual([]);
+  });
+
+  it('a full rebuild that dies before writing a month leaves its days marked, and the next run writes it', async () => {
+    const day = dateOf(Date.now() - 340 * DAY);
+    const month = `${day.slice(0, 8)}01`;
+    const monthTotal = async () =>
+      (
+        await statistics.compute(
+          { from: day, to: day, period: 'month', measure: 'contacts', groupBy: [], filters: {} },
+          { unprotected: true },
+        )
+      ).rows[0]?.count ?? 0;
+    await logContacts(http, token, day, 2);
+    await rollups.incremental();
+    await logContacts(http, token, day, 1);
+    const sealed = api.app.get(SealedRollups);
+    const write = sealed.write.bind(sealed);
+    const dying = jest
+      .spyOn(sealed, 'write')
+      .mockImplementation((em, grain, bucket, cells) =>
+        grain === 'month' && bucket === month
+          ? Promise.reject(new Error('the build dies'))
+          : write(em, grain, bucket, cells),
+      );
+    try {
+      await expect(rollups.full()).rejects.toThrow('the build dies');
+    } finally {
+      dying.mockRestore();
+    }
+    // The day counted the third contact (and took its mark); the month was left as it was.
+    expect(await totalOn(statistics, day)).toBe(3);
+    expect(await monthTotal()).toBe(2);
+    await rollups.incremental();
+    expect(await monthTotal()).toBe(3);
+    expect(await env.db.query(`SELECT day FROM stats_dirty_days`)).toEqual([]);
+  });
+
+  it('a run after one intake opens that contact alone, however many its day and month already hold', async () => {
+    const day = dateOf(Date.now() - 300 * DAY);
+    const sameMonth = `${day.slice(0, 8)}${day.endsWith('-01') ? '02' : '01'}`;
+    const cipher = api.app.get(EnvelopeCipher);
+    const openedByOneIntake = async () => {
+      await logContacts(http, token, day, 1);
+      const { opened, stop } = countOpened(cipher);
+      try {
+        await rollups.incremental();
+      } finally {
+        stop();
+      }
+      return Object.fromEntries(opened);
+    };
+    await logContacts(http, token, day, 5);
+    await rollups.incremental();
+    const few = await openedByOneIntake();
+    // Its day (and week) grow sevenfold, and its month more.
+    await logContacts(http, token, day, 36);
+    await logContacts(http, token, sameMonth, 10);
+    await rollups.incremental();
+    const many = await openedByOneIntake();
+    // Its own facts, and the rows of its day and of its month: nothing else.
+    expect(few).toEqual({ contact_facts: 1, stats_rollups: 2 });
+    expect(many).toEqual(few);
+    expect(await totalOn(statistics, day)).toBe(43);
+  });
+
+  it('what incremental runs add up to is what a full rebuild counts, through withdrawals and deletions', async () => {
+    const first = dateOf(Date.now() - 330 * DAY);
+    const second = dateOf(Date.now() - 329 * DAY);
+    const later = dateOf(Date.now() - 310 * DAY);
+    // Contacts that differ in every cuboid's way; every third without statistics consent.
+    const varied = (i: number) => ({
+      region: ['RU-MOW', 'RU-SPE', 'RU-CHU'][i % 3],
+      topics: [['violence'], ['detention', 'extortion']][i % 2],
+      channel: i % 4 ? 'phone' : 'messenger',
+      consent: {
+        scopes: i % 3 ? ['statistics'] : [],
+        textVersion: '2026-01',
+        retentionDays: 365,
+      },
+    });
+    const counted = [
+      ...(await logContacts(http, token, first, 6, varied)),
+      ...(await logContacts(http, token, second, 4, varied)),
+    ];
+    await rollups.incremental();
+    const fresh = [
+      ...(await logContacts(http, token, first, 3, varied)),
+      ...(await logContacts(http, token, later, 3, varied)),
+    ];
+    // Statistics consent withdrawn: by a contact counted already, and by one not added yet.
+    for (const contact of [counted[1], fresh[1]]) {
+      const r = await http.post(
+        `/api/callers/${contact.callerId}/consent/withdraw`,
+        { scopes: ['statistics'] },
+        { token },
+      );
+      expect(r.status).toBe(200);
+    }
+    // Retention deletes a contact counted already, and one not added yet (as it does: the
+    // statistics first, in the deleting transaction).
+    const deleted = [counted[2].id, fresh[2].id];
+    await env.db.transaction(async (em) => {
+      await rollups.retire(em, deleted);
+      await em.query(`DELETE FROM consents WHERE contact_id = ANY($1::uuid[])`, [deleted]);
+      await em.query(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [deleted]);
+    });
+    await rollups.incremental();
+    const sealed = api.app.get(SealedRollups);
+    const built = {
+      day: await storedRollups(sealed, env, 'day'),
+      month: await storedRollups(sealed, env, 'month'),
+    };
+    expect(await env.db.query(`SELECT contact_id FROM stats_new_contacts`)).toEqual([]);
+    expect(await totalOn(statistics, first)).toBe(9);
+    expect(await totalOn(statistics, later)).toBe(3);
+
+    await rollups.full();
+    expect({
+      day: await storedRollups(sealed, env, 'day'),
+      month: await storedRollups(sealed, env, 'month'),
+    }).toEqual(built);
+    expect(built.day[first].length).toBeGreaterThan(50);
   });
 
   it('retired statistics an older version kept in plaintext are sealed by the first process with the keys, and still count', async () => {

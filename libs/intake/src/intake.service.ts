@@ -19,9 +19,8 @@ import {
   EnvelopeCipher,
   GroupCommit,
   KeyedHash,
-  markStatsDays,
+  markStatsContacts,
   OutboxWriter,
-  statsDayOf,
   statsRollupJob,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -117,7 +116,7 @@ export class IntakeService {
     private readonly outbox: OutboxWriter,
     private readonly cipher: EnvelopeCipher,
     private readonly hash: KeyedHash,
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly lookupLimit: CallerLookupLimit,
     private readonly referrals: ReferralRecords,
     private readonly history: CallerHistoryReader,
@@ -244,9 +243,9 @@ export class IntakeService {
         })),
         em,
       );
-      await markStatsDays(
+      await markStatsContacts(
         em,
-        toWrite.map(({ input }) => statsDayOf(input.startedAt, this.config.STATS_TIMEZONE)),
+        contacts.map((c) => c.contactId),
       );
       // The cases' jobs and the rollup in one statement, last: every intake of the same few
       // seconds writes the rollup's key, and a transaction that meets another's uncommitted

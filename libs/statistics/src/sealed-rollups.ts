@@ -137,6 +137,20 @@ export class SealedRollups {
     return rows.map((row) => ({ bucket: row.bucket, cells: this.open(ROLLUPS, row) }));
   }
 
+  /** The stored rollups of these buckets of `grain` (those that have one), by bucket; for the builder. */
+  async loadBuckets(
+    em: EntityManager,
+    grain: Grain,
+    buckets: readonly string[],
+  ): Promise<Map<string, BucketCells>> {
+    const rows: SealedRow[] = await em.query(
+      `SELECT id, bucket::text AS bucket, version::text AS version, dek_wrapped, cells_enc
+         FROM ${ROLLUPS} WHERE grain = $1 AND bucket = ANY($2::date[])`,
+      [grain, buckets],
+    );
+    return new Map(rows.map((row) => [row.bucket, this.open(ROLLUPS, row)]));
+  }
+
   /** Replaces a bucket's rollup (under a new data key), or removes it when it has no cells. */
   async write(em: EntityManager, grain: Grain, bucket: string, cells?: BucketCells): Promise<void> {
     const id = rollupId(grain, bucket);

@@ -4,6 +4,7 @@ import {
   DecryptionError,
   Logger,
   LOGGER,
+  markStatsDays,
   rowsOf,
   withSessionLock,
 } from '@mayak/platform';
@@ -13,13 +14,21 @@ import { ContactFacts, ContactFactsSource } from './contact-facts';
 import { daysBetween, nextMonth } from './periods';
 import { RollupBucket, SealedRollups } from './sealed-rollups';
 
-/** Days whose contacts are read in one snapshot: a bounded share of memory, few round trips. */
+/** New contacts added in one transaction: a bounded share of memory, few round trips. */
+const NEW_CONTACTS_PER_BATCH = 5_000;
 
 /**
  * Keeps the sealed daily and monthly rollups current, counting in memory from the contacts'
- * facts (ContactFactsSource) and never by SQL over their categories. The incremental run
- * rebuilds the days marked dirty (markStatsDays: new contacts, withdrawn statistics consent)
- * and the months they fall in; the nightly full run rebuilds everything, so any drift lasts a
+ * facts (ContactFactsSource) and never by SQL over their categories.
+ *
+ * The incremental run first adds the contacts marked new (markStatsContacts, at intake): it
+ * opens only their facts, and adds their cells to the stored rollups of their days and months,
+ * so its cost follows what is new, not what is stored. Then it counts again the days marked
+ * dirty (markStatsDays: a withdrawn statistics consent, a retired part sealed late, a new
+ * contact retention deleted before it was added), each from its week of contacts, and their
+ * months as the sum of their days. Every stored row stays the count of a known set of
+ * contacts: a mark goes in the transaction that writes its contact's cells, be it added alone
+ * or counted with its day. The nightly full run counts everything again, so any drift lasts a
  * day at most; a database whose rollups were never built (a new one, or one just upgraded to
  * sealed rollups) gets a full run from the first incremental one. Both take an advisory lock,
  * so two builders never run at once.
@@ -39,15 +48,17 @@ export class StatsRollupService {
    */
   async incremental(
     options: { ifIdle?: boolean } = {},
-  ): Promise<{ days: number; months: number } | undefined> {
+  ): Promise<{ contacts: number; days: number; months: number } | undefined> {
     return this.locked(options.ifIdle ? 'try' : 'wait', async (em) => {
       const [{ never }] = await em.query<Array<{ never: boolean }>>(
         `SELECT last_full_build IS NULL AS never FROM stats_rollup_state`,
       );
-      if (never) return this.rebuildEverything(em);
+      if (never) return { contacts: 0, ...(await this.rebuildEverything(em)) };
+      // New contacts first: a stored row they cannot be added to is marked dirty, for below.
+      const contacts = await this.addNewContacts(em);
       const days = await this.claimDirtyDays(em);
       const months = await this.rebuild(em, days, 'changed');
-      return { days: days.length, months: months.length };
+      return { contacts, days: days.length, months: months.length };
     });
   }
 
@@ -68,8 +79,26 @@ export class StatsRollupService {
    */
   async retire(em: EntityManager, contactIds: string[]): Promise<void> {
     if (contactIds.length === 0) return;
-    for (const [day, cells] of countByDay(await this.facts.ofContacts(em, contactIds)))
-      await this.rollups.addRetired(em, day, cells);
+    const facts = await this.facts.ofContacts(em, contactIds);
+    for (const [day, cells] of countByDay(facts)) await this.rollups.addRetired(em, day, cells);
+    // A contact still marked new is in no rollup yet, and its facts go now: its day is counted
+    // again instead, its cells coming from the retired part. A mark the builder holds is being
+    // added: wait for it (then it is gone, and the contact in its rollup like any other).
+    const pending = new Set(
+      rowsOf<{ contact_id: string }>(
+        await em.query(
+          `DELETE FROM stats_new_contacts WHERE contact_id IN (
+             SELECT contact_id FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])
+              ORDER BY contact_id FOR UPDATE)
+           RETURNING contact_id`,
+          [contactIds],
+        ),
+      ).map((r) => r.contact_id),
+    );
+    await markStatsDays(
+      em,
+      facts.filter((f) => pending.has(f.id)).map((f) => f.day),
+    );
   }
 
   /**
@@ -82,6 +111,67 @@ export class StatsRollupService {
     work: (em: EntityManager) => Promise<T>,
   ): Promise<T | undefined> {
     return withSessionLock(this.db, 'mayak.stats-rollup', mode, work);
+  }
+
+  /**
+   * Adds the contacts marked new to the rollups of their days and months, a batch to a
+   * transaction that takes their marks (skipping any that retention is taking), opens their
+   * facts (and no other contact's) and writes the rows: the marks go with the cells they add,
+   * and a build that dies adds nothing. Returns how many it added.
+   */
+  private async addNewContacts(em: EntityManager): Promise<number> {
+    let added = 0;
+    for (;;) {
+      const taken = await em.transaction(async (tx) => {
+        const ids = rowsOf<{ contact_id: string }>(
+          await tx.query(
+            `DELETE FROM stats_new_contacts WHERE contact_id IN (
+               SELECT contact_id FROM stats_new_contacts ORDER BY contact_id
+                LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING contact_id`,
+            [NEW_CONTACTS_PER_BATCH],
+          ),
+        ).map((r) => r.contact_id);
+        // A contact gone meanwhile took its mark with it (retire), so every mark here is one.
+        await this.addToRollups(tx, countByDay(await this.facts.ofContacts(tx, ids)));
+        return ids.length;
+      });
+      added += taken;
+      if (taken < NEW_CONTACTS_PER_BATCH) return added;
+    }
+  }
+
+  /**
+   * Adds cells to the stored rollups of their days and of those days' months: each row read
+   * (one day's, one month's) and written once, whatever the number of contacts it holds. A
+   * stored row that does not open (restored from a backup whose master key has been destroyed
+   * since) cannot be added to: its days are marked, to be counted again from their contacts.
+   */
+  private async addToRollups(tx: EntityManager, byDay: Map<string, BucketCells>): Promise<void> {
+    for (const [month, days] of byMonth([...byDay.keys()])) {
+      let storedDays: Map<string, BucketCells>;
+      let storedMonth: BucketCells | undefined;
+      try {
+        storedDays = await this.rollups.loadBuckets(tx, 'day', days);
+        storedMonth = (await this.rollups.loadBuckets(tx, 'month', [month])).get(month);
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        this.logger.warn({ month }, 'statistics: a stored row does not open; counting days again');
+        await markStatsDays(tx, days);
+        continue;
+      }
+      const added = days.map((day) => byDay.get(day)!);
+      for (const [i, day] of days.entries()) {
+        const stored = storedDays.get(day);
+        await this.rollups.write(tx, 'day', day, stored ? sumCells([stored, added[i]]) : added[i]);
+      }
+      await this.rollups.write(
+        tx,
+        'month',
+        month,
+        sumCells(storedMonth ? [storedMonth, ...added] : added),
+      );
+    }
   }
 
   /**
@@ -118,13 +208,9 @@ export class StatsRollupService {
     days: readonly string[],
     scope: 'changed' | 'all',
   ): Promise<string[]> {
-    const byMonth = new Map<string, string[]>();
-    for (const day of days) {
-      const month = `${day.slice(0, 7)}-01`;
-      byMonth.set(month, [...(byMonth.get(month) ?? []), day]);
-    }
-    for (const [month, monthDays] of byMonth) await this.rebuildMonth(em, month, monthDays, scope);
-    return [...byMonth.keys()];
+    const months = byMonth(days);
+    for (const [month, monthDays] of months) await this.rebuildMonth(em, month, monthDays, scope);
+    return [...months.keys()];
   }
 
   /**
@@ -138,16 +224,33 @@ export class StatsRollupService {
     days: readonly string[],
     scope: 'changed' | 'all',
   ): Promise<void> {
+    // Days counted afresh leave the stored month behind until it is written, and new contacts
+    // are added to the month as stored: a rebuild that dies in between leaves the days marked
+    // (claimed), so that the next run writes the month again. Changed days are marked already.
+    if (scope === 'all')
+      await em.query(
+        `INSERT INTO stats_dirty_days (day, claimed) SELECT unnest($1::date[]), true`,
+        [days],
+      );
     const fresh: BucketCells[] = [];
     // A week at a time: the clear dates contacts by the week, so a read of days is a read of
     // their weeks (ContactFactsSource.ofDays); days of two weeks would read both whole.
     for (const chunk of daysByWeek(days)) {
-      const counted = await this.count(em, chunk);
-      for (const day of chunk) {
-        const cells = counted.get(day);
-        await this.rollups.write(em, 'day', day, cells);
-        if (cells) fresh.push(cells);
-      }
+      const { cells: counted, contactIds } = await this.count(em, chunk);
+      // The contacts counted here are in their days now: a new one's mark goes with them.
+      await em.transaction(async (tx) => {
+        for (const day of chunk) {
+          const cells = counted.get(day);
+          await this.rollups.write(tx, 'day', day, cells);
+          if (cells) fresh.push(cells);
+        }
+        await tx.query(
+          `DELETE FROM stats_new_contacts WHERE contact_id IN (
+             SELECT contact_id FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])
+              ORDER BY contact_id FOR UPDATE)`,
+          [contactIds],
+        );
+      });
     }
     let others: RollupBucket[] = [];
     if (scope === 'changed')
@@ -176,16 +279,20 @@ export class StatsRollupService {
 
   /**
    * The cells of these days: their contacts and their retired part, read in one snapshot, so
-   * that a contact retention moves from one to the other meanwhile counts exactly once.
+   * that a contact retention moves from one to the other meanwhile counts exactly once; and
+   * the contacts counted (a new contact committed later is neither among them nor counted).
    */
-  private count(em: EntityManager, days: readonly string[]): Promise<Map<string, BucketCells>> {
+  private count(
+    em: EntityManager,
+    days: readonly string[],
+  ): Promise<{ cells: Map<string, BucketCells>; contactIds: string[] }> {
     return em.transaction('REPEATABLE READ', async (tx) => {
       const counted = new DayCounters();
-      for (const contact of await this.facts.ofDays(tx, days))
-        counted.of(contact.day).addContact(contact);
+      const contacts = await this.facts.ofDays(tx, days);
+      for (const contact of contacts) counted.of(contact.day).addContact(contact);
       for (const [day, cells] of await this.rollups.loadRetired(tx, days))
         counted.of(day).addCells(cells);
-      return counted.cells();
+      return { cells: counted.cells(), contactIds: contacts.map((c) => c.id) };
     });
   }
 }
@@ -210,4 +317,14 @@ function countByDay(contacts: readonly ContactFacts[]): Map<string, BucketCells>
   const counted = new DayCounters();
   for (const contact of contacts) counted.of(contact.day).addContact(contact);
   return counted.cells();
+}
+
+/** Days (YYYY-MM-DD) by the month they fall in (its first day), in the order given. */
+function byMonth(days: Iterable<string>): Map<string, string[]> {
+  const months = new Map<string, string[]>();
+  for (const day of days) {
+    const month = `${day.slice(0, 7)}-01`;
+    months.set(month, [...(months.get(month) ?? []), day]);
+  }
+  return months;
 }

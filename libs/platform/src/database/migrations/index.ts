@@ -27,6 +27,7 @@ import { SessionReauth1766200000000 } from './1766200000000-session-reauth';
 import { Passkeys1766300000000 } from './1766300000000-passkeys';
 import { FollowUpsHandovers1766500000000 } from './1766500000000-follow-ups-handovers';
 import { RecurringRota1766700000000 } from './1766700000000-recurring-rota';
+import { StatsNewContacts1766800000000 } from './1766800000000-stats-new-contacts';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   ReferralDirectory1766400000000,
   FollowUpsHandovers1766500000000,
   RecurringRota1766700000000,
+  StatsNewContacts1766800000000,
 ];
