@@ -39,6 +39,11 @@ import { DisclosureBudgetExceeded, PlanningOptions } from './suppression-planner
  */
 const SEARCH_AFTER_FIRST = 128;
 
+export interface CoverRow {
+  readonly key: readonly string[];
+  readonly count: number | null;
+}
+
 export interface ProtectedCover {
   readonly dimensions: readonly string[];
   readonly k: number;
@@ -47,19 +52,29 @@ export interface ProtectedCover {
    * is below k, say): nothing is released.
    */
   readonly withheld: boolean;
-  /** The non-zero values of one level, in `dimensions` order; null where suppressed. */
-  level(dimensions: readonly string[]): Array<{ key: string[]; count: number | null }>;
+  /**
+   * The rows of one level, keys in `dimensions` order: every non-zero value and every
+   * suppressed one (which may be 0); the count null where suppressed. Shared: do not modify.
+   */
+  level(dimensions: readonly string[]): ReadonlyArray<CoverRow>;
 }
 
 export function protectCover(input: CountTable, options: PlanningOptions = {}): ProtectedCover {
   const table = validateCountTable(input);
   const plan = new CoverPlan(table.dimensions, table.k, table.cells, options.deadline ?? Infinity);
   const withheld = !plan.run();
+  const levels = new Map<string, ReadonlyArray<CoverRow>>();
   return {
     dimensions: [...table.dimensions],
     k: table.k,
     withheld,
-    level: (dimensions) => plan.level(dimensions, withheld),
+    // Each level is cut once: a remembered plan answers every later question from memory.
+    level: (dimensions) => {
+      const id = dimensions.join('\u0000');
+      let rows = levels.get(id);
+      if (!rows) levels.set(id, (rows = plan.level(dimensions, withheld)));
+      return rows;
+    },
   };
 }
 
@@ -279,19 +294,18 @@ class CoverPlan {
     return best && Array.from(best);
   }
 
-  level(
-    wanted: readonly string[],
-    withheld: boolean,
-  ): Array<{ key: string[]; count: number | null }> {
+  level(wanted: readonly string[], withheld: boolean): CoverRow[] {
     const at = wanted.map((name) => {
       const d = this.dimensions.indexOf(name);
       if (d < 0) throw new Error(`${name} is not a dimension of this cover`);
       return d;
     });
     const fixed = this.kept.map((d) => at.includes(d));
-    const result: Array<{ key: string[]; count: number | null }> = [];
+    const fixedCount = fixed.filter(Boolean).length;
+    const result: CoverRow[] = [];
     if (at.some((d) => this.values[d].length === 0)) return result;
     for (let position = 0; position < this.counts.length; position++) {
+      if (this.levels[position] !== fixedCount) continue;
       const count = this.counts[position];
       const hidden = withheld ? count > 0 : this.suppressed[position] === 1;
       if (count === 0 && !hidden) continue;
