@@ -10,8 +10,9 @@ import { useI18n } from '../../i18n/i18n';
 import { useNotificationArrivals } from '../../notifications/notifications';
 import { useMe } from '../../session/session';
 import { calendarDay, todayValue } from './CaseFollowUps';
-import { duration, routedServicesOf, statusLabel } from './case-words';
+import { duration, routedServicesOf } from './case-words';
 import { CaseLink } from './CaseLink';
+import { CaseStatusBadge } from './CaseStatusBadge';
 
 /** How often the pool is looked at again: others claim from it all the time. */
 const POOL_REFRESH_MS = 30_000;
@@ -76,9 +77,7 @@ function MyCases({
                 <Topics codes={item.topics} />
               </td>
               <td>
-                <span className={`status status--${item.status}`}>
-                  {statusLabel(t, item.status)}
-                </span>
+                <CaseStatusBadge status={item.status} />
               </td>
               <td className={overdue ? 'overdue' : undefined}>
                 {item.dueAt ? dateTime(item.dueAt) : '—'}
