@@ -46,14 +46,10 @@ function MyCases({
   return (
     <section className="cases__mine" aria-labelledby={headingId}>
       <h3 id={headingId}>{t('cases.mine')}</h3>
-      {loadError ? (
-        <Notice tone="error">
-          {t('cases.loadFailed')} {errorMessage(t, loadError)}
-        </Notice>
-      ) : null}
       <DataTable
         items={cases}
-        failed={!!loadError}
+        error={loadError}
+        failedText="cases.loadFailed"
         empty={t('cases.mineEmpty')}
         columns={[
           t('cases.received'),
@@ -118,14 +114,10 @@ function Pool({
     <section className="cases__pool" aria-labelledby={headingId}>
       <h3 id={headingId}>{t('cases.pool')}</h3>
       <p className="field__hint">{t('cases.poolHint')}</p>
-      {loadError ? (
-        <Notice tone="error">
-          {t('cases.loadFailed')} {errorMessage(t, loadError)}
-        </Notice>
-      ) : null}
       <DataTable
         items={cases}
-        failed={!!loadError}
+        error={loadError}
+        failedText="cases.loadFailed"
         empty={t('cases.poolEmpty')}
         columns={[
           t('cases.waiting'),
