@@ -171,4 +171,41 @@ describe('lawyers and psychologists at work (browser)', () => {
       await context.close();
     }
   });
+
+  it('a list that fails to load says so once, above that list, and the other list still loads', async () => {
+    const lawyer = await createUser(stack.api.app, ['lawyer']);
+    const { context, page } = await signedInPage(
+      stack.browser,
+      stack.api.url,
+      lawyer,
+      async (p) => {
+        // The pool's answer fails; the person's own cases load as usual.
+        await p.route(
+          (url) => url.pathname === '/api/cases' && url.searchParams.get('view') === 'pool',
+          (route) =>
+            route.fulfill({
+              status: 503,
+              contentType: 'application/json',
+              body: JSON.stringify({ statusCode: 503, error: 'unavailable' }),
+            }),
+        );
+      },
+    );
+    try {
+      const failed =
+        'Не удалось загрузить заявки. Сервис ненадолго недоступен. Повторите через минуту.';
+      const pool = page.locator('.cases__pool');
+      await pool.getByRole('alert').filter({ hasText: failed }).waitFor();
+      expect(
+        await page.getByRole('alert').filter({ hasText: 'Не удалось загрузить' }).count(),
+      ).toBe(1);
+      // Nothing is on its way: no "Loading…" under the notice, and no empty-pool sentence.
+      expect(await pool.getByRole('status').count()).toBe(0);
+      expect(await pool.getByText('Очередь пуста.').count()).toBe(0);
+      await page.locator('.cases__mine').getByText('Сейчас у вас нет открытых заявок.').waitFor();
+      expect(pageProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -1,14 +1,24 @@
 import type { ReactNode } from 'react';
-import { useI18n } from '../i18n/i18n';
+import { errorMessage } from '../api/error-message';
+import { useI18n, type MessageKey } from '../i18n/i18n';
+import { Notice } from './Notice';
 
 interface ListStateProps<T> {
   /** undefined until the first answer arrives. */
   items: readonly T[] | undefined;
   /**
    * The load failed: no "Loading…" then, since nothing is on its way. The screen says why
-   * (its own notice, with its own words).
+   * (its own notice, with its own words); or pass `error` and this list says it.
    */
   failed?: boolean;
+  /**
+   * Why the last load failed, as useResource gives it (nothing when it did not): an error
+   * notice above the list says so, and the load counts as failed. Items still shown from an
+   * earlier load stay.
+   */
+  error?: unknown;
+  /** The sentence the error notice opens with ('cases.loadFailed'); the reason follows it. */
+  failedText?: MessageKey;
   /** What an empty list says; null says nothing. */
   empty: ReactNode;
   children: (items: readonly T[]) => ReactNode;
@@ -16,13 +26,33 @@ interface ListStateProps<T> {
 
 /**
  * The three states of anything a screen loads and lists: "Loading…" (announced, as a status),
- * a plain sentence when there is nothing, else the items, drawn by `children`.
+ * a plain sentence when there is nothing, else the items, drawn by `children`; above them,
+ * why the last load failed, when it did and `error` says so.
  */
-export function ListState<T>({ items, failed = false, empty, children }: ListStateProps<T>) {
+export function ListState<T>({
+  items,
+  failed = false,
+  error,
+  failedText,
+  empty,
+  children,
+}: ListStateProps<T>) {
   const { t } = useI18n();
-  if (items === undefined) return failed ? null : <p role="status">{t('app.loading')}</p>;
-  if (items.length === 0) return empty === null ? null : <p className="empty">{empty}</p>;
-  return <>{children(items)}</>;
+  let state: ReactNode;
+  if (items === undefined) state = failed || error ? null : <p role="status">{t('app.loading')}</p>;
+  else if (items.length === 0) state = empty === null ? null : <p className="empty">{empty}</p>;
+  else state = children(items);
+  return (
+    <>
+      {error ? (
+        <Notice tone="error">
+          {failedText ? `${t(failedText)} ` : null}
+          {errorMessage(t, error)}
+        </Notice>
+      ) : null}
+      {state}
+    </>
+  );
 }
 
 interface DataTableProps<T> extends Omit<ListStateProps<T>, 'children'> {

@@ -28,7 +28,7 @@ export function UsersScreen() {
   const { t, date, dateTime } = useI18n();
   const me = useMe();
   const [accounts, setAccounts] = useState<Account[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
   const [pending, setPending] = useState<Pending | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -82,9 +82,9 @@ export function UsersScreen() {
           setLoadError(null);
         })
         .catch((error: unknown) => {
-          if (!signal?.aborted) setLoadError(`${t('users.loadFailed')} ${errorMessage(t, error)}`);
+          if (!signal?.aborted) setLoadError(error);
         }),
-    [t],
+    [],
   );
 
   useEffect(() => {
@@ -214,10 +214,10 @@ export function UsersScreen() {
           {t('users.searchFound', { count: found.length })}
         </p>
       ) : null}
-      {loadError ? <Notice tone="error">{loadError}</Notice> : null}
       <DataTable
         items={shown ?? undefined}
-        failed={!!loadError}
+        error={loadError}
+        failedText="users.loadFailed"
         empty={null}
         columns={[
           t('users.colUsername'),

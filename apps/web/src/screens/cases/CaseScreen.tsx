@@ -14,10 +14,11 @@ import { CaseContactView } from './CaseContactView';
 import { CaseFollowUps } from './CaseFollowUps';
 import { CaseHandover } from './CaseHandover';
 import { CaseNotes } from './CaseNotes';
+import { CaseStatusBadge } from './CaseStatusBadge';
 import type { CasesLocationState } from './CasesScreen';
 import { CaseTimeline } from './CaseTimeline';
 import { EarlierCases } from './EarlierCases';
-import { isUuid, statusLabel } from './case-words';
+import { isUuid } from './case-words';
 
 /** Break-glass access lasts an hour from the grant (BREAK_GLASS_MS on the server). */
 const BREAK_GLASS_MS = 60 * 60_000;
@@ -151,9 +152,7 @@ export function CaseScreen() {
     <article className="case">
       <div className="case__header">
         {heading(t('case.titleOf', { service: label('services', data.service) }))}
-        <span className={`status status--${data.status}`}>
-          {statusLabel(t, data.status, data.service)}
-        </span>
+        <CaseStatusBadge status={data.status} service={data.service} />
       </div>
       <dl className="facts">
         {data.region ? <Fact term={t('cases.region')}>{label('regions', data.region)}</Fact> : null}

@@ -18,6 +18,7 @@ import { useI18n } from '../../i18n/i18n';
 import { useMe } from '../../session/session';
 import { SERVICE_ROLE, statusLabel } from './case-words';
 import { CaseLink } from './CaseLink';
+import { CaseStatusBadge } from './CaseStatusBadge';
 
 const PAGE_SIZE = 25;
 const STATUSES: CaseStatus[] = ['queued', 'assigned', 'in_progress', 'closed'];
@@ -322,9 +323,7 @@ export function CaseSearchScreen() {
                     </td>
                     <td>{label('services', item.service)}</td>
                     <td>
-                      <span className={`status status--${item.status}`}>
-                        {statusLabel(t, item.status, item.service)}
-                      </span>
+                      <CaseStatusBadge status={item.status} service={item.service} />
                     </td>
                     <td>{item.region ? label('regions', item.region) : '—'}</td>
                     {shows('topics') ? (

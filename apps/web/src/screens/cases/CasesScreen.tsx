@@ -10,8 +10,9 @@ import { useI18n } from '../../i18n/i18n';
 import { useNotificationArrivals } from '../../notifications/notifications';
 import { useMe } from '../../session/session';
 import { calendarDay, todayValue } from './CaseFollowUps';
-import { duration, routedServicesOf, statusLabel } from './case-words';
+import { duration, routedServicesOf } from './case-words';
 import { CaseLink } from './CaseLink';
+import { CaseStatusBadge } from './CaseStatusBadge';
 
 /** How often the pool is looked at again: others claim from it all the time. */
 const POOL_REFRESH_MS = 30_000;
@@ -45,14 +46,10 @@ function MyCases({
   return (
     <section className="cases__mine" aria-labelledby={headingId}>
       <h3 id={headingId}>{t('cases.mine')}</h3>
-      {loadError ? (
-        <Notice tone="error">
-          {t('cases.loadFailed')} {errorMessage(t, loadError)}
-        </Notice>
-      ) : null}
       <DataTable
         items={cases}
-        failed={!!loadError}
+        error={loadError}
+        failedText="cases.loadFailed"
         empty={t('cases.mineEmpty')}
         columns={[
           t('cases.received'),
@@ -76,9 +73,7 @@ function MyCases({
                 <Topics codes={item.topics} />
               </td>
               <td>
-                <span className={`status status--${item.status}`}>
-                  {statusLabel(t, item.status)}
-                </span>
+                <CaseStatusBadge status={item.status} />
               </td>
               <td className={overdue ? 'overdue' : undefined}>
                 {item.dueAt ? dateTime(item.dueAt) : '—'}
@@ -119,14 +114,10 @@ function Pool({
     <section className="cases__pool" aria-labelledby={headingId}>
       <h3 id={headingId}>{t('cases.pool')}</h3>
       <p className="field__hint">{t('cases.poolHint')}</p>
-      {loadError ? (
-        <Notice tone="error">
-          {t('cases.loadFailed')} {errorMessage(t, loadError)}
-        </Notice>
-      ) : null}
       <DataTable
         items={cases}
-        failed={!!loadError}
+        error={loadError}
+        failedText="cases.loadFailed"
         empty={t('cases.poolEmpty')}
         columns={[
           t('cases.waiting'),

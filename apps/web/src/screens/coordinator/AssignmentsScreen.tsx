@@ -11,6 +11,7 @@ import { useI18n } from '../../i18n/i18n';
 import { SERVICE_ROLE, statusLabel } from '../cases/case-words';
 import { OverdueWorkPanel } from './OverdueWork';
 import { CaseLink } from '../cases/CaseLink';
+import { CaseStatusBadge } from '../cases/CaseStatusBadge';
 
 const SERVICES: Service[] = ['legal', 'psych', 'emergency'];
 const OPEN_STATUSES: CaseStatus[] = ['queued', 'assigned', 'in_progress'];
@@ -326,9 +327,7 @@ export function AssignmentsScreen() {
             </td>
             <td>{label('services', item.service)}</td>
             <td>
-              <span className={`status status--${item.status}`}>
-                {statusLabel(t, item.status, item.service)}
-              </span>
+              <CaseStatusBadge status={item.status} service={item.service} />
             </td>
             <td>{label('regions', item.region)}</td>
             <td>{item.ageBand ? label('ageBands', item.ageBand) : '—'}</td>

@@ -1,9 +1,7 @@
 import { Link } from 'react-router';
-import { errorMessage } from '../../api/error-message';
 import type { OverdueWork } from '../../api/types';
 import { useResource, useWhileVisible } from '../../api/useResource';
 import { DataTable, ListState } from '../../components/DataTable';
-import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
 import { calendarDay } from '../cases/CaseFollowUps';
 
@@ -23,10 +21,9 @@ export function OverdueWorkPanel({ nameOf }: { nameOf: (userId: string | null) =
   return (
     <section className="panel overdue-work" aria-labelledby="overdue-work-title">
       <h2 id="overdue-work-title">{t('overdue.title')}</h2>
-      {work.error ? <Notice tone="error">{errorMessage(t, work.error)}</Notice> : null}
       <ListState
         items={data ? [...data.followUps, ...data.handovers] : undefined}
-        failed={!!work.error}
+        error={work.error}
         empty={t('overdue.none')}
       >
         {() =>

@@ -23,7 +23,6 @@ export function WithdrawalsScreen() {
   // A failed refresh keeps the list already shown (useResource keeps the last answer).
   const queue = useResource<PendingWithdrawal[]>('/api/withdrawals');
   const list = queue.data ? newestFirst(queue.data) : undefined;
-  const loadError = queue.error ? errorMessage(t, queue.error) : null;
   const [done, setDone] = useState<string | null>(null);
   const [asked, setAsked] = useState<{ withdrawal: PendingWithdrawal; decision: Decision } | null>(
     null,
@@ -80,10 +79,9 @@ export function WithdrawalsScreen() {
       <div ref={doneRef} tabIndex={-1}>
         {done ? <Notice tone="success">{done}</Notice> : null}
       </div>
-      {loadError ? <Notice tone="error">{loadError}</Notice> : null}
       <DataTable
         items={list}
-        failed={!!loadError}
+        error={queue.error}
         empty={t('withdrawals.empty')}
         caption={t('withdrawals.caption')}
         captionHidden

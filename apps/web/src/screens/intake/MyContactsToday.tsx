@@ -17,7 +17,7 @@ import { WithdrawConsentDialog } from './WithdrawConsentDialog';
 type Load =
   | { status: 'loading' }
   | { status: 'ready'; contacts: MyContact[] }
-  | { status: 'failed'; message: string };
+  | { status: 'failed'; error: unknown };
 
 type Flash = { tone: 'success' | 'error'; text: string };
 
@@ -82,14 +82,10 @@ export function MyContactsToday({
         }),
       )
       .catch((error: unknown) => {
-        if (!controller.signal.aborted)
-          setLoad({
-            status: 'failed',
-            message: `${t('mine.loadFailed')} ${errorMessage(t, error)}`,
-          });
+        if (!controller.signal.aborted) setLoad({ status: 'failed', error });
       });
     return () => controller.abort();
-  }, [refreshKey, manualRefresh, t]);
+  }, [refreshKey, manualRefresh]);
 
   return (
     <section className="mine" aria-labelledby="mine-title">
@@ -108,10 +104,10 @@ export function MyContactsToday({
       <div ref={receiptRef} tabIndex={-1}>
         {receipt ? <WithdrawalReceiptNotice receipt={receipt} /> : null}
       </div>
-      {load.status === 'failed' ? <Notice tone="error">{load.message}</Notice> : null}
       <DataTable
         items={load.status === 'ready' ? load.contacts : undefined}
-        failed={load.status === 'failed'}
+        error={load.status === 'failed' ? load.error : undefined}
+        failedText="mine.loadFailed"
         empty={t('mine.empty')}
         columns={[
           t('mine.time'),

@@ -21,7 +21,7 @@ import { kindLabel, referralRegionLabel } from './referral-words';
 type Load =
   | { status: 'loading' }
   | { status: 'ready'; entries: Referral[] }
-  | { status: 'failed'; message: string };
+  | { status: 'failed'; error: unknown };
 
 type Flash = { tone: 'success' | 'error'; text: string };
 
@@ -49,14 +49,10 @@ export function ReferralDirectoryScreen() {
       .post<Referral[]>('/api/referrals/search', applied, { signal: controller.signal })
       .then((entries) => setLoad({ status: 'ready', entries }))
       .catch((error: unknown) => {
-        if (!controller.signal.aborted)
-          setLoad({
-            status: 'failed',
-            message: `${t('referrals.loadFailed')} ${errorMessage(t, error)}`,
-          });
+        if (!controller.signal.aborted) setLoad({ status: 'failed', error });
       });
     return () => controller.abort();
-  }, [applied, reloads, t]);
+  }, [applied, reloads]);
 
   const search = (event: FormEvent) => {
     event.preventDefault();
@@ -202,10 +198,10 @@ export function ReferralDirectoryScreen() {
 
       {flash ? <Notice tone={flash.tone}>{flash.text}</Notice> : null}
 
-      {load.status === 'failed' ? <Notice tone="error">{load.message}</Notice> : null}
       <DataTable
         items={load.status === 'ready' ? load.entries : undefined}
-        failed={load.status === 'failed'}
+        error={load.status === 'failed' ? load.error : undefined}
+        failedText="referrals.loadFailed"
         empty={t('referrals.empty')}
         caption={t('referrals.title')}
         captionHidden
