@@ -1,8 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { ExactTimes, KeyRing } from '@mayak/platform';
+import { ExactTimes, KeyRing, preparedStatement, runPrepared } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditEvent } from './audit-event';
 import { AuditReferences, auditTimeBinding, isPseudonymous } from './audit-reference';
+
+/**
+ * Entries in their order, one array per column: one text whatever their number, so that it is
+ * prepared once. An entry without a sealed time gets the exact time, to the millisecond.
+ */
+const APPEND_ENTRIES = preparedStatement(
+  'audit.append',
+  `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)
+   SELECT actor_id, action, record_type, record_id, outcome, reason, break_glass,
+          coalesce(at, date_trunc('milliseconds', clock_timestamp())), at_enc
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
+                 $8::timestamptz[], $9::bytea[])
+       AS e (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)`,
+);
 
 /**
  * Appends to the audit trail. Inside a transaction the entries commit or vanish with the
@@ -33,9 +47,9 @@ export class AuditTrail {
   async record(events: AuditEvent | readonly AuditEvent[], manager?: EntityManager): Promise<void> {
     const list: readonly AuditEvent[] = 'action' in events ? [events] : events;
     if (list.length === 0) return;
-    const params: unknown[] = [];
     const now = this.ring.sealed ? undefined : this.times.now();
-    const rows = list.map((e) => {
+    const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    for (const e of list) {
       // A missing id stays NULL (a row read from the database may hand over null).
       const reference =
         e.recordId === undefined || e.recordId === null
@@ -45,7 +59,7 @@ export class AuditTrail {
         now && isPseudonymous(e.recordType)
           ? this.times.seal(auditTimeBinding({ record_id: reference, action: e.action }), now)
           : undefined;
-      params.push(
+      [
         e.actorId,
         e.action,
         e.recordType ?? null,
@@ -55,15 +69,8 @@ export class AuditTrail {
         e.breakGlass ?? false,
         moment?.week ?? null,
         moment?.sealed ?? null,
-      );
-      const n = params.length;
-      return `($${n - 8}::uuid, $${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2},
-               coalesce($${n - 1}::timestamptz, date_trunc('milliseconds', clock_timestamp())), $${n}::bytea)`;
-    });
-    await (manager ?? this.db).query(
-      `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)
-       VALUES ${rows.join(', ')}`,
-      params,
-    );
+      ].forEach((value, column) => columns[column].push(value));
+    }
+    await runPrepared(manager ?? this.db, APPEND_ENTRIES, columns);
   }
 }

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Service } from '@mayak/access';
-import { ExactTimes, OutboxJob, OutboxWriter } from '@mayak/platform';
+import {
+  ExactTimes,
+  OutboxJob,
+  OutboxWriter,
+  preparedStatement,
+  runPrepared,
+} from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CaseServiceRegistry } from './case-services';
 
@@ -16,6 +22,26 @@ export interface CasesToOpen {
    */
   callStartedAt?: Date;
 }
+
+/** Cases and their first events, from one JSON document of rows. */
+const OPEN_CASES = preparedStatement(
+  'cases.open',
+  `WITH v AS (
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
+       id uuid, service text, priority smallint, contact_id uuid, opened_by uuid,
+       day timestamptz, created_enc text, updated_enc text, event_enc text,
+       due_day timestamptz, due_enc text)),
+   opened AS (
+     INSERT INTO cases (id, service, status, priority, contact_id, created_at, created_enc,
+                        updated_at, updated_enc, due_at, due_enc)
+     SELECT id, service, 'queued', priority, contact_id, day, decode(created_enc, 'base64'),
+            day, decode(updated_enc, 'base64'), due_day, decode(due_enc, 'base64')
+       FROM v
+     RETURNING id)
+   INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
+   SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
+     FROM v JOIN opened o ON o.id = v.id`,
+);
 
 /**
  * Opens one case per requested service, each sealed from the others, with its first
@@ -67,54 +93,33 @@ export class CaseOpening {
     // time keeps the week it was set in: its own would tell which days of the week the case
     // opened on (those from which the response time reaches into the next).
     const now = this.times.now();
-    await em.query(
-      `WITH v AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, service text, priority smallint, contact_id uuid, opened_by uuid,
-           day timestamptz, created_enc text, updated_enc text, event_enc text,
-           due_day timestamptz, due_enc text)),
-       opened AS (
-         INSERT INTO cases (id, service, status, priority, contact_id, created_at, created_enc,
-                            updated_at, updated_enc, due_at, due_enc)
-         SELECT id, service, 'queued', priority, contact_id, day, decode(created_enc, 'base64'),
-                day, decode(updated_enc, 'base64'), due_day, decode(due_enc, 'base64')
-           FROM v
-         RETURNING id)
-       INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
-       SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
-         FROM v JOIN opened o ON o.id = v.id`,
-      [
-        JSON.stringify(
-          cases.map(({ id, definition, input }) => {
-            const due = new Date(
-              now.getTime() + Math.round(definition.responseHours * 60) * 60_000,
-            );
-            const created = this.times.seal({ table: 'cases', id, column: 'created_at' }, now);
-            const dueAt = this.times.seal({ table: 'cases', id, column: 'due_at' }, due);
-            const week = input.callStartedAt
-              ? this.times.weekOf(input.callStartedAt)
-              : created.week;
-            return {
-              id,
-              service: definition.service,
-              priority: definition.priority,
-              contact_id: input.contactId,
-              opened_by: input.openedBy,
-              day: week,
-              created_enc: created.sealed.toString('base64'),
-              updated_enc: this.times
-                .seal({ table: 'cases', id, column: 'updated_at' }, now)
-                .sealed.toString('base64'),
-              event_enc: this.times
-                .seal({ table: 'case_events', id, column: 'at' }, now)
-                .sealed.toString('base64'),
-              due_day: week,
-              due_enc: dueAt.sealed.toString('base64'),
-            };
-          }),
-        ),
-      ],
-    );
+    await runPrepared(em, OPEN_CASES, [
+      JSON.stringify(
+        cases.map(({ id, definition, input }) => {
+          const due = new Date(now.getTime() + Math.round(definition.responseHours * 60) * 60_000);
+          const created = this.times.seal({ table: 'cases', id, column: 'created_at' }, now);
+          const dueAt = this.times.seal({ table: 'cases', id, column: 'due_at' }, due);
+          const week = input.callStartedAt ? this.times.weekOf(input.callStartedAt) : created.week;
+          return {
+            id,
+            service: definition.service,
+            priority: definition.priority,
+            contact_id: input.contactId,
+            opened_by: input.openedBy,
+            day: week,
+            created_enc: created.sealed.toString('base64'),
+            updated_enc: this.times
+              .seal({ table: 'cases', id, column: 'updated_at' }, now)
+              .sealed.toString('base64'),
+            event_enc: this.times
+              .seal({ table: 'case_events', id, column: 'at' }, now)
+              .sealed.toString('base64'),
+            due_day: week,
+            due_enc: dueAt.sealed.toString('base64'),
+          };
+        }),
+      ),
+    ]);
     return {
       caseIds: opened.map((list) => list.map(({ id }) => id)),
       jobs: cases.map(({ id, definition }) => definition.onOpen(id)),

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { affectedOf, DataKey, EnvelopeCipher, KeyedHash, KeyRing } from '@mayak/platform';
+import {
+  affectedOf,
+  DataKey,
+  EnvelopeCipher,
+  KeyedHash,
+  KeyRing,
+  preparedStatement,
+  runPrepared,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { CallerCount, CallerLinks } from './caller-links';
 
@@ -23,6 +31,34 @@ export interface CallerToRecognise {
   /** Present when the caller agreed to be contacted back: the identifier is then kept, encrypted. */
   contactBack?: { details?: ContactBackDetails };
 }
+
+/**
+ * The batch's callers, upserted in the order of their hashes (so that concurrent
+ * transactions cannot deadlock); a known caller's row is locked and returned as it was.
+ */
+const UPSERT_CALLERS = preparedStatement(
+  'callers.upsert',
+  `INSERT INTO callers (id, identifier_hash, hash_generation, contacts_enc)
+   SELECT id, hash, $3, count FROM unnest($1::uuid[], $2::bytea[], $4::bytea[]) AS i (id, hash, count) ORDER BY hash NULLS LAST
+   ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('week', now())
+   RETURNING id, identifier_hash, dek_wrapped, contacts_enc, (xmax = 0) AS inserted`,
+);
+
+/**
+ * Contact-back details where given (v.identifier_enc not null), the counter where it moved,
+ * and a new data key only where there was none.
+ */
+const UPDATE_CALLERS = preparedStatement(
+  'callers.update',
+  `UPDATE callers c
+      SET identifier_enc = coalesce(v.identifier_enc, c.identifier_enc),
+          contact_back_enc = CASE WHEN v.identifier_enc IS NULL THEN c.contact_back_enc ELSE v.contact_back_enc END,
+          dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped),
+          contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('week', now())
+     FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
+          AS v (id, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
+    WHERE c.id = v.id`,
+);
 
 /**
  * Callers are known only by a keyed hash of their phone number or handle (HMAC-SHA256, key
@@ -193,13 +229,7 @@ export class CallerRegistry {
       dek_wrapped: Buffer | null;
       contacts_enc: Buffer | null;
       inserted: boolean;
-    }> = await em.query(
-      `INSERT INTO callers (id, identifier_hash, hash_generation, contacts_enc)
-       SELECT id, hash, $3, count FROM unnest($1::uuid[], $2::bytea[], $4::bytea[]) AS i (id, hash, count) ORDER BY hash NULLS LAST
-       ON CONFLICT (identifier_hash) WHERE identifier_hash IS NOT NULL DO UPDATE SET updated_at = date_trunc('week', now())
-       RETURNING id, identifier_hash, dek_wrapped, contacts_enc, (xmax = 0) AS inserted`,
-      [ids, rowHashes, generation, sealedCounts],
-    );
+    }> = await runPrepared(em, UPSERT_CALLERS, [ids, rowHashes, generation, sealedCounts]);
     const known = new Map<string, (typeof rows)[number] & { count: CallerCount }>();
     const anonymous = new Set<string>();
     for (const row of rows)
@@ -277,23 +307,13 @@ export class CallerRegistry {
       // a new key is written only where there was none.
       // Contact-back details are written where given (v.identifier_enc not null), the
       // counter where it moved.
-      await em.query(
-        `UPDATE callers c
-            SET identifier_enc = coalesce(v.identifier_enc, c.identifier_enc),
-                contact_back_enc = CASE WHEN v.identifier_enc IS NULL THEN c.contact_back_enc ELSE v.contact_back_enc END,
-                dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped),
-                contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('week', now())
-           FROM unnest($1::uuid[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])
-                AS v (id, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
-          WHERE c.id = v.id`,
-        [
-          entries.map(([id]) => id),
-          entries.map(([, [identifier]]) => identifier),
-          entries.map(([, [, contactBack]]) => contactBack),
-          entries.map(([, [, , wrapped]]) => wrapped),
-          entries.map(([id]) => counters.get(id) ?? null),
-        ],
-      );
+      await runPrepared(em, UPDATE_CALLERS, [
+        entries.map(([id]) => id),
+        entries.map(([, [identifier]]) => identifier),
+        entries.map(([, [, contactBack]]) => contactBack),
+        entries.map(([, [, , wrapped]]) => wrapped),
+        entries.map(([id]) => counters.get(id) ?? null),
+      ]);
     }
     return recognised;
   }

@@ -7,6 +7,8 @@ import {
   byteaText,
   DecryptionError,
   EnvelopeCipher,
+  preparedStatement,
+  runPrepared,
   statsWeekOf,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -93,6 +95,37 @@ export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct
 export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
 /**
+ * Contacts, their facts and consents, from one JSON document of rows. Each new contact is
+ * marked for the statistics rollup in the same statement (`stats_new_contacts`, read by
+ * StatsRollupService), so that no contact is stored unmarked and the mark costs no statement
+ * of its own.
+ */
+const INSERT_CONTACTS = preparedStatement(
+  'contacts.insert',
+  `WITH v AS (
+     SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
+       FROM jsonb_to_recordset($1::jsonb) AS v (
+       id uuid, consent_id uuid, volunteer_id uuid, week date, caller_tag bytea, dek_wrapped bytea,
+       pseudonym_enc bytea, summary_enc bytea, referrals_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
+       retention_days int, stats_consented boolean, scopes text[], text_version text)),
+   contact AS (
+     INSERT INTO contacts (id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+                           referrals_enc, expires_at, stats_consented, created_at)
+     SELECT id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
+            referrals_enc, week_start + make_interval(days => retention_days + 7), stats_consented, week_start
+       FROM v
+     RETURNING id),
+   facts AS (
+     INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
+     SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id),
+   marked AS (
+     INSERT INTO stats_new_contacts (contact_id) SELECT id FROM contact)
+   INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
+   SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
+     FROM v JOIN contact c ON c.id = v.id`,
+);
+
+/**
  * Contacts and the consent given on them. Everything about a contact is sealed: the summary
  * and the pseudonym under the contact's own data key, its attributes under its facts' key
  * (see ContactAttributes); the clear keeps the day, and the link to the volunteer within
@@ -116,8 +149,9 @@ export class ContactRecords {
   }
 
   /**
-   * Contacts, their facts and their consents, any number in one statement (group commit):
-   * every field sealed here, the rows passed to PostgreSQL as one JSON document.
+   * Contacts, their facts and their consents, any number in one statement (group commit),
+   * each marked new for the statistics rollup: every field sealed here, the rows passed to
+   * PostgreSQL as one JSON document.
    */
   async insertMany(
     em: EntityManager,
@@ -178,28 +212,10 @@ export class ContactRecords {
     // plus the retention period: kept the whole period after the call, and at most six days
     // more). Each of them to the day or the second would be a join key with the telephone
     // records, and so would the week the volunteer logged it in, where it is the next one.
-    await em.query(
-      `WITH v AS (
-         SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
-           FROM jsonb_to_recordset($1::jsonb) AS v (
-           id uuid, consent_id uuid, volunteer_id uuid, week date, caller_tag bytea, dek_wrapped bytea,
-           pseudonym_enc bytea, summary_enc bytea, referrals_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
-           retention_days int, stats_consented boolean, scopes text[], text_version text)),
-       contact AS (
-         INSERT INTO contacts (id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                               referrals_enc, expires_at, stats_consented, created_at)
-         SELECT id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
-                referrals_enc, week_start + make_interval(days => retention_days + 7), stats_consented, week_start
-           FROM v
-         RETURNING id),
-       facts AS (
-         INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
-         SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
-       INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-       SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
-         FROM v JOIN contact c ON c.id = v.id`,
-      [JSON.stringify(written.map((w) => w.row)), this.config.STATS_TIMEZONE],
-    );
+    await runPrepared(em, INSERT_CONTACTS, [
+      JSON.stringify(written.map((w) => w.row)),
+      this.config.STATS_TIMEZONE,
+    ]);
     return written.map((w) => w.ids);
   }
 

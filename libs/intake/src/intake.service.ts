@@ -19,7 +19,6 @@ import {
   EnvelopeCipher,
   GroupCommit,
   KeyedHash,
-  markStatsContacts,
   OutboxWriter,
   statsRollupJob,
 } from '@mayak/platform';
@@ -242,10 +241,6 @@ export class IntakeService {
           outcome: 'allow' as const,
         })),
         em,
-      );
-      await markStatsContacts(
-        em,
-        contacts.map((c) => c.contactId),
       );
       // The cases' jobs and the rollup in one statement, last: every intake of the same few
       // seconds writes the rollup's key, and a transaction that meets another's uncommitted

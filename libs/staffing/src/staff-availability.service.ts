@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException, Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role, StaffNames } from '@mayak/identity';
-import { rowsOf } from '@mayak/platform';
+import { PreparedStatement, preparedStatement, rowsOf, runPrepared } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { StaffingError, StaffingException } from './staffing.exception';
 
@@ -118,6 +118,33 @@ export interface StaffPick {
   contended: boolean;
 }
 
+/** Who fits a case: $1 the role, $2 the region, $3 who declined it. */
+const FITS = `a.on_shift AND a.open_cases < a.capacity
+              AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
+              AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
+              AND NOT (a.user_id = ANY($3::uuid[]))`;
+
+/** The pick, reserving the one who fits with the fewest open cases; see pickAndReserve. */
+const pickStatement = (name: string, locking: 'SKIP LOCKED' | '') =>
+  preparedStatement(
+    name,
+    `WITH pick AS (
+       SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
+        WHERE ${FITS}
+        ORDER BY a.open_cases, a.updated_at, a.user_id
+        LIMIT 1
+        FOR UPDATE OF a ${locking}),
+     taken AS (
+       UPDATE staff_availability s SET open_cases = s.open_cases + 1
+         FROM pick WHERE s.user_id = pick.user_id
+       RETURNING s.user_id)
+     SELECT (SELECT user_id FROM taken) AS user_id,
+            EXISTS (SELECT 1 FROM staff_availability a JOIN users u ON u.id = a.user_id
+                     WHERE ${FITS}) AS any_fit`,
+  );
+const PICK_SKIPPING_LOCKED = pickStatement('staff.pick', 'SKIP LOCKED');
+const PICK_WAITING = pickStatement('staff.pick-waiting', '');
+
 /**
  * Load bookkeeping and assignee choice, used by the case lifecycle inside its transactions.
  */
@@ -144,34 +171,15 @@ export class StaffLoad {
     options: { wait?: boolean } = {},
   ): Promise<StaffPick> {
     const args = [SERVICE_ROLE[service], region, excluded];
-    const fits = `a.on_shift AND a.open_cases < a.capacity
-              AND u.disabled_at IS NULL AND $1 = ANY(u.roles)
-              AND (cardinality(a.regions) = 0 OR $2 = ANY(a.regions))
-              AND NOT (a.user_id = ANY($3::uuid[]))`;
-    const pick = async (locking: 'SKIP LOCKED' | '') => {
+    const pick = async (statement: PreparedStatement) => {
       const [row] = rowsOf<{ user_id: string | null; any_fit: boolean }>(
-        await em.query(
-          `WITH pick AS (
-             SELECT a.user_id FROM staff_availability a JOIN users u ON u.id = a.user_id
-              WHERE ${fits}
-              ORDER BY a.open_cases, a.updated_at, a.user_id
-              LIMIT 1
-              FOR UPDATE OF a ${locking}),
-           taken AS (
-             UPDATE staff_availability s SET open_cases = s.open_cases + 1
-               FROM pick WHERE s.user_id = pick.user_id
-             RETURNING s.user_id)
-           SELECT (SELECT user_id FROM taken) AS user_id,
-                  EXISTS (SELECT 1 FROM staff_availability a JOIN users u ON u.id = a.user_id
-                           WHERE ${fits}) AS any_fit`,
-          args,
-        ),
+        await runPrepared(em, statement, args),
       );
       return { assignee: row?.user_id ?? undefined, contended: !row?.user_id && !!row?.any_fit };
     };
-    const first = await pick('SKIP LOCKED');
+    const first = await pick(PICK_SKIPPING_LOCKED);
     if (first.assignee || !first.contended || !options.wait) return first;
-    return pick('');
+    return pick(PICK_WAITING);
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {

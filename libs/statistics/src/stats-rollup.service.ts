@@ -21,7 +21,7 @@ const NEW_CONTACTS_PER_BATCH = 5_000;
  * Keeps the sealed daily and monthly rollups current, counting in memory from the contacts'
  * facts (ContactFactsSource) and never by SQL over their categories.
  *
- * The incremental run first adds the contacts marked new (markStatsContacts, at intake): it
+ * The incremental run first adds the contacts marked new (by ContactRecords, at intake): it
  * opens only their facts, and adds their cells to the stored rollups of their days and months,
  * so its cost follows what is new, not what is stored. Then it counts again the days marked
  * dirty (markStatsDays: a withdrawn statistics consent, a retired part sealed late, a new

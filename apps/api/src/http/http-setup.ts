@@ -1,10 +1,10 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppConfig, KeyRing, Logger } from '@mayak/platform';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { serveWebUi } from '../web/web-ui';
 import { ApiExceptionFilter, SEALED_BODY } from './exception.filter';
 import { buildOpenApiDocument } from './openapi';
@@ -44,7 +44,9 @@ export async function configureHttp(
   const filter = new ApiExceptionFilter(logger);
 
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
+  // Helmet's headers, the same on every response. Built once: @fastify/helmet built helmet's
+  // middleware again for every request, the CSP parsed anew each time.
+  const securityHeaders = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: STRICT_CSP },
     strictTransportSecurity: config.cookieSecure
       ? { maxAge: 31_536_000, includeSubDomains: true }
@@ -53,6 +55,11 @@ export async function configureHttp(
     crossOriginResourcePolicy: { policy: 'same-origin' },
     crossOriginOpenerPolicy: { policy: 'same-origin' },
   });
+  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) =>
+    securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+      done(error instanceof Error ? error : undefined),
+    ),
+  );
 
   // HTTP/1.1 requires Host; Node's own check is off (see fastifyErrorOptions) so that the
   // refusal has the usual error body.

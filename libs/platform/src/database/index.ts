@@ -9,3 +9,4 @@ export * from './group-commit';
 export * from './session-lock';
 export * from './json-rows';
 export * from './staff-counters';
+export * from './prepared-statement';

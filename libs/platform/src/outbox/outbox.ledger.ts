@@ -2,9 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ExactTimes } from '../crypto/exact-times';
 import { GroupCommit } from '../database/group-commit';
+import { preparedStatement, runPrepared } from '../database/prepared-statement';
 import { outboxIdOf } from '../queue/queue.contract';
 
 const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
+
+/** Jobs finished: by outbox id, or by key for a job that has one. */
+const MARK_DONE = preparedStatement(
+  'outbox.done',
+  `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, $3::timestamptz), last_error = NULL
+    WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
+);
 
 /** Records what became of an outbox row once the worker has handled its job. */
 @Injectable()
@@ -43,11 +51,7 @@ export class OutboxLedger {
 
   private async writeDone(jobIds: readonly string[]): Promise<void[]> {
     const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
-    await this.db.query(
-      `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, $3::timestamptz), last_error = NULL
-        WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
-      [ids, jobIds, this.times.today()],
-    );
+    await runPrepared(this.db, MARK_DONE, [ids, jobIds, this.times.today()]);
     return jobIds.map(() => undefined);
   }
 }

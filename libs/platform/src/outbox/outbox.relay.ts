@@ -7,6 +7,7 @@ import { DecryptionError } from '../crypto/envelope-cipher';
 import { ExactTimes } from '../crypto/exact-times';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyedHash } from '../crypto/keyed-hash';
+import { preparedStatement, runPrepared } from '../database/prepared-statement';
 import { describeError, Logger } from '../logging';
 import { DEFAULT_JOB_OPTIONS } from '../queue/job-options';
 import {
@@ -45,6 +46,17 @@ interface Outgoing {
 }
 
 const COLUMNS = `id, job_key, queue, sealed, job_name, payload, run_at, created_at`;
+
+/** The next pending rows, in order; another relay's rows are skipped. */
+const TAKE_PENDING = preparedStatement(
+  'outbox.take-pending',
+  `SELECT ${COLUMNS} FROM outbox
+    WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+);
+const MARK_SENT = preparedStatement(
+  'outbox.sent',
+  `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
+);
 
 /**
  * The BullMQ queues an older version used, one per logical queue. Nothing serves them now;
@@ -167,18 +179,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async sendPending(em: EntityManager): Promise<number> {
-    const rows: OutboxRow[] = await em.query(
-      `SELECT ${COLUMNS} FROM outbox
-        WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [BATCH],
-    );
+    const rows: OutboxRow[] = await runPrepared(em, TAKE_PENDING, [BATCH]);
     if (rows.length === 0) return 0;
     const outgoing = await this.sealLegacy(em, rows);
     await this.send(outgoing);
-    await em.query(
-      `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
-      [outgoing.map((r) => r.id), this.times.today()],
-    );
+    await runPrepared(em, MARK_SENT, [outgoing.map((r) => r.id), this.times.today()]);
     const now = Date.now();
     for (const row of outgoing) this.sentSince.set(row.id, now);
     return rows.length;

@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { ExactTimes } from '../crypto/exact-times';
+import { preparedStatement, runPrepared } from '../database/prepared-statement';
 import { OutboxJob } from '../queue/queue.contract';
 import { OutboxSeal } from './outbox-seal';
+
+/** Rows in their order, one array per column: one text whatever their number. */
+const ADD_ROWS = preparedStatement(
+  'outbox.add',
+  `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
+   SELECT queue, sealed, job_key, $1::timestamptz, $1::timestamptz
+     FROM unnest($2::text[], $3::bytea[], $4::text[]) AS r (queue, sealed, job_key)
+   ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`,
+);
 
 /**
  * Writes jobs as outbox rows inside the caller's transaction: the job exists if and only if
@@ -28,20 +38,15 @@ export class OutboxWriter {
       throw new Error(
         'outbox rows must be written inside the transaction of the change that needs them',
       );
-    const params: unknown[] = [this.times.today()];
-    const rows = jobs.map((j) => {
-      const sealed = this.seal.seal(j);
-      params.push(sealed.physicalQueue, sealed.sealed, sealed.jobKey);
-      const n = params.length;
-      return `($${n - 2}, $${n - 1}::bytea, $${n}, $1::timestamptz, $1::timestamptz)`;
-    });
+    const sealed = jobs.map((j) => this.seal.seal(j));
     // A job with a key exists once: the second writer of a timer, a page or a rollup window
     // (a retried handler, the next intake in the same window) writes the same pseudonymous key
     // and adds nothing. A job without one has a random key, which never meets another.
-    await manager.query(
-      `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at) VALUES ${rows.join(', ')}
-       ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`,
-      params,
-    );
+    await runPrepared(manager, ADD_ROWS, [
+      this.times.today(),
+      sealed.map((s) => s.physicalQueue),
+      sealed.map((s) => s.sealed),
+      sealed.map((s) => s.jobKey),
+    ]);
   }
 }

@@ -60,22 +60,6 @@ export function daysByWeek(days: readonly string[], weeks = 1): string[][] {
 }
 
 /**
- * Marks new contacts, in the transaction that writes them: the next `stats-rollup` job
- * (statsRollupJob) adds each one's cells to its day and month, reading no other contact. A
- * mark is the contact's id alone (its day is in its sealed facts); it goes when its cells are
- * added, or when a rebuild of its day counts the contact.
- */
-export async function markStatsContacts(
-  em: EntityManager,
-  contactIds: readonly string[],
-): Promise<void> {
-  if (contactIds.length === 0) return;
-  await em.query(`INSERT INTO stats_new_contacts (contact_id) SELECT unnest($1::uuid[])`, [
-    contactIds,
-  ]);
-}
-
-/**
  * Marks days (YYYY-MM-DD in STATS_TIMEZONE) whose statistics must be counted again from their
  * contacts, in the transaction that changed them (what is not a new contact: a withdrawn
  * statistics consent, a retired part sealed late); the next `stats-rollup` job rebuilds them.

@@ -28,6 +28,7 @@ import { Passkeys1766300000000 } from './1766300000000-passkeys';
 import { FollowUpsHandovers1766500000000 } from './1766500000000-follow-ups-handovers';
 import { RecurringRota1766700000000 } from './1766700000000-recurring-rota';
 import { StatsNewContacts1766800000000 } from './1766800000000-stats-new-contacts';
+import { LeanContactIndexes1766870000000 } from './1766870000000-lean-contact-indexes';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   FollowUpsHandovers1766500000000,
   RecurringRota1766700000000,
   StatsNewContacts1766800000000,
+  LeanContactIndexes1766870000000,
 ];
