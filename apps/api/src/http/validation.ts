@@ -4,7 +4,6 @@ import {
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
 
 /** Field path → messages, e.g. { "consent.scopes": ["each value must be one of …"] }. */
 export function fieldErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
@@ -88,48 +87,7 @@ class StrictValidationPipe extends ValidationPipe {
   }
 }
 
-/**
- * class-validator looks a class's rules up at every validation of every object, nested ones
- * included, walking every decorated class for its ancestors and grouping the rules by
- * property: about a tenth of the validation's CPU at intake. The rules of a class do not
- * change once its decorators have run, so the answer is kept per class and dropped
- * whenever a rule is added. Only lookups without groups are kept (Mayak uses none). The
- * same rules in the same order: the same checks and the same messages.
- */
-function rememberValidationRules(): void {
-  const storage = getMetadataStorage();
-  if ((storage as { remembersRules?: boolean }).remembersRules) return;
-  const lookUp = storage.getTargetValidationMetadatas.bind(storage);
-  const group = storage.groupByPropertyName.bind(storage);
-  const add = storage.addValidationMetadata.bind(storage);
-  let rules = new Map<string, ReturnType<typeof lookUp>>();
-  let grouped = new WeakMap<object, ReturnType<typeof group>>();
-  storage.addValidationMetadata = (metadata) => {
-    rules = new Map();
-    grouped = new WeakMap();
-    add(metadata);
-  };
-  const classIds = new WeakMap<object, number>();
-  let classes = 0;
-  storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groups) => {
-    if (groups?.length) return lookUp(target, schema, always, strictGroups, groups);
-    let id = classIds.get(target);
-    if (id === undefined) classIds.set(target, (id = classes++));
-    const key = `${String(id)}\n${schema}\n${String(always)}\n${String(strictGroups)}`;
-    let found = rules.get(key);
-    if (!found) rules.set(key, (found = lookUp(target, schema, always, strictGroups, groups)));
-    return found;
-  };
-  storage.groupByPropertyName = (metadata) => {
-    let found = grouped.get(metadata);
-    if (!found) grouped.set(metadata, (found = group(metadata)));
-    return found;
-  };
-  (storage as { remembersRules?: boolean }).remembersRules = true;
-}
-
 export function validationPipe(): ValidationPipe {
-  rememberValidationRules();
   return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
