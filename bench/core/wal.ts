@@ -40,7 +40,17 @@ export class WalInspector {
           `${r.resource_manager} ${kib(Number(r.record_size))}+${kib(Number(r.fpi_size))} (${(Number(r.count) / Math.max(1, answers)).toFixed(1)} records)`,
       )
       .join(', ');
-    return `WAL per answer ${kib(records)} KiB of records + ${kib(fpis)} KiB of full-page images, ${checkpoints} checkpoint(s) begun in the window; by manager (records+images KiB): ${top}`;
+    // Block data and page images by database: another database's autovacuum (setting hint
+    // bits and the visibility map after a bulk load) writes into the same log meanwhile.
+    const { rows: byDb } = await this.db.query<{ mine: boolean; bytes: string }>(
+      `SELECT reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AS mine,
+              sum(block_data_length + coalesce(block_fpi_length, 0))::text AS bytes
+         FROM pg_get_wal_block_info($1::pg_lsn, pg_current_wal_lsn(), false)
+        WHERE reldatabase <> 0 GROUP BY 1`,
+      [fromLsn],
+    );
+    const blocks = (mine: boolean) => Number(byDb.find((r) => r.mine === mine)?.bytes ?? 0);
+    return `WAL per answer ${kib(records)} KiB of records + ${kib(fpis)} KiB of full-page images, ${checkpoints} checkpoint(s) begun in the window; block data and images in this database ${kib(blocks(true))} KiB, in others ${kib(blocks(false))} KiB; by manager (records+images KiB): ${top}`;
   }
 
   private async checkpoints(): Promise<number> {
