@@ -139,10 +139,14 @@ export class RunningStack {
 
   private nodeArgs(app: string): string[] {
     if (!this.profileDir) return [];
+    // The cluster's API processes inherit these arguments: one name would leave only the
+    // profile of whichever process exited last, so under API_PROCESSES each keeps Node's
+    // default name (CPU.<date>.<time>.<pid>…), the primary's being the smallest.
+    const clustered = app === 'api' && Number(this.env.API_PROCESSES ?? 1) > 1;
     return [
       '--cpu-prof',
       `--cpu-prof-dir=${this.profileDir}`,
-      `--cpu-prof-name=${this.label}-${app}.cpuprofile`,
+      ...(clustered ? [] : [`--cpu-prof-name=${this.label}-${app}.cpuprofile`]),
     ];
   }
 

@@ -12,6 +12,7 @@ import { WaitSampler } from '../core/pg-waits';
 import { seedContacts } from '../core/seed';
 import { RunningStack } from '../core/stack';
 import { StatementCounter } from '../core/statements';
+import { WalInspector } from '../core/wal';
 
 const THROUGHPUT: Target[] = [
   { op: '>=', value: 2_000 },
@@ -258,6 +259,8 @@ async function measureSaturation(
   const walAt = async () =>
     (await stack.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
   const walBefore = await walAt();
+  const walInspector = ctx.services.embedded.postgres ? new WalInspector(stack.db) : undefined;
+  await walInspector?.start();
   const result = await runLoad({ ...load, durationSeconds: sizes.intakeSeconds });
   const waiting = waits.stop();
   const used = await cpu.stop();
@@ -271,6 +274,7 @@ async function measureSaturation(
       )
     ).rows[0].bytes,
   );
+  const walParts = await walInspector?.report(walBefore, result.ok).catch((e: Error) => e.message);
   const perContact =
     statements && stack.profileDir
       ? await statements.report(result.ok, path.join(stack.profileDir, options.statementsFile!))
@@ -285,7 +289,7 @@ async function measureSaturation(
     .map(([code, n]) => `${code}×${n}`)
     .join(' ');
   const probe = load.path !== INTAKE.path || load.method !== INTAKE.method;
-  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer; database sessions on average: ${waiting}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
+  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer${walParts ? ` (${walParts})` : ''}; database sessions on average: ${waiting}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
   return { result, used, peaksReset, note };
 }
 
@@ -424,7 +428,10 @@ async function measureProcesses(
         bodies,
         tokens,
       },
-      { label: `${processes} API processes and ${processes} workers` },
+      {
+        label: `${processes} API processes and ${processes} workers`,
+        statementsFile: `intake-processes_${processes}-statements.txt`,
+      },
     );
     const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis; ${saturation.note}`;
     return (single) => [

@@ -26,12 +26,23 @@ export class AuditChainer {
     private readonly ring: KeyRing,
   ) {}
 
-  /** Links everything committed and not yet linked; returns how many entries it linked. */
-  async chainPending(): Promise<number> {
+  /**
+   * Links everything committed and not yet linked; returns how many entries it linked. With
+   * `ifIdle`, returns at once (having linked what it had) while another chainer holds the
+   * lock: that one links what is committed, and the next round whatever commits after. Every
+   * worker runs a chainer, and queueing behind a colleague would only hold a connection, then
+   * link the few entries of the moment in a transaction of their own.
+   */
+  async chainPending(options: { ifIdle?: boolean } = {}): Promise<number> {
     let total = 0;
     for (;;) {
       const linked = await this.db.transaction(async (em) => {
-        await em.query(`SELECT pg_advisory_xact_lock(hashtext('mayak.audit-chain'))`);
+        if (options.ifIdle) {
+          const [{ locked }] = await em.query<Array<{ locked: boolean }>>(
+            `SELECT pg_try_advisory_xact_lock(hashtext('mayak.audit-chain')) AS locked`,
+          );
+          if (!locked) return undefined;
+        } else await em.query(`SELECT pg_advisory_xact_lock(hashtext('mayak.audit-chain'))`);
         const head: Array<{ chain_pos: string; hash: Buffer }> = await em.query(
           `SELECT chain_pos::text AS chain_pos, hash FROM audit_entries WHERE chain_pos IS NOT NULL ORDER BY audit_entries.chain_pos DESC LIMIT 1`,
         );
@@ -81,6 +92,7 @@ export class AuditChainer {
         );
         return seqs.length;
       });
+      if (linked === undefined) return total;
       total += linked;
       if (linked < BATCH) return total;
     }
@@ -128,7 +140,7 @@ export class AuditChainRunner implements OnApplicationBootstrap, OnApplicationSh
       // Sealed, entries are still appended; they are linked once the chain key is back.
       if (this.running || this.ring.sealed) return;
       this.running = this.chainer
-        .chainPending()
+        .chainPending({ ifIdle: true })
         .then(() => (this.failing = false))
         .catch((error: unknown) => {
           if (!this.failing)

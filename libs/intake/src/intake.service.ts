@@ -86,8 +86,23 @@ interface IntakeToWrite {
 
 /** The most intakes one transaction writes. */
 const MAX_BATCH = 64;
-/** Intake transactions under way at once, at most; each holds one pooled connection. */
+/**
+ * Intake transactions under way at once on a host, at most; each holds one pooled connection.
+ * API processes (API_PROCESSES) share them out (at least one each): every process running four
+ * would halve each one's batches with two processes, double the statements and commits each
+ * contact costs, and put twice the backends on the same cores, for no more throughput (two
+ * processes cost 77% more CPU per contact that way on two cores).
+ */
 const MAX_TRANSACTIONS = 4;
+
+/** This process's share of MAX_TRANSACTIONS, within its pool (leaving room for the rest). */
+export function intakeTransactions(config: {
+  API_PROCESSES: number;
+  DATABASE_POOL_SIZE: number;
+}): number {
+  const share = Math.ceil(MAX_TRANSACTIONS / Math.max(1, config.API_PROCESSES));
+  return Math.max(1, Math.min(share, config.DATABASE_POOL_SIZE - 2));
+}
 
 /**
  * Logs a contact. In ONE transaction: the caller (recognised by keyed hash), the contact and
@@ -124,8 +139,7 @@ export class IntakeService {
   ) {
     this.committer = new GroupCommit((items) => this.write(items), {
       maxBatch: MAX_BATCH,
-      // Leave the pool room for everything else the API reads and writes.
-      maxInFlight: Math.min(MAX_TRANSACTIONS, Math.max(1, config.DATABASE_POOL_SIZE - 2)),
+      maxInFlight: intakeTransactions(config),
       keyOf: idempotencyScope,
       // One caller's intakes lock their caller row: one transaction at a time carries them
       // all, rather than several queued on the lock. (In memory only, never stored.)
