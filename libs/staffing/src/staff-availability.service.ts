@@ -118,6 +118,15 @@ export interface StaffPick {
   contended: boolean;
 }
 
+/** A colleague a batch of routings has locked, with the load it has reserved for them so far. */
+interface Candidate {
+  userId: string;
+  load: number;
+  capacity: number;
+  /** Their place among equally loaded colleagues: `updated_at`, then the id. */
+  rank: string;
+}
+
 /**
  * Load bookkeeping and assignee choice, used by the case lifecycle inside its transactions.
  */
@@ -172,6 +181,105 @@ export class StaffLoad {
     const first = await pick('SKIP LOCKED');
     if (first.assignee || !first.contended || !options.wait) return first;
     return pick('');
+  }
+
+  /**
+   * `pickAndReserve` for the cases of a batch at once (routing's batches), in two statements
+   * whatever their number: the colleagues who could take them are locked in one (SKIP LOCKED,
+   * the least loaded first, as many of each kind as the batch could need), each case is given
+   * the least loaded of them in turn here (each pick sees the load the previous ones
+   * reserved, so the choice is the one a pick per case would make), and the reservations are
+   * written in one more. A case none of the locked rows can take (all full, or declined, or
+   * held by another routing) comes back unanswered: ask `pickAndReserve`, which sees these
+   * reservations, and says whether the case is contended.
+   */
+  async reserveMany(
+    em: EntityManager,
+    requests: ReadonlyArray<{ service: Service; region: string; excluded: readonly string[] }>,
+  ): Promise<Array<string | undefined>> {
+    if (requests.length === 0) return [];
+    // Cases that fit the same colleagues (one role, one region) lock them together; each kind
+    // locks as many as its cases could take: one per case of the role, plus those declined.
+    const kinds = new Map<string, { role: Role; region: string; limit: number }>();
+    const perRole = new Map<Role, number>();
+    const kindOf = requests.map(({ service, region, excluded }) => {
+      const role = SERVICE_ROLE[service];
+      perRole.set(role, (perRole.get(role) ?? 0) + 1 + excluded.length);
+      const key = `${role}\u0000${region}`;
+      if (!kinds.has(key)) kinds.set(key, { role, region, limit: 0 });
+      return key;
+    });
+    for (const kind of kinds.values()) kind.limit = perRole.get(kind.role)!;
+    const keys = [...kinds.keys()];
+    const rows = rowsOf<{
+      kind: string;
+      user_id: string;
+      open_cases: number;
+      capacity: number;
+      rank: string;
+    }>(
+      await em.query(
+        `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank
+           FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS k (role, region, n, i)
+          CROSS JOIN LATERAL (
+            SELECT a.user_id, a.open_cases, a.capacity,
+                   to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank
+              FROM staff_availability a JOIN users u ON u.id = a.user_id
+             WHERE a.on_shift AND a.open_cases < a.capacity
+               AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
+               AND (cardinality(a.regions) = 0 OR k.region = ANY(a.regions))
+             ORDER BY a.open_cases, a.updated_at, a.user_id
+             LIMIT k.n
+             FOR UPDATE OF a SKIP LOCKED) p`,
+        [
+          keys.map((key) => kinds.get(key)!.role),
+          keys.map((key) => kinds.get(key)!.region),
+          keys.map((key) => kinds.get(key)!.limit),
+        ],
+      ),
+    );
+    // The same colleague may fit several kinds: one record of their load for all.
+    const staff = new Map<string, Candidate>();
+    const fitting = new Map<string, Candidate[]>();
+    for (const row of rows) {
+      let member = staff.get(row.user_id);
+      if (!member)
+        staff.set(
+          row.user_id,
+          (member = {
+            userId: row.user_id,
+            load: row.open_cases,
+            capacity: row.capacity,
+            rank: row.rank,
+          }),
+        );
+      const key = keys[Number(row.kind) - 1];
+      fitting.set(key, [...(fitting.get(key) ?? []), member]);
+    }
+    const reserved = new Map<string, number>();
+    const picks = requests.map(({ excluded }, i) => {
+      let best: Candidate | undefined;
+      for (const member of fitting.get(kindOf[i]) ?? []) {
+        if (member.load >= member.capacity || excluded.includes(member.userId)) continue;
+        if (
+          !best ||
+          member.load < best.load ||
+          (member.load === best.load && member.rank < best.rank)
+        )
+          best = member;
+      }
+      if (!best) return undefined;
+      best.load += 1;
+      reserved.set(best.userId, (reserved.get(best.userId) ?? 0) + 1);
+      return best.userId;
+    });
+    if (reserved.size > 0)
+      await em.query(
+        `UPDATE staff_availability s SET open_cases = s.open_cases + v.n
+           FROM unnest($1::uuid[], $2::int[]) AS v (user_id, n) WHERE s.user_id = v.user_id`,
+        [[...reserved.keys()], [...reserved.values()]],
+      );
+    return picks;
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {
