@@ -337,6 +337,61 @@ describe('intake and routing', () => {
     );
   });
 
+  it('a burst is not given to the least loaded who take only other regions: the next least loaded who take its own share it', async () => {
+    await env.db.query(`UPDATE staff_availability SET on_shift = false`);
+    const regions = ['RU-SPE', 'RU-SPE', 'RU-SPE', 'RU-MOW'];
+    const answers = await Promise.all(
+      regions.map((region) =>
+        http.post('/api/contacts', contactBody({ region }), { token: volunteerToken }),
+      ),
+    );
+    const caseIds: string[] = answers.map((a) => a.body.caseIds[0]);
+    await eventually('the burst to be routed to the pool', async () => {
+      const [{ n }] = await env.db.query(
+        `SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`,
+      );
+      return n === 0;
+    });
+    // Two Moscow lawyers are the least loaded of all, and take no St Petersburg case.
+    const secondMoscow = await createUser(api.app, ['lawyer']);
+    await env.db.query(
+      `INSERT INTO staff_availability (user_id, on_shift, capacity, regions, open_cases)
+       VALUES ($1, true, 10, ARRAY['RU-MOW'], 0)`,
+      [secondMoscow.id],
+    );
+    const set = (userId: string, openCases: number, regionList: string[]) =>
+      env.db.query(
+        `UPDATE staff_availability SET on_shift = true, open_cases = $2, capacity = 10, regions = $3
+          WHERE user_id = $1`,
+        [userId, openCases, regionList],
+      );
+    await set(staff.moscowLawyer.user.id, 0, ['RU-MOW']);
+    const others = [staff.freeLawyer, staff.busyLawyer, staff.offShiftLawyer].map((s) => s.user.id);
+    for (const id of others) await set(id, 1, []);
+    const routing = worker.get(RoutingService);
+    expect(await Promise.all(caseIds.map((caseId) => routing.route(caseId)))).toEqual(
+      regions.map(() => 'assigned'),
+    );
+    const rows: Array<{ id: string; assignee_id: string }> = await env.db.query(
+      `SELECT id, assignee_id FROM cases WHERE id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const assignee = new Map(rows.map((r) => [r.id, r.assignee_id]));
+    // One St Petersburg case each for the three who take it, none twice.
+    expect(
+      caseIds
+        .slice(0, 3)
+        .map((id) => assignee.get(id))
+        .sort(),
+    ).toEqual([...others].sort());
+    expect([staff.moscowLawyer.user.id, secondMoscow.id]).toContain(assignee.get(caseIds[3]));
+    await env.db.query(`DELETE FROM staff_availability WHERE user_id = $1`, [secondMoscow.id]);
+    await env.db.query(`UPDATE staff_availability SET on_shift = true, capacity = 10`);
+    await env.db.query(`UPDATE staff_availability SET on_shift = false WHERE user_id = $1`, [
+      staff.offShiftLawyer.user.id,
+    ]);
+  });
+
   it('a declined case goes back to routing and never to the same person', async () => {
     await env.db.query(`UPDATE staff_availability SET open_cases = 0, capacity = 10`);
     const response = await http.post('/api/contacts', contactBody({ region: 'RU-KDA' }), {
