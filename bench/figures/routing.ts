@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { measureNoopWorker } from '../baselines/noop-worker';
 import { contactBodies } from '../core/contact-body';
 import { failed, Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
@@ -14,6 +15,7 @@ import { round } from '../core/percentiles';
 import { WaitSampler } from '../core/pg-waits';
 import { cpuMeter } from '../core/cpu';
 import { waitUntil } from '../core/apps';
+import { StatementCounter } from '../core/statements';
 
 const THROUGHPUT: Target[] = [{ op: '>=', value: 0.3, of: 'ratio' }];
 
@@ -97,6 +99,12 @@ export const routingFigure: Figure = {
         );
       const total = await count('');
 
+      // With --profile: the statements each case costs the worker (relay, routing, done-marks).
+      const statements =
+        ctx.services.statements && stack.profileDir
+          ? new StatementCounter(stack.db, stack.database.name)
+          : undefined;
+      await statements?.reset();
       ctx.log(`  starting the worker; routing ${total} cases`);
       await stack.startWorker();
       const cpu = await cpuMeter(ctx.services, stack);
@@ -115,6 +123,10 @@ export const routingFigure: Figure = {
       const elapsed = (performance.now() - t0) / 1000;
       const used = await cpu.stop();
       const waiting = waits.stop();
+      const perCase =
+        statements && stack.profileDir
+          ? await statements.report(total, path.join(stack.profileDir, 'routing-statements.txt'))
+          : undefined;
       // assigned_at holds the day; the exact moments are sealed beside it (ExactTimes).
       const times = await stack.exactTimes();
       const assigned = (
@@ -134,7 +146,9 @@ export const routingFigure: Figure = {
             used,
           )
             .map(([name, sec]) => `${name} ${round(sec / elapsed, 2)}`)
-            .join(', ')}; database sessions on average: ${waiting}`,
+            .join(
+              ', ',
+            )}; database sessions on average: ${waiting}${perCase === undefined ? '' : `; ${perCase.toFixed(1)} SQL statements per case (ranked in routing-statements.txt beside the profiles)`}`,
         }),
         ...Object.entries(used)
           .filter(([name]) => name !== 'api')

@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { RoutingService } from '@mayak/cases';
 import {
   backdateContact,
   contactBody,
@@ -226,6 +227,169 @@ describe('intake and routing', () => {
       if (concurrent.isTransactionActive) await concurrent.rollbackTransaction();
       await concurrent.release();
     }
+  });
+
+  it('routes a burst in one transaction as a pick per case would: least loaded first, by region, never a decliner, never over capacity', async () => {
+    // Everyone off shift: the burst's own jobs leave its cases queued, in the pool.
+    await env.db.query(`UPDATE staff_availability SET on_shift = false`);
+    const regions = [
+      'RU-SPE',
+      'RU-MOW',
+      'RU-SPE',
+      'RU-SPE',
+      'RU-MOW',
+      'RU-SPE',
+      'RU-SPE',
+      'RU-MOW',
+    ];
+    const answers = await Promise.all(
+      regions.map((region) =>
+        http.post('/api/contacts', contactBody({ region }), { token: volunteerToken }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(regions.map(() => 201));
+    const caseIds: string[] = answers.map((a) => a.body.caseIds[0]);
+    await eventually('the burst to be routed to the pool', async () => {
+      const [{ n }] = await env.db.query(
+        `SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`,
+      );
+      return n === 0;
+    });
+    // The free lawyer declined one of them before.
+    await env.db.query(`UPDATE cases SET declined_by = ARRAY[$2::uuid] WHERE id = $1`, [
+      caseIds[2],
+      staff.freeLawyer.user.id,
+    ]);
+    const set = (name: string, openCases: number, capacity: number, regionList: string[]) =>
+      env.db.query(
+        `UPDATE staff_availability SET on_shift = true, open_cases = $2, capacity = $3, regions = $4
+          WHERE user_id = $1`,
+        [staff[name].user.id, openCases, capacity, regionList],
+      );
+    await set('freeLawyer', 0, 3, []);
+    await set('busyLawyer', 2, 4, []);
+    await set('moscowLawyer', 1, 10, ['RU-MOW']);
+    const before: Array<{
+      user_id: string;
+      open_cases: number;
+      capacity: number;
+      regions: string[];
+    }> = await env.db.query(
+      `SELECT a.user_id, a.open_cases, a.capacity, a.regions FROM staff_availability a
+         JOIN users u ON u.id = a.user_id
+        WHERE a.on_shift AND 'lawyer' = ANY(u.roles)
+        ORDER BY a.open_cases, a.updated_at, a.user_id`,
+    );
+    // What a pick per case, in turn, would give: the least loaded who fits, ties in the order
+    // of (updated_at, id), which `before` is in.
+    const load = new Map(before.map((m) => [m.user_id, m.open_cases]));
+    const expected = caseIds.map((_, i) => {
+      const fits = before.filter(
+        (m) =>
+          load.get(m.user_id)! < m.capacity &&
+          (m.regions.length === 0 || m.regions.includes(regions[i])) &&
+          !(i === 2 && m.user_id === staff.freeLawyer.user.id),
+      );
+      const best = fits.reduce<(typeof fits)[number] | undefined>(
+        (a, m) => (!a || load.get(m.user_id)! < load.get(a.user_id)! ? m : a),
+        undefined,
+      );
+      if (best) load.set(best.user_id, load.get(best.user_id)! + 1);
+      return best?.user_id;
+    });
+    // Room for seven of eight: one is pooled.
+    expect(expected.filter((a) => a === undefined)).toHaveLength(1);
+
+    // Submitted in one turn of the event loop: routed in one transaction.
+    const routing = worker.get(RoutingService);
+    const results = await Promise.all(caseIds.map((caseId) => routing.route(caseId)));
+    expect(results).toEqual(expected.map((a) => (a ? 'assigned' : 'pooled')));
+    const rows: Array<{ id: string; assignee_id: string | null; tx: string }> = await env.db.query(
+      `SELECT id, assignee_id, xmin::text AS tx FROM cases WHERE id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(caseIds.map((id) => byId.get(id)!.assignee_id ?? undefined)).toEqual(expected);
+    expect(new Set(rows.filter((r) => r.assignee_id).map((r) => r.tx)).size).toBe(1);
+    // Each reservation counted once; no one over capacity.
+    const after: Array<{ user_id: string; open_cases: number; capacity: number }> =
+      await env.db.query(
+        `SELECT user_id, open_cases, capacity FROM staff_availability WHERE user_id = ANY($1::uuid[])`,
+        [before.map((m) => m.user_id)],
+      );
+    for (const m of after) {
+      expect(m.open_cases).toBe(load.get(m.user_id));
+      expect(m.open_cases).toBeLessThanOrEqual(m.capacity);
+    }
+    // Routed again, nothing moves.
+    expect(await Promise.all(caseIds.map((caseId) => routing.route(caseId)))).toEqual(
+      expected.map((a) => (a ? 'not_queued' : 'pooled')),
+    );
+    await env.db.query(
+      `UPDATE staff_availability SET on_shift = true, capacity = 10, regions = '{}'`,
+    );
+    await env.db.query(`UPDATE staff_availability SET on_shift = false WHERE user_id = $1`, [
+      staff.offShiftLawyer.user.id,
+    ]);
+    await env.db.query(
+      `UPDATE staff_availability SET regions = ARRAY['RU-MOW'] WHERE user_id = $1`,
+      [staff.moscowLawyer.user.id],
+    );
+  });
+
+  it('a burst is not given to the least loaded who take only other regions: the next least loaded who take its own share it', async () => {
+    await env.db.query(`UPDATE staff_availability SET on_shift = false`);
+    const regions = ['RU-SPE', 'RU-SPE', 'RU-SPE', 'RU-MOW'];
+    const answers = await Promise.all(
+      regions.map((region) =>
+        http.post('/api/contacts', contactBody({ region }), { token: volunteerToken }),
+      ),
+    );
+    const caseIds: string[] = answers.map((a) => a.body.caseIds[0]);
+    await eventually('the burst to be routed to the pool', async () => {
+      const [{ n }] = await env.db.query(
+        `SELECT count(*)::int AS n FROM outbox WHERE status <> 'done'`,
+      );
+      return n === 0;
+    });
+    // Two Moscow lawyers are the least loaded of all, and take no St Petersburg case.
+    const secondMoscow = await createUser(api.app, ['lawyer']);
+    await env.db.query(
+      `INSERT INTO staff_availability (user_id, on_shift, capacity, regions, open_cases)
+       VALUES ($1, true, 10, ARRAY['RU-MOW'], 0)`,
+      [secondMoscow.id],
+    );
+    const set = (userId: string, openCases: number, regionList: string[]) =>
+      env.db.query(
+        `UPDATE staff_availability SET on_shift = true, open_cases = $2, capacity = 10, regions = $3
+          WHERE user_id = $1`,
+        [userId, openCases, regionList],
+      );
+    await set(staff.moscowLawyer.user.id, 0, ['RU-MOW']);
+    const others = [staff.freeLawyer, staff.busyLawyer, staff.offShiftLawyer].map((s) => s.user.id);
+    for (const id of others) await set(id, 1, []);
+    const routing = worker.get(RoutingService);
+    expect(await Promise.all(caseIds.map((caseId) => routing.route(caseId)))).toEqual(
+      regions.map(() => 'assigned'),
+    );
+    const rows: Array<{ id: string; assignee_id: string }> = await env.db.query(
+      `SELECT id, assignee_id FROM cases WHERE id = ANY($1::uuid[])`,
+      [caseIds],
+    );
+    const assignee = new Map(rows.map((r) => [r.id, r.assignee_id]));
+    // One St Petersburg case each for the three who take it, none twice.
+    expect(
+      caseIds
+        .slice(0, 3)
+        .map((id) => assignee.get(id))
+        .sort(),
+    ).toEqual([...others].sort());
+    expect([staff.moscowLawyer.user.id, secondMoscow.id]).toContain(assignee.get(caseIds[3]));
+    await env.db.query(`DELETE FROM staff_availability WHERE user_id = $1`, [secondMoscow.id]);
+    await env.db.query(`UPDATE staff_availability SET on_shift = true, capacity = 10`);
+    await env.db.query(`UPDATE staff_availability SET on_shift = false WHERE user_id = $1`, [
+      staff.offShiftLawyer.user.id,
+    ]);
   });
 
   it('a declined case goes back to routing and never to the same person', async () => {

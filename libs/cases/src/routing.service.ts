@@ -15,8 +15,11 @@ type RoutedRow = Pick<
   'id' | 'service' | 'status' | 'declined_by' | 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'
 >;
 
-/** The most cases one routing transaction takes. */
-const MAX_BATCH = 32;
+/**
+ * The most cases one routing transaction takes. The worker runs twice as many routing jobs at
+ * once (RoutingProcessor), so that while one batch commits the next has gathered.
+ */
+export const ROUTING_MAX_BATCH = 32;
 
 /**
  * The route-case job: gives a waiting case to the on-shift member of its service with the
@@ -25,10 +28,12 @@ const MAX_BATCH = 32;
  * for a claim. Safe to run twice: only a case still queued is touched, under its row lock.
  *
  * The jobs running at the same moment share one transaction (GroupCommit, one at a time in
- * each worker): their cases are locked and read in one statement, each is given its person
- * in turn (each pick sees the load the previous ones reserved), and all are assigned and
- * their assignees told in two more. A burst of routing costs the database a statement per
- * case and a few per batch, rather than six per case and a commit each. A batch that fails
+ * each worker): their cases are locked and read in one statement, the colleagues who could
+ * take them locked in one more and each case given its person in turn (each pick sees the
+ * load the previous ones reserved: StaffLoad.reserveMany), and the reservations, the
+ * assignments and the assignees' notices written in three more. A burst of routing costs the
+ * database a handful of statements per batch, whatever its size, rather than six per case and
+ * a commit each. A batch that fails
  * is routed again case by case, so a case that cannot be routed fails alone.
  *
  * A batch never waits for a colleague's row another routing holds (each batch holds rows of
@@ -40,7 +45,7 @@ const MAX_BATCH = 32;
 export class RoutingService {
   private readonly committer = new GroupCommit<string, BatchResult>(
     (caseIds) => this.routeMany(caseIds, false),
-    { maxBatch: MAX_BATCH, maxInFlight: 1, keyOf: (caseId) => caseId },
+    { maxBatch: ROUTING_MAX_BATCH, maxInFlight: 1, keyOf: (caseId) => caseId },
   );
 
   constructor(
@@ -69,28 +74,37 @@ export class RoutingService {
       );
       const byId = new Map(rows.map((row) => [row.id, row]));
       const results = new Map<string, BatchResult>();
+      const queued = caseIds
+        .map((caseId) => byId.get(caseId))
+        .filter((row): row is RoutedRow => row?.status === 'queued');
+      // The region is sealed with the contact's facts; a case whose facts do not open is
+      // routed as if it had none (to someone who covers every region, or the pool).
+      const requests = queued.map((row) => ({
+        service: row.service,
+        region: caseAttributes(this.cipher, row).region ?? '',
+        excluded: row.declined_by,
+      }));
+      // A batch picks for all its cases at once; one alone may wait for a held colleague.
+      const picked = wait ? [] : await this.load.reserveMany(em, requests);
       const assignments: Array<{ row: RoutedRow; assigneeId: string }> = [];
-      for (const caseId of caseIds) {
-        const row = byId.get(caseId);
-        if (!row || row.status !== 'queued') {
-          results.set(caseId, 'not_queued');
-          continue;
+      for (const [i, row] of queued.entries()) {
+        let assignee = picked[i];
+        if (!assignee) {
+          // None of the colleagues the batch locked can take it: ask for it alone, which says
+          // whether someone who fits is held by another routing.
+          const { service, region, excluded } = requests[i];
+          const pick = await this.load.pickAndReserve(em, service, region, excluded, { wait });
+          if (!pick.assignee) {
+            results.set(row.id, pick.contended && !wait ? 'contended' : 'pooled');
+            continue;
+          }
+          assignee = pick.assignee;
         }
-        // The region is sealed with the contact's facts; a case whose facts do not open is
-        // routed as if it had none (to someone who covers every region, or the pool).
-        const region = caseAttributes(this.cipher, row).region ?? '';
-        const pick = await this.load.pickAndReserve(em, row.service, region, row.declined_by, {
-          wait,
-        });
-        if (!pick.assignee) {
-          results.set(caseId, pick.contended && !wait ? 'contended' : 'pooled');
-          continue;
-        }
-        assignments.push({ row, assigneeId: pick.assignee });
-        results.set(caseId, 'assigned');
+        assignments.push({ row, assigneeId: assignee });
+        results.set(row.id, 'assigned');
       }
       await this.lifecycle.assignMany(em, assignments, null, 'assigned');
-      return caseIds.map((caseId) => results.get(caseId)!);
+      return caseIds.map((caseId) => results.get(caseId) ?? 'not_queued');
     });
   }
 }

@@ -6,22 +6,27 @@ import { DataSource } from 'typeorm';
  * The tables whose rows are about a call (or tell when a case moved), each with a column the
  * rewrite sets to itself. The audit trail is not among them: it keeps its exact times, for
  * forensics, and is append-only.
+ *
+ * A pass holds every row it rewrites until it commits, and the work that waits for such a row
+ * waits that long: routing for its case's row (and it skips colleagues whose rows are held),
+ * intake for a repeat caller's, paging for its page's. So the rows that work locks are taken
+ * last, the smallest last of all, and held for the end of the pass only, not the whole of it.
  */
 export const RESTAMPED_TABLES: ReadonlyArray<readonly [table: string, column: string]> = [
   ['contacts', 'id'],
   ['contact_facts', 'contact_id'],
   ['consents', 'id'],
-  ['callers', 'id'],
-  ['cases', 'id'],
   ['case_events', 'case_id'],
   ['case_notes', 'id'],
   ['case_follow_ups', 'id'],
   ['case_handovers', 'id'],
   ['notifications', 'id'],
-  ['emergency_pages', 'case_id'],
   ['break_glass_grants', 'id'],
   ['webhook_deliveries', 'notification_id'],
   ['idempotency_keys', 'key'],
+  ['callers', 'id'],
+  ['emergency_pages', 'case_id'],
+  ['cases', 'id'],
   ['staff_availability', 'user_id'],
 ];
 

@@ -145,6 +145,17 @@ const pickStatement = (name: string, locking: 'SKIP LOCKED' | '') =>
 const PICK_SKIPPING_LOCKED = pickStatement('staff.pick', 'SKIP LOCKED');
 const PICK_WAITING = pickStatement('staff.pick-waiting', '');
 
+/** A colleague a batch of routings has locked, with the load it has reserved for them so far. */
+interface Candidate {
+  userId: string;
+  load: number;
+  capacity: number;
+  /** Their place among equally loaded colleagues: `updated_at`, then the id. */
+  rank: string;
+  /** The regions they take cases from; empty means any. */
+  regions: string[];
+}
+
 /**
  * Load bookkeeping and assignee choice, used by the case lifecycle inside its transactions.
  */
@@ -180,6 +191,137 @@ export class StaffLoad {
     const first = await pick(PICK_SKIPPING_LOCKED);
     if (first.assignee || !first.contended || !options.wait) return first;
     return pick(PICK_WAITING);
+  }
+
+  /**
+   * `pickAndReserve` for the cases of a batch at once (routing's batches), in two statements
+   * whatever their number (three when region lists leave the first unsure). The colleagues who
+   * could take them are locked in one: SKIP LOCKED, the least loaded first, as many of each
+   * role as the batch could need (one per case, plus those declined), so that however the
+   * picks before a case went, one of them is still free for it and no colleague left out is
+   * less loaded. Each case is then given the least loaded of them in turn, here (each pick
+   * sees the load the previous ones reserved: the choice a pick per case would make), and the
+   * reservations are written in one more. A case none of the locked rows can take (all full,
+   * declined, or held by another routing) comes back unanswered: ask `pickAndReserve`, which
+   * sees these reservations and says whether the case is contended.
+   */
+  async reserveMany(
+    em: EntityManager,
+    requests: ReadonlyArray<{ service: Service; region: string; excluded: readonly string[] }>,
+  ): Promise<Array<string | undefined>> {
+    if (requests.length === 0) return [];
+    // Each role locks as many of its colleagues as its cases could take: one per case, plus
+    // those declined (the least loaded first: see below why that is enough).
+    const roles = new Map<Role, { regions: Set<string>; limit: number }>();
+    for (const { service, region, excluded } of requests) {
+      const role = SERVICE_ROLE[service];
+      const entry = roles.get(role) ?? { regions: new Set<string>(), limit: 0 };
+      entry.regions.add(region);
+      entry.limit += 1 + excluded.length;
+      roles.set(role, entry);
+    }
+    const staff = new Map<string, Candidate>();
+    const lock = async (
+      kinds: ReadonlyArray<{ role: Role; regions: string[]; limit: number }>,
+    ): Promise<Candidate[][]> => {
+      const rows = rowsOf<{
+        kind: string;
+        user_id: string;
+        open_cases: number;
+        capacity: number;
+        rank: string;
+        regions: string[];
+      }>(
+        await em.query(
+          `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
+             FROM unnest($1::text[], $2::jsonb[], $3::int[]) WITH ORDINALITY AS k (role, regions, n, i)
+            CROSS JOIN LATERAL (
+              SELECT a.user_id, a.open_cases, a.capacity, a.regions,
+                     to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank
+                FROM staff_availability a JOIN users u ON u.id = a.user_id
+               WHERE a.on_shift AND a.open_cases < a.capacity
+                 AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
+                 AND (cardinality(a.regions) = 0
+                      OR a.regions && ARRAY(SELECT jsonb_array_elements_text(k.regions)))
+               ORDER BY a.open_cases, a.updated_at, a.user_id
+               LIMIT k.n
+               FOR UPDATE OF a SKIP LOCKED) p`,
+          [
+            kinds.map((k) => k.role),
+            kinds.map((k) => JSON.stringify(k.regions)),
+            kinds.map((k) => k.limit),
+          ],
+        ),
+      );
+      const out = kinds.map((): Candidate[] => []);
+      for (const row of rows) {
+        // The same colleague may fit several kinds: one record of their load for all.
+        let member = staff.get(row.user_id);
+        if (!member)
+          staff.set(
+            row.user_id,
+            (member = {
+              userId: row.user_id,
+              load: row.open_cases,
+              capacity: row.capacity,
+              rank: row.rank,
+              regions: row.regions,
+            }),
+          );
+        out[Number(row.kind) - 1].push(member);
+      }
+      return out;
+    };
+    // The least loaded of each role who take any of the batch's regions, in one statement.
+    const byRole = [...roles].map(([role, { regions, limit }]) => ({
+      role,
+      regions: [...regions],
+      limit,
+    }));
+    const locked = await lock(byRole);
+    // Those of a role who take a region are enough for its cases when the role's list was not
+    // cut short (it holds everyone who fits), or when everyone in it takes that region (it is
+    // then the least loaded who do, as many as the batch could need). A region for which
+    // neither holds locks its own least loaded, in one more statement.
+    const fitting = new Map<string, Candidate[]>();
+    const unsure: Array<{ role: Role; regions: string[]; limit: number }> = [];
+    for (const [r, { role, regions, limit }] of byRole.entries()) {
+      const list = locked[r];
+      for (const region of regions) {
+        const fits = list.filter((m) => m.regions.length === 0 || m.regions.includes(region));
+        if (list.length < limit || fits.length === list.length)
+          fitting.set(`${role}\u0000${region}`, fits);
+        else unsure.push({ role, regions: [region], limit });
+      }
+    }
+    if (unsure.length > 0)
+      for (const [u, list] of (await lock(unsure)).entries())
+        fitting.set(`${unsure[u].role}\u0000${unsure[u].regions[0]}`, list);
+    const kindOf = requests.map(({ service, region }) => `${SERVICE_ROLE[service]}\u0000${region}`);
+    const reserved = new Map<string, number>();
+    const picks = requests.map(({ excluded }, i) => {
+      let best: Candidate | undefined;
+      for (const member of fitting.get(kindOf[i]) ?? []) {
+        if (member.load >= member.capacity || excluded.includes(member.userId)) continue;
+        if (
+          !best ||
+          member.load < best.load ||
+          (member.load === best.load && member.rank < best.rank)
+        )
+          best = member;
+      }
+      if (!best) return undefined;
+      best.load += 1;
+      reserved.set(best.userId, (reserved.get(best.userId) ?? 0) + 1);
+      return best.userId;
+    });
+    if (reserved.size > 0)
+      await em.query(
+        `UPDATE staff_availability s SET open_cases = s.open_cases + v.n
+           FROM unnest($1::uuid[], $2::int[]) AS v (user_id, n) WHERE s.user_id = v.user_id`,
+        [[...reserved.keys()], [...reserved.values()]],
+      );
+    return picks;
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {

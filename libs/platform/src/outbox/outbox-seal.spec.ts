@@ -44,6 +44,29 @@ describe('OutboxSeal', () => {
     expect(c.jobKey).toMatch(/^j[0-9a-f]{32}$/);
   });
 
+  it('a job the relay opened and sent is taken once without opening it again, and only that blob', () => {
+    const local = new OutboxSeal(hash, new EnvelopeCipher(ring));
+    const a = local.seal(job('routing', 'route-case', { caseId }));
+    const b = local.seal(job('routing', 'route-case', { caseId }));
+    const opened = local.open(a.jobKey, a.sealed);
+    const blob = a.sealed.toString('base64');
+    local.remember(a.jobKey, blob, opened);
+    const open = jest.spyOn(local, 'open');
+    expect(local.openSent(a.jobKey, blob)).toBe(opened);
+    expect(open).not.toHaveBeenCalled();
+    // Taken once: a second delivery is opened.
+    expect(local.openSent(a.jobKey, blob)).toEqual(opened);
+    expect(open).toHaveBeenCalledTimes(1);
+    // Another blob under the remembered key is opened, and fails as it would.
+    local.remember(a.jobKey, blob, opened);
+    expect(() => local.openSent(a.jobKey, b.sealed.toString('base64'))).toThrow(DecryptionError);
+    // A seal forgets them all.
+    local.remember(a.jobKey, blob, opened);
+    local.forgetSent();
+    expect(local.openSent(a.jobKey, blob)).toEqual(opened);
+    expect(open).toHaveBeenCalledTimes(3);
+  });
+
   it('a blob moved to another job does not open', () => {
     const a = seal.seal(job('legal', 'notify-assignee', { caseId, assigneeId: 'u' }));
     const b = seal.seal(job('psych', 'notify-assignee', { caseId, assigneeId: 'u' }));

@@ -27,6 +27,8 @@ export interface SealedJob {
 }
 
 const KEY_DOMAIN = 'outbox-job-key';
+/** The most jobs the relay's opening is kept for (a timer's until it is due, or pushed out). */
+const MAX_REMEMBERED = 10_000;
 const KEY_LABEL = 'mayak:outbox-job:v1';
 
 /**
@@ -51,6 +53,9 @@ export function outboxJobKey(hash: KeyedHash, key?: string): string {
  */
 @Injectable()
 export class OutboxSeal {
+  /** Jobs this process's relay opened and sent, by job key, until its worker takes them. */
+  private readonly sent = new Map<string, { sealed: string; job: OpenedJob }>();
+
   constructor(
     private readonly hash: KeyedHash,
     private readonly cipher: EnvelopeCipher,
@@ -102,6 +107,35 @@ export class OutboxSeal {
       payload: raw.p as Record<string, unknown>,
       runAt: raw.r,
     };
+  }
+
+  /**
+   * The relay opened `sealed` (its base64, as sent in the job's data) and sends it as `jobKey`:
+   * the worker of this process, taking the job, need not open it again (`openSent`).
+   */
+  remember(jobKey: string, sealed: string, job: OpenedJob): void {
+    this.sent.delete(jobKey);
+    this.sent.set(jobKey, { sealed, job });
+    if (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.keys().next().value!);
+  }
+
+  /**
+   * A job as the worker receives it: what the relay opened, if it sent exactly this blob under
+   * this key (once: it is forgotten as it is taken), or else opened here. Throws
+   * DecryptionError for anything not sealed for this key.
+   */
+  openSent(jobKey: string, sealed: string): OpenedJob {
+    const known = this.sent.get(jobKey);
+    if (known) {
+      this.sent.delete(jobKey);
+      if (known.sealed === sealed) return known.job;
+    }
+    return this.open(jobKey, Buffer.from(sealed, 'base64'));
+  }
+
+  /** Forgets every job `remember` kept: on a seal, no opened job stays in memory. */
+  forgetSent(): void {
+    this.sent.clear();
   }
 
   private key() {

@@ -423,15 +423,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         const queue = this.queues.get(name);
         if (!queue) throw new Error(`outbox row for unknown queue ${name}`);
         return queue.addBulk(
-          queueRows.map((row) => ({
-            name: SEALED_JOB_NAME,
-            data: { sealed: row.sealed.toString('base64') },
-            opts: {
-              jobId: row.jobKey || outboxJobId(row.id),
-              delay: Math.max(0, (row.job.runAt ?? now) - now),
-              priority: JOB_PRIORITY[row.job.queue],
-            },
-          })),
+          queueRows.map((row) => {
+            const jobId = row.jobKey || outboxJobId(row.id);
+            const sealed = row.sealed.toString('base64');
+            // Opened here already: this process's worker takes it without opening it again.
+            if (jobId === row.jobKey) this.seal.remember(jobId, sealed, row.job);
+            return {
+              name: SEALED_JOB_NAME,
+              data: { sealed },
+              opts: {
+                jobId,
+                delay: Math.max(0, (row.job.runAt ?? now) - now),
+                priority: JOB_PRIORITY[row.job.queue],
+              },
+            };
+          }),
         );
       }),
     );

@@ -89,7 +89,11 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
     );
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
     if (this.ring.sealed) void this.worker.pause(true);
-    this.ring.onSeal(() => void this.worker.pause(true));
+    this.ring.onSeal(() => {
+      // What the relay opened for us goes with the keys.
+      this.seal.forgetSent();
+      void this.worker.pause(true);
+    });
     this.ring.onUnseal(() => void this.worker.resume());
     // BullMQ reports lost connections here, once a second while Redis is away; they are
     // retried, not fatal, so one line every half minute is enough.
@@ -171,7 +175,8 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   private open(job: Job): { queue: QueueName; name: string; payload: unknown } {
     const data = job.data as SealedData | null;
     if (typeof data?.sealed === 'string') {
-      const opened = this.seal.open(job.id ?? '', Buffer.from(data.sealed, 'base64'));
+      // Opened once: by this process's relay when it sent the job, or here.
+      const opened = this.seal.openSent(job.id ?? '', data.sealed);
       if (PHYSICAL_QUEUE_OF[opened.queue] !== this.physicalQueue)
         throw new UnknownJobError(this.physicalQueue, opened.name);
       return opened;
