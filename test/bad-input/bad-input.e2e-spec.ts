@@ -113,7 +113,10 @@ describe('hostile input to every route in the OpenAPI document', () => {
     fingerprint = await DatabaseFingerprint.of(env.db);
     await createRecords();
     Object.assign(fuzz, await realRecordIds(env.db, roleUserIds));
-  });
+    // createRecords sends plausible requests to every creating route as every role, with a
+    // database fingerprint around each rejected one: about 30 s alone on two idle cores, and
+    // twice that beside another suite in CI.
+  }, 180_000);
 
   /**
    * Plausible requests to every operation that creates something (a POST or PUT with a body

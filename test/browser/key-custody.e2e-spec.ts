@@ -175,7 +175,10 @@ describe('sealed key custody in the web UI (browser)', () => {
       const banner = page.locator('.sealed-banner');
       await banner.getByText(/Маяк запечатан: сохранить обращение сейчас нельзя/).waitFor();
       await banner.getByText(/Mayak is sealed: the contact cannot be saved now/).waitFor();
-      // The banner takes focus, so it is on screen, not above where the person was.
+      // The banner takes focus, so it is on screen, not above where the person was. It does so
+      // in an effect, after the paint that shows its text: on a loaded machine the text can be
+      // read first, so wait (briefly) for the focus rather than read it at once.
+      await page.locator('.sealed-banner:focus').waitFor({ timeout: 5_000 });
       expect(await page.locator(':focus').getAttribute('class')).toContain('sealed-banner');
       expect(await typed()).toEqual(before);
       expect(await page.getByRole('button', { name: /^Сохранить обращение/ }).isDisabled()).toBe(
