@@ -209,7 +209,7 @@ function bitCount(mask: number): number {
   return count;
 }
 
-function compareKeys(a: readonly string[], b: readonly string[]): number {
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
   for (let i = 0; i < a.length; i++) {
     const order = compareStrings(a[i], b[i]);
     if (order) return order;

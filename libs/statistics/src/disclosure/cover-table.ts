@@ -1,4 +1,4 @@
-import { validateCountTable } from './count-table';
+import { compareKeys, validateCountTable } from './count-table';
 import { CountTable } from './disclosure.types';
 import { DisclosureBudgetExceeded, PlanningOptions } from './suppression-planner';
 
@@ -319,9 +319,4 @@ class CoverPlan {
     }
     return result.sort((a, b) => compareKeys(a.key, b.key));
   }
-}
-
-function compareKeys(a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
-  return 0;
 }
