@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
+import { DecryptionError, EnvelopeCipher, pooledRandomBytes } from './envelope-cipher';
 import {
   applyKeystore,
   deriveKeyMaterial,
@@ -209,5 +209,18 @@ describe('key generations', () => {
     ring.replace(late);
     expect(ring.sealed).toBe(true);
     expect(keyBuffers(late).every((key) => key.equals(Buffer.alloc(32)))).toBe(true);
+  });
+});
+
+describe('the random block', () => {
+  it('never hands out the same bytes twice, across refills of the block', () => {
+    // 1,000 draws of 16 bytes span four blocks of 4 KB.
+    const drawn = Array.from({ length: 1_000 }, () => pooledRandomBytes(16).toString('hex'));
+    expect(new Set(drawn).size).toBe(drawn.length);
+    expect(drawn.every((hex) => hex.length === 32)).toBe(true);
+  });
+
+  it('is for a few bytes at a time', () => {
+    expect(() => pooledRandomBytes(8_192)).toThrow(RangeError);
   });
 });

@@ -30,23 +30,30 @@ const KEY_BYTES = 32;
 const KEY_ID_BYTES = 4;
 
 /**
- * Initialisation vectors are drawn from a block of random bytes fetched a few kilobytes at a
- * time, as Node's randomUUID draws its UUIDs: one call into the random generator for hundreds
- * of encryptions instead of one each. Each byte is used once. IVs are not secret; data keys
- * are drawn on their own (newDataKey), never from this block.
+ * Initialisation vectors (and other random values that need not stay secret, such as the
+ * outbox's random job keys) are drawn from a block of random bytes fetched a few kilobytes at
+ * a time, as Node's randomUUID draws its UUIDs: one call into the random generator for
+ * hundreds of values instead of one each. Each byte is used once. Data keys are drawn on their
+ * own (newDataKey), never from this block.
  */
-const IV_POOL_BYTES = 4_096;
-let ivPool = Buffer.alloc(0);
-let ivPoolOffset = 0;
+const POOL_BYTES = 4_096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** `size` bytes from the random block: for IVs and identifiers, never for keys. */
+export function pooledRandomBytes(size: number): Buffer {
+  if (size > POOL_BYTES) throw new RangeError('pooledRandomBytes is for a few bytes at a time');
+  if (poolOffset + size > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const bytes = pool.subarray(poolOffset, poolOffset + size);
+  poolOffset += size;
+  return bytes;
+}
 
 function randomIv(): Buffer {
-  if (ivPoolOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_POOL_BYTES);
-    ivPoolOffset = 0;
-  }
-  const iv = ivPool.subarray(ivPoolOffset, ivPoolOffset + IV_BYTES);
-  ivPoolOffset += IV_BYTES;
-  return iv;
+  return pooledRandomBytes(IV_BYTES);
 }
 
 /**

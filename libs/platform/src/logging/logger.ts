@@ -3,9 +3,11 @@ import pino, { Logger } from 'pino';
 
 /**
  * Structured logs carry ids, never personal data. As a second line of defence the logger
- * drops any field whose name suggests a secret or personal content, wherever it is nested.
+ * drops any field whose name suggests a secret or personal content, at the top of a line's
+ * object and two levels into it (what pino's redact paths `name`, `*.name` and `*.*.name`
+ * reached).
  */
-const REDACT = [
+export const REDACTED_FIELDS = [
   'password',
   'totp',
   'token',
@@ -30,11 +32,14 @@ export function createLogger(
     level,
     base: { pid: process.pid, service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: REDACT.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `req.headers.${k}`]),
-      remove: true,
+    // Not pino's `redact`: its wildcard paths cloned and walked every field of every line
+    // (35–60 µs a line; the access log writes one per request), where a look at the few keys
+    // of a line finds nothing to drop.
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => withoutRedactedFields(bindings),
+      log: (object) => withoutRedactedFields(object),
     },
-    formatters: { level: (label) => ({ level: label }) },
     hooks: {
       // A warning or an error is written at once, with the lines before it.
       logMethod(args, method, levelValue) {
@@ -46,6 +51,38 @@ export function createLogger(
   return pino(options, stream);
 }
 
+const REDACTED = new Set(REDACTED_FIELDS);
+const DROPPED = Symbol('dropped');
+/** Objects at depths 0, 1 and 2 lose their redacted fields: `name`, `*.name`, `*.*.name`. */
+const REDACT_DEPTH = 3;
+
+/**
+ * `value` without the fields named in REDACTED_FIELDS, at the top and two levels down (in
+ * arrays too). The value itself is never changed: an object that loses a field is copied
+ * (with its prototype and its other own properties, so that an error still logs as one), the
+ * rest is shared; with nothing to drop, `value` is returned as it was.
+ */
+export function withoutRedactedFields<T>(value: T, depth = 0): T {
+  if (depth >= REDACT_DEPTH || value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value)) return value;
+  const source = value as Record<string, unknown>;
+  let changed: Map<string, unknown> | undefined;
+  for (const key of Object.keys(source)) {
+    const child = source[key];
+    const kept = REDACTED.has(key) ? DROPPED : withoutRedactedFields(child, depth + 1);
+    if (kept !== child) (changed ??= new Map()).set(key, kept);
+  }
+  if (!changed) return value;
+  const descriptors = Object.getOwnPropertyDescriptors(source) as Record<
+    string,
+    PropertyDescriptor
+  >;
+  for (const [key, kept] of changed)
+    if (kept === DROPPED) delete descriptors[key];
+    else descriptors[key] = { value: kept, enumerable: true, writable: true, configurable: true };
+  if (Array.isArray(source)) return Object.defineProperties([], descriptors) as T;
+  return Object.create(Object.getPrototypeOf(source) as object | null, descriptors) as T;
+}
 const WARN = 40;
 /** The most a line waits in memory before it is written. */
 const FLUSH_EVERY_MS = 100;

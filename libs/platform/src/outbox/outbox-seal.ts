@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DecryptionError, EnvelopeCipher } from '../crypto/envelope-cipher';
+import { DecryptionError, EnvelopeCipher, pooledRandomBytes } from '../crypto/envelope-cipher';
 import { KeyedHash } from '../crypto/keyed-hash';
 import {
   JOB_NAMES,
@@ -39,7 +38,7 @@ const KEY_LABEL = 'mayak:outbox-job:v1';
  * is also the job's BullMQ id.
  */
 export function outboxJobKey(hash: KeyedHash, key?: string): string {
-  const bytes = key ? hash.pseudonym(KEY_DOMAIN, key).subarray(0, 16) : randomBytes(16);
+  const bytes = key ? hash.pseudonym(KEY_DOMAIN, key).subarray(0, 16) : pooledRandomBytes(16);
   return `j${bytes.toString('hex')}`;
 }
 
