@@ -35,7 +35,7 @@ import {
 import { SealedRollups } from './sealed-rollups';
 import { StatsReads } from './stats-reads';
 import { StatisticsError, StatisticsException } from './statistics.exception';
-import { ProtectedPeriod, RememberedTables } from './remembered-tables';
+import { RememberedMap } from './remembered-map';
 import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
@@ -47,7 +47,6 @@ const REMEMBERED_COVERS = 72;
 /** Months of protected plain totals remembered (a few KB each): ten years, ten times over. */
 const REMEMBERED_MONTH_TOTALS = 1_200;
 
-/** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
 /** Whole weeks read together when counting from the contacts (about a month). */
 const FALLBACK_WEEKS_PER_READ = 5;
 
@@ -55,6 +54,12 @@ const FALLBACK_WEEKS_PER_READ = 5;
 interface Reads {
   rollups: boolean;
   em: EntityManager;
+}
+
+/** A protected period's released cells, and whether the whole breakdown was withheld. */
+interface ProtectedPeriod {
+  readonly cells: ReadonlyArray<{ key: readonly string[]; count: number | null }>;
+  readonly withheld: boolean;
 }
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
@@ -81,11 +86,16 @@ export class StatisticsService {
    * costs the SQL only. Only aggregate counts of consenting callers are kept, in this
    * process's memory; least recently used first out.
    */
-  private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
+  private readonly protectedTables = new RememberedMap<ProtectedPeriod>(
+    REMEMBERED_CELLS,
+    (table) => table.cells.length,
+  );
   /** Each month's cover (COVER_DIMENSIONS) as protected, by the hash of its table. */
-  private readonly protectedCovers = new Map<string, ProtectedCover>();
+  private readonly protectedCovers = new RememberedMap<ProtectedCover>(REMEMBERED_COVERS);
   /** Each month's protected plain totals, by its days' counts: every answer reads them. */
-  private readonly protectedMonthTotals = new Map<string, ProtectedMonthTotals>();
+  private readonly protectedMonthTotals = new RememberedMap<ProtectedMonthTotals>(
+    REMEMBERED_MONTH_TOTALS,
+  );
 
   constructor(
     private readonly reads: StatsReads,
@@ -218,11 +228,8 @@ export class StatisticsService {
       // Pure in its input, like protectPeriod: a closed month's totals are protected once.
       const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
       let totals = this.protectedMonthTotals.get(id);
-      if (totals) this.protectedMonthTotals.delete(id);
-      else totals = protectMonthTotals(days, excluded, k);
-      this.protectedMonthTotals.set(id, totals);
-      if (this.protectedMonthTotals.size > REMEMBERED_MONTH_TOTALS)
-        this.protectedMonthTotals.delete(this.protectedMonthTotals.keys().next().value!);
+      if (!totals)
+        this.protectedMonthTotals.set(id, (totals = protectMonthTotals(days, excluded, k)));
       protectedMonths.set(month, totals);
     }
     return protectedMonths;
@@ -517,8 +524,7 @@ export class StatisticsService {
     };
     const id = tableHash(input);
     let plan = this.protectedCovers.get(id);
-    if (plan) this.protectedCovers.delete(id);
-    else {
+    if (!plan) {
       try {
         const deadline = performance.now() + this.config.STATS_PROTECTION_BUDGET_MS;
         plan = protectCover(input, { deadline });
@@ -532,10 +538,8 @@ export class StatisticsService {
         );
         return { cells: [...keys.values()].map((key) => ({ key, count: null })), withheld: true };
       }
+      this.protectedCovers.set(id, plan);
     }
-    this.protectedCovers.set(id, plan);
-    if (this.protectedCovers.size > REMEMBERED_COVERS)
-      this.protectedCovers.delete(this.protectedCovers.keys().next().value!);
     return { cells: plan.level(level), withheld: plan.withheld };
   }
 
