@@ -15,6 +15,7 @@ import {
   protectCover,
   ProtectedCover,
   protectTable,
+  withheldCover,
 } from './disclosure';
 import {
   alignToPeriods,
@@ -532,11 +533,7 @@ export class StatisticsService {
         if (!(error instanceof DisclosureBudgetExceeded)) throw error;
         // Withheld for this answer only: the plan is cheap on an idle process, so the next
         // answer plans it again rather than remember a verdict the load made.
-        const at = level.map((d) => (COVER_DIMENSIONS as readonly string[]).indexOf(d));
-        const keys = new Map(
-          input.cells.map((c) => [at.map((i) => c.key[i]).join('\u0000'), at.map((i) => c.key[i])]),
-        );
-        return { cells: [...keys.values()].map((key) => ({ key, count: null })), withheld: true };
+        return { cells: withheldCover(input).level(level), withheld: true };
       }
       this.protectedCovers.set(id, plan);
     }

@@ -1,4 +1,4 @@
-import { protectCover } from './cover-table';
+import { protectCover, withheldCover } from './cover-table';
 import { skewedCountTable } from './skewed-table';
 import { DisclosureBudgetExceeded } from './suppression-planner';
 
@@ -76,6 +76,18 @@ describe('protectCover', () => {
     const withheld = protectCover(tiny);
     expect(withheld.withheld).toBe(true);
     expect(withheld.level(NAMES)).toEqual([{ key: ['a', 'b', 'c', 'd'], count: null }]);
+  });
+
+  it('withheld whole, lists every non-zero value of any level as suppressed, and nothing else', () => {
+    const table = month(7, 300);
+    const withheld = withheldCover(table);
+    expect(withheld.withheld).toBe(true);
+    for (const level of [NAMES, ['outcome', 'channel'], ['ageBand'], []]) {
+      const nonZero = [...truthAt(table, level)].filter(([, count]) => count > 0);
+      const rows = withheld.level(level);
+      expect(rows.every((row) => row.count === null)).toBe(true);
+      expect(rows.map((row) => row.key.join('/')).sort()).toEqual(nonZero.map(([id]) => id).sort());
+    }
   });
 
   it('stops at its deadline', () => {
