@@ -251,6 +251,44 @@ describe('statistics', () => {
     expect(response.body.rows).toEqual([{ period: day, count: 10 }]);
   });
 
+  it('remembers an answer only while its months’ rollups stay as they were, in every API process', async () => {
+    const day = dateOf(Date.now() - 200 * DAY);
+    const query = `from=${day}&to=${day}&period=month&groupBy=channel,outcome`;
+    const row = (count: number) => [
+      { period: day.slice(0, 7), channel: 'phone', outcome: 'referred', count },
+    ];
+    const other = await startApi(env);
+    try {
+      const otherHttp = new HttpClient(other.url);
+      const dayTotal = (count: number) =>
+        eventually(
+          'the rollup job',
+          async () => {
+            const r = await stats(`from=${day}&to=${day}&period=day`);
+            return r.body.rows[0]?.count === count ? r : undefined;
+          },
+          15_000,
+          200,
+        );
+      await logContacts(10, () => ({ startedAt: `${day}T08:00:00Z` }));
+      await dayTotal(10);
+      // Asked twice of each process: the second answer of each is the remembered one.
+      for (const client of [http, otherHttp, http, otherHttp]) {
+        const r = await client.get(`/api/stats?${query}`, { token: coordinatorToken });
+        expect(r.body.rows).toEqual(row(10));
+      }
+      await logContacts(10, () => ({ startedAt: `${day}T09:00:00Z` }));
+      await dayTotal(20);
+      // The month's rollup row is at a new version: neither process answers from memory.
+      for (const client of [http, otherHttp]) {
+        const r = await client.get(`/api/stats?${query}`, { token: coordinatorToken });
+        expect(r.body.rows).toEqual(row(20));
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the rollups agree with counting the contacts after a random mix of intakes, withdrawals and erasures', async () => {
     const random = prng(20261121);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];

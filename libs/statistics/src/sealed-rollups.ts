@@ -119,6 +119,27 @@ export class SealedRollups {
     });
   }
 
+  /**
+   * What the rows of both grains in [start, end) hold, named without opening them: a digest of
+   * each row's id and version. Every write of a row takes a new version from the database's
+   * sequence (and a removed row drops out), so the same digest means the same cells, in any
+   * API process; read it in the snapshot of the reads it stands for.
+   */
+  async fingerprint(
+    start: string,
+    end: string,
+    em: EntityManager = this.db.manager,
+  ): Promise<string> {
+    const [row]: Array<{ fingerprint: string }> = await em.query(
+      `SELECT encode(sha256(convert_to(
+                coalesce(string_agg(id || '@' || version, ' ' ORDER BY id), ''), 'UTF8')), 'base64')
+                AS fingerprint
+         FROM ${ROLLUPS} WHERE grain IN ('day', 'month') AND bucket >= $1::date AND bucket < $2::date`,
+      [start, end],
+    );
+    return row.fingerprint;
+  }
+
   /** Stored rollups of `grain` in [start, end), except the buckets named; for the builder. */
   async load(
     em: EntityManager,

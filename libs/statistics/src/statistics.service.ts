@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
-import { AppConfig, daysByWeek, weekOfDay } from '@mayak/platform';
+import { AppConfig, daysByWeek, KeyRing, weekOfDay } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
@@ -15,6 +15,7 @@ import {
   protectCover,
   ProtectedCover,
   protectTable,
+  withheldCover,
 } from './disclosure';
 import {
   alignToPeriods,
@@ -35,7 +36,7 @@ import {
 import { SealedRollups } from './sealed-rollups';
 import { StatsReads } from './stats-reads';
 import { StatisticsError, StatisticsException } from './statistics.exception';
-import { ProtectedPeriod, RememberedTables } from './remembered-tables';
+import { RememberedMap } from './remembered-map';
 import { CASE_DIMENSIONS, CaseDimension, StatsQuery, StatsResult, StatsRow } from './stats-query';
 
 /** Protected tables remembered (see StatisticsService.protectPeriod): about 15 MB. */
@@ -47,7 +48,12 @@ const REMEMBERED_COVERS = 72;
 /** Months of protected plain totals remembered (a few KB each): ten years, ten times over. */
 const REMEMBERED_MONTH_TOTALS = 1_200;
 
-/** Days of contacts counted at once where no rollup answers: a month's worth in memory at most. */
+/**
+ * Rows of whole protected answers remembered (see StatisticsService.answerId): a few
+ * hundred bytes each, about 10 MB; a quarterly four-way report has a few thousand.
+ */
+const REMEMBERED_ANSWER_ROWS = 50_000;
+
 /** Whole weeks read together when counting from the contacts (about a month). */
 const FALLBACK_WEEKS_PER_READ = 5;
 
@@ -55,6 +61,14 @@ const FALLBACK_WEEKS_PER_READ = 5;
 interface Reads {
   rollups: boolean;
   em: EntityManager;
+  /** Set when some count came from the contacts or cases, not the rollups alone. */
+  beyondRollups?: boolean;
+}
+
+/** A protected period's released cells, and whether the whole breakdown was withheld. */
+interface ProtectedPeriod {
+  readonly cells: ReadonlyArray<{ key: readonly string[]; count: number | null }>;
+  readonly withheld: boolean;
 }
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
@@ -81,11 +95,26 @@ export class StatisticsService {
    * costs the SQL only. Only aggregate counts of consenting callers are kept, in this
    * process's memory; least recently used first out.
    */
-  private readonly protectedTables = new RememberedTables(REMEMBERED_CELLS);
+  private readonly protectedTables = new RememberedMap<ProtectedPeriod>(
+    REMEMBERED_CELLS,
+    (table) => table.cells.length,
+  );
   /** Each month's cover (COVER_DIMENSIONS) as protected, by the hash of its table. */
-  private readonly protectedCovers = new Map<string, ProtectedCover>();
+  private readonly protectedCovers = new RememberedMap<ProtectedCover>(REMEMBERED_COVERS);
   /** Each month's protected plain totals, by its days' counts: every answer reads them. */
-  private readonly protectedMonthTotals = new Map<string, ProtectedMonthTotals>();
+  private readonly protectedMonthTotals = new RememberedMap<ProtectedMonthTotals>(
+    REMEMBERED_MONTH_TOTALS,
+  );
+  /**
+   * Whole protected answers read off the rollups alone, by the query and the versions of the
+   * rollup rows it reads (answerId): a warm answer costs one query for the versions.
+   */
+  private readonly answers = new RememberedMap<StatsResult>(
+    REMEMBERED_ANSWER_ROWS,
+    (answer) => answer.rows.length + 1,
+  );
+  /** Times the key ring sealed: an answer begun before a sealing is not remembered after it. */
+  private sealings = 0;
 
   constructor(
     private readonly reads: StatsReads,
@@ -94,7 +123,20 @@ export class StatisticsService {
     private readonly rollups: SealedRollups,
     private readonly facts: ContactFactsSource,
     private readonly audit: AuditTrail,
-  ) {}
+    private readonly ring: KeyRing,
+  ) {
+    // What the keys protected does not outlive them in this process (as SealedRollups').
+    ring.onSeal(() => {
+      this.sealings++;
+      for (const remembered of [
+        this.answers,
+        this.protectedTables,
+        this.protectedCovers,
+        this.protectedMonthTotals,
+      ])
+        remembered.clear();
+    });
+  }
 
   async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
@@ -165,16 +207,58 @@ export class StatisticsService {
       };
     }
     requirePublishable(query);
+    const sealings = this.sealings;
+    const id = await this.answerId(query, range, reading);
+    const remembered = id === undefined ? undefined : this.answers.get(id);
+    if (remembered) return { ...remembered };
     const months = await this.protectedMonths(query, range, reading);
-    if (isPlain(query)) return { ...answer, ...this.releaseTotals(query, range, months) };
-    return {
-      ...answer,
-      ...(await this.releaseBreakdown(query, range, reading)),
-      // A month without contacts left none out; `?? 0` would also turn a suppressed one into 0.
-      excludedWithoutConsent: sumReleased(
-        monthsOf(range).map((m) => (months.has(m) ? months.get(m)!.excluded : 0)),
-      ),
-    };
+    const result: StatsResult = isPlain(query)
+      ? { ...answer, ...this.releaseTotals(query, range, months) }
+      : {
+          ...answer,
+          ...(await this.releaseBreakdown(query, range, reading)),
+          // A month without contacts left none out; `?? 0` would also turn a suppressed one into 0.
+          excludedWithoutConsent: sumReleased(
+            monthsOf(range).map((m) => (months.has(m) ? months.get(m)!.excluded : 0)),
+          ),
+        };
+    // Not a withheld answer: a deadline the load missed is not remembered (protectPeriod).
+    if (id !== undefined && !reading.beyondRollups && result.withheldPeriods.length === 0) {
+      Object.freeze(result.rows);
+      Object.freeze(result.withheldPeriods);
+      for (const row of result.rows) Object.freeze(row);
+      if (!this.ring.sealed && this.sealings === sealings) this.answers.set(id, { ...result });
+    }
+    return result;
+  }
+
+  /**
+   * What a protected answer of contacts read off the rollups is a pure function of (disclosure
+   * control is deterministic in its table): the query, its periods as aligned, k, and the
+   * rollup rows of the months it touches, which SealedRollups.fingerprint names by their
+   * versions, read in the answer's own snapshot. The same rows at the same versions hold the
+   * same cells, in every API process, so a remembered answer is exactly what counting and
+   * protecting again would give; a row written since changes the id. Undefined for cases
+   * (counted from the cases) and for the counts from the contacts.
+   */
+  private async answerId(
+    query: StatsQuery,
+    range: { start: string; end: string },
+    reading: Reads,
+  ): Promise<string | undefined> {
+    if (!reading.rollups || query.measure !== 'contacts' || this.ring.sealed) return undefined;
+    const months = monthSpan(range);
+    const rows = await this.rollups.fingerprint(months.start, months.end, reading.em);
+    const filters = Object.entries(query.filters).sort(([a], [b]) => (a < b ? -1 : 1));
+    return JSON.stringify([
+      this.config.STATS_K,
+      query.period,
+      range.start,
+      range.end,
+      query.groupBy,
+      filters,
+      rows,
+    ]);
   }
 
   /** The counts of a query as asked, by its own period: the rollups' or the contacts'. */
@@ -184,9 +268,9 @@ export class StatisticsService {
     plain: boolean,
     reading: Reads,
   ): Promise<{ cells: RawCell[]; excluded: number }> {
-    return query.measure === 'cases'
-      ? this.caseCells(query, range, plain, reading.em)
-      : this.contactCells(query, range, plain, reading);
+    if (query.measure === 'contacts') return this.contactCells(query, range, plain, reading);
+    reading.beyondRollups = true;
+    return this.caseCells(query, range, plain, reading.em);
   }
 
   /**
@@ -200,7 +284,7 @@ export class StatisticsService {
     range: { start: string; end: string },
     reading: Reads,
   ): Promise<Map<string, ProtectedMonthTotals>> {
-    const months = { start: `${range.start.slice(0, 7)}-01`, end: monthAfterLastDay(range.end) };
+    const months = monthSpan(range);
     const plain = { ...query, groupBy: [], filters: {} };
     const daily = await this.count({ ...plain, period: 'day' }, months, true, reading);
     const consented = await this.count({ ...plain, period: 'month' }, months, false, reading);
@@ -218,11 +302,8 @@ export class StatisticsService {
       // Pure in its input, like protectPeriod: a closed month's totals are protected once.
       const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
       let totals = this.protectedMonthTotals.get(id);
-      if (totals) this.protectedMonthTotals.delete(id);
-      else totals = protectMonthTotals(days, excluded, k);
-      this.protectedMonthTotals.set(id, totals);
-      if (this.protectedMonthTotals.size > REMEMBERED_MONTH_TOTALS)
-        this.protectedMonthTotals.delete(this.protectedMonthTotals.keys().next().value!);
+      if (!totals)
+        this.protectedMonthTotals.set(id, (totals = protectMonthTotals(days, excluded, k)));
       protectedMonths.set(month, totals);
     }
     return protectedMonths;
@@ -381,7 +462,10 @@ export class StatisticsService {
       reading.rollups && rollupsAnswerExactly(cellQuery)
         ? chooseCuboid(canonical([...cellQuery.groupBy, ...filtered]))
         : undefined;
-    if (!cuboid) return this.countFromContacts(cellQuery, range, plain, reading.em);
+    if (!cuboid) {
+      reading.beyondRollups = true;
+      return this.countFromContacts(cellQuery, range, plain, reading.em);
+    }
     // Contacts in the filtered range whose caller did not consent: from the cuboid of the
     // filters' own dimensions where there is one, else from the contacts.
     const filterCuboid = plain ? undefined : chooseCuboid(filtered);
@@ -395,6 +479,7 @@ export class StatisticsService {
     const cells = sumCuboid(buckets, cuboid.id, cellQuery, plain ? 'contacts' : 'consented');
     if (plain) return { cells: cells.list(), excluded: 0 };
     if (!filterCuboid) {
+      reading.beyondRollups = true;
       const { excluded } = await this.countFromContacts(cellQuery, range, false, reading.em);
       return { cells: cells.list(), excluded };
     }
@@ -517,8 +602,7 @@ export class StatisticsService {
     };
     const id = tableHash(input);
     let plan = this.protectedCovers.get(id);
-    if (plan) this.protectedCovers.delete(id);
-    else {
+    if (!plan) {
       try {
         const deadline = performance.now() + this.config.STATS_PROTECTION_BUDGET_MS;
         plan = protectCover(input, { deadline });
@@ -526,16 +610,10 @@ export class StatisticsService {
         if (!(error instanceof DisclosureBudgetExceeded)) throw error;
         // Withheld for this answer only: the plan is cheap on an idle process, so the next
         // answer plans it again rather than remember a verdict the load made.
-        const at = level.map((d) => (COVER_DIMENSIONS as readonly string[]).indexOf(d));
-        const keys = new Map(
-          input.cells.map((c) => [at.map((i) => c.key[i]).join('\u0000'), at.map((i) => c.key[i])]),
-        );
-        return { cells: [...keys.values()].map((key) => ({ key, count: null })), withheld: true };
+        return { cells: withheldCover(input).level(level), withheld: true };
       }
+      this.protectedCovers.set(id, plan);
     }
-    this.protectedCovers.set(id, plan);
-    if (this.protectedCovers.size > REMEMBERED_COVERS)
-      this.protectedCovers.delete(this.protectedCovers.keys().next().value!);
     return { cells: plan.level(level), withheld: plan.withheld };
   }
 
@@ -684,8 +762,11 @@ function monthsOf(range: { start: string; end: string }): string[] {
   return months;
 }
 
-/** The first day after the month that a range's last day (end, exclusive) falls in. */
-const monthAfterLastDay = (end: string) => nextMonth(iso(new Date(Date.parse(end) - 86_400_000)));
+/** The whole months a range of whole days touches, as a range of days. */
+function monthSpan(range: { start: string; end: string }): { start: string; end: string } {
+  const lastDay = iso(new Date(Date.parse(range.end) - 86_400_000));
+  return { start: `${range.start.slice(0, 7)}-01`, end: nextMonth(lastDay) };
+}
 
 function toRows(
   query: StatsQuery,

@@ -1,4 +1,4 @@
-import { protectCover } from './cover-table';
+import { protectCover, withheldCover } from './cover-table';
 import { skewedCountTable } from './skewed-table';
 import { DisclosureBudgetExceeded } from './suppression-planner';
 
@@ -20,6 +20,64 @@ function truthAt(table: ReturnType<typeof month>, level: string[]): Map<string, 
     sums.set(id, (sums.get(id) ?? 0) + cell.count);
   }
   return sums;
+}
+
+/**
+ * The attacker of a two-dimensional cover, exactly: every table of whole non-negative counts
+ * that gives what the cover releases at each level (a value, a public zero, or suppressed),
+ * enumerated. Returns the suppressed values that take only one value in all of them.
+ */
+function pinnedBy2dAttacker(cells: Array<{ key: string[]; count: number }>, k: number): string[] {
+  const cover = protectCover({ dimensions: ['a', 'b'], cells, k });
+  expect(cover.withheld).toBe(false);
+  const rows = [...new Set(cells.map((c) => c.key[0]))].sort();
+  const cols = [...new Set(cells.map((c) => c.key[1]))].sort();
+  const released = (level: string[]) =>
+    new Map(cover.level(level).map((row) => [row.key.join('/'), row.count]));
+  const [cellOf, rowOf, colOf] = [released(['a', 'b']), released(['a']), released(['b'])];
+  const grand = released([]).get('')!;
+  const known = (of: Map<string, number | null>, id: string) => (of.has(id) ? of.get(id)! : 0);
+  const rowTotal = rows.map((r) => known(rowOf, r));
+  const colTotal = cols.map((c) => known(colOf, c));
+  const grid = rows.map((r) => cols.map((c) => known(cellOf, `${r}/${c}`) ?? 0));
+  const unknown = rows.flatMap((r, i) =>
+    cols.flatMap((c, j) => (known(cellOf, `${r}/${c}`) === null ? [[i, j]] : [])),
+  );
+  const rowSum = grid.map((row) => row.reduce((a, b) => a + b, 0));
+  const colSum = cols.map((_, j) => grid.reduce((a, row) => a + row[j], 0));
+  const seen = new Map<string, Set<number>>();
+  const note = (id: string, value: number) => seen.set(id, (seen.get(id) ?? new Set()).add(value));
+  const search = (u: number, all: number): void => {
+    if (u === unknown.length) {
+      if (all !== grand) return;
+      if (rowTotal.some((t, i) => t !== null && t !== rowSum[i])) return;
+      if (colTotal.some((t, j) => t !== null && t !== colSum[j])) return;
+      for (const [i, j] of unknown) note(`${rows[i]}/${cols[j]}`, grid[i][j]);
+      rows.forEach((r, i) => rowTotal[i] === null && note(r, rowSum[i]));
+      cols.forEach((c, j) => colTotal[j] === null && note(c, colSum[j]));
+      return;
+    }
+    const [i, j] = unknown[u];
+    const bound = Math.min(
+      grand! - all,
+      rowTotal[i] === null ? Infinity : rowTotal[i]! - rowSum[i],
+      colTotal[j] === null ? Infinity : colTotal[j]! - colSum[j],
+    );
+    for (let value = 0; value <= bound; value++) {
+      grid[i][j] = value;
+      rowSum[i] += value;
+      colSum[j] += value;
+      search(u + 1, all + value);
+      rowSum[i] -= value;
+      colSum[j] -= value;
+    }
+    grid[i][j] = 0;
+  };
+  search(
+    0,
+    rowSum.reduce((a, b) => a + b, 0),
+  );
+  return [...seen].filter(([, values]) => values.size < 2).map(([id]) => id);
 }
 
 describe('protectCover', () => {
@@ -76,6 +134,38 @@ describe('protectCover', () => {
     const withheld = protectCover(tiny);
     expect(withheld.withheld).toBe(true);
     expect(withheld.level(NAMES)).toEqual([{ key: ['a', 'b', 'c', 'd'], count: null }]);
+  });
+
+  it('withheld whole, lists every non-zero value of any level as suppressed, and nothing else', () => {
+    const table = month(7, 300);
+    const withheld = withheldCover(table);
+    expect(withheld.withheld).toBe(true);
+    for (const level of [NAMES, ['outcome', 'channel'], ['ageBand'], []]) {
+      const nonZero = [...truthAt(table, level)].filter(([, count]) => count > 0);
+      const rows = withheld.level(level);
+      expect(rows.every((row) => row.count === null)).toBe(true);
+      expect(rows.map((row) => row.key.join('/')).sort()).toEqual(nonZero.map(([id]) => id).sort());
+    }
+  });
+
+  it('leaves no suppressed value of a sparse month pinned: a hypercube’s zero corner never goes below 0', () => {
+    // Sparse months whose cheapest hypercubes have zeros at corners of both signs: such a
+    // perturbation can go neither up nor down, and taking it as a witness would let the
+    // attacker pin the cells it was to hide.
+    const month = (...cells: string[]) =>
+      cells.map((cell) => {
+        const [, a, b, count] = /^(a\d)(b\d)=(\d+)$/.exec(cell)!;
+        return { key: [a, b], count: Number(count) };
+      });
+    for (const cells of [
+      month('a1b1=6', 'a1b2=2', 'a2b3=7'),
+      month('a0b3=5', 'a1b3=2', 'a2b0=9', 'a2b1=6'),
+      month('a0b0=2', 'a0b2=1', 'a0b3=2', 'a1b2=5', 'a2b3=7'),
+      month('a0b0=6', 'a0b2=2', 'a1b3=8'),
+    ]) {
+      expect(cells.some((cell) => cell.count < 5)).toBe(true);
+      expect(pinnedBy2dAttacker(cells, 5)).toEqual([]);
+    }
   });
 
   it('stops at its deadline', () => {

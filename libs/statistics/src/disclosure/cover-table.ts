@@ -62,20 +62,50 @@ export interface ProtectedCover {
 export function protectCover(input: CountTable, options: PlanningOptions = {}): ProtectedCover {
   const table = validateCountTable(input);
   const plan = new CoverPlan(table.dimensions, table.k, table.cells, options.deadline ?? Infinity);
-  const withheld = !plan.run();
+  if (!plan.run()) return withheldCover(table);
   const levels = new Map<string, ReadonlyArray<CoverRow>>();
   return {
     dimensions: [...table.dimensions],
     k: table.k,
-    withheld,
+    withheld: false,
     // Each level is cut once: a remembered plan answers every later question from memory.
     level: (dimensions) => {
       const id = dimensions.join('\u0000');
       let rows = levels.get(id);
-      if (!rows) levels.set(id, (rows = plan.level(dimensions, withheld)));
+      if (!rows) levels.set(id, (rows = plan.level(dimensions)));
       return rows;
     },
   };
+}
+
+/**
+ * The cover withheld whole, with no plan: every non-zero value at every level suppressed,
+ * which releases nothing but the public zeros. What protectCover gives when no hypercube can
+ * hide some count, and what a caller releases when planning ran past its deadline.
+ */
+export function withheldCover(input: CountTable): ProtectedCover {
+  const table = validateCountTable(input);
+  const nonZero = table.cells.filter((cell) => cell.count > 0);
+  return {
+    dimensions: [...table.dimensions],
+    k: table.k,
+    withheld: true,
+    level: (wanted) => {
+      const at = wanted.map((name) => dimensionIndex(table.dimensions, name));
+      const keys = new Map<string, string[]>();
+      for (const cell of nonZero) {
+        const key = at.map((d) => cell.key[d]);
+        keys.set(key.join('\u0000'), key);
+      }
+      return [...keys.values()].sort(compareKeys).map((key) => ({ key, count: null }));
+    },
+  };
+}
+
+function dimensionIndex(dimensions: readonly string[], name: string): number {
+  const d = dimensions.indexOf(name);
+  if (d < 0) throw new Error(`${name} is not a dimension of this cover`);
+  return d;
 }
 
 class CoverPlan {
@@ -294,12 +324,8 @@ class CoverPlan {
     return best && Array.from(best);
   }
 
-  level(wanted: readonly string[], withheld: boolean): CoverRow[] {
-    const at = wanted.map((name) => {
-      const d = this.dimensions.indexOf(name);
-      if (d < 0) throw new Error(`${name} is not a dimension of this cover`);
-      return d;
-    });
+  level(wanted: readonly string[]): CoverRow[] {
+    const at = wanted.map((name) => dimensionIndex(this.dimensions, name));
     const fixed = this.kept.map((d) => at.includes(d));
     const fixedCount = fixed.filter(Boolean).length;
     const result: CoverRow[] = [];
@@ -307,7 +333,7 @@ class CoverPlan {
     for (let position = 0; position < this.counts.length; position++) {
       if (this.levels[position] !== fixedCount) continue;
       const count = this.counts[position];
-      const hidden = withheld ? count > 0 : this.suppressed[position] === 1;
+      const hidden = this.suppressed[position] === 1;
       if (count === 0 && !hidden) continue;
       const coordinates = this.kept.map((_, i) => this.coordinate(position, i));
       if (!coordinates.every((c, i) => (c !== this.sizes[i]) === fixed[i])) continue;

@@ -1,7 +1,7 @@
 export * from './disclosure.types';
 export * from './protect-table';
 export { exposedToCoarserReleases } from './coarser-exposure';
-export { protectCover } from './cover-table';
+export { protectCover, withheldCover } from './cover-table';
 export type { ProtectedCover } from './cover-table';
 export { DisclosureBudgetExceeded } from './suppression-planner';
 export type { PlanningOptions } from './suppression-planner';
