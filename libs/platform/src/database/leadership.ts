@@ -37,6 +37,7 @@ export class Leadership {
   private client?: Client;
   private timer?: NodeJS.Timeout;
   private leading = false;
+  private claiming = false;
   private stopped = false;
 
   constructor(
@@ -66,7 +67,8 @@ export class Leadership {
   }
 
   private async claim(): Promise<void> {
-    if (this.stopped || this.leading) return;
+    if (this.stopped || this.leading || this.claiming) return;
+    this.claiming = true;
     try {
       const client = this.client ?? (await this.connect());
       const { rows } = await client.query<{ locked: boolean }>(
@@ -76,26 +78,34 @@ export class Leadership {
       if (this.client === client && rows[0]?.locked) this.setLeading(true);
     } catch {
       this.drop(this.client);
+    } finally {
+      this.claiming = false;
     }
-    if (!this.leading && !this.stopped)
-      this.timer = setTimeout(() => void this.claim(), CLAIM_EVERY_MS).unref();
+    if (!this.leading) this.claimLater();
+  }
+
+  /** One ask pending at a time, however the last one ended. */
+  private claimLater(): void {
+    clearTimeout(this.timer);
+    if (!this.stopped) this.timer = setTimeout(() => void this.claim(), CLAIM_EVERY_MS).unref();
   }
 
   private async connect(): Promise<Client> {
     const client = new Client({
       connectionString: this.url,
       application_name: `mayak-lead-${process.title}`.slice(0, 63),
+      // A connection that died without a word fails its next ask instead of hanging it.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 5_000,
       options: KEEPALIVE_OPTIONS,
     });
     this.client = client;
     const lost = () => {
       if (this.client !== client) return;
       this.drop(client);
-      if (!this.stopped) {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => void this.claim(), CLAIM_EVERY_MS).unref();
-      }
+      this.claimLater();
     };
     client.on('error', lost);
     client.on('end', lost);
