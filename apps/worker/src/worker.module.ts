@@ -21,6 +21,7 @@ import {
   LoggingModule,
   OutboxModule,
   OutboxRelayModule,
+  WorkerLeadershipModule,
   WorkerQueuesModule,
 } from '@mayak/platform';
 import { RetentionModule } from '@mayak/retention';
@@ -49,6 +50,7 @@ export class WorkerModule {
         CryptoModule,
         ClockModule,
         OutboxModule,
+        WorkerLeadershipModule,
         OutboxRelayModule,
         WorkerQueuesModule.forRoot(),
         DiscoveryModule,

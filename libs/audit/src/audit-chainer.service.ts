@@ -1,5 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { describeError, KeyedHash, KeyRing, Logger, LOGGER } from '@mayak/platform';
+import {
+  describeError,
+  KeyedHash,
+  KeyRing,
+  Logger,
+  LOGGER,
+  WorkerLeadership,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   AUDIT_KEY_ROTATED,
@@ -122,21 +129,34 @@ export class AuditChainer {
   }
 }
 
-/** Runs the chainer in the worker, a few times a second. */
+/** How often the leading worker links the chain. */
+const LEADER_EVERY_MS = 250;
+/** The other workers link every this many of the leader's rounds: if it hangs, a colleague links. */
+const FOLLOWER_ROUNDS = 8;
+
+/**
+ * Runs the chainer in the worker: four times a second in the leading worker (WorkerLeadership),
+ * every two seconds in the others. Every worker chaining as often would only link the entries
+ * of the moment in twice the transactions, each skipping or waiting on the chain's lock.
+ */
 @Injectable()
 export class AuditChainRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private failing = false;
+  private ticks = 0;
 
   constructor(
     private readonly chainer: AuditChainer,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly ring: KeyRing,
+    private readonly leadership: WorkerLeadership,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
+      this.ticks += 1;
+      if (!this.leadership.isLeader && this.ticks % FOLLOWER_ROUNDS !== 0) return;
       // Sealed, entries are still appended; they are linked once the chain key is back.
       if (this.running || this.ring.sealed) return;
       this.running = this.chainer
@@ -151,7 +171,7 @@ export class AuditChainRunner implements OnApplicationBootstrap, OnApplicationSh
           this.failing = true;
         })
         .finally(() => (this.running = undefined));
-    }, 250);
+    }, LEADER_EVERY_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -5,6 +5,7 @@ export * from './migrate';
 export * from './migrations';
 export * from './pg-errors';
 export * from './pg-listener';
+export * from './leadership';
 export * from './group-commit';
 export * from './session-lock';
 export * from './json-rows';

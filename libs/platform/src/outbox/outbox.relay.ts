@@ -7,6 +7,7 @@ import { DecryptionError } from '../crypto/envelope-cipher';
 import { ExactTimes } from '../crypto/exact-times';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyedHash } from '../crypto/keyed-hash';
+import { WorkerLeadership } from '../database/leadership';
 import { preparedStatement, runPrepared } from '../database/prepared-statement';
 import { describeError, Logger } from '../logging';
 import { DEFAULT_JOB_OPTIONS } from '../queue/job-options';
@@ -65,8 +66,13 @@ const MARK_SENT = preparedStatement(
 const LEGACY_QUEUES = ['routing', 'legal', 'psych', 'emergency'] as const;
 
 const BATCH = 500;
-/** How often an idle relay looks for new rows: the most a job waits before it is sent. */
+/** How often the leading worker's idle relay looks for new rows: the most a job waits. */
 const IDLE_POLL_MS = 20;
+/**
+ * How often the other workers' relays look: rarely, so that the rows are not split into small
+ * batches among them, but often enough that nothing waits long on a leader that hangs.
+ */
+const FOLLOWER_POLL_MS = 1_000;
 /** While sealed, how often the relay looks whether it has been unsealed. */
 const SEALED_POLL_MS = 100;
 /** After a failure (Redis away), try again at this pace. */
@@ -78,7 +84,10 @@ const RETRY_MS = 1_000;
  * sooner when idle, but a notifying transaction takes a global lock at commit, which capped
  * intake at about 1,200 a second.) Rows are taken with SKIP LOCKED, so several workers relay
  * side by side without sending a row twice; and the job id comes from the row, so even a
- * second send of the same row is a no-op in BullMQ.
+ * second send of the same row is a no-op in BullMQ. Only the leading worker (WorkerLeadership)
+ * polls every 20 ms; the others look once a second, and keep sending while they find full
+ * batches: every relay polling fast would split the same rows into smaller batches, each a
+ * transaction, for no more throughput.
  *
  * While Redis is away the send fails fast, the transaction rolls back and the rows simply
  * stay pending in PostgreSQL. The sweeper sends again whatever was sent but never finished
@@ -115,6 +124,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly seal: OutboxSeal,
     private readonly hash: KeyedHash,
     private readonly times: ExactTimes,
+    private readonly leadership: WorkerLeadership,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -136,6 +146,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         Math.min(5_000, this.config.OUTBOX_SWEEP_AFTER_SECONDS * 500),
       ),
     );
+    // A worker that comes to lead starts its fast polling at once.
+    this.leadership.onChange((leading) => leading && this.kick());
     this.kick();
   }
 
@@ -161,16 +173,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private async drain(): Promise<number> {
     // Sealed, the jobs stay in the outbox, where a crash or a lockdown cannot lose them.
     if (this.ring.sealed) return SEALED_POLL_MS;
+    const idle = this.leadership.isLeader ? IDLE_POLL_MS : FOLLOWER_POLL_MS;
     try {
       // The idle probe is one indexed query, no transaction.
       const pending: unknown[] = await this.db.query(
         `SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1`,
       );
-      if (pending.length === 0) return IDLE_POLL_MS;
+      if (pending.length === 0) return idle;
       for (;;) {
         const sent = await this.db.transaction((em) => this.sendPending(em));
         this.redisUp();
-        if (sent < BATCH || this.stopped) return sent > 0 ? 0 : IDLE_POLL_MS;
+        if (sent < BATCH || this.stopped) return sent > 0 && this.leadership.isLeader ? 0 : idle;
       }
     } catch (error) {
       this.failed(error);
