@@ -89,9 +89,24 @@ export class RoutingService {
       }));
       // A batch picks for all its cases at once; one alone may wait for a held colleague.
       const picked = wait ? [] : await this.load.reserveMany(em, requests);
+      // Those the batch could not place, and whether anyone fits each at all: one no one fits
+      // goes to the pool without a pick of its own.
+      const unplaced = queued.flatMap((_, i) => (picked[i] ? [] : [i]));
+      const fits = new Map<number, boolean>();
+      if (!wait && unplaced.length > 0) {
+        const answers = await this.load.anyFits(
+          em,
+          unplaced.map((i) => requests[i]),
+        );
+        unplaced.forEach((i, k) => fits.set(i, answers[k]));
+      }
       const assignments: Array<{ row: RoutedRow; assigneeId: string }> = [];
       for (const [i, row] of queued.entries()) {
         let assignee = picked[i];
+        if (!assignee && fits.get(i) === false) {
+          results.set(row.id, 'pooled');
+          continue;
+        }
         if (!assignee) {
           // None of the colleagues the batch locked can take it: ask for it alone, which says
           // whether someone who fits is held by another routing.
