@@ -137,6 +137,13 @@ export class RunningStack {
     return worker;
   }
 
+  /** Stops every worker process (the API runs on), so that a figure can start one afresh. */
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.stop()));
+    this.workers.length = 0;
+    this.worker = undefined;
+  }
+
   private nodeArgs(app: string): string[] {
     if (!this.profileDir) return [];
     // The cluster's API processes inherit these arguments: one name would leave only the

@@ -245,7 +245,8 @@ async function measureSaturation(
   const processes = Number(stack.env.API_PROCESSES ?? 1);
   const warm = await runLoad({ ...load, durationSeconds: sizes.warmupSeconds });
   const short = WARM_REQUESTS_PER_PROCESS * processes - warm.ok;
-  if (short > 0) await runLoad({ ...load, amount: short });
+  // autocannon refuses fewer requests than connections: a warm-up a few short sends that many.
+  if (short > 0) await runLoad({ ...load, amount: Math.max(short, load.connections) });
   const peaksReset = (await options.peaks?.()) ?? false;
   const statements =
     options.statementsFile && ctx.services.statements && stack.profileDir

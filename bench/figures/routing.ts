@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { producerConnection } from '@mayak/platform';
+import { Queue } from 'bullmq';
 import { measureNoopWorker } from '../baselines/noop-worker';
 import { contactBodies } from '../core/contact-body';
 import { failed, Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
@@ -16,6 +18,7 @@ import { WaitSampler } from '../core/pg-waits';
 import { cpuMeter } from '../core/cpu';
 import { waitUntil } from '../core/apps';
 import { StatementCounter } from '../core/statements';
+import { RunningStack } from '../core/stack';
 
 const THROUGHPUT: Target[] = [{ op: '>=', value: 0.3, of: 'ratio' }];
 
@@ -54,7 +57,7 @@ export const routingFigure: Figure = {
     const noJob = routingJobMissing();
     if (noJob) return notYet(noJob);
 
-    const stack = await ctx.stack.launch('routing', { api: true, worker: false });
+    const stack = await ctx.stack.launch('routing', { api: true, worker: true });
     try {
       return await measureRouting();
     } catch (error) {
@@ -78,6 +81,20 @@ export const routingFigure: Figure = {
         ));
       if (why) return notYet(why);
 
+      // A worker's first start on a queue prefix runs every maintenance schedule at once
+      // (restamping every row, chaining the audit trail, the rollups): hourly work, not routing.
+      // It runs now, on the template's rows, and the worker stops before the cases are raised;
+      // started again, it finds its schedules in Redis and keeps their timing.
+      ctx.log('  first start of the worker: waiting for its maintenance to finish');
+      const settled = await maintenanceSettled(stack);
+      await stack.stopWorkers();
+      ctx.log(`  maintenance done in ${round(settled, 1)} s; worker stopped`);
+
+      // The cases of the checks above were routed by that first start: not counted.
+      const earlier = (
+        await stack.db.query<{ id: string }>(`SELECT id::text AS id FROM cases`)
+      ).rows.map((r) => r.id);
+
       ctx.log(`  raising ${cases} legal cases with the worker stopped`);
       const load = await runLoad({
         baseUrl: stack.http.baseUrl,
@@ -94,8 +111,12 @@ export const routingFigure: Figure = {
         );
       const count = async (where: string) =>
         Number(
-          (await stack.db.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${where}`)).rows[0]
-            .n,
+          (
+            await stack.db.query<{ n: string }>(
+              `SELECT count(*) AS n FROM cases WHERE id <> ALL($1::uuid[]) ${where}`,
+              [earlier],
+            )
+          ).rows[0].n,
         );
       const total = await count('');
 
@@ -116,7 +137,7 @@ export const routingFigure: Figure = {
         waitUntil(
           `all ${total} cases to be assigned`,
           async () =>
-            (await count(`WHERE status = 'assigned' AND assigned_at IS NOT NULL`)) === total,
+            (await count(`AND status = 'assigned' AND assigned_at IS NOT NULL`)) === total,
           { timeoutMs: 30_000 + total * 10, intervalMs: 200, process: stack.worker },
         ),
       );
@@ -131,7 +152,9 @@ export const routingFigure: Figure = {
       const times = await stack.exactTimes();
       const assigned = (
         await stack.db.query<{ id: string; day: Date; sealed: Buffer | null }>(
-          `SELECT id::text AS id, assigned_at AS day, assigned_enc AS sealed FROM cases`,
+          `SELECT id::text AS id, assigned_at AS day, assigned_enc AS sealed FROM cases
+            WHERE id <> ALL($1::uuid[])`,
+          [earlier],
         )
       ).rows.map((r) =>
         times.open({ table: 'cases', id: r.id, column: 'assigned_at' }, r.sealed, r.day).getTime(),
@@ -162,3 +185,46 @@ export const routingFigure: Figure = {
     }
   },
 };
+
+/**
+ * Waits until the worker's first-start maintenance is over: every schedule's job has run (each
+ * has only its next run waiting, delayed), the outbox has nothing waiting to be sent, and the
+ * audit trail is chained; held for a second, so that a job one finished does not hide the
+ * next. Returns the seconds it took.
+ */
+async function maintenanceSettled(stack: RunningStack): Promise<number> {
+  const queue = new Queue('maintenance', {
+    connection: producerConnection(stack.env.REDIS_URL),
+    prefix: stack.env.QUEUE_PREFIX,
+  });
+  const t0 = performance.now();
+  let idleSince: number | undefined;
+  try {
+    await waitUntil(
+      "the worker's first-start maintenance to finish",
+      async () => {
+        const [schedules, counts, db] = await Promise.all([
+          queue.getJobSchedulersCount(),
+          queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'),
+          stack.db.query<{ outbox: string; unchained: string }>(
+            `SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS outbox,
+                    (SELECT count(*) FROM audit_entries WHERE chain_pos IS NULL) AS unchained`,
+          ),
+        ]);
+        const idle =
+          schedules > 0 &&
+          counts.delayed >= schedules &&
+          counts.waiting + counts.active + counts.prioritized === 0 &&
+          Number(db.rows[0].outbox) === 0 &&
+          Number(db.rows[0].unchained) === 0;
+        if (!idle) idleSince = undefined;
+        else idleSince ??= performance.now();
+        return idleSince !== undefined && performance.now() - idleSince >= 1_000;
+      },
+      { timeoutMs: 120_000, intervalMs: 100, process: stack.worker },
+    );
+  } finally {
+    await queue.close();
+  }
+  return (performance.now() - t0) / 1000;
+}

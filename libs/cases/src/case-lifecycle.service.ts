@@ -2,7 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { AssigneeGrant, mayReassignTo, Service, servicesOf } from '@mayak/access';
 import { Actor, Role } from '@mayak/identity';
 import { NotificationsService } from '@mayak/notifications';
-import { AppConfig, countOf, countUp, ExactTimes, job, OutboxWriter } from '@mayak/platform';
+import {
+  AppConfig,
+  countOf,
+  countUp,
+  ExactTimes,
+  job,
+  OutboxWriter,
+  preparedStatement,
+  runPrepared,
+} from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import { EntityManager } from 'typeorm';
 import { CaseError, CaseException } from './case.exception';
@@ -25,6 +34,23 @@ export interface CaseStatusView {
   status: string;
   assigneeId: string | null;
 }
+
+/**
+ * The cases of an assignment (routing's batches, or one case) set to their assignee, each with
+ * its timeline entry, in one statement whose text does not grow with the batch.
+ */
+const ASSIGN_MANY = preparedStatement(
+  'cases.assign-many',
+  `WITH v AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[])
+           AS v (id, assignee_id, detail, day, assigned_enc, updated_enc, at_enc)),
+       assigned AS (
+         UPDATE cases c SET status = 'assigned', assignee_id = v.assignee_id, assigned_at = v.day,
+                assigned_enc = v.assigned_enc, updated_at = v.day, updated_enc = v.updated_enc
+           FROM v WHERE c.id = v.id RETURNING c.id)
+       INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+       SELECT v.id, $8::uuid, $9, v.detail::jsonb, v.day, v.at_enc FROM v JOIN assigned a ON a.id = v.id`,
+);
 
 /**
  * The shared lifecycle of every service's cases: queued → assigned → in_progress → closed,
@@ -257,28 +283,17 @@ export class CaseLifecycleService {
       const at = this.times.seal({ table: 'case_events', id: row.id, column: 'at' }, now);
       return { day, assigned, updated, at: at.sealed };
     });
-    await em.query(
-      `WITH v AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::bytea[], $6::bytea[], $7::bytea[])
-           AS v (id, assignee_id, detail, day, assigned_enc, updated_enc, at_enc)),
-       assigned AS (
-         UPDATE cases c SET status = 'assigned', assignee_id = v.assignee_id, assigned_at = v.day,
-                assigned_enc = v.assigned_enc, updated_at = v.day, updated_enc = v.updated_enc
-           FROM v WHERE c.id = v.id RETURNING c.id)
-       INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-       SELECT v.id, $8::uuid, $9, v.detail::jsonb, v.day, v.at_enc FROM v JOIN assigned a ON a.id = v.id`,
-      [
-        assignments.map((a) => a.row.id),
-        assignments.map((a) => a.assigneeId),
-        assignments.map((a) => JSON.stringify(a.detail ?? { assigneeId: a.assigneeId })),
-        sealed.map((s) => s.day),
-        sealed.map((s) => s.assigned),
-        sealed.map((s) => s.updated),
-        sealed.map((s) => s.at),
-        actorId,
-        event,
-      ],
-    );
+    await runPrepared(em, ASSIGN_MANY, [
+      assignments.map((a) => a.row.id),
+      assignments.map((a) => a.assigneeId),
+      assignments.map((a) => JSON.stringify(a.detail ?? { assigneeId: a.assigneeId })),
+      sealed.map((s) => s.day),
+      sealed.map((s) => s.assigned),
+      sealed.map((s) => s.updated),
+      sealed.map((s) => s.at),
+      actorId,
+      event,
+    ]);
     // Routing reserved the load already.
     if (event !== 'assigned')
       for (const { assigneeId } of assignments) await this.load.adjust(em, assigneeId, 1);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { StaffLoad } from '@mayak/staffing';
-import { EnvelopeCipher, GroupCommit } from '@mayak/platform';
+import { EnvelopeCipher, GroupCommit, preparedStatement, runPrepared } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseLifecycleService } from './case-lifecycle.service';
 import { CASE_FACTS_COLUMNS, CASE_FACTS_JOIN, caseAttributes, CaseRow } from './case-facts';
@@ -14,6 +14,13 @@ type RoutedRow = Pick<
   CaseRow,
   'id' | 'service' | 'status' | 'declined_by' | 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'
 >;
+
+/** A batch's cases, locked in id order (as every batch takes them), with their facts. */
+const LOCK_CASES = preparedStatement(
+  'routing.lock-cases',
+  `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS}
+     FROM cases c ${CASE_FACTS_JOIN} WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+);
 
 /**
  * The most cases one routing transaction takes. The worker runs twice as many routing jobs at
@@ -67,11 +74,7 @@ export class RoutingService {
     return this.db.transaction(async (em) => {
       // Only what routing needs, under the row locks (taken in id order, as every batch
       // takes them): not the reader's facts (CaseLoader).
-      const rows = await em.query<RoutedRow[]>(
-        `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS}
-           FROM cases c ${CASE_FACTS_JOIN} WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
-        [caseIds],
-      );
+      const rows = await runPrepared<RoutedRow[]>(em, LOCK_CASES, [caseIds]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       const results = new Map<string, BatchResult>();
       const queued = caseIds
@@ -86,9 +89,24 @@ export class RoutingService {
       }));
       // A batch picks for all its cases at once; one alone may wait for a held colleague.
       const picked = wait ? [] : await this.load.reserveMany(em, requests);
+      // Those the batch could not place, and whether anyone fits each at all: one no one fits
+      // goes to the pool without a pick of its own.
+      const unplaced = queued.flatMap((_, i) => (picked[i] ? [] : [i]));
+      const fits = new Map<number, boolean>();
+      if (!wait && unplaced.length > 0) {
+        const answers = await this.load.anyFits(
+          em,
+          unplaced.map((i) => requests[i]),
+        );
+        unplaced.forEach((i, k) => fits.set(i, answers[k]));
+      }
       const assignments: Array<{ row: RoutedRow; assigneeId: string }> = [];
       for (const [i, row] of queued.entries()) {
         let assignee = picked[i];
+        if (!assignee && fits.get(i) === false) {
+          results.set(row.id, 'pooled');
+          continue;
+        }
         if (!assignee) {
           // None of the colleagues the batch locked can take it: ask for it alone, which says
           // whether someone who fits is held by another routing.

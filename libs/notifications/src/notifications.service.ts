@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessError, AccessException } from '@mayak/access';
 import { activeHolderIds, Actor } from '@mayak/identity';
-import { ExactTimes, rowsOf } from '@mayak/platform';
+import { ExactTimes, preparedStatement, rowsOf, runPrepared } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 
 export type NotificationType =
@@ -56,6 +56,24 @@ export interface NewNotification {
   dedupeKey: string;
 }
 
+/**
+ * Every notification of a call in one statement, its text the same whatever their number
+ * (arrays), so that PostgreSQL parses and plans it once per connection: routing writes one
+ * per batch of cases.
+ */
+const CREATE_NOTIFICATIONS = preparedStatement(
+  'notifications.create',
+  `WITH created AS (
+     INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
+                          $7::timestamptz[], $8::bytea[])
+     ON CONFLICT DO NOTHING
+     RETURNING id, user_id)
+   SELECT c.id, c.user_id,
+          EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = c.user_id) AS has_webhook
+     FROM created c`,
+);
+
 @Injectable()
 export class NotificationsService {
   constructor(
@@ -73,39 +91,25 @@ export class NotificationsService {
     notifications: readonly NewNotification[],
   ): Promise<Array<{ id: string; userId: string; hasWebhook: boolean }>> {
     if (notifications.length === 0) return [];
-    const params: unknown[] = [];
     const now = this.times.now();
-    const values = notifications.map((n) => {
-      const id = randomUUID();
-      // Open work: the day in the clear, the exact moment sealed (ExactTimes).
-      const created = this.times.seal({ table: 'notifications', id, column: 'created_at' }, now);
-      params.push(
-        id,
-        n.userId,
-        n.type,
-        n.caseId ?? null,
-        n.aboutUserId ?? null,
-        n.dedupeKey,
-        created.week,
-        created.sealed,
-      );
-      const k = params.length;
-      return `($${k - 7}::uuid, $${k - 6}::uuid, $${k - 5}, $${k - 4}::uuid, $${k - 3}::uuid, $${k - 2}, $${k - 1}::timestamptz, $${k}::bytea)`;
-    });
+    const ids = notifications.map(() => randomUUID());
+    // Open work: the day in the clear, the exact moment sealed (ExactTimes).
+    const created = ids.map((id) =>
+      this.times.seal({ table: 'notifications', id, column: 'created_at' }, now),
+    );
     // Whether each new notification's person has a webhook comes back with it: paging, where
     // this runs, needs it next, and a burst of pages is when round trips count.
     const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
-      await em.query(
-        `WITH created AS (
-           INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
-           VALUES ${values.join(', ')}
-           ON CONFLICT DO NOTHING
-           RETURNING id, user_id)
-         SELECT c.id, c.user_id,
-                EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = c.user_id) AS has_webhook
-           FROM created c`,
-        params,
-      ),
+      await runPrepared(em, CREATE_NOTIFICATIONS, [
+        ids,
+        notifications.map((n) => n.userId),
+        notifications.map((n) => n.type),
+        notifications.map((n) => n.caseId ?? null),
+        notifications.map((n) => n.aboutUserId ?? null),
+        notifications.map((n) => n.dedupeKey),
+        created.map((c) => c.week),
+        created.map((c) => c.sealed),
+      ]),
     );
     return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
   }

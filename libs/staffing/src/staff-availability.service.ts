@@ -145,6 +145,49 @@ const pickStatement = (name: string, locking: 'SKIP LOCKED' | '') =>
 const PICK_SKIPPING_LOCKED = pickStatement('staff.pick', 'SKIP LOCKED');
 const PICK_WAITING = pickStatement('staff.pick-waiting', '');
 
+/**
+ * The least loaded colleagues of each kind (a role and the regions its cases come from) who
+ * could take a batch's cases, locked (SKIP LOCKED), as many of each as the batch could need.
+ */
+const LOCK_CANDIDATES = preparedStatement(
+  'staff.lock-candidates',
+  `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
+   FROM unnest($1::text[], $2::jsonb[], $3::int[]) WITH ORDINALITY AS k (role, regions, n, i)
+  CROSS JOIN LATERAL (
+    SELECT a.user_id, a.open_cases, a.capacity, a.regions,
+           to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank
+      FROM staff_availability a JOIN users u ON u.id = a.user_id
+     WHERE a.on_shift AND a.open_cases < a.capacity
+       AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
+       AND (cardinality(a.regions) = 0
+            OR a.regions && ARRAY(SELECT jsonb_array_elements_text(k.regions)))
+     ORDER BY a.open_cases, a.updated_at, a.user_id
+     LIMIT k.n
+     FOR UPDATE OF a SKIP LOCKED) p`,
+);
+/** A batch's reservations: each colleague's open cases up by as many as they were given. */
+const RESERVE = preparedStatement(
+  'staff.reserve',
+  `UPDATE staff_availability s SET open_cases = s.open_cases + v.n
+     FROM unnest($1::uuid[], $2::int[]) AS v (user_id, n) WHERE s.user_id = v.user_id`,
+);
+
+/**
+ * For each case ($1 role, $2 region, $3 who declined it, as a JSON array): whether anyone fits
+ * it at all, locked or not (the `any_fit` of a pick, for a batch at once).
+ */
+const ANY_FITS = preparedStatement(
+  'staff.any-fits',
+  `SELECT EXISTS (
+            SELECT 1 FROM staff_availability a JOIN users u ON u.id = a.user_id
+             WHERE a.on_shift AND a.open_cases < a.capacity
+               AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
+               AND (cardinality(a.regions) = 0 OR k.region = ANY(a.regions))
+               AND NOT (a.user_id::text IN (SELECT jsonb_array_elements_text(k.excluded)))) AS fits
+     FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS k (role, region, excluded, i)
+    ORDER BY k.i`,
+);
+
 /** A colleague a batch of routings has locked, with the load it has reserved for them so far. */
 interface Candidate {
   userId: string;
@@ -232,26 +275,11 @@ export class StaffLoad {
         rank: string;
         regions: string[];
       }>(
-        await em.query(
-          `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
-             FROM unnest($1::text[], $2::jsonb[], $3::int[]) WITH ORDINALITY AS k (role, regions, n, i)
-            CROSS JOIN LATERAL (
-              SELECT a.user_id, a.open_cases, a.capacity, a.regions,
-                     to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank
-                FROM staff_availability a JOIN users u ON u.id = a.user_id
-               WHERE a.on_shift AND a.open_cases < a.capacity
-                 AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
-                 AND (cardinality(a.regions) = 0
-                      OR a.regions && ARRAY(SELECT jsonb_array_elements_text(k.regions)))
-               ORDER BY a.open_cases, a.updated_at, a.user_id
-               LIMIT k.n
-               FOR UPDATE OF a SKIP LOCKED) p`,
-          [
-            kinds.map((k) => k.role),
-            kinds.map((k) => JSON.stringify(k.regions)),
-            kinds.map((k) => k.limit),
-          ],
-        ),
+        await runPrepared(em, LOCK_CANDIDATES, [
+          kinds.map((k) => k.role),
+          kinds.map((k) => JSON.stringify(k.regions)),
+          kinds.map((k) => k.limit),
+        ]),
       );
       const out = kinds.map((): Candidate[] => []);
       for (const row of rows) {
@@ -316,12 +344,30 @@ export class StaffLoad {
       return best.userId;
     });
     if (reserved.size > 0)
-      await em.query(
-        `UPDATE staff_availability s SET open_cases = s.open_cases + v.n
-           FROM unnest($1::uuid[], $2::int[]) AS v (user_id, n) WHERE s.user_id = v.user_id`,
-        [[...reserved.keys()], [...reserved.values()]],
-      );
+      await runPrepared(em, RESERVE, [[...reserved.keys()], [...reserved.values()]]);
     return picks;
+  }
+
+  /**
+   * Whether anyone fits each case at all, in one statement: the `any_fit` that
+   * `pickAndReserve` gives with its pick, for the cases a batch could not place. A case no one
+   * fits goes to the pool, as its own pick would send it (its pick looks only among those who
+   * fit), without a statement of its own: once every colleague of a service is full, a burst
+   * of its cases costs one statement per batch rather than one per case.
+   */
+  async anyFits(
+    em: EntityManager,
+    requests: ReadonlyArray<{ service: Service; region: string; excluded: readonly string[] }>,
+  ): Promise<boolean[]> {
+    if (requests.length === 0) return [];
+    const rows = rowsOf<{ fits: boolean }>(
+      await runPrepared(em, ANY_FITS, [
+        requests.map((r) => SERVICE_ROLE[r.service]),
+        requests.map((r) => r.region),
+        requests.map((r) => JSON.stringify(r.excluded)),
+      ]),
+    );
+    return rows.map((r) => r.fits);
   }
 
   async adjust(em: EntityManager, userId: string, delta: 1 | -1): Promise<void> {

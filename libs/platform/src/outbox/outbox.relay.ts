@@ -429,8 +429,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private async send(rows: Outgoing[]): Promise<void> {
     const now = Date.now();
     const byQueue = new Map<PhysicalQueue, Outgoing[]>();
-    for (const row of rows)
-      byQueue.set(row.physicalQueue, [...(byQueue.get(row.physicalQueue) ?? []), row]);
+    for (const row of rows) {
+      const list = byQueue.get(row.physicalQueue);
+      if (list) list.push(row);
+      else byQueue.set(row.physicalQueue, [row]);
+    }
     await Promise.all(
       [...byQueue].map(([name, queueRows]) => {
         const queue = this.queues.get(name);
