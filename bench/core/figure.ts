@@ -95,7 +95,9 @@ export function describeTargets(figure: Pick<FigureValue, 'targets' | 'unit'>): 
   return figure.targets
     .map((t) =>
       t.of === 'ratio'
-        ? `${t.op === '>=' ? '≥' : '≤'} ${Math.round(t.value * 100)}% of baseline`
+        ? t.value > 1
+          ? `${t.op === '>=' ? '≥' : '≤'} ${t.value}× baseline`
+          : `${t.op === '>=' ? '≥' : '≤'} ${Math.round(t.value * 100)}% of baseline`
         : `${t.op === '>=' ? '≥' : '≤'} ${t.value.toLocaleString('en-US')} ${figure.unit}`,
     )
     .join(', ');

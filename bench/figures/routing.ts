@@ -20,7 +20,8 @@ import { waitUntil } from '../core/apps';
 import { StatementCounter } from '../core/statements';
 import { RunningStack } from '../core/stack';
 
-const THROUGHPUT: Target[] = [{ op: '>=', value: 0.3, of: 'ratio' }];
+/** Issue 14.2: at least a quarter of the no-op worker's jobs/s, measured in the same run. */
+const THROUGHPUT: Target[] = [{ op: '>=', value: 0.25, of: 'ratio' }];
 
 /**
  * Routing: with the worker stopped, volunteers raise N legal cases through the intake route
