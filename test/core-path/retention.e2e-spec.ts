@@ -177,14 +177,23 @@ describe('the retention sweep', () => {
           WHERE status = 'done' AND id > $1::bigint ORDER BY id`,
         [newest],
       );
+    // A finished job may write the next one (routing, then the notices it sends), so "nothing
+    // open" can hold for a moment between them: wait until the finished set has stayed the
+    // same, with nothing open, for a second.
+    let seen = '';
+    let since = Date.now();
     const rows = await eventually(
       "the contact's jobs finished",
       async () => {
         const done = await finished();
         const open = await env.db.query(`SELECT 1 FROM outbox WHERE status <> 'done'`);
-        return done.length > 0 && open.length === 0 ? done : undefined;
+        const ids = done.map((r) => r.id).join();
+        if (ids !== seen || open.length > 0) [seen, since] = [ids, Date.now()];
+        return done.length > 0 && open.length === 0 && Date.now() - since >= 1_000
+          ? done
+          : undefined;
       },
-      10_000,
+      20_000,
     );
     // Every time is a midnight in STATS_TIMEZONE (the default, Europe/Moscow).
     const clock = (at: Date) =>
