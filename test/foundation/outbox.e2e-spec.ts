@@ -153,6 +153,43 @@ describe('the transactional outbox', () => {
     expect(sends).toBeGreaterThanOrEqual(2);
   });
 
+  it('the sweeper walks more than a batch of sent rows in their order, and finds the lost one among them', async () => {
+    // 600 timers sent and due in an hour (the sweeper leaves them be), their ids one digit
+    // longer than a lost job's: in the order of the ids as text the lost one comes after all
+    // of them, and a walk in batches of 500 by that order would pass it by on every round.
+    const seal = worker.get(OutboxSeal);
+    const inAnHour = new Date(Date.now() + 3_600_000);
+    const timers = Array.from({ length: 600 }, () =>
+      seal.seal(job('maintenance', 'retention-sweep', {}, inAnHour)),
+    );
+    await env.db.query(
+      `INSERT INTO outbox (id, queue, sealed, job_key, status, sent_at, sends) OVERRIDING SYSTEM VALUE
+       SELECT 100000000 + i, t.queue, t.sealed, t.job_key, 'sent', now(), 1
+         FROM unnest($1::text[], $2::bytea[], $3::text[]) WITH ORDINALITY AS t (queue, sealed, job_key, i)`,
+      [
+        timers.map((t) => t.physicalQueue),
+        timers.map((t) => t.sealed),
+        timers.map((t) => t.jobKey),
+      ],
+    );
+    const lost = seal.seal(job('maintenance', 'retention-sweep', {}));
+    await env.db.query(
+      `INSERT INTO outbox (id, queue, sealed, job_key, status, sent_at, sends) OVERRIDING SYSTEM VALUE
+       VALUES (99999999, $1, $2, $3, 'sent', now(), 1)`,
+      [lost.physicalQueue, lost.sealed, lost.jobKey],
+    );
+    try {
+      await eventually(
+        'the sweeper to re-send the lost job behind 600 waiting timers',
+        async () => (await status('99999999')) === 'done',
+        20_000,
+        100,
+      );
+    } finally {
+      await env.db.query(`DELETE FROM outbox WHERE id > 100000000`);
+    }
+  });
+
   it('a job BullMQ finished whose done-mark PostgreSQL lost (a crash) is run again by the sweeper', async () => {
     const id = await enqueue();
     await eventually('the job to be done', async () => (await status(id)) === 'done', 5_000);

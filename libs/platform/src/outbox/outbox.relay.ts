@@ -345,10 +345,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       const now = Date.now();
       const afterMs = this.config.OUTBOX_SWEEP_AFTER_SECONDS * 1000;
+      // In the rows' order (`outbox.id`, a number; `id` alone would be the text column below,
+      // whose order skips rows: '1000' sorts before '999', and the next batch starts after it).
       const listed: Array<{ id: string }> = await this.db.query(
         `SELECT id::text AS id FROM outbox
           WHERE status = 'sent' AND sealed IS NOT NULL AND id > $1::bigint
-          ORDER BY id LIMIT $2`,
+          ORDER BY outbox.id LIMIT $2`,
         [this.sweepAfterId, BATCH],
       );
       for (const { id } of listed) {
