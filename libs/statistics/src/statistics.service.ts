@@ -50,7 +50,8 @@ const REMEMBERED_MONTH_TOTALS = 1_200;
 
 /**
  * Rows of whole protected answers remembered (see StatisticsService.answerId): a few
- * hundred bytes each, about 10 MB; a quarterly four-way report has a few thousand.
+ * hundred bytes each with the answer's JSON once the API has sent it (about a hundred bytes
+ * a row), about 15 MB; a quarterly four-way report has a few thousand.
  */
 const REMEMBERED_ANSWER_ROWS = 50_000;
 
@@ -65,10 +66,26 @@ interface Reads {
   beyondRollups?: boolean;
 }
 
+/**
+ * A whole protected answer as remembered, and the JSON body the API sends for it, made the
+ * first time it is sent and the same bytes every time after (about half a warm four-way
+ * answer's CPU was serialising it again).
+ */
+interface RememberedAnswer {
+  readonly result: StatsResult;
+  json?: Buffer;
+}
+
 /** A protected period's released cells, and whether the whole breakdown was withheld. */
 interface ProtectedPeriod {
   readonly cells: ReadonlyArray<{ key: readonly string[]; count: number | null }>;
   readonly withheld: boolean;
+}
+
+/** An answer, and its entry among the remembered answers when it is one. */
+interface Answer {
+  result: StatsResult;
+  remembered?: RememberedAnswer;
 }
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
@@ -109,9 +126,9 @@ export class StatisticsService {
    * Whole protected answers read off the rollups alone, by the query and the versions of the
    * rollup rows it reads (answerId): a warm answer costs one query for the versions.
    */
-  private readonly answers = new RememberedMap<StatsResult>(
+  private readonly answers = new RememberedMap<RememberedAnswer>(
     REMEMBERED_ANSWER_ROWS,
-    (answer) => answer.rows.length + 1,
+    (answer) => answer.result.rows.length + 1,
   );
   /** Times the key ring sealed: an answer begun before a sealing is not remembered after it. */
   private sealings = 0;
@@ -140,7 +157,20 @@ export class StatisticsService {
 
   async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
-    return this.release(actor, query);
+    return (await this.release(actor, query)).result;
+  }
+
+  /**
+   * The answer of `query` as the JSON body the API sends (UTF-8): exactly JSON.stringify of
+   * what `query` returns, access-checked and audited the same way. An answer remembered whole
+   * (answerId) keeps its JSON beside it, so asking again sends the same bytes, serialised
+   * once; the rest are serialised here.
+   */
+  async queryJson(actor: Actor, query: StatsQuery): Promise<Buffer> {
+    await this.access.requireCapability(actor, 'stats:read');
+    const { result, remembered } = await this.release(actor, query);
+    if (!remembered) return Buffer.from(JSON.stringify(result));
+    return (remembered.json ??= Buffer.from(JSON.stringify(remembered.result)));
   }
 
   /**
@@ -150,11 +180,14 @@ export class StatisticsService {
   async export(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
     await this.access.requireRecentAuthentication(actor, 'stats.export');
-    return this.release(actor, query);
+    return (await this.release(actor, query)).result;
   }
 
-  private async release(actor: Actor, query: StatsQuery): Promise<StatsResult> {
-    const result = await this.compute(query);
+  private async release(actor: Actor, query: StatsQuery): Promise<Answer> {
+    const answer = await this.reads.snapshot((em) =>
+      this.computeIn({ em, rollups: true }, query, {}),
+    );
+    const { result } = answer;
     // Which table was released, never what it said: the parameters let a review spot
     // someone asking around a cell, and they are the coordinator's own question.
     await this.audit.record({
@@ -163,7 +196,7 @@ export class StatisticsService {
       outcome: 'success',
       reason: releasedTableParameters(query, result),
     });
-    return result;
+    return answer;
   }
 
   /**
@@ -171,21 +204,22 @@ export class StatisticsService {
    * rollups with the contacts. `unprotected` skips disclosure control, and with it the rules
    * of what may be asked: never let its result leave the process.
    */
-  compute(
+  async compute(
     query: StatsQuery,
     options: { source?: 'rollup' | 'contacts'; unprotected?: boolean } = {},
   ): Promise<StatsResult> {
     // One snapshot for every read of the answer (see StatsReads), on the replica if any.
-    return this.reads.snapshot((em) =>
+    const { result } = await this.reads.snapshot((em) =>
       this.computeIn({ em, rollups: options.source !== 'contacts' }, query, options),
     );
+    return result;
   }
 
   private async computeIn(
     reading: Reads,
     query: StatsQuery,
     options: { unprotected?: boolean },
-  ): Promise<StatsResult> {
+  ): Promise<Answer> {
     const range = this.range(query);
     const answer = {
       k: this.config.STATS_K,
@@ -200,17 +234,19 @@ export class StatisticsService {
       const plain = isPlain(query);
       const { cells, excluded } = await this.count(query, range, plain, reading);
       return {
-        ...answer,
-        rows: this.unprotected(query, cells),
-        withheldPeriods: [],
-        excludedWithoutConsent: excluded,
+        result: {
+          ...answer,
+          rows: this.unprotected(query, cells),
+          withheldPeriods: [],
+          excludedWithoutConsent: excluded,
+        },
       };
     }
     requirePublishable(query);
     const sealings = this.sealings;
     const id = await this.answerId(query, range, reading);
     const remembered = id === undefined ? undefined : this.answers.get(id);
-    if (remembered) return { ...remembered };
+    if (remembered) return { result: { ...remembered.result }, remembered };
     const months = await this.protectedMonths(query, range, reading);
     const result: StatsResult = isPlain(query)
       ? { ...answer, ...this.releaseTotals(query, range, months) }
@@ -227,9 +263,13 @@ export class StatisticsService {
       Object.freeze(result.rows);
       Object.freeze(result.withheldPeriods);
       for (const row of result.rows) Object.freeze(row);
-      if (!this.ring.sealed && this.sealings === sealings) this.answers.set(id, { ...result });
+      if (!this.ring.sealed && this.sealings === sealings) {
+        const entry: RememberedAnswer = { result: { ...result } };
+        this.answers.set(id, entry);
+        return { result, remembered: entry };
+      }
     }
-    return result;
+    return { result };
   }
 
   /**
