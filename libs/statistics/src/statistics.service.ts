@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
-import { AppConfig, daysByWeek, KeyRing, weekOfDay } from '@mayak/platform';
+import { AppConfig, daysByWeek, KeyRing, SealedError, weekOfDay } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
@@ -62,6 +62,8 @@ const FALLBACK_WEEKS_PER_READ = 5;
 interface Reads {
   rollups: boolean;
   em: EntityManager;
+  /** The sealings counted when the answer began: nothing of it is remembered after another. */
+  sealings: number;
   /** Set when some count came from the contacts or cases, not the rollups alone. */
   beyondRollups?: boolean;
 }
@@ -130,7 +132,10 @@ export class StatisticsService {
     REMEMBERED_ANSWER_ROWS,
     (answer) => answer.result.rows.length + 1,
   );
-  /** Times the key ring sealed: an answer begun before a sealing is not remembered after it. */
+  /**
+   * Times the key ring sealed: nothing an answer begun before a sealing computed is remembered
+   * after it (remember), nor released by the API (release).
+   */
   private sealings = 0;
 
   constructor(
@@ -142,11 +147,12 @@ export class StatisticsService {
     private readonly audit: AuditTrail,
     private readonly ring: KeyRing,
   ) {
-    // What the keys protected does not outlive them in this process (as SealedRollups').
+    // What the keys protected does not outlive them in this process (as SealedRollups'): the
+    // JSON sent is zeroed, the rest left to the collection RootHolder asks for at once.
     ring.onSeal(() => {
       this.sealings++;
+      this.answers.clear((answer) => answer.json?.fill(0));
       for (const remembered of [
-        this.answers,
         this.protectedTables,
         this.protectedCovers,
         this.protectedMonthTotals,
@@ -184,9 +190,12 @@ export class StatisticsService {
   }
 
   private async release(actor: Actor, query: StatsQuery): Promise<Answer> {
+    const sealings = this.sealings;
     const answer = await this.reads.snapshot((em) =>
-      this.computeIn({ em, rollups: true }, query, {}),
+      this.computeIn({ em, rollups: true, sealings }, query, {}),
     );
+    // Counted under keys that are gone: a lockdown mid-answer releases nothing of it.
+    if (this.ring.sealed || this.sealings !== sealings) throw new SealedError();
     const { result } = answer;
     // Which table was released, never what it said: the parameters let a review spot
     // someone asking around a cell, and they are the coordinator's own question.
@@ -210,7 +219,11 @@ export class StatisticsService {
   ): Promise<StatsResult> {
     // One snapshot for every read of the answer (see StatsReads), on the replica if any.
     const { result } = await this.reads.snapshot((em) =>
-      this.computeIn({ em, rollups: options.source !== 'contacts' }, query, options),
+      this.computeIn(
+        { em, rollups: options.source !== 'contacts', sealings: this.sealings },
+        query,
+        options,
+      ),
     );
     return result;
   }
@@ -243,7 +256,6 @@ export class StatisticsService {
       };
     }
     requirePublishable(query);
-    const sealings = this.sealings;
     const id = await this.answerId(query, range, reading);
     const remembered = id === undefined ? undefined : this.answers.get(id);
     if (remembered) return { result: { ...remembered.result }, remembered };
@@ -263,11 +275,8 @@ export class StatisticsService {
       Object.freeze(result.rows);
       Object.freeze(result.withheldPeriods);
       for (const row of result.rows) Object.freeze(row);
-      if (!this.ring.sealed && this.sealings === sealings) {
-        const entry: RememberedAnswer = { result: { ...result } };
-        this.answers.set(id, entry);
-        return { result, remembered: entry };
-      }
+      const entry: RememberedAnswer = { result: { ...result } };
+      if (this.remember(reading, this.answers, id, entry)) return { result, remembered: entry };
     }
     return { result };
   }
@@ -343,7 +352,12 @@ export class StatisticsService {
       const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
       let totals = this.protectedMonthTotals.get(id);
       if (!totals)
-        this.protectedMonthTotals.set(id, (totals = protectMonthTotals(days, excluded, k)));
+        this.remember(
+          reading,
+          this.protectedMonthTotals,
+          id,
+          (totals = protectMonthTotals(days, excluded, k)),
+        );
       protectedMonths.set(month, totals);
     }
     return protectedMonths;
@@ -428,8 +442,8 @@ export class StatisticsService {
       const monthCells = cellsOf.get(month)?.sort((a, b) => compareKeys(a.key, b.key));
       if (!monthCells) continue;
       const protectedMonth = cover
-        ? this.protectCoverPeriod(monthCells, dimensions, k)
-        : this.protectPeriod(table, monthCells, k, budget);
+        ? this.protectCoverPeriod(reading, monthCells, dimensions, k)
+        : this.protectPeriod(reading, table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
         if (picks.every(([at, value]) => cell.key[at] === value))
@@ -631,6 +645,7 @@ export class StatisticsService {
    * STATS_PROTECTION_BUDGET_MS to itself, against a stall on a badly overloaded process.
    */
   private protectCoverPeriod(
+    reading: Reads,
     cells: RawCell[],
     level: readonly string[],
     k: number,
@@ -652,7 +667,7 @@ export class StatisticsService {
         // answer plans it again rather than remember a verdict the load made.
         return { cells: withheldCover(input).level(level), withheld: true };
       }
-      this.protectedCovers.set(id, plan);
+      this.remember(reading, this.protectedCovers, id, plan);
     }
     return { cells: plan.level(level), withheld: plan.withheld };
   }
@@ -668,6 +683,7 @@ export class StatisticsService {
    * other periods used part of the budget is not.
    */
   private protectPeriod(
+    reading: Reads,
     query: StatsQuery,
     cells: RawCell[],
     k: number,
@@ -689,7 +705,7 @@ export class StatisticsService {
     // planning a fine one costs seconds: decide that first, in one pass, and remember it.
     if (exposedToCoarserReleases(input)) {
       const unprotectable = withheld();
-      this.protectedTables.set(id, unprotectable);
+      this.remember(reading, this.protectedTables, id, unprotectable);
       return unprotectable;
     }
     let result: ProtectedPeriod;
@@ -706,8 +722,19 @@ export class StatisticsService {
       result = withheld();
       if (!whole) return result;
     }
-    this.protectedTables.set(id, result);
+    this.remember(reading, this.protectedTables, id, result);
     return result;
+  }
+
+  /**
+   * Keeps `value` in `memory` unless the ring sealed since the answer began (or is sealed):
+   * what was computed under keys that are gone is not kept past their sealing, which cleared
+   * the memories already. Whether it was kept.
+   */
+  private remember<V>(reading: Reads, memory: RememberedMap<V>, id: string, value: V): boolean {
+    if (this.ring.sealed || this.sealings !== reading.sealings) return false;
+    memory.set(id, value);
+    return true;
   }
 }
 
