@@ -156,7 +156,8 @@ export class WebhookTargets {
 /**
  * POSTs `body` to the target, connected to its checked address whatever the name resolves to
  * now; TLS still checks the certificate against the host name. No redirect is followed.
- * Resolves to the status; rejects on a network failure or after `timeoutMs`.
+ * Resolves to the status; rejects on a network failure or after `timeoutMs` in all, however
+ * slowly the receiver trickles its answer (a delivery's lease must outlast the send).
  */
 export function postPinned(
   target: WebhookTarget,
@@ -175,6 +176,10 @@ export function postPinned(
   }) as unknown as LookupFunction;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<number>((resolve, reject) => {
+    const deadline = setTimeout(
+      () => req.destroy(new Error('webhook receiver timed out')),
+      timeoutMs,
+    );
     const req = request(
       {
         protocol: url.protocol,
@@ -190,12 +195,16 @@ export function postPinned(
         agent: false,
       },
       (response) => {
+        clearTimeout(deadline);
         response.resume(); // the receiver's body is not read
         resolve(response.statusCode ?? 0);
       },
     );
     req.on('timeout', () => req.destroy(new Error('webhook receiver timed out')));
-    req.on('error', reject);
+    req.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
     req.end(body);
   });
 }

@@ -29,9 +29,23 @@ export interface WebhookBody {
   createdAt: string;
 }
 
+/**
+ * How long a delivery holds its claim on a notification (see deliver): the send is cut off
+ * after SEND_TIMEOUT_MS, so a live holder is always done well before; a holder that died
+ * holds it this long, and the job's retries (backoff to half a minute and more) outlast it.
+ */
+const DELIVERY_LEASE_MS = 30_000;
+/** The whole of one POST to a receiver, connection and answer. */
+const SEND_TIMEOUT_MS = 5_000;
+
 export class WebhookDeliveryError extends Error {
-  constructor(readonly status: number | 'network' | 'refused') {
-    super(`webhook receiver answered ${status}`);
+  /** `in_flight`: another run holds the delivery's lease; retried like a failure. */
+  constructor(readonly status: number | 'network' | 'refused' | 'in_flight') {
+    super(
+      status === 'in_flight'
+        ? 'webhook being delivered by another run'
+        : `webhook receiver answered ${status}`,
+    );
     this.name = 'WebhookDeliveryError';
   }
 }
@@ -42,6 +56,9 @@ export { signWebhook } from '@mayak/platform';
  * Outbound webhooks, one per staff member, so a helpline can bridge pages to its own secure
  * messenger. Each notification is its own job (a failing receiver delays nobody else),
  * retried with backoff until the receiver answers 2xx once; after that it is never sent again.
+ * One send at a time: a delivery claims the notification (a lease) before it sends, so two
+ * runs of the job, or two workers, never both send; a receiver that never answered is tried
+ * again (at least once), and again only once the lease is released or has run out.
  */
 @Injectable()
 export class WebhooksService {
@@ -98,7 +115,11 @@ export class WebhooksService {
     await this.db.query(`DELETE FROM staff_webhooks WHERE user_id = $1`, [actor.userId]);
   }
 
-  /** The deliver-webhook job. Throws (so BullMQ retries with backoff) until the receiver accepts. */
+  /**
+   * The deliver-webhook job. Throws (so BullMQ retries with backoff) until the receiver
+   * accepts, and while another run holds the delivery's lease (WebhookDeliveryError
+   * 'in_flight'): that run may yet fail, and then this one's retry must send.
+   */
   async deliver(notificationId: string): Promise<'delivered' | 'already_delivered' | 'no_webhook'> {
     await this.sealing.settled();
     const rows: Array<{
@@ -154,6 +175,20 @@ export class WebhooksService {
     } catch (error) {
       if (!(error instanceof WebhookTargetRefused)) throw error;
     }
+    // The claim: the row's lease, taken only if it is not delivered and no live lease holds
+    // it. The database decides between concurrent runs; the token releases only our own.
+    let lease: string | undefined;
+    if (target) {
+      lease = await this.claim(row.id);
+      if (!lease) {
+        if (await this.isDelivered(row.id)) return 'already_delivered';
+        this.logger.info(
+          { notificationId: row.id },
+          'webhook being delivered elsewhere; will retry',
+        );
+        throw new WebhookDeliveryError('in_flight');
+      }
+    }
     if (!target) status = 'refused';
     else
       try {
@@ -167,22 +202,27 @@ export class WebhooksService {
             'x-mayak-signature': signWebhook(secret, timestamp, payload),
           },
           payload,
-          5_000,
+          SEND_TIMEOUT_MS,
         );
       } catch {
         status = 'network';
       }
     const delivered = typeof status === 'number' && status >= 200 && status < 300;
+    // Recorded, and our lease released (the next try need not wait it out): no exact time
+    // stays on the row, only the day of delivery.
     await this.db.query(
       `INSERT INTO webhook_deliveries (notification_id, attempts, last_status, delivered_at) VALUES ($1, 1, $2, CASE WHEN $3 THEN $4::timestamptz END)
        ON CONFLICT (notification_id) DO UPDATE SET attempts = webhook_deliveries.attempts + 1, last_status = $2,
-              delivered_at = coalesce(webhook_deliveries.delivered_at, CASE WHEN $3 THEN $4::timestamptz END)`,
+              delivered_at = coalesce(webhook_deliveries.delivered_at, CASE WHEN $3 THEN $4::timestamptz END),
+              lease_until = CASE WHEN webhook_deliveries.lease_until = $5::timestamptz THEN NULL
+                                 ELSE webhook_deliveries.lease_until END`,
       // Only whether it was delivered matters; the day is all that is kept of when.
       [
         row.id,
         typeof status === 'number' ? status : null,
         delivered,
         this.times.dayOf(this.times.now()),
+        lease ?? null,
       ],
     );
     if (!delivered) {
@@ -190,6 +230,32 @@ export class WebhooksService {
       throw new WebhookDeliveryError(status);
     }
     return 'delivered';
+  }
+
+  /**
+   * Claims the notification's delivery for DELIVERY_LEASE_MS: its lease (the token that
+   * releases it), or undefined if it was delivered or a live lease holds it. One statement,
+   * so of two concurrent claims the second sees the first's lease.
+   */
+  private async claim(notificationId: string): Promise<string | undefined> {
+    const rows: Array<{ lease: string }> = await this.db.query(
+      `INSERT INTO webhook_deliveries (notification_id, attempts, lease_until)
+       VALUES ($1, 0, clock_timestamp() + make_interval(secs => $2))
+       ON CONFLICT (notification_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
+        WHERE webhook_deliveries.delivered_at IS NULL
+          AND (webhook_deliveries.lease_until IS NULL OR webhook_deliveries.lease_until < clock_timestamp())
+       RETURNING lease_until::text AS lease`,
+      [notificationId, DELIVERY_LEASE_MS / 1000],
+    );
+    return rows[0]?.lease;
+  }
+
+  private async isDelivered(notificationId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM webhook_deliveries WHERE notification_id = $1 AND delivered_at IS NOT NULL`,
+      [notificationId],
+    );
+    return rows.length > 0;
   }
 
   /** https to a public address, unless the operator allows the host (WebhookTargets). */

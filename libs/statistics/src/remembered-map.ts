@@ -46,7 +46,9 @@ export class RememberedMap<V> {
     this.weight -= entry.weight;
   }
 
-  clear(): void {
+  /** Forgets every entry, each handed to `forget` first (to zero what it holds). */
+  clear(forget?: (value: V) => void): void {
+    if (forget) for (const { value } of this.entries.values()) forget(value);
     this.entries.clear();
     this.weight = 0;
   }

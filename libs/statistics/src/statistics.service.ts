@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AccessControl } from '@mayak/access';
 import { AuditTrail } from '@mayak/audit';
 import { Actor } from '@mayak/identity';
-import { AppConfig, daysByWeek, KeyRing, weekOfDay } from '@mayak/platform';
+import { AppConfig, daysByWeek, KeyRing, SealedError, weekOfDay } from '@mayak/platform';
 import { EntityManager } from 'typeorm';
 import { CellQuery, CellSums, countContacts, RawCell, sumCuboid } from './cell-queries';
 import { ContactFactsSource } from './contact-facts';
@@ -50,7 +50,8 @@ const REMEMBERED_MONTH_TOTALS = 1_200;
 
 /**
  * Rows of whole protected answers remembered (see StatisticsService.answerId): a few
- * hundred bytes each, about 10 MB; a quarterly four-way report has a few thousand.
+ * hundred bytes each with the answer's JSON once the API has sent it (about a hundred bytes
+ * a row), about 15 MB; a quarterly four-way report has a few thousand.
  */
 const REMEMBERED_ANSWER_ROWS = 50_000;
 
@@ -61,14 +62,32 @@ const FALLBACK_WEEKS_PER_READ = 5;
 interface Reads {
   rollups: boolean;
   em: EntityManager;
+  /** The sealings counted when the answer began: nothing of it is remembered after another. */
+  sealings: number;
   /** Set when some count came from the contacts or cases, not the rollups alone. */
   beyondRollups?: boolean;
+}
+
+/**
+ * A whole protected answer as remembered, and the JSON body the API sends for it, made the
+ * first time it is sent and the same bytes every time after (about half a warm four-way
+ * answer's CPU was serialising it again).
+ */
+interface RememberedAnswer {
+  readonly result: StatsResult;
+  json?: Buffer;
 }
 
 /** A protected period's released cells, and whether the whole breakdown was withheld. */
 interface ProtectedPeriod {
   readonly cells: ReadonlyArray<{ key: readonly string[]; count: number | null }>;
   readonly withheld: boolean;
+}
+
+/** An answer, and its entry among the remembered answers when it is one. */
+interface Answer {
+  result: StatsResult;
+  remembered?: RememberedAnswer;
 }
 
 /** The case's own columns; its region is the contact's, sealed (see caseCells). */
@@ -109,11 +128,14 @@ export class StatisticsService {
    * Whole protected answers read off the rollups alone, by the query and the versions of the
    * rollup rows it reads (answerId): a warm answer costs one query for the versions.
    */
-  private readonly answers = new RememberedMap<StatsResult>(
+  private readonly answers = new RememberedMap<RememberedAnswer>(
     REMEMBERED_ANSWER_ROWS,
-    (answer) => answer.rows.length + 1,
+    (answer) => answer.result.rows.length + 1,
   );
-  /** Times the key ring sealed: an answer begun before a sealing is not remembered after it. */
+  /**
+   * Times the key ring sealed: nothing an answer begun before a sealing computed is remembered
+   * after it (remember), nor released by the API (release).
+   */
   private sealings = 0;
 
   constructor(
@@ -125,11 +147,12 @@ export class StatisticsService {
     private readonly audit: AuditTrail,
     private readonly ring: KeyRing,
   ) {
-    // What the keys protected does not outlive them in this process (as SealedRollups').
+    // What the keys protected does not outlive them in this process (as SealedRollups'): the
+    // JSON sent is zeroed, the rest left to the collection RootHolder asks for at once.
     ring.onSeal(() => {
       this.sealings++;
+      this.answers.clear((answer) => answer.json?.fill(0));
       for (const remembered of [
-        this.answers,
         this.protectedTables,
         this.protectedCovers,
         this.protectedMonthTotals,
@@ -140,7 +163,20 @@ export class StatisticsService {
 
   async query(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
-    return this.release(actor, query);
+    return (await this.release(actor, query)).result;
+  }
+
+  /**
+   * The answer of `query` as the JSON body the API sends (UTF-8): exactly JSON.stringify of
+   * what `query` returns, access-checked and audited the same way. An answer remembered whole
+   * (answerId) keeps its JSON beside it, so asking again sends the same bytes, serialised
+   * once; the rest are serialised here.
+   */
+  async queryJson(actor: Actor, query: StatsQuery): Promise<Buffer> {
+    await this.access.requireCapability(actor, 'stats:read');
+    const { result, remembered } = await this.release(actor, query);
+    if (!remembered) return Buffer.from(JSON.stringify(result));
+    return (remembered.json ??= Buffer.from(JSON.stringify(remembered.result)));
   }
 
   /**
@@ -150,11 +186,17 @@ export class StatisticsService {
   async export(actor: Actor, query: StatsQuery): Promise<StatsResult> {
     await this.access.requireCapability(actor, 'stats:read');
     await this.access.requireRecentAuthentication(actor, 'stats.export');
-    return this.release(actor, query);
+    return (await this.release(actor, query)).result;
   }
 
-  private async release(actor: Actor, query: StatsQuery): Promise<StatsResult> {
-    const result = await this.compute(query);
+  private async release(actor: Actor, query: StatsQuery): Promise<Answer> {
+    const sealings = this.sealings;
+    const answer = await this.reads.snapshot((em) =>
+      this.computeIn({ em, rollups: true, sealings }, query, {}),
+    );
+    // Counted under keys that are gone: a lockdown mid-answer releases nothing of it.
+    if (this.ring.sealed || this.sealings !== sealings) throw new SealedError();
+    const { result } = answer;
     // Which table was released, never what it said: the parameters let a review spot
     // someone asking around a cell, and they are the coordinator's own question.
     await this.audit.record({
@@ -163,7 +205,7 @@ export class StatisticsService {
       outcome: 'success',
       reason: releasedTableParameters(query, result),
     });
-    return result;
+    return answer;
   }
 
   /**
@@ -171,21 +213,26 @@ export class StatisticsService {
    * rollups with the contacts. `unprotected` skips disclosure control, and with it the rules
    * of what may be asked: never let its result leave the process.
    */
-  compute(
+  async compute(
     query: StatsQuery,
     options: { source?: 'rollup' | 'contacts'; unprotected?: boolean } = {},
   ): Promise<StatsResult> {
     // One snapshot for every read of the answer (see StatsReads), on the replica if any.
-    return this.reads.snapshot((em) =>
-      this.computeIn({ em, rollups: options.source !== 'contacts' }, query, options),
+    const { result } = await this.reads.snapshot((em) =>
+      this.computeIn(
+        { em, rollups: options.source !== 'contacts', sealings: this.sealings },
+        query,
+        options,
+      ),
     );
+    return result;
   }
 
   private async computeIn(
     reading: Reads,
     query: StatsQuery,
     options: { unprotected?: boolean },
-  ): Promise<StatsResult> {
+  ): Promise<Answer> {
     const range = this.range(query);
     const answer = {
       k: this.config.STATS_K,
@@ -200,17 +247,18 @@ export class StatisticsService {
       const plain = isPlain(query);
       const { cells, excluded } = await this.count(query, range, plain, reading);
       return {
-        ...answer,
-        rows: this.unprotected(query, cells),
-        withheldPeriods: [],
-        excludedWithoutConsent: excluded,
+        result: {
+          ...answer,
+          rows: this.unprotected(query, cells),
+          withheldPeriods: [],
+          excludedWithoutConsent: excluded,
+        },
       };
     }
     requirePublishable(query);
-    const sealings = this.sealings;
     const id = await this.answerId(query, range, reading);
     const remembered = id === undefined ? undefined : this.answers.get(id);
-    if (remembered) return { ...remembered };
+    if (remembered) return { result: { ...remembered.result }, remembered };
     const months = await this.protectedMonths(query, range, reading);
     const result: StatsResult = isPlain(query)
       ? { ...answer, ...this.releaseTotals(query, range, months) }
@@ -227,9 +275,10 @@ export class StatisticsService {
       Object.freeze(result.rows);
       Object.freeze(result.withheldPeriods);
       for (const row of result.rows) Object.freeze(row);
-      if (!this.ring.sealed && this.sealings === sealings) this.answers.set(id, { ...result });
+      const entry: RememberedAnswer = { result: { ...result } };
+      if (this.remember(reading, this.answers, id, entry)) return { result, remembered: entry };
     }
-    return result;
+    return { result };
   }
 
   /**
@@ -303,7 +352,12 @@ export class StatisticsService {
       const id = `${k} ${excluded} ${days.map((d) => `${d.day}=${d.count}`).join(' ')}`;
       let totals = this.protectedMonthTotals.get(id);
       if (!totals)
-        this.protectedMonthTotals.set(id, (totals = protectMonthTotals(days, excluded, k)));
+        this.remember(
+          reading,
+          this.protectedMonthTotals,
+          id,
+          (totals = protectMonthTotals(days, excluded, k)),
+        );
       protectedMonths.set(month, totals);
     }
     return protectedMonths;
@@ -388,8 +442,8 @@ export class StatisticsService {
       const monthCells = cellsOf.get(month)?.sort((a, b) => compareKeys(a.key, b.key));
       if (!monthCells) continue;
       const protectedMonth = cover
-        ? this.protectCoverPeriod(monthCells, dimensions, k)
-        : this.protectPeriod(table, monthCells, k, budget);
+        ? this.protectCoverPeriod(reading, monthCells, dimensions, k)
+        : this.protectPeriod(reading, table, monthCells, k, budget);
       if (protectedMonth.withheld) withheldMonths.add(month);
       for (const cell of protectedMonth.cells)
         if (picks.every(([at, value]) => cell.key[at] === value))
@@ -591,6 +645,7 @@ export class StatisticsService {
    * STATS_PROTECTION_BUDGET_MS to itself, against a stall on a badly overloaded process.
    */
   private protectCoverPeriod(
+    reading: Reads,
     cells: RawCell[],
     level: readonly string[],
     k: number,
@@ -612,7 +667,7 @@ export class StatisticsService {
         // answer plans it again rather than remember a verdict the load made.
         return { cells: withheldCover(input).level(level), withheld: true };
       }
-      this.protectedCovers.set(id, plan);
+      this.remember(reading, this.protectedCovers, id, plan);
     }
     return { cells: plan.level(level), withheld: plan.withheld };
   }
@@ -628,6 +683,7 @@ export class StatisticsService {
    * other periods used part of the budget is not.
    */
   private protectPeriod(
+    reading: Reads,
     query: StatsQuery,
     cells: RawCell[],
     k: number,
@@ -649,7 +705,7 @@ export class StatisticsService {
     // planning a fine one costs seconds: decide that first, in one pass, and remember it.
     if (exposedToCoarserReleases(input)) {
       const unprotectable = withheld();
-      this.protectedTables.set(id, unprotectable);
+      this.remember(reading, this.protectedTables, id, unprotectable);
       return unprotectable;
     }
     let result: ProtectedPeriod;
@@ -666,8 +722,19 @@ export class StatisticsService {
       result = withheld();
       if (!whole) return result;
     }
-    this.protectedTables.set(id, result);
+    this.remember(reading, this.protectedTables, id, result);
     return result;
+  }
+
+  /**
+   * Keeps `value` in `memory` unless the ring sealed since the answer began (or is sealed):
+   * what was computed under keys that are gone is not kept past their sealing, which cleared
+   * the memories already. Whether it was kept.
+   */
+  private remember<V>(reading: Reads, memory: RememberedMap<V>, id: string, value: V): boolean {
+    if (this.ring.sealed || this.sealings !== reading.sealings) return false;
+    memory.set(id, value);
+    return true;
   }
 }
 

@@ -91,10 +91,13 @@ export class StatisticsController {
     @Query(StatsQueryPipe) query: StatsQuery & { format?: string },
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<StatsResult | string> {
-    return wantsCsv(query, accept)
-      ? csvReply(reply, await this.statistics.export(actor, query))
-      : this.statistics.query(actor, query);
+  ): Promise<Buffer | string> {
+    if (wantsCsv(query, accept)) return csvReply(reply, await this.statistics.export(actor, query));
+    // The JSON as the service serialised it (a remembered answer's is kept with it): sent as
+    // it is, with the type Fastify gives the JSON it serialises itself.
+    const json = await this.statistics.queryJson(actor, query);
+    void reply.header('content-type', 'application/json; charset=utf-8');
+    return json;
   }
 }
 

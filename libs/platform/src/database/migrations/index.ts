@@ -30,6 +30,7 @@ import { RecurringRota1766700000000 } from './1766700000000-recurring-rota';
 import { StatsNewContacts1766800000000 } from './1766800000000-stats-new-contacts';
 import { LeanContactIndexes1766870000000 } from './1766870000000-lean-contact-indexes';
 import { LeanOutboxIndexes1766900000000 } from './1766900000000-lean-outbox-indexes';
+import { WebhookDeliveryLease1766910000000 } from './1766910000000-webhook-delivery-lease';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   StatsNewContacts1766800000000,
   LeanContactIndexes1766870000000,
   LeanOutboxIndexes1766900000000,
+  WebhookDeliveryLease1766910000000,
 ];
