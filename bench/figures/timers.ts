@@ -1,14 +1,17 @@
+import path from 'node:path';
 import { EnvelopeCipher, job, JOB_NAMES, KeyedHash, OutboxSeal } from '@mayak/platform';
 import { pageTimeBinding } from '@mayak/cases';
 import { measureDelayedJobs } from '../baselines/delayed-jobs';
 import { waitUntil } from '../core/apps';
 import { contactBodies } from '../core/contact-body';
+import { cpuMeter } from '../core/cpu';
 import { failed, Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
 import { runLoad } from '../core/http-load';
 import { redisHz } from '../core/machine';
 import { explainingTimeouts, INTAKE, intakeMissing } from '../core/mayak';
 import { distribution, Distribution, round } from '../core/percentiles';
 import { WaitSampler } from '../core/pg-waits';
+import { StatementCounter } from '../core/statements';
 import { AppStack, RunningStack } from '../core/stack';
 
 /** Issue 14.3: under the surge, at most 2× bare BullMQ's p99 and 3× its max, in the same run. */
@@ -97,6 +100,14 @@ export const timersFigure: Figure = {
         ...c,
         due: new Date(start + 1_000 + Math.random() * 4_000),
       }));
+      // With --profile: the statements each timer costs (relay, breach, pages, done-marks).
+      const statements =
+        ctx.services.statements && stack.profileDir
+          ? new StatementCounter(stack.db, stack.database.name)
+          : undefined;
+      await statements?.reset();
+      const cpu = await cpuMeter(ctx.services, stack);
+      await cpu.start();
       const ring = await stack.keyRing();
       const seal = new OutboxSeal(new KeyedHash(ring), new EnvelopeCipher(ring));
       const client = await stack.db.connect();
@@ -158,6 +169,14 @@ export const timersFigure: Figure = {
         ),
       );
       const waiting = waits.stop();
+      const used = await cpu.stop();
+      const perTimer =
+        statements && stack.profileDir
+          ? await statements.report(
+              timers.length,
+              path.join(stack.profileDir, 'timers-statements.txt'),
+            )
+          : undefined;
       // breached_at holds the day; the handler's exact moment is sealed beside it (ExactTimes).
       const times = await stack.exactTimes();
       const dueOf = new Map(timers.map((t) => [t.case_id, t.due.getTime()]));
@@ -187,7 +206,13 @@ export const timersFigure: Figure = {
       return values(
         real,
         undefined,
-        `${rows.length} check-ack timers (${round(rows.length / 4)}/s falling due) through the outbox relay, BullMQ and the worker's handler, lateness = breached_at − due_at; handled at ${round(handled)}/s; median lateness of the first tenth ${round(first)} ms, of the last tenth ${round(last)} ms; each breach pages the next tiers, as in production; database sessions on average: ${waiting}; baseline: the no-op BullMQ floor (timers.bullmq.*)`,
+        `${rows.length} check-ack timers (${round(rows.length / 4)}/s falling due) through the outbox relay, BullMQ and the worker's handler, lateness = breached_at − due_at; handled at ${round(handled)}/s; median lateness of the first tenth ${round(first)} ms, of the last tenth ${round(last)} ms; each breach pages the next tiers, as in production; CPU per timer (ms, from the insert to the last breach): ${Object.entries(
+          used,
+        )
+          .map(([name, sec]) => `${name} ${round((sec * 1000) / timers.length, 2)}`)
+          .join(
+            ', ',
+          )}; database sessions on average: ${waiting}${perTimer === undefined ? '' : `; ${perTimer.toFixed(1)} SQL statements per timer (ranked in timers-statements.txt beside the profiles)`}; baseline: the no-op BullMQ floor (timers.bullmq.*)`,
       );
     }
   },

@@ -74,6 +74,40 @@ describe('who an emergency pages first, on the intake receipt', () => {
     expect((await save()).emergencyPaged).toBe('coordinators');
   });
 
+  it('the pager climbs past empty tiers to every coordinator; a breach at the top pages them again', async () => {
+    const [caseId] = (await save()).caseIds;
+    const paging = api.app.get(PagingService);
+    expect(await paging.page(caseId, 1, 1)).toBe('tier_empty');
+    expect(await paging.page(caseId, 2, 1)).toBe('tier_empty');
+    expect(await paging.page(caseId, 3, 1)).toBe('paged');
+    // The timer of tier 3 runs out: the breach and the next round's page, in one transaction.
+    expect(await paging.checkAck(caseId, 3, 1)).toBe('escalated');
+    expect(await paging.checkAck(caseId, 3, 1)).toBe('already_handled');
+    const pages = await env.db.query(
+      `SELECT tier, round, recipients::text[] AS recipients, breached_at IS NOT NULL AS breached
+         FROM emergency_pages WHERE case_id = $1 ORDER BY round, tier`,
+      [caseId],
+    );
+    expect(pages).toEqual([
+      { tier: 1, round: 1, recipients: [], breached: true },
+      { tier: 2, round: 1, recipients: [], breached: true },
+      { tier: 3, round: 1, recipients: [coordinator.id], breached: true },
+      { tier: 3, round: 2, recipients: [coordinator.id], breached: false },
+    ]);
+    const events = await env.db.query(
+      `SELECT type FROM case_events WHERE case_id = $1 AND type <> 'created' ORDER BY id`,
+      [caseId],
+    );
+    expect(events.map((e: { type: string }) => e.type)).toEqual([
+      'paged',
+      'paged',
+      'paged',
+      'sla_breached',
+      'escalated',
+      'paged',
+    ]);
+  });
+
   it('says tier 2 when tier 1 is empty, and the pager then pages tier 2', async () => {
     const tier2 = await onCall(2);
     const receipt = await save();

@@ -13,12 +13,20 @@ type BatchResult = RoutingResult | 'contended';
 type RoutedRow = Pick<
   CaseRow,
   'id' | 'service' | 'status' | 'declined_by' | 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'
->;
+> & {
+  /** Whether any colleague keeps a region list: else the region decides nothing. */
+  region_lists: boolean;
+};
 
-/** A batch's cases, locked in id order (as every batch takes them), with their facts. */
+/**
+ * A batch's cases, locked in id order (as every batch takes them), with their facts, and
+ * whether anyone keeps a region list (one look at the staff for the whole batch).
+ */
 const LOCK_CASES = preparedStatement(
   'routing.lock-cases',
-  `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS}
+  `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS},
+          EXISTS (SELECT 1 FROM staff_availability a WHERE cardinality(a.regions) > 0)
+            AS region_lists
      FROM cases c ${CASE_FACTS_JOIN} WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
 );
 
@@ -81,10 +89,13 @@ export class RoutingService {
         .map((caseId) => byId.get(caseId))
         .filter((row): row is RoutedRow => row?.status === 'queued');
       // The region is sealed with the contact's facts; a case whose facts do not open is
-      // routed as if it had none (to someone who covers every region, or the pool).
+      // routed as if it had none (to someone who covers every region, or the pool). While
+      // nobody keeps a region list, every colleague covers every region and the region
+      // decides nothing: the facts stay sealed (a list made meanwhile is one made just after
+      // this routing; an empty region fits only those who cover every region).
       const requests = queued.map((row) => ({
         service: row.service,
-        region: caseAttributes(this.cipher, row).region ?? '',
+        region: row.region_lists ? (caseAttributes(this.cipher, row).region ?? '') : '',
         excluded: row.declined_by,
       }));
       // A batch picks for all its cases at once; one alone may wait for a held colleague.

@@ -9,7 +9,9 @@ import {
   job,
   OutboxJob,
   OutboxWriter,
+  preparedStatement,
   rowsOf,
+  runPrepared,
   SealedMoment,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -42,6 +44,47 @@ interface PageKey {
   tier: Tier;
   round: number;
 }
+
+/**
+ * A batch of timers ($1–$3 the case, tier and round of each; $4 the sealed breach moment; $5,
+ * $6 the details of its two timeline entries, $7, $8 their sealed moments; $9 the day): the
+ * cases locked in id order (two batches never wait on each other in a circle), the pages of
+ * those still unanswered marked breached, only those not yet, with their 'sla_breached' and
+ * 'escalated' entries. For each timer: whether its case still waits for an answer, whether
+ * this statement breached its page, and the case's pages from its round on (`tier/round`).
+ */
+const CHECK_TIMERS = preparedStatement(
+  'paging.check-timers',
+  `WITH locked AS MATERIALIZED (
+     SELECT id, acknowledged_at, status FROM cases
+      WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),
+   timer AS MATERIALIZED (
+     SELECT t.*, (l.acknowledged_at IS NULL AND l.status <> 'closed') AS unanswered
+       FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bytea[], $5::text[],
+                   $6::text[], $7::bytea[], $8::bytea[])
+              WITH ORDINALITY AS t(case_id, tier, round, breached_enc, breach_detail,
+                                   escalate_detail, breach_at_enc, escalate_at_enc, ord)
+       JOIN locked l ON l.id = t.case_id),
+   breached AS (
+     UPDATE emergency_pages p SET breached_at = $9, breached_enc = t.breached_enc
+       FROM timer t
+      WHERE t.unanswered AND p.case_id = t.case_id AND p.tier = t.tier AND p.round = t.round
+        AND p.breached_at IS NULL
+     RETURNING t.*),
+   events AS (
+     INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+     SELECT b.case_id, NULL, e.type, e.detail::jsonb, $9, e.at_enc
+       FROM breached b,
+            LATERAL (VALUES (1, 'sla_breached', b.breach_detail, b.breach_at_enc),
+                            (2, 'escalated', b.escalate_detail, b.escalate_at_enc))
+              AS e(ord, type, detail, at_enc)
+      ORDER BY b.ord, e.ord)
+   SELECT t.ord::int AS ord, t.unanswered,
+          EXISTS (SELECT 1 FROM breached b WHERE b.ord = t.ord) AS breached,
+          ARRAY(SELECT p.tier || '/' || p.round FROM emergency_pages p
+                 WHERE p.case_id = t.case_id AND p.round >= t.round) AS pages
+     FROM timer t`,
+);
 
 /** At most this many pages, or timers, in one transaction. */
 const MAX_BATCH = 200;
@@ -94,10 +137,10 @@ export class PagingService {
   }
 
   /**
-   * Pages a batch of tiers: the cases locked (unless the caller holds them: `states`), each
-   * tier's rota read once, then one statement for the page rows and their timeline entries, one
-   * for the notifications, one for the outbox and one for the audit trail (`before` first: the
-   * entries of what led to these pages). An empty tier below the last is skipped: its page row
+   * Pages a batch of tiers: the cases locked (unless the caller holds them: `states`), every
+   * tier's rota read in one statement, then one statement for the page rows and their timeline
+   * entries, one for the notifications, one for the outbox and one for the audit trail
+   * (`before` first: the entries of what led to these pages). An empty tier below the last is skipped: its page row
    * says so, and the next tier is paged by a page job, or, when `climb` (a breach's own
    * transaction pages on), at once in the same statements.
    */
@@ -118,17 +161,8 @@ export class PagingService {
     const events: AuditEvent[] = [...(options.before ?? [])];
     if (todo.length > 0) {
       const now = this.clock.now();
-      const rotas = new Map<Tier, { onCall: string[]; timeoutSeconds: number }>();
-      const rotaOf = async (tier: Tier) => {
-        let rota = rotas.get(tier);
-        if (!rota) {
-          rota = await this.rota.tierAt(em, tier, now);
-          if (rota.onCall.length === 0 && tier === 3)
-            rota.onCall = await this.rota.allCoordinators(em);
-          rotas.set(tier, rota);
-        }
-        return rota;
-      };
+      // Every tier's rota in one round trip: a climb past empty tiers needs several.
+      const rotas = await this.rota.tiersAt(em, now);
       // The timer runs on the Clock; what is written is stamped by ExactTimes (the same clock,
       // but for a harness that replays a period).
       const stamp = this.times.now();
@@ -138,7 +172,7 @@ export class PagingService {
       for (const item of todo) {
         for (let page = item; ;) {
           const { caseId, tier, round } = page;
-          const rota = await rotaOf(tier);
+          const rota = rotas[tier];
           if (rota.onCall.length === 0 && tier < 3) {
             // Nobody on call at this tier: waiting out its SLA would only lose minutes.
             rows.push(this.pageRow(page, [], stamp, stamp, stamp));
@@ -183,62 +217,46 @@ export class PagingService {
 
   /**
    * A batch of timers' verdicts, in as few round trips as they can be (a burst of breaches is
-   * when the worker is busiest): the cases locked, then one statement that marks the pages
-   * breached, only those not yet, and records both events of each; then the next tiers
-   * paged in the same transaction (pageAll, climbing past empty tiers), with the audit
-   * entries of breaches and pages in one statement.
+   * when the worker is busiest): one statement locks the cases (in id order), tells which
+   * still wait for an answer, marks their pages breached (only those not yet) and records both
+   * events of each; then the next tiers are paged in the same transaction (pageAll, climbing
+   * past empty tiers), with the audit entries of breaches and pages in one statement. The
+   * breach's moment is taken as that statement leaves: what it writes is decided under the
+   * case's lock, whatever the moment says.
    */
   private async checkAll(em: EntityManager, items: readonly PageKey[]): Promise<CheckResult[]> {
-    const states = await this.lockCases(em, items);
-    const open = items.filter((i) => states.get(i.caseId)?.unanswered);
-    if (open.length === 0) return items.map(() => 'acknowledged');
     const breachedAt = this.times.now();
-    const next = open.map((i) => this.next(i.tier, i.round));
+    const next = items.map((i) => this.next(i.tier, i.round));
     const eventAt = (caseId: string) =>
       this.times.seal({ table: 'case_events', id: caseId, column: 'at' }, breachedAt);
-    const sealedBreach = open.map((i) =>
+    const sealedBreach = items.map((i) =>
       this.times.seal(pageTimeBinding(i.caseId, i.tier, i.round, 'breached_at'), breachedAt),
     );
-    const breached = new Set(
-      rowsOf<{ ord: number }>(
-        await em.query(
-          `WITH timer AS (
-             SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bytea[], $5::text[],
-                                  $6::text[], $7::bytea[], $8::bytea[])
-                      WITH ORDINALITY AS t(case_id, tier, round, breached_enc, breach_detail,
-                                           escalate_detail, breach_at_enc, escalate_at_enc, ord)),
-           breached AS (
-             UPDATE emergency_pages p SET breached_at = $9, breached_enc = t.breached_enc
-               FROM timer t
-              WHERE p.case_id = t.case_id AND p.tier = t.tier AND p.round = t.round
-                AND p.breached_at IS NULL
-             RETURNING t.*),
-           events AS (
-             INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-             SELECT b.case_id, NULL, e.type, e.detail::jsonb, $9, e.at_enc
-               FROM breached b,
-                    LATERAL (VALUES (1, 'sla_breached', b.breach_detail, b.breach_at_enc),
-                                    (2, 'escalated', b.escalate_detail, b.escalate_at_enc))
-                      AS e(ord, type, detail, at_enc)
-              ORDER BY b.ord, e.ord)
-           SELECT ord::int AS ord FROM breached`,
-          [
-            open.map((i) => i.caseId),
-            open.map((i) => i.tier),
-            open.map((i) => i.round),
-            sealedBreach.map((m) => m.sealed),
-            open.map((i) => JSON.stringify({ tier: i.tier, round: i.round })),
-            open.map((i, n) =>
-              JSON.stringify({ fromTier: i.tier, toTier: next[n].tier, round: next[n].round }),
-            ),
-            open.map((i) => eventAt(i.caseId).sealed),
-            open.map((i) => eventAt(i.caseId).sealed),
-            sealedBreach[0].week,
-          ],
+    const rows = rowsOf<{ ord: number; unanswered: boolean; breached: boolean; pages: string[] }>(
+      await runPrepared(em, CHECK_TIMERS, [
+        items.map((i) => i.caseId),
+        items.map((i) => i.tier),
+        items.map((i) => i.round),
+        sealedBreach.map((m) => m.sealed),
+        items.map((i) => JSON.stringify({ tier: i.tier, round: i.round })),
+        items.map((i, n) =>
+          JSON.stringify({ fromTier: i.tier, toTier: next[n].tier, round: next[n].round }),
         ),
-      ).map((r) => open[r.ord - 1]),
+        items.map((i) => eventAt(i.caseId).sealed),
+        items.map((i) => eventAt(i.caseId).sealed),
+        sealedBreach[0].week,
+      ]),
     );
-    const escalated = open
+    const states = new Map<string, CaseState>();
+    const breached = new Set<PageKey>();
+    for (const row of rows) {
+      const item = items[row.ord - 1];
+      states.set(item.caseId, { unanswered: row.unanswered, pages: new Set(row.pages) });
+      if (row.breached) breached.add(item);
+    }
+    const open = items.filter((i) => states.get(i.caseId)?.unanswered);
+    if (open.length === 0) return items.map(() => 'acknowledged');
+    const escalated = items
       .map((i, n) => ({ item: i, next: next[n] }))
       .filter((e) => breached.has(e.item));
     // The next tier's page is the point of the timer: it is written here, not left to a job

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException } from '@mayak/access';
 import { activeCoordinatorIds, Actor, Role, StaffNames } from '@mayak/identity';
-import { affectedOf, AppConfig } from '@mayak/platform';
+import { affectedOf, AppConfig, preparedStatement, rowsOf, runPrepared } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { EmergencyError, EmergencyException } from './emergency.exception';
 
@@ -112,6 +112,29 @@ const RECURRENCE_COLUMNS = `r.id, r.user_id, u.dek_wrapped, u.username_enc, r.ti
               FROM rota_exceptions x WHERE x.recurrence_id = r.id), '[]') AS exceptions`;
 
 const TIER_ROLE: Record<Tier, Role> = { 1: 'responder', 2: 'responder', 3: 'coordinator' };
+
+/**
+ * Every tier's people on call (as `tierAt` reads them: enabled, holding the tier's role) and
+ * timeout; tier 3 with nobody on call falls back to every active coordinator (CASE evaluates
+ * that list only then).
+ */
+const TIERS_AT = preparedStatement(
+  'rota.tiers-at',
+  `WITH on_call AS MATERIALIZED (
+     SELECT DISTINCT s.tier, s.user_id
+       FROM rota_on_call($1, $1::timestamptz + interval '1 microsecond') s
+       JOIN users u ON u.id = s.user_id
+      WHERE u.disabled_at IS NULL
+        AND (CASE WHEN s.tier = 3 THEN 'coordinator' ELSE 'responder' END) = ANY(u.roles))
+   SELECT t.tier::int AS tier,
+          CASE WHEN t.tier = 3 AND NOT EXISTS (SELECT 1 FROM on_call o WHERE o.tier = 3)
+               THEN ARRAY(SELECT id FROM users
+                           WHERE disabled_at IS NULL AND 'coordinator' = ANY(roles) ORDER BY id)
+               ELSE ARRAY(SELECT o.user_id FROM on_call o WHERE o.tier = t.tier ORDER BY o.user_id)
+          END AS on_call,
+          (SELECT ack_timeout_seconds FROM rota_tiers r WHERE r.tier = t.tier) AS timeout
+     FROM (VALUES (1), (2), (3)) AS t (tier)`,
+);
 
 /**
  * The on-call rota: who is on call at tier 1, 2 and 3 (coordinators on duty), when. Managed
@@ -391,6 +414,26 @@ export class RotaService {
       onCall: row.on_call,
       timeoutSeconds: row.timeout ?? this.config.EMERGENCY_ACK_TIMEOUT_SECONDS,
     };
+  }
+
+  /**
+   * `tierAt` for every tier at once, in one round trip, with tier 3's last resort already
+   * applied (nobody on the rota at tier 3: every active coordinator). The pager's climb reads
+   * this once per batch: a breach that pages past empty tiers needs two or three of them, and
+   * a surge of breaches is when round trips count.
+   */
+  async tiersAt(
+    em: EntityManager,
+    at: Date,
+  ): Promise<Record<Tier, { onCall: string[]; timeoutSeconds: number }>> {
+    const rows = rowsOf<{ tier: Tier; on_call: string[]; timeout: number | null }>(
+      await runPrepared(em, TIERS_AT, [at]),
+    );
+    const base = this.config.EMERGENCY_ACK_TIMEOUT_SECONDS;
+    const tiers = {} as Record<Tier, { onCall: string[]; timeoutSeconds: number }>;
+    for (const row of rows)
+      tiers[row.tier] = { onCall: row.on_call, timeoutSeconds: row.timeout ?? base };
+    return tiers;
   }
 
   /**

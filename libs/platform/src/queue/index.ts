@@ -1,3 +1,4 @@
+export * from './coalesced-writes';
 export * from './job-options';
 export * from './queue-processor';
 export * from './queue.contract';

@@ -6,6 +6,7 @@ import { KeyRing } from '../crypto/key-ring';
 import { describeError, Logger, LOGGER } from '../logging';
 import { OutboxLedger } from '../outbox/outbox.ledger';
 import { OutboxSeal } from '../outbox/outbox-seal';
+import { coalesceRedisWrites } from './coalesced-writes';
 import {
   JOB_NAMES,
   JobHandlers,
@@ -87,6 +88,11 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       (sum, queue) => sum + this.laneWidth(queue as QueueName),
       0,
     );
+    // The jobs of a batch finish together: their script calls leave in one write.
+    const backend = this.worker.getBackend() as { client?: Promise<unknown> };
+    void backend.client
+      ?.then((client) => coalesceRedisWrites(client as Parameters<typeof coalesceRedisWrites>[0]))
+      .catch(() => undefined);
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
     if (this.ring.sealed) void this.worker.pause(true);
     this.ring.onSeal(() => {
