@@ -29,6 +29,7 @@ import { FollowUpsHandovers1766500000000 } from './1766500000000-follow-ups-hand
 import { RecurringRota1766700000000 } from './1766700000000-recurring-rota';
 import { StatsNewContacts1766800000000 } from './1766800000000-stats-new-contacts';
 import { LeanContactIndexes1766870000000 } from './1766870000000-lean-contact-indexes';
+import { IntakeConflict1766900000000 } from './1766900000000-intake-conflict';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   RecurringRota1766700000000,
   StatsNewContacts1766800000000,
   LeanContactIndexes1766870000000,
+  IntakeConflict1766900000000,
 ];
