@@ -12,16 +12,17 @@ const APPEND_ENTRIES = preparedStatement('audit.append', auditAppend(1));
 
 /**
  * The INSERT of audit entries whose nine column arrays (AuditTrail.columnsOf) are parameters
- * $first to $first+8: alone, or as a CTE of a statement that writes the change it describes.
+ * $first to $first+8: alone, or as a CTE of a statement that writes the change it describes
+ * (`returning`: a row for each, for the statement to wait for them).
  */
-export function auditAppend(first: number): string {
+export function auditAppend(first: number, returning = false): string {
   const p = (n: number) => `$${first + n}`;
   return `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)
    SELECT actor_id, action, record_type, record_id, outcome, reason, break_glass,
           coalesce(at, date_trunc('milliseconds', clock_timestamp())), at_enc
      FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::boolean[],
                  ${p(7)}::timestamptz[], ${p(8)}::bytea[])
-       AS e (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)`;
+       AS e (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)${returning ? ' RETURNING 1' : ''}`;
 }
 
 /**

@@ -31,7 +31,8 @@ const OPEN_CASES = preparedStatement(
 
 /**
  * The cases and their first events as CTEs of one statement (named cases_*), their rows
- * (CaseOpening.seal) being $first: alone, or beside the rest of an intake.
+ * (CaseOpening.seal) being $first: alone, or beside the rest of an intake. cases_events
+ * returns a row for each case, for a statement to wait for them.
  */
 export function casesOpenCtes(first: number): string {
   return `cases_v AS (
@@ -49,7 +50,8 @@ export function casesOpenCtes(first: number): string {
    cases_events AS (
      INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
      SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
-       FROM cases_v v JOIN cases_opened o ON o.id = v.id)`;
+       FROM cases_v v JOIN cases_opened o ON o.id = v.id
+     RETURNING case_id)`;
 }
 
 /**

@@ -108,6 +108,8 @@ const INSERT_CONTACTS = preparedStatement(
 /**
  * The contacts insert as CTEs of one statement (named contacts_*), its two parameters
  * (ContactRecords.seal) being $first and $first+1: alone, or beside the rest of an intake.
+ * contacts_facts, contacts_marked and contacts_consents return a row for each contact, for a
+ * statement to wait for them.
  */
 export function contactsInsertCtes(first: number): string {
   return `contacts_v AS (
@@ -125,13 +127,15 @@ export function contactsInsertCtes(first: number): string {
      RETURNING id),
    contacts_facts AS (
      INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
-     SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM contacts_v v JOIN contacts_new c ON c.id = v.id),
+     SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM contacts_v v JOIN contacts_new c ON c.id = v.id
+     RETURNING contact_id),
    contacts_marked AS (
-     INSERT INTO stats_new_contacts (contact_id) SELECT id FROM contacts_new),
+     INSERT INTO stats_new_contacts (contact_id) SELECT id FROM contacts_new RETURNING contact_id),
    contacts_consents AS (
      INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
      SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
-       FROM contacts_v v JOIN contacts_new c ON c.id = v.id)`;
+       FROM contacts_v v JOIN contacts_new c ON c.id = v.id
+     RETURNING contact_id)`;
 }
 
 /**

@@ -117,27 +117,39 @@ export function intakeTransactions(config: {
 /**
  * An intake batch's writes in one statement: its callers' rows (callersWriteCtes, $1-$14), its
  * contacts with their facts, consents and statistics marks ($15-$16), its cases with their
- * first events ($17), its audit entries ($18-$26), its outbox rows ($27-$30) and, without a
- * transaction of its own, its idempotency keys with their answers ($31-$35; a key claimed
- * already fails it on the primary key). Foreign keys are checked at the end of the
- * statement, so the contacts' cases and facts can go in beside them. The last line fails it
- * when a known caller's row was not updated: it changed after the read.
+ * first events ($17), its audit entries ($18-$26), without a transaction of its own its
+ * idempotency keys with their answers ($31-$35; a key claimed already fails it on the primary
+ * key), and its outbox rows ($27-$30). Foreign keys are checked at the end of the statement,
+ * so the contacts' cases and facts can go in beside them.
+ *
+ * `written` waits for every other part, and fails the statement when a known caller's row was
+ * not updated (it changed after the read). The outbox rows go in last, after it: every intake
+ * of the same few seconds writes the rollup's key, and one that meets another's uncommitted
+ * key waits for its commit, so the key is held for the least time. (PostgreSQL runs a CTE
+ * nothing reads after the main query, the last first: the rollup's key would otherwise be
+ * held through the whole statement.)
  */
 const WRITE_INTAKES = preparedStatement(
   'intake.write',
   `WITH ${callersWriteCtes(1)},
    ${contactsInsertCtes(15)},
    ${casesOpenCtes(17)},
-   audit_added AS (${auditAppend(18)}),
-   outbox_added AS (${outboxInsert(27)}),
+   audit_added AS (${auditAppend(18, true)}),
    answers_added AS (
      INSERT INTO idempotency_keys (actor_id, key, request_hash, status_code, response_enc, contact_ref)
      SELECT actor_id, key, request_hash, 201, response_enc, contact_ref
        FROM unnest($31::uuid[], $32::text[], $33::bytea[], $34::bytea[], $35::bytea[])
          AS a (actor_id, key, request_hash, response_enc, contact_ref)
-      ORDER BY 1, 2)
-   SELECT intake_conflict() FROM (SELECT count(*) AS n FROM callers_moved) m
-    WHERE m.n <> cardinality($8::uuid[])`,
+      ORDER BY 1, 2
+     RETURNING 1),
+   written AS (
+     SELECT CASE WHEN (SELECT count(*) FROM callers_moved) = cardinality($8::uuid[]) THEN true
+                 ELSE intake_conflict() END
+            AND (SELECT count(*) FROM callers_added) + (SELECT count(*) FROM contacts_facts)
+              + (SELECT count(*) FROM contacts_marked) + (SELECT count(*) FROM contacts_consents)
+              + (SELECT count(*) FROM cases_events) + (SELECT count(*) FROM audit_added)
+              + (SELECT count(*) FROM answers_added) >= 0 AS ok)
+   ${outboxInsert(27, 'written')}`,
 );
 
 /**
@@ -271,9 +283,7 @@ export class IntakeService {
         .map((item, n) => [item, receipts[n]] as const)
         .filter(([item]) => item.idempotency);
       await this.storeAnswers(em, answers);
-      // The outbox rows go in the last statement: every intake of the same few seconds
-      // writes the rollup's key, and a transaction that meets another's uncommitted key waits
-      // for its commit, so hold it for the least time.
+      // The outbox rows go in the last statement (see WRITE_INTAKES).
       await runPrepared(em, WRITE_INTAKES, [...params, [], [], [], [], []]);
       const byItem = new Map(toWrite.map((item, n) => [item, receipts[n]]));
       return items.map((item) => byItem.get(item));

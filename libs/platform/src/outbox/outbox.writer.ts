@@ -10,13 +10,15 @@ const ADD_ROWS = preparedStatement('outbox.add', outboxInsert(1));
 
 /**
  * The INSERT of outbox rows whose four parameters (OutboxWriter.paramsOf) are $first to
- * $first+3: alone, or as a CTE of the one statement that writes the change needing them.
+ * $first+3: alone, or in the one statement that writes the change needing them; `after`, a
+ * CTE of that statement with a boolean column `ok`, is read first (and no row written unless
+ * it is true).
  */
-export function outboxInsert(first: number): string {
+export function outboxInsert(first: number, after?: string): string {
   const p = (n: number) => `$${first + n}`;
   return `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
    SELECT queue, sealed, job_key, ${p(0)}::timestamptz, ${p(0)}::timestamptz
-     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[]) AS r (queue, sealed, job_key)
+     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[]) AS r (queue, sealed, job_key)${after ? `, ${after} WHERE ${after}.ok` : ''}
    ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`;
 }
 

@@ -13,7 +13,7 @@ export class IntakeConflict1766900000000 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
-      CREATE FUNCTION intake_conflict() RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+      CREATE FUNCTION intake_conflict() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
         RAISE EXCEPTION 'a caller changed between the intake''s read and its write'
           USING ERRCODE = 'serialization_failure';
