@@ -160,9 +160,10 @@ const WRITE_INTAKES = preparedStatement(
  *
  * Concurrent intakes share their transaction (group commit, see GroupCommit): the intakes
  * that arrive while earlier ones are being written go into the next transaction together,
- * written with a few multi-row statements, so a busy hour costs the database a few
- * statements per batch rather than a dozen per call. Each intake still commits or fails
- * whole, and one that fails fails alone.
+ * usually one read of their callers and one statement (see write), so a busy hour costs the
+ * database two statements per batch rather than a dozen per call, and a quiet one two round
+ * trips per call rather than eight. Each intake still commits or fails whole, and one that
+ * fails fails alone.
  */
 @Injectable()
 export class IntakeService {
