@@ -15,6 +15,7 @@ import {
   TestEnvironment,
   TestUser,
 } from '@mayak/testing';
+import { DataSource } from 'typeorm';
 
 /**
  * Concurrent intakes share transactions (group commit). These check that sharing never
@@ -170,5 +171,74 @@ describe('intake under concurrency (group commit)', () => {
       [a.id],
     );
     expect(cases).toBe(1);
+  });
+
+  it('a plain intake takes no lock on its caller: read, then written in one statement', async () => {
+    const registry = api.app.get(CallerRegistry);
+    const locked = jest.spyOn(registry, 'recogniseLocked');
+    try {
+      const identifier = `+7997${String(Date.now()).slice(-7)}`;
+      const first = await intake.log(actor(volunteer), input({ caller: { identifier } }));
+      const second = await intake.log(actor(volunteer), input({ caller: { identifier } }));
+      expect(second.callerId).toBe(first.callerId);
+      expect(second.repeatCaller.previousContacts).toBe(1);
+      expect(locked).not.toHaveBeenCalled();
+    } finally {
+      locked.mockRestore();
+    }
+  });
+
+  /**
+   * Another process's intake of the same caller lands between this one's unlocked read and
+   * its statement (recogniseMany in a transaction of its own, as a second API process would
+   * move the counter): the statement must write nothing, and the batch be written the locking
+   * way, counting the other contact.
+   */
+  async function interleaved(identifier: string) {
+    const registry = api.app.get(CallerRegistry);
+    const db = api.app.get(DataSource);
+    const read = registry.recogniseUnlocked.bind(registry);
+    const unlocked = jest
+      .spyOn(registry, 'recogniseUnlocked')
+      .mockImplementationOnce(async (...args) => {
+        const plan = await read(...args);
+        await db.transaction((em) => registry.recogniseMany(em, [{ identifier }]));
+        return plan;
+      });
+    const locked = jest.spyOn(registry, 'recogniseLocked');
+    try {
+      const receipt = await intake.log(actor(volunteer), input({ caller: { identifier } }));
+      // Once by the other intake, once by this one's second try, the locking way.
+      expect(locked).toHaveBeenCalledTimes(2);
+      return receipt;
+    } finally {
+      unlocked.mockRestore();
+      locked.mockRestore();
+    }
+  }
+
+  it('a known caller changed between the read and the write loses no count', async () => {
+    const identifier = `+7996${String(Date.now()).slice(-7)}`;
+    const first = await intake.log(actor(volunteer), input({ caller: { identifier } }));
+    const receipt = await interleaved(identifier);
+    expect(receipt.callerId).toBe(first.callerId);
+    expect(receipt.repeatCaller.previousContacts).toBe(2);
+    expect(await api.app.get(CallerRegistry).previousContacts(identifier)).toBe(3);
+    const [{ n }] = await env.db.query(`SELECT count(*)::int AS n FROM contacts WHERE id = $1`, [
+      receipt.id,
+    ]);
+    expect(n).toBe(1);
+  });
+
+  it('a caller added by another intake between the read and the write is one caller, counted', async () => {
+    const identifier = `+7995${String(Date.now()).slice(-7)}`;
+    const receipt = await interleaved(identifier);
+    expect(receipt.repeatCaller.previousContacts).toBe(1);
+    expect(await api.app.get(CallerRegistry).previousContacts(identifier)).toBe(2);
+    const [{ callers }] = await env.db.query(
+      `SELECT count(*)::int AS callers FROM callers WHERE id = $1`,
+      [receipt.callerId],
+    );
+    expect(callers).toBe(1);
   });
 });

@@ -8,15 +8,22 @@ import { AuditReferences, auditTimeBinding, isPseudonymous } from './audit-refer
  * Entries in their order, one array per column: one text whatever their number, so that it is
  * prepared once. An entry without a sealed time gets the exact time, to the millisecond.
  */
-const APPEND_ENTRIES = preparedStatement(
-  'audit.append',
-  `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)
+const APPEND_ENTRIES = preparedStatement('audit.append', auditAppend(1));
+
+/**
+ * The INSERT of audit entries whose nine column arrays (AuditTrail.columnsOf) are parameters
+ * $first to $first+8: alone, or as a CTE of a statement that writes the change it describes
+ * (`returning`: a row for each, for the statement to wait for them).
+ */
+export function auditAppend(first: number, returning = false): string {
+  const p = (n: number) => `$${first + n}`;
+  return `INSERT INTO audit_entries (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)
    SELECT actor_id, action, record_type, record_id, outcome, reason, break_glass,
           coalesce(at, date_trunc('milliseconds', clock_timestamp())), at_enc
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
-                 $8::timestamptz[], $9::bytea[])
-       AS e (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)`,
-);
+     FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::boolean[],
+                 ${p(7)}::timestamptz[], ${p(8)}::bytea[])
+       AS e (actor_id, action, record_type, record_id, outcome, reason, break_glass, at, at_enc)${returning ? ' RETURNING 1' : ''}`;
+}
 
 /**
  * Appends to the audit trail. Inside a transaction the entries commit or vanish with the
@@ -47,6 +54,14 @@ export class AuditTrail {
   async record(events: AuditEvent | readonly AuditEvent[], manager?: EntityManager): Promise<void> {
     const list: readonly AuditEvent[] = 'action' in events ? [events] : events;
     if (list.length === 0) return;
+    await runPrepared(manager ?? this.db, APPEND_ENTRIES, this.columnsOf(list));
+  }
+
+  /**
+   * The entries as APPEND_ENTRIES takes them, one array per column (AUDIT_APPEND_COLUMNS):
+   * for a statement that writes them with the change they describe (intake's).
+   */
+  columnsOf(list: readonly AuditEvent[]): unknown[][] {
     const now = this.ring.sealed ? undefined : this.times.now();
     const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
     for (const e of list) {
@@ -71,6 +86,6 @@ export class AuditTrail {
         moment?.sealed ?? null,
       ].forEach((value, column) => columns[column].push(value));
     }
-    await runPrepared(manager ?? this.db, APPEND_ENTRIES, columns);
+    return columns;
   }
 }

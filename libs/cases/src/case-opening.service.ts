@@ -26,22 +26,33 @@ export interface CasesToOpen {
 /** Cases and their first events, from one JSON document of rows. */
 const OPEN_CASES = preparedStatement(
   'cases.open',
-  `WITH v AS (
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
+  `WITH ${casesOpenCtes(1)} SELECT count(*)::int AS n FROM cases_opened`,
+);
+
+/**
+ * The cases and their first events as CTEs of one statement (named cases_*), their rows
+ * (CaseOpening.seal) being $first: alone, or beside the rest of an intake. cases_events
+ * returns a row for each case, for a statement to wait for them.
+ */
+export function casesOpenCtes(first: number): string {
+  return `cases_v AS (
+     SELECT * FROM jsonb_to_recordset($${first}::jsonb) AS v (
        id uuid, service text, priority smallint, contact_id uuid, opened_by uuid,
        day timestamptz, created_enc text, updated_enc text, event_enc text,
        due_day timestamptz, due_enc text)),
-   opened AS (
+   cases_opened AS (
      INSERT INTO cases (id, service, status, priority, contact_id, created_at, created_enc,
                         updated_at, updated_enc, due_at, due_enc)
      SELECT id, service, 'queued', priority, contact_id, day, decode(created_enc, 'base64'),
             day, decode(updated_enc, 'base64'), due_day, decode(due_enc, 'base64')
-       FROM v
-     RETURNING id)
-   INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
-   SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
-     FROM v JOIN opened o ON o.id = v.id`,
-);
+       FROM cases_v
+     RETURNING id),
+   cases_events AS (
+     INSERT INTO case_events (case_id, actor_id, type, at, at_enc)
+     SELECT v.id, v.opened_by, 'created', v.day, decode(v.event_enc, 'base64')
+       FROM cases_v v JOIN cases_opened o ON o.id = v.id
+     RETURNING case_id)`;
+}
 
 /**
  * Opens one case per requested service, each sealed from the others, with its first
@@ -80,6 +91,21 @@ export class CaseOpening {
     em: EntityManager,
     inputs: readonly CasesToOpen[],
   ): Promise<{ caseIds: string[][]; jobs: OutboxJob[] }> {
+    const { caseIds, jobs, params } = this.seal(inputs);
+    if (params) await runPrepared(em, OPEN_CASES, params);
+    return { caseIds, jobs };
+  }
+
+  /**
+   * The cases sealed, with their ids and jobs, and the parameters casesOpenCtes takes to
+   * write them (none when there is no case): for a statement that writes them with the rest
+   * of their intake.
+   */
+  seal(inputs: readonly CasesToOpen[]): {
+    caseIds: string[][];
+    jobs: OutboxJob[];
+    params?: unknown[];
+  } {
     const opened = inputs.map((input) =>
       input.services.map((service) => ({
         id: randomUUID(),
@@ -93,7 +119,7 @@ export class CaseOpening {
     // time keeps the week it was set in: its own would tell which days of the week the case
     // opened on (those from which the response time reaches into the next).
     const now = this.times.now();
-    await runPrepared(em, OPEN_CASES, [
+    const params = [
       JSON.stringify(
         cases.map(({ id, definition, input }) => {
           const due = new Date(now.getTime() + Math.round(definition.responseHours * 60) * 60_000);
@@ -119,10 +145,11 @@ export class CaseOpening {
           };
         }),
       ),
-    ]);
+    ];
     return {
       caseIds: opened.map((list) => list.map(({ id }) => id)),
       jobs: cases.map(({ id, definition }) => definition.onOpen(id)),
+      params,
     };
   }
 }

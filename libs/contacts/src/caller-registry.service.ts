@@ -32,6 +32,101 @@ export interface CallerToRecognise {
   contactBack?: { details?: ContactBackDetails };
 }
 
+/** A caller's row as intake reads it. */
+interface CallerRow {
+  id: string;
+  identifier_hash: Buffer | null;
+  dek_wrapped: Buffer | null;
+  contacts_enc: Buffer | null;
+  /** Written by this batch (the upsert inserted it, or it is to be inserted). */
+  inserted: boolean;
+}
+
+/**
+ * What an intake batch learns of its callers, and writes to their rows (callersWriteCtes):
+ * rows to insert whole, and rows to update, with the counter and data key they were read
+ * with.
+ */
+export interface CallerWrites {
+  recognised: RecognisedCaller[];
+  added: {
+    ids: string[];
+    hashes: Array<Buffer | null>;
+    generation: number;
+    contactsEnc: Buffer[];
+    identifierEnc: Array<Buffer | null>;
+    contactBackEnc: Array<Buffer | null>;
+    dekWrapped: Array<Buffer | null>;
+  };
+  moved: {
+    ids: string[];
+    oldContactsEnc: Array<Buffer | null>;
+    oldDekWrapped: Array<Buffer | null>;
+    identifierEnc: Array<Buffer | null>;
+    contactBackEnc: Array<Buffer | null>;
+    dekWrapped: Array<Buffer | null>;
+    contactsEnc: Array<Buffer | null>;
+  };
+}
+
+/** callersWriteCtes's fourteen parameters, in order. */
+export function callerWriteParams({ added, moved }: CallerWrites): unknown[] {
+  return [
+    added.ids,
+    added.hashes,
+    added.generation,
+    added.contactsEnc,
+    added.identifierEnc,
+    added.contactBackEnc,
+    added.dekWrapped,
+    moved.ids,
+    moved.oldContactsEnc,
+    moved.oldDekWrapped,
+    moved.identifierEnc,
+    moved.contactBackEnc,
+    moved.dekWrapped,
+    moved.contactsEnc,
+  ];
+}
+
+/**
+ * The callers' rows of an intake as CTEs of its one statement, from the fourteen parameters
+ * $first… (callerWriteParams): `callers_added` inserts new callers whole (a caller someone
+ * else added meanwhile fails the statement on the unique hash), `callers_moved` updates known
+ * ones only where their counter and data key are still those read. The statement must fail
+ * when a row was not updated (count(callers_moved) < cardinality of its ids, the parameter
+ * $first+7): a count would otherwise be lost, or details sealed under a key not kept.
+ */
+export function callersWriteCtes(first: number): string {
+  const p = (n: number) => `$${first + n}`;
+  return `callers_added AS (
+     INSERT INTO callers (id, identifier_hash, hash_generation, contacts_enc, identifier_enc, contact_back_enc, dek_wrapped)
+     SELECT id, hash, ${p(2)}, count, identifier_enc, contact_back_enc, dek_wrapped
+       FROM unnest(${p(0)}::uuid[], ${p(1)}::bytea[], ${p(3)}::bytea[], ${p(4)}::bytea[], ${p(5)}::bytea[], ${p(6)}::bytea[])
+         AS i (id, hash, count, identifier_enc, contact_back_enc, dek_wrapped)
+      ORDER BY hash NULLS LAST
+     RETURNING id),
+   callers_moved AS (
+     UPDATE callers c
+        SET identifier_enc = coalesce(v.identifier_enc, c.identifier_enc),
+            contact_back_enc = CASE WHEN v.identifier_enc IS NULL THEN c.contact_back_enc ELSE v.contact_back_enc END,
+            dek_wrapped = coalesce(c.dek_wrapped, v.dek_wrapped),
+            contacts_enc = coalesce(v.contacts_enc, c.contacts_enc), updated_at = date_trunc('week', now())
+       FROM unnest(${p(7)}::uuid[], ${p(8)}::bytea[], ${p(9)}::bytea[], ${p(10)}::bytea[], ${p(11)}::bytea[], ${p(12)}::bytea[], ${p(13)}::bytea[])
+            AS v (id, old_contacts_enc, old_dek_wrapped, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
+      WHERE c.id = v.id
+        AND c.contacts_enc IS NOT DISTINCT FROM v.old_contacts_enc
+        AND c.dek_wrapped IS NOT DISTINCT FROM v.old_dek_wrapped
+     RETURNING c.id)`;
+}
+
+/** Known callers by their hashes, unlocked (CallerRegistry.recogniseUnlocked). */
+const READ_CALLERS = preparedStatement(
+  'callers.read',
+  `SELECT id, identifier_hash, dek_wrapped, contacts_enc, false AS inserted
+     FROM callers WHERE identifier_hash = ANY($1::bytea[])`,
+);
+
 /**
  * The batch's callers, upserted in the order of their hashes (so that concurrent
  * transactions cannot deadlock); a known caller's row is locked and returned as it was.
@@ -59,6 +154,14 @@ const UPDATE_CALLERS = preparedStatement(
           AS v (id, identifier_enc, contact_back_enc, dek_wrapped, contacts_enc)
     WHERE c.id = v.id`,
 );
+
+/** How many times each hash is in the batch. */
+function countHashes(hashes: ReadonlyArray<Buffer | undefined>): Map<string, number> {
+  const inBatch = new Map<string, number>();
+  for (const hash of hashes)
+    if (hash) inBatch.set(hash.toString('hex'), (inBatch.get(hash.toString('hex')) ?? 0) + 1);
+  return inBatch;
+}
 
 /**
  * Callers are known only by a keyed hash of their phone number or handle (HMAC-SHA256, key
@@ -196,7 +299,27 @@ export class CallerRegistry {
     em: EntityManager,
     callers: readonly CallerToRecognise[],
   ): Promise<RecognisedCaller[]> {
-    if (callers.length === 0) return [];
+    const { recognised, moved } = await this.recogniseLocked(em, callers);
+    if (moved.ids.length > 0)
+      await runPrepared(em, UPDATE_CALLERS, [
+        moved.ids,
+        moved.identifierEnc,
+        moved.contactBackEnc,
+        moved.dekWrapped,
+        moved.contactsEnc,
+      ]);
+    return recognised;
+  }
+
+  /**
+   * The batch's callers upserted and locked (see recogniseMany), and what is left to write:
+   * `moved`, for callersWriteCtes (whose guards then hold, the rows being locked).
+   */
+  async recogniseLocked(
+    em: EntityManager,
+    callers: readonly CallerToRecognise[],
+  ): Promise<CallerWrites> {
+    if (callers.length === 0) return this.plan([], [], new Map(), []);
     const hashes = callers.map((c) =>
       c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
     );
@@ -207,9 +330,7 @@ export class CallerRegistry {
     const sealedCounts: Buffer[] = [];
     /** The row id given to each anonymous caller, by position in `callers`. */
     const anonymousIds = new Map<number, string>();
-    const inBatch = new Map<string, number>();
-    for (const hash of hashes)
-      if (hash) inBatch.set(hash.toString('hex'), (inBatch.get(hash.toString('hex')) ?? 0) + 1);
+    const inBatch = countHashes(hashes);
     const seen = new Set<string>();
     hashes.forEach((hash, i) => {
       const hex = hash?.toString('hex');
@@ -223,35 +344,127 @@ export class CallerRegistry {
       const k = hex === undefined ? 1 : inBatch.get(hex)!;
       sealedCounts.push(this.links.sealCount(id, { next: k, live: k }));
     });
-    const rows: Array<{
-      id: string;
-      identifier_hash: Buffer | null;
-      dek_wrapped: Buffer | null;
-      contacts_enc: Buffer | null;
-      inserted: boolean;
-    }> = await runPrepared(em, UPSERT_CALLERS, [ids, rowHashes, generation, sealedCounts]);
-    const known = new Map<string, (typeof rows)[number] & { count: CallerCount }>();
+    const rows: CallerRow[] = await runPrepared(em, UPSERT_CALLERS, [
+      ids,
+      rowHashes,
+      generation,
+      sealedCounts,
+    ]);
     const anonymous = new Set<string>();
-    for (const row of rows)
-      if (row.identifier_hash)
-        known.set(row.identifier_hash.toString('hex'), {
-          ...row,
-          count: row.inserted
-            ? { next: 0, live: 0 }
-            : this.links.openCount(row.id, row.contacts_enc),
-        });
-      else anonymous.add(row.id);
+    for (const row of rows) if (!row.identifier_hash) anonymous.add(row.id);
+    const anonymousRows = new Map<number, string>();
+    for (const [i, id] of anonymousIds) {
+      if (!anonymous.has(id)) throw new Error('an anonymous caller row was not written');
+      anonymousRows.set(i, id);
+    }
+    return this.plan(
+      callers,
+      hashes,
+      anonymousRows,
+      rows.filter((r) => r.identifier_hash),
+    );
+  }
 
+  /**
+   * Recognises the batch's callers with one read and no lock, for an intake written in one
+   * statement without a transaction of its own: what the statement writes of them is in
+   * `added` (callers new at the read, inserted: a caller someone added since fails it on the
+   * unique hash) and `moved` (known callers, updated only if their counter and data key are
+   * still those read, which callersWriteCtes's caller must check: CALLERS_MOVED_MISSED).
+   * Undefined while the caller-recognition key rotates (recogniseLocked moves old hashes on).
+   */
+  async recogniseUnlocked(
+    db: DataSource,
+    callers: readonly CallerToRecognise[],
+  ): Promise<CallerWrites | undefined> {
+    if (this.ring.keys().caller.length > 1) return undefined;
+    const hashes = callers.map((c) =>
+      c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
+    );
+    const distinct = [
+      ...new Map(hashes.filter((h) => h !== undefined).map((h) => [h.toString('hex'), h])).values(),
+    ];
+    const rows: CallerRow[] =
+      distinct.length > 0 ? await runPrepared(db, READ_CALLERS, [distinct]) : [];
+    const found = new Set(rows.map((r) => r.identifier_hash!.toString('hex')));
+    const added: CallerRow[] = distinct
+      .filter((h) => !found.has(h.toString('hex')))
+      .map((h) => ({
+        id: randomUUID(),
+        identifier_hash: h,
+        dek_wrapped: null,
+        contacts_enc: null,
+        inserted: true,
+      }));
+    const anonymous = new Map<number, string>();
+    hashes.forEach((h, i) => {
+      if (!h) anonymous.set(i, randomUUID());
+    });
+    return this.plan(callers, hashes, anonymous, [...rows, ...added], {
+      added: new Set(added.map((r) => r.id)),
+      generation: this.ring.current('caller').generation,
+    });
+  }
+
+  /**
+   * What each contact learns of its caller, and what the batch writes to the callers' rows:
+   * counters moved on by the batch's contacts, identifiers and contact-back details where
+   * agreed to. A caller twice in the batch is one row; the second contact counts the first.
+   * Rows in `adding` (and the anonymous, with `adding`) are not stored yet: written whole.
+   */
+  private plan(
+    callers: readonly CallerToRecognise[],
+    hashes: ReadonlyArray<Buffer | undefined>,
+    anonymous: ReadonlyMap<number, string>,
+    rows: readonly CallerRow[],
+    adding?: { added: ReadonlySet<string>; generation: number },
+  ): CallerWrites {
+    const known = new Map<string, CallerRow & { count: CallerCount }>();
+    for (const row of rows)
+      known.set(row.identifier_hash!.toString('hex'), {
+        ...row,
+        count: row.inserted ? { next: 0, live: 0 } : this.links.openCount(row.id, row.contacts_enc),
+      });
     const recognised: RecognisedCaller[] = [];
     const counted = new Map<string, number>();
     const keys = new Map<string, DataKey>();
-    const updates = new Map<string, [Buffer | null, Buffer | null, Buffer | null]>();
+    const details = new Map<string, [Buffer | null, Buffer | null, Buffer | null]>();
+    const writes: CallerWrites = {
+      recognised,
+      added: {
+        ids: [],
+        hashes: [],
+        generation: adding?.generation ?? 0,
+        contactsEnc: [],
+        identifierEnc: [],
+        contactBackEnc: [],
+        dekWrapped: [],
+      },
+      moved: {
+        ids: [],
+        oldContactsEnc: [],
+        oldDekWrapped: [],
+        identifierEnc: [],
+        contactBackEnc: [],
+        dekWrapped: [],
+        contactsEnc: [],
+      },
+    };
     callers.forEach((caller, i) => {
       const hash = hashes[i];
       if (!hash) {
-        const id = anonymousIds.get(i);
-        if (!id || !anonymous.has(id)) throw new Error('an anonymous caller row was not written');
+        const id = anonymous.get(i);
+        if (!id) throw new Error('an anonymous caller row was not written');
         recognised.push({ callerId: id, previousContacts: 0, tag: this.links.tag(id, 0) });
+        if (adding) {
+          const { added } = writes;
+          added.ids.push(id);
+          added.hashes.push(null);
+          added.contactsEnc.push(this.links.sealCount(id, { next: 1, live: 1 }));
+          added.identifierEnc.push(null);
+          added.contactBackEnc.push(null);
+          added.dekWrapped.push(null);
+        }
         return;
       }
       const row = known.get(hash.toString('hex'));
@@ -271,51 +484,55 @@ export class CallerRegistry {
             : this.cipher.newDataKey('callers', row.id);
           keys.set(row.id, dek);
         }
-        const details = caller.contactBack.details;
-        updates.set(row.id, [
+        const given = caller.contactBack.details;
+        details.set(row.id, [
           this.cipher.encrypt(
             dek,
             { table: 'callers', id: row.id, column: 'identifier' },
             caller.identifier,
           ),
-          details
+          given
             ? this.cipher.encrypt(
                 dek,
                 { table: 'callers', id: row.id, column: 'contact_back' },
-                JSON.stringify(details),
+                JSON.stringify(given),
               )
             : null,
           row.dek_wrapped ? null : dek.wrapped,
         ]);
       }
     });
-    // Known callers' counters move on by their contacts in this batch.
-    const counters = new Map<string, Buffer>();
-    for (const row of known.values())
-      if (!row.inserted)
-        counters.set(
-          row.id,
-          this.links.sealCount(row.id, {
-            next: row.count.next + counted.get(row.id)!,
-            live: row.count.live + counted.get(row.id)!,
-          }),
-        );
-    for (const id of counters.keys()) if (!updates.has(id)) updates.set(id, [null, null, null]);
-    if (updates.size > 0) {
-      const entries = [...updates];
-      // The rows are locked by the upsert above, so the data key cannot change under us;
-      // a new key is written only where there was none.
-      // Contact-back details are written where given (v.identifier_enc not null), the
-      // counter where it moved.
-      await runPrepared(em, UPDATE_CALLERS, [
-        entries.map(([id]) => id),
-        entries.map(([, [identifier]]) => identifier),
-        entries.map(([, [, contactBack]]) => contactBack),
-        entries.map(([, [, , wrapped]]) => wrapped),
-        entries.map(([id]) => counters.get(id) ?? null),
-      ]);
+    for (const row of known.values()) {
+      const n = counted.get(row.id) ?? 0;
+      const [identifierEnc, contactBackEnc, dekWrapped] = details.get(row.id) ?? [null, null, null];
+      if (adding?.added.has(row.id)) {
+        // A new caller's row, whole: its counter counts the batch's contacts.
+        const { added } = writes;
+        added.ids.push(row.id);
+        added.hashes.push(row.identifier_hash);
+        added.contactsEnc.push(this.links.sealCount(row.id, { next: n, live: n }));
+        added.identifierEnc.push(identifierEnc);
+        added.contactBackEnc.push(contactBackEnc);
+        added.dekWrapped.push(dekWrapped);
+        continue;
+      }
+      // Known callers' counters move on by their contacts in this batch.
+      const counter = row.inserted
+        ? null
+        : this.links.sealCount(row.id, { next: row.count.next + n, live: row.count.live + n });
+      if (!counter && !identifierEnc) continue;
+      const { moved } = writes;
+      moved.ids.push(row.id);
+      moved.oldContactsEnc.push(row.contacts_enc);
+      moved.oldDekWrapped.push(row.dek_wrapped);
+      moved.identifierEnc.push(identifierEnc);
+      moved.contactBackEnc.push(contactBackEnc);
+      // The rows are locked, or the write checks they did not change: the data key cannot
+      // change under us; a new key is written only where there was none.
+      moved.dekWrapped.push(dekWrapped);
+      moved.contactsEnc.push(counter);
     }
-    return recognised;
+    return writes;
   }
 
   /**

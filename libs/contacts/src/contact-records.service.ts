@@ -102,28 +102,41 @@ export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.cont
  */
 const INSERT_CONTACTS = preparedStatement(
   'contacts.insert',
-  `WITH v AS (
-     SELECT *, (week::timestamp AT TIME ZONE $2) AS week_start
-       FROM jsonb_to_recordset($1::jsonb) AS v (
+  `WITH ${contactsInsertCtes(1)} SELECT count(*)::int AS n FROM contacts_new`,
+);
+
+/**
+ * The contacts insert as CTEs of one statement (named contacts_*), its two parameters
+ * (ContactRecords.seal) being $first and $first+1: alone, or beside the rest of an intake.
+ * contacts_facts, contacts_marked and contacts_consents return a row for each contact, for a
+ * statement to wait for them.
+ */
+export function contactsInsertCtes(first: number): string {
+  return `contacts_v AS (
+     SELECT *, (week::timestamp AT TIME ZONE $${first + 1}) AS week_start
+       FROM jsonb_to_recordset($${first}::jsonb) AS v (
        id uuid, consent_id uuid, volunteer_id uuid, week date, caller_tag bytea, dek_wrapped bytea,
        pseudonym_enc bytea, summary_enc bytea, referrals_enc bytea, facts_dek_wrapped bytea, facts_enc bytea,
        retention_days int, stats_consented boolean, scopes text[], text_version text)),
-   contact AS (
+   contacts_new AS (
      INSERT INTO contacts (id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
                            referrals_enc, expires_at, stats_consented, created_at)
      SELECT id, volunteer_id, week, caller_tag, dek_wrapped, pseudonym_enc, summary_enc,
             referrals_enc, week_start + make_interval(days => retention_days + 7), stats_consented, week_start
-       FROM v
+       FROM contacts_v
      RETURNING id),
-   facts AS (
+   contacts_facts AS (
      INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
-     SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id),
-   marked AS (
-     INSERT INTO stats_new_contacts (contact_id) SELECT id FROM contact)
-   INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-   SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
-     FROM v JOIN contact c ON c.id = v.id`,
-);
+     SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM contacts_v v JOIN contacts_new c ON c.id = v.id
+     RETURNING contact_id),
+   contacts_marked AS (
+     INSERT INTO stats_new_contacts (contact_id) SELECT id FROM contacts_new RETURNING contact_id),
+   contacts_consents AS (
+     INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
+     SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, v.text_version, v.retention_days, v.week_start
+       FROM contacts_v v JOIN contacts_new c ON c.id = v.id
+     RETURNING contact_id)`;
+}
 
 /**
  * Contacts and the consent given on them. Everything about a contact is sealed: the summary
@@ -158,6 +171,19 @@ export class ContactRecords {
     inputs: readonly ContactInput[],
   ): Promise<Array<{ contactId: string; consentId: string }>> {
     if (inputs.length === 0) return [];
+    const { ids, params } = this.seal(inputs);
+    await runPrepared(em, INSERT_CONTACTS, params);
+    return ids;
+  }
+
+  /**
+   * The contacts sealed, with their ids, and the parameters contactsInsertCtes takes to
+   * write them: for a statement that writes them with the rest of their intake.
+   */
+  seal(inputs: readonly ContactInput[]): {
+    ids: Array<{ contactId: string; consentId: string }>;
+    params: unknown[];
+  } {
     const loggedAt = new Date();
     const written = inputs.map((input) => {
       const contactId = randomUUID();
@@ -212,11 +238,10 @@ export class ContactRecords {
     // plus the retention period: kept the whole period after the call, and at most six days
     // more). Each of them to the day or the second would be a join key with the telephone
     // records, and so would the week the volunteer logged it in, where it is the next one.
-    await runPrepared(em, INSERT_CONTACTS, [
-      JSON.stringify(written.map((w) => w.row)),
-      this.config.STATS_TIMEZONE,
-    ]);
-    return written.map((w) => w.ids);
+    return {
+      ids: written.map((w) => w.ids),
+      params: [JSON.stringify(written.map((w) => w.row)), this.config.STATS_TIMEZONE],
+    };
   }
 
   /** A contact's sealed attributes, opened; a ciphertext that does not open is recorded and refused. */

@@ -1,14 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AccessControl, ConsentScope, Service, serviceScope } from '@mayak/access';
-import { AuditTrail, CALLER_NUMBER_RECORD } from '@mayak/audit';
-import { CaseOpening } from '@mayak/cases';
+import { AuditTrail, auditAppend, CALLER_NUMBER_RECORD } from '@mayak/audit';
+import { CaseOpening, casesOpenCtes } from '@mayak/cases';
 import {
   CallerHistory,
   CallerHistoryReader,
   CallerRegistry,
+  CallerToRecognise,
+  callersWriteCtes,
+  CallerWrites,
+  callerWriteParams,
   ContactBackDetails,
   ContactRecords,
+  contactsInsertCtes,
 } from '@mayak/contacts';
 import { FirstPaged, RotaService } from '@mayak/emergency';
 import { Actor } from '@mayak/identity';
@@ -20,6 +25,11 @@ import {
   GroupCommit,
   KeyedHash,
   OutboxWriter,
+  outboxInsert,
+  PgError,
+  pgErrorCode,
+  preparedStatement,
+  runPrepared,
   statsRollupJob,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -105,6 +115,44 @@ export function intakeTransactions(config: {
 }
 
 /**
+ * An intake batch's writes in one statement: its callers' rows (callersWriteCtes, $1-$14), its
+ * contacts with their facts, consents and statistics marks ($15-$16), its cases with their
+ * first events ($17), its audit entries ($18-$26), without a transaction of its own its
+ * idempotency keys with their answers ($31-$35; a key claimed already fails it on the primary
+ * key), and its outbox rows ($27-$30). Foreign keys are checked at the end of the statement,
+ * so the contacts' cases and facts can go in beside them.
+ *
+ * `written` waits for every other part, and fails the statement when a known caller's row was
+ * not updated (it changed after the read). The outbox rows go in last, after it: every intake
+ * of the same few seconds writes the rollup's key, and one that meets another's uncommitted
+ * key waits for its commit, so the key is held for the least time. (PostgreSQL runs a CTE
+ * nothing reads after the main query, the last first: the rollup's key would otherwise be
+ * held through the whole statement.)
+ */
+const WRITE_INTAKES = preparedStatement(
+  'intake.write',
+  `WITH ${callersWriteCtes(1)},
+   ${contactsInsertCtes(15)},
+   ${casesOpenCtes(17)},
+   audit_added AS (${auditAppend(18, true)}),
+   answers_added AS (
+     INSERT INTO idempotency_keys (actor_id, key, request_hash, status_code, response_enc, contact_ref)
+     SELECT actor_id, key, request_hash, 201, response_enc, contact_ref
+       FROM unnest($31::uuid[], $32::text[], $33::bytea[], $34::bytea[], $35::bytea[])
+         AS a (actor_id, key, request_hash, response_enc, contact_ref)
+      ORDER BY 1, 2
+     RETURNING 1),
+   written AS (
+     SELECT CASE WHEN (SELECT count(*) FROM callers_moved) = cardinality($8::uuid[]) THEN true
+                 ELSE intake_conflict() END
+            AND (SELECT count(*) FROM callers_added) + (SELECT count(*) FROM contacts_facts)
+              + (SELECT count(*) FROM contacts_marked) + (SELECT count(*) FROM contacts_consents)
+              + (SELECT count(*) FROM cases_events) + (SELECT count(*) FROM audit_added)
+              + (SELECT count(*) FROM answers_added) >= 0 AS ok)
+   ${outboxInsert(27, 'written')}`,
+);
+
+/**
  * Logs a contact. In ONE transaction: the caller (recognised by keyed hash), the contact and
  * its consent, one case per requested service, the routing jobs in the outbox, and the audit
  * entry. With an Idempotency-Key, a retried submit returns the first receipt and creates
@@ -112,9 +160,10 @@ export function intakeTransactions(config: {
  *
  * Concurrent intakes share their transaction (group commit, see GroupCommit): the intakes
  * that arrive while earlier ones are being written go into the next transaction together,
- * written with a few multi-row statements, so a busy hour costs the database a few
- * statements per batch rather than a dozen per call. Each intake still commits or fails
- * whole, and one that fails fails alone.
+ * usually one read of their callers and one statement (see write), so a busy hour costs the
+ * database two statements per batch rather than a dozen per call, and a quiet one two round
+ * trips per call rather than eight. Each intake still commits or fails whole, and one that
+ * fails fails alone.
  */
 @Injectable()
 export class IntakeService {
@@ -174,94 +223,146 @@ export class IntakeService {
   }
 
   /**
-   * Writes a batch of intakes in one transaction. An intake whose idempotency key was already
-   * claimed (a retry, or its twin in another transaction, which this one waits for) writes
-   * nothing and gets no receipt here: its caller replays the first answer.
+   * Writes a batch of intakes. Most batches (no referral, no emergency) take two round trips
+   * and no transaction of their own: their callers read, unlocked, then everything written
+   * in one statement (WRITE_INTAKES), which PostgreSQL runs as one transaction. That
+   * statement fails whole, writing nothing, when a caller it read changed meanwhile, a new
+   * caller was added meanwhile, or an idempotency key was already claimed; the batch is then
+   * written the locking way (writeLocked), which settles each of those as it always did.
    */
   private async write(items: readonly IntakeToWrite[]): Promise<Array<IntakeReceipt | undefined>> {
+    if (items.every((i) => !i.input.referralIds?.length && !i.services.includes('emergency')))
+      try {
+        const receipts = await this.writeUnlocked(items);
+        if (receipts) return receipts;
+      } catch (error) {
+        const code = pgErrorCode(error);
+        if (code !== PgError.SerializationFailure && code !== PgError.UniqueViolation) throw error;
+      }
+    return this.writeLocked(items);
+  }
+
+  /** The batch in one statement, after an unlocked read of its callers (see write). */
+  private async writeUnlocked(
+    items: readonly IntakeToWrite[],
+  ): Promise<IntakeReceipt[] | undefined> {
+    const callers = await this.callers.recogniseUnlocked(this.db, items.map(callerOf));
+    if (!callers) return undefined;
+    const { receipts, params } = this.seal(items, callers);
+    const answers = items
+      .map((item, n) => [item, receipts[n]] as const)
+      .filter(([item]) => item.idempotency);
+    await runPrepared(this.db, WRITE_INTAKES, [
+      ...params,
+      answers.map(([i]) => i.actorId),
+      answers.map(([i]) => i.idempotency!.key),
+      answers.map(([i]) => i.idempotency!.requestHash),
+      ...this.sealAnswers(answers),
+    ]);
+    return receipts;
+  }
+
+  /**
+   * The batch in one transaction, its callers' rows locked. An intake whose idempotency key
+   * was already claimed (a retry, or its twin in another transaction, which this one waits
+   * for) writes nothing and gets no receipt here: its caller replays the first answer.
+   */
+  private async writeLocked(
+    items: readonly IntakeToWrite[],
+  ): Promise<Array<IntakeReceipt | undefined>> {
     return this.db.transaction(async (em) => {
       const claimed = await this.claimKeys(em, items);
       const toWrite = items.filter((i) => !i.idempotency || claimed.has(idempotencyScope(i)!));
+      if (toWrite.length === 0) return items.map(() => undefined);
       await this.checkReferrals(em, toWrite);
-      const callers = await this.callers.recogniseMany(
-        em,
-        toWrite.map(({ input }) => ({
-          identifier: input.caller?.identifier,
-          contactBack: input.consent.scopes.includes('contact_back')
-            ? { details: input.consent.contactBack }
-            : undefined,
-        })),
-      );
-      const contacts = await this.contacts.insertMany(
-        em,
-        toWrite.map(({ actorId, input, services }, n) => ({
-          volunteerId: actorId,
-          callerId: callers[n].callerId,
-          callerTag: callers[n].tag,
-          channel: input.channel,
-          startedAt: input.startedAt,
-          durationSeconds: input.durationSeconds,
-          region: input.region,
-          pseudonym: input.caller?.pseudonym,
-          ageBand: input.caller?.ageBand,
-          genderIdentity: input.caller?.genderIdentity,
-          orientation: input.caller?.orientation,
-          topics: [...new Set(input.topics)],
-          immediateRisk: input.immediateRisk,
-          summary: input.summary,
-          outcome: input.outcome,
-          services,
-          referralIds: input.referralIds ?? [],
-          consent: {
-            scopes: [...new Set(input.consent.scopes)],
-            textVersion: input.consent.textVersion,
-            retentionDays: input.consent.retentionDays,
-          },
-        })),
-      );
-      const { caseIds, jobs } = await this.cases.openLeavingJobs(
-        em,
-        toWrite.map(({ actorId, input, services }, n) => ({
-          contactId: contacts[n].contactId,
-          services,
-          openedBy: actorId,
-          callStartedAt: input.startedAt,
-        })),
-      );
-      const emergency = (item: IntakeToWrite) => item.services.includes('emergency');
-      const paged = toWrite.some(emergency)
+      const callers = await this.callers.recogniseLocked(em, toWrite.map(callerOf));
+      const paged = toWrite.some(isEmergency)
         ? await this.rota.firstPaged(em, this.clock.now())
         : undefined;
-      const receipts = new Map<IntakeToWrite, IntakeReceipt>();
-      toWrite.forEach((item, n) =>
-        receipts.set(item, {
-          id: contacts[n].contactId,
-          callerId: callers[n].callerId,
-          caseIds: caseIds[n],
-          repeatCaller: { previousContacts: callers[n].previousContacts },
-          ...(paged && emergency(item) ? { emergencyPaged: paged } : {}),
-        }),
-      );
-      await this.storeAnswers(
-        em,
-        toWrite.filter((i) => i.idempotency).map((i) => [i, receipts.get(i)!]),
-      );
-      await this.audit.record(
-        toWrite.map((item, n) => ({
-          actorId: item.actorId,
-          action: 'contact:create',
-          recordType: 'contact',
-          recordId: contacts[n].contactId,
-          outcome: 'allow' as const,
-        })),
-        em,
-      );
-      // The cases' jobs and the rollup in one statement, last: every intake of the same few
-      // seconds writes the rollup's key, and a transaction that meets another's uncommitted
-      // key waits for its commit, so hold it for the least time.
-      if (toWrite.length > 0) await this.outbox.add(em, [...jobs, statsRollupJob()]);
-      return items.map((item) => receipts.get(item));
+      const { receipts, params } = this.seal(toWrite, callers, paged);
+      const answers = toWrite
+        .map((item, n) => [item, receipts[n]] as const)
+        .filter(([item]) => item.idempotency);
+      await this.storeAnswers(em, answers);
+      // The outbox rows go in the last statement (see WRITE_INTAKES).
+      await runPrepared(em, WRITE_INTAKES, [...params, [], [], [], [], []]);
+      const byItem = new Map(toWrite.map((item, n) => [item, receipts[n]]));
+      return items.map((item) => byItem.get(item));
     });
+  }
+
+  /**
+   * Everything the batch writes, sealed here, as WRITE_INTAKES's parameters up to the
+   * idempotency answers: the callers' rows, the contacts (with facts, consents and statistics
+   * marks), the cases (with first events), the audit entries, and the outbox rows (the cases'
+   * jobs and the rollup).
+   */
+  private seal(
+    items: readonly IntakeToWrite[],
+    callers: CallerWrites,
+    paged?: FirstPaged,
+  ): { receipts: IntakeReceipt[]; params: unknown[] } {
+    const recognised = callers.recognised;
+    const contacts = this.contacts.seal(
+      items.map(({ actorId, input, services }, n) => ({
+        volunteerId: actorId,
+        callerId: recognised[n].callerId,
+        callerTag: recognised[n].tag,
+        channel: input.channel,
+        startedAt: input.startedAt,
+        durationSeconds: input.durationSeconds,
+        region: input.region,
+        pseudonym: input.caller?.pseudonym,
+        ageBand: input.caller?.ageBand,
+        genderIdentity: input.caller?.genderIdentity,
+        orientation: input.caller?.orientation,
+        topics: [...new Set(input.topics)],
+        immediateRisk: input.immediateRisk,
+        summary: input.summary,
+        outcome: input.outcome,
+        services,
+        referralIds: input.referralIds ?? [],
+        consent: {
+          scopes: [...new Set(input.consent.scopes)],
+          textVersion: input.consent.textVersion,
+          retentionDays: input.consent.retentionDays,
+        },
+      })),
+    );
+    const cases = this.cases.seal(
+      items.map(({ actorId, input, services }, n) => ({
+        contactId: contacts.ids[n].contactId,
+        services,
+        openedBy: actorId,
+        callStartedAt: input.startedAt,
+      })),
+    );
+    const receipts = items.map((item, n) => ({
+      id: contacts.ids[n].contactId,
+      callerId: recognised[n].callerId,
+      caseIds: cases.caseIds[n],
+      repeatCaller: { previousContacts: recognised[n].previousContacts },
+      ...(paged && isEmergency(item) ? { emergencyPaged: paged } : {}),
+    }));
+    const audit = this.audit.columnsOf(
+      items.map((item, n) => ({
+        actorId: item.actorId,
+        action: 'contact:create',
+        recordType: 'contact',
+        recordId: contacts.ids[n].contactId,
+        outcome: 'allow' as const,
+      })),
+    );
+    return {
+      receipts,
+      params: [
+        ...callerWriteParams(callers),
+        ...contacts.params,
+        ...(cases.params ?? ['[]']),
+        ...audit,
+        ...this.outbox.paramsOf([...cases.jobs, statsRollupJob()]),
+      ],
+    };
   }
 
   /** Claims the batch's idempotency keys, first thing, so a concurrent twin waits for us. */
@@ -287,7 +388,7 @@ export class IntakeService {
   /** What a retry with the same key will be answered. */
   private async storeAnswers(
     em: EntityManager,
-    answers: Array<[IntakeToWrite, IntakeReceipt]>,
+    answers: ReadonlyArray<readonly [IntakeToWrite, IntakeReceipt]>,
   ): Promise<void> {
     if (answers.length === 0) return;
     await em.query(
@@ -297,16 +398,25 @@ export class IntakeService {
       [
         answers.map(([i]) => i.actorId),
         answers.map(([i]) => i.idempotency!.key),
-        answers.map(([i, receipt]) =>
-          this.cipher.encrypt(
-            this.receiptKey(),
-            receiptBinding(i.actorId, i.idempotency!.key),
-            JSON.stringify(receipt),
-          ),
-        ),
-        answers.map(([, receipt]) => idempotencyContactRef(this.hash, receipt.id)),
+        ...this.sealAnswers(answers),
       ],
     );
+  }
+
+  /** The answers as stored: each receipt sealed, and its contact's keyed pseudonym. */
+  private sealAnswers(
+    answers: ReadonlyArray<readonly [IntakeToWrite, IntakeReceipt]>,
+  ): [Buffer[], Buffer[]] {
+    return [
+      answers.map(([i, receipt]) =>
+        this.cipher.encrypt(
+          this.receiptKey(),
+          receiptBinding(i.actorId, i.idempotency!.key),
+          JSON.stringify(receipt),
+        ),
+      ),
+      answers.map(([, receipt]) => idempotencyContactRef(this.hash, receipt.id)),
+    ];
   }
 
   /**
@@ -459,6 +569,20 @@ export function idempotencyContactRef(hash: KeyedHash, contactId: string): Buffe
 
 function receiptBinding(actorId: string, key: string) {
   return { table: 'idempotency_keys', id: `${actorId}/${key}`, column: 'response' };
+}
+
+function isEmergency(item: IntakeToWrite): boolean {
+  return item.services.includes('emergency');
+}
+
+/** The intake's caller, as the caller registry recognises them. */
+function callerOf({ input }: IntakeToWrite): CallerToRecognise {
+  return {
+    identifier: input.caller?.identifier,
+    contactBack: input.consent.scopes.includes('contact_back')
+      ? { details: input.consent.contactBack }
+      : undefined,
+  };
 }
 
 /** Who and which key: a retry must not share a transaction with its first attempt. */

@@ -6,13 +6,21 @@ import { OutboxJob } from '../queue/queue.contract';
 import { OutboxSeal } from './outbox-seal';
 
 /** Rows in their order, one array per column: one text whatever their number. */
-const ADD_ROWS = preparedStatement(
-  'outbox.add',
-  `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
-   SELECT queue, sealed, job_key, $1::timestamptz, $1::timestamptz
-     FROM unnest($2::text[], $3::bytea[], $4::text[]) AS r (queue, sealed, job_key)
-   ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`,
-);
+const ADD_ROWS = preparedStatement('outbox.add', outboxInsert(1));
+
+/**
+ * The INSERT of outbox rows whose four parameters (OutboxWriter.paramsOf) are $first to
+ * $first+3: alone, or in the one statement that writes the change needing them; `after`, a
+ * CTE of that statement with a boolean column `ok`, is read first (and no row written unless
+ * it is true).
+ */
+export function outboxInsert(first: number, after?: string): string {
+  const p = (n: number) => `$${first + n}`;
+  return `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
+   SELECT queue, sealed, job_key, ${p(0)}::timestamptz, ${p(0)}::timestamptz
+     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[]) AS r (queue, sealed, job_key)${after ? `, ${after} WHERE ${after}.ok` : ''}
+   ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`;
+}
 
 /**
  * Writes jobs as outbox rows inside the caller's transaction: the job exists if and only if
@@ -38,15 +46,23 @@ export class OutboxWriter {
       throw new Error(
         'outbox rows must be written inside the transaction of the change that needs them',
       );
-    const sealed = jobs.map((j) => this.seal.seal(j));
     // A job with a key exists once: the second writer of a timer, a page or a rollup window
     // (a retried handler, the next intake in the same window) writes the same pseudonymous key
     // and adds nothing. A job without one has a random key, which never meets another.
-    await runPrepared(manager, ADD_ROWS, [
+    await runPrepared(manager, ADD_ROWS, this.paramsOf(jobs));
+  }
+
+  /**
+   * The jobs sealed, as outboxInsert takes them: for a statement that writes them with the
+   * change that needs them (one statement is one transaction, so the rule above holds).
+   */
+  paramsOf(jobs: readonly OutboxJob[]): unknown[] {
+    const sealed = jobs.map((j) => this.seal.seal(j));
+    return [
       this.times.today(),
       sealed.map((s) => s.physicalQueue),
       sealed.map((s) => s.sealed),
       sealed.map((s) => s.jobKey),
-    ]);
+    ];
   }
 }

@@ -31,6 +31,7 @@ import { StatsNewContacts1766800000000 } from './1766800000000-stats-new-contact
 import { LeanContactIndexes1766870000000 } from './1766870000000-lean-contact-indexes';
 import { LeanOutboxIndexes1766900000000 } from './1766900000000-lean-outbox-indexes';
 import { WebhookDeliveryLease1766910000000 } from './1766910000000-webhook-delivery-lease';
+import { IntakeConflict1766920000000 } from './1766920000000-intake-conflict';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   LeanContactIndexes1766870000000,
   LeanOutboxIndexes1766900000000,
   WebhookDeliveryLease1766910000000,
+  IntakeConflict1766920000000,
 ];
