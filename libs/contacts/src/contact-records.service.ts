@@ -7,11 +7,9 @@ import {
   byteaText,
   DecryptionError,
   EnvelopeCipher,
-  preparedStatement,
-  runPrepared,
   statsWeekOf,
 } from '@mayak/platform';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ContactAttributes, openAttributes, sealAttributes } from './contact-attributes';
 import { ContactsError, ContactsException } from './contacts.exception';
 
@@ -95,19 +93,11 @@ export const CONTACT_COLUMNS = `ct.id, ct.week::text AS week, ct.dek_wrapped, ct
 export const CONTACTS_WITH_FACTS = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
 
 /**
- * Contacts, their facts and consents, from one JSON document of rows. Each new contact is
- * marked for the statistics rollup in the same statement (`stats_new_contacts`, read by
- * StatsRollupService), so that no contact is stored unmarked and the mark costs no statement
- * of its own.
- */
-const INSERT_CONTACTS = preparedStatement(
-  'contacts.insert',
-  `WITH ${contactsInsertCtes(1)} SELECT count(*)::int AS n FROM contacts_new`,
-);
-
-/**
- * The contacts insert as CTEs of one statement (named contacts_*), its two parameters
- * (ContactRecords.seal) being $first and $first+1: alone, or beside the rest of an intake.
+ * Contacts, their facts and consents, from one JSON document of rows, as CTEs of an intake's
+ * one statement (named contacts_*), its two parameters (ContactRecords.seal) being $first and
+ * $first+1. Each new contact is marked for the statistics rollup in the same statement
+ * (`stats_new_contacts`, read by StatsRollupService), so that no contact is stored unmarked
+ * and the mark costs no statement of its own.
  * contacts_facts, contacts_marked and contacts_consents return a row for each contact, for a
  * statement to wait for them.
  */
@@ -152,29 +142,6 @@ export class ContactRecords {
     private readonly audit: AuditTrail,
     private readonly config: AppConfig,
   ) {}
-
-  async insert(
-    em: EntityManager,
-    input: ContactInput,
-  ): Promise<{ contactId: string; consentId: string }> {
-    const [ids] = await this.insertMany(em, [input]);
-    return ids;
-  }
-
-  /**
-   * Contacts, their facts and their consents, any number in one statement (group commit),
-   * each marked new for the statistics rollup: every field sealed here, the rows passed to
-   * PostgreSQL as one JSON document.
-   */
-  async insertMany(
-    em: EntityManager,
-    inputs: readonly ContactInput[],
-  ): Promise<Array<{ contactId: string; consentId: string }>> {
-    if (inputs.length === 0) return [];
-    const { ids, params } = this.seal(inputs);
-    await runPrepared(em, INSERT_CONTACTS, params);
-    return ids;
-  }
 
   /**
    * The contacts sealed, with their ids, and the parameters contactsInsertCtes takes to
