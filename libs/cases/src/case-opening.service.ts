@@ -72,28 +72,15 @@ export class CaseOpening {
   }
 
   /**
-   * `open` for the contacts of one group-committed transaction: every case, its first
-   * timeline entry and its routing job in two statements, whatever their number. Returns the
-   * case ids of each input, in order.
+   * `open` for several contacts in one transaction: every case, its first timeline entry and
+   * its routing job in two statements, whatever their number. Returns the case ids of each
+   * input, in order. (An intake batch writes its cases with the rest of its statement: seal.)
    */
   async openMany(em: EntityManager, inputs: readonly CasesToOpen[]): Promise<string[][]> {
-    const { caseIds, jobs } = await this.openLeavingJobs(em, inputs);
-    await this.outbox.add(em, jobs);
-    return caseIds;
-  }
-
-  /**
-   * `openMany`, except that the jobs setting the cases on their way (routing, paging) are
-   * returned for the caller to write to the outbox in the same transaction, with its own:
-   * an intake batch writes all its outbox rows in one statement.
-   */
-  async openLeavingJobs(
-    em: EntityManager,
-    inputs: readonly CasesToOpen[],
-  ): Promise<{ caseIds: string[][]; jobs: OutboxJob[] }> {
     const { caseIds, jobs, params } = this.seal(inputs);
     if (params) await runPrepared(em, OPEN_CASES, params);
-    return { caseIds, jobs };
+    await this.outbox.add(em, jobs);
+    return caseIds;
   }
 
   /**

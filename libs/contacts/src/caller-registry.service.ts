@@ -320,9 +320,7 @@ export class CallerRegistry {
     callers: readonly CallerToRecognise[],
   ): Promise<CallerWrites> {
     if (callers.length === 0) return this.plan([], [], new Map(), []);
-    const hashes = callers.map((c) =>
-      c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
-    );
+    const hashes = this.hashesOf(callers);
     const generation = this.ring.current('caller').generation;
     if (this.ring.keys().caller.length > 1) await this.rehashOnSight(em, callers);
     const ids: string[] = [];
@@ -378,9 +376,7 @@ export class CallerRegistry {
     callers: readonly CallerToRecognise[],
   ): Promise<CallerWrites | undefined> {
     if (this.ring.keys().caller.length > 1) return undefined;
-    const hashes = callers.map((c) =>
-      c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
-    );
+    const hashes = this.hashesOf(callers);
     const distinct = [
       ...new Map(hashes.filter((h) => h !== undefined).map((h) => [h.toString('hex'), h])).values(),
     ];
@@ -404,6 +400,13 @@ export class CallerRegistry {
       added: new Set(added.map((r) => r.id)),
       generation: this.ring.current('caller').generation,
     });
+  }
+
+  /** Each caller's recognition hash under the current key; undefined for an anonymous one. */
+  private hashesOf(callers: readonly CallerToRecognise[]): Array<Buffer | undefined> {
+    return callers.map((c) =>
+      c.identifier ? this.hash.callerIdentifier(c.identifier) : undefined,
+    );
   }
 
   /**
