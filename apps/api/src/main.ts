@@ -13,6 +13,7 @@ import {
 } from '@mayak/platform';
 import { runApiCluster } from './api-cluster';
 import { ApiModule } from './api.module';
+import { installLeanAsyncResourceBind } from './http/async-resource-bind';
 import { fastifyErrorOptions } from './http/framework-errors';
 import { BODY_LIMIT_BYTES, configureHttp } from './http/http-setup';
 
@@ -21,6 +22,7 @@ export async function createApiApp(
   logger = createLogger('api', config.LOG_LEVEL),
 ) {
   requireServices(config);
+  installLeanAsyncResourceBind();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,

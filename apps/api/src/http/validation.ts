@@ -4,6 +4,7 @@ import {
   ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
+import { fastAcceptor } from './fast-accept';
 
 /** Field path → messages, e.g. { "consent.scopes": ["each value must be one of …"] }. */
 export function fieldErrors(errors: ValidationError[], parent = ''): Record<string, string[]> {
@@ -106,17 +107,26 @@ class StrictValidationPipe extends ValidationPipe {
       const fields = unsafeInputFields(value, metadata.data ?? '');
       if (fields) throw new RequestValidationError(fields);
     }
+    // A body that plainly passes is built without the pipe's general machinery (fastAcceptor:
+    // same rules, same instance); anything else, refused or not, goes through the pipe.
+    if (metadata.type === 'body' && metadata.metatype) {
+      const accepted = fastAcceptor(metadata.metatype)?.(value);
+      if (accepted) return accepted;
+    }
     return super.transform(value, metadata);
   }
 }
 
+/** The pipe's options (fastAcceptor assumes exactly these). */
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  transform: true,
+  validationError: { target: false, value: false },
+  exceptionFactory: (errors: ValidationError[]) => new RequestValidationError(fieldErrors(errors)),
+};
+
 export function validationPipe(): ValidationPipe {
-  return new StrictValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    transform: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new RequestValidationError(fieldErrors(errors)),
-  });
+  return new StrictValidationPipe(VALIDATION_OPTIONS);
 }
