@@ -232,7 +232,13 @@ async function measureSaturation(
   ctx: BenchContext,
   stack: RunningStack,
   load: LoadSpec,
-  options: { peaks?: () => Promise<boolean>; statementsFile?: string; label?: string } = {},
+  options: {
+    peaks?: () => Promise<boolean>;
+    statementsFile?: string;
+    label?: string;
+    /** Requests the warm-up sends at least, in all (default: so many per API process). */
+    warmRequests?: number;
+  } = {},
 ): Promise<Saturation> {
   const sizes = ctx.options.sizes;
   ctx.log(
@@ -250,7 +256,7 @@ async function measureSaturation(
   // path: fresh processes sharing a slow machine's warm-up would be measured half cold.
   const processes = Number(stack.env.API_PROCESSES ?? 1);
   const warm = await runLoad({ ...load, durationSeconds: sizes.warmupSeconds });
-  const short = WARM_REQUESTS_PER_PROCESS * processes - warm.ok;
+  const short = (options.warmRequests ?? WARM_REQUESTS_PER_PROCESS * processes) - warm.ok;
   // autocannon refuses fewer requests than connections: a warm-up a few short sends that many.
   if (short > 0) await runLoad({ ...load, amount: Math.max(short, load.connections) });
   const peaksReset = (await options.peaks?.()) ?? false;
@@ -412,8 +418,12 @@ async function measureRepeatCaller(
 
 /**
  * The saturation load against `processes` API processes (API_PROCESSES, one port) and as
- * many workers, on a fresh copy of the template: throughput beside the single-process run,
- * and CPU per contact summed over every process.
+ * many workers, on a fresh copy of the template, bracketed by the same load against a fresh
+ * single-process stack just before and just after: on a shared machine the load moves within
+ * minutes, so the ratio is taken against the mean of its two neighbours, not against
+ * `intake.throughput` measured minutes earlier. Every window starts from the same history
+ * (the template and the same number of warm-up requests, so many per API process of the
+ * N-process stack). CPU per contact is summed over every process.
  */
 async function measureProcesses(
   ctx: BenchContext,
@@ -421,42 +431,59 @@ async function measureProcesses(
   bodies: readonly string[],
 ): Promise<(single: number | null) => FigureValue[]> {
   const name = `intake.throughput.processes_${processes}`;
-  const stack = await ctx.stack.launch(`intake-p${processes}`, {
-    api: true,
-    worker: true,
-    processes,
-  });
-  try {
-    const accounts = await ctx.stack.accounts();
-    const tokens = await Promise.all(accounts.volunteers.map((v) => stack.signIn(v)));
-    const saturation = await measureSaturation(
-      ctx,
-      stack,
-      {
-        baseUrl: stack.http.baseUrl,
-        method: INTAKE.method,
-        path: INTAKE.path,
-        connections: ctx.options.sizes.intakeConnections,
-        bodies,
-        tokens,
-      },
-      {
-        label: `${processes} API processes and ${processes} workers`,
-        statementsFile: `intake-processes_${processes}-statements.txt`,
-      },
+  const accounts = await ctx.stack.accounts();
+  const window = async (n: number, label: string): Promise<Saturation> => {
+    const stack = await ctx.stack.launch(`intake-p${n}-${label}`, {
+      api: true,
+      worker: true,
+      processes: n,
+    });
+    try {
+      const tokens = await Promise.all(accounts.volunteers.map((v) => stack.signIn(v)));
+      return await measureSaturation(
+        ctx,
+        stack,
+        {
+          baseUrl: stack.http.baseUrl,
+          method: INTAKE.method,
+          path: INTAKE.path,
+          connections: ctx.options.sizes.intakeConnections,
+          bodies,
+          tokens,
+        },
+        {
+          label: `${n} API process${n > 1 ? 'es' : ''} and ${n} worker${n > 1 ? 's' : ''} (${label})`,
+          statementsFile: n > 1 ? `intake-processes_${processes}-statements.txt` : undefined,
+          warmRequests: WARM_REQUESTS_PER_PROCESS * processes,
+        },
+      );
+    } finally {
+      await stack.stop();
+    }
+  };
+  const before = await window(1, 'before');
+  const saturation = await window(processes, 'measured');
+  const after = await window(1, 'after');
+  const neighbours = (before.result.throughput + after.result.throughput) / 2;
+  // As cpuFigures' total: API, workers and PostgreSQL, Redis apart.
+  const perContact = (s: Saturation) =>
+    round(
+      (Object.entries(s.used)
+        .filter(([source]) => source !== 'redis')
+        .reduce((sum, [, seconds]) => sum + seconds, 0) *
+        1000) /
+        Math.max(1, s.result.ok),
+      2,
     );
-    const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis; ${saturation.note}`;
-    return (single) => [
-      measured(name, round(saturation.result.throughput), 'contacts/s', {
-        baseline: single,
-        targets: PROCESSES,
-        note,
-      }),
-      ...cpuFigures(`intake.processes_${processes}.cpu_per_contact`, saturation),
-    ];
-  } finally {
-    await stack.stop();
-  }
+  const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis, against the mean of one API process and one worker on a fresh stack just before (${round(before.result.throughput)} contacts/s, ${perContact(before)} ms CPU per contact) and just after (${round(after.result.throughput)} contacts/s, ${perContact(after)} ms); ${saturation.note}`;
+  return (single) => [
+    measured(name, round(saturation.result.throughput), 'contacts/s', {
+      baseline: round(neighbours),
+      targets: PROCESSES,
+      note: `${note}; intake.throughput earlier in the run: ${single ?? '—'} contacts/s`,
+    }),
+    ...cpuFigures(`intake.processes_${processes}.cpu_per_contact`, saturation),
+  ];
 }
 
 async function pgBaseline(ctx: BenchContext, rowBytes: number, rowSource: string) {
