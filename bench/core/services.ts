@@ -49,7 +49,12 @@ export class BenchServices {
           settings: {
             max_connections: '200',
             shared_buffers: '128MB',
-            ...(options.statements ? { shared_preload_libraries: 'pg_stat_statements' } : {}),
+            ...(options.statements
+              ? {
+                  shared_preload_libraries: 'pg_stat_statements',
+                  'pg_stat_statements.track_planning': 'on',
+                }
+              : {}),
           },
         });
         const port = await pg.start();

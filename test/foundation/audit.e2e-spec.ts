@@ -148,6 +148,17 @@ describe('the audit trail', () => {
         [seq],
       ),
     ).rejects.toThrow(/append-only/);
+    // Nor its sealed exact time, which the chain covers too.
+    await expect(
+      env.db.query(
+        `UPDATE audit_entries SET chain_pos = 999, prev_hash = '\\x00', hash = '\\x00', at_enc = '\\x01' WHERE seq = $1`,
+        [seq],
+      ),
+    ).rejects.toThrow(/append-only/);
+    // Deleting it is refused as well (the guard's own trigger for DELETE).
+    await expect(env.db.query(`DELETE FROM audit_entries WHERE seq = $1`, [seq])).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it('a deleted entry is found by verify-audit', async () => {

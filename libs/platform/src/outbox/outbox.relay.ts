@@ -54,6 +54,16 @@ const TAKE_PENDING = preparedStatement(
   `SELECT ${COLUMNS} FROM outbox
     WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
 );
+/**
+ * Whether anything waits: the idle probe, run every 20 ms by the leading worker, and before
+ * each round at saturation (about 0.1 per contact). Prepared, it is planned once per
+ * connection, not at every call: PostgreSQL's CPU per probe fell from 86-96 to 40-44 µs
+ * (5,000 probes three times, 2026-12-06), about 0.0025 of a core at 50 probes a second.
+ */
+const ANY_PENDING = preparedStatement(
+  'outbox.any-pending',
+  `SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1`,
+);
 const MARK_SENT = preparedStatement(
   'outbox.sent',
   `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
@@ -176,9 +186,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const idle = this.leadership.isLeader ? IDLE_POLL_MS : FOLLOWER_POLL_MS;
     try {
       // The idle probe is one indexed query, no transaction.
-      const pending: unknown[] = await this.db.query(
-        `SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1`,
-      );
+      const pending = await runPrepared<unknown[]>(this.db, ANY_PENDING, []);
       if (pending.length === 0) return idle;
       for (;;) {
         const sent = await this.db.transaction((em) => this.sendPending(em));

@@ -32,6 +32,7 @@ import { LeanContactIndexes1766870000000 } from './1766870000000-lean-contact-in
 import { LeanOutboxIndexes1766900000000 } from './1766900000000-lean-outbox-indexes';
 import { WebhookDeliveryLease1766910000000 } from './1766910000000-webhook-delivery-lease';
 import { IntakeConflict1766920000000 } from './1766920000000-intake-conflict';
+import { LeanAuditLink1767000000000 } from './1767000000000-lean-audit-link';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -71,4 +72,5 @@ export const MIGRATIONS = [
   LeanOutboxIndexes1766900000000,
   WebhookDeliveryLease1766910000000,
   IntakeConflict1766920000000,
+  LeanAuditLink1767000000000,
 ];
