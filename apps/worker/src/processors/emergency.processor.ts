@@ -8,8 +8,9 @@ const EMERGENCY_LANE_FACTOR = 8;
 
 /**
  * Pages, SLA timers and webhooks. Pages and timers share transactions (PagingService batches
- * them, two transactions of each at once), so their jobs can run many at a time: in a surge
- * every timer that falls due joins the next batch at once instead of waiting for a place.
+ * them, two page transactions and four breach transactions at once), so their jobs can run
+ * many at a time: in a surge every timer that falls due joins the next batch at once instead
+ * of waiting for a place.
  */
 @Injectable()
 export class EmergencyProcessor extends QueueProcessor<'emergency'> {
