@@ -279,6 +279,62 @@ describe('emergency escalation', () => {
     await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
   });
 
+  it('breaches falling due together run in four transactions at once, no more: one slow breach holds up no other', async () => {
+    const caseIds: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const response = await http.post('/api/contacts', emergencyBody(), {
+        token: token.volunteer,
+      });
+      expect(response.status).toBe(201);
+      caseIds.push(await emergencyOf(response.body.id));
+    }
+    for (const caseId of caseIds)
+      await eventually('tier 1 page', async () => (await pages(caseId)).length === 1);
+    const paging = worker!.get(PagingService);
+    // Another transaction holds all five cases: each breach's transaction waits on its lock
+    // in PostgreSQL, as a slow one would, and stays under way.
+    const blocker = env.db.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    const [{ pid: blockerPid }] = await blocker.query(`SELECT pg_backend_pid() AS pid`);
+    await blocker.query(`SELECT id FROM cases WHERE id = ANY($1::uuid[]) FOR UPDATE`, [caseIds]);
+    const waiting = async (): Promise<number> =>
+      (
+        await env.db.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`,
+          [blockerPid],
+        )
+      )[0].n;
+    const results: Array<Promise<string>> = [];
+    try {
+      // One at a time, each in a turn of its own, so that none can join another's batch.
+      for (const [n, caseId] of caseIds.slice(0, 4).entries()) {
+        results.push(paging.checkAck(caseId, 1, 1));
+        await eventually(`breach ${n + 1} under way`, async () => (await waiting()) === n + 1);
+      }
+      // The fifth waits for a transaction to end; it is not even begun.
+      results.push(paging.checkAck(caseIds[4], 1, 1));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await waiting()).toBe(4);
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    // Each breach is decided once, whether by these calls or by the worker's own timers.
+    for (const result of await Promise.all(results))
+      expect(['escalated', 'already_handled']).toContain(result);
+    for (const caseId of caseIds)
+      await eventually('tier 2 page', async () => (await pages(caseId)).some((p) => p.tier === 2));
+    for (const caseId of caseIds)
+      await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+    for (const caseId of caseIds) {
+      const tiers = (await pages(caseId)).map((p) => p.tier);
+      expect(tiers.filter((t) => t === 1)).toHaveLength(1);
+      expect(tiers.filter((t) => t === 2)).toHaveLength(1);
+    }
+  });
+
   /** Runs an emergency to its tier-1 page with the given workers, then kills the first one. */
   async function killAfterFirstPage(
     workers: Array<ReturnType<typeof spawnApp>>,

@@ -95,7 +95,7 @@ const MAX_PAGES_IN_FLIGHT = 2;
  * waits for one to end before its breach is even looked at: with two, that wait was p90 10–15
  * and p99 23–39 ms of a quick bench run's surge; with four, p90 2–5 and p99 8–18 ms (adjacent
  * runs, bench/README.md). Four of the worker's ten pooled connections at most, and only while
- * timers fall due together.
+ * timers fall due together (test/emergency/escalation.e2e-spec.ts holds breaches to four at once).
  */
 const MAX_CHECKS_IN_FLIGHT = 4;
 
