@@ -137,10 +137,10 @@ export class OutboxReader {
  * deletes its outbox row (OutboxLedger), so this installs, in a test's database only, a
  * trigger that keeps each deleted row in `outbox_finished` (with the moment and the number of
  * the deletion, `finished_at` and `finished`), and a view `outbox_history`: the rows still in
- * the outbox beside the finished ones, whose status reads 'done'. A row is deleted once, so a
- * job finished twice would show as two rows of the same job, as it did as two done rows.
- * Run as the superuser (the trigger's function runs as its owner, so the application's role
- * needs no grant).
+ * the outbox beside the finished ones, whose status reads 'done' (whatever deleted them: in
+ * the tests that use it only finished jobs do). A job run twice still shows as one row, as it
+ * did when it was marked done: its effects are what tell. Run as the superuser (the trigger's
+ * function runs as its owner, so the application's role needs no grant).
  */
 export async function recordFinishedJobs(query: RowQuery): Promise<void> {
   await query(`CREATE TABLE outbox_finished (LIKE outbox)`);
