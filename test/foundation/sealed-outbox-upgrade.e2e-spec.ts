@@ -4,6 +4,7 @@ import {
   createTestEnvironment,
   eventually,
   OutboxReader,
+  recordFinishedJobs,
   schemaBefore,
   startWorker,
   TestEnvironment,
@@ -73,6 +74,8 @@ describe('outbox rows written by the version before', () => {
     await redis.rpush(`${prefix}:routing:wait`, 'outbox-1');
 
     expect(await upgradeTo(env)).toContain(SEALED_OUTBOX);
+    // A finished job deletes its row: the rows are read as they were when their jobs finished.
+    await recordFinishedJobs((sql, params) => env.db.query(sql, params));
   });
   afterAll(async () => {
     await worker?.close();
@@ -99,7 +102,7 @@ describe('outbox rows written by the version before', () => {
     // The timer ran when it was due, not when it was sealed.
     expect(timerDoneAt).toBeGreaterThanOrEqual(timerDue.getTime() - 100);
 
-    const seized = JSON.stringify(await env.db.query(`SELECT * FROM outbox`));
+    const seized = JSON.stringify(await env.db.query(`SELECT * FROM outbox_history`));
     for (const secret of [
       routed,
       finished,
@@ -111,14 +114,18 @@ describe('outbox rows written by the version before', () => {
       'stats-rollup-42',
     ])
       expect(seized).not.toContain(secret);
-    const rows: Array<Record<string, unknown>> = await env.db.query(`SELECT * FROM outbox`);
+    const rows: Array<Record<string, unknown>> = await env.db.query(`SELECT * FROM outbox_history`);
+    expect(rows).toHaveLength(4);
+    expect(await env.db.query(`SELECT 1 FROM outbox`)).toEqual([]);
     for (const row of rows) {
       expect(row.job_name).toBeNull();
       expect(row.payload).toBeNull();
       expect(row.sealed).toBeInstanceOf(Buffer);
       expect(row.run_at).toEqual(row.created_at);
       // Every time is the day (a midnight in STATS_TIMEZONE), not the moment of a call.
-      for (const column of ['created_at', 'run_at', 'sent_at', 'done_at'])
+      // (A finished job's row was deleted, not marked: it has no done_at.)
+      expect(row.done_at).toBeNull();
+      for (const column of ['created_at', 'run_at', 'sent_at'])
         expect([
           column,
           (row[column] as Date).toLocaleTimeString('en-GB', {
@@ -129,7 +136,7 @@ describe('outbox rows written by the version before', () => {
     }
 
     // Opened with the keys, they are the jobs the version before wrote.
-    const outbox = OutboxReader.of(env);
+    const outbox = OutboxReader.of(env, 'outbox_history');
     const jobs = await outbox.rows();
     expect(
       [...jobs]

@@ -1,6 +1,12 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { job, Leadership, OutboxWriter, WorkerLeadership } from '@mayak/platform';
-import { createTestEnvironment, eventually, startWorker, TestEnvironment } from '@mayak/testing';
+import {
+  createTestEnvironment,
+  eventually,
+  recordFinishedJobs,
+  startWorker,
+  TestEnvironment,
+} from '@mayak/testing';
 import { DataSource } from 'typeorm';
 
 /**
@@ -12,6 +18,8 @@ describe('the workers’ leadership', () => {
 
   beforeAll(async () => {
     env = await createTestEnvironment();
+    // A finished job deletes its row: the test keeps each to count how often it was sent and run.
+    await recordFinishedJobs((sql, params) => env.db.query(sql, params));
   });
   afterAll(async () => {
     await env?.dispose();
@@ -110,8 +118,11 @@ describe('the workers’ leadership', () => {
       await eventually('the other worker to lead', async () => leading()[0] === other, 5_000);
       await enqueue(other, 40);
       await eventually('every later job to be done', allDone, 10_000);
-      // Once each: a row is sent once, and BullMQ ran each job once.
-      const rows = await env.db.query<Array<{ sends: number }>>(`SELECT sends FROM outbox`);
+      // Once each: a row is sent once, and BullMQ ran each job once (each row deleted once).
+      expect(await env.db.query(`SELECT 1 FROM outbox`)).toEqual([]);
+      const rows = await env.db.query<Array<{ sends: number }>>(
+        `SELECT sends FROM outbox_finished`,
+      );
       expect(rows).toHaveLength(80);
       expect(rows.every((r) => r.sends === 1)).toBe(true);
     } finally {

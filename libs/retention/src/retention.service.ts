@@ -120,12 +120,12 @@ export class RetentionService {
   }
 
   /**
-   * Deletes the outbox rows that were already finished at this process's previous sweep: a
-   * finished job is kept one to two sweeps (one to two hours), for an operator looking into a
-   * job just done, and no longer, since what is left at a seizure is the last hours' jobs,
-   * mostly an emergency's. The rows' times hold only the day (OutboxWriter), so the age of a
-   * finished row is not on record; the newest finished row at each sweep is remembered
-   * instead. A process's first sweep only remembers.
+   * Deletes the outbox rows an older version left marked done, once they were already done at
+   * this process's previous sweep (one to two hours). A job finishing now deletes its own row
+   * (OutboxLedger), so after an upgrade's first hours there is nothing here. The rows' times
+   * hold only the day (OutboxWriter), so the age of a finished row is not on record; the
+   * newest finished row at each sweep is remembered instead. A process's first sweep only
+   * remembers.
    */
   private async sweepFinishedJobs(): Promise<number> {
     const deleted =
@@ -192,7 +192,7 @@ export class RetentionService {
 
   /**
    * The finished outbox rows whose job names one of these cases or notifications. Their jobs
-   * are sealed, so they are opened here, a few hundred rows at most (done rows last an hour);
+   * are sealed, so they are opened here: the failed rows, and the done rows an older version left;
    * a row an older version wrote is read in plaintext.
    */
   private async finishedJobsOf(

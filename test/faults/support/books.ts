@@ -169,7 +169,7 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
   problem(openKeys, 'idempotency keys are claimed with no answer stored');
 
   // Legal and psychological cases: assigned once, or waiting in the pool.
-  // The route-case jobs of each case, from the sealed outbox.
+  // The route-case jobs of each case, from the sealed outbox and the finished jobs' rows.
   const routeJobs = new Map<string, { jobs: number; done: number }>();
   for (const job of await input.outbox.rows()) {
     if (job.queue !== 'routing' || job.name !== 'route-case') continue;
@@ -330,9 +330,10 @@ export async function checkBooks(input: BookInputs): Promise<Books> {
   if (input.deliveredOnce) problem(redelivered, 'webhooks were delivered more than once');
 
   // The outbox: everything done, nothing failed; sent once where nothing could cut a job off.
+  // (A finished job deletes its row; recordFinishedJobs keeps it, done, in outbox_history.)
   const outbox: Array<{ status: string; n: number; resent: number }> = (
     await db.query(
-      `SELECT status, count(*)::int AS n, count(*) FILTER (WHERE sends > 1)::int AS resent FROM outbox GROUP BY status`,
+      `SELECT status, count(*)::int AS n, count(*) FILTER (WHERE sends > 1)::int AS resent FROM outbox_history GROUP BY status`,
     )
   ).rows;
   const notDone = outbox.filter((o) => o.status !== 'done');

@@ -3,6 +3,7 @@ import {
   auditReferences,
   custodyKeys,
   OutboxReader,
+  recordFinishedJobs,
   readKeystore,
   runApp,
   unsealWithShares,
@@ -75,6 +76,7 @@ export class FaultContext {
     this.reader ??= new OutboxReader(
       (await custodyKeys(this.shares, await readKeystore(this.db))).material,
       async (sql, params) => (await this.db.query(sql, params)).rows,
+      'outbox_history',
     );
     return this.reader;
   }
@@ -123,7 +125,8 @@ export class FaultContext {
   watchJobs(healedAt: number): void {
     const since = new Date(healedAt);
     // The outbox keeps only days (OutboxWriter), so "finished since the heal" is read off the
-    // rows: one not finished at the first look after the heal, or written since, is finished.
+    // rows: one not finished at the first look after the heal, or written since, is finished
+    // (its row deleted: the history recordFinishedJobs keeps).
     let atHeal: { newest: string; open: string[] } | undefined;
     this.watching = (async () => {
       while (Date.now() - healedAt < 90_000) {
@@ -133,12 +136,12 @@ export class FaultContext {
             await this.db.query(
               `SELECT coalesce(max(id), 0)::text AS newest,
                       coalesce(array_agg(id::text) FILTER (WHERE status <> 'done'), '{}') AS open
-                 FROM outbox`,
+                 FROM outbox_history`,
             )
           ).rows[0] as { newest: string; open: string[] };
           const [flowing, due] = await Promise.all([
             this.db.query(
-              `SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'done'
+              `SELECT EXISTS (SELECT 1 FROM outbox_history WHERE status = 'done'
                                  AND (id > $1::bigint OR id = ANY($2::bigint[]))) AS flowing`,
               [atHeal.newest, atHeal.open],
             ),
@@ -220,6 +223,8 @@ export async function runScenario(
   };
   const db = new Pool({ connectionString: superuserUrl, max: 2 });
   db.on('error', () => undefined); // PostgreSQL restarts under the probe's idle connections
+  // A finished job deletes its row; the books count every job's fate, so the history is kept.
+  await recordFinishedJobs(async (sql, params) => (await db.query(sql, params)).rows);
   const ctx = new FaultContext(spec.name, services, env, db);
   ctx.sentinels = setup?.sentinels;
   try {

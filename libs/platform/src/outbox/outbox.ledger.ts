@@ -1,41 +1,50 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ExactTimes } from '../crypto/exact-times';
 import { GroupCommit } from '../database/group-commit';
 import { preparedStatement, runPrepared } from '../database/prepared-statement';
 import { outboxIdOf } from '../queue/queue.contract';
 
 const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
 
-/** Jobs finished: by outbox id, or by key for a job that has one. */
+/**
+ * Jobs finished: their rows deleted, by outbox id or by key. A finished job's row is not kept:
+ * marking it done was an UPDATE that could not be HOT (`status` is in the partial indexes'
+ * predicates), a third version of the row with new entries in the primary key and the job-key
+ * index, and the retention sweep deleted it an hour or two later anyway. A heap delete writes
+ * no index entry. (A row an operator marked failed and whose job then ran is deleted too: done
+ * wins, as it did when it was a status.)
+ *
+ * Nothing needs the row afterwards. A job runs at most once in effect because its handler
+ * checks the state it changes before it acts (a job may run twice: sent again by the sweeper,
+ * or found stalled), not because a row says done; the sweeper locks the sent rows it settles,
+ * so a delete cannot land between its look at BullMQ and its decision, as a done-mark could
+ * not. A key written again after its job finished (an intake committing after its statistics
+ * window's rollup ran) makes a new job, which finds its work done or does the little left;
+ * the retention sweep gave the same once it had deleted the row.
+ */
 const MARK_DONE = preparedStatement(
   'outbox.done',
-  `UPDATE outbox SET status = 'done', done_at = coalesce(sent_at, $3::timestamptz), last_error = NULL
-    WHERE (id = ANY($1::bigint[]) OR job_key = ANY($2::text[])) AND status <> 'done'`,
+  `DELETE FROM outbox WHERE id = ANY($1::bigint[]) OR job_key = ANY($2::text[])`,
 );
 
 /** Records what became of an outbox row once the worker has handled its job. */
 @Injectable()
 export class OutboxLedger {
-  /** Jobs finishing at the same moment share one UPDATE (and one commit). */
+  /** Jobs finishing at the same moment share one DELETE (and one commit). */
   private readonly done = new GroupCommit<string, void>((jobIds) => this.writeDone(jobIds), {
     maxBatch: 500,
     maxInFlight: 1,
   });
 
-  constructor(
-    private readonly db: DataSource,
-    private readonly times: ExactTimes,
-  ) {}
+  constructor(private readonly db: DataSource) {}
 
   /**
    * `jobId` is the BullMQ job id: the row's job key (`outbox-<row id>` for a job an older
    * version sent). A job that came from no outbox row (the scheduled retention sweep) matches
    * nothing, which is fine.
    *
-   * `done_at` is set to the row's `sent_at` (a day, like every outbox time), not to now: a
-   * timer is done when it fires, and a row sent one day and done the next would say "timer" (an
-   * SLA check: an emergency) as plainly as the sealed job name did.
+   * The row is deleted (MARK_DONE): a finished job leaves nothing in the outbox, neither its
+   * sealed job nor the day it finished.
    */
   markDone(jobId: string): Promise<void> {
     return this.done.submit(jobId);
@@ -43,6 +52,7 @@ export class OutboxLedger {
 
   /** After the last retry: the row leaves the sweeper's sight and waits for an operator. */
   async markFailed(jobId: string, errorName: string): Promise<void> {
+    // (A row an older version marked done is left done.)
     await this.db.query(
       `UPDATE outbox SET status = 'failed', last_error = $3 WHERE ${WHERE_JOB} AND status <> 'done'`,
       [outboxIdOf(jobId) ?? null, jobId, errorName.slice(0, 200)],
@@ -51,7 +61,7 @@ export class OutboxLedger {
 
   private async writeDone(jobIds: readonly string[]): Promise<void[]> {
     const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
-    await runPrepared(this.db, MARK_DONE, [ids, jobIds, this.times.today()]);
+    await runPrepared(this.db, MARK_DONE, [ids, jobIds]);
     return jobIds.map(() => undefined);
   }
 }
