@@ -65,8 +65,12 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
       `REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM ${r}`,
     ];
     // (A schema migrated only part of the way, as upgrade tests make, has no links yet.)
-    const links = await client.query(`SELECT to_regclass('public.audit_links') IS NOT NULL AS x`);
-    if (links.rows[0].x)
+    const hasLinks = (
+      await client.query<{ x: boolean }>(
+        `SELECT to_regclass('public.audit_links') IS NOT NULL AS x`,
+      )
+    ).rows[0].x;
+    if (hasLinks)
       statements.push(
         `REVOKE UPDATE, DELETE ON audit_links FROM ${r}`,
         `REVOKE INSERT, UPDATE, DELETE ON audit_unlinked FROM ${r}`,
@@ -80,8 +84,7 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT MAINTAIN ON TABLES TO ${r}`,
         `REVOKE MAINTAIN ON audit_entries FROM ${r}`,
       );
-      if (links.rows[0].x)
-        statements.push(`REVOKE MAINTAIN ON audit_links, audit_unlinked FROM ${r}`);
+      if (hasLinks) statements.push(`REVOKE MAINTAIN ON audit_links, audit_unlinked FROM ${r}`);
     }
     await client.query('BEGIN');
     try {

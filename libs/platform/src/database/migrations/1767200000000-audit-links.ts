@@ -95,11 +95,11 @@ export class AuditLinks1767200000000 implements MigrationInterface {
       FOR EACH STATEMENT EXECUTE FUNCTION audit_links_dequeue()`);
     // The application's role: read and append links, only read the queue (ensureAppRole says
     // the same for databases it sets up later; default privileges granted it more).
-    const app = await db.query(
+    const app = (await db.query(
       `SELECT grantee FROM information_schema.role_table_grants
         WHERE table_name = 'audit_links' AND grantee <> current_user AND grantee <> 'PUBLIC'`,
-    );
-    for (const { grantee } of app as Array<{ grantee: string }>) {
+    )) as Array<{ grantee: string }>;
+    for (const { grantee } of app) {
       const r = `"${grantee.replace(/"/g, '""')}"`;
       await db.query(`REVOKE UPDATE, DELETE, TRUNCATE ON audit_links FROM ${r}`);
       await db.query(`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_unlinked FROM ${r}`);
