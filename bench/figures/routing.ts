@@ -209,7 +209,7 @@ async function maintenanceSettled(stack: RunningStack): Promise<number> {
           queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'),
           stack.db.query<{ outbox: string; unchained: string }>(
             `SELECT (SELECT count(*) FROM outbox WHERE status = 'pending') AS outbox,
-                    (SELECT count(*) FROM audit_entries WHERE chain_pos IS NULL) AS unchained`,
+                    (SELECT count(*) FROM audit_unlinked) AS unchained`,
           ),
         ]);
         const idle =

@@ -2,7 +2,8 @@ import { DataSource } from 'typeorm';
 
 /**
  * What a rejected request may change on purpose, and why:
- * - audit_entries: denials and failed sign-ins are recorded;
+ * - audit_entries: denials and failed sign-ins are recorded (audit_unlinked queues them, and
+ *   audit_links receives their links when the chainer runs);
  * - sessions.last_seen_at: every authenticated request keeps its session alive;
  * - sign_in_throttle: failed sign-ins slow their address down (SignInThrottle);
  * - passkey_challenges: a passkey ceremony's challenge is spent by its first answer, right or
@@ -10,6 +11,8 @@ import { DataSource } from 'typeorm';
  */
 export const MAY_CHANGE: Record<string, '*' | string[]> = {
   audit_entries: '*',
+  audit_unlinked: '*',
+  audit_links: '*',
   sessions: ['last_seen_at'],
   sign_in_throttle: '*',
   passkey_challenges: '*',

@@ -127,7 +127,7 @@ describe('lockdown wipes the keys from memory', () => {
         async () => {
           const [row]: Array<{ open: string; unlinked: string }> = await env.db.query(
             `SELECT (SELECT count(*) FROM outbox WHERE status <> 'done')::text AS open,
-                  (SELECT count(*) FROM audit_entries WHERE chain_pos IS NULL)::text AS unlinked`,
+                  (SELECT count(*) FROM audit_unlinked)::text AS unlinked`,
           );
           return row.open === '0' && row.unlinked === '0';
         },

@@ -74,7 +74,7 @@ describe('the restore drill in sealed custody', () => {
       async () =>
         (
           await env.db.query(
-            `SELECT 1 FROM outbox WHERE status <> 'done' UNION ALL SELECT 1 FROM audit_entries WHERE chain_pos IS NULL`,
+            `SELECT 1 FROM outbox WHERE status <> 'done' UNION ALL SELECT 1 FROM audit_unlinked`,
           )
         ).length === 0,
       30_000,

@@ -65,6 +65,14 @@ describe('the audit trail', () => {
       /append-only/,
     );
     await expect(env.db.query(`TRUNCATE audit_entries`)).rejects.toThrow(/append-only/);
+    // Nor the links: once written, a link stays.
+    await expect(env.db.query(`UPDATE audit_links SET hash = hash WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(env.db.query(`DELETE FROM audit_links WHERE seq = 1`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(env.db.query(`TRUNCATE audit_links`)).rejects.toThrow(/append-only/);
     // Through the application's own connection pool, its role has no DELETE right at all.
     await expect(api.app.get(DataSource).query(`DELETE FROM audit_entries`)).rejects.toThrow(
       /permission denied/,
@@ -102,7 +110,7 @@ describe('the audit trail', () => {
       // Edit entry 3 and recompute every link from there on, as one would for a plain SHA-256
       // chain, with a key of one's own.
       const rows = await fresh.db.query(
-        `SELECT seq, chain_pos, prev_hash, hash FROM audit_entries ORDER BY chain_pos`,
+        `SELECT seq, chain_pos, prev_hash, hash FROM audit_links ORDER BY chain_pos`,
       );
       await fresh.db.transaction(async (em) => {
         await em.query(`SET LOCAL session_replication_role = replica`);
@@ -113,7 +121,7 @@ describe('the audit trail', () => {
             .update(previous)
             .update(String(row.seq))
             .digest();
-          await em.query(`UPDATE audit_entries SET prev_hash = $2, hash = $3 WHERE seq = $1`, [
+          await em.query(`UPDATE audit_links SET prev_hash = $2, hash = $3 WHERE seq = $1`, [
             row.seq,
             previous,
             forged,
@@ -131,34 +139,44 @@ describe('the audit trail', () => {
     }
   });
 
-  it('a linked entry cannot be relinked, and an unlinked one can be linked but not edited', async () => {
+  it('no entry can be updated, linked or not; an unlinked one is linked once, by a row of its own', async () => {
     await expect(
-      env.db.query(`UPDATE audit_entries SET hash = hash WHERE seq = 2`),
+      env.db.query(`UPDATE audit_entries SET reason = reason WHERE seq = 2`),
     ).rejects.toThrow(/append-only/);
     await env.db.query(
       `INSERT INTO audit_entries (actor_id, action, outcome) VALUES (NULL, 'test.unlinked', 'allow')`,
     );
-    const [{ seq }] = await env.db.query(`SELECT seq FROM audit_entries WHERE chain_pos IS NULL`);
+    // Queued by the statement that appended it.
+    const [{ seq }] = await env.db.query(`SELECT seq FROM audit_unlinked`);
     await expect(
       env.db.query(`UPDATE audit_entries SET reason = 'x' WHERE seq = $1`, [seq]),
     ).rejects.toThrow(/append-only/);
-    await expect(
-      env.db.query(
-        `UPDATE audit_entries SET chain_pos = 999, prev_hash = '\\x00', hash = '\\x00', reason = 'x' WHERE seq = $1`,
-        [seq],
-      ),
-    ).rejects.toThrow(/append-only/);
     // Nor its sealed exact time, which the chain covers too.
     await expect(
-      env.db.query(
-        `UPDATE audit_entries SET chain_pos = 999, prev_hash = '\\x00', hash = '\\x00', at_enc = '\\x01' WHERE seq = $1`,
-        [seq],
-      ),
+      env.db.query(`UPDATE audit_entries SET at_enc = '\\x01' WHERE seq = $1`, [seq]),
     ).rejects.toThrow(/append-only/);
     // Deleting it is refused as well (the guard's own trigger for DELETE).
     await expect(env.db.query(`DELETE FROM audit_entries WHERE seq = $1`, [seq])).rejects.toThrow(
       /append-only/,
     );
+    const linkOnce = env.db.transaction(async (em) => {
+      // Its link takes it off the queue in the same statement; a second link is refused.
+      await em.query(
+        `INSERT INTO audit_links (chain_pos, seq, prev_hash, hash) VALUES (999, $1, '\\x00', '\\x00')`,
+        [seq],
+      );
+      expect(await em.query(`SELECT seq FROM audit_unlinked`)).toEqual([]);
+      await expect(
+        em.query(
+          `INSERT INTO audit_links (chain_pos, seq, prev_hash, hash) VALUES (1000, $1, '\\x00', '\\x00')`,
+          [seq],
+        ),
+      ).rejects.toThrow(/audit_links_seq_key/);
+      throw new Error('rolled back');
+    });
+    await expect(linkOnce).rejects.toThrow('rolled back');
+    // Rolled back: the entry waits for the chainer still.
+    expect(await env.db.query(`SELECT seq FROM audit_unlinked`)).toEqual([{ seq }]);
   });
 
   it('a deleted entry is found by verify-audit', async () => {
@@ -169,11 +187,22 @@ describe('the audit trail', () => {
         await trail.record({ actorId: null, action: 'test.event', outcome: 'success' });
       // Linked first (the worker does this within a quarter of a second of the append).
       expect((await runApp('cli', ['verify-audit'], fresh.env)).code).toBe(0);
+      // The entry alone: its link names an entry that is gone.
       await fresh.db.transaction(async (em) => {
         await em.query(`SET LOCAL session_replication_role = replica`);
         await em.query(`DELETE FROM audit_entries WHERE seq = 3`);
       });
-      const result = await runApp('cli', ['verify-audit'], fresh.env);
+      let result = await runApp('cli', ['verify-audit'], fresh.env);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe(
+        'BROKEN at entry 3: chain broken (2 entries before it verified)\n',
+      );
+      // The entry and its link: the next link does not follow on.
+      await fresh.db.transaction(async (em) => {
+        await em.query(`SET LOCAL session_replication_role = replica`);
+        await em.query(`DELETE FROM audit_links WHERE seq = 3`);
+      });
+      result = await runApp('cli', ['verify-audit'], fresh.env);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe(
         'BROKEN at entry 4: chain broken (2 entries before it verified)\n',

@@ -103,8 +103,18 @@ describe('the application database role', () => {
     await denied(`DELETE FROM audit_entries`);
     await denied(`DROP TABLE audit_entries`);
     await denied(`ALTER TABLE audit_entries DROP COLUMN reason`);
-    // Only the columns the chainer fills in may be updated at all (and the guard limits that).
+    // No column may be updated at all: the links are rows of their own.
     await denied(`UPDATE audit_entries SET reason = 'edited'`);
+    // A link, once written, stays; and the queue of unlinked entries is the owner's triggers'
+    // alone: taking an entry off it would hide that entry from the chainer.
+    await denied(`UPDATE audit_links SET hash = hash`);
+    await denied(`DELETE FROM audit_links`);
+    await denied(`TRUNCATE audit_links`);
+    await denied(`DELETE FROM audit_unlinked`);
+    await denied(`TRUNCATE audit_unlinked`);
+    await denied(`INSERT INTO audit_unlinked (seq) VALUES (-1)`);
+    await denied(`ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_enqueue`);
+    await denied(`ALTER TABLE audit_links DISABLE TRIGGER audit_links_dequeue`);
     await denied(`TRUNCATE cases CASCADE`);
     await denied(`DROP TABLE contacts CASCADE`);
   });
@@ -127,7 +137,7 @@ describe('the application database role', () => {
     );
     await api.app.get(AuditChainer).chainPending();
     const [{ unlinked }] = await env.db.query<Array<{ unlinked: number }>>(
-      `SELECT count(*)::int AS unlinked FROM audit_entries WHERE chain_pos IS NULL`,
+      `SELECT count(*)::int AS unlinked FROM audit_unlinked`,
     );
     expect(unlinked).toBe(0);
     // The operator command connects as the same role.

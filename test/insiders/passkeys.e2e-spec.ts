@@ -48,7 +48,7 @@ describe('passkeys: required for coordinators and admins, offered to everyone', 
   const auditReasons = async (userId: string, action: string): Promise<string[]> =>
     (
       await env.db.query(
-        `SELECT reason FROM audit_entries WHERE actor_id = $1 AND action = $2 ORDER BY chain_pos`,
+        `SELECT reason FROM audit_entries e LEFT JOIN audit_links l USING (seq) WHERE actor_id = $1 AND action = $2 ORDER BY l.chain_pos, e.seq`,
         [userId, action],
       )
     ).map((r: { reason: string | null }) => r.reason ?? '');

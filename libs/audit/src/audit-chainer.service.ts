@@ -21,7 +21,8 @@ const BATCH = 5_000;
 
 /**
  * Links appended audit entries into the chain: each entry's link is an HMAC, under a key the
- * database never sees, of the previous link and the entry. Entries are linked in the order
+ * database never sees, of the previous link and the entry, kept in `audit_links` (the entry's
+ * own row is never written again). Entries are linked in the order
  * they became visible (committed), in batches, under an advisory lock so that two chainers
  * never interleave. Appending itself takes no lock at all.
  */
@@ -51,14 +52,15 @@ export class AuditChainer {
           if (!locked) return undefined;
         } else await em.query(`SELECT pg_advisory_xact_lock(hashtext('mayak.audit-chain'))`);
         const head: Array<{ chain_pos: string; hash: Buffer }> = await em.query(
-          `SELECT chain_pos::text AS chain_pos, hash FROM audit_entries WHERE chain_pos IS NOT NULL ORDER BY audit_entries.chain_pos DESC LIMIT 1`,
+          `SELECT chain_pos::text AS chain_pos, hash FROM audit_links ORDER BY audit_links.chain_pos DESC LIMIT 1`,
         );
-        // No row locks: only a chainer holding the lock above links entries (the guard and the
-        // role's grants allow no other change to a row), and locking them wrote each row once
-        // more (a WAL record and a dirtied page an entry) for nothing.
+        // The queue holds exactly the entries without a link (its triggers enqueue an entry in
+        // the transaction that appends it and dequeue it in the one that links it), so what is
+        // committed late is found however old its id. No row locks: only a chainer holding the
+        // lock above links entries, and `audit_links.seq` is unique besides.
         const rows: Array<Omit<ChainedRow, 'chain_pos'>> = await em.query(
-          `SELECT seq::text AS seq, at, at_enc, actor_id, action, record_type, record_id, outcome, reason, break_glass
-             FROM audit_entries WHERE chain_pos IS NULL ORDER BY audit_entries.seq LIMIT $1`,
+          `SELECT e.seq::text AS seq, e.at, e.at_enc, e.actor_id, e.action, e.record_type, e.record_id, e.outcome, e.reason, e.break_glass
+             FROM audit_unlinked u JOIN audit_entries e ON e.seq = u.seq ORDER BY u.seq LIMIT $1`,
           [BATCH],
         );
         if (rows.length === 0) return 0;
@@ -94,10 +96,10 @@ export class AuditChainer {
           previous = link;
           generation = generationAfter(row, generation, this.fingerprintOf);
         }
+        // The entries themselves are never written again: each link is a row of its own.
         await em.query(
-          `UPDATE audit_entries a SET chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
-             FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS v(seq, pos, prev, hash)
-            WHERE a.seq = v.seq`,
+          `INSERT INTO audit_links (seq, chain_pos, prev_hash, hash)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])`,
           [seqs, positions, prevs, hashes],
         );
         return seqs.length;
@@ -122,8 +124,9 @@ export class AuditChainer {
   /** The audit key generation the chain's head was linked under, and the next link will be. */
   private async headGeneration(em: EntityManager): Promise<number> {
     const rotations: ChainedRow[] = await em.query(
-      `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, at_enc, actor_id, action, record_type, record_id, outcome, reason, break_glass
-         FROM audit_entries WHERE action = $1 AND chain_pos IS NOT NULL ORDER BY chain_pos`,
+      `SELECT e.seq::text AS seq, l.chain_pos::text AS chain_pos, e.at, e.at_enc, e.actor_id, e.action, e.record_type, e.record_id,
+              e.outcome, e.reason, e.break_glass
+         FROM audit_entries e JOIN audit_links l ON l.seq = e.seq WHERE e.action = $1 ORDER BY l.chain_pos`,
       [AUDIT_KEY_ROTATED],
     );
     let generation = 0;

@@ -51,7 +51,7 @@ export class AuditSearch {
       record_id: string;
     }> = await this.db.query(
       `SELECT seq::text AS seq, at, at_enc, actor_id, action, outcome, reason, break_glass,
-              chain_pos IS NOT NULL AS linked, record_id
+              EXISTS (SELECT 1 FROM audit_links l WHERE l.seq = audit_entries.seq) AS linked, record_id
          FROM audit_entries
         WHERE record_type = $1 AND record_id = ANY($2::text[])
         ORDER BY seq LIMIT $3`,

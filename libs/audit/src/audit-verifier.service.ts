@@ -31,14 +31,23 @@ export class AuditVerifier {
     const fingerprintOf = (g: number) => this.ring.byNumber('audit', g)?.id;
     let head: { seq: string; hash: string } | undefined;
     for (;;) {
-      const rows: Array<ChainedRow & { prev_hash: Buffer; hash: Buffer }> = await this.db.query(
-        `SELECT seq::text AS seq, chain_pos::text AS chain_pos, at, at_enc, actor_id, action, record_type, record_id, outcome, reason,
-                break_glass, prev_hash, hash
-           FROM audit_entries WHERE chain_pos > $1::bigint ORDER BY audit_entries.chain_pos LIMIT $2`,
+      // A link whose entry is gone (deleted by someone who bypassed the guard) comes back
+      // with no entry: `entry_seq` is null.
+      const rows: Array<
+        ChainedRow & { prev_hash: Buffer; hash: Buffer; entry_seq: string | null }
+      > = await this.db.query(
+        `SELECT l.seq::text AS seq, l.chain_pos::text AS chain_pos, e.seq::text AS entry_seq, e.at, e.at_enc, e.actor_id, e.action,
+                e.record_type, e.record_id, e.outcome, e.reason, e.break_glass, l.prev_hash, l.hash
+           FROM audit_links l LEFT JOIN audit_entries e ON e.seq = l.seq
+          WHERE l.chain_pos > $1::bigint ORDER BY l.chain_pos LIMIT $2`,
         [afterPos, batchSize],
       );
       for (const row of rows) {
-        if (!row.prev_hash.equals(previous) || BigInt(row.chain_pos) !== BigInt(entries + 1))
+        if (
+          row.entry_seq === null ||
+          !row.prev_hash.equals(previous) ||
+          BigInt(row.chain_pos) !== BigInt(entries + 1)
+        )
           return { ok: false, entries, brokenAt: row.seq, problem: 'chain_broken' };
         if (!row.hash.equals(this.keyed.auditLink(previous, canonicalEntry(row), generation)))
           return { ok: false, entries, brokenAt: row.seq, problem: 'content_altered' };
@@ -50,8 +59,11 @@ export class AuditVerifier {
       if (rows.length < batchSize) break;
       afterPos = rows[rows.length - 1].chain_pos;
     }
+    // Counted from the entries themselves, not from the chainer's queue: an entry someone took
+    // off the queue (bypassing its grants) is still counted here.
     const [{ unlinked }] = await this.db.query<Array<{ unlinked: number }>>(
-      `SELECT count(*)::int AS unlinked FROM audit_entries WHERE chain_pos IS NULL`,
+      `SELECT count(*)::int AS unlinked FROM audit_entries e
+        WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.seq = e.seq)`,
     );
     return { ok: true, entries, unlinked, head };
   }

@@ -57,13 +57,24 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
       `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`,
       `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${r}`,
       `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO ${r}`,
-      // The audit trail: append, and link an entry into the chain (the guard trigger allows
-      // only that update); no DELETE at all, so a change to the trigger alone does not open it.
+      // The audit trail: append entries, append their links into the chain; no UPDATE or
+      // DELETE at all, so a change to the guard triggers alone does not open either. The queue
+      // of unlinked entries only the owner's triggers write (migration 1767200000000).
       `REVOKE UPDATE, DELETE ON audit_entries FROM ${r}`,
-      `GRANT UPDATE (chain_pos, prev_hash, hash) ON audit_entries TO ${r}`,
       // Which migrations ran is the owner's business.
       `REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM ${r}`,
     ];
+    // (A schema migrated only part of the way, as upgrade tests make, has no links yet.)
+    const hasLinks = (
+      await client.query<{ x: boolean }>(
+        `SELECT to_regclass('public.audit_links') IS NOT NULL AS x`,
+      )
+    ).rows[0].x;
+    if (hasLinks)
+      statements.push(
+        `REVOKE UPDATE, DELETE ON audit_links FROM ${r}`,
+        `REVOKE INSERT, UPDATE, DELETE ON audit_unlinked FROM ${r}`,
+      );
     if (await atLeast(client, 170000)) {
       // PostgreSQL 17+: lets the statistics rebuild ANALYZE the rollups it rewrites (before
       // 17 only the owner may, and PostgreSQL skips it with a warning). Not the audit trail:
@@ -73,6 +84,7 @@ export async function ensureAppRole(ownerUrl: string, appUrl: string): Promise<A
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${o} IN SCHEMA public GRANT MAINTAIN ON TABLES TO ${r}`,
         `REVOKE MAINTAIN ON audit_entries FROM ${r}`,
       );
+      if (hasLinks) statements.push(`REVOKE MAINTAIN ON audit_links, audit_unlinked FROM ${r}`);
     }
     await client.query('BEGIN');
     try {

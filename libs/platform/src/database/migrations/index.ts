@@ -33,6 +33,7 @@ import { LeanOutboxIndexes1766900000000 } from './1766900000000-lean-outbox-inde
 import { WebhookDeliveryLease1766910000000 } from './1766910000000-webhook-delivery-lease';
 import { IntakeConflict1766920000000 } from './1766920000000-intake-conflict';
 import { LeanAuditLink1767000000000 } from './1767000000000-lean-audit-link';
+import { AuditLinks1767200000000 } from './1767200000000-audit-links';
 import { ReferralDirectory1766400000000 } from './1766400000000-referral-directory';
 
 /** Every migration, oldest first. A new schema change is a new file added at the end. */
@@ -73,4 +74,5 @@ export const MIGRATIONS = [
   WebhookDeliveryLease1766910000000,
   IntakeConflict1766920000000,
   LeanAuditLink1767000000000,
+  AuditLinks1767200000000,
 ];
