@@ -123,6 +123,8 @@ export interface OpenLoadResult extends LoadResult {
   rate: number;
   /** How late the generator itself sent (actual send − scheduled send), ms. */
   sendLag: Distribution;
+  /** Each answer's latency (ms) by its scheduled send (ms from the start), in send order. */
+  timeline: Array<{ due: number; latency: number }>;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.maxSockets ?? 200 });
   const latencies: number[] = [];
   const lags: number[] = [];
+  const timeline: Array<{ due: number; latency: number }> = [];
   const statusCounts: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -169,6 +172,7 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
             const now = performance.now();
             lastAnswer = now;
             latencies.push(now - due);
+            timeline.push({ due: due - start, latency: now - due });
             const status = response.statusCode ?? 0;
             statusCounts[status] = (statusCounts[status] ?? 0) + 1;
             if (status >= 200 && status < 300) ok++;
@@ -222,5 +226,6 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
     latency: latencies.length ? distribution(latencies) : none,
     rate: spec.rate,
     sendLag: lags.length ? distribution(lags) : none,
+    timeline: timeline.sort((a, b) => a.due - b.due),
   };
 }
