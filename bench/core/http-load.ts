@@ -125,6 +125,12 @@ export interface OpenLoadResult extends LoadResult {
   sendLag: Distribution;
   /** Each answer's latency (ms) by its scheduled send (ms from the start), in send order. */
   timeline: Array<{ due: number; latency: number }>;
+  /**
+   * Latency from the moment each request actually left (not its scheduled moment): what the
+   * server and the network took, without the generator's own lateness. The figure is the
+   * scheduled one; this tells the two apart when the generator shares the server's cores.
+   */
+  fromSend: Distribution;
 }
 
 /**
@@ -144,6 +150,7 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
   const latencies: number[] = [];
   const lags: number[] = [];
   const timeline: Array<{ due: number; latency: number }> = [];
+  const fromSend: number[] = [];
   const statusCounts: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -153,7 +160,8 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
   const interval = 1000 / spec.rate;
   const send = (n: number, due: number): Promise<void> =>
     new Promise((resolve) => {
-      lags.push(performance.now() - due);
+      const sentAt = performance.now();
+      lags.push(sentAt - due);
       const body = bodies.length ? bodies[n % bodies.length] : undefined;
       const headers: Record<string, string | number> = {
         authorization: `Bearer ${spec.tokens[n % spec.tokens.length]}`,
@@ -173,6 +181,7 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
             lastAnswer = now;
             latencies.push(now - due);
             timeline.push({ due: due - start, latency: now - due });
+            fromSend.push(now - sentAt);
             const status = response.statusCode ?? 0;
             statusCounts[status] = (statusCounts[status] ?? 0) + 1;
             if (status >= 200 && status < 300) ok++;
@@ -227,5 +236,6 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
     rate: spec.rate,
     sendLag: lags.length ? distribution(lags) : none,
     timeline: timeline.sort((a, b) => a.due - b.due),
+    fromSend: fromSend.length ? distribution(fromSend) : none,
   };
 }
