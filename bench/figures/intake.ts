@@ -260,6 +260,16 @@ async function measureSaturation(
   const short = (options.warmRequests ?? WARM_REQUESTS_PER_PROCESS * processes) - warm.ok;
   // autocannon refuses fewer requests than connections: a warm-up a few short sends that many.
   if (short > 0) await runLoad({ ...load, amount: Math.max(short, load.connections) });
+  // A fresh copy of the template starts with the statistics of empty tables, and its cached
+  // plans keep them until autovacuum first analyses it, which may be before, during or after
+  // the window depending on when its launcher comes by: the window would measure that luck.
+  // Analysed now, after the warm-up, every window plans for the tables it writes.
+  const analysed = await stack.db.query<{ done: string; tables: string }>(
+    `SELECT count(*) FILTER (WHERE last_autoanalyze IS NOT NULL OR last_analyze IS NOT NULL) AS done,
+            count(*) AS tables FROM pg_stat_user_tables WHERE n_live_tup > 0`,
+  );
+  const analysedNote = `tables with rows analysed by autovacuum after the warm-up: ${analysed.rows[0].done} of ${analysed.rows[0].tables}`;
+  await stack.db.query('ANALYZE');
   const peaksReset = (await options.peaks?.()) ?? false;
   const statements =
     options.statementsFile && ctx.services.statements && stack.profileDir
@@ -312,7 +322,7 @@ async function measureSaturation(
     .map(([code, n]) => `${code}×${n}`)
     .join(' ');
   const probe = load.path !== INTAKE.path || load.method !== INTAKE.method;
-  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); ${shared}; WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer${walParts ? ` (${walParts})` : ''}; database sessions on average: ${waiting}${byProcess ? `; PostgreSQL's CPU by process: ${byProcess}` : ''}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
+  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); ${shared}; ${analysedNote}, then ANALYZE; WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer${walParts ? ` (${walParts})` : ''}; database sessions on average: ${waiting}${byProcess ? `; PostgreSQL's CPU by process: ${byProcess}` : ''}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
   return { result, used, peaksReset, note };
 }
 
@@ -514,7 +524,10 @@ async function measureProcesses(
         },
         {
           label: `${n} API process${n > 1 ? 'es' : ''} and ${n} worker${n > 1 ? 's' : ''} (${label})`,
-          statementsFile: n > 1 ? `intake-processes_${processes}-statements.txt` : undefined,
+          statementsFile:
+            n > 1
+              ? `intake-processes_${processes}-statements.txt`
+              : `intake-processes_${processes}-${label}-statements.txt`,
           warmRequests: WARM_REQUESTS_PER_PROCESS * processes,
         },
       );
