@@ -96,3 +96,43 @@ async function redisCpuSeconds(services: BenchServices): Promise<number> {
     redis.disconnect();
   }
 }
+
+/** The whole machine's CPU time from /proc/stat (every core), seconds. */
+async function machineCpu(): Promise<{ busy: number; steal: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return {
+    busy: (f[0] + f[1] + f[2] + f[5] + f[6]) / CLOCK_TICKS,
+    steal: (f[7] ?? 0) / CLOCK_TICKS,
+  };
+}
+
+/**
+ * What the rest of the machine did over a window, beside the processes a CpuMeter charges:
+ * the bench's own process (its load generator) and everything else (other users of a shared
+ * machine). CPU time per answer rises when the cores are shared, the work being the same, so
+ * a window is only comparable to another run under the same competition.
+ */
+export class MachineMeter {
+  private before?: { busy: number; steal: number; bench: number; at: number };
+
+  async start(): Promise<void> {
+    const m = await machineCpu();
+    const u = process.cpuUsage();
+    this.before = { ...m, bench: (u.user + u.system) / 1e6, at: performance.now() };
+  }
+
+  /** "machine busy 1.9 of 2 cores: bench 0.4, others 0.3 (steal 0.0)", given what was charged. */
+  async stop(charged: Record<string, number>): Promise<string> {
+    const b = this.before!;
+    const m = await machineCpu();
+    const u = process.cpuUsage();
+    const seconds = (performance.now() - b.at) / 1000;
+    const busy = m.busy - b.busy;
+    const bench = (u.user + u.system) / 1e6 - b.bench;
+    const ours = Object.values(charged).reduce((a, c) => a + c, 0);
+    const cores = (s: number) => (s / seconds).toFixed(2);
+    return `machine busy ${cores(busy)} of ${(await readdir('/sys/devices/system/cpu')).filter((d) => /^cpu\d+$/.test(d)).length} cores: these processes ${cores(ours)}, the bench's load generator ${cores(bench)}, everything else ${cores(Math.max(0, busy - ours - bench))} (steal ${cores(m.steal - b.steal)})`;
+  }
+}

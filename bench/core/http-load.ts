@@ -123,6 +123,14 @@ export interface OpenLoadResult extends LoadResult {
   rate: number;
   /** How late the generator itself sent (actual send − scheduled send), ms. */
   sendLag: Distribution;
+  /** Each answer's latency (ms) by its scheduled send (ms from the start), in send order. */
+  timeline: Array<{ due: number; latency: number }>;
+  /**
+   * Latency from the moment each request actually left (not its scheduled moment): what the
+   * server and the network took, without the generator's own lateness. The figure is the
+   * scheduled one; this tells the two apart when the generator shares the server's cores.
+   */
+  fromSend: Distribution;
 }
 
 /**
@@ -141,6 +149,8 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.maxSockets ?? 200 });
   const latencies: number[] = [];
   const lags: number[] = [];
+  const timeline: Array<{ due: number; latency: number }> = [];
+  const fromSend: number[] = [];
   const statusCounts: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -150,7 +160,8 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
   const interval = 1000 / spec.rate;
   const send = (n: number, due: number): Promise<void> =>
     new Promise((resolve) => {
-      lags.push(performance.now() - due);
+      const sentAt = performance.now();
+      lags.push(sentAt - due);
       const body = bodies.length ? bodies[n % bodies.length] : undefined;
       const headers: Record<string, string | number> = {
         authorization: `Bearer ${spec.tokens[n % spec.tokens.length]}`,
@@ -169,6 +180,8 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
             const now = performance.now();
             lastAnswer = now;
             latencies.push(now - due);
+            timeline.push({ due: due - start, latency: now - due });
+            fromSend.push(now - sentAt);
             const status = response.statusCode ?? 0;
             statusCounts[status] = (statusCounts[status] ?? 0) + 1;
             if (status >= 200 && status < 300) ok++;
@@ -222,5 +235,7 @@ export async function runOpenLoad(spec: OpenLoadSpec): Promise<OpenLoadResult> {
     latency: latencies.length ? distribution(latencies) : none,
     rate: spec.rate,
     sendLag: lags.length ? distribution(lags) : none,
+    timeline: timeline.sort((a, b) => a.due - b.due),
+    fromSend: fromSend.length ? distribution(fromSend) : none,
   };
 }

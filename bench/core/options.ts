@@ -84,7 +84,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--scale F] [--only ids]
                    bench/results/profiles/ (open them in Chrome DevTools)
 
 Environment: BENCH_DATABASE_URL / BENCH_REDIS_URL use configured servers instead of private ones;
-WORKER_CONCURRENCY sets the worker's concurrency (default 16); BENCH_LOG_LEVEL the apps' log level (info).`;
+WORKER_CONCURRENCY sets the worker's concurrency (default 16); BENCH_LOG_LEVEL the apps' log level (info);
+BENCH_API_NODE_ARGS Node options for the API process (e.g. --trace-gc, into its log; with --keep).`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

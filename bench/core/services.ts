@@ -23,6 +23,8 @@ export class BenchServices {
     readonly workDir: string,
     /** pg_stat_statements is loaded (our own server, with --profile). */
     readonly statements = false,
+    /** --keep: the run's databases stay until the end (and then with the server's data). */
+    readonly keep = false,
   ) {}
 
   /**
@@ -78,6 +80,7 @@ export class BenchServices {
       { postgres: !process.env.BENCH_DATABASE_URL, redis: !process.env.BENCH_REDIS_URL },
       workDir,
       Boolean(options.statements) && !process.env.BENCH_DATABASE_URL,
+      options.keep,
     );
     services.stops.push(...stops);
     if (!options.keep) services.stops.unshift(() => rm(workDir, { recursive: true, force: true }));
@@ -106,6 +109,17 @@ export class BenchServices {
     });
     this.databases.add(name);
     return { name, url: this.databaseUrl(name) };
+  }
+
+  /**
+   * Drops a database this run created, once nothing uses it (unless --keep): a figure's
+   * database left behind would be vacuumed and analysed by autovacuum while a later window
+   * runs, and that window would be charged PostgreSQL's CPU for another database's upkeep.
+   */
+  async dropDatabase(name: string): Promise<void> {
+    if (this.keep || !this.databases.has(name)) return;
+    await this.admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    this.databases.delete(name);
   }
 
   async admin<T>(fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {

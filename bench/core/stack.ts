@@ -47,7 +47,7 @@ export class RunningStack {
     readonly http: Api,
     private readonly logDir: string,
     readonly profileDir?: string,
-    private readonly onStop?: () => void,
+    private readonly onStop?: () => Promise<void>,
     /** Key holders' shares: every process starts sealed, as in production. */
     private readonly shares: () => string[] = () => [],
   ) {
@@ -145,12 +145,16 @@ export class RunningStack {
   }
 
   private nodeArgs(app: string): string[] {
-    if (!this.profileDir) return [];
+    // BENCH_API_NODE_ARGS: Node's own options for the API (--trace-gc, say), to look into it.
+    const extra = app === 'api' ? (process.env.BENCH_API_NODE_ARGS ?? '').split(' ') : [];
+    const own = extra.filter(Boolean);
+    if (!this.profileDir) return own;
     // The cluster's API processes inherit these arguments: one name would leave only the
     // profile of whichever process exited last, so under API_PROCESSES each keeps Node's
     // default name (CPU.<date>.<time>.<pid>…), the primary's being the smallest.
     const clustered = app === 'api' && Number(this.env.API_PROCESSES ?? 1) > 1;
     return [
+      ...own,
       '--cpu-prof',
       `--cpu-prof-dir=${this.profileDir}`,
       ...(clustered ? [] : [`--cpu-prof-name=${this.label}-${app}.cpuprofile`]),
@@ -183,9 +187,9 @@ export class RunningStack {
   }
 
   async stop(): Promise<void> {
-    this.onStop?.();
     await Promise.all([this.api?.stop(), ...this.workers.map((w) => w.stop())]);
     await this.db.end().catch(() => undefined);
+    await this.onStop?.();
   }
 }
 
@@ -280,7 +284,12 @@ export class AppStack {
       new Api(`http://127.0.0.1:${port}`),
       this.services.workDir,
       label === 'template' ? undefined : this.profileDir,
-      () => this.running.delete(stack),
+      async () => {
+        this.running.delete(stack);
+        // The template outlives its stack; every figure's copy goes with its stack.
+        if (label !== 'template')
+          await this.services.dropDatabase(database.name).catch(() => undefined);
+      },
       () => this.shares,
     );
     this.running.add(stack);
@@ -352,6 +361,13 @@ export class AppStack {
     } finally {
       await stack.stop();
     }
+    // Settle the template now, once: its migrations and accounts left dead catalog rows and
+    // unset hint bits that autovacuum would otherwise deal with during a figure's measured
+    // window (charged to it as PostgreSQL's CPU), and every copy starts from the same state.
+    await this.services.admin(
+      (client) => client.query('VACUUM (ANALYZE, FREEZE)'),
+      stack.database.name,
+    );
     this.log(
       `  template database with ${VOLUNTEERS} volunteers, ${LAWYERS} lawyers, a coordinator and a responder (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );

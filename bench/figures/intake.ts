@@ -6,8 +6,9 @@ import { BenchContext } from '../core/context';
 import { Figure, FigureValue, measured, Target, unavailable } from '../core/figure';
 import { LoadResult, LoadSpec, OpenLoadResult, runLoad, runOpenLoad } from '../core/http-load';
 import { INTAKE, intakeMissing } from '../core/mayak';
-import { cpuMeter, processTreeCpuSeconds } from '../core/cpu';
-import { round } from '../core/percentiles';
+import { cpuMeter, MachineMeter, processTreeCpuSeconds } from '../core/cpu';
+import { distribution, round } from '../core/percentiles';
+import { PgProcessMeter } from '../core/pg-processes';
 import { WaitSampler } from '../core/pg-waits';
 import { seedContacts } from '../core/seed';
 import { RunningStack } from '../core/stack';
@@ -259,6 +260,16 @@ async function measureSaturation(
   const short = (options.warmRequests ?? WARM_REQUESTS_PER_PROCESS * processes) - warm.ok;
   // autocannon refuses fewer requests than connections: a warm-up a few short sends that many.
   if (short > 0) await runLoad({ ...load, amount: Math.max(short, load.connections) });
+  // A fresh copy of the template starts with the statistics of empty tables, and its cached
+  // plans keep them until autovacuum first analyses it, which may be before, during or after
+  // the window depending on when its launcher comes by: the window would measure that luck.
+  // Analysed now, after the warm-up, every window plans for the tables it writes.
+  const analysed = await stack.db.query<{ done: string; tables: string }>(
+    `SELECT count(*) FILTER (WHERE last_autoanalyze IS NOT NULL OR last_analyze IS NOT NULL) AS done,
+            count(*) AS tables FROM pg_stat_user_tables WHERE n_live_tup > 0`,
+  );
+  const analysedNote = `tables with rows analysed by autovacuum after the warm-up: ${analysed.rows[0].done} of ${analysed.rows[0].tables}`;
+  await stack.db.query('ANALYZE');
   const peaksReset = (await options.peaks?.()) ?? false;
   const statements =
     options.statementsFile && ctx.services.statements && stack.profileDir
@@ -274,9 +285,18 @@ async function measureSaturation(
   const walBefore = await walAt();
   const walInspector = ctx.services.embedded.postgres ? new WalInspector(stack.db) : undefined;
   await walInspector?.start();
+  const postmaster = await ctx.services.postgresPid();
+  const pgProcesses = postmaster
+    ? new PgProcessMeter(postmaster, stack.db, ctx.services.prefix)
+    : undefined;
+  await pgProcesses?.start();
+  const machine = new MachineMeter();
+  await machine.start();
   const result = await runLoad({ ...load, durationSeconds: sizes.intakeSeconds });
   const waiting = waits.stop();
   const used = await cpu.stop();
+  const shared = await machine.stop(used);
+  const byProcess = await pgProcesses?.stop();
   // WAL written meanwhile, by the whole server (the worker's writes included): one log, one
   // writer, the part of a commit that stays serial however many processes there are.
   const walBytes = Number(
@@ -302,7 +322,7 @@ async function measureSaturation(
     .map(([code, n]) => `${code}×${n}`)
     .join(' ');
   const probe = load.path !== INTAKE.path || load.method !== INTAKE.method;
-  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer${walParts ? ` (${walParts})` : ''}; database sessions on average: ${waiting}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
+  const note = `${probe ? `${load.method} ${load.path}, ` : ''}${result.ok} answered 2xx in ${result.durationSeconds} s over ${load.connections} connections (closed loop); statuses ${statuses || 'none'}; outbox rows pending at the end: ${backlog}; CPU used (cores): ${cores} (idle beforehand: ${idle}); ${shared}; ${analysedNote}, then ANALYZE; WAL written: ${round(walBytes / Math.max(1, result.ok) / 1024)} KiB per answer${walParts ? ` (${walParts})` : ''}; database sessions on average: ${waiting}${byProcess ? `; PostgreSQL's CPU by process: ${byProcess}` : ''}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in ${options.statementsFile} beside the profiles)`}`;
   return { result, used, peaksReset, note };
 }
 
@@ -362,11 +382,62 @@ async function measureOpenLoop(
     () => false,
   );
   ctx.log(`  latency: ${rate} requests/s for ${seconds} s, open loop`);
+  const cpu = await cpuMeter(ctx.services, stack);
+  // Whether anything still works through the saturation load's aftermath (the worker's
+  // done-marks and maintenance, autovacuum): what the processes use in the second before.
+  await cpu.start();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const before = Object.entries(await cpu.stop())
+    .map(([name, s]) => `${name} ${round(s, 2)}`)
+    .join(', ');
+  const postmaster = await ctx.services.postgresPid();
+  const pgProcesses = postmaster
+    ? new PgProcessMeter(postmaster, stack.db, ctx.services.prefix)
+    : undefined;
+  const machine = new MachineMeter();
+  // With --profile, the statements of the open loop apart: at a fixed rate batches are small,
+  // and what one statement costs whatever its batch shows here, not at saturation.
+  const statements =
+    ctx.services.statements && stack.profileDir
+      ? new StatementCounter(stack.db, stack.database.name)
+      : undefined;
+  await statements?.reset();
+  await cpu.start();
+  await pgProcesses?.start();
+  await machine.start();
   const result = await runOpenLoad({ ...load, rate, durationSeconds: seconds });
+  const used = await cpu.stop();
+  const shared = await machine.stop(used);
+  const byProcess = await pgProcesses?.stop();
+  const perContact =
+    statements && stack.profileDir
+      ? await statements.report(
+          result.ok,
+          path.join(stack.profileDir, 'intake-open-loop-statements.txt'),
+        )
+      : undefined;
+  const cores = Object.entries(used)
+    .map(([name, s]) => `${name} ${round(s / result.durationSeconds, 2)}`)
+    .join(', ');
+  // CPU per answer at this rate, beside the saturation window's (intake.cpu_per_contact).
+  const total = Object.entries(used)
+    .filter(([source]) => source !== 'redis')
+    .reduce((sum, [, s]) => sum + s, 0);
+  const cpuPerAnswer = `${round((total * 1000) / Math.max(1, result.ok))} ms (${Object.entries(used)
+    .map(([name, s]) => `${name} ${round((s * 1000) / Math.max(1, result.ok))}`)
+    .join(', ')})`;
+  // Where in the window the tail lies: at the start (a backlog still being worked off) or
+  // spread over it (pauses), by fifths of the schedule.
+  const fifths = [0, 1, 2, 3, 4].map((i) => {
+    const part = result.timeline.filter(
+      (t) => t.due >= (i * seconds * 1000) / 5 && t.due < ((i + 1) * seconds * 1000) / 5,
+    );
+    return part.length ? round(distribution(part.map((t) => t.latency)).p99) : NaN;
+  });
   const statuses = Object.entries(result.statusCounts)
     .map(([code, n]) => `${code}×${n}`)
     .join(' ');
-  const note = `open loop: ${result.sent} requests sent on schedule at ${rate}/s (not waiting for answers), latency from each scheduled send to the answer's last byte; ${result.ok} answered 2xx, ${round(result.throughput)}/s achieved; statuses ${statuses || 'none'}; p95 ${round(result.latency.p95)} ms, max ${round(result.latency.max)} ms; the generator's own send lag p99 ${round(result.sendLag.p99)} ms${caughtUp ? '' : '; the worker had not caught up with the saturation load within 60 s'}`;
+  const note = `open loop: ${result.sent} requests sent on schedule at ${rate}/s (not waiting for answers), latency from each scheduled send to the answer's last byte; ${result.ok} answered 2xx, ${round(result.throughput)}/s achieved; statuses ${statuses || 'none'}; p95 ${round(result.latency.p95)} ms, max ${round(result.latency.max)} ms; the generator's own send lag p99 ${round(result.sendLag.p99)} ms (from each actual send: p50 ${round(result.fromSend.p50)}, p99 ${round(result.fromSend.p99)} ms); p99 by fifth of the window ${fifths.join(', ')} ms; CPU used (cores): ${cores} (in the second before: ${before}), per answer ${cpuPerAnswer}; ${shared}${byProcess ? `; PostgreSQL's CPU by process: ${byProcess}` : ''}${perContact === undefined ? '' : `; ${perContact.toFixed(1)} SQL statements per answer (ranked in intake-open-loop-statements.txt beside the profiles)`}${caughtUp ? '' : '; the worker had not caught up with the saturation load within 60 s'}`;
   const warning =
     result.throughput < rate * 0.9
       ? `answered ${round(result.throughput)}/s of the ${rate}/s sent: intake could not keep up`
@@ -453,7 +524,10 @@ async function measureProcesses(
         },
         {
           label: `${n} API process${n > 1 ? 'es' : ''} and ${n} worker${n > 1 ? 's' : ''} (${label})`,
-          statementsFile: n > 1 ? `intake-processes_${processes}-statements.txt` : undefined,
+          statementsFile:
+            n > 1
+              ? `intake-processes_${processes}-statements.txt`
+              : `intake-processes_${processes}-${label}-statements.txt`,
           warmRequests: WARM_REQUESTS_PER_PROCESS * processes,
         },
       );
@@ -475,7 +549,12 @@ async function measureProcesses(
         Math.max(1, s.result.ok),
       2,
     );
-  const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis, against the mean of one API process and one worker on a fresh stack just before (${round(before.result.throughput)} contacts/s, ${perContact(before)} ms CPU per contact) and just after (${round(after.result.throughput)} contacts/s, ${perContact(after)} ms); ${saturation.note}`;
+  // Each source apart, as cpuFigures gives them for the measured window.
+  const bySource = (s: Saturation) =>
+    Object.entries(s.used)
+      .map(([source, seconds]) => `${source} ${round((seconds * 1000) / Math.max(1, s.result.ok))}`)
+      .join(', ');
+  const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis, against the mean of one API process and one worker on a fresh stack just before (${round(before.result.throughput)} contacts/s, ${perContact(before)} ms CPU per contact: ${bySource(before)}; ${before.note}) and just after (${round(after.result.throughput)} contacts/s, ${perContact(after)} ms: ${bySource(after)}; ${after.note}); measured: ${saturation.note}`;
   return (single) => [
     measured(name, round(saturation.result.throughput), 'contacts/s', {
       baseline: round(neighbours),
