@@ -3,31 +3,37 @@ import { StaffLoad } from '@mayak/staffing';
 import { EnvelopeCipher, GroupCommit, preparedStatement, runPrepared } from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseLifecycleService } from './case-lifecycle.service';
-import { CASE_FACTS_COLUMNS, CASE_FACTS_JOIN, caseAttributes, CaseRow } from './case-facts';
+import { CASE_FACTS_JOIN, caseAttributes, CaseRow } from './case-facts';
 
 export type RoutingResult = 'assigned' | 'pooled' | 'not_queued';
 
 /** A batch's answer for a case whose only fitting colleagues other routings held. */
 type BatchResult = RoutingResult | 'contended';
 
-type RoutedRow = Pick<
-  CaseRow,
-  'id' | 'service' | 'status' | 'declined_by' | 'contact_id' | 'facts_dek_wrapped' | 'facts_enc'
-> & {
+type RoutedRow = Pick<CaseRow, 'id' | 'service' | 'status' | 'declined_by' | 'contact_id'> & {
   /** Whether any colleague keeps a region list: else the region decides nothing. */
   region_lists: boolean;
+  /** The contact's sealed facts: read only when someone keeps a region list. */
+  facts_dek_wrapped: CaseRow['facts_dek_wrapped'] | null;
+  facts_enc: CaseRow['facts_enc'] | null;
 };
 
 /**
- * A batch's cases, locked in id order (as every batch takes them), with their facts, and
- * whether anyone keeps a region list (one look at the staff for the whole batch).
+ * A batch's cases, locked in id order (as every batch takes them), whether anyone keeps a
+ * region list (one look at the staff for the whole batch: an uncorrelated sub-select, run
+ * once per statement), and only then their sealed facts: while nobody keeps a list the region
+ * decides nothing, and the facts (a wrapped key and a ciphertext, about 0.4 KiB a case, sent
+ * as hex) would be encoded by PostgreSQL and decoded by the worker for nothing.
  */
 const LOCK_CASES = preparedStatement(
   'routing.lock-cases',
-  `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, ${CASE_FACTS_COLUMNS},
-          EXISTS (SELECT 1 FROM staff_availability a WHERE cardinality(a.regions) > 0)
-            AS region_lists
-     FROM cases c ${CASE_FACTS_JOIN} WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+  `SELECT c.id, c.service, c.status, c.declined_by, c.contact_id, l.region_lists,
+          CASE WHEN l.region_lists THEN cf.dek_wrapped END AS facts_dek_wrapped,
+          CASE WHEN l.region_lists THEN cf.facts_enc END AS facts_enc
+     FROM cases c ${CASE_FACTS_JOIN},
+          (SELECT EXISTS (SELECT 1 FROM staff_availability a WHERE cardinality(a.regions) > 0)
+             AS region_lists) l
+    WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
 );
 
 /**
@@ -95,7 +101,14 @@ export class RoutingService {
       // this routing; an empty region fits only those who cover every region).
       const requests = queued.map((row) => ({
         service: row.service,
-        region: row.region_lists ? (caseAttributes(this.cipher, row).region ?? '') : '',
+        region:
+          row.region_lists && row.facts_dek_wrapped && row.facts_enc
+            ? (caseAttributes(this.cipher, {
+                contact_id: row.contact_id,
+                facts_dek_wrapped: row.facts_dek_wrapped,
+                facts_enc: row.facts_enc,
+              }).region ?? '')
+            : '',
         excluded: row.declined_by,
       }));
       // A batch picks for all its cases at once; one alone may wait for a held colleague.
