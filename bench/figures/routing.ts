@@ -120,6 +120,10 @@ export const routingFigure: Figure = {
           ).rows[0].n,
         );
       const total = await count('');
+      // The worker starts with fresh connections; its plans are made on what ANALYZE says of
+      // the tables now (the cases just raised), as in a database in service, not on the
+      // template's near-empty statistics (bench/README.md, "The first window's excess").
+      await stack.db.query('ANALYZE');
 
       // With --profile: the statements each case costs the worker (relay, routing, done-marks).
       const statements =
