@@ -50,12 +50,16 @@ export class RespondersDesk {
   private watchers: Promise<void>[] = [];
   /** Webhook deliveries received per notification id. */
   deliveries = new Map<string, number>();
+  /** How long each webhook took to answer, from its request's arrival (ms). */
+  private answers: number[] = [];
   /** Notifications the browser-watching people have seen (live, or on a reload). */
   seen = new Set<string>();
   badSignatures = 0;
 
   async listen(): Promise<number> {
     this.server = createServer((req, res) => {
+      const arrived = performance.now();
+      res.on('finish', () => this.answers.push(performance.now() - arrived));
       void this.receive(req).then(
         (status) => res.writeHead(status).end(),
         () => res.writeHead(500).end(),
@@ -65,6 +69,15 @@ export class RespondersDesk {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** The pth percentile of the webhooks' answer times this scenario (ms, whole). */
+  answerMs(p: number): number {
+    if (this.answers.length === 0) return 0;
+    const sorted = [...this.answers].sort((a, b) => a - b);
+    return Math.round(
+      sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)],
+    );
+  }
+
   /** Starts a scenario: who is on call, where the API is, where answers are recorded. */
   begin(people: OnCall[], baseUrl: () => string, attempts: Attempt[]): void {
     this.people = new Map(people.map((p) => [p.userId, p]));
@@ -72,6 +85,7 @@ export class RespondersDesk {
     this.attempts = attempts;
     this.acknowledging.clear();
     this.deliveries = new Map();
+    this.answers = [];
     this.seen = new Set();
     this.badSignatures = 0;
     this.deadline = Infinity;

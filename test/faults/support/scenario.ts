@@ -8,6 +8,7 @@ import {
   runApp,
   unsealWithShares,
 } from '@mayak/testing';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { AppProcess, sleep, startApi, startWorker, waitFor } from './apps';
 import { Books, checkBooks, Window } from './books';
@@ -241,6 +242,10 @@ export async function runScenario(
     const loadStart = Date.now();
     ctx.t0 = loadStart;
     load.start();
+    // This process answers the responders' webhooks: a late answer (over the sender's 5 s) is
+    // a delivery the sender must repeat. How late its own event loop ran is printed beside.
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     // A fault script that fails (a process that would not start) still lets the load stop.
     let faultError: Error | undefined;
     await spec.fault(ctx).catch((error: unknown) => {
@@ -248,6 +253,10 @@ export async function runScenario(
     });
     await sleep(loadStart + spec.loadSeconds * 1000 - Date.now());
     await load.stop(FINISH_MS);
+    lag.disable();
+    process.stdout.write(
+      `${spec.name}: the test process's event loop ran late by p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, at most ${(lag.max / 1e6).toFixed(0)} ms, over the load; the desk answered webhooks in p99 ${desk.answerMs(99)} ms, at most ${desk.answerMs(100)} ms\n`,
+    );
     if (faultError) throw faultError;
     await ctx.watching;
     spec.settle?.(ctx);
