@@ -3,9 +3,9 @@ import type { BenchServices } from './services';
 import type { RunningStack } from './stack';
 
 /** USER_HZ: /proc reports CPU time in these ticks; 100 on every Linux Node runs on. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
-interface ProcStat {
+export interface ProcStat {
   ppid: number;
   /** utime + stime, seconds. */
   own: number;
@@ -13,7 +13,8 @@ interface ProcStat {
   children: number;
 }
 
-async function procStat(pid: number): Promise<ProcStat | undefined> {
+/** A process's parent and CPU times, from /proc/PID/stat; undefined once it is gone. */
+export async function procStat(pid: number): Promise<ProcStat | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (!stat) return undefined;
   // The fields after the command name (which may hold spaces and parentheses).

@@ -1,8 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { Pool } from 'pg';
-
-/** USER_HZ, as in cpu.ts. */
-const CLOCK_TICKS = 100;
+import { procStat as stat } from './cpu';
 
 interface Child {
   /** utime + stime, seconds. */
@@ -72,7 +70,6 @@ export class PgProcessMeter {
     // window was already seen.
     const exited = (root?.children ?? 0) - this.childrenBefore - exitedBefore;
     if (exited > 0.005) add('exited processes', exited);
-    if (root) add('postmaster', 0); // its own time is negligible; kept out of the sum's noise
     const parts = [...byKind]
       .filter(([, s]) => s >= 0.005)
       .sort((a, b) => b[1] - a[1])
@@ -108,15 +105,4 @@ function kindOf(title: string, prefix: string): string {
   if (backend) return `backend ${backend[1].split(prefix).join('')}`;
   // "autovacuum worker", "walwriter", "checkpointer", "io worker 0", …
   return t.replace(/\s+\d+$/, '').replace(/\s+/g, ' ');
-}
-
-async function stat(pid: number) {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return {
-    ppid: Number(f[1]),
-    own: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS,
-    children: (Number(f[13]) + Number(f[14])) / CLOCK_TICKS,
-  };
 }
