@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { VolunteerLinkExpiry } from '@mayak/contacts';
 import { RetentionService } from '@mayak/retention';
 import {
   canonical,
@@ -444,6 +445,18 @@ describe('statistics: the four-way report, released from each month’s cover', 
 
   type Row = { period: string; count: number | null; [dimension: string]: unknown };
   const FOUR = ['channel', 'outcome', 'ageBand', 'genderIdentity'];
+
+  it('is seeded as the worker would leave it: no volunteer link past its window is left to forget', async () => {
+    const [{ unlinked, consents }] = await env.db.query(
+      `SELECT (SELECT count(*) FROM contacts WHERE volunteer_id IS NULL)::int AS unlinked,
+              (SELECT count(*) FROM consents WHERE recorded_by IS NULL)::int AS consents`,
+    );
+    // 200 days of contacts: all but the last window's are past it.
+    expect(unlinked).toBeGreaterThan(19_000);
+    expect(consents).toBe(unlinked);
+    const forgotten = await api.app.get(VolunteerLinkExpiry).forgetExpired();
+    expect([forgotten.contacts, forgotten.consents]).toEqual([0, 0]);
+  });
 
   it('is released, nothing withheld, and its levels agree with each other', async () => {
     const query = `from=${from}&to=${to}&period=quarter&groupBy=${FOUR.join(',')}`;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { withinVolunteerWindow } from '@mayak/access';
 import { StaffNames } from '@mayak/identity';
 import { CallerLinks, CallerRegistry, RecognisedCaller, sealAttributes } from '@mayak/contacts';
 import { AppConfig, byteaText, EnvelopeCipher, statsWeekOf } from '@mayak/platform';
@@ -77,10 +78,12 @@ export class ContactSeeder {
       consentId: randomUUID(),
       ...generator.next(),
     }));
+    const now = Date.now();
     const sealed = rows.map((r, i) => {
+      const loggedAt = new Date(r.startedAt.getTime() + r.durationSeconds * 1000);
       const facts = sealAttributes(this.cipher, r.id, {
         callerId: r.callerId,
-        loggedAt: new Date(r.startedAt.getTime() + r.durationSeconds * 1000).toISOString(),
+        loggedAt: loggedAt.toISOString(),
         channel: r.channel,
         startedAt: r.startedAt.toISOString(),
         durationSeconds: r.durationSeconds,
@@ -95,6 +98,16 @@ export class ContactSeeder {
       });
       return {
         id: r.id,
+        // Linked to the (synthetic) volunteer only within their window, as VolunteerLinkExpiry
+        // leaves every older contact: seeded unlinked, the worker's next minutely pass has no
+        // two years of links to forget (500,000 rows rewritten in a bench's statistics window).
+        volunteer_id: withinVolunteerWindow(
+          loggedAt,
+          this.config.VOLUNTEER_CONTACT_WINDOW_HOURS,
+          now,
+        )
+          ? volunteerId
+          : null,
         caller_id: r.callerId,
         consent_id: r.consentId,
         week: statsWeekOf(r.startedAt, this.config.STATS_TIMEZONE),
@@ -115,23 +128,23 @@ export class ContactSeeder {
     // Anonymous callers have one contact each; a known caller all of them. Found by tag only.
     await em.query(
       `WITH v AS (
-           SELECT * FROM jsonb_to_recordset($2::jsonb) AS v (
-             id uuid, caller_id uuid, consent_id uuid, week date, caller_count bytea, caller_tag bytea,
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS v (
+             id uuid, volunteer_id uuid, caller_id uuid, consent_id uuid, week date, caller_count bytea, caller_tag bytea,
              facts_dek_wrapped bytea, facts_enc bytea, stats_consented boolean, scopes text[])),
          caller AS (
            INSERT INTO callers (id, contacts_enc)
            SELECT caller_id, caller_count FROM v WHERE caller_count IS NOT NULL),
          contact AS (
            INSERT INTO contacts (id, volunteer_id, week, caller_tag, expires_at, stats_consented, created_at)
-           SELECT id, $1, week, caller_tag, (week + 1095)::timestamp AT TIME ZONE $3, stats_consented,
-                  week::timestamp AT TIME ZONE $3
+           SELECT id, volunteer_id, week, caller_tag, (week + 1095)::timestamp AT TIME ZONE $2, stats_consented,
+                  week::timestamp AT TIME ZONE $2
              FROM v RETURNING id),
          facts AS (
            INSERT INTO contact_facts (contact_id, dek_wrapped, facts_enc)
            SELECT v.id, v.facts_dek_wrapped, v.facts_enc FROM v JOIN contact c ON c.id = v.id)
          INSERT INTO consents (id, contact_id, recorded_by, scopes, text_version, retention_days, given_at)
-         SELECT v.consent_id, v.id, $1, v.scopes, 'synthetic', 1095, v.week::timestamp AT TIME ZONE $3 FROM v JOIN contact c ON c.id = v.id`,
-      [volunteerId, JSON.stringify(sealed), this.config.STATS_TIMEZONE],
+         SELECT v.consent_id, v.id, v.volunteer_id, v.scopes, 'synthetic', 1095, v.week::timestamp AT TIME ZONE $2 FROM v JOIN contact c ON c.id = v.id`,
+      [JSON.stringify(sealed), this.config.STATS_TIMEZONE],
     );
   }
 
