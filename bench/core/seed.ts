@@ -46,6 +46,12 @@ export async function seedContacts(
   log(
     `  seeded in ${((Date.now() - started) / 1000).toFixed(0)} s${rate ? ` (contacts at ${rate}/s, then the rollups)` : ''}`,
   );
-  await stack.db.query('VACUUM ANALYZE contacts');
+  // Every table the seed wrote (contacts, their facts, consents, the rollups' marks), not the
+  // contacts alone: autovacuum would otherwise vacuum the others during the figure's window,
+  // a core's worth of work beside the API on two cores.
+  await stack.db.query('VACUUM ANALYZE');
+  // And the checkpoint the seed's WAL calls for, now: after 500,000 contacts PostgreSQL ran
+  // checkpoints "too frequently" for a minute, writing the seed's pages beside the figure.
+  await stack.db.query('CHECKPOINT');
   return undefined;
 }
