@@ -46,7 +46,10 @@ describe('the transactional outbox', () => {
     const db = worker.get(DataSource);
     return db.transaction(async (em) => {
       await worker.get(OutboxWriter).add(em, [job('maintenance', 'retention-sweep', {})]);
-      const [{ id }] = await em.query(`SELECT max(id)::text AS id FROM outbox`);
+      // This transaction's own row (a max(id) would be a concurrent enqueue's once it commits).
+      const [{ id }] = await em.query(
+        `SELECT id::text AS id FROM outbox WHERE xmin = (pg_current_xact_id()::text::bigint % 4294967296)::text::xid`,
+      );
       return id as string;
     });
   }
