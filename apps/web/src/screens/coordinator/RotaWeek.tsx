@@ -7,7 +7,7 @@ import { Dialog } from '../../components/Dialog';
 import { Field } from '../../components/Field';
 import { Notice } from '../../components/Notice';
 import { useI18n } from '../../i18n/i18n';
-import { addDays, showLocalDate, wallClock, weekdayOf } from './rota-week';
+import { addDays, columnOf, showLocalDate, wallClock, weekdayOf } from './rota-week';
 
 export type People = Record<Tier, Array<{ userId: string; username: string }>>;
 
@@ -42,10 +42,7 @@ export function RotaWeek({ weekStart, view, people, onWeek, thisWeek, today, onC
 
   const blocksOn = (day: string): Block[] => {
     const shifts: Block[] = view.onCall
-      .filter((o) => {
-        const start = wallClock(o.startsAt, zone).date;
-        return (start < weekStart ? weekStart : start) === day;
-      })
+      .filter((o) => columnOf(o.startsAt, o.endsAt, weekStart, zone) === day)
       .map((onCall) => ({ kind: 'shift', onCall }));
     const skipped: Block[] = view.recurrences.flatMap((recurrence) =>
       recurrence.exceptions

@@ -53,6 +53,24 @@ export function wallClock(instant: number | string | Date, zone: string): WallCl
   };
 }
 
+/**
+ * The day column of the week starting on `weekStart` (a Monday, YYYY-MM-DD in `zone`) that a
+ * shift is shown in: the day it starts, or Monday for one that started the week before and is
+ * still on when this week begins; null for a shift outside the week. (While the next week
+ * loads, the last week's shifts are still at hand: none of them may land on its Monday.)
+ */
+export function columnOf(
+  startsAt: string | Date,
+  endsAt: string | Date,
+  weekStart: string,
+  zone: string,
+): string | null {
+  const start = wallClock(startsAt, zone).date;
+  if (start >= weekStart) return start <= addDays(weekStart, 6) ? start : null;
+  const end = wallClock(endsAt, zone);
+  return end.date > weekStart || (end.date === weekStart && end.time > '00:00') ? weekStart : null;
+}
+
 /** Milliseconds `zone` is ahead of UTC at an instant. */
 function offsetAt(instant: number, zone: string): number {
   const parts = Object.fromEntries(
