@@ -40,9 +40,11 @@ export function RotaWeek({ weekStart, view, people, onWeek, thisWeek, today, onC
   const days = Array.from({ length: 7 }, (_, i) => addDays(weekStart, i));
   const weekEnd = addDays(weekStart, 6);
 
+  // Each shift's day column, worked out once for the seven days.
+  const columns = view.onCall.map((o) => columnOf(o.startsAt, o.endsAt, weekStart, zone));
   const blocksOn = (day: string): Block[] => {
     const shifts: Block[] = view.onCall
-      .filter((o) => columnOf(o.startsAt, o.endsAt, weekStart, zone) === day)
+      .filter((_, i) => columns[i] === day)
       .map((onCall) => ({ kind: 'shift', onCall }));
     const skipped: Block[] = view.recurrences.flatMap((recurrence) =>
       recurrence.exceptions
