@@ -15,6 +15,11 @@ import { RoutingProcessor } from './processors/routing.processor';
 export class CasesWorker extends SealedJobWorker<'cases'> {
   readonly physicalQueue = 'cases';
   readonly processors: ProcessorsOn<'cases'>;
+  /**
+   * Routing batches the cases of the jobs one worker holds at once, so the workers' leader
+   * takes them all while it keeps up, the others joining only when it falls behind (Standby).
+   */
+  protected override readonly leaderFirst = true;
 
   constructor(
     routing: RoutingProcessor,

@@ -129,9 +129,10 @@ export class Leadership {
 
 /**
  * The leader among the workers: it runs the outbox relay's fast poll and the audit chainer's
- * frequent rounds, which every worker running would only split into smaller batches, more
- * transactions and more polling for the same rows (OutboxRelay, AuditChainRunner). The others
- * run the same rounds rarely, so nothing waits on the leader for long if it hangs.
+ * frequent rounds, and takes the case jobs while it keeps up, which every worker running
+ * would only split into smaller batches, more transactions and more polling for the same rows
+ * (OutboxRelay, AuditChainRunner, Standby). The others run the same rounds rarely, and take
+ * case jobs once the leader falls behind, so nothing waits on the leader for long if it hangs.
  */
 @Injectable()
 export class WorkerLeadership implements OnApplicationBootstrap, OnApplicationShutdown {

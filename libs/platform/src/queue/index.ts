@@ -4,4 +4,5 @@ export * from './queue-processor';
 export * from './queue.contract';
 export * from './queue.module';
 export * from './redis-connection';
+export * from './standby';
 export * from './stats-days';

@@ -27,5 +27,7 @@ export const WORKER_OPTIONS = {
   // An idle worker long-polls Redis for at most this many seconds (BullMQ's default is 5).
   // A delayed job (an SLA timer) is announced to one worker only; if that worker dies, the
   // others notice the timer at their next poll, so this bounds how late it can fire then.
+  // (Case jobs: the others stand by and do not poll; the leader's death hands its lock on
+  // within a second, and a leader that hangs is found by its overdue timers: Standby.)
   drainDelay: 0.25,
 } as const;

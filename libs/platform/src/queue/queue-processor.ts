@@ -1,8 +1,9 @@
 import { WorkerHost } from '@nestjs/bullmq';
-import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 import { AppConfig } from '../config';
 import { KeyRing } from '../crypto/key-ring';
+import { WorkerLeadership } from '../database/leadership';
 import { describeError, Logger, LOGGER } from '../logging';
 import { OutboxLedger } from '../outbox/outbox.ledger';
 import { OutboxSeal } from '../outbox/outbox-seal';
@@ -15,6 +16,7 @@ import {
   QueueName,
   QueuesOn,
 } from './queue.contract';
+import { LookClient, lookAtQueue, LOOK_EVERY_MS, Standby } from './standby';
 
 export class UnknownJobError extends Error {
   constructor(queue: string, name: string) {
@@ -63,7 +65,7 @@ interface SealedData {
  */
 export abstract class SealedJobWorker<P extends PhysicalQueue>
   extends WorkerHost
-  implements OnApplicationBootstrap
+  implements OnApplicationBootstrap, OnApplicationShutdown
 {
   abstract readonly physicalQueue: P;
   abstract readonly processors: ProcessorsOn<P>;
@@ -72,16 +74,28 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
    * which BullMQ itself makes (their name is their job, their data empty).
    */
   protected readonly plainQueue?: QueuesOn<P>;
+  /**
+   * Whether the workers' leader alone takes this queue's jobs while it keeps up, the others
+   * standing by until it falls behind (Standby). Without a leadership (a process that is not
+   * a worker), this worker takes jobs as any other.
+   */
+  protected readonly leaderFirst: boolean = false;
 
   @Inject(OutboxLedger) private readonly ledger!: OutboxLedger;
   @Inject(OutboxSeal) private readonly seal!: OutboxSeal;
   @Inject(AppConfig) private readonly appConfig!: AppConfig;
   @Inject(LOGGER) protected readonly logger!: Logger;
   @Inject(KeyRing) private readonly ring!: KeyRing;
+  @Optional() @Inject(WorkerLeadership) private readonly leadership?: WorkerLeadership;
 
   private lastErrorLog = 0;
   /** Jobs of each logical queue running now, and those waiting for their turn. */
   private readonly lanes = new Map<QueueName, { running: number; waiting: Array<() => void> }>();
+  private readonly standby = new Standby();
+  private looking?: NodeJS.Timeout;
+  private lookPending = false;
+  /** Pauses and resumes, one after another, each to the state wanted when it runs. */
+  private settling: Promise<void> = Promise.resolve();
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = Object.keys(this.processors).reduce(
@@ -94,13 +108,22 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       ?.then((client) => coalesceRedisWrites(client as Parameters<typeof coalesceRedisWrites>[0]))
       .catch(() => undefined);
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
-    if (this.ring.sealed) void this.worker.pause(true);
     this.ring.onSeal(() => {
       // What the relay opened for us goes with the keys.
       this.seal.forgetSent();
-      void this.worker.pause(true);
+      this.standby.reset();
+      this.settle();
     });
-    this.ring.onUnseal(() => void this.worker.resume());
+    this.ring.onUnseal(() => this.settle());
+    const leadership = this.leaderFirst ? this.leadership : undefined;
+    if (leadership) {
+      leadership.onChange(() => {
+        this.standby.reset();
+        this.settle();
+      });
+      this.looking = setInterval(() => void this.look(leadership), LOOK_EVERY_MS).unref();
+    }
+    this.settle();
     // BullMQ reports lost connections here, once a second while Redis is away; they are
     // retried, not fatal, so one line every half minute is enough.
     this.worker.on('error', (error) => {
@@ -111,6 +134,59 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
         'worker cannot reach Redis; retrying',
       );
     });
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.looking);
+  }
+
+  /** Whether this worker should take jobs now. */
+  private get taking(): boolean {
+    if (this.ring.sealed) return false;
+    const leadership = this.leaderFirst ? this.leadership : undefined;
+    return !leadership || leadership.isLeader || this.standby.taking;
+  }
+
+  /** Pauses or resumes the BullMQ worker to match `taking`. */
+  private settle(): void {
+    this.settling = this.settling
+      .then(async () => {
+        const paused = this.worker.isPaused();
+        if (this.taking && paused) await this.worker.resume();
+        else if (!this.taking && !paused) await this.worker.pause(true);
+      })
+      .catch(() => undefined);
+  }
+
+  /** Standing by: one look at the queue, to join in if the leader is behind (Standby). */
+  private async look(leadership: WorkerLeadership): Promise<void> {
+    if (this.lookPending || leadership.isLeader || this.ring.sealed) return;
+    this.lookPending = true;
+    try {
+      const backend = this.worker.getBackend() as { client?: Promise<unknown> };
+      const client = (await backend.client) as LookClient | undefined;
+      if (!client) return;
+      const keys = this.worker.keys;
+      const look = await lookAtQueue(client, {
+        wait: keys.wait,
+        prioritized: keys.prioritized,
+        delayed: keys.delayed,
+      });
+      const before = this.standby.taking;
+      if (this.standby.observe(look, Date.now()) !== before) {
+        this.logger.info(
+          { queue: this.physicalQueue, taking: !before },
+          before
+            ? 'the leader has caught up; standing by'
+            : 'the leader is behind; taking jobs too',
+        );
+        this.settle();
+      }
+    } catch {
+      // Redis away: the worker's own error handler says so; look again next time.
+    } finally {
+      this.lookPending = false;
+    }
   }
 
   async process(job: Job, token?: string): Promise<void> {
