@@ -1,4 +1,4 @@
-import { sleep, waitFor } from './support/apps';
+import { AppProcess, sleep, waitFor } from './support/apps';
 import { Cast, prepareCast } from './support/cast';
 import { figuresTable } from './support/report';
 import { RespondersDesk } from './support/responders';
@@ -199,13 +199,73 @@ const scenarios: ScenarioSpec[] = [
     },
   },
   {
+    // Two workers; the one leading hangs (SIGSTOP: its lock's connection stays open, so it
+    // still leads) for 10 s under load. The other stood by for case jobs (Standby): it must
+    // see them waiting and take them, and the jobs the hung one held come back to it.
+    name: 'worker-leader-hangs',
+    loadSeconds: 30,
+    workers: 2,
+    // What the hung leader had taken runs again elsewhere once its lock lapses, and may run
+    // once more when it wakes: a row may be sent twice and a webhook delivered twice (each
+    // handler checks state first), never a case routed or paged twice.
+    sentOnce: false,
+    deliveredOnce: false,
+    async fault(ctx) {
+      await ctx.at(8_000);
+      const leads = (w: AppProcess) =>
+        w.logged('this worker leads the background rounds').length >
+        w.logged('this worker no longer leads').length;
+      const leaders = ctx.workers.filter(leads);
+      ctx.expect(leaders.length === 1, `${leaders.length} workers lead, not 1`);
+      const [leader] = leaders;
+      const other = ctx.workers.find((w) => w !== leader)!;
+      // Case jobs went to the leader alone before the fault.
+      const joined = (after: number) =>
+        other.logged('the leader is behind; taking jobs too').find((l) => l.at >= after);
+      ctx.expect(
+        joined(0) === undefined,
+        'the worker that does not lead took case jobs while the leader kept up',
+      );
+      const hungAt = Date.now();
+      leader.kill('SIGSTOP');
+      ctx.watchJobs(hungAt);
+      try {
+        await waitFor(
+          'the other worker to take case jobs',
+          async () => joined(hungAt) !== undefined,
+          {
+            timeoutMs: 10_000,
+            intervalMs: 100,
+          },
+        );
+        await sleep(hungAt + 10_000 - Date.now());
+      } finally {
+        leader.kill('SIGCONT');
+      }
+      ctx.marks.joinedAfter = joined(hungAt)!.at - hungAt;
+      ctx.recovery = ctx.marks.joinedAfter / 1000;
+      ctx.recoveryMeaning = 'from the leader’s hang until the other worker took case jobs (≤ 3 s)';
+    },
+    settle(ctx) {
+      ctx.expect(
+        ctx.recovery !== undefined && ctx.recovery <= 3,
+        `the other worker took case jobs ${ctx.recovery ?? '—'} s after the leader hung (at most 3 s)`,
+      );
+      ctx.expect(
+        ctx.caughtUp !== undefined && ctx.caughtUp <= 30,
+        `every job due at the hang was done ${ctx.caughtUp ?? '—'} s after it (at most 30 s)`,
+      );
+    },
+  },
+  {
     name: 'two-workers',
     loadSeconds: 20,
     workers: 2,
     sentOnce: true,
     deliveredOnce: true,
     async fault() {
-      // Nothing breaks: two workers relay and process side by side, and nothing runs twice.
+      // Nothing breaks: two workers side by side (one leads, relaying and taking the case
+      // jobs while it keeps up; both take maintenance jobs), and nothing runs twice.
     },
   },
 ];

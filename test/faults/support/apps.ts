@@ -50,6 +50,27 @@ export class AppProcess {
     }
   }
 
+  /** The log's JSON lines with this message, in order (pino: `msg`, and `time` in ISO). */
+  logged(msg: string): Array<Record<string, unknown> & { at: number }> {
+    let text: string;
+    try {
+      text = readFileSync(this.logFile, 'utf8');
+    } catch {
+      return [];
+    }
+    return text
+      .split('\n')
+      .filter((l) => l.includes(msg))
+      .flatMap((l) => {
+        try {
+          const line = JSON.parse(l) as Record<string, unknown>;
+          return line.msg === msg ? [{ ...line, at: Date.parse(String(line.time)) }] : [];
+        } catch {
+          return [];
+        }
+      });
+  }
+
   /** Lines of the log at level error or above (pino: 50 and 60). */
   errorLines(): string[] {
     try {
