@@ -5,6 +5,7 @@ import { timelineText } from '../../apps/web/src/screens/cases/case-words';
 import {
   axisTicks,
   breakdown,
+  defaultBreakdownPeriod,
   periodLabel,
   periodsOf,
   sortedEntries,
@@ -112,6 +113,22 @@ describe('statistics dashboard arithmetic', () => {
     expect(periodLabel('2026-10-05', 'ru', words)).toBe('пн 05.10.2026');
     expect(periodLabel('2026-10-05', 'en', words)).toBe('Mon 05/10/2026');
     expect(periodLabel('whatever', 'en', words)).toBe('whatever');
+  });
+
+  it('opens the breakdown on the last period the range holds whole, or today’s when the range runs to today', () => {
+    const months = ['2026-10', '2026-11', '2026-12'];
+    // By week on Monday 7 December: the last complete week ends on the 6th, in a December
+    // not over yet; the breakdown (by month) opens on November, not on a partial December.
+    expect(defaultBreakdownPeriod(months, '2026-12-06', '2026-12-07')).toBe('2026-11');
+    // Any day later in the month, likewise.
+    expect(defaultBreakdownPeriod(months, '2026-12-13', '2026-12-16')).toBe('2026-11');
+    // A range typed to today asks for today's month, partial as it is.
+    expect(defaultBreakdownPeriod(months, '2026-12-07', '2026-12-07')).toBe('2026-12');
+    // Whole months: the last.
+    expect(defaultBreakdownPeriod(months.slice(0, 2), '2026-11-30', '2026-12-07')).toBe('2026-11');
+    // None held whole: the last there is; none at all: none.
+    expect(defaultBreakdownPeriod(['2026-12'], '2026-12-06', '2026-12-07')).toBe('2026-12');
+    expect(defaultBreakdownPeriod([], '2026-12-06', '2026-12-07')).toBeNull();
   });
 });
 

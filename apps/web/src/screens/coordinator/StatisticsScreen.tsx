@@ -17,6 +17,7 @@ import {
   compareBreakdown,
   csvWithNames,
   DEFAULT_STATS_ZONE,
+  defaultBreakdownPeriod,
   defaultFilters,
   defaultRange,
   DIMENSIONS_OF,
@@ -295,7 +296,7 @@ export function StatisticsScreen() {
   const period =
     chosenPeriod !== null && periods.includes(chosenPeriod)
       ? chosenPeriod
-      : (periods[periods.length - 1] ?? null);
+      : defaultBreakdownPeriod(periods, filters.to, today);
   const previous = period ? previousLabel(period) : null;
   const compared =
     detail.data && period ? compareBreakdown(detail.data, period, previous, filters.dimension) : [];

@@ -227,6 +227,26 @@ export function isPartial(label: string, today: string): boolean {
   return bounds !== null && bounds.end >= today;
 }
 
+/**
+ * The breakdown's period until one is chosen: the last of `periods` that the range [.., `to`]
+ * holds whole, so that a range of complete weeks does not open on the month still under way
+ * that its last week began (nothing partial unless asked for); a range that runs to `today`
+ * asks for today's period, and one that holds none whole opens on its last.
+ */
+export function defaultBreakdownPeriod(
+  periods: readonly string[],
+  to: string,
+  today: string,
+): string | null {
+  const last = periods[periods.length - 1] ?? null;
+  if (to >= today) return last;
+  const whole = periods.filter((p) => {
+    const bounds = periodBounds(p);
+    return bounds !== null && bounds.end <= to;
+  });
+  return whole[whole.length - 1] ?? last;
+}
+
 /** The period of an answer before this one (same length, just before): its label. */
 export function previousLabel(label: string): string | null {
   const bounds = periodBounds(label);
