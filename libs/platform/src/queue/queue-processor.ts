@@ -103,8 +103,7 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       0,
     );
     // The jobs of a batch finish together: their script calls leave in one write.
-    const backend = this.worker.getBackend() as { client?: Promise<unknown> };
-    void backend.client
+    void this.redisClient()
       ?.then((client) => coalesceRedisWrites(client as Parameters<typeof coalesceRedisWrites>[0]))
       .catch(() => undefined);
     // Sealed, no job runs: the jobs wait (in the outbox, or in Redis) and run once unsealed.
@@ -115,7 +114,7 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       this.settle();
     });
     this.ring.onUnseal(() => this.settle());
-    const leadership = this.leaderFirst ? this.leadership : undefined;
+    const leadership = this.standbyLeadership;
     if (leadership) {
       leadership.onChange(() => {
         this.standby.reset();
@@ -140,10 +139,20 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
     clearInterval(this.looking);
   }
 
+  /** The leadership this worker stands by under: only where the leader takes the jobs first. */
+  private get standbyLeadership(): WorkerLeadership | undefined {
+    return this.leaderFirst ? this.leadership : undefined;
+  }
+
+  /** The Redis client of this worker's BullMQ backend (not its blocking connection). */
+  private redisClient(): Promise<unknown> | undefined {
+    return (this.worker.getBackend() as { client?: Promise<unknown> }).client;
+  }
+
   /** Whether this worker should take jobs now. */
   private get taking(): boolean {
     if (this.ring.sealed) return false;
-    const leadership = this.leaderFirst ? this.leadership : undefined;
+    const leadership = this.standbyLeadership;
     return !leadership || leadership.isLeader || this.standby.taking;
   }
 
@@ -151,9 +160,9 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   private settle(): void {
     this.settling = this.settling
       .then(async () => {
-        const paused = this.worker.isPaused();
-        if (this.taking && paused) await this.worker.resume();
-        else if (!this.taking && !paused) await this.worker.pause(true);
+        const [taking, paused] = [this.taking, this.worker.isPaused()];
+        if (taking && paused) await this.worker.resume();
+        else if (!taking && !paused) await this.worker.pause(true);
       })
       .catch(() => undefined);
   }
@@ -163,8 +172,7 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
     if (this.lookPending || leadership.isLeader || this.ring.sealed) return;
     this.lookPending = true;
     try {
-      const backend = this.worker.getBackend() as { client?: Promise<unknown> };
-      const client = (await backend.client) as LookClient | undefined;
+      const client = (await this.redisClient()) as LookClient | undefined;
       if (!client) return;
       const keys = this.worker.keys;
       const look = await lookAtQueue(client, {
