@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { INestApplicationContext } from '@nestjs/common';
 import { AuditReferences } from '@mayak/audit';
 import { PagingService } from '@mayak/emergency';
+import { WebhooksService } from '@mayak/notifications';
 import { Clock } from '@mayak/platform';
 import {
   contactBody,
@@ -557,6 +558,69 @@ describe('webhooks', () => {
     const forCase = flaky();
     expect(forCase.map((r) => r.status)).toEqual([503, 503, 200]);
     expect(new Set(forCase.map((r) => r.headers['x-mayak-delivery'])).size).toBe(1);
+  });
+
+  it('a page writes a webhook delivery for each person paged who has a webhook, and for nobody else', async () => {
+    // Two responders with webhooks are on call from the tests above; this one has none.
+    const plain = await createUser(api.app, ['responder']);
+    const now = Date.now();
+    await http.post(
+      '/api/rota/shifts',
+      {
+        userId: plain.id,
+        tier: 1,
+        startsAt: new Date(now - 60_000).toISOString(),
+        endsAt: new Date(now + 3_600_000).toISOString(),
+      },
+      { token: await signIn(http, await createUser(api.app, ['coordinator'])) },
+    );
+    // Every delivery job the worker takes, still delivered as before.
+    const deliver = jest.spyOn(worker.get(WebhooksService), 'deliver');
+    const delivered = () => deliver.mock.calls.map(([id]) => id);
+    try {
+      const response = await http.post('/api/contacts', emergencyBody(), {
+        token: await signIn(http, await createUser(api.app, ['volunteer'])),
+      });
+      const caseId = (
+        await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
+          response.body.id,
+        ])
+      )[0].id;
+      const notified = await eventually(
+        'the page',
+        async () => {
+          const rows: Array<{ id: string; user_id: string; has_webhook: boolean }> =
+            await env.db.query(
+              `SELECT n.id, n.user_id,
+                      EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = n.user_id) AS has_webhook
+                 FROM notifications n WHERE n.case_id = $1 AND n.type = 'emergency_page'`,
+              [caseId],
+            );
+          return rows.length >= 3 ? rows : undefined;
+        },
+        5_000,
+        20,
+      );
+      expect(notified.map((n) => n.user_id)).toContain(plain.id);
+      const withWebhook = notified.filter((n) => n.has_webhook).map((n) => n.id);
+      expect(withWebhook).toHaveLength(notified.length - 1);
+      await eventually(
+        'the deliveries',
+        async () => withWebhook.every((id) => delivered().includes(id)) || undefined,
+        5_000,
+        20,
+      );
+      // The relay sends a job as soon as it commits: a second, unwanted one would be taken
+      // beside the others.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(
+        delivered()
+          .filter((id) => notified.some((n) => n.id === id))
+          .sort(),
+      ).toEqual([...withWebhook].sort());
+    } finally {
+      deliver.mockRestore();
+    }
   });
 
   it('refuses a webhook that could reach inside: plain http, this machine, private and metadata addresses', async () => {

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { AuditEvent, AuditTrail } from '@mayak/audit';
+import { auditAppend, AuditEvent, AuditTrail } from '@mayak/audit';
 import { pageTimeBinding } from '@mayak/cases';
-import { NewNotification, NotificationsService } from '@mayak/notifications';
+import { NewNotification, notificationsInsert, NotificationsService } from '@mayak/notifications';
 import {
   Clock,
   ExactTimes,
   GroupCommit,
   job,
   OutboxJob,
+  outboxInsert,
+  outboxInsertFor,
   OutboxWriter,
   preparedStatement,
   rowsOf,
@@ -86,6 +88,43 @@ const CHECK_TIMERS = preparedStatement(
      FROM timer t`,
 );
 
+/**
+ * A batch of pages' writes in one statement: the page rows ($1–$10) and the 'paged' timeline
+ * entries of those written ($11, $12 their details and sealed moments), the notifications to
+ * the people paged ($13–$20), the audit entries of the pages and of what led to them
+ * ($21–$29), the webhook deliveries of the notifications created (one already there adds
+ * none) to people with a webhook ($30–$34), and the timers and page jobs ($35–$38). Each
+ * part is written once whether anything reads it or not; one round trip, not four.
+ */
+const WRITE_PAGES = preparedStatement(
+  'paging.write',
+  `WITH page AS (
+     INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
+                                  recipients, breached_at, breached_enc)
+     SELECT case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
+            string_to_array(recipients, ',')::uuid[], breached_at, breached_enc
+       FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::bytea[],
+                   $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], $10::bytea[])
+              AS r(case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients,
+                   breached_at, breached_enc)
+     RETURNING case_id, tier, round, paged_at),
+   page_events AS (
+     INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
+     SELECT p.case_id, NULL, 'paged', e.detail::jsonb, p.paged_at, e.at_enc
+       FROM page p
+       JOIN unnest($1::uuid[], $2::int[], $3::int[], $11::text[], $12::bytea[])
+              AS e(case_id, tier, round, detail, at_enc)
+         ON e.case_id = p.case_id AND e.tier = p.tier AND e.round = p.round),
+   notices AS (${notificationsInsert(13)}),
+   audit_added AS (${auditAppend(21)}),
+   webhooks AS (${outboxInsertFor(
+     30,
+     'notices',
+     'EXISTS (SELECT 1 FROM staff_webhooks s WHERE s.user_id = w.user_id)',
+   )})
+   ${outboxInsert(35)}`,
+);
+
 /** At most this many pages, or timers, in one transaction. */
 const MAX_BATCH = 200;
 /** Page transactions under way at once: each holds one pooled connection. */
@@ -146,11 +185,11 @@ export class PagingService {
 
   /**
    * Pages a batch of tiers: the cases locked (unless the caller holds them: `states`), every
-   * tier's rota read in one statement, then one statement for the page rows and their timeline
-   * entries, one for the notifications, one for the outbox and one for the audit trail
-   * (`before` first: the entries of what led to these pages). An empty tier below the last is skipped: its page row
-   * says so, and the next tier is paged by a page job, or, when `climb` (a breach's own
-   * transaction pages on), at once in the same statements.
+   * tier's rota read in one statement, then one statement (WRITE_PAGES) for the page rows and
+   * their timeline entries, the notifications and their webhook deliveries, the timers and the
+   * audit trail (`before` first: the entries of what led to these pages). An empty tier below
+   * the last is skipped: its page row says so, and the next tier is paged by a page job, or,
+   * when `climb` (a breach's own transaction pages on), at once in the same statement.
    */
   private async pageAll(
     em: EntityManager,
@@ -210,16 +249,20 @@ export class PagingService {
           break;
         }
       }
-      await this.insertPages(em, rows);
-      const created = await this.notifications.create(em, notices);
-      await this.outbox.add(em, [
-        ...jobs,
-        ...created
-          .filter((n) => n.hasWebhook)
-          .map((n) => job('emergency', 'deliver-webhook', { notificationId: n.id })),
+      // Everyone paged has a delivery sealed for them; it is written only if their
+      // notification is new and they have a webhook (WRITE_PAGES).
+      const notified = this.notifications.paramsOf(notices);
+      const deliveries = notified.ids.map((id) =>
+        job('emergency', 'deliver-webhook', { notificationId: id }),
+      );
+      await runPrepared(em, WRITE_PAGES, [
+        ...pageParams(rows),
+        ...notified.params,
+        ...this.audit.columnsOf(events),
+        ...this.outbox.paramsFor(deliveries, notified.ids),
+        ...this.outbox.paramsOf(jobs),
       ]);
-    }
-    await this.audit.record(events, em);
+    } else await this.audit.record(events, em);
     return items.map((i) => results.get(i)!);
   }
 
@@ -362,43 +405,6 @@ export class PagingService {
     };
   }
 
-  /** The page rows and their 'paged' timeline entries, in one statement. */
-  private async insertPages(em: EntityManager, rows: readonly PageRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await em.query(
-      `WITH page AS (
-         INSERT INTO emergency_pages (case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
-                                      recipients, breached_at, breached_enc)
-         SELECT case_id, tier, round, paged_at, paged_enc, due_at, due_enc,
-                string_to_array(recipients, ',')::uuid[], breached_at, breached_enc
-           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::bytea[],
-                       $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], $10::bytea[])
-                  AS r(case_id, tier, round, paged_at, paged_enc, due_at, due_enc, recipients,
-                       breached_at, breached_enc)
-         RETURNING case_id, tier, round, paged_at)
-       INSERT INTO case_events (case_id, actor_id, type, detail, at, at_enc)
-       SELECT p.case_id, NULL, 'paged', e.detail::jsonb, p.paged_at, e.at_enc
-         FROM page p
-         JOIN unnest($1::uuid[], $2::int[], $3::int[], $11::text[], $12::bytea[])
-                AS e(case_id, tier, round, detail, at_enc)
-           ON e.case_id = p.case_id AND e.tier = p.tier AND e.round = p.round`,
-      [
-        rows.map((r) => r.caseId),
-        rows.map((r) => r.tier),
-        rows.map((r) => r.round),
-        rows.map((r) => r.paged.week),
-        rows.map((r) => r.paged.sealed),
-        rows.map((r) => r.due.week),
-        rows.map((r) => r.due.sealed),
-        rows.map((r) => r.recipients.join(',')),
-        rows.map((r) => r.breached?.week ?? null),
-        rows.map((r) => r.breached?.sealed ?? null),
-        rows.map((r) => r.detail),
-        rows.map((r) => r.event.sealed),
-      ],
-    );
-  }
-
   /**
    * A page's times as open work keeps them: the day in the clear, the exact moment sealed
    * (ExactTimes), with the timeline entry's. Only the timer in the queue holds the due time.
@@ -456,3 +462,19 @@ const pageAudit = (caseId: string, outcome: 'success' | 'failure', reason: strin
   outcome,
   reason,
 });
+
+/** The page rows as WRITE_PAGES takes them ($1–$12), one array per column. */
+const pageParams = (rows: readonly PageRow[]): unknown[] => [
+  rows.map((r) => r.caseId),
+  rows.map((r) => r.tier),
+  rows.map((r) => r.round),
+  rows.map((r) => r.paged.week),
+  rows.map((r) => r.paged.sealed),
+  rows.map((r) => r.due.week),
+  rows.map((r) => r.due.sealed),
+  rows.map((r) => r.recipients.join(',')),
+  rows.map((r) => r.breached?.week ?? null),
+  rows.map((r) => r.breached?.sealed ?? null),
+  rows.map((r) => r.detail),
+  rows.map((r) => r.event.sealed),
+];

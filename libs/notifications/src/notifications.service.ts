@@ -57,18 +57,28 @@ export interface NewNotification {
 }
 
 /**
+ * The INSERT of new notifications whose eight parameters (NotificationsService.paramsOf) are
+ * $first to $first+7, returning the id and person of each one it created (one already there,
+ * by its dedupe key, adds nothing): alone, or in the one statement that writes the change
+ * they tell of (paging's).
+ */
+export function notificationsInsert(first: number): string {
+  const p = (n: number) => `$${first + n}`;
+  return `INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
+     SELECT * FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::uuid[], ${p(4)}::uuid[], ${p(5)}::text[],
+                          ${p(6)}::timestamptz[], ${p(7)}::bytea[])
+     ON CONFLICT DO NOTHING
+     RETURNING id, user_id`;
+}
+
+/**
  * Every notification of a call in one statement, its text the same whatever their number
  * (arrays), so that PostgreSQL parses and plans it once per connection: routing writes one
  * per batch of cases.
  */
 const CREATE_NOTIFICATIONS = preparedStatement(
   'notifications.create',
-  `WITH created AS (
-     INSERT INTO notifications (id, user_id, type, case_id, about_user_id, dedupe_key, created_at, created_enc)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
-                          $7::timestamptz[], $8::bytea[])
-     ON CONFLICT DO NOTHING
-     RETURNING id, user_id)
+  `WITH created AS (${notificationsInsert(1)})
    SELECT c.id, c.user_id,
           EXISTS (SELECT 1 FROM staff_webhooks w WHERE w.user_id = c.user_id) AS has_webhook
      FROM created c`,
@@ -91,16 +101,28 @@ export class NotificationsService {
     notifications: readonly NewNotification[],
   ): Promise<Array<{ id: string; userId: string; hasWebhook: boolean }>> {
     if (notifications.length === 0) return [];
+    // Whether each new notification's person has a webhook comes back with it: a caller
+    // that sends webhooks needs it next.
+    const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
+      await runPrepared(em, CREATE_NOTIFICATIONS, this.paramsOf(notifications).params),
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
+  }
+
+  /**
+   * New notifications as notificationsInsert takes them, with the ids they will have (in
+   * their order): for a statement that writes them with the change they tell of.
+   */
+  paramsOf(notifications: readonly NewNotification[]): { ids: string[]; params: unknown[] } {
     const now = this.times.now();
     const ids = notifications.map(() => randomUUID());
     // Open work: the day in the clear, the exact moment sealed (ExactTimes).
     const created = ids.map((id) =>
       this.times.seal({ table: 'notifications', id, column: 'created_at' }, now),
     );
-    // Whether each new notification's person has a webhook comes back with it: paging, where
-    // this runs, needs it next, and a burst of pages is when round trips count.
-    const rows = rowsOf<{ id: string; user_id: string; has_webhook: boolean }>(
-      await runPrepared(em, CREATE_NOTIFICATIONS, [
+    return {
+      ids,
+      params: [
         ids,
         notifications.map((n) => n.userId),
         notifications.map((n) => n.type),
@@ -109,9 +131,8 @@ export class NotificationsService {
         notifications.map((n) => n.dedupeKey),
         created.map((c) => c.week),
         created.map((c) => c.sealed),
-      ]),
-    );
-    return rows.map((r) => ({ id: r.id, userId: r.user_id, hasWebhook: r.has_webhook }));
+      ],
+    };
   }
 
   /**

@@ -23,6 +23,24 @@ export function outboxInsert(first: number, after?: string): string {
 }
 
 /**
+ * The same INSERT for jobs each of which hangs on a row written by another part of the same
+ * statement: $first+4 holds that row's id for each job (OutboxWriter.paramsFor), `written` is
+ * the part (a CTE returning `id`), and a job is written only when its row was, and `where`
+ * (a condition on that row, named \`w\`) holds: a webhook delivery only for a notification
+ * created, not one already there, to a person who has a webhook.
+ */
+export function outboxInsertFor(first: number, written: string, where = 'true'): string {
+  const p = (n: number) => `$${first + n}`;
+  return `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
+   SELECT r.queue, r.sealed, r.job_key, ${p(0)}::timestamptz, ${p(0)}::timestamptz
+     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[], ${p(4)}::uuid[])
+            AS r (queue, sealed, job_key, owner)
+     JOIN ${written} w ON w.id = r.owner
+    WHERE ${where}
+   ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`;
+}
+
+/**
  * Writes jobs as outbox rows inside the caller's transaction: the job exists if and only if
  * the change that needs it committed.
  *
@@ -64,5 +82,11 @@ export class OutboxWriter {
       sealed.map((s) => s.sealed),
       sealed.map((s) => s.jobKey),
     ];
+  }
+
+  /** Jobs as outboxInsertFor takes them: each with the id of the row it hangs on. */
+  paramsFor(jobs: readonly OutboxJob[], owners: readonly string[]): unknown[] {
+    if (owners.length !== jobs.length) throw new Error('one owner for each job');
+    return [...this.paramsOf(jobs), owners];
   }
 }
