@@ -145,8 +145,11 @@ export class RunningStack {
   }
 
   private nodeArgs(app: string): string[] {
-    // BENCH_API_NODE_ARGS: Node's own options for the API (--trace-gc, say), to look into it.
-    const extra = app === 'api' ? (process.env.BENCH_API_NODE_ARGS ?? '').split(' ') : [];
+    // BENCH_API_NODE_ARGS, BENCH_WORKER_NODE_ARGS: Node's own options for the API or the
+    // worker (--trace-gc, say), to look into it.
+    const extra = (
+      (app === 'api' ? process.env.BENCH_API_NODE_ARGS : process.env.BENCH_WORKER_NODE_ARGS) ?? ''
+    ).split(' ');
     const own = extra.filter(Boolean);
     if (!this.profileDir) return own;
     // The cluster's API processes inherit these arguments: one name would leave only the
