@@ -482,6 +482,12 @@ describe('webhooks', () => {
         )
       ).status,
     ).toBe(200);
+    await onCallAtTier1(responder, coordinator);
+    return responder;
+  }
+
+  /** Puts a responder on a tier-1 shift from a minute ago to an hour from now. */
+  async function onCallAtTier1(responder: TestUser, coordinator: TestUser): Promise<void> {
     const now = Date.now();
     await http.post(
       '/api/rota/shifts',
@@ -493,7 +499,6 @@ describe('webhooks', () => {
       },
       { token: await signIn(http, coordinator) },
     );
-    return responder;
   }
 
   it('the receiver gets a correctly signed body with no personal data', async () => {
@@ -563,17 +568,7 @@ describe('webhooks', () => {
   it('a page writes a webhook delivery for each person paged who has a webhook, and for nobody else', async () => {
     // Two responders with webhooks are on call from the tests above; this one has none.
     const plain = await createUser(api.app, ['responder']);
-    const now = Date.now();
-    await http.post(
-      '/api/rota/shifts',
-      {
-        userId: plain.id,
-        tier: 1,
-        startsAt: new Date(now - 60_000).toISOString(),
-        endsAt: new Date(now + 3_600_000).toISOString(),
-      },
-      { token: await signIn(http, await createUser(api.app, ['coordinator'])) },
-    );
+    await onCallAtTier1(plain, await createUser(api.app, ['coordinator']));
     // Every delivery job the worker takes, still delivered as before.
     const deliver = jest.spyOn(worker.get(WebhooksService), 'deliver');
     const delivered = () => deliver.mock.calls.map(([id]) => id);
