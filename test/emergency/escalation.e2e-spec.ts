@@ -468,6 +468,15 @@ describe('webhooks', () => {
     await env?.dispose();
   });
 
+  /** The emergency case opened by a contact. */
+  async function emergencyCaseOf(contactId: string): Promise<string> {
+    const rows: Array<{ id: string }> = await env.db.query(
+      `SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`,
+      [contactId],
+    );
+    return rows[0].id;
+  }
+
   /** Each responder's webhook has a path of its own, so deliveries can be told apart. */
   async function responderWithWebhook(secret: string, path: string): Promise<TestUser> {
     const coordinator = await createUser(api.app, ['coordinator']);
@@ -512,11 +521,7 @@ describe('webhooks', () => {
         token: await signIn(http, volunteer),
       },
     );
-    const caseId = (
-      await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
-        response.body.id,
-      ])
-    )[0].id;
+    const caseId = await emergencyCaseOf(response.body.id);
     const delivery = await eventually(
       'the webhook',
       async () => received.find((r) => r.body.includes(caseId)),
@@ -546,11 +551,7 @@ describe('webhooks', () => {
     const response = await http.post('/api/contacts', emergencyBody(), {
       token: await signIn(http, volunteer),
     });
-    const caseId = (
-      await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
-        response.body.id,
-      ])
-    )[0].id;
+    const caseId = await emergencyCaseOf(response.body.id);
     // Only the flaky receiver's deliveries (the first test's responder is on call too).
     const flaky = () => received.filter((r) => r.path === '/hook/flaky' && r.body.includes(caseId));
     await eventually(
@@ -576,11 +577,7 @@ describe('webhooks', () => {
       const response = await http.post('/api/contacts', emergencyBody(), {
         token: await signIn(http, await createUser(api.app, ['volunteer'])),
       });
-      const caseId = (
-        await env.db.query(`SELECT id FROM cases WHERE contact_id = $1 AND service = 'emergency'`, [
-          response.body.id,
-        ])
-      )[0].id;
+      const caseId = await emergencyCaseOf(response.body.id);
       const notified = await eventually(
         'the page',
         async () => {
