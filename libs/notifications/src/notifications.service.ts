@@ -92,9 +92,10 @@ export class NotificationsService {
   ) {}
 
   /**
-   * Inside the caller's transaction; returns the notifications actually created. The one
-   * place notifications are written (a second writer would be a second place to get wrong).
-   * One that is already there (its dedupe key, or a case's assignment told once) adds nothing.
+   * Inside the caller's transaction; returns the notifications actually created. Every
+   * notification is written by notificationsInsert's text, here or inside paging's own
+   * statement (a second text would be a second place to get wrong). One that is already there
+   * (its dedupe key, or a case's assignment told once) adds nothing.
    */
   async create(
     em: EntityManager,
