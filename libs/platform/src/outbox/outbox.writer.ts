@@ -15,11 +15,7 @@ const ADD_ROWS = preparedStatement('outbox.add', outboxInsert(1));
  * it is true).
  */
 export function outboxInsert(first: number, after?: string): string {
-  const p = (n: number) => `$${first + n}`;
-  return `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
-   SELECT queue, sealed, job_key, ${p(0)}::timestamptz, ${p(0)}::timestamptz
-     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[]) AS r (queue, sealed, job_key)${after ? `, ${after} WHERE ${after}.ok` : ''}
-   ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`;
+  return insertRows(first, after ? { from: `, ${after}`, where: `${after}.ok` } : {});
 }
 
 /**
@@ -30,13 +26,23 @@ export function outboxInsert(first: number, after?: string): string {
  * created, not one already there, to a person who has a webhook.
  */
 export function outboxInsertFor(first: number, written: string, where = 'true'): string {
+  return insertRows(first, { owner: true, from: ` JOIN ${written} w ON w.id = r.owner`, where });
+}
+
+/**
+ * The one text both write outbox rows with: their times the day ($first), their queue, sealed
+ * content and key from $first+1 to $first+3 (and the row each hangs on, `owner`, from
+ * $first+4), read beside `from`, kept where `where` holds; a key already there adds nothing.
+ */
+function insertRows(
+  first: number,
+  { owner = false, from = '', where }: { owner?: boolean; from?: string; where?: string },
+): string {
   const p = (n: number) => `$${first + n}`;
   return `INSERT INTO outbox (queue, sealed, job_key, created_at, run_at)
    SELECT r.queue, r.sealed, r.job_key, ${p(0)}::timestamptz, ${p(0)}::timestamptz
-     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[], ${p(4)}::uuid[])
-            AS r (queue, sealed, job_key, owner)
-     JOIN ${written} w ON w.id = r.owner
-    WHERE ${where}
+     FROM unnest(${p(1)}::text[], ${p(2)}::bytea[], ${p(3)}::text[]${owner ? `, ${p(4)}::uuid[]` : ''})
+            AS r (queue, sealed, job_key${owner ? ', owner' : ''})${from}${where ? ` WHERE ${where}` : ''}
    ON CONFLICT (job_key) WHERE job_key IS NOT NULL DO NOTHING`;
 }
 
