@@ -3,6 +3,7 @@ import { auditAppend, AuditEvent, AuditTrail } from '@mayak/audit';
 import { pageTimeBinding } from '@mayak/cases';
 import { NewNotification, notificationsInsert, NotificationsService } from '@mayak/notifications';
 import {
+  batchArray,
   Clock,
   ExactTimes,
   GroupCommit,
@@ -54,16 +55,19 @@ interface PageKey {
  * those still unanswered marked breached, only those not yet, with their 'sla_breached' and
  * 'escalated' entries. For each timer: whether its case still waits for an answer, whether
  * this statement breached its page, and the case's pages from its round on (`tier/round`).
+ * Its arrays are read through `batchArray`, so that each connection plans it once, not at every
+ * call.
  */
 const CHECK_TIMERS = preparedStatement(
   'paging.check-timers',
   `WITH locked AS MATERIALIZED (
      SELECT id, acknowledged_at, status FROM cases
-      WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),
+      WHERE id = ANY(${batchArray(1, 'uuid')}) ORDER BY id FOR UPDATE),
    timer AS MATERIALIZED (
      SELECT t.*, (l.acknowledged_at IS NULL AND l.status <> 'closed') AS unanswered
-       FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bytea[], $5::text[],
-                   $6::text[], $7::bytea[], $8::bytea[])
+       FROM unnest(${batchArray(1, 'uuid')}, ${batchArray(2, 'int')}, ${batchArray(3, 'int')},
+                   ${batchArray(4, 'bytea')}, ${batchArray(5, 'text')}, ${batchArray(6, 'text')},
+                   ${batchArray(7, 'bytea')}, ${batchArray(8, 'bytea')})
               WITH ORDINALITY AS t(case_id, tier, round, breached_enc, breach_detail,
                                    escalate_detail, breach_at_enc, escalate_at_enc, ord)
        JOIN locked l ON l.id = t.case_id),

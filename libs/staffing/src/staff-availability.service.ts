@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AccessControl, AccessError, AccessException, Service, SERVICE_ROLE } from '@mayak/access';
 import { Actor, Role, StaffNames } from '@mayak/identity';
-import { PreparedStatement, preparedStatement, rowsOf, runPrepared } from '@mayak/platform';
+import {
+  batchArray,
+  PreparedStatement,
+  preparedStatement,
+  rowsOf,
+  runPrepared,
+} from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { StaffingError, StaffingException } from './staffing.exception';
 
@@ -152,7 +158,8 @@ const PICK_WAITING = pickStatement('staff.pick-waiting', '');
 const LOCK_CANDIDATES = preparedStatement(
   'staff.lock-candidates',
   `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
-   FROM unnest($1::text[], $2::jsonb[], $3::int[]) WITH ORDINALITY AS k (role, regions, n, i)
+   FROM unnest(${batchArray(1, 'text')}, ${batchArray(2, 'jsonb')}, ${batchArray(3, 'int')})
+          WITH ORDINALITY AS k (role, regions, n, i)
   CROSS JOIN LATERAL (
     SELECT a.user_id, a.open_cases, a.capacity, a.regions,
            to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GroupCommit } from '../database/group-commit';
-import { preparedStatement, runPrepared } from '../database/prepared-statement';
+import { batchArray, preparedStatement, runPrepared } from '../database/prepared-statement';
 import { outboxIdOf } from '../queue/queue.contract';
 
 const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
@@ -24,7 +24,7 @@ const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
  */
 const MARK_DONE = preparedStatement(
   'outbox.done',
-  `DELETE FROM outbox WHERE id = ANY($1::bigint[]) OR job_key = ANY($2::text[])`,
+  `DELETE FROM outbox WHERE id = ANY(${batchArray(1, 'bigint')}) OR job_key = ANY(${batchArray(2, 'text')})`,
 );
 
 /** Records what became of an outbox row once the worker has handled its job. */

@@ -8,7 +8,7 @@ import { ExactTimes } from '../crypto/exact-times';
 import { KeyRing } from '../crypto/key-ring';
 import { KeyedHash } from '../crypto/keyed-hash';
 import { WorkerLeadership } from '../database/leadership';
-import { preparedStatement, runPrepared } from '../database/prepared-statement';
+import { batchArray, preparedStatement, runPrepared } from '../database/prepared-statement';
 import { describeError, Logger } from '../logging';
 import { DEFAULT_JOB_OPTIONS } from '../queue/job-options';
 import {
@@ -66,7 +66,8 @@ const ANY_PENDING = preparedStatement(
 );
 const MARK_SENT = preparedStatement(
   'outbox.sent',
-  `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1 WHERE id = ANY($1::bigint[])`,
+  `UPDATE outbox SET status = 'sent', sent_at = $2, sends = sends + 1
+    WHERE id = ANY(${batchArray(1, 'bigint')})`,
 );
 
 /**
