@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { RoutingService } from '@mayak/cases';
+import { StaffLoad } from '@mayak/staffing';
 import {
   backdateContact,
   contactBody,
@@ -156,9 +157,23 @@ describe('intake and routing', () => {
     await env.db.query(
       `UPDATE staff_availability SET capacity = open_cases WHERE user_id IN (SELECT id FROM users WHERE 'lawyer' = ANY(roles))`,
     );
+    // Every lawyer was among those the batch looked at (none held elsewhere), all full: the
+    // batch knows no one fits without asking again (StaffLoad.reserveMany's null).
+    const anyFits = jest.spyOn(worker.get(StaffLoad), 'anyFits');
+    const route = jest.spyOn(worker.get(RoutingService), 'route');
     const response = await http.post('/api/contacts', contactBody(), { token: volunteerToken });
     const caseId = response.body.caseIds[0];
-    await new Promise((r) => setTimeout(r, 500));
+    try {
+      const routed = await eventually('the case to be routed', async () => {
+        const call = route.mock.calls.findIndex(([id]) => id === caseId);
+        return call < 0 ? undefined : route.mock.results[call].value;
+      });
+      expect(routed).toBe('pooled');
+      expect(anyFits).not.toHaveBeenCalled();
+    } finally {
+      anyFits.mockRestore();
+      route.mockRestore();
+    }
     const [row] = await env.db.query(`SELECT status, assignee_id FROM cases WHERE id = $1`, [
       caseId,
     ]);
@@ -193,12 +208,15 @@ describe('intake and routing', () => {
       [staff.psychologist.user.id],
     );
     const concurrent = env.db.createQueryRunner();
+    let anyFits: jest.SpyInstance | undefined;
     await concurrent.connect();
     await concurrent.startTransaction();
     try {
       await concurrent.query(`SELECT 1 FROM staff_availability WHERE user_id = $1 FOR UPDATE`, [
         staff.psychologist.user.id,
       ]);
+      // The batch skipped the held row, so it cannot tell whether anyone fits: it asks.
+      anyFits = jest.spyOn(worker.get(StaffLoad), 'anyFits');
       const response = await http.post(
         '/api/contacts',
         contactBody({
@@ -219,11 +237,13 @@ describe('intake and routing', () => {
         return waiting.length > 0;
       });
       expect(await assigneeOf(caseId)).toBeUndefined();
+      expect(anyFits).toHaveBeenCalledTimes(1);
       await concurrent.commitTransaction();
       expect(await eventually('the psych case to be assigned', () => assigneeOf(caseId))).toBe(
         staff.psychologist.user.id,
       );
     } finally {
+      anyFits?.mockRestore();
       if (concurrent.isTransactionActive) await concurrent.rollbackTransaction();
       await concurrent.release();
     }

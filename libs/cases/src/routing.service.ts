@@ -115,10 +115,14 @@ export class RoutingService {
       }));
       // A batch picks for all its cases at once; one alone may wait for a held colleague.
       const picked = wait ? [] : await this.load.reserveMany(em, requests);
-      // Those the batch could not place, and whether anyone fits each at all: one no one fits
-      // goes to the pool without a pick of its own.
-      const unplaced = queued.flatMap((_, i) => (picked[i] ? [] : [i]));
+      // Whether anyone fits each case the batch could not place: one no one fits goes to the
+      // pool without a pick of its own. The batch's pick says so already (null) when it
+      // locked everyone who could take the case; the rest are asked in one statement.
       const fits = new Map<number, boolean>();
+      const unplaced = queued.flatMap((_, i) => {
+        if (picked[i] === null) fits.set(i, false);
+        return picked[i] === undefined ? [i] : [];
+      });
       if (!wait && unplaced.length > 0) {
         const answers = await this.load.anyFits(
           em,
@@ -128,7 +132,7 @@ export class RoutingService {
       }
       const assignments: Array<{ row: RoutedRow; assigneeId: string }> = [];
       for (const [i, row] of queued.entries()) {
-        let assignee = picked[i];
+        let assignee = picked[i] ?? undefined;
         if (!assignee && fits.get(i) === false) {
           results.set(row.id, 'pooled');
           continue;

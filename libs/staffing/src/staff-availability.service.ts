@@ -151,26 +151,37 @@ const pickStatement = (name: string, locking: 'SKIP LOCKED' | '') =>
 const PICK_SKIPPING_LOCKED = pickStatement('staff.pick', 'SKIP LOCKED');
 const PICK_WAITING = pickStatement('staff.pick-waiting', '');
 
+/** Who could take a case of kind `k` (a role and the regions its cases come from). */
+const FITS_KIND = `a.on_shift AND a.open_cases < a.capacity
+       AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
+       AND (cardinality(a.regions) = 0
+            OR a.regions && ARRAY(SELECT jsonb_array_elements_text(k.regions)))`;
+
 /**
  * The least loaded colleagues of each kind (a role and the regions its cases come from) who
- * could take a batch's cases, locked (SKIP LOCKED), as many of each as the batch could need.
+ * could take a batch's cases, locked (SKIP LOCKED), as many of each as the batch could need;
+ * and with each kind, how many fit it at all, locked or not (`fitting`, read without a lock).
+ * A kind with no one to lock still gives one row, its colleague's columns null. When a kind's
+ * `fitting` is the number of its rows locked, nobody was skipped or left out: a case of that
+ * kind the batch cannot place fits no one, and needs no statement of its own to say so.
  */
 const LOCK_CANDIDATES = preparedStatement(
   'staff.lock-candidates',
-  `SELECT k.i::text AS kind, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
+  `SELECT k.i::text AS kind, f.fitting, p.user_id, p.open_cases, p.capacity, p.rank, p.regions
    FROM unnest(${batchArray(1, 'text')}, ${batchArray(2, 'jsonb')}, ${batchArray(3, 'int')})
           WITH ORDINALITY AS k (role, regions, n, i)
   CROSS JOIN LATERAL (
+    SELECT count(*)::int AS fitting
+      FROM staff_availability a JOIN users u ON u.id = a.user_id
+     WHERE ${FITS_KIND}) f
+  LEFT JOIN LATERAL (
     SELECT a.user_id, a.open_cases, a.capacity, a.regions,
            to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS') || a.user_id::text AS rank
       FROM staff_availability a JOIN users u ON u.id = a.user_id
-     WHERE a.on_shift AND a.open_cases < a.capacity
-       AND u.disabled_at IS NULL AND k.role = ANY(u.roles)
-       AND (cardinality(a.regions) = 0
-            OR a.regions && ARRAY(SELECT jsonb_array_elements_text(k.regions)))
+     WHERE ${FITS_KIND}
      ORDER BY a.open_cases, a.updated_at, a.user_id
      LIMIT k.n
-     FOR UPDATE OF a SKIP LOCKED) p`,
+     FOR UPDATE OF a SKIP LOCKED) p ON true`,
 );
 /** A batch's reservations: each colleague's open cases up by as many as they were given. */
 const RESERVE = preparedStatement(
@@ -253,12 +264,16 @@ export class StaffLoad {
    * sees the load the previous ones reserved: the choice a pick per case would make), and the
    * reservations are written in one more. A case none of the locked rows can take (all full,
    * declined, or held by another routing) comes back unanswered: ask `pickAndReserve`, which
-   * sees these reservations and says whether the case is contended.
+   * sees these reservations and says whether the case is contended. A case comes back `null`
+   * rather than unanswered when everyone who could take it was among those locked (no one of
+   * its kind skipped, none left out by the limit) and none was free for it: it fits no one, as
+   * `anyFits` would say, without that statement (a service with nobody on shift, at night,
+   * costs its routings a round trip less).
    */
   async reserveMany(
     em: EntityManager,
     requests: ReadonlyArray<{ service: Service; region: string; excluded: readonly string[] }>,
-  ): Promise<Array<string | undefined>> {
+  ): Promise<Array<string | null | undefined>> {
     if (requests.length === 0) return [];
     // Each role locks as many of its colleagues as its cases could take: one per case, plus
     // those declined (the least loaded first: see below why that is enough).
@@ -271,12 +286,14 @@ export class StaffLoad {
       roles.set(role, entry);
     }
     const staff = new Map<string, Candidate>();
+    /** Each kind's colleagues locked, and whether they are all who fit it (`complete`). */
     const lock = async (
       kinds: ReadonlyArray<{ role: Role; regions: string[]; limit: number }>,
-    ): Promise<Candidate[][]> => {
+    ): Promise<Array<{ list: Candidate[]; complete: boolean }>> => {
       const rows = rowsOf<{
         kind: string;
-        user_id: string;
+        fitting: number;
+        user_id: string | null;
         open_cases: number;
         capacity: number;
         rank: string;
@@ -288,8 +305,11 @@ export class StaffLoad {
           kinds.map((k) => k.limit),
         ]),
       );
-      const out = kinds.map((): Candidate[] => []);
+      const out = kinds.map(() => ({ list: [] as Candidate[], fitting: 0 }));
       for (const row of rows) {
+        const kind = out[Number(row.kind) - 1];
+        kind.fitting = row.fitting;
+        if (row.user_id === null) continue;
         // The same colleague may fit several kinds: one record of their load for all.
         let member = staff.get(row.user_id);
         if (!member)
@@ -303,9 +323,9 @@ export class StaffLoad {
               regions: row.regions,
             }),
           );
-        out[Number(row.kind) - 1].push(member);
+        kind.list.push(member);
       }
-      return out;
+      return out.map(({ list, fitting }) => ({ list, complete: fitting === list.length }));
     };
     // The least loaded of each role who take any of the batch's regions, in one statement.
     const byRole = [...roles].map(([role, { regions, limit }]) => ({
@@ -318,25 +338,27 @@ export class StaffLoad {
     // cut short (it holds everyone who fits), or when everyone in it takes that region (it is
     // then the least loaded who do, as many as the batch could need). A region for which
     // neither holds locks its own least loaded, in one more statement.
-    const fitting = new Map<string, Candidate[]>();
+    // A region's share of a complete list is complete too: it holds everyone who takes it.
+    const fitting = new Map<string, { list: Candidate[]; complete: boolean }>();
     const unsure: Array<{ role: Role; regions: string[]; limit: number }> = [];
     for (const [r, { role, regions, limit }] of byRole.entries()) {
-      const list = locked[r];
+      const { list, complete } = locked[r];
       for (const region of regions) {
         const fits = list.filter((m) => m.regions.length === 0 || m.regions.includes(region));
         if (list.length < limit || fits.length === list.length)
-          fitting.set(`${role}\u0000${region}`, fits);
+          fitting.set(`${role}\u0000${region}`, { list: fits, complete });
         else unsure.push({ role, regions: [region], limit });
       }
     }
     if (unsure.length > 0)
-      for (const [u, list] of (await lock(unsure)).entries())
-        fitting.set(`${unsure[u].role}\u0000${unsure[u].regions[0]}`, list);
+      for (const [u, kind] of (await lock(unsure)).entries())
+        fitting.set(`${unsure[u].role}\u0000${unsure[u].regions[0]}`, kind);
     const kindOf = requests.map(({ service, region }) => `${SERVICE_ROLE[service]}\u0000${region}`);
     const reserved = new Map<string, number>();
-    const picks = requests.map(({ excluded }, i) => {
+    const picks = requests.map(({ excluded }, i): string | null | undefined => {
       let best: Candidate | undefined;
-      for (const member of fitting.get(kindOf[i]) ?? []) {
+      const kind = fitting.get(kindOf[i]);
+      for (const member of kind?.list ?? []) {
         if (member.load >= member.capacity || excluded.includes(member.userId)) continue;
         if (
           !best ||
@@ -345,7 +367,8 @@ export class StaffLoad {
         )
           best = member;
       }
-      if (!best) return undefined;
+      // Loads only grow as the batch goes: one not free for it now will not be later.
+      if (!best) return kind?.complete ? null : undefined;
       best.load += 1;
       reserved.set(best.userId, (reserved.get(best.userId) ?? 0) + 1);
       return best.userId;
