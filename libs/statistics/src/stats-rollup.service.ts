@@ -18,6 +18,37 @@ import { RollupBucket, SealedRollups } from './sealed-rollups';
 const NEW_CONTACTS_PER_BATCH = 5_000;
 
 /**
+ * The new-contact marks among these contacts, locked in key order (two takers never wait on
+ * each other in a circle; one another transaction holds is waited for) and deleted. Returns
+ * those there were.
+ *
+ * Two statements, each a scan of one table, rather than `DELETE … WHERE contact_id IN (SELECT
+ * … FOR UPDATE)`: the marks' table fills and empties all day, so its statistics are often
+ * those of an emptier table, and on them PostgreSQL joined the two as a nested loop that ran
+ * the locking sub-select again for every mark (18 s and 55 million buffer reads for 5,948 marks
+ * in a bench run, then the statement timeout; test/statistics/rollup-marks.e2e-spec.ts). The
+ * ids as an array constant are planned for their real number.
+ */
+async function takeMarks(em: EntityManager, contactIds: readonly string[]): Promise<string[]> {
+  if (contactIds.length === 0) return [];
+  const locked = rowsOf<{ contact_id: string }>(
+    await em.query(
+      `SELECT contact_id FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])
+        ORDER BY contact_id FOR UPDATE`,
+      [contactIds],
+    ),
+  ).map((r) => r.contact_id);
+  return deleteMarks(em, locked);
+}
+
+/** Deletes marks this transaction has locked; returns their contacts. */
+async function deleteMarks(em: EntityManager, locked: string[]): Promise<string[]> {
+  if (locked.length > 0)
+    await em.query(`DELETE FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])`, [locked]);
+  return locked;
+}
+
+/**
  * Keeps the sealed daily and monthly rollups current, counting in memory from the contacts'
  * facts (ContactFactsSource) and never by SQL over their categories.
  *
@@ -84,17 +115,7 @@ export class StatsRollupService {
     // A contact still marked new is in no rollup yet, and its facts go now: its day is counted
     // again instead, its cells coming from the retired part. A mark the builder holds is being
     // added: wait for it (then it is gone, and the contact in its rollup like any other).
-    const pending = new Set(
-      rowsOf<{ contact_id: string }>(
-        await em.query(
-          `DELETE FROM stats_new_contacts WHERE contact_id IN (
-             SELECT contact_id FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])
-              ORDER BY contact_id FOR UPDATE)
-           RETURNING contact_id`,
-          [contactIds],
-        ),
-      ).map((r) => r.contact_id),
-    );
+    const pending = new Set(await takeMarks(em, contactIds));
     await markStatsDays(
       em,
       facts.filter((f) => pending.has(f.id)).map((f) => f.day),
@@ -123,15 +144,16 @@ export class StatsRollupService {
     let added = 0;
     for (;;) {
       const taken = await em.transaction(async (tx) => {
-        const ids = rowsOf<{ contact_id: string }>(
-          await tx.query(
-            `DELETE FROM stats_new_contacts WHERE contact_id IN (
-               SELECT contact_id FROM stats_new_contacts ORDER BY contact_id
-                LIMIT $1 FOR UPDATE SKIP LOCKED)
-             RETURNING contact_id`,
-            [NEW_CONTACTS_PER_BATCH],
-          ),
-        ).map((r) => r.contact_id);
+        const ids = await deleteMarks(
+          tx,
+          rowsOf<{ contact_id: string }>(
+            await tx.query(
+              `SELECT contact_id FROM stats_new_contacts ORDER BY contact_id
+                LIMIT $1 FOR UPDATE SKIP LOCKED`,
+              [NEW_CONTACTS_PER_BATCH],
+            ),
+          ).map((r) => r.contact_id),
+        );
         // A contact gone meanwhile took its mark with it (retire), so every mark here is one.
         await this.addToRollups(tx, countByDay(await this.facts.ofContacts(tx, ids)));
         return ids.length;
@@ -244,12 +266,7 @@ export class StatsRollupService {
           await this.rollups.write(tx, 'day', day, cells);
           if (cells) fresh.push(cells);
         }
-        await tx.query(
-          `DELETE FROM stats_new_contacts WHERE contact_id IN (
-             SELECT contact_id FROM stats_new_contacts WHERE contact_id = ANY($1::uuid[])
-              ORDER BY contact_id FOR UPDATE)`,
-          [contactIds],
-        );
+        await takeMarks(tx, contactIds);
       });
     }
     let others: RollupBucket[] = [];
