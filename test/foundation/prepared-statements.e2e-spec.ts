@@ -6,6 +6,20 @@ import { createTestEnvironment, TestEnvironment } from '@mayak/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
+/** Statements as the application runs them: on one connection of the application's role. */
+let env: TestEnvironment;
+let app: Client;
+
+beforeAll(async () => {
+  env = await createTestEnvironment();
+  app = new Client({ connectionString: env.env.DATABASE_URL });
+  await app.connect();
+});
+afterAll(async () => {
+  await app?.end();
+  await env?.dispose();
+});
+
 /**
  * A batch statement's arrays are read through `batchArray`, so that PostgreSQL keeps one
  * generic plan per connection rather than planning every call for the batch at hand (which
@@ -16,19 +30,6 @@ import { Client } from 'pg';
  * generic plan, and planned no more than those first five times.
  */
 describe('prepared batch statements are planned once per connection', () => {
-  let env: TestEnvironment;
-  let app: Client;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    app = new Client({ connectionString: env.env.DATABASE_URL });
-    await app.connect();
-  });
-  afterAll(async () => {
-    await app?.end();
-    await env?.dispose();
-  });
-
   const sealed = Buffer.from('sealed');
   /** Each statement's parameters for a batch of one that touches nothing (rolled back anyway). */
   const batches: Record<string, () => unknown[]> = {
@@ -76,19 +77,6 @@ describe('prepared batch statements are planned once per connection', () => {
  * it, not misread it.
  */
 describe('bytea arrays go to PostgreSQL in binary', () => {
-  let env: TestEnvironment;
-  let app: Client;
-
-  beforeAll(async () => {
-    env = await createTestEnvironment();
-    app = new Client({ connectionString: env.env.DATABASE_URL });
-    await app.connect();
-  });
-  afterAll(async () => {
-    await app?.end();
-    await env?.dispose();
-  });
-
   const roundTrip = async (items: Array<Buffer | null>) => {
     const sent = binaryByteaArray(items);
     expect(Buffer.isBuffer(sent)).toBe(true);
