@@ -53,8 +53,9 @@ const BYTEA_OID = 17;
  * encoded here and decoded again by PostgreSQL, for the batches that carry most of the bytes
  * (an intake's sealed records, the outbox's sealed jobs, the audit's sealed entries). The
  * parameter must be a bytea[] in the statement's text: anything else refuses the element
- * type loudly ("binary data has array element type 17 (bytea) instead of expected ...") rather than misreading the bytes. Any other value, an empty array among them,
- * goes as it came.
+ * type loudly ("binary data has array element type 17 (bytea) instead of expected ...")
+ * rather than misreading the bytes. Any other value, an empty array among them, goes as it
+ * came.
  */
 export function binaryByteaArray(value: unknown): unknown {
   if (!Array.isArray(value) || value.length === 0) return value;
@@ -100,8 +101,8 @@ export function binaryByteaArray(value: unknown): unknown {
  * planned afresh: 0.37 ms for the timers' breach statement, a third as long again as it takes
  * to run (bench/README.md). Read through a sub-select (an InitPlan), the array has the same
  * unknown length in both plans, their costs match, and from the sixth call on the connection
- * keeps the generic plan, the same shape the custom plans had (test/foundation/prepared-statements).
- * Only for arrays whose length does not change the best plan: a batch of keys looked up one
+ * keeps the generic plan, the same shape the custom plans had
+ * (test/foundation/prepared-statements). Only for arrays whose length does not change the best plan: a batch of keys looked up one
  * by one through an index, whatever their number.
  */
 export const batchArray = (param: number, type: string): string =>
