@@ -1,4 +1,5 @@
 import { createUser, signIn } from '@mayak/testing';
+import type { Route } from 'playwright-core';
 import { pageProblems, screenshot, signedInPage, useBrowserStack } from './support/browser';
 
 jest.setTimeout(120_000);
@@ -154,14 +155,21 @@ describe('the rota as a week with recurring shifts (browser)', () => {
       await week.getByRole('button', { name: 'Текущая неделя' }).click();
       await day.getByRole('button', { name: new RegExp(standIn.username) }).waitFor();
 
-      // The series itself is listed, and removing it empties the week.
+      // The series itself is listed, and removing it empties the week. The week's answer is
+      // held back here: the confirmation must still not show beside the removed shifts.
       const series = page.getByRole('region', { name: 'Повторяющиеся смены' });
       await series.getByText(`${WEEKDAYS_RU[start.weekday - 1]}, ${start.time}, 3 ч`).waitFor();
       await series
         .getByRole('button', { name: `Удалить повторяющуюся смену: ${regular.username}` })
         .click();
+      const slowWeek = async (route: Route) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await route.continue();
+      };
+      await page.route('**/api/rota?from=*', slowWeek);
       await page.getByRole('dialog').getByRole('button', { name: 'Удалить' }).click();
       await page.getByText(`Повторяющаяся смена удалена: ${regular.username}.`).waitFor();
+      await page.unroute('**/api/rota?from=*', slowWeek);
       await series.getByText('Повторяющихся смен нет.').waitFor();
       expect(await week.getByRole('button', { name: new RegExp(standIn.username) }).count()).toBe(
         0,

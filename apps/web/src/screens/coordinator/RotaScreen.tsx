@@ -248,9 +248,11 @@ export function RotaScreen() {
     setBusy(true);
     try {
       await api.delete(`/api/rota/recurrences/${recurrence.id}`);
+      // Both views reload before the confirmation shows, so it never sits beside a week that
+      // still has the removed shifts in it.
+      await reloadBoth();
       setFlash({ tone: 'success', text: t('rota.recRemoved', { username: recurrence.username }) });
       setRemoving(null);
-      await reloadBoth();
     } catch (error) {
       setFlash({ tone: 'error', text: errorMessage(t, error) });
       setRemoving(null);
