@@ -5,7 +5,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { AuditReferences } from '@mayak/audit';
 import { PagingService } from '@mayak/emergency';
 import { WebhooksService } from '@mayak/notifications';
-import { Clock } from '@mayak/platform';
+import { Clock, KeyedHash, OutboxLedger, outboxJobKey } from '@mayak/platform';
 import {
   contactBody,
   createTestEnvironment,
@@ -278,6 +278,46 @@ describe('emergency escalation', () => {
     );
     for (const n of notifications) expect(n.n).toBe(1);
     await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+  });
+
+  it("a breach deletes its timer's outbox row in its own transaction: no done-mark follows it", async () => {
+    const markDone = jest.spyOn(worker!.get(OutboxLedger), 'markDone');
+    const outboxRows = async (key: string): Promise<number> =>
+      (
+        await env.db.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM outbox WHERE job_key = $1`,
+          [key],
+        )
+      )[0].n;
+    try {
+      const response = await http.post('/api/contacts', emergencyBody(), {
+        token: token.volunteer,
+      });
+      const caseId = await emergencyOf(response.body.id);
+      await eventually('tier 1 page', async () => (await pages(caseId)).length === 1);
+      // The rows' keys, and the BullMQ jobs' ids, are keyed hashes of the jobs' own keys.
+      const keyOf = (key: string) => outboxJobKey(worker!.get(KeyedHash), key);
+      const timer = keyOf(`check-ack-${caseId}-t1-r1`);
+      // Written with the page; the job is waiting for the deadline.
+      expect(await outboxRows(timer)).toBe(1);
+      await eventually(
+        'tier 2 page',
+        async () => (await pages(caseId)).some((p) => p.tier === 2),
+        6_000,
+        20,
+      );
+      // The breach that paged tier 2 committed the row's deletion with it: not a moment later.
+      expect(await outboxRows(timer)).toBe(0);
+      // The page job of tier 1 was marked done after its handler; the timer's job never is.
+      await eventually('the tier 1 page job marked done', async () =>
+        markDone.mock.calls.some(([id]) => id === keyOf(`page-${caseId}-t1-r1`)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(markDone.mock.calls.filter(([id]) => id === timer)).toEqual([]);
+      await http.post(`/api/cases/${caseId}/acknowledge`, undefined, { token: token.tier2 });
+    } finally {
+      markDone.mockRestore();
+    }
   });
 
   it('breaches falling due together run in four transactions at once, no more: one slow breach holds up no other', async () => {

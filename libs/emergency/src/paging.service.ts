@@ -8,9 +8,11 @@ import {
   ExactTimes,
   GroupCommit,
   job,
+  outboxDone,
   OutboxJob,
   outboxInsert,
   outboxInsertFor,
+  OutboxLedger,
   OutboxWriter,
   preparedStatement,
   rowsOf,
@@ -48,15 +50,21 @@ interface PageKey {
   round: number;
 }
 
+/** A timer to decide: its page, and the BullMQ id of its job when a job fired it. */
+interface TimerKey extends PageKey {
+  jobId?: string;
+}
+
 /**
  * A batch of timers ($1–$3 the case, tier and round of each; $4 the sealed breach moment; $5,
  * $6 the details of its two timeline entries, $7, $8 their sealed moments; $9 the day): the
  * cases locked in id order (two batches never wait on each other in a circle), the pages of
  * those still unanswered marked breached, only those not yet, with their 'sla_breached' and
- * 'escalated' entries. For each timer: whether its case still waits for an answer, whether
- * this statement breached its page, and the case's pages from its round on (`tier/round`).
- * Its arrays are read through `batchArray`, so that each connection plans it once, not at every
- * call.
+ * 'escalated' entries; and the outbox rows of the timers' jobs deleted ($10, $11: `outboxDone`),
+ * so that a breach and the end of its timer commit together. For each timer: whether its case
+ * still waits for an answer, whether this statement breached its page, and the case's pages
+ * from its round on (`tier/round`). Its arrays are read through `batchArray`, so that each
+ * connection plans it once, not at every call.
  */
 const CHECK_TIMERS = preparedStatement(
   'paging.check-timers',
@@ -84,7 +92,8 @@ const CHECK_TIMERS = preparedStatement(
             LATERAL (VALUES (1, 'sla_breached', b.breach_detail, b.breach_at_enc),
                             (2, 'escalated', b.escalate_detail, b.escalate_at_enc))
               AS e(ord, type, detail, at_enc)
-      ORDER BY b.ord, e.ord)
+      ORDER BY b.ord, e.ord),
+   settled AS (${outboxDone(10)})
    SELECT t.ord::int AS ord, t.unanswered,
           EXISTS (SELECT 1 FROM breached b WHERE b.ord = t.ord) AS breached,
           ARRAY(SELECT p.tier || '/' || p.round FROM emergency_pages p
@@ -163,7 +172,7 @@ export class PagingService {
     (items) => this.db.transaction((em) => this.pageAll(em, items)),
     { maxBatch: MAX_BATCH, maxInFlight: MAX_PAGES_IN_FLIGHT, keyOf: (k) => k.caseId },
   );
-  private readonly checks = new GroupCommit<PageKey, CheckResult>(
+  private readonly checks = new GroupCommit<TimerKey, CheckResult>(
     (items) => this.db.transaction((em) => this.checkAll(em, items)),
     { maxBatch: MAX_BATCH, maxInFlight: MAX_CHECKS_IN_FLIGHT, keyOf: (k) => k.caseId },
   );
@@ -182,9 +191,12 @@ export class PagingService {
     return this.pages.submit({ caseId, tier, round });
   }
 
-  /** The timer's verdict: breached (and the next tier paged), or nothing to do. */
-  checkAck(caseId: string, tier: Tier, round: number): Promise<CheckResult> {
-    return this.checks.submit({ caseId, tier, round });
+  /**
+   * The timer's verdict: breached (and the next tier paged), or nothing to do. With `jobId`
+   * (the timer's job), its outbox row is deleted in the same transaction, whatever the verdict.
+   */
+  checkAck(caseId: string, tier: Tier, round: number, jobId?: string): Promise<CheckResult> {
+    return this.checks.submit({ caseId, tier, round, jobId });
   }
 
   /**
@@ -279,7 +291,7 @@ export class PagingService {
    * breach's moment is taken as that statement leaves: what it writes is decided under the
    * case's lock, whatever the moment says.
    */
-  private async checkAll(em: EntityManager, items: readonly PageKey[]): Promise<CheckResult[]> {
+  private async checkAll(em: EntityManager, items: readonly TimerKey[]): Promise<CheckResult[]> {
     const breachedAt = this.times.now();
     const next = items.map((i) => this.next(i.tier, i.round));
     const eventAt = (caseId: string) =>
@@ -300,6 +312,7 @@ export class PagingService {
         items.map((i) => eventAt(i.caseId).sealed),
         items.map((i) => eventAt(i.caseId).sealed),
         sealedBreach[0].week,
+        ...OutboxLedger.doneParams(items.flatMap((i) => (i.jobId ? [i.jobId] : []))),
       ]),
     );
     const states = new Map<string, CaseState>();

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PagingService, Tier } from '@mayak/emergency';
 import { WebhooksService } from '@mayak/notifications';
-import { AppConfig, JobHandlers, QueueProcessor } from '@mayak/platform';
+import { AppConfig, JOB_SETTLED, JobHandlers, QueueProcessor } from '@mayak/platform';
 
 /** Emergency jobs at once, per WORKER_CONCURRENCY: enough for a surge's timers to share batches. */
 const EMERGENCY_LANE_FACTOR = 8;
@@ -20,8 +20,10 @@ export class EmergencyProcessor extends QueueProcessor<'emergency'> {
     'page-responders': async ({ caseId, tier, round }) => {
       await this.paging.page(caseId, tier as Tier, round);
     },
-    'check-ack': async ({ caseId, tier, round }) => {
-      await this.paging.checkAck(caseId, tier as Tier, round);
+    // The breach's transaction deletes the timer's outbox row too: no done-mark after it.
+    'check-ack': async ({ caseId, tier, round }, { jobId }) => {
+      await this.paging.checkAck(caseId, tier as Tier, round, jobId);
+      return JOB_SETTLED;
     },
     'deliver-webhook': async ({ notificationId }) => {
       await this.webhooks.deliver(notificationId);

@@ -22,10 +22,18 @@ const WHERE_JOB = `(id = $1::bigint OR job_key = $2)`;
  * window's rollup ran) makes a new job, which finds its work done or does the little left;
  * the retention sweep gave the same once it had deleted the row.
  */
-const MARK_DONE = preparedStatement(
-  'outbox.done',
-  `DELETE FROM outbox WHERE id = ANY(${batchArray(1, 'bigint')}) OR job_key = ANY(${batchArray(2, 'text')})`,
-);
+const MARK_DONE = preparedStatement('outbox.done', outboxDone(1));
+
+/**
+ * The same delete as a fragment of a handler's own statement, its parameters from `$n`:
+ * `$n` the outbox ids, `$n+1` the job ids (`OutboxLedger.doneParams`). A handler that deletes
+ * its job's row in the transaction that does the job's work leaves no row to mark done: the
+ * work and the row's end commit together (a crash between them can no longer send the job
+ * again), and the worker saves the done-mark's statement and commit (JOB_SETTLED).
+ */
+export function outboxDone(n: number): string {
+  return `DELETE FROM outbox WHERE id = ANY(${batchArray(n, 'bigint')}) OR job_key = ANY(${batchArray(n + 1, 'text')})`;
+}
 
 /** Records what became of an outbox row once the worker has handled its job. */
 @Injectable()
@@ -59,9 +67,13 @@ export class OutboxLedger {
     );
   }
 
+  /** The parameters of `outboxDone(n)` for these BullMQ job ids: the outbox ids, the keys. */
+  static doneParams(jobIds: readonly string[]): [string[], string[]] {
+    return [jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined), [...jobIds]];
+  }
+
   private async writeDone(jobIds: readonly string[]): Promise<void[]> {
-    const ids = jobIds.map((j) => outboxIdOf(j)).filter((id) => id !== undefined);
-    await runPrepared(this.db, MARK_DONE, [ids, jobIds]);
+    await runPrepared(this.db, MARK_DONE, OutboxLedger.doneParams(jobIds));
     return jobIds.map(() => undefined);
   }
 }

@@ -10,6 +10,7 @@ import { OutboxSeal } from '../outbox/outbox-seal';
 import { coalesceRedisWrites } from './coalesced-writes';
 import {
   JOB_NAMES,
+  JOB_SETTLED,
   JobHandlers,
   PHYSICAL_QUEUE_OF,
   PhysicalQueue,
@@ -203,17 +204,19 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
       await job.moveToDelayed(Date.now() + 1_000, token);
       throw new DelayedError();
     }
+    let outcome: void | typeof JOB_SETTLED;
     try {
       const { queue, name, payload } = this.open(job);
       const processor = (this.processors as Record<string, QueueProcessor<QueueName>>)[queue];
       const handlers = processor?.handlers as
-        Record<string, (payload: unknown, context: unknown) => Promise<void>> | undefined;
+        | Record<string, (payload: unknown, context: unknown) => Promise<void | typeof JOB_SETTLED>>
+        | undefined;
       const handler =
         handlers && Object.prototype.hasOwnProperty.call(handlers, name)
           ? handlers[name]
           : undefined;
       if (!handler) throw new UnknownJobError(queue, name);
-      await this.inLane(queue, () =>
+      outcome = await this.inLane(queue, () =>
         handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
       );
     } catch (error) {
@@ -227,7 +230,8 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
         await this.ledger.markFailed(job.id, describeError(error).errorName);
       throw error;
     }
-    if (job.id) await this.ledger.markDone(job.id);
+    // Settled: the handler's transaction deleted the row with the work it did.
+    if (job.id && outcome !== JOB_SETTLED) await this.ledger.markDone(job.id);
   }
 
   /** How many jobs of a logical queue run at once. */

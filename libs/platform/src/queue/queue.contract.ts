@@ -126,9 +126,19 @@ export interface JobContext {
   attemptsMade: number;
 }
 
+/**
+ * What a handler answers when its own transaction deleted its job's outbox row (`outboxDone`,
+ * with `context.jobId`): the worker then marks nothing done. Any other answer, and the worker
+ * deletes the row after the handler returns.
+ */
+export const JOB_SETTLED = 'settled' as const;
+
 /** What a processor must provide: one handler for every job name of its queue. */
 export type JobHandlers<Q extends QueueName> = {
-  readonly [J in JobName<Q>]: (payload: JobPayload<Q, J>, context: JobContext) => Promise<void>;
+  readonly [J in JobName<Q>]: (
+    payload: JobPayload<Q, J>,
+    context: JobContext,
+  ) => Promise<void | typeof JOB_SETTLED>;
 };
 
 /** One job of the contract, as written to the outbox: every (queue, name, payload) combination. */
