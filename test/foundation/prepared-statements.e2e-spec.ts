@@ -43,6 +43,9 @@ describe('prepared batch statements are planned once per connection', () => {
       [sealed],
       [sealed],
       new Date(),
+      // The timers' own outbox rows, deleted with the breach (outboxDone).
+      ['9000000000'],
+      [`no-such-job-${randomUUID()}`],
     ],
     'staff.lock-candidates': () => [['lawyer'], ['["moscow"]'], [1]],
     'outbox.done': () => [['9000000000'], [`no-such-job-${randomUUID()}`]],
