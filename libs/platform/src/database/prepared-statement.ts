@@ -102,8 +102,8 @@ export function binaryByteaArray(value: unknown): unknown {
  * to run (bench/README.md). Read through a sub-select (an InitPlan), the array has the same
  * unknown length in both plans, their costs match, and from the sixth call on the connection
  * keeps the generic plan, the same shape the custom plans had
- * (test/foundation/prepared-statements). Only for arrays whose length does not change the best plan: a batch of keys looked up one
- * by one through an index, whatever their number.
+ * (test/foundation/prepared-statements). Only for arrays whose length does not change the best
+ * plan: a batch of keys looked up one by one through an index, whatever their number.
  */
 export const batchArray = (param: number, type: string): string =>
   `(SELECT $${param}::${type}[])::${type}[]`;
