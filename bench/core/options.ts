@@ -35,6 +35,12 @@ export interface Sizes {
   /** The outbox and audit INSERT diagnostics beside the baseline. */
   diagnosticSeconds: number;
   routingCases: number;
+  /**
+   * Interleaved repetitions of a ratio measured on a busy shared machine (routing against the
+   * no-op worker, N processes against one): the figure is the trial with the median ratio,
+   * every trial in its note. One window of a few seconds moves with the machine by a fifth.
+   */
+  trials: number;
   latencyRate: number;
   latencySeconds: number;
   timers: number;
@@ -51,6 +57,7 @@ const FULL: Sizes = {
   baselineClients: 8,
   diagnosticSeconds: 10,
   routingCases: 10_000,
+  trials: 3,
   latencyRate: 200,
   latencySeconds: 20,
   timers: 1_000,
@@ -64,6 +71,7 @@ const QUICK: Sizes = {
   warmupSeconds: 2,
   diagnosticSeconds: 3,
   routingCases: 1_000,
+  trials: 1,
   latencySeconds: 5,
   statsContacts: 5_000_000,
   statsQueries: 40,

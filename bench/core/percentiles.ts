@@ -31,3 +31,13 @@ export function round(value: number, digits = 3): number {
   const factor = 10 ** (digits - 1 - magnitude);
   return factor >= 1 ? Math.round(value * factor) / factor : Math.round(value);
 }
+
+/**
+ * The item whose key is the median of the keys; of an even number, the lower of the middle
+ * two (the figure a target is then held to is never the kinder one).
+ */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new Error('median of no items');
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
