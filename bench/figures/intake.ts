@@ -7,7 +7,7 @@ import { Figure, FigureValue, measured, Target, unavailable } from '../core/figu
 import { LoadResult, LoadSpec, OpenLoadResult, runLoad, runOpenLoad } from '../core/http-load';
 import { INTAKE, intakeMissing } from '../core/mayak';
 import { cpuMeter, MachineMeter, processTreeCpuSeconds } from '../core/cpu';
-import { distribution, round } from '../core/percentiles';
+import { distribution, medianBy, round } from '../core/percentiles';
 import { PgProcessMeter } from '../core/pg-processes';
 import { WaitSampler } from '../core/pg-waits';
 import { seedContacts } from '../core/seed';
@@ -492,7 +492,9 @@ async function measureRepeatCaller(
  * many workers, on a fresh copy of the template, bracketed by the same load against a fresh
  * single-process stack just before and just after: on a shared machine the load moves within
  * minutes, so the ratio is taken against the mean of its two neighbours, not against
- * `intake.throughput` measured minutes earlier. Every window starts from the same history
+ * `intake.throughput` measured minutes earlier. A full run repeats it (`sizes.trials`: single,
+ * N, single, N, …, single) and reports the N-process window with the median ratio, every
+ * trial in the note: two single-process windows a minute apart differed by a sixth. Every window starts from the same history
  * (the template and the same number of warm-up requests, so many per API process of the
  * N-process stack). CPU per contact is summed over every process.
  */
@@ -535,10 +537,33 @@ async function measureProcesses(
       await stack.stop();
     }
   };
-  const before = await window(1, 'before');
-  const saturation = await window(processes, 'measured');
-  const after = await window(1, 'after');
-  const neighbours = (before.result.throughput + after.result.throughput) / 2;
+  // Single, N, single, … : each N-process window between two single-process ones.
+  const singles = [await window(1, 'before')];
+  const multis: Saturation[] = [];
+  for (let i = 0; i < ctx.options.sizes.trials; i++) {
+    const label = ctx.options.sizes.trials > 1 ? `measured${i + 1}` : 'measured';
+    multis.push(await window(processes, label));
+    singles.push(await window(1, ctx.options.sizes.trials > 1 ? `after${i + 1}` : 'after'));
+  }
+  const trials = multis.map((saturation, i) => ({
+    saturation,
+    before: singles[i],
+    after: singles[i + 1],
+    neighbours: (singles[i].result.throughput + singles[i + 1].result.throughput) / 2,
+  }));
+  const { saturation, before, after, neighbours } = medianBy(
+    trials,
+    (t) => t.saturation.result.throughput / t.neighbours,
+  );
+  const all =
+    trials.length > 1
+      ? `; the median of ${trials.length} trials (N processes ÷ the mean of its neighbours): ${trials
+          .map(
+            (t) =>
+              `${round(t.saturation.result.throughput)} ÷ ${round(t.neighbours)} (${Math.round((t.saturation.result.throughput / t.neighbours) * 100)}%)`,
+          )
+          .join(', ')}`
+      : '';
   // As cpuFigures' total: API, workers and PostgreSQL, Redis apart.
   const perContact = (s: Saturation) =>
     round(
@@ -554,7 +579,7 @@ async function measureProcesses(
     Object.entries(s.used)
       .map(([source, seconds]) => `${source} ${round((seconds * 1000) / Math.max(1, s.result.ok))}`)
       .join(', ');
-  const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis, against the mean of one API process and one worker on a fresh stack just before (${round(before.result.throughput)} contacts/s, ${perContact(before)} ms CPU per contact: ${bySource(before)}; ${before.note}) and just after (${round(after.result.throughput)} contacts/s, ${perContact(after)} ms: ${bySource(after)}; ${after.note}); measured: ${saturation.note}`;
+  const note = `${processes} API processes (API_PROCESSES=${processes}, node:cluster on one port) and ${processes} worker processes against one PostgreSQL and one Redis, against the mean of one API process and one worker on a fresh stack just before (${round(before.result.throughput)} contacts/s, ${perContact(before)} ms CPU per contact: ${bySource(before)}; ${before.note}) and just after (${round(after.result.throughput)} contacts/s, ${perContact(after)} ms: ${bySource(after)}; ${after.note}); measured: ${saturation.note}${all}`;
   return (single) => [
     measured(name, round(saturation.result.throughput), 'contacts/s', {
       baseline: round(neighbours),
