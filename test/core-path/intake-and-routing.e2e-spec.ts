@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { RoutingService } from '@mayak/cases';
+import { OutboxLedger } from '@mayak/platform';
 import { StaffLoad } from '@mayak/staffing';
 import {
   backdateContact,
@@ -78,6 +79,17 @@ describe('intake and routing', () => {
     ]);
     return row?.status === 'assigned' ? (row.assignee_id as string) : undefined;
   };
+  /** The outbox rows of a BullMQ job: its id is the row's job key. */
+  const outboxRowsOf = async (jobId: string): Promise<number> =>
+    (
+      await env.db.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM outbox WHERE job_key = $1`,
+        [jobId],
+      )
+    )[0].n;
+  /** The job that asked the worker's RoutingService to route this case, as it was asked. */
+  const routingJobOf = (route: jest.SpyInstance, caseId: string): string | undefined =>
+    route.mock.calls.find(([id]) => id === caseId)?.[1] as string | undefined;
 
   it('a call asking for legal and psychological help raises two cases, routed within 2 s to the least-loaded on-shift staff', async () => {
     const started = Date.now();
@@ -153,6 +165,26 @@ describe('intake and routing', () => {
     );
   });
 
+  it("a routing ends its job's outbox row in the transaction that assigns the case: no done-mark follows it", async () => {
+    const route = jest.spyOn(worker.get(RoutingService), 'route');
+    const markDone = jest.spyOn(worker.get(OutboxLedger), 'markDone');
+    try {
+      const response = await http.post('/api/contacts', contactBody(), { token: volunteerToken });
+      expect(response.status).toBe(201);
+      const caseId: string = response.body.caseIds[0];
+      await eventually('the legal case to be assigned', () => assigneeOf(caseId));
+      const jobId = routingJobOf(route, caseId);
+      expect(jobId).toMatch(/^j[0-9a-f]{32}$/);
+      // Deleted in the commit that assigned the case: gone as soon as the case is assigned.
+      expect(await outboxRowsOf(jobId!)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(markDone.mock.calls.filter(([id]) => id === jobId)).toEqual([]);
+    } finally {
+      route.mockRestore();
+      markDone.mockRestore();
+    }
+  });
+
   it('leaves a case in the pool when no one fits, and never exceeds capacity', async () => {
     await env.db.query(
       `UPDATE staff_availability SET capacity = open_cases WHERE user_id IN (SELECT id FROM users WHERE 'lawyer' = ANY(roles))`,
@@ -209,6 +241,8 @@ describe('intake and routing', () => {
     );
     const concurrent = env.db.createQueryRunner();
     let anyFits: jest.SpyInstance | undefined;
+    const route = jest.spyOn(worker.get(RoutingService), 'route');
+    const markDone = jest.spyOn(worker.get(OutboxLedger), 'markDone');
     await concurrent.connect();
     await concurrent.startTransaction();
     try {
@@ -238,11 +272,22 @@ describe('intake and routing', () => {
       });
       expect(await assigneeOf(caseId)).toBeUndefined();
       expect(anyFits).toHaveBeenCalledTimes(1);
+      // The batch left the case contended and committed: the job's row stays until the case
+      // is decided, so a crash now would send the job again.
+      const jobId = routingJobOf(route, caseId);
+      expect(jobId).toMatch(/^j[0-9a-f]{32}$/);
+      expect(await outboxRowsOf(jobId!)).toBe(1);
       await concurrent.commitTransaction();
       expect(await eventually('the psych case to be assigned', () => assigneeOf(caseId))).toBe(
         staff.psychologist.user.id,
       );
+      // Routed alone, the case and the end of its job committed together.
+      expect(await outboxRowsOf(jobId!)).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(markDone.mock.calls.filter(([id]) => id === jobId)).toEqual([]);
     } finally {
+      route.mockRestore();
+      markDone.mockRestore();
       anyFits?.mockRestore();
       if (concurrent.isTransactionActive) await concurrent.rollbackTransaction();
       await concurrent.release();

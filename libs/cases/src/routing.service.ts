@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { StaffLoad } from '@mayak/staffing';
-import { EnvelopeCipher, GroupCommit, preparedStatement, runPrepared } from '@mayak/platform';
+import {
+  EnvelopeCipher,
+  GroupCommit,
+  OutboxLedger,
+  preparedStatement,
+  runPrepared,
+} from '@mayak/platform';
 import { DataSource } from 'typeorm';
 import { CaseLifecycleService } from './case-lifecycle.service';
 import { CASE_FACTS_JOIN, caseAttributes, CaseRow } from './case-facts';
@@ -9,6 +15,12 @@ export type RoutingResult = 'assigned' | 'pooled' | 'not_queued';
 
 /** A batch's answer for a case whose only fitting colleagues other routings held. */
 type BatchResult = RoutingResult | 'contended';
+
+/** A case to route, and the BullMQ id of the job that asks for it, when a job does. */
+interface RouteRequest {
+  caseId: string;
+  jobId?: string;
+}
 
 type RoutedRow = Pick<CaseRow, 'id' | 'service' | 'status' | 'declined_by' | 'contact_id'> & {
   /** Whether any colleague keeps a region list: else the region decides nothing. */
@@ -66,9 +78,9 @@ export const ROUTING_MAX_BATCH = 64;
  */
 @Injectable()
 export class RoutingService {
-  private readonly committer = new GroupCommit<string, BatchResult>(
-    (caseIds) => this.routeMany(caseIds, false),
-    { maxBatch: ROUTING_MAX_BATCH, maxInFlight: 1, keyOf: (caseId) => caseId },
+  private readonly committer = new GroupCommit<RouteRequest, BatchResult>(
+    (requests) => this.routeMany(requests, false),
+    { maxBatch: ROUTING_MAX_BATCH, maxInFlight: 1, keyOf: (request) => request.caseId },
   );
 
   constructor(
@@ -78,15 +90,23 @@ export class RoutingService {
     private readonly cipher: EnvelopeCipher,
   ) {}
 
-  async route(caseId: string): Promise<RoutingResult> {
-    const result = await this.committer.submit(caseId);
+  /**
+   * With `jobId` (the route-case job's), the job's outbox row is deleted in the transaction
+   * that decides the case (OutboxLedger.settle): once this resolves, the row is gone and the
+   * job has nothing left to mark done (JOB_SETTLED). A case the batch leaves contended keeps
+   * its row until it is routed alone: a crash in between sends the job again, and the case,
+   * still queued, is routed then.
+   */
+  async route(caseId: string, jobId?: string): Promise<RoutingResult> {
+    const result = await this.committer.submit({ caseId, jobId });
     if (result !== 'contended') return result;
-    const [alone] = await this.routeMany([caseId], true);
+    const [alone] = await this.routeMany([{ caseId, jobId }], true);
     return alone === 'contended' ? 'pooled' : alone;
   }
 
   /** `wait`: the transaction routes one case, and may wait for a colleague's row. */
-  private routeMany(caseIds: readonly string[], wait: boolean): Promise<BatchResult[]> {
+  private routeMany(batch: readonly RouteRequest[], wait: boolean): Promise<BatchResult[]> {
+    const caseIds = batch.map((r) => r.caseId);
     return this.db.transaction(async (em) => {
       // Only what routing needs, under the row locks (taken in id order, as every batch
       // takes them): not the reader's facts (CaseLoader).
@@ -152,7 +172,13 @@ export class RoutingService {
         results.set(row.id, 'assigned');
       }
       await this.lifecycle.assignMany(em, assignments, null, 'assigned');
-      return caseIds.map((caseId) => results.get(caseId) ?? 'not_queued');
+      const answers = caseIds.map((caseId) => results.get(caseId) ?? 'not_queued');
+      // Every job whose case this transaction decided ends with it; a contended one's waits.
+      await OutboxLedger.settle(
+        em,
+        batch.flatMap((r, i) => (r.jobId && answers[i] !== 'contended' ? [r.jobId] : [])),
+      );
+      return answers;
     });
   }
 }

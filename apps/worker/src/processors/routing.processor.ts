@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ROUTING_MAX_BATCH, RoutingService } from '@mayak/cases';
-import { JobHandlers, QueueProcessor } from '@mayak/platform';
+import { JOB_SETTLED, JobHandlers, QueueProcessor } from '@mayak/platform';
 
 /**
  * Routing jobs share transactions (RoutingService batches them, one transaction at a time), so
@@ -13,8 +13,10 @@ export class RoutingProcessor extends QueueProcessor<'routing'> {
   readonly queueName = 'routing';
   override readonly concurrency = 2 * ROUTING_MAX_BATCH;
   readonly handlers: JobHandlers<'routing'> = {
-    'route-case': async ({ caseId }) => {
-      await this.routing.route(caseId);
+    // The routing transaction deletes the job's outbox row too: no done-mark after it.
+    'route-case': async ({ caseId }, { jobId }) => {
+      await this.routing.route(caseId, jobId || undefined);
+      return jobId ? JOB_SETTLED : undefined;
     },
   };
 

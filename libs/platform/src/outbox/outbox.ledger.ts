@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { GroupCommit } from '../database/group-commit';
 import { batchArray, preparedStatement, runPrepared } from '../database/prepared-statement';
 import { outboxIdOf } from '../queue/queue.contract';
@@ -65,6 +65,15 @@ export class OutboxLedger {
       `UPDATE outbox SET status = 'failed', last_error = $3 WHERE ${WHERE_JOB} AND status <> 'done'`,
       [outboxIdOf(jobId) ?? null, jobId, errorName.slice(0, 200)],
     );
+  }
+
+  /**
+   * Deletes these jobs' rows inside the caller's transaction (MARK_DONE on its connection): for
+   * a handler whose work is written by statements of its own, with no room for `outboxDone` as
+   * a fragment. The handler then answers JOB_SETTLED.
+   */
+  static async settle(em: EntityManager, jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length > 0) await runPrepared(em, MARK_DONE, OutboxLedger.doneParams(jobIds));
   }
 
   /** The parameters of `outboxDone(n)` for these BullMQ job ids: the outbox ids, the keys. */
