@@ -87,6 +87,15 @@ describe('intake and routing', () => {
         [jobId],
       )
     )[0].n;
+  /**
+   * Read as soon as the case is decided: the job's row went in the commit that decided it, and
+   * the worker marks nothing done after the job.
+   */
+  const expectSettled = async (jobId: string, markDone: jest.SpyInstance): Promise<void> => {
+    expect(await outboxRowsOf(jobId)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(markDone.mock.calls.filter(([id]) => id === jobId)).toEqual([]);
+  };
   /** The job that asked the worker's RoutingService to route this case, as it was asked. */
   const routingJobOf = (route: jest.SpyInstance, caseId: string): string | undefined =>
     route.mock.calls.find(([id]) => id === caseId)?.[1] as string | undefined;
@@ -175,10 +184,7 @@ describe('intake and routing', () => {
       await eventually('the legal case to be assigned', () => assigneeOf(caseId));
       const jobId = routingJobOf(route, caseId);
       expect(jobId).toMatch(/^j[0-9a-f]{32}$/);
-      // Deleted in the commit that assigned the case: gone as soon as the case is assigned.
-      expect(await outboxRowsOf(jobId!)).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(markDone.mock.calls.filter(([id]) => id === jobId)).toEqual([]);
+      await expectSettled(jobId!, markDone);
     } finally {
       route.mockRestore();
       markDone.mockRestore();
@@ -282,9 +288,7 @@ describe('intake and routing', () => {
         staff.psychologist.user.id,
       );
       // Routed alone, the case and the end of its job committed together.
-      expect(await outboxRowsOf(jobId!)).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(markDone.mock.calls.filter(([id]) => id === jobId)).toEqual([]);
+      await expectSettled(jobId!, markDone);
     } finally {
       route.mockRestore();
       markDone.mockRestore();
