@@ -494,9 +494,10 @@ async function measureRepeatCaller(
  * minutes, so the ratio is taken against the mean of its two neighbours, not against
  * `intake.throughput` measured minutes earlier. A full run repeats it (`sizes.trials`: single,
  * N, single, N, …, single) and reports the N-process window with the median ratio, every
- * trial in the note: two single-process windows a minute apart differed by a sixth. Every window starts from the same history
- * (the template and the same number of warm-up requests, so many per API process of the
- * N-process stack). CPU per contact is summed over every process.
+ * trial in the note: two single-process windows a minute apart differed by a sixth. Every
+ * window starts from the same history (the template and the same number of warm-up requests,
+ * so many per API process of the N-process stack). CPU per contact is summed over every
+ * process.
  */
 async function measureProcesses(
   ctx: BenchContext,
