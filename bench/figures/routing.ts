@@ -209,7 +209,7 @@ export const routingFigure: Figure = {
       // template's near-empty statistics (bench/README.md, "The first window's excess").
       await stack.db.query('ANALYZE');
 
-      // With --profile: the statements each case costs the worker (relay, routing, done-marks).
+      // With --profile: the statements each case costs the worker (relay, routing, the ends of its jobs).
       const statements =
         last && ctx.services.statements && stack.profileDir
           ? new StatementCounter(stack.db, stack.database.name)
