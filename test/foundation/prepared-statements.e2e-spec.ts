@@ -1,7 +1,7 @@
 // Importing the modules defines their prepared statements in this process.
 import '@mayak/emergency';
 import '@mayak/staffing';
-import { binaryByteaArray, preparedStatementNamed } from '@mayak/platform';
+import { binaryByteaArray, PHYSICAL_QUEUE_NAMES, preparedStatementNamed } from '@mayak/platform';
 import { createTestEnvironment, TestEnvironment } from '@mayak/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -72,6 +72,65 @@ describe('prepared batch statements are planned once per connection', () => {
     expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
   });
 });
+
+/**
+ * The outbox relay's idle probe runs every 20 ms, prepared: its plan is made once per
+ * connection and kept until the table's statistics change. Statistics taken while a backlog
+ * waited (Redis away, a surge) must not give it a plan that reads the table from its start,
+ * which, once the backlog is sent, reads every sent and done row at every probe.
+ */
+describe("the outbox relay's idle probe", () => {
+  /** The scans of a statement's plan, as EXPLAIN names them, with their index. */
+  const scansOf = async (client: Client, text: string): Promise<string[]> => {
+    const {
+      rows: [row],
+    } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+      `EXPLAIN (FORMAT JSON) ${text}`,
+    );
+    const scans: string[] = [];
+    const walk = (node: PlanNode) => {
+      if (node['Node Type'].includes('Scan'))
+        scans.push(`${node['Node Type']}${node['Index Name'] ? ` ${node['Index Name']}` : ''}`);
+      node.Plans?.forEach(walk);
+    };
+    walk(row['QUERY PLAN'][0].Plan);
+    return scans;
+  };
+
+  it("reads the pending rows' index, even with statistics taken during a backlog", async () => {
+    const probe = preparedStatementNamed('outbox.any-pending');
+    expect(probe).toBeDefined();
+    // ANALYZE is for the table's owner; the plan is the same for every role.
+    const owner = new Client({ connectionString: env.superuserUrl });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      // A backlog: a large share of the table pending when ANALYZE samples it (this
+      // transaction's own rows count as live to its ANALYZE; everything is rolled back).
+      await owner.query(
+        `INSERT INTO outbox (queue, sealed) SELECT $1, '\\x00'::bytea FROM generate_series(1, 20000)`,
+        [PHYSICAL_QUEUE_NAMES[0]],
+      );
+      await owner.query('ANALYZE outbox');
+      // The same question without the order reads the table from its start: the hazard.
+      expect(await scansOf(owner, `SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1`)).toEqual(
+        ['Seq Scan'],
+      );
+      expect(await scansOf(owner, probe!.text)).toEqual([
+        expect.stringMatching(/^Index (Only )?Scan outbox_pending_idx$/),
+      ]);
+    } finally {
+      await owner.query('ROLLBACK').catch(() => undefined);
+      await owner.end();
+    }
+  });
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
 
 /**
  * A batch's ciphertexts go to PostgreSQL as one binary bytea[] parameter (binaryByteaArray, in
