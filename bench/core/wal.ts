@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { BENCH_SQL } from './statements';
 
 /**
  * What the WAL of a window was made of, from pg_walinspect (the bench's own PostgreSQL only):
@@ -25,7 +26,7 @@ export class WalInspector {
       record_size: string;
       fpi_size: string;
     }>(
-      `SELECT "resource_manager/record_type" AS resource_manager, count::text, record_size::text, fpi_size::text
+      `SELECT ${BENCH_SQL} "resource_manager/record_type" AS resource_manager, count::text, record_size::text, fpi_size::text
          FROM pg_get_wal_stats($1::pg_lsn, pg_current_wal_lsn(), false)
         WHERE count > 0 ORDER BY combined_size DESC`,
       [fromLsn],
@@ -43,7 +44,7 @@ export class WalInspector {
     // Block data and page images by database: another database's autovacuum (setting hint
     // bits and the visibility map after a bulk load) writes into the same log meanwhile.
     const { rows: byDb } = await this.db.query<{ mine: boolean; bytes: string }>(
-      `SELECT reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AS mine,
+      `SELECT ${BENCH_SQL} reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AS mine,
               sum(block_data_length + coalesce(block_fpi_length, 0))::text AS bytes
          FROM pg_get_wal_block_info($1::pg_lsn, pg_current_wal_lsn(), false)
         WHERE reldatabase <> 0 GROUP BY 1`,
@@ -55,7 +56,7 @@ export class WalInspector {
 
   private async checkpoints(): Promise<number> {
     const { rows } = await this.db.query<{ n: string }>(
-      `SELECT (num_timed + num_requested)::text AS n FROM pg_stat_checkpointer`,
+      `SELECT ${BENCH_SQL} (num_timed + num_requested)::text AS n FROM pg_stat_checkpointer`,
     );
     return Number(rows[0].n);
   }

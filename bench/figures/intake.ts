@@ -12,7 +12,7 @@ import { PgProcessMeter } from '../core/pg-processes';
 import { WaitSampler } from '../core/pg-waits';
 import { seedContacts } from '../core/seed';
 import { RunningStack } from '../core/stack';
-import { StatementCounter } from '../core/statements';
+import { BENCH_SQL, StatementCounter } from '../core/statements';
 import { WalInspector } from '../core/wal';
 
 const THROUGHPUT: Target[] = [
@@ -281,7 +281,8 @@ async function measureSaturation(
   const waits = new WaitSampler(stack.db, stack.database.name);
   waits.start();
   const walAt = async () =>
-    (await stack.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    (await stack.db.query<{ lsn: string }>(`SELECT ${BENCH_SQL} pg_current_wal_lsn()::text AS lsn`))
+      .rows[0].lsn;
   const walBefore = await walAt();
   const walInspector = ctx.services.embedded.postgres ? new WalInspector(stack.db) : undefined;
   await walInspector?.start();
@@ -302,7 +303,7 @@ async function measureSaturation(
   const walBytes = Number(
     (
       await stack.db.query<{ bytes: string }>(
-        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text AS bytes',
+        `SELECT ${BENCH_SQL} pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint::text AS bytes`,
         [walBefore],
       )
     ).rows[0].bytes,

@@ -17,7 +17,7 @@ import { medianBy, round } from '../core/percentiles';
 import { WaitSampler } from '../core/pg-waits';
 import { cpuMeter } from '../core/cpu';
 import { waitUntil } from '../core/apps';
-import { StatementCounter } from '../core/statements';
+import { BENCH_SQL, StatementCounter } from '../core/statements';
 import { RunningStack } from '../core/stack';
 
 /** Issue 14.2: at least a quarter of the no-op worker's jobs/s, measured in the same run. */
@@ -187,7 +187,7 @@ export const routingFigure: Figure = {
         Number(
           (
             await stack.db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM cases WHERE id <> ALL($1::uuid[]) ${where}`,
+              `SELECT ${BENCH_SQL} count(*) AS n FROM cases WHERE id <> ALL($1::uuid[]) ${where}`,
               [earlier],
             )
           ).rows[0].n,
@@ -199,7 +199,7 @@ export const routingFigure: Figure = {
         Number(
           (
             await stack.db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM cases WHERE status = 'assigned' AND assigned_at IS NOT NULL`,
+              `SELECT ${BENCH_SQL} count(*) AS n FROM cases WHERE status = 'assigned' AND assigned_at IS NOT NULL`,
             )
           ).rows[0].n,
         );
@@ -216,7 +216,7 @@ export const routingFigure: Figure = {
         const jobs = await caseQueue.getJobCounts('waiting', 'active', 'prioritized');
         if (jobs.waiting + jobs.active + jobs.prioritized > 0) return false;
         const pending = await stack.db.query(
-          `SELECT 1 FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1`,
+          `SELECT ${BENCH_SQL} 1 FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1`,
         );
         return pending.rows.length === 0;
       };

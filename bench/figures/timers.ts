@@ -11,7 +11,7 @@ import { redisHz } from '../core/machine';
 import { explainingTimeouts, INTAKE, intakeMissing } from '../core/mayak';
 import { distribution, Distribution, medianBy, round } from '../core/percentiles';
 import { WaitSampler } from '../core/pg-waits';
-import { StatementCounter } from '../core/statements';
+import { BENCH_SQL, StatementCounter } from '../core/statements';
 import { AppStack, RunningStack } from '../core/stack';
 
 /** Issue 14.3: under the surge, at most 2× bare BullMQ's p99 and 3× its max, in the same run. */
@@ -204,7 +204,7 @@ export const timersFigure: Figure = {
         Number(
           (
             await stack.db.query<{ n: string }>(
-              `SELECT count(*) AS n FROM emergency_pages WHERE tier = 1 AND round = 2 AND breached_at IS NOT NULL`,
+              `SELECT ${BENCH_SQL} count(*) AS n FROM emergency_pages WHERE tier = 1 AND round = 2 AND breached_at IS NOT NULL`,
             )
           ).rows[0].n,
         );
