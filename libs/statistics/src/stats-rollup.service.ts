@@ -9,8 +9,9 @@ import {
   withSessionLock,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import { BucketCells, CellCounter, sumCells } from './bucket-cells';
-import { ContactFacts, ContactFactsSource } from './contact-facts';
+import { BucketCells, sumCells } from './bucket-cells';
+import { ContactFactsSource } from './contact-facts';
+import { countByDay, countInto, DayCounters } from './day-counting';
 import { daysBetween, nextMonth } from './periods';
 import { RollupBucket, SealedRollups } from './sealed-rollups';
 
@@ -111,7 +112,8 @@ export class StatsRollupService {
   async retire(em: EntityManager, contactIds: string[]): Promise<void> {
     if (contactIds.length === 0) return;
     const facts = await this.facts.ofContacts(em, contactIds);
-    for (const [day, cells] of countByDay(facts)) await this.rollups.addRetired(em, day, cells);
+    for (const [day, cells] of await countByDay(facts))
+      await this.rollups.addRetired(em, day, cells);
     // A contact still marked new is in no rollup yet, and its facts go now: its day is counted
     // again instead, its cells coming from the retired part. A mark the builder holds is being
     // added: wait for it (then it is gone, and the contact in its rollup like any other).
@@ -155,7 +157,7 @@ export class StatsRollupService {
           ).map((r) => r.contact_id),
         );
         // A contact gone meanwhile took its mark with it (retire), so every mark here is one.
-        await this.addToRollups(tx, countByDay(await this.facts.ofContacts(tx, ids)));
+        await this.addToRollups(tx, await countByDay(await this.facts.ofContacts(tx, ids)));
         return ids.length;
       });
       added += taken;
@@ -306,34 +308,12 @@ export class StatsRollupService {
     return em.transaction('REPEATABLE READ', async (tx) => {
       const counted = new DayCounters();
       const contacts = await this.facts.ofDays(tx, days);
-      for (const contact of contacts) counted.of(contact.day).addContact(contact);
+      await countInto(counted, contacts);
       for (const [day, cells] of await this.rollups.loadRetired(tx, days))
         counted.of(day).addCells(cells);
       return { cells: counted.cells(), contactIds: contacts.map((c) => c.id) };
     });
   }
-}
-
-/** A CellCounter per day. */
-class DayCounters {
-  private readonly counters = new Map<string, CellCounter>();
-
-  of(day: string): CellCounter {
-    let counter = this.counters.get(day);
-    if (!counter) this.counters.set(day, (counter = new CellCounter()));
-    return counter;
-  }
-
-  cells(): Map<string, BucketCells> {
-    return new Map([...this.counters].map(([day, counter]) => [day, counter.cells()]));
-  }
-}
-
-/** Each day's cells of these contacts. */
-function countByDay(contacts: readonly ContactFacts[]): Map<string, BucketCells> {
-  const counted = new DayCounters();
-  for (const contact of contacts) counted.of(contact.day).addContact(contact);
-  return counted.cells();
 }
 
 /** Days (YYYY-MM-DD) by the month they fall in (its first day), in the order given. */
