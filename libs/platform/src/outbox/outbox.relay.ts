@@ -55,17 +55,17 @@ const TAKE_PENDING = preparedStatement(
     WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
 );
 /**
- * Whether anything waits: the idle probe, run every 20 ms by the leading worker while nothing
- * is sent. Prepared, it is planned once per connection, not at every call: PostgreSQL's CPU
- * per probe fell from 86-96 to 40-44 µs (5,000 probes three times, 2026-12-06), about 0.0025
- * of a core at 50 probes a second.
+ * Whether anything waits: the idle probe, run every 20 ms by the leading worker, and before
+ * each round at saturation (about 0.1 per contact). Prepared, it is planned once per
+ * connection, not at every call: PostgreSQL's CPU per probe fell from 86-96 to 40-44 µs
+ * (5,000 probes three times, 2026-12-06), about 0.0025 of a core at 50 probes a second.
  *
  * `ORDER BY id` ties it to the pending rows' index whatever the statistics say. Without it,
  * statistics taken while a backlog waited (Redis away for a while, a surge) make the planner
  * read the table from its start, a cheap way to find one of so many pending rows; the plan is
- * kept until the next ANALYZE, and once the backlog is sent every probe read the whole table,
- * sent and done rows included: 1,735 buffers a probe, 2 ms of PostgreSQL's CPU, in the
- * routing figure (2026-12-07). test/foundation/outbox.e2e-spec.ts holds the plan.
+ * kept until the next ANALYZE, and once the backlog was sent every probe read the whole
+ * table: 1,735 buffers a probe, 2 ms of PostgreSQL's CPU, in the routing figure (2026-12-07).
+ * test/foundation/prepared-statements.e2e-spec.ts holds the plan.
  */
 const ANY_PENDING = preparedStatement(
   'outbox.any-pending',
