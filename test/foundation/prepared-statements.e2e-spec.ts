@@ -49,7 +49,6 @@ describe('prepared batch statements are planned once per connection', () => {
     ],
     'staff.lock-candidates': () => [['lawyer'], ['["moscow"]'], [1]],
     'outbox.done': () => [['9000000000'], [`no-such-job-${randomUUID()}`]],
-    'outbox.sent': () => [['9000000000'], new Date()],
   };
 
   it.each(Object.keys(batches))('%s', async (name) => {
@@ -119,6 +118,47 @@ describe("the outbox relay's idle probe", () => {
       expect(await scansOf(owner, probe!.text)).toEqual([
         expect.stringMatching(/^Index (Only )?Scan outbox_pending_idx$/),
       ]);
+    } finally {
+      await owner.query('ROLLBACK').catch(() => undefined);
+      await owner.end();
+    }
+  });
+
+  it('takes and marks its batch through the indexes, with a backlog or without', async () => {
+    const take = preparedStatementNamed('outbox.take-pending');
+    expect(take).toBeDefined();
+    const owner = new Client({ connectionString: env.superuserUrl });
+    await owner.connect();
+    /** The plan PostgreSQL keeps for the prepared statement: the generic one. */
+    const genericScans = async () => {
+      await owner.query(`PREPARE take_plan(int, timestamptz) AS ${take!.text}`);
+      await owner.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+      const scans = await scansOf(owner, `EXECUTE take_plan(500, now())`);
+      await owner.query('DEALLOCATE take_plan');
+      // The scans of tables, in name order (a Subquery Scan reads the subquery's rows).
+      return scans.filter((scan) => !scan.startsWith('Subquery Scan')).sort();
+    };
+    const indexed = [
+      // The batch from the pending rows' index, each row then by its key: never the table.
+      expect.stringMatching(/^Index (Only )?Scan outbox_pending_idx$/),
+      'Index Scan outbox_pkey',
+    ];
+    try {
+      await owner.query('BEGIN');
+      // Many rows done and sent, few pending: a quiet day after a long one.
+      await owner.query(
+        `INSERT INTO outbox (queue, sealed, status) SELECT $1, '\\x00'::bytea, 'sent' FROM generate_series(1, 20000)`,
+        [PHYSICAL_QUEUE_NAMES[0]],
+      );
+      await owner.query('ANALYZE outbox');
+      expect(await genericScans()).toEqual(indexed);
+      // A backlog when ANALYZE samples.
+      await owner.query(
+        `INSERT INTO outbox (queue, sealed) SELECT $1, '\\x00'::bytea FROM generate_series(1, 20000)`,
+        [PHYSICAL_QUEUE_NAMES[0]],
+      );
+      await owner.query('ANALYZE outbox');
+      expect(await genericScans()).toEqual(indexed);
     } finally {
       await owner.query('ROLLBACK').catch(() => undefined);
       await owner.end();
