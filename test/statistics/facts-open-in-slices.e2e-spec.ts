@@ -1,4 +1,10 @@
-import { EnvelopeCipher } from '@mayak/platform';
+import {
+  AppConfig,
+  BACKGROUND_SLICE_WAIT_MS,
+  EnvelopeCipher,
+  LOGGER,
+  UrgentWork,
+} from '@mayak/platform';
 import { ContactFactsSource, ContactSeeder } from '@mayak/statistics';
 import { createTestEnvironment, RunningApi, startApi, TestEnvironment } from '@mayak/testing';
 import { DataSource } from 'typeorm';
@@ -67,5 +73,36 @@ describe("a rollup's contacts are opened a slice at a time", () => {
     }
     expect(longest).toBeGreaterThan(1);
     expect(longest).toBeLessThanOrEqual(100);
+  });
+
+  it('in the worker, each slice waits while emergency work runs', async () => {
+    const ids = (
+      (await env.db.query(`SELECT id::text AS id FROM contacts`)) as Array<{ id: string }>
+    ).map((r) => r.id);
+    const urgent = new UrgentWork();
+    const source = new ContactFactsSource(
+      api.app.get(EnvelopeCipher),
+      api.app.get(AppConfig),
+      api.app.get(LOGGER),
+      urgent,
+    );
+    const em = api.app.get(DataSource).manager;
+    const open = async () => {
+      const started = Date.now();
+      expect(await source.ofContacts(em, ids)).toHaveLength(CONTACTS);
+      return Date.now() - started;
+    };
+    // Quiet: the slices follow one another (40 slices of 50).
+    const quiet = await open();
+    // A surge that lasts through the opening: each of the 39 turns between slices waits for it,
+    // BACKGROUND_SLICE_WAIT_MS at most, and then goes on.
+    let end!: () => void;
+    const surge = urgent.track(() => new Promise<void>((resolve) => (end = resolve)));
+    const busy = await open();
+    end();
+    await surge;
+    const waits = CONTACTS / 50 - 1;
+    expect(busy).toBeGreaterThanOrEqual(waits * (BACKGROUND_SLICE_WAIT_MS - 2));
+    expect(quiet).toBeLessThan(waits * (BACKGROUND_SLICE_WAIT_MS - 2));
   });
 });

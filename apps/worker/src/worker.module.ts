@@ -21,6 +21,7 @@ import {
   LoggingModule,
   OutboxModule,
   OutboxRelayModule,
+  UrgentWorkModule,
   WorkerLeadershipModule,
   WorkerQueuesModule,
 } from '@mayak/platform';
@@ -53,6 +54,7 @@ export class WorkerModule {
         WorkerLeadershipModule,
         OutboxRelayModule,
         WorkerQueuesModule.forRoot(),
+        UrgentWorkModule,
         DiscoveryModule,
         AuditModule,
         AuditChainModule,

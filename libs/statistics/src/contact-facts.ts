@@ -1,16 +1,17 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { openAttributes } from '@mayak/contacts';
 import {
   AppConfig,
+  backgroundPace,
   daysOfWeek,
   DecryptionError,
   EnvelopeCipher,
   Logger,
   LOGGER,
   statsDayOf,
+  UrgentWork,
   weekOfDay,
 } from '@mayak/platform';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 
 /**
@@ -45,7 +46,8 @@ interface FactRow {
  * key unwrapped and the facts opened, about 15 µs a contact). The worker that rolls up a few
  * seconds of intake also delivers the emergency timers, a turn of the event loop at a time;
  * opened in one go, a rollup's 1,000 contacts held the loop for 15-25 ms (bench/README.md, "A
- * rollup beside the timers").
+ * rollup beside the timers"). In the worker, each turn between slices also waits while
+ * emergency work runs (backgroundPace).
  */
 const OPEN_SLICE = 50;
 
@@ -62,11 +64,16 @@ const FROM = `contacts ct JOIN contact_facts cf ON cf.contact_id = ct.id`;
  */
 @Injectable()
 export class ContactFactsSource {
+  private readonly pace: () => Promise<void>;
+
   constructor(
     private readonly cipher: EnvelopeCipher,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Optional() urgent?: UrgentWork,
+  ) {
+    this.pace = backgroundPace(urgent);
+  }
 
   /** The contacts of these days (read by their weeks, kept by their own day). */
   async ofDays(em: EntityManager, days: readonly string[]): Promise<ContactFacts[]> {
@@ -104,7 +111,7 @@ export class ContactFactsSource {
     const facts: ContactFacts[] = [];
     const unreadable: string[] = [];
     for (const [n, row] of rows.entries()) {
-      if (n > 0 && n % OPEN_SLICE === 0) await nextTurn();
+      if (n > 0 && n % OPEN_SLICE === 0) await this.pace();
       try {
         const a = openAttributes(this.cipher, row.id, row.dek_wrapped, row.facts_enc);
         facts.push({

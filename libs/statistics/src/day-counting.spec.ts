@@ -40,6 +40,27 @@ describe('counting contacts into their days', () => {
     expect(turns).toBeGreaterThanOrEqual(Math.floor((contacts.length - 1) / COUNT_SLICE));
   });
 
+  it('waits on the pace it is given between slices (in the worker: emergency work first)', async () => {
+    // What counting does between slices, in order: the contacts counted so far, at each pace.
+    let counted = 0;
+    const paced: number[] = [];
+    const byDay = await countByDay(
+      contacts.map((c) => ({
+        ...c,
+        get day() {
+          counted += 1;
+          return c.day;
+        },
+      })),
+      async () => {
+        paced.push(counted);
+      },
+    );
+    const slices = Math.ceil(contacts.length / COUNT_SLICE);
+    expect(paced).toEqual(Array.from({ length: slices - 1 }, (_, i) => (i + 1) * COUNT_SLICE));
+    expect(byDay).toEqual(await countByDay(contacts));
+  });
+
   it('counts exactly what counting them in one go counts', async () => {
     const byDay = await countByDay(contacts);
     const days = [...new Set(contacts.map((c) => c.day))];

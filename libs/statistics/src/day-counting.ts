@@ -27,13 +27,17 @@ export class DayCounters {
  */
 export const COUNT_SLICE = 25;
 
+/** Between two slices: a turn of the event loop, or what the caller gives (backgroundPace). */
+export type Pace = () => Promise<unknown>;
+
 /** Counts contacts into their days, COUNT_SLICE at a time. */
 export async function countInto(
   counted: DayCounters,
   contacts: readonly ContactFacts[],
+  pace: Pace = nextTurn,
 ): Promise<void> {
   for (const [n, contact] of contacts.entries()) {
-    if (n > 0 && n % COUNT_SLICE === 0) await nextTurn();
+    if (n > 0 && n % COUNT_SLICE === 0) await pace();
     counted.of(contact.day).addContact(contact);
   }
 }
@@ -41,8 +45,9 @@ export async function countInto(
 /** Each day's cells of these contacts. */
 export async function countByDay(
   contacts: readonly ContactFacts[],
+  pace: Pace = nextTurn,
 ): Promise<Map<string, BucketCells>> {
   const counted = new DayCounters();
-  await countInto(counted, contacts);
+  await countInto(counted, contacts, pace);
   return counted.cells();
 }

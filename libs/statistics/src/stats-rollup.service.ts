@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
+  backgroundPace,
   daysByWeek,
   DecryptionError,
   Logger,
   LOGGER,
   markStatsDays,
   rowsOf,
+  UrgentWork,
   withSessionLock,
 } from '@mayak/platform';
 import { DataSource, EntityManager } from 'typeorm';
@@ -67,12 +69,18 @@ async function deleteMarks(em: EntityManager, locked: string[]): Promise<string[
  */
 @Injectable()
 export class StatsRollupService {
+  /** Between slices of counting: in the worker, emergency work goes first (UrgentWork). */
+  private readonly pace: () => Promise<void>;
+
   constructor(
     private readonly db: DataSource,
     private readonly facts: ContactFactsSource,
     private readonly rollups: SealedRollups,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Optional() urgent?: UrgentWork,
+  ) {
+    this.pace = backgroundPace(urgent);
+  }
 
   /**
    * With `ifIdle`, skipped (returns undefined) while another build runs: that build, or the
@@ -112,7 +120,7 @@ export class StatsRollupService {
   async retire(em: EntityManager, contactIds: string[]): Promise<void> {
     if (contactIds.length === 0) return;
     const facts = await this.facts.ofContacts(em, contactIds);
-    for (const [day, cells] of await countByDay(facts))
+    for (const [day, cells] of await countByDay(facts, this.pace))
       await this.rollups.addRetired(em, day, cells);
     // A contact still marked new is in no rollup yet, and its facts go now: its day is counted
     // again instead, its cells coming from the retired part. A mark the builder holds is being
@@ -157,7 +165,10 @@ export class StatsRollupService {
           ).map((r) => r.contact_id),
         );
         // A contact gone meanwhile took its mark with it (retire), so every mark here is one.
-        await this.addToRollups(tx, await countByDay(await this.facts.ofContacts(tx, ids)));
+        await this.addToRollups(
+          tx,
+          await countByDay(await this.facts.ofContacts(tx, ids), this.pace),
+        );
         return ids.length;
       });
       added += taken;
@@ -308,7 +319,7 @@ export class StatsRollupService {
     return em.transaction('REPEATABLE READ', async (tx) => {
       const counted = new DayCounters();
       const contacts = await this.facts.ofDays(tx, days);
-      await countInto(counted, contacts);
+      await countInto(counted, contacts, this.pace);
       for (const [day, cells] of await this.rollups.loadRetired(tx, days))
         counted.of(day).addCells(cells);
       return { cells: counted.cells(), contactIds: contacts.map((c) => c.id) };

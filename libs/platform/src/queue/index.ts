@@ -6,3 +6,4 @@ export * from './queue.module';
 export * from './redis-connection';
 export * from './standby';
 export * from './stats-days';
+export * from './urgent-work';

@@ -11,6 +11,7 @@ import { coalesceRedisWrites } from './coalesced-writes';
 import {
   JOB_NAMES,
   JOB_SETTLED,
+  JOB_URGENCY,
   JobHandlers,
   PHYSICAL_QUEUE_OF,
   PhysicalQueue,
@@ -18,6 +19,7 @@ import {
   QueuesOn,
 } from './queue.contract';
 import { LookClient, lookAtQueue, LOOK_EVERY_MS, Standby } from './standby';
+import { BACKGROUND_START_WAIT_MS, UrgentWork } from './urgent-work';
 
 export class UnknownJobError extends Error {
   constructor(queue: string, name: string) {
@@ -62,7 +64,8 @@ interface SealedData {
  * Its concurrency is the sum of its logical queues' (each WORKER_CONCURRENCY, unless its
  * processor says otherwise), what their own workers had together, and no logical queue runs
  * more than its own at once (inLane); BullMQ's priorities (JOB_PRIORITY) put emergency work
- * first.
+ * first. In the process, emergency jobs count as urgent work while they run, and maintenance
+ * jobs wait for it, a few seconds at most, before they start (JOB_URGENCY, UrgentWork).
  */
 export abstract class SealedJobWorker<P extends PhysicalQueue>
   extends WorkerHost
@@ -88,6 +91,7 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
   @Inject(LOGGER) protected readonly logger!: Logger;
   @Inject(KeyRing) private readonly ring!: KeyRing;
   @Optional() @Inject(WorkerLeadership) private readonly leadership?: WorkerLeadership;
+  @Optional() @Inject(UrgentWork) private readonly urgent?: UrgentWork;
 
   private lastErrorLog = 0;
   /** Jobs of each logical queue running now, and those waiting for their turn. */
@@ -216,9 +220,14 @@ export abstract class SealedJobWorker<P extends PhysicalQueue>
           ? handlers[name]
           : undefined;
       if (!handler) throw new UnknownJobError(queue, name);
-      outcome = await this.inLane(queue, () =>
-        handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
-      );
+      const run = () =>
+        this.inLane(queue, () =>
+          handler(payload, { jobId: job.id ?? '', attemptsMade: job.attemptsMade }),
+        );
+      // Emergency work counts as urgent while it runs; background work lets it go first.
+      const urgency = JOB_URGENCY[queue];
+      if (urgency === 'background') await this.urgent?.giveWay(BACKGROUND_START_WAIT_MS);
+      outcome = urgency === 'urgent' && this.urgent ? await this.urgent.track(run) : await run();
     } catch (error) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // The physical queue and the job key only: the log says no more than Redis does.

@@ -117,6 +117,19 @@ export const JOB_PRIORITY: { readonly [Q in QueueName]: number } = {
   maintenance: 0,
 };
 
+/**
+ * How a logical queue's jobs share a worker process with the rest (UrgentWork): emergency
+ * work is urgent; maintenance is background, which waits (bounded) while urgent work runs;
+ * the rest simply run.
+ */
+export const JOB_URGENCY: { readonly [Q in QueueName]: 'urgent' | 'normal' | 'background' } = {
+  emergency: 'urgent',
+  routing: 'normal',
+  legal: 'normal',
+  psych: 'normal',
+  maintenance: 'background',
+};
+
 /** The BullMQ name of every sealed job: what it is, only its sealed data says. */
 export const SEALED_JOB_NAME = 'job';
 
