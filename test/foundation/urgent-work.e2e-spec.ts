@@ -32,6 +32,18 @@ describe('the worker lets emergency work go before maintenance', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  /** When each retention sweep (a maintenance job) starts; the sweep itself still runs. */
+  const sweepStarts = (): number[] => {
+    const retention = worker.get(RetentionService);
+    const sweep = retention.sweep.bind(retention);
+    const started: number[] = [];
+    jest.spyOn(retention, 'sweep').mockImplementation(async () => {
+      started.push(Date.now());
+      return sweep();
+    });
+    return started;
+  };
+
   const enqueue = (outboxJob: OutboxJob) =>
     worker.get(DataSource).transaction((em) => worker.get(OutboxWriter).add(em, [outboxJob]));
 
@@ -55,13 +67,7 @@ describe('the worker lets emergency work go before maintenance', () => {
 
   it('a maintenance job waits while emergency work runs, and starts once it is quiet', async () => {
     const urgent = worker.get(UrgentWork);
-    const retention = worker.get(RetentionService);
-    const sweep = retention.sweep.bind(retention);
-    const started: number[] = [];
-    jest.spyOn(retention, 'sweep').mockImplementation(async () => {
-      started.push(Date.now());
-      return sweep();
-    });
+    const started = sweepStarts();
     // Emergency work that lasts 1.5 s (a surge), urgent from before the job arrives.
     let endedAt = 0;
     const surge = urgent.track(async () => {
@@ -80,13 +86,7 @@ describe('the worker lets emergency work go before maintenance', () => {
 
   it('a maintenance job waits no longer than BACKGROUND_START_WAIT_MS, however long the surge', async () => {
     const urgent = worker.get(UrgentWork);
-    const retention = worker.get(RetentionService);
-    const sweep = retention.sweep.bind(retention);
-    const started: number[] = [];
-    jest.spyOn(retention, 'sweep').mockImplementation(async () => {
-      started.push(Date.now());
-      return sweep();
-    });
+    const started = sweepStarts();
     let stop!: () => void;
     const endless = urgent.track(() => new Promise<void>((resolve) => (stop = resolve)));
     const enqueuedAt = Date.now();
