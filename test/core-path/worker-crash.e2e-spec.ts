@@ -12,6 +12,7 @@ import {
   startApi,
   TestEnvironment,
 } from '@mayak/testing';
+import { Client } from 'pg';
 
 /** The worker dies (SIGKILL, no goodbye) in the middle of routing; nothing is lost or done twice. */
 describe('a worker killed mid-routing', () => {
@@ -52,18 +53,24 @@ describe('a worker killed mid-routing', () => {
       (await env.db.query(`SELECT count(*)::int AS n FROM cases WHERE status = 'assigned'`))[0]
         .n as number;
 
+    // One case stays locked, as by a colleague's open transaction, until the worker is killed:
+    // the routing batch that holds it waits, mid-transaction, while the others go through.
+    // So the kill lands in the middle of routing however fast the machine routes (polling for
+    // a moment between batches missed it when all 240 were routed between two polls).
+    const holder = new Client({ connectionString: env.superuserUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT id FROM cases WHERE id = $1 FOR UPDATE`, [receipts[total - 1]]);
+
     let worker = spawnApp('worker', [], env.env);
-    await eventually(
-      'routing to be under way',
-      async () => {
-        const n = await assigned();
-        return n > 0 && n < total;
-      },
-      20_000,
-      5,
-    );
-    worker.kill('SIGKILL');
-    expect((await exited(worker)).signal).toBe('SIGKILL');
+    try {
+      await eventually('routing to be under way', async () => (await assigned()) > 0, 20_000, 20);
+      worker.kill('SIGKILL');
+      expect((await exited(worker)).signal).toBe('SIGKILL');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
     const atKill = await assigned();
     expect(atKill).toBeLessThan(total);
 
